@@ -1,0 +1,51 @@
+# warren's tasks. `make help` lists them.
+GO      ?= go
+BIN     := bin/warren
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 15s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/warren
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/warren
+
+.PHONY: deps
+deps: ## install what the tests need (rabbitmq-server, Go modules)
+	./scripts/ensure-rabbitmq.sh
+	$(GO) mod download
+
+.PHONY: lint
+lint: ## go vet, and gofmt must have nothing to change
+	$(GO) vet ./...
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: test
+test: deps lint ## everything CI runs: lint, all tests (real RabbitMQ nodes included), a short fuzz run
+	CI=$${CI:-} $(GO) test -count=1 ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
+
+.PHONY: fuzz
+fuzz: ## fuzz the loader for longer (FUZZTIME=5m make fuzz)
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
+
+.PHONY: golden
+golden: ## rewrite golden files and docs/diagnostics.md from the code
+	WARREN_UPDATE=1 $(GO) test -count=1 ./...
+
+.PHONY: bench
+bench: build ## benchmarks: load + validate of 1k/10k/150k objects against python's json.load
+	./scripts/bench.sh
+
+.PHONY: demo
+demo: build ## warren's main job on the examples: validate and format them
+	./scripts/demo.sh
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin .tmp

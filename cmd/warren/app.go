@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
+)
+
+// Exit codes are API: scripts and CI jobs depend on them.
+const (
+	exitOK    = 0 // success; for diff: in sync
+	exitError = 1 // invalid input, a failed command, or a usage error
+	exitDrift = 2 // diff found differences; fmt --check found unformatted files is 1
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const exitCodesHelp = `Exit codes: 0 success, 1 error (invalid files, failed command, bad usage).`
+
+// exitCodeError carries an exit code out of an action without printing
+// anything more: the action has already said what went wrong.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return "exit " + strconv.Itoa(e.code) }
+
+// run is warren's one exit path: it runs the command line and returns the
+// exit code. It never calls os.Exit, so tests run it in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	fmt.Fprintf(stderr, "warren: %v\n", err)
+	return exitError
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:    "warren",
+		Usage:   "keep a message broker's users, vhosts and permissions in files, and make live brokers match them",
+		Version: version,
+		Description: "warren validates definitions files (JSON or YAML, RabbitMQ's format) against a JSON Schema and\n" +
+			"checks what a schema cannot express, pointing every problem at file:line:col.\n\n" + exitCodesHelp,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		Reader:          stdin,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // run decides the exit code
+		Commands: []*cli.Command{
+			validateCommand(),
+			fmtCommand(),
+			schemaCommand(),
+		},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%v (see 'warren %s --help')", err, c.Command.Name)
+		},
+	}
+	return app
+}
+
+// Flags shared by the commands that load files.
+var (
+	maxSizeFlag = &cli.StringFlag{
+		Name:    "max-size",
+		Usage:   "largest file to read (bytes, or with KiB, MiB, GiB)",
+		Value:   "128MiB",
+		EnvVars: []string{"WARREN_MAX_SIZE"},
+	}
+	targetFlag = &cli.StringFlag{
+		Name:    "target",
+		Usage:   "add a broker target's rules: " + targetNames(),
+		Value:   string(definitions.TargetRabbitMQ),
+		EnvVars: []string{"WARREN_TARGET"},
+	}
+)
+
+func targetNames() string {
+	s := make([]string, len(definitions.Targets))
+	for i, t := range definitions.Targets {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+func parseTarget(s string) (definitions.Target, error) {
+	for _, t := range definitions.Targets {
+		if string(t) == s {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("unknown --target %q: use one of %s", s, targetNames())
+}
+
+// parseSize reads a size such as 1048576, 512KiB, 20MiB or 1GiB.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("invalid size %q: use a number of bytes, or KiB, MiB, GiB", s)
+	}
+	return n * mult, nil
+}
+
+// loadFiles loads the command's file arguments.
+func loadFiles(c *cli.Context) (*definitions.Document, schema.Diagnostics, error) {
+	if c.NArg() == 0 {
+		return nil, nil, fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
+	}
+	size, err := parseSize(c.String(maxSizeFlag.Name))
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, diags := definitions.Load(c.Args().Slice(), definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
+	return doc, diags, nil
+}
+
+// printDiagnostics writes diagnostics one per line, sorted.
+func printDiagnostics(w io.Writer, diags schema.Diagnostics) {
+	diags.Sort()
+	for _, d := range diags {
+		fmt.Fprintln(w, d.String())
+	}
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,483 @@
+package definitions
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/dlclark/regexp2"
+	"github.com/warren-tool/warren/schema"
+)
+
+// Target names a kind of broker whose rules Check adds to RabbitMQ's.
+type Target string
+
+const (
+	TargetRabbitMQ          Target = "rabbitmq"
+	TargetAmazonMQRabbitMQ  Target = "amazonmq-rabbitmq"
+	TargetAmazonMQActiveMQ  Target = "amazonmq-activemq"
+	TargetHuaweiCloudRabbit Target = "huaweicloud-rabbitmq"
+)
+
+// Targets lists every target, for flags and help.
+var Targets = []Target{TargetRabbitMQ, TargetAmazonMQRabbitMQ, TargetAmazonMQActiveMQ, TargetHuaweiCloudRabbit}
+
+// CheckOptions tune Check.
+type CheckOptions struct {
+	// Target adds that broker's rules; "" means plain RabbitMQ.
+	Target Target
+	// Resolve finds a password's value; nil means ResolveSecret (the
+	// process environment and the file system).
+	Resolve func(*Secret) (string, error)
+}
+
+// ResolveSecret returns a password's value: the literal, the environment
+// variable, or the file's content without one trailing newline.
+func ResolveSecret(s *Secret) (string, error) {
+	switch {
+	case s.Literal != nil:
+		return *s.Literal, nil
+	case s.Env != "":
+		v, ok := os.LookupEnv(s.Env)
+		if !ok {
+			return "", fmt.Errorf("environment variable %s is not set", s.Env)
+		}
+		return v, nil
+	default:
+		b, err := os.ReadFile(s.File)
+		if err != nil {
+			if pe, ok := err.(*os.PathError); ok {
+				err = pe.Err
+			}
+			return "", fmt.Errorf("cannot read password file %s: %v", s.File, err)
+		}
+		v := strings.TrimSuffix(string(b), "\n")
+		return strings.TrimSuffix(v, "\r"), nil
+	}
+}
+
+// checker collects diagnostics about objects.
+type checker struct {
+	doc   *Document
+	opts  CheckOptions
+	diags schema.Diagnostics
+	re    map[string]error // compiled patterns, by pattern
+}
+
+func (c *checker) report(o Object, field string, sev schema.Severity, code schema.Code, format string, args ...any) {
+	loc := Location(o)
+	if field != "" {
+		loc.Pointer += "/" + schema.EscapePointerToken(field)
+	}
+	c.diags = append(c.diags, schema.Diagnostic{File: loc.File, Pointer: loc.Pointer, Severity: sev, Code: code,
+		Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) errorf(o Object, field string, code schema.Code, format string, args ...any) {
+	c.report(o, field, schema.Error, code, format, args...)
+}
+
+func (c *checker) warnf(o Object, field string, code schema.Code, format string, args ...any) {
+	c.report(o, field, schema.Warning, code, format, args...)
+}
+
+// Check reports what a schema cannot express: references between objects,
+// patterns that do not compile, impossible password hashes, invalid
+// arguments, objects the broker would skip, and the target's own rules.
+// Positions are filled in for objects read from files.
+func Check(d *Document, opts CheckOptions) schema.Diagnostics {
+	if opts.Resolve == nil {
+		opts.Resolve = ResolveSecret
+	}
+	c := &checker{doc: d, opts: opts, re: map[string]error{}}
+	users, vhosts := names(d.Users), names(d.Vhosts)
+	exchanges := keySet(d.Exchanges, func(e *Exchange) string { return key(e.Vhost, e.Name) })
+	queues := keySet(d.Queues, func(q *Queue) string { return key(q.Vhost, q.Name) })
+
+	for _, u := range d.Users {
+		c.user(u)
+	}
+	for _, v := range d.Vhosts {
+		c.vhost(v)
+	}
+	for _, p := range d.Permissions {
+		c.reference(p, users, vhosts, p.User, p.Vhost)
+		c.pattern(p, "configure", p.Configure)
+		c.pattern(p, "write", p.Write)
+		c.pattern(p, "read", p.Read)
+	}
+	for _, p := range d.TopicPermissions {
+		c.reference(p, users, vhosts, p.User, p.Vhost)
+		c.pattern(p, "write", p.Write)
+		c.pattern(p, "read", p.Read)
+	}
+	for _, p := range d.Parameters {
+		c.vhostRef(p, vhosts, p.Vhost, true)
+		if p.Component == "operator_policy" {
+			if v, ok := p.Value.(map[string]any); ok {
+				if pat, ok := v["pattern"].(string); ok {
+					c.pattern(p, "value/pattern", pat)
+				}
+				if at, ok := v["apply-to"].(string); ok && !slices.Contains(applyTo, at) {
+					c.errorf(p, "value/apply-to", schema.EPolicy, "apply-to %q is not one of %s", at, strings.Join(applyTo, ", "))
+				}
+			}
+		}
+	}
+	for _, p := range d.GlobalParameters {
+		if p.Name == "internal_cluster_id" {
+			c.warnf(p, "", schema.WNodeSpecific, "internal_cluster_id identifies one cluster; copying it to another makes two clusters look alike (warren export trims it)")
+		}
+	}
+	for _, p := range d.Policies {
+		c.vhostRef(p, vhosts, p.Vhost, true)
+		c.pattern(p, "pattern", p.Pattern)
+		if len(p.Definition) == 0 && p.Definition != nil {
+			c.warnf(p, "definition", schema.WEmptyPolicy, "policy %q has an empty definition and does nothing", p.Name)
+		}
+	}
+	for _, q := range d.Queues {
+		c.vhostRef(q, vhosts, q.Vhost, true)
+		c.queue(q)
+	}
+	for _, e := range d.Exchanges {
+		c.vhostRef(e, vhosts, e.Vhost, true)
+		c.exchange(e)
+	}
+	for _, b := range d.Bindings {
+		if b.Vhost == "" && !d.PerVhost() {
+			c.warnf(b, "", schema.WBindingNoVhost, "binding has no vhost; RabbitMQ 3.x drops it silently and 4.x refuses the file")
+		} else {
+			c.vhostRef(b, vhosts, b.Vhost, false)
+		}
+		if !builtinExchange(b.Source) && !exchanges[key(b.Vhost, b.Source)] && b.Vhost != "" {
+			c.warnf(b, "source", schema.WUndefinedSource, "source exchange %q is not defined in the files; it must exist on the broker", b.Source)
+		}
+		switch b.DestinationType {
+		case "queue":
+			if !queues[key(b.Vhost, b.Destination)] && b.Vhost != "" {
+				c.warnf(b, "destination", schema.WUndefinedSource, "destination queue %q is not defined in the files; it must exist on the broker", b.Destination)
+			}
+		case "exchange":
+			if !builtinExchange(b.Destination) && !exchanges[key(b.Vhost, b.Destination)] && b.Vhost != "" {
+				c.warnf(b, "destination", schema.WUndefinedSource, "destination exchange %q is not defined in the files; it must exist on the broker", b.Destination)
+			}
+		}
+	}
+	c.target()
+	d.resolve(c.diags)
+	return c.diags
+}
+
+func names[T Object](objs []T) map[string]bool {
+	return keySet(objs, func(o T) string { return o.Key() })
+}
+
+func keySet[T any](objs []T, k func(T) string) map[string]bool {
+	out := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		out[k(o)] = true
+	}
+	return out
+}
+
+// reference checks that a permission's user and vhost are defined.
+func (c *checker) reference(o Object, users, vhosts map[string]bool, user, vhost string) {
+	if !users[user] {
+		c.warnf(o, "user", schema.WUndefinedUser, "user %q is not defined in any file; it must exist on the broker", user)
+	}
+	c.vhostRef(o, vhosts, vhost, false)
+}
+
+// vhostRef checks that the vhost an object names is defined. An object
+// without vhost is an error in a cluster-wide document where required.
+func (c *checker) vhostRef(o Object, vhosts map[string]bool, vhost string, required bool) {
+	switch {
+	case vhost == "" && required && !c.doc.PerVhost():
+		c.errorf(o, "", schema.ENoVhost, "%s has no vhost; in a cluster-wide file RabbitMQ refuses it (no_such_vhost undefined). Add \"vhost\", or mark a per-vhost export with rabbitmq_definition_format: %s", kindNoun[o.Kind()], FormatSingleVhost)
+	case vhost != "" && !vhosts[vhost]:
+		c.warnf(o, "vhost", schema.WUndefinedVhost, "vhost %q is not defined in any file; it must exist on the broker", vhost)
+	}
+}
+
+var kindNoun = map[Kind]string{
+	KindUser: "user", KindVhost: "vhost", KindPermission: "permission", KindTopicPermission: "topic permission",
+	KindParameter: "parameter", KindGlobalParameter: "global parameter", KindPolicy: "policy",
+	KindQueue: "queue", KindExchange: "exchange", KindBinding: "binding",
+}
+
+// pattern checks that a pattern compiles as PCRE would compile it. The
+// {username} and {vhost} variables that permission patterns may hold are
+// literal text to the compiler.
+func (c *checker) pattern(o Object, field, pat string) {
+	err, done := c.re[pat]
+	if !done {
+		_, err = regexp2.Compile(pat, regexp2.None)
+		c.re[pat] = err
+	}
+	if err != nil {
+		msg := err.Error()
+		msg = strings.TrimPrefix(msg, "error parsing regexp: ")
+		c.errorf(o, field, schema.EPattern, "pattern %q does not compile: %s", pat, msg)
+	}
+}
+
+// Hash sizes in bytes: a 4-byte salt and the digest.
+var hashSizes = map[string]int{
+	"rabbit_password_hashing_sha256": 4 + 32,
+	"rabbit_password_hashing_sha512": 4 + 64,
+	"rabbit_password_hashing_md5":    4 + 16,
+}
+
+// KnownTags are the user tags RabbitMQ gives meaning to.
+var KnownTags = []string{"administrator", "monitoring", "management", "policymaker", "impersonator"}
+
+func (c *checker) user(u *User) {
+	if u.Password != nil && u.PasswordHash != nil {
+		c.errorf(u, "password", schema.EPasswordAndHash, "user %q has both password and password_hash; RabbitMQ refuses that, keep one", u.Name)
+	}
+	if u.Password != nil && u.Password.Literal != nil {
+		c.warnf(u, "password", schema.WLiteralPassword, `user %q has a password written in the file; use {"env": "NAME"} or {"file": "PATH"}`, u.Name)
+	}
+	if u.PasswordHash != nil && *u.PasswordHash != "" {
+		c.hash(u)
+	}
+	for _, t := range u.Tags {
+		if !slices.Contains(KnownTags, t) {
+			c.warnf(u, "tags", schema.WUnknownTag, "tag %q is not one RabbitMQ knows (%s)", t, strings.Join(KnownTags, ", "))
+		}
+	}
+}
+
+// hash checks a password hash: base64, and as long as its algorithm makes
+// it. A file without hashing_algorithm gets md5 when its rabbit_version is
+// older than 3.6 (as RabbitMQ decides on import) and sha256 otherwise.
+func (c *checker) hash(u *User) {
+	raw, err := base64.StdEncoding.DecodeString(*u.PasswordHash)
+	if err != nil {
+		c.errorf(u, "password_hash", schema.EHashEncoding, "password_hash of user %q is not base64 (is it a plain password? use \"password\" for that)", u.Name)
+		return
+	}
+	alg := u.HashingAlgorithm
+	if alg == "" {
+		alg = "rabbit_password_hashing_sha256"
+		if v := c.versionOf(u); v != "" && versionLess(v, "3.6.0") {
+			alg = "rabbit_password_hashing_md5"
+		}
+	}
+	want, known := hashSizes[alg]
+	if !known {
+		c.warnf(u, "hashing_algorithm", schema.WHashAlgorithm, "hashing algorithm %q is not one RabbitMQ ships; the broker needs a plugin for it", alg)
+		return
+	}
+	if len(raw) != want {
+		c.errorf(u, "password_hash", schema.EHashLength, "password_hash of user %q is %d bytes but %s hashes are %d; the user could never log in", u.Name, len(raw), strings.TrimPrefix(alg, "rabbit_password_hashing_"), want)
+	}
+}
+
+// versionOf returns the rabbit_version of the file an object came from.
+func (c *checker) versionOf(o Object) string {
+	if og := o.meta().Origin; og != nil {
+		return og.File.rabbitVersion
+	}
+	return c.doc.RabbitVersion
+}
+
+// versionLess compares dotted version strings numerically ("3.5.7" <
+// "3.6.0"); anything after the numbers is ignored.
+func versionLess(a, b string) bool {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := range max(len(pa), len(pb)) {
+		x, y := 0, 0
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+func versionParts(v string) []int {
+	var out []int
+	for _, p := range strings.Split(v, ".") {
+		n, digits := 0, 0
+		for _, r := range p {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+			digits++
+		}
+		if digits == 0 {
+			break
+		}
+		out = append(out, n)
+		if digits < len(p) {
+			break
+		}
+	}
+	return out
+}
+
+var queueTypes = []string{"classic", "quorum", "stream"}
+
+func (c *checker) vhost(v *Vhost) {
+	if v.DefaultQueueType != "" && !slices.Contains(queueTypes, v.DefaultQueueType) && v.DefaultQueueType != "undefined" {
+		c.errorf(v, "default_queue_type", schema.EVhostProperty, "default_queue_type %q is not one of %s", v.DefaultQueueType, strings.Join(queueTypes, ", "))
+	}
+}
+
+var applyTo = []string{"all", "queues", "exchanges", "classic_queues", "quorum_queues", "streams"}
+
+var builtinExchanges = []string{"", "amq.default", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
+
+// builtinExchange reports whether every vhost has the exchange. The log
+// exchange (amq.rabbitmq.log) is not among them: it exists only when
+// enabled, and RabbitMQ drops bindings to it silently otherwise.
+func builtinExchange(name string) bool { return slices.Contains(builtinExchanges, name) }
+
+var exchangeTypes = []string{"direct", "fanout", "topic", "headers"}
+
+func (c *checker) exchange(e *Exchange) {
+	if e.Type != "" && !slices.Contains(exchangeTypes, e.Type) && !strings.HasPrefix(e.Type, "x-") {
+		c.errorf(e, "type", schema.EExchangeType, "exchange type %q is neither built in (%s) nor a plugin's (x-…)", e.Type, strings.Join(exchangeTypes, ", "))
+	}
+	if strings.HasPrefix(e.Name, "amq.") {
+		c.warnf(e, "name", schema.WSkippedByBroker, "exchange names starting with amq. are reserved; RabbitMQ skips %q on import", e.Name)
+	}
+}
+
+// queueArgs describes the queue arguments warren checks: which values are
+// valid and which queue types take them.
+type argRule struct {
+	check func(v any) string // "" when valid, else what is wrong
+	types []string           // queue types that accept it; nil means all
+}
+
+var (
+	nonNegInt = func(v any) string {
+		if n, ok := integer(v); !ok || n < 0 {
+			return "must be a whole number of at least 0"
+		}
+		return ""
+	}
+	posInt = func(v any) string {
+		if n, ok := integer(v); !ok || n < 1 {
+			return "must be a whole number of at least 1"
+		}
+		return ""
+	}
+	aString = func(v any) string {
+		if _, ok := v.(string); !ok {
+			return "must be a string"
+		}
+		return ""
+	}
+	oneOf = func(vals ...string) func(any) string {
+		return func(v any) string {
+			if s, ok := v.(string); !ok || !slices.Contains(vals, s) {
+				return "must be one of " + strings.Join(vals, ", ")
+			}
+			return ""
+		}
+	}
+	aBool = func(v any) string {
+		if _, ok := v.(bool); !ok {
+			return "must be true or false"
+		}
+		return ""
+	}
+)
+
+var queueArgs = map[string]argRule{
+	"x-queue-type":                   {check: oneOf(queueTypes...)},
+	"x-max-length":                   {check: nonNegInt, types: []string{"classic", "quorum"}},
+	"x-max-length-bytes":             {check: nonNegInt},
+	"x-message-ttl":                  {check: nonNegInt, types: []string{"classic", "quorum"}},
+	"x-expires":                      {check: posInt, types: []string{"classic", "quorum"}},
+	"x-max-priority":                 {check: func(v any) string {
+		if n, ok := integer(v); !ok || n < 0 || n > 255 {
+			return "must be a whole number from 0 to 255"
+		}
+		return ""
+	}, types: []string{"classic", "quorum"}},
+	"x-overflow":                     {check: oneOf("drop-head", "reject-publish", "reject-publish-dlx"), types: []string{"classic", "quorum"}},
+	"x-dead-letter-exchange":         {check: aString, types: []string{"classic", "quorum"}},
+	"x-dead-letter-routing-key":      {check: aString, types: []string{"classic", "quorum"}},
+	"x-dead-letter-strategy":         {check: oneOf("at-most-once", "at-least-once"), types: []string{"quorum"}},
+	"x-single-active-consumer":       {check: aBool},
+	"x-queue-mode":                   {check: oneOf("default", "lazy"), types: []string{"classic"}},
+	"x-queue-version":                {check: func(v any) string {
+		if n, ok := integer(v); !ok || n < 1 || n > 2 {
+			return "must be 1 or 2"
+		}
+		return ""
+	}, types: []string{"classic"}},
+	"x-queue-master-locator":         {check: oneOf("client-local", "min-masters", "random", "balanced")},
+	"x-queue-leader-locator":         {check: oneOf("client-local", "balanced", "random", "least-leaders")},
+	"x-delivery-limit":               {check: func(v any) string {
+		if n, ok := integer(v); !ok || n < -1 {
+			return "must be a whole number of at least -1"
+		}
+		return ""
+	}, types: []string{"quorum"}},
+	"x-quorum-initial-group-size":    {check: posInt, types: []string{"quorum"}},
+	"x-quorum-target-group-size":     {check: posInt, types: []string{"quorum"}},
+	"x-initial-cluster-size":         {check: posInt, types: []string{"stream"}},
+	"x-max-age":                      {check: aString, types: []string{"stream"}},
+	"x-stream-max-segment-size-bytes": {check: posInt, types: []string{"stream"}},
+	"x-stream-filter-size-bytes":     {check: posInt, types: []string{"stream"}},
+	"x-max-in-memory-length":         {check: nonNegInt, types: []string{"quorum"}},
+	"x-max-in-memory-bytes":          {check: nonNegInt, types: []string{"quorum"}},
+	"x-ha-policy":                    {check: aString, types: []string{"classic"}},
+}
+
+// QueueType returns the queue's type: the type field, else x-queue-type,
+// else classic.
+func (q *Queue) QueueType() string {
+	if t, ok := q.Arguments["x-queue-type"].(string); ok && t != "" {
+		return t
+	}
+	if q.Type != "" {
+		return q.Type
+	}
+	return "classic"
+}
+
+func (c *checker) queue(q *Queue) {
+	if strings.HasPrefix(q.Name, "amq.") {
+		c.warnf(q, "name", schema.WSkippedByBroker, "queue names starting with amq. are reserved for server-named queues; RabbitMQ skips %q on import", q.Name)
+	}
+	if q.Type != "" && !slices.Contains(queueTypes, q.Type) {
+		c.errorf(q, "type", schema.EQueueArgument, "queue type %q is not one of %s", q.Type, strings.Join(queueTypes, ", "))
+	}
+	qt := q.QueueType()
+	if at, ok := q.Arguments["x-queue-type"].(string); ok && q.Type != "" && at != q.Type {
+		c.errorf(q, "type", schema.EQueueArgument, "type %q and x-queue-type %q disagree", q.Type, at)
+	}
+	for _, name := range sortedKeys(q.Arguments) {
+		v := q.Arguments[name]
+		field := "arguments/" + schema.EscapePointerToken(name)
+		rule, known := queueArgs[name]
+		if !known {
+			if strings.HasPrefix(name, "x-") {
+				c.warnf(q, field, schema.WUnknownArgument, "queue argument %q is not one RabbitMQ knows", name)
+			}
+			continue
+		}
+		if msg := rule.check(v); msg != "" {
+			c.errorf(q, field, schema.EQueueArgument, "%s %s", name, msg)
+			continue
+		}
+		if rule.types != nil && slices.Contains(queueTypes, qt) && !slices.Contains(rule.types, qt) {
+			c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues", name, qt)
+		}
+	}
+}

@@ -1,0 +1,315 @@
+package definitions
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/warren-tool/warren/schema"
+)
+
+// convert builds a Document from a decoded file. The schema has already
+// reported wrong types; convert skips what it cannot use instead of failing,
+// so that one run reports every problem. Fields the schema does not list are
+// kept in Extra and reported as W101.
+func convert(f *File, top map[string]any, diags *schema.Diagnostics) *Document {
+	c := &converter{file: f, diags: diags}
+	d := &Document{files: []*File{f}}
+	d.RabbitVersion = str(top, "rabbit_version")
+	f.rabbitVersion = d.RabbitVersion
+	d.RabbitMQVersion = str(top, "rabbitmq_version")
+	d.ProductName = str(top, "product_name")
+	d.ProductVersion = str(top, "product_version")
+	d.Format = str(top, "rabbitmq_definition_format")
+	d.OriginalVhostName = str(top, "original_vhost_name")
+	d.Extra = c.extra(top, "", "")
+
+	d.Users = convertList(c, top, KindUser, c.user)
+	d.Vhosts = convertList(c, top, KindVhost, c.vhost)
+	d.Permissions = convertList(c, top, KindPermission, c.permission)
+	d.TopicPermissions = convertList(c, top, KindTopicPermission, c.topicPermission)
+	d.Parameters = convertList(c, top, KindParameter, c.parameter)
+	d.GlobalParameters = convertList(c, top, KindGlobalParameter, c.globalParameter)
+	d.Policies = convertList(c, top, KindPolicy, c.policy)
+	d.Queues = convertList(c, top, KindQueue, c.queue)
+	d.Exchanges = convertList(c, top, KindExchange, c.exchange)
+	d.Bindings = convertList(c, top, KindBinding, c.binding)
+	return d
+}
+
+// typedTop lists the top-level keys the Document has fields for.
+var typedTop = []string{
+	"rabbit_version", "rabbitmq_version", "product_name", "product_version",
+	"rabbitmq_definition_format", "original_vhost_name",
+	"users", "vhosts", "permissions", "topic_permissions", "parameters",
+	"global_parameters", "policies", "queues", "exchanges", "bindings",
+}
+
+// schemaDef maps a kind to its definition in the schema's $defs.
+var schemaDef = map[Kind]string{
+	KindUser: "user", KindVhost: "vhost", KindPermission: "permission",
+	KindTopicPermission: "topic_permission", KindParameter: "parameter",
+	KindGlobalParameter: "global_parameter", KindPolicy: "policy",
+	KindQueue: "queue", KindExchange: "exchange", KindBinding: "binding",
+}
+
+// typed lists, per schema definition, the fields the model has typed
+// fields for; the schema's other properties stay in Extra without warning.
+var typed = map[string][]string{
+	"user":             {"name", "password", "password_hash", "hashing_algorithm", "tags", "limits", "activemq"},
+	"vhost":            {"name", "description", "tags", "default_queue_type", "metadata", "tracing"},
+	"permission":       {"user", "vhost", "configure", "write", "read"},
+	"topic_permission": {"user", "vhost", "exchange", "write", "read"},
+	"parameter":        {"vhost", "component", "name", "value"},
+	"global_parameter": {"name", "value"},
+	"policy":           {"vhost", "name", "pattern", "apply-to", "priority", "definition"},
+	"queue":            {"vhost", "name", "type", "durable", "auto_delete", "arguments"},
+	"exchange":         {"vhost", "name", "type", "durable", "auto_delete", "internal", "arguments"},
+	"binding":          {"vhost", "source", "destination", "destination_type", "routing_key", "arguments"},
+}
+
+// fieldSets holds, per schema definition, which fields are typed and which
+// the schema knows.
+type fieldSet struct{ typed, known map[string]bool }
+
+var fieldSets = sync.OnceValue(func() map[string]fieldSet {
+	out := map[string]fieldSet{}
+	for _, def := range append([]string{""}, "user", "vhost", "permission", "topic_permission", "parameter",
+		"global_parameter", "policy", "queue", "exchange", "binding") {
+		fs := fieldSet{typed: map[string]bool{}, known: map[string]bool{}}
+		names := typed[def]
+		if def == "" {
+			names = typedTop
+		}
+		for _, n := range names {
+			fs.typed[n] = true
+		}
+		for _, n := range schema.Properties(def) {
+			fs.known[n] = true
+		}
+		out[def] = fs
+	}
+	return out
+})
+
+type converter struct {
+	file  *File
+	diags *schema.Diagnostics
+}
+
+// extra collects the fields of m that have no typed field, warning about
+// those the schema does not know. base is the object's pointer.
+func (c *converter) extra(m map[string]any, def, base string) map[string]any {
+	fs := fieldSets()[def]
+	var out map[string]any
+	for k, v := range m {
+		if fs.typed[k] {
+			continue
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		out[k] = v
+		if !fs.known[k] {
+			*c.diags = append(*c.diags, schema.Diagnostic{
+				File: c.file.Name, Pointer: base + "/" + schema.EscapePointerToken(k), Severity: schema.Warning,
+				Code: schema.WUnknownField, Message: fmt.Sprintf("unknown field %q (kept as written)", k)})
+		}
+	}
+	return out
+}
+
+func convertList[T any](c *converter, top map[string]any, k Kind, conv func(m map[string]any, og *Origin, base string) T) []T {
+	raw, ok := top[string(k)].([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]T, 0, len(raw))
+	for i, item := range raw {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue // the schema reported it
+		}
+		base := "/" + string(k) + "/" + strconv.Itoa(i)
+		out = append(out, conv(m, &Origin{File: c.file, Index: i}, base))
+	}
+	return out
+}
+
+func (c *converter) meta(m map[string]any, og *Origin, def, base string) Meta {
+	return Meta{Origin: og, Extra: c.extra(m, def, base)}
+}
+
+func (c *converter) user(m map[string]any, og *Origin, base string) *User {
+	u := &User{
+		Name:             str(m, "name"),
+		Password:         secret(m["password"]),
+		PasswordHash:     strp(m, "password_hash"),
+		HashingAlgorithm: str(m, "hashing_algorithm"),
+		Tags:             tags(m, "tags"),
+		Meta:             c.meta(m, og, "user", base),
+	}
+	if lim, ok := m["limits"].(map[string]any); ok {
+		u.Limits = map[string]int64{}
+		for k, v := range lim {
+			if n, ok := integer(v); ok {
+				u.Limits[k] = n
+			}
+		}
+	}
+	if a, ok := m["activemq"].(map[string]any); ok {
+		u.ActiveMQ = &ActiveMQUser{Groups: tags(a, "groups"), ConsoleAccess: boolp(a, "console_access"), ReplicationUser: boolp(a, "replication_user")}
+		if _, isString := a["groups"].(string); isString {
+			u.ActiveMQ.Groups = nil
+		}
+	}
+	return u
+}
+
+func (c *converter) vhost(m map[string]any, og *Origin, base string) *Vhost {
+	v := &Vhost{
+		Name:             str(m, "name"),
+		Description:      strp(m, "description"),
+		Tags:             tags(m, "tags"),
+		DefaultQueueType: str(m, "default_queue_type"),
+		Tracing:          boolp(m, "tracing"),
+		Meta:             c.meta(m, og, "vhost", base),
+	}
+	v.Metadata, _ = m["metadata"].(map[string]any)
+	return v
+}
+
+func (c *converter) permission(m map[string]any, og *Origin, base string) *Permission {
+	return &Permission{User: str(m, "user"), Vhost: str(m, "vhost"),
+		Configure: str(m, "configure"), Write: str(m, "write"), Read: str(m, "read"),
+		Meta: c.meta(m, og, "permission", base)}
+}
+
+func (c *converter) topicPermission(m map[string]any, og *Origin, base string) *TopicPermission {
+	return &TopicPermission{User: str(m, "user"), Vhost: str(m, "vhost"), Exchange: str(m, "exchange"),
+		Write: str(m, "write"), Read: str(m, "read"),
+		Meta: c.meta(m, og, "topic_permission", base)}
+}
+
+func (c *converter) parameter(m map[string]any, og *Origin, base string) *Parameter {
+	return &Parameter{Vhost: str(m, "vhost"), Component: str(m, "component"), Name: str(m, "name"),
+		Value: m["value"], Meta: c.meta(m, og, "parameter", base)}
+}
+
+func (c *converter) globalParameter(m map[string]any, og *Origin, base string) *GlobalParameter {
+	return &GlobalParameter{Name: str(m, "name"), Value: m["value"], Meta: c.meta(m, og, "global_parameter", base)}
+}
+
+func (c *converter) policy(m map[string]any, og *Origin, base string) *Policy {
+	p := &Policy{Vhost: str(m, "vhost"), Name: str(m, "name"), Pattern: str(m, "pattern"),
+		ApplyTo: str(m, "apply-to"), Meta: c.meta(m, og, "policy", base)}
+	if n, ok := integer(m["priority"]); ok {
+		p.Priority = &n
+	}
+	p.Definition, _ = m["definition"].(map[string]any)
+	return p
+}
+
+func (c *converter) queue(m map[string]any, og *Origin, base string) *Queue {
+	q := &Queue{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
+		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Meta: c.meta(m, og, "queue", base)}
+	q.Arguments, _ = m["arguments"].(map[string]any)
+	return q
+}
+
+func (c *converter) exchange(m map[string]any, og *Origin, base string) *Exchange {
+	e := &Exchange{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
+		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Internal: boolp(m, "internal"),
+		Meta: c.meta(m, og, "exchange", base)}
+	e.Arguments, _ = m["arguments"].(map[string]any)
+	return e
+}
+
+func (c *converter) binding(m map[string]any, og *Origin, base string) *Binding {
+	b := &Binding{Vhost: str(m, "vhost"), Source: str(m, "source"), Destination: str(m, "destination"),
+		DestinationType: str(m, "destination_type"), RoutingKey: str(m, "routing_key"),
+		Meta: c.meta(m, og, "binding", base)}
+	b.Arguments, _ = m["arguments"].(map[string]any)
+	return b
+}
+
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func strp(m map[string]any, k string) *string {
+	if s, ok := m[k].(string); ok {
+		return &s
+	}
+	return nil
+}
+
+func boolp(m map[string]any, k string) *bool {
+	if b, ok := m[k].(bool); ok {
+		return &b
+	}
+	return nil
+}
+
+// tags reads a list of strings or RabbitMQ's comma-separated form.
+func tags(m map[string]any, k string) []string {
+	switch v := m[k].(type) {
+	case string:
+		return SplitTags(v)
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// SplitTags splits RabbitMQ's comma-separated tag string.
+func SplitTags(s string) []string {
+	out := []string{}
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func secret(v any) *Secret {
+	switch v := v.(type) {
+	case string:
+		return &Secret{Literal: &v}
+	case map[string]any:
+		if e, ok := v["env"].(string); ok {
+			return &Secret{Env: e}
+		}
+		if f, ok := v["file"].(string); ok {
+			return &Secret{File: f}
+		}
+	}
+	return nil
+}
+
+// integer reads a whole number (1 and 1.0 alike).
+func integer(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	if i, err := n.Int64(); err == nil {
+		return i, true
+	}
+	f, err := n.Float64()
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
+}

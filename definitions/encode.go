@@ -1,0 +1,507 @@
+package definitions
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The canonical form: objects sorted by identity, fields in a fixed order
+// (identity first, unknown fields last, sorted), two-space indentation. The
+// same document always encodes to the same bytes, so a review of a change
+// to a definitions file shows only what changed.
+
+// member is one field of an ordered object.
+type member struct {
+	key string
+	val any
+}
+
+// omap is an object whose fields are written in the order given.
+type omap []member
+
+func (m *omap) add(k string, v any) { *m = append(*m, member{k, v}) }
+
+// addExtra appends unknown fields, sorted by name.
+func (m *omap) addExtra(extra map[string]any) {
+	for _, k := range sortedKeys(extra) {
+		m.add(k, extra[k])
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Sort puts every list of d in canonical order (by each object's Key).
+func (d *Document) Sort() {
+	sortByKey(d.Users)
+	sortByKey(d.Vhosts)
+	sortByKey(d.Permissions)
+	sortByKey(d.TopicPermissions)
+	sortByKey(d.Parameters)
+	sortByKey(d.GlobalParameters)
+	sortByKey(d.Policies)
+	sortByKey(d.Queues)
+	sortByKey(d.Exchanges)
+	sortByKey(d.Bindings)
+}
+
+func sortByKey[T Object](s []T) {
+	slices.SortStableFunc(s, func(a, b T) int { return cmp.Compare(a.Key(), b.Key()) })
+}
+
+// tree builds the ordered form of d. Lists that are nil are left out; an
+// empty list that the file had is kept, because it says the file manages
+// that kind.
+func (d *Document) tree() omap {
+	var m omap
+	for _, f := range []struct{ k, v string }{
+		{"rabbit_version", d.RabbitVersion}, {"rabbitmq_version", d.RabbitMQVersion},
+		{"product_name", d.ProductName}, {"product_version", d.ProductVersion},
+		{"rabbitmq_definition_format", d.Format}, {"original_vhost_name", d.OriginalVhostName},
+	} {
+		if f.v != "" {
+			m.add(f.k, f.v)
+		}
+	}
+	m.addExtra(d.Extra)
+	addList(&m, "users", d.Users, (*User).tree)
+	addList(&m, "vhosts", d.Vhosts, (*Vhost).tree)
+	addList(&m, "permissions", d.Permissions, (*Permission).tree)
+	addList(&m, "topic_permissions", d.TopicPermissions, (*TopicPermission).tree)
+	addList(&m, "parameters", d.Parameters, (*Parameter).tree)
+	addList(&m, "global_parameters", d.GlobalParameters, (*GlobalParameter).tree)
+	addList(&m, "policies", d.Policies, (*Policy).tree)
+	addList(&m, "queues", d.Queues, (*Queue).tree)
+	addList(&m, "exchanges", d.Exchanges, (*Exchange).tree)
+	addList(&m, "bindings", d.Bindings, (*Binding).tree)
+	return m
+}
+
+func addList[T any](m *omap, k string, list []T, tree func(T) omap) {
+	if list == nil {
+		return
+	}
+	out := make([]any, len(list))
+	for i, o := range list {
+		out[i] = tree(o)
+	}
+	m.add(k, out)
+}
+
+func addString(m *omap, k, v string) {
+	if v != "" {
+		m.add(k, v)
+	}
+}
+
+func addBool(m *omap, k string, v *bool) {
+	if v != nil {
+		m.add(k, *v)
+	}
+}
+
+func addMap(m *omap, k string, v map[string]any) {
+	if v != nil {
+		m.add(k, v)
+	}
+}
+
+func tagList(tags []string) []any {
+	out := make([]any, len(tags))
+	for i, t := range tags {
+		out[i] = t
+	}
+	return out
+}
+
+func (s *Secret) tree() any {
+	switch {
+	case s.Literal != nil:
+		return *s.Literal
+	case s.Env != "":
+		return omap{{"env", s.Env}}
+	default:
+		return omap{{"file", s.File}}
+	}
+}
+
+func (u *User) tree() omap {
+	m := omap{{"name", u.Name}}
+	if u.Password != nil {
+		m.add("password", u.Password.tree())
+	}
+	if u.PasswordHash != nil {
+		m.add("password_hash", *u.PasswordHash)
+	}
+	addString(&m, "hashing_algorithm", u.HashingAlgorithm)
+	if u.Tags != nil {
+		m.add("tags", tagList(u.Tags))
+	}
+	if u.Limits != nil {
+		lim := omap{}
+		for _, k := range sortedKeys(u.Limits) {
+			lim.add(k, json.Number(strconv.FormatInt(u.Limits[k], 10)))
+		}
+		m.add("limits", lim)
+	}
+	if a := u.ActiveMQ; a != nil {
+		am := omap{}
+		if a.Groups != nil {
+			am.add("groups", tagList(a.Groups))
+		}
+		addBool(&am, "console_access", a.ConsoleAccess)
+		addBool(&am, "replication_user", a.ReplicationUser)
+		m.add("activemq", am)
+	}
+	m.addExtra(u.Extra)
+	return m
+}
+
+func (v *Vhost) tree() omap {
+	m := omap{{"name", v.Name}}
+	if v.Description != nil {
+		m.add("description", *v.Description)
+	}
+	if v.Tags != nil {
+		m.add("tags", tagList(v.Tags))
+	}
+	addString(&m, "default_queue_type", v.DefaultQueueType)
+	addBool(&m, "tracing", v.Tracing)
+	addMap(&m, "metadata", v.Metadata)
+	m.addExtra(v.Extra)
+	return m
+}
+
+func (p *Permission) tree() omap {
+	m := omap{{"user", p.User}, {"vhost", p.Vhost}, {"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
+	m.addExtra(p.Extra)
+	return m
+}
+
+func (p *TopicPermission) tree() omap {
+	m := omap{{"user", p.User}, {"vhost", p.Vhost}, {"exchange", p.Exchange}, {"write", p.Write}, {"read", p.Read}}
+	m.addExtra(p.Extra)
+	return m
+}
+
+func (p *Parameter) tree() omap {
+	m := omap{}
+	addString(&m, "vhost", p.Vhost)
+	m.add("component", p.Component)
+	m.add("name", p.Name)
+	m.add("value", p.Value)
+	m.addExtra(p.Extra)
+	return m
+}
+
+func (p *GlobalParameter) tree() omap {
+	m := omap{{"name", p.Name}, {"value", p.Value}}
+	m.addExtra(p.Extra)
+	return m
+}
+
+func (p *Policy) tree() omap {
+	m := omap{{"name", p.Name}}
+	addString(&m, "vhost", p.Vhost)
+	m.add("pattern", p.Pattern)
+	addString(&m, "apply-to", p.ApplyTo)
+	if p.Priority != nil {
+		m.add("priority", json.Number(strconv.FormatInt(*p.Priority, 10)))
+	}
+	addMap(&m, "definition", p.Definition)
+	m.addExtra(p.Extra)
+	return m
+}
+
+func (q *Queue) tree() omap {
+	m := omap{{"name", q.Name}}
+	addString(&m, "vhost", q.Vhost)
+	addString(&m, "type", q.Type)
+	addBool(&m, "durable", q.Durable)
+	addBool(&m, "auto_delete", q.AutoDelete)
+	addMap(&m, "arguments", q.Arguments)
+	m.addExtra(q.Extra)
+	return m
+}
+
+func (e *Exchange) tree() omap {
+	m := omap{{"name", e.Name}}
+	addString(&m, "vhost", e.Vhost)
+	m.add("type", e.Type)
+	addBool(&m, "durable", e.Durable)
+	addBool(&m, "auto_delete", e.AutoDelete)
+	addBool(&m, "internal", e.Internal)
+	addMap(&m, "arguments", e.Arguments)
+	m.addExtra(e.Extra)
+	return m
+}
+
+func (b *Binding) tree() omap {
+	m := omap{}
+	addString(&m, "vhost", b.Vhost)
+	m.add("source", b.Source)
+	m.add("destination_type", b.DestinationType)
+	m.add("destination", b.Destination)
+	m.add("routing_key", b.RoutingKey)
+	addMap(&m, "arguments", b.Arguments)
+	m.addExtra(b.Extra)
+	return m
+}
+
+// EncodeJSON writes d in canonical JSON. It does not sort d; call Sort
+// first for the canonical order of objects.
+func (d *Document) EncodeJSON() []byte {
+	var b bytes.Buffer
+	writeJSON(&b, d.tree(), "\n")
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// EncodeYAML writes d in canonical YAML, starting with a comment that tells
+// editors where the schema is.
+func (d *Document) EncodeYAML(schemaComment string) []byte {
+	var b bytes.Buffer
+	if schemaComment != "" {
+		b.WriteString(schemaComment)
+		b.WriteByte('\n')
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(yamlNode(d.tree())); err != nil {
+		// yamlNode builds only nodes the encoder accepts.
+		panic(fmt.Sprintf("definitions: encoding YAML: %v", err))
+	}
+	enc.Close()
+	return b.Bytes()
+}
+
+// writeJSON writes v indented; nl is the newline plus current indentation.
+func writeJSON(b *bytes.Buffer, v any, nl string) {
+	switch v := v.(type) {
+	case omap:
+		if len(v) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteByte('{')
+		for i, m := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(nl + "  ")
+			writeJSONString(b, m.key)
+			b.WriteString(": ")
+			writeJSON(b, m.val, nl+"  ")
+		}
+		b.WriteString(nl + "}")
+	case map[string]any:
+		keys := sortedKeys(v)
+		om := make(omap, len(keys))
+		for i, k := range keys {
+			om[i] = member{k, v[k]}
+		}
+		writeJSON(b, om, nl)
+	case []any:
+		if len(v) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(nl + "  ")
+			writeJSON(b, e, nl+"  ")
+		}
+		b.WriteString(nl + "]")
+	default:
+		writeJSONScalar(b, v)
+	}
+}
+
+func writeJSONScalar(b *bytes.Buffer, v any) {
+	switch v := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
+	case string:
+		writeJSONString(b, v)
+	case json.Number:
+		b.WriteString(string(v))
+	case int64:
+		b.WriteString(strconv.FormatInt(v, 10))
+	case int:
+		b.WriteString(strconv.Itoa(v))
+	case float64:
+		b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+	default:
+		panic(fmt.Sprintf("definitions: cannot encode %T", v))
+	}
+}
+
+// canonicalJSON writes v compactly with sorted keys: equal values give equal
+// strings. It is used in identities (a binding's arguments).
+func canonicalJSON(v any) string {
+	if v == nil {
+		return ""
+	}
+	var b bytes.Buffer
+	writeCompact(&b, v)
+	return b.String()
+}
+
+func writeCompact(b *bytes.Buffer, v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range sortedKeys(v) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, k)
+			b.WriteByte(':')
+			writeCompact(b, v[k])
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeCompact(b, e)
+		}
+		b.WriteByte(']')
+	case json.Number:
+		b.WriteString(normalizeNumber(v))
+	default:
+		writeJSONScalar(b, v)
+	}
+}
+
+// normalizeNumber writes integers in plain form so that 1.0 and 1 compare
+// equal, as they do for the broker.
+func normalizeNumber(n json.Number) string {
+	if i, err := n.Int64(); err == nil {
+		return strconv.FormatInt(i, 10)
+	}
+	if f, err := n.Float64(); err == nil {
+		if f == float64(int64(f)) && f < 1e18 && f > -1e18 {
+			return strconv.FormatInt(int64(f), 10)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return string(n)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// writeJSONString writes s as a JSON string. Unlike encoding/json it does
+// not escape <, > and &, which keeps patterns readable.
+func writeJSONString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == '\u2028' || r == '\u2029' {
+				b.WriteString(s[start:i])
+				fmt.Fprintf(b, `\u%04x`, r)
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b.WriteString(s[start:i])
+		switch c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteString(`\u00`)
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&0xF])
+		}
+		i++
+		start = i
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}
+
+// yamlNode builds a YAML node for an ordered tree.
+func yamlNode(v any) *yaml.Node {
+	switch v := v.(type) {
+	case omap:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, m := range v {
+			n.Content = append(n.Content, yamlScalar("!!str", m.key), yamlNode(m.val))
+		}
+		return n
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, k := range sortedKeys(v) {
+			n.Content = append(n.Content, yamlScalar("!!str", k), yamlNode(v[k]))
+		}
+		return n
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		if len(v) == 0 {
+			n.Style = yaml.FlowStyle
+		}
+		for _, e := range v {
+			n.Content = append(n.Content, yamlNode(e))
+		}
+		return n
+	case nil:
+		return yamlScalar("!!null", "null")
+	case bool:
+		return yamlScalar("!!bool", strconv.FormatBool(v))
+	case string:
+		return yamlScalar("!!str", v)
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return yamlScalar("!!int", string(v))
+		}
+		return yamlScalar("!!float", string(v))
+	}
+	var b bytes.Buffer
+	writeJSONScalar(&b, v)
+	return yamlScalar("!!int", b.String())
+}
+
+func yamlScalar(tag, value string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value}
+	if tag == "!!str" && value == "" {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}

@@ -1,0 +1,396 @@
+package definitions
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/warren-tool/warren/schema"
+)
+
+// maxDepth bounds how deeply objects and arrays may nest. Real definitions
+// files nest five or six levels (a shovel's value in a parameter); the bound
+// keeps hostile input from exhausting the stack.
+const maxDepth = 64
+
+// decodeError is a problem found while decoding, at a byte offset or (for
+// YAML) at a line and column.
+type decodeError struct {
+	code    schema.Code
+	off     int // byte offset, or -1 when pos is set
+	pos     schema.Pos
+	pointer string
+	msg     string
+	// first is where a duplicate key was first seen (byte offset), or -1.
+	first int
+}
+
+func (e *decodeError) Error() string { return e.msg }
+
+// jsonDecoder decodes JSON into plain values (map[string]any, []any, string,
+// json.Number, bool, nil). Unlike encoding/json it refuses duplicate keys and
+// bounds nesting, and it reports byte offsets.
+type jsonDecoder struct {
+	data []byte
+	pos  int
+	path []any // keys (string) and indexes (int) of the value being decoded
+}
+
+// decodeJSON decodes one JSON document.
+func decodeJSON(data []byte) (any, *decodeError) {
+	d := &jsonDecoder{data: data}
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		d.pos = 3 // a UTF-8 byte order mark
+	}
+	d.skipSpace()
+	v, err := d.value()
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return nil, d.errorf("unexpected %s after the document", d.describe())
+	}
+	return v, nil
+}
+
+func (d *jsonDecoder) pointer() string {
+	var b strings.Builder
+	for _, p := range d.path {
+		b.WriteByte('/')
+		switch p := p.(type) {
+		case string:
+			b.WriteString(schema.EscapePointerToken(p))
+		case int:
+			b.WriteString(strconv.Itoa(p))
+		}
+	}
+	return b.String()
+}
+
+func (d *jsonDecoder) errorf(format string, args ...any) *decodeError {
+	return &decodeError{code: schema.ESyntax, off: d.pos, pointer: d.pointer(), msg: fmt.Sprintf(format, args...), first: -1}
+}
+
+// describe names the input at the current offset for an error message.
+func (d *jsonDecoder) describe() string {
+	if d.pos >= len(d.data) {
+		return "end of input"
+	}
+	r, _ := utf8.DecodeRune(d.data[d.pos:])
+	return strconv.QuoteRune(r)
+}
+
+func (d *jsonDecoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value() (any, *decodeError) {
+	if d.pos >= len(d.data) {
+		return nil, d.errorf("unexpected end of input, expected a value")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object()
+	case c == '[':
+		return d.array()
+	case c == '"':
+		return d.string()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	}
+	return nil, d.errorf("unexpected %s, expected a value", d.describe())
+}
+
+func (d *jsonDecoder) literal(word string) *decodeError {
+	if len(d.data)-d.pos >= len(word) && string(d.data[d.pos:d.pos+len(word)]) == word {
+		d.pos += len(word)
+		return nil
+	}
+	return d.errorf("unexpected %s, expected a value", d.describe())
+}
+
+func (d *jsonDecoder) object() (any, *decodeError) {
+	if len(d.path) >= maxDepth {
+		e := d.errorf("objects and arrays nest more than %d levels deep", maxDepth)
+		e.code = schema.ETooDeep
+		return nil, e
+	}
+	d.pos++ // {
+	m := make(map[string]any)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return m, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.errorf("unexpected %s, expected a string key", d.describe())
+		}
+		keyOff := d.pos
+		k, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		key := k.(string)
+		if _, dup := m[key]; dup {
+			d.pos = keyOff
+			d.path = append(d.path, key)
+			e := d.errorf("duplicate key %q", key)
+			e.code = schema.EDuplicateKey
+			e.first = -1
+			return nil, e
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf("unexpected %s, expected ':' after key %q", d.describe(), key)
+		}
+		d.pos++
+		d.skipSpace()
+		d.path = append(d.path, key)
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		d.path = d.path[:len(d.path)-1]
+		m[key] = v
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input, expected ',' or '}'")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return m, nil
+		default:
+			return nil, d.errorf("unexpected %s, expected ',' or '}'", d.describe())
+		}
+	}
+}
+
+func (d *jsonDecoder) array() (any, *decodeError) {
+	if len(d.path) >= maxDepth {
+		e := d.errorf("objects and arrays nest more than %d levels deep", maxDepth)
+		e.code = schema.ETooDeep
+		return nil, e
+	}
+	d.pos++ // [
+	a := []any{}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return a, nil
+	}
+	for i := 0; ; i++ {
+		d.skipSpace()
+		d.path = append(d.path, i)
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		d.path = d.path[:len(d.path)-1]
+		a = append(a, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input, expected ',' or ']'")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return a, nil
+		default:
+			return nil, d.errorf("unexpected %s, expected ',' or ']'", d.describe())
+		}
+	}
+}
+
+func (d *jsonDecoder) string() (any, *decodeError) {
+	start := d.pos + 1
+	i := start
+	ascii := true
+	for i < len(d.data) {
+		c := d.data[i]
+		if c == '"' {
+			s := d.data[start:i]
+			if !ascii && !utf8.Valid(s) {
+				d.pos = start
+				return nil, d.errorf("invalid UTF-8 in string")
+			}
+			d.pos = i + 1
+			return string(s), nil
+		}
+		if c == '\\' {
+			return d.escapedString(start)
+		}
+		if c < 0x20 {
+			d.pos = i
+			return nil, d.errorf("control character %U in string (escape it)", rune(c))
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+		i++
+	}
+	d.pos = i
+	return nil, d.errorf("unexpected end of input in string")
+}
+
+// escapedString decodes a string with escapes; start is after the quote.
+func (d *jsonDecoder) escapedString(start int) (any, *decodeError) {
+	var b []byte
+	i := start
+	for i < len(d.data) {
+		c := d.data[i]
+		switch {
+		case c == '"':
+			if !utf8.Valid(b) {
+				d.pos = start
+				return nil, d.errorf("invalid UTF-8 in string")
+			}
+			d.pos = i + 1
+			return string(b), nil
+		case c < 0x20:
+			d.pos = i
+			return nil, d.errorf("control character %U in string (escape it)", rune(c))
+		case c != '\\':
+			b = append(b, c)
+			i++
+			continue
+		}
+		if i+1 >= len(d.data) {
+			break
+		}
+		e := d.data[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := hex4(d.data, i)
+			if !ok {
+				d.pos = i - 2
+				return nil, d.errorf(`invalid \u escape`)
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(-1), false
+				if i+6 <= len(d.data) && d.data[i] == '\\' && d.data[i+1] == 'u' {
+					r2, ok = hex4(d.data, i+2)
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			d.pos = i - 2
+			return nil, d.errorf("invalid escape \\%c in string", e)
+		}
+	}
+	d.pos = len(d.data)
+	return nil, d.errorf("unexpected end of input in string")
+}
+
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+func (d *jsonDecoder) number() (any, *decodeError) {
+	start := d.pos
+	end := scanNumber(d.data, start)
+	if end < 0 {
+		return nil, d.errorf("invalid number")
+	}
+	d.pos = end
+	return json.Number(d.data[start:end]), nil
+}
+
+// scanNumber returns the end of the JSON number at start, or -1.
+func scanNumber(data []byte, i int) int {
+	digits := func() bool {
+		s := i
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		return i > s
+	}
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	if i < len(data) && data[i] == '0' {
+		i++
+	} else if !digits() {
+		return -1
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if !digits() {
+			return -1
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return -1
+		}
+	}
+	return i
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar.
+func isJSONNumber(s string) bool {
+	return s != "" && scanNumber([]byte(s), 0) == len(s)
+}

@@ -1,0 +1,270 @@
+package definitions
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/warren-tool/warren/schema"
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultMaxSize is the largest file Load reads unless told otherwise.
+const DefaultMaxSize = 128 << 20
+
+// File is one input file as it was read.
+type File struct {
+	Name   string // as the user named it; "<stdin>" for standard input
+	Format string // "json" or "yaml"
+	data   []byte
+	// rabbitVersion is the file's own rabbit_version, which decides how
+	// RabbitMQ reads hashes without hashing_algorithm.
+	rabbitVersion string
+	yroot  *yaml.Node
+	lines  *lineIndex
+}
+
+// Data returns the file's bytes as read.
+func (f *File) Data() []byte { return f.data }
+
+// positions finds where pointers are in the file.
+func (f *File) positions(ptrs []string) map[string]schema.Pos {
+	out := make(map[string]schema.Pos, len(ptrs))
+	switch {
+	case f.yroot != nil:
+		return locateYAML(f.yroot, ptrs)
+	case f.Format == "json":
+		if f.lines == nil {
+			f.lines = newLineIndex(f.data)
+		}
+		for p, off := range locateJSON(f.data, ptrs) {
+			out[p] = f.lines.pos(off)
+		}
+	}
+	return out
+}
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// MaxSize is the largest file accepted, in bytes; 0 means DefaultMaxSize.
+	MaxSize int64
+	// Stdin is read for the path "-"; nil means os.Stdin.
+	Stdin io.Reader
+}
+
+// Load reads definitions from files, directories (their .json, .yaml and
+// .yml files, in sorted order, not recursing) and "-" (standard input), and
+// merges them into one document. Every problem found on the way is reported,
+// with its position; the document is nil only when nothing could be read.
+func Load(paths []string, opts LoadOptions) (*Document, schema.Diagnostics) {
+	paths, diags := Expand(paths)
+	var docs []*Document
+	for _, p := range paths {
+		doc, ds := loadOne(p, opts)
+		diags = append(diags, ds...)
+		if doc != nil {
+			docs = append(docs, doc)
+		}
+	}
+	if len(docs) == 0 {
+		return nil, diags
+	}
+	doc := docs[0]
+	if len(docs) > 1 {
+		doc = Merge(docs...)
+	}
+	dups := doc.duplicates()
+	doc.resolve(dups)
+	return doc, append(diags, dups...)
+}
+
+// Expand replaces directories by the definitions files in them (.json,
+// .yaml and .yml, sorted, not recursing) and reports paths that cannot be
+// read.
+func Expand(paths []string) ([]string, schema.Diagnostics) {
+	var out []string
+	var diags schema.Diagnostics
+	for _, p := range paths {
+		if p == "-" {
+			out = append(out, p)
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			diags = append(diags, readError(p, err))
+			continue
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			diags = append(diags, readError(p, err))
+			continue
+		}
+		var files []string
+		for _, e := range entries {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".json", ".yaml", ".yml":
+				if !e.IsDir() {
+					files = append(files, filepath.Join(p, e.Name()))
+				}
+			}
+		}
+		slices.Sort(files)
+		if len(files) == 0 {
+			diags = append(diags, schema.Diagnostic{File: p, Severity: schema.Error, Code: schema.ERead,
+				Message: "directory holds no .json, .yaml or .yml files"})
+		}
+		out = append(out, files...)
+	}
+	return out, diags
+}
+
+func readError(name string, err error) schema.Diagnostic {
+	if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err
+	}
+	return schema.Diagnostic{File: name, Severity: schema.Error, Code: schema.ERead, Message: "cannot read: " + err.Error()}
+}
+
+func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
+	name := path
+	var r io.Reader
+	if path == "-" {
+		name = "<stdin>"
+		r = opts.Stdin
+		if r == nil {
+			r = os.Stdin
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, schema.Diagnostics{readError(path, err)}
+		}
+		defer f.Close()
+		r = f
+	}
+	limit := opts.MaxSize
+	if limit <= 0 {
+		limit = DefaultMaxSize
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, schema.Diagnostics{readError(name, err)}
+	}
+	if int64(len(data)) > limit {
+		return nil, schema.Diagnostics{{File: name, Severity: schema.Error, Code: schema.ETooLarge,
+			Message: fmt.Sprintf("file is larger than the limit of %d bytes (--max-size)", limit)}}
+	}
+	return Parse(name, data)
+}
+
+// Parse decodes and converts one file's content. Diagnostics carry the
+// file's name and, once positions are resolved, its line and column.
+func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
+	f := &File{Name: name, Format: formatOf(name, data), data: data}
+	var (
+		v    any
+		derr *decodeError
+	)
+	if f.Format == "json" {
+		v, derr = decodeJSON(data)
+	} else {
+		v, f.yroot, derr = decodeYAML(data)
+	}
+	if derr != nil {
+		d := schema.Diagnostic{File: name, Pointer: derr.pointer, Severity: schema.Error, Code: derr.code, Message: derr.msg, Pos: derr.pos}
+		if derr.off >= 0 {
+			d.Pos = newLineIndex(data).pos(derr.off)
+			if derr.code == schema.EDuplicateKey {
+				// Find the first occurrence: the decoder stopped at the second.
+				if p, ok := firstKey(data, derr.pointer); ok {
+					d.Also = &schema.Location{File: name, Pos: p}
+				}
+			}
+		}
+		return nil, schema.Diagnostics{d}
+	}
+	top, ok := v.(map[string]any)
+	if !ok {
+		return nil, schema.Diagnostics{{File: name, Pos: schema.Pos{Line: 1, Col: 1}, Severity: schema.Error, Code: schema.EUnsupportedIn,
+			Message: "the top level must be an object holding users, vhosts, permissions, …"}}
+	}
+	var diags schema.Diagnostics
+	for _, d := range schema.Validate(top) {
+		d.File = name
+		diags = append(diags, d)
+	}
+	doc := convert(f, top, &diags)
+	f.resolve(diags)
+	return doc, diags
+}
+
+// firstKey finds where the key a duplicate-key pointer names first appears.
+func firstKey(data []byte, ptr string) (schema.Pos, bool) {
+	off, ok := locateJSON(data, []string{ptr})[ptr]
+	if !ok {
+		return schema.Pos{}, false
+	}
+	return newLineIndex(data).pos(off), true
+}
+
+// formatOf decides how to decode a file: by its extension, or for other
+// names (standard input, RabbitMQ's .txt fixtures) by its first character.
+func formatOf(name string, data []byte) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json":
+		return "json"
+	case ".yaml", ".yml":
+		return "yaml"
+	}
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		return "json"
+	}
+	return "yaml"
+}
+
+// resolve fills in the positions of diagnostics about f that have a
+// pointer but no position yet.
+func (f *File) resolve(diags schema.Diagnostics) {
+	var ptrs []string
+	for _, d := range diags {
+		if d.File == f.Name && d.Pos.Line == 0 {
+			ptrs = append(ptrs, d.Pointer)
+		}
+		if a := d.Also; a != nil && a.File == f.Name && a.Pos.Line == 0 {
+			ptrs = append(ptrs, a.Pointer)
+		}
+	}
+	if len(ptrs) == 0 {
+		return
+	}
+	pos := f.positions(ptrs)
+	for i := range diags {
+		d := &diags[i]
+		if d.File == f.Name && d.Pos.Line == 0 {
+			d.Pos = pos[d.Pointer]
+		}
+		if a := d.Also; a != nil && a.File == f.Name && a.Pos.Line == 0 {
+			a.Pos = pos[a.Pointer]
+		}
+	}
+}
+
+// resolve fills in positions for diagnostics about any file d was read
+// from.
+func (d *Document) resolve(diags schema.Diagnostics) {
+	for _, f := range d.files {
+		f.resolve(diags)
+	}
+}
+
+// Files lists the files d was read from, in the order they were read.
+func (d *Document) Files() []*File { return d.files }

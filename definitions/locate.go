@@ -1,0 +1,255 @@
+package definitions
+
+import (
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/warren-tool/warren/schema"
+	"gopkg.in/yaml.v3"
+)
+
+// Positions are found only when there is something to report: decoding keeps
+// no offsets, and locating walks the file once for all the pointers that
+// diagnostics name.
+
+// ptrTrie holds the pointers to find, one level per reference token.
+type ptrTrie struct {
+	want     bool // a pointer ends here
+	children map[string]*ptrTrie
+}
+
+func newPtrTrie(ptrs []string) *ptrTrie {
+	root := &ptrTrie{}
+	for _, p := range ptrs {
+		n := root
+		for _, tok := range schema.SplitPointer(p) {
+			if n.children == nil {
+				n.children = map[string]*ptrTrie{}
+			}
+			c := n.children[tok]
+			if c == nil {
+				c = &ptrTrie{}
+				n.children[tok] = c
+			}
+			n = c
+		}
+		n.want = true
+	}
+	return root
+}
+
+// locateJSON finds the byte offsets of pointers in a JSON document that
+// decoded without error. A member of an object is located at its key, an
+// element of an array at its value. Pointers that do not exist resolve to
+// the deepest existing parent.
+func locateJSON(data []byte, ptrs []string) map[string]int {
+	out := make(map[string]int, len(ptrs))
+	trie := newPtrTrie(ptrs)
+	d := &jsonDecoder{data: data}
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		d.pos = 3
+	}
+	d.skipSpace()
+	found := map[*ptrTrie]int{}
+	if trie.want {
+		found[trie] = d.pos
+	}
+	d.locate(trie, found)
+	// Map every requested pointer to its offset, falling back to parents.
+	for _, p := range ptrs {
+		toks := schema.SplitPointer(p)
+		n, off := trie, found[trie]
+		for _, t := range toks {
+			c := n.children[t]
+			if c == nil {
+				break
+			}
+			o, ok := found[c]
+			if !ok {
+				break
+			}
+			n, off = c, o
+		}
+		out[p] = off
+	}
+	return out
+}
+
+// locate walks the value at d.pos, recording found[child] for each trie
+// child it meets, and skips everything else.
+func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return
+	}
+	if len(n.children) == 0 {
+		d.skip()
+		return
+	}
+	switch d.data[d.pos] {
+	case '{':
+		d.pos++
+		for {
+			d.skipSpace()
+			if d.pos >= len(d.data) || d.data[d.pos] == '}' {
+				d.pos++
+				return
+			}
+			keyOff := d.pos
+			k, err := d.string()
+			if err != nil {
+				return
+			}
+			d.skipSpace()
+			d.pos++ // :
+			if c := n.children[k.(string)]; c != nil {
+				found[c] = keyOff
+				d.locate(c, found)
+			} else {
+				d.skipSpace()
+				d.skip()
+			}
+			d.skipSpace()
+			if d.pos < len(d.data) && d.data[d.pos] == ',' {
+				d.pos++
+			}
+		}
+	case '[':
+		d.pos++
+		for i := 0; ; i++ {
+			d.skipSpace()
+			if d.pos >= len(d.data) || d.data[d.pos] == ']' {
+				d.pos++
+				return
+			}
+			if c := n.children[strconv.Itoa(i)]; c != nil {
+				found[c] = d.pos
+				d.locate(c, found)
+			} else {
+				d.skip()
+			}
+			d.skipSpace()
+			if d.pos < len(d.data) && d.data[d.pos] == ',' {
+				d.pos++
+			}
+		}
+	default:
+		d.skip()
+	}
+}
+
+// skip moves past the value at d.pos without building it. The document
+// decoded cleanly before, so no error handling is needed here.
+func (d *jsonDecoder) skip() {
+	depth := 0
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch c {
+		case '"':
+			d.pos++
+			for d.pos < len(d.data) && d.data[d.pos] != '"' {
+				if d.data[d.pos] == '\\' {
+					d.pos++
+				}
+				d.pos++
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return // the parent's end: a scalar just ended
+			}
+			depth--
+		case ',', ':', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return
+			}
+		}
+		d.pos++
+		if depth == 0 && (c == '"' || c == '}' || c == ']') {
+			return
+		}
+	}
+}
+
+// lineIndex converts byte offsets into line and column numbers.
+type lineIndex struct {
+	data   []byte
+	starts []int // offset of the first byte of each line
+}
+
+func newLineIndex(data []byte) *lineIndex {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &lineIndex{data: data, starts: starts}
+}
+
+// pos returns the line and column (in characters) of off.
+func (li *lineIndex) pos(off int) schema.Pos {
+	if off < 0 {
+		return schema.Pos{}
+	}
+	off = min(off, len(li.data))
+	line := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+	col := utf8.RuneCount(li.data[li.starts[line]:off]) + 1
+	return schema.Pos{Line: line + 1, Col: col}
+}
+
+// locateYAML finds the position of pointers in a decoded YAML tree. A member
+// of a mapping is located at its key.
+func locateYAML(root *yaml.Node, ptrs []string) map[string]schema.Pos {
+	out := make(map[string]schema.Pos, len(ptrs))
+	for _, p := range ptrs {
+		n := root
+		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+			n = n.Content[0]
+		}
+		at := schema.Pos{Line: n.Line, Col: n.Column}
+		for _, tok := range schema.SplitPointer(p) {
+			key, val := yamlChild(n, tok)
+			if val == nil {
+				break
+			}
+			at = schema.Pos{Line: key.Line, Col: key.Column}
+			n = val
+		}
+		out[p] = at
+	}
+	return out
+}
+
+// yamlChild returns the key node (the element itself in a sequence) and the
+// value node that tok names under n, following aliases and merge keys.
+func yamlChild(n *yaml.Node, tok string) (key, val *yaml.Node) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := len(n.Content) - 2; i >= 0; i -= 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == tok && k.Tag != "!!merge" {
+				return k, n.Content[i+1]
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Tag == "!!merge" {
+				for _, m := range mergeSources(n.Content[i+1]) {
+					if k, v := yamlChild(m, tok); v != nil {
+						return k, v
+					}
+				}
+			}
+		}
+	case yaml.SequenceNode:
+		i, err := strconv.Atoi(tok)
+		if err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i], n.Content[i]
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,122 @@
+package definitions
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/warren-tool/warren/schema"
+)
+
+// Merge combines documents read from several files into one. Objects keep
+// their origins, so problems still point into the file they came from. A
+// per-vhost export's queues, exchanges, bindings, policies and parameters get
+// the export's vhost (original_vhost_name), since the merged document is
+// cluster-wide. Version fields come from the first document that has them.
+func Merge(docs ...*Document) *Document {
+	out := &Document{}
+	for _, d := range docs {
+		out.files = append(out.files, d.files...)
+		out.RabbitVersion = cmpOr(out.RabbitVersion, d.RabbitVersion)
+		out.RabbitMQVersion = cmpOr(out.RabbitMQVersion, d.RabbitMQVersion)
+		out.ProductName = cmpOr(out.ProductName, d.ProductName)
+		out.ProductVersion = cmpOr(out.ProductVersion, d.ProductVersion)
+		if d.PerVhost() && d.OriginalVhostName != "" {
+			d.fillVhost(d.OriginalVhostName)
+		}
+		for k, v := range d.Extra {
+			if out.Extra == nil {
+				out.Extra = map[string]any{}
+			}
+			if _, set := out.Extra[k]; !set {
+				out.Extra[k] = v
+			}
+		}
+		out.Users = appendKeep(out.Users, d.Users)
+		out.Vhosts = appendKeep(out.Vhosts, d.Vhosts)
+		out.Permissions = appendKeep(out.Permissions, d.Permissions)
+		out.TopicPermissions = appendKeep(out.TopicPermissions, d.TopicPermissions)
+		out.Parameters = appendKeep(out.Parameters, d.Parameters)
+		out.GlobalParameters = appendKeep(out.GlobalParameters, d.GlobalParameters)
+		out.Policies = appendKeep(out.Policies, d.Policies)
+		out.Queues = appendKeep(out.Queues, d.Queues)
+		out.Exchanges = appendKeep(out.Exchanges, d.Exchanges)
+		out.Bindings = appendKeep(out.Bindings, d.Bindings)
+	}
+	return out
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// appendKeep appends, keeping the difference between absent (nil) and
+// present but empty.
+func appendKeep[T any](dst, src []T) []T {
+	if src != nil && dst == nil {
+		dst = make([]T, 0, len(src))
+	}
+	return append(dst, src...)
+}
+
+// fillVhost sets the vhost of objects that name none.
+func (d *Document) fillVhost(vhost string) {
+	for _, o := range d.Queues {
+		o.Vhost = cmpOr(o.Vhost, vhost)
+	}
+	for _, o := range d.Exchanges {
+		o.Vhost = cmpOr(o.Vhost, vhost)
+	}
+	for _, o := range d.Bindings {
+		o.Vhost = cmpOr(o.Vhost, vhost)
+	}
+	for _, o := range d.Policies {
+		o.Vhost = cmpOr(o.Vhost, vhost)
+	}
+	for _, o := range d.Parameters {
+		o.Vhost = cmpOr(o.Vhost, vhost)
+	}
+}
+
+// Pointer returns the JSON pointer of an object in the file it came from,
+// or "" when it came from no file.
+func Pointer(o Object) string {
+	og := o.meta().Origin
+	if og == nil {
+		return ""
+	}
+	return "/" + string(o.Kind()) + "/" + strconv.Itoa(og.Index)
+}
+
+// Location returns where an object was read from.
+func Location(o Object) schema.Location {
+	og := o.meta().Origin
+	if og == nil {
+		return schema.Location{}
+	}
+	return schema.Location{File: og.File.Name, Pointer: Pointer(o)}
+}
+
+// duplicates reports objects defined more than once (E020), each with the
+// place it was first defined.
+func (d *Document) duplicates() schema.Diagnostics {
+	var out schema.Diagnostics
+	for _, k := range Kinds {
+		objs := d.ObjectsOf(k)
+		seen := make(map[string]Object, len(objs))
+		for _, o := range objs {
+			first, dup := seen[o.Key()]
+			if !dup {
+				seen[o.Key()] = o
+				continue
+			}
+			loc, firstLoc := Location(o), Location(first)
+			out = append(out, schema.Diagnostic{
+				File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: schema.EDuplicate,
+				Message: fmt.Sprintf("%s is defined twice", o.Addr()), Also: &firstLoc})
+		}
+	}
+	return out
+}

@@ -1,0 +1,226 @@
+package definitions
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/warren-tool/warren/schema"
+	"gopkg.in/yaml.v3"
+)
+
+// yamlDecoder turns a yaml.Node tree into the same plain values as
+// decodeJSON, refusing duplicate keys and bounding nesting and alias
+// expansion.
+type yamlDecoder struct {
+	budget int // values left to produce; aliases spend it too
+	path   []string
+}
+
+// decodeYAML decodes one YAML document. It returns the node tree too, for
+// locating positions later.
+func decodeYAML(data []byte) (any, *yaml.Node, *decodeError) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil, &decodeError{code: schema.EUnsupportedIn, off: -1, msg: "empty document", first: -1}
+		}
+		return nil, nil, yamlSyntaxError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, nil, &decodeError{code: schema.EUnsupportedIn, off: -1, pos: schema.Pos{Line: extra.Line, Col: extra.Column},
+			msg: "more than one YAML document in the file; put each in its own file", first: -1}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, nil, yamlSyntaxError(err)
+	}
+	// A document without aliases produces at most one value per node, and a
+	// node takes at least one byte: the budget allows generous reuse through
+	// aliases but stops exponential expansion (a "billion laughs" file).
+	d := &yamlDecoder{budget: 4*len(data) + 10000}
+	v, derr := d.value(&root)
+	if derr != nil {
+		return nil, nil, derr
+	}
+	return v, &root, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlSyntaxError(err error) *decodeError {
+	msg := err.Error()
+	e := &decodeError{code: schema.ESyntax, off: -1, msg: strings.TrimPrefix(msg, "yaml: "), first: -1}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		e.pos = schema.Pos{Line: line, Col: 1}
+		e.msg = m[2]
+	}
+	return e
+}
+
+func (d *yamlDecoder) pointer() string {
+	var b strings.Builder
+	for _, p := range d.path {
+		b.WriteByte('/')
+		b.WriteString(schema.EscapePointerToken(p))
+	}
+	return b.String()
+}
+
+func (d *yamlDecoder) errorAt(n *yaml.Node, code schema.Code, format string, args ...any) *decodeError {
+	return &decodeError{code: code, off: -1, pos: schema.Pos{Line: n.Line, Col: n.Column},
+		pointer: d.pointer(), msg: fmt.Sprintf(format, args...), first: -1}
+}
+
+func (d *yamlDecoder) value(n *yaml.Node) (any, *decodeError) {
+	d.budget--
+	if d.budget < 0 {
+		return nil, d.errorAt(n, schema.EAliasLimit, "YAML aliases expand to far more values than the file holds")
+	}
+	if len(d.path) > maxDepth {
+		return nil, d.errorAt(n, schema.ETooDeep, "mappings and sequences nest more than %d levels deep", maxDepth)
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, d.errorAt(n, schema.EUnsupportedIn, "empty document")
+		}
+		return d.value(n.Content[0])
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, d.errorAt(n, schema.ESyntax, "unknown alias")
+		}
+		return d.value(n.Alias)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for i, c := range n.Content {
+			d.path = append(d.path, strconv.Itoa(i))
+			v, err := d.value(c)
+			if err != nil {
+				return nil, err
+			}
+			d.path = d.path[:len(d.path)-1]
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		return d.mapping(n)
+	case yaml.ScalarNode:
+		return d.scalar(n)
+	}
+	return nil, d.errorAt(n, schema.EUnsupportedIn, "unsupported YAML node")
+}
+
+func (d *yamlDecoder) mapping(n *yaml.Node) (any, *decodeError) {
+	out := make(map[string]any, len(n.Content)/2)
+	keyNodes := make(map[string]*yaml.Node, len(n.Content)/2)
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		for k.Kind == yaml.AliasNode && k.Alias != nil {
+			k = k.Alias
+		}
+		if k.Kind != yaml.ScalarNode {
+			return nil, d.errorAt(k, schema.EUnsupportedIn, "a mapping key must be a plain value")
+		}
+		if k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		if first, dup := keyNodes[k.Value]; dup {
+			d.path = append(d.path, k.Value)
+			e := d.errorAt(n.Content[i], schema.EDuplicateKey, "duplicate key %q (first at line %d, column %d)", k.Value, first.Line, first.Column)
+			return nil, e
+		}
+		keyNodes[k.Value] = k
+		d.path = append(d.path, k.Value)
+		val, err := d.value(v)
+		if err != nil {
+			return nil, err
+		}
+		d.path = d.path[:len(d.path)-1]
+		out[k.Value] = val
+	}
+	// Merge keys (<<: *base) fill in what the mapping does not set itself.
+	for _, m := range merges {
+		for _, src := range mergeSources(m) {
+			if src.Kind != yaml.MappingNode {
+				return nil, d.errorAt(m, schema.EUnsupportedIn, "a merge key needs a mapping or a list of mappings")
+			}
+			v, err := d.mapping(src)
+			if err != nil {
+				return nil, err
+			}
+			for key, val := range v.(map[string]any) {
+				if _, set := out[key]; !set {
+					out[key] = val
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// mergeSources lists the mappings a merge key's value names.
+func mergeSources(v *yaml.Node) []*yaml.Node {
+	for v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	if v.Kind != yaml.SequenceNode {
+		return []*yaml.Node{v}
+	}
+	var out []*yaml.Node
+	for _, c := range v.Content {
+		for c.Kind == yaml.AliasNode && c.Alias != nil {
+			c = c.Alias
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (d *yamlDecoder) scalar(n *yaml.Node) (any, *decodeError) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, d.errorAt(n, schema.ESyntax, "invalid boolean %q", n.Value)
+		}
+		return b, nil
+	case "!!int":
+		if isJSONNumber(n.Value) {
+			return json.Number(n.Value), nil
+		}
+		s := strings.ReplaceAll(n.Value, "_", "")
+		var z big.Int
+		if _, ok := z.SetString(s, 0); ok {
+			return json.Number(z.String()), nil
+		}
+		return nil, d.errorAt(n, schema.ESyntax, "invalid integer %q", n.Value)
+	case "!!float":
+		if isJSONNumber(n.Value) {
+			return json.Number(n.Value), nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, d.errorAt(n, schema.ESyntax, "invalid number %q", n.Value)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, d.errorAt(n, schema.EUnsupportedIn, "%s cannot be written in JSON; quote it to make it a string", n.Value)
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+	}
+	// Strings, and everything JSON has no type for (timestamps, binary,
+	// custom tags), keep their text.
+	return n.Value, nil
+}

@@ -1,0 +1,145 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Code identifies a kind of problem. Codes are stable: they are API, listed in
+// docs/diagnostics.md, and never reused for another meaning. E codes are
+// errors, W codes warnings.
+type Code string
+
+// The codes. Keep CodeInfo below in step; a test checks docs/diagnostics.md
+// against it.
+const (
+	// Reading and decoding.
+	ESyntax        Code = "E001"
+	EDuplicateKey  Code = "E002"
+	ETooLarge      Code = "E003"
+	ETooDeep       Code = "E004"
+	EAliasLimit    Code = "E005"
+	ERead          Code = "E006"
+	EUnsupportedIn Code = "E007"
+
+	// Schema.
+	EType     Code = "E010"
+	ERequired Code = "E011"
+	EValue    Code = "E012"
+	ESchema   Code = "E019"
+
+	// Meaning.
+	EDuplicate        Code = "E020"
+	ENoVhost          Code = "E021"
+	EPattern          Code = "E030"
+	EPasswordAndHash  Code = "E031"
+	EHashEncoding     Code = "E032"
+	EHashLength       Code = "E033"
+	ESecretSource     Code = "E034"
+	EQueueArgument    Code = "E040"
+	EExchangeType     Code = "E041"
+	EPolicy           Code = "E042"
+	ELimit            Code = "E043"
+	EVhostProperty    Code = "E044"
+	ETargetKind       Code = "E050"
+	ETargetUser       Code = "E051"
+	ETargetTag        Code = "E052"
+	ETargetPassword   Code = "E053"
+	ETargetGroups     Code = "E054"
+	ETargetConflict   Code = "E055"
+	WUnknownField     Code = "W101"
+	WLiteralPassword  Code = "W102"
+	WUndefinedUser    Code = "W103"
+	WUndefinedVhost   Code = "W104"
+	WUndefinedSource  Code = "W105"
+	WSkippedByBroker  Code = "W106"
+	WBindingNoVhost   Code = "W107"
+	WUnknownTag       Code = "W108"
+	WHashAlgorithm    Code = "W109"
+	WEmptyPolicy      Code = "W110"
+	WUnknownArgument  Code = "W111"
+	WUnresolvedSecret Code = "W112"
+	WNodeSpecific     Code = "W113"
+)
+
+// Info describes a Code for docs/diagnostics.md.
+type Info struct {
+	Code     Code
+	Severity Severity
+	Title    string
+	Detail   string
+}
+
+// Codes lists every code, in order, with its explanation.
+var Codes = []Info{
+	{ESyntax, Error, "syntax error", "The file is not valid JSON or YAML. The position is where the decoder gave up; the mistake is often just before it (a missing comma or quote)."},
+	{EDuplicateKey, Error, "duplicate key", "The same key appears twice in one JSON object or YAML mapping. Standard decoders silently keep the last one, so one of the two values would be lost; warren refuses the file instead."},
+	{ETooLarge, Error, "file too large", "The file is larger than --max-size (default 128MiB). Raise the limit if the file is genuine."},
+	{ETooDeep, Error, "nesting too deep", "Objects and arrays are nested more than 64 levels deep. No definitions file needs that; the limit protects against hostile input."},
+	{EAliasLimit, Error, "too many YAML aliases", "Expanding the file's YAML aliases would produce far more values than the file holds (an alias bomb). Write the values out, or use fewer aliases."},
+	{ERead, Error, "cannot read input", "The file or directory could not be read (missing, a permission problem, or not a regular file)."},
+	{EUnsupportedIn, Error, "unsupported input", "The input is not a definitions document: its top level is not an object, or a YAML stream holds more than one document, or a value has a type JSON cannot represent (a YAML timestamp key, NaN, infinity)."},
+	{EType, Error, "wrong type", "A value has the wrong JSON type, for example a number where a string is expected or a user limit that is not an integer."},
+	{ERequired, Error, "missing field", "A required field is missing: a user or vhost without name, a policy without name, pattern or definition, a permission without one of configure/write/read."},
+	{EValue, Error, "value not allowed", "A value is outside what the schema allows: not one of the listed values, out of range, or not matching the expected format."},
+	{ESchema, Error, "schema violation", "Any other violation of the JSON Schema (warren schema prints it)."},
+	{EDuplicate, Error, "defined twice", "The same object (a user, vhost, permission, queue, …, identified by its name and vhost) is defined in two places, in one file or across files. The message names both places. RabbitMQ would keep the last one silently."},
+	{ENoVhost, Error, "queue or exchange without vhost", "In a cluster-wide file every queue and exchange must name its vhost; RabbitMQ rejects the whole import otherwise (no_such_vhost undefined). Per-vhost exports (rabbitmq_definition_format: single_virtual_host) are exempt."},
+	{EPattern, Error, "invalid pattern", "A permission, topic permission or policy pattern does not compile as a PCRE regular expression, which is what RabbitMQ (Erlang re) uses. Lookarounds and backreferences are fine; an unbalanced parenthesis is not."},
+	{EPasswordAndHash, Error, "password and password_hash", "A user gives both password and password_hash. RabbitMQ refuses that (both_password_and_password_hash_are_provided). Keep one."},
+	{EHashEncoding, Error, "password_hash is not base64", "password_hash must be base64 of salt and digest, as RabbitMQ writes it. A plain password put in password_hash by mistake is the usual cause; use password instead."},
+	{EHashLength, Error, "password_hash length does not match its algorithm", "A hash decodes to the wrong number of bytes for its hashing_algorithm (sha256: 36, sha512: 68, md5: 20). RabbitMQ accepts such a hash but the user can never log in with a password."},
+	{ESecretSource, Error, "password source", "A password given as {env: NAME} or {file: PATH} could not be resolved when a command needed it: the variable is unset or the file cannot be read."},
+	{EQueueArgument, Error, "invalid queue argument", "A queue argument has a value RabbitMQ refuses (x-queue-type not classic/quorum/stream, a negative x-max-length, x-max-priority above 255, …), or an argument the queue's type does not support (x-max-length on a stream)."},
+	{EExchangeType, Error, "unknown exchange type", "An exchange type is neither built in (direct, fanout, topic, headers) nor a plugin type (x-…). RabbitMQ refuses the import."},
+	{EPolicy, Error, "invalid policy", "A policy's apply-to or priority is not valid, or the policy has an empty name."},
+	{ELimit, Error, "invalid limit", "A user or vhost limit has an unknown name or a value that is not an integer of at least -1."},
+	{EVhostProperty, Error, "invalid vhost property", "A vhost's default_queue_type is not classic, quorum or stream."},
+	{ETargetKind, Error, "kind not supported by target", "The chosen --target cannot hold this kind of object (Amazon MQ for ActiveMQ has only users; Huawei Cloud DMS only users, their per-vhost permissions and vhosts)."},
+	{ETargetUser, Error, "user name not allowed by target", "The user name breaks the target's rules: guest on Amazon MQ, the character set and length on Amazon MQ for ActiveMQ (2-100 of A-Z a-z 0-9 - . _ ~) and Huawei Cloud (7-64, a leading letter, then letters, digits, - and _)."},
+	{ETargetTag, Error, "tag not allowed by target", "Amazon MQ for RabbitMQ supports only the administrator, management and monitoring tags."},
+	{ETargetPassword, Error, "password breaks target rules", "Amazon MQ for ActiveMQ: at least 12 characters, 4 different ones, no comma, colon or equals sign. Huawei Cloud: 8-32 characters from at least 3 of upper case, lower case, digits and specials, not the user name or its reverse, not starting with -. Checked only for passwords warren can resolve."},
+	{ETargetGroups, Error, "ActiveMQ groups", "Amazon MQ for ActiveMQ allows at most 20 groups per user, each 2-100 characters of A-Z a-z 0-9 - . _ ~."},
+	{ETargetConflict, Error, "conflicting ActiveMQ settings", "console_access and replication_user are mutually exclusive on Amazon MQ for ActiveMQ."},
+	{WUnknownField, Warning, "unknown field", "warren does not know this field. It is kept and written back unchanged (so newer exports round-trip), but a typo is the usual cause; RabbitMQ ignores unknown fields silently."},
+	{WLiteralPassword, Warning, "password in the file", "A password is written in the file in clear. Use password: {env: NAME} or password: {file: PATH}, or a password_hash."},
+	{WUndefinedUser, Warning, "user not defined in the files", "A permission names a user that no file defines. It must exist on the broker, or RabbitMQ refuses the permission (no_such_user)."},
+	{WUndefinedVhost, Warning, "vhost not defined in the files", "An object names a vhost that no file defines. It must exist on the broker, or RabbitMQ refuses it (no_such_vhost)."},
+	{WUndefinedSource, Warning, "binding end not defined", "A binding's source or destination is not defined in the files and is not built in. It must exist on the broker, or the binding fails."},
+	{WSkippedByBroker, Warning, "skipped by the broker", "RabbitMQ answers 204 but leaves this object out: queues and exchanges named amq.* (reserved; server-named amq.gen-… queues, amq.* exchanges) are skipped on import."},
+	{WBindingNoVhost, Warning, "binding without vhost", "In a cluster-wide file a binding without vhost is silently dropped by RabbitMQ 3.x (and refused by 4.x). Add the vhost."},
+	{WUnknownTag, Warning, "unknown user tag", "A tag other than administrator, monitoring, management, policymaker or impersonator. RabbitMQ keeps it, but it grants nothing in the management UI; a typo is the usual cause."},
+	{WHashAlgorithm, Warning, "unknown hashing algorithm", "hashing_algorithm is not one of rabbit_password_hashing_sha256, _sha512 or _md5. A broker without a matching plugin cannot check this user's password."},
+	{WEmptyPolicy, Warning, "empty policy definition", "A policy whose definition is empty does nothing."},
+	{WUnknownArgument, Warning, "unknown queue argument", "An x- argument RabbitMQ does not know. RabbitMQ keeps unknown arguments, so a typo goes unnoticed until the queue misbehaves."},
+	{WUnresolvedSecret, Warning, "password not checked", "The target has password rules but warren could not resolve this password ({env} unset or {file} unreadable), so the rules were not checked."},
+	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id) would be copied to another cluster. warren export trims it by default."},
+}
+
+// Lookup returns the Info of a code.
+func Lookup(c Code) (Info, bool) {
+	for _, in := range Codes {
+		if in.Code == c {
+			return in, true
+		}
+	}
+	return Info{}, false
+}
+
+// Markdown renders docs/diagnostics.md from Codes.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("# warren diagnostics\n\n")
+	b.WriteString("Every problem `warren validate` (and every command that loads files) reports has a stable code.\n")
+	b.WriteString("Each is printed as `file:line:col: /json/pointer: message [CODE]`. E codes are errors (exit 1);\n")
+	b.WriteString("W codes are warnings (exit 0), and `--strict` turns them into errors. This file is generated from\n")
+	b.WriteString("`schema/codes.go`; `WARREN_UPDATE=1 go test ./schema` rewrites it.\n\n")
+	b.WriteString("| code | severity | title |\n|---|---|---|\n")
+	for _, in := range Codes {
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", in.Code, strings.ToLower(string(in.Code)), in.Severity, in.Title)
+	}
+	for _, in := range Codes {
+		fmt.Fprintf(&b, "\n## %s\n\n**%s** (%s). %s\n", in.Code, in.Title, in.Severity, in.Detail)
+	}
+	return b.String()
+}
