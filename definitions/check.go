@@ -66,10 +66,12 @@ type checker struct {
 	re    map[string]error // compiled patterns, by pattern
 }
 
+// report adds a diagnostic about o; field is a JSON pointer relative to the
+// object, its tokens already escaped ("password", "arguments/x-max-length").
 func (c *checker) report(o Object, field string, sev schema.Severity, code schema.Code, format string, args ...any) {
 	loc := Location(o)
 	if field != "" {
-		loc.Pointer += "/" + schema.EscapePointerToken(field)
+		loc.Pointer += "/" + field
 	}
 	c.diags = append(c.diags, schema.Diagnostic{File: loc.File, Pointer: loc.Pointer, Severity: sev, Code: code,
 		Message: fmt.Sprintf(format, args...)})
@@ -397,46 +399,46 @@ var (
 )
 
 var queueArgs = map[string]argRule{
-	"x-queue-type":                   {check: oneOf(queueTypes...)},
-	"x-max-length":                   {check: nonNegInt, types: []string{"classic", "quorum"}},
-	"x-max-length-bytes":             {check: nonNegInt},
-	"x-message-ttl":                  {check: nonNegInt, types: []string{"classic", "quorum"}},
-	"x-expires":                      {check: posInt, types: []string{"classic", "quorum"}},
-	"x-max-priority":                 {check: func(v any) string {
+	"x-queue-type":       {check: oneOf(queueTypes...)},
+	"x-max-length":       {check: nonNegInt, types: []string{"classic", "quorum"}},
+	"x-max-length-bytes": {check: nonNegInt},
+	"x-message-ttl":      {check: nonNegInt, types: []string{"classic", "quorum"}},
+	"x-expires":          {check: posInt, types: []string{"classic", "quorum"}},
+	"x-max-priority": {check: func(v any) string {
 		if n, ok := integer(v); !ok || n < 0 || n > 255 {
 			return "must be a whole number from 0 to 255"
 		}
 		return ""
 	}, types: []string{"classic", "quorum"}},
-	"x-overflow":                     {check: oneOf("drop-head", "reject-publish", "reject-publish-dlx"), types: []string{"classic", "quorum"}},
-	"x-dead-letter-exchange":         {check: aString, types: []string{"classic", "quorum"}},
-	"x-dead-letter-routing-key":      {check: aString, types: []string{"classic", "quorum"}},
-	"x-dead-letter-strategy":         {check: oneOf("at-most-once", "at-least-once"), types: []string{"quorum"}},
-	"x-single-active-consumer":       {check: aBool},
-	"x-queue-mode":                   {check: oneOf("default", "lazy"), types: []string{"classic"}},
-	"x-queue-version":                {check: func(v any) string {
+	"x-overflow":                {check: oneOf("drop-head", "reject-publish", "reject-publish-dlx"), types: []string{"classic", "quorum"}},
+	"x-dead-letter-exchange":    {check: aString, types: []string{"classic", "quorum"}},
+	"x-dead-letter-routing-key": {check: aString, types: []string{"classic", "quorum"}},
+	"x-dead-letter-strategy":    {check: oneOf("at-most-once", "at-least-once"), types: []string{"quorum"}},
+	"x-single-active-consumer":  {check: aBool},
+	"x-queue-mode":              {check: oneOf("default", "lazy"), types: []string{"classic"}},
+	"x-queue-version": {check: func(v any) string {
 		if n, ok := integer(v); !ok || n < 1 || n > 2 {
 			return "must be 1 or 2"
 		}
 		return ""
 	}, types: []string{"classic"}},
-	"x-queue-master-locator":         {check: oneOf("client-local", "min-masters", "random", "balanced")},
-	"x-queue-leader-locator":         {check: oneOf("client-local", "balanced", "random", "least-leaders")},
-	"x-delivery-limit":               {check: func(v any) string {
+	"x-queue-master-locator": {check: oneOf("client-local", "min-masters", "random", "balanced")},
+	"x-queue-leader-locator": {check: oneOf("client-local", "balanced", "random", "least-leaders")},
+	"x-delivery-limit": {check: func(v any) string {
 		if n, ok := integer(v); !ok || n < -1 {
 			return "must be a whole number of at least -1"
 		}
 		return ""
 	}, types: []string{"quorum"}},
-	"x-quorum-initial-group-size":    {check: posInt, types: []string{"quorum"}},
-	"x-quorum-target-group-size":     {check: posInt, types: []string{"quorum"}},
-	"x-initial-cluster-size":         {check: posInt, types: []string{"stream"}},
-	"x-max-age":                      {check: aString, types: []string{"stream"}},
+	"x-quorum-initial-group-size":     {check: posInt, types: []string{"quorum"}},
+	"x-quorum-target-group-size":      {check: posInt, types: []string{"quorum"}},
+	"x-initial-cluster-size":          {check: posInt, types: []string{"stream"}},
+	"x-max-age":                       {check: aString, types: []string{"stream"}},
 	"x-stream-max-segment-size-bytes": {check: posInt, types: []string{"stream"}},
-	"x-stream-filter-size-bytes":     {check: posInt, types: []string{"stream"}},
-	"x-max-in-memory-length":         {check: nonNegInt, types: []string{"quorum"}},
-	"x-max-in-memory-bytes":          {check: nonNegInt, types: []string{"quorum"}},
-	"x-ha-policy":                    {check: aString, types: []string{"classic"}},
+	"x-stream-filter-size-bytes":      {check: posInt, types: []string{"stream"}},
+	"x-max-in-memory-length":          {check: nonNegInt, types: []string{"quorum"}},
+	"x-max-in-memory-bytes":           {check: nonNegInt, types: []string{"quorum"}},
+	"x-ha-policy":                     {check: aString, types: []string{"classic"}},
 }
 
 // QueueType returns the queue's type: the type field, else x-queue-type,

@@ -24,8 +24,8 @@ type decodeError struct {
 	pos     schema.Pos
 	pointer string
 	msg     string
-	// first is where a duplicate key was first seen (byte offset), or -1.
-	first int
+	// first is where a duplicate key was first seen, for YAML.
+	first *schema.Pos
 }
 
 func (e *decodeError) Error() string { return e.msg }
@@ -72,7 +72,7 @@ func (d *jsonDecoder) pointer() string {
 }
 
 func (d *jsonDecoder) errorf(format string, args ...any) *decodeError {
-	return &decodeError{code: schema.ESyntax, off: d.pos, pointer: d.pointer(), msg: fmt.Sprintf(format, args...), first: -1}
+	return &decodeError{code: schema.ESyntax, off: d.pos, pointer: d.pointer(), msg: fmt.Sprintf(format, args...)}
 }
 
 // describe names the input at the current offset for an error message.
@@ -155,7 +155,6 @@ func (d *jsonDecoder) object() (any, *decodeError) {
 			d.path = append(d.path, key)
 			e := d.errorf("duplicate key %q", key)
 			e.code = schema.EDuplicateKey
-			e.first = -1
 			return nil, e
 		}
 		d.skipSpace()

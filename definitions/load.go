@@ -24,8 +24,8 @@ type File struct {
 	// rabbitVersion is the file's own rabbit_version, which decides how
 	// RabbitMQ reads hashes without hashing_algorithm.
 	rabbitVersion string
-	yroot  *yaml.Node
-	lines  *lineIndex
+	yroot         *yaml.Node
+	lines         *lineIndex
 }
 
 // Data returns the file's bytes as read.
@@ -180,10 +180,13 @@ func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
 	}
 	if derr != nil {
 		d := schema.Diagnostic{File: name, Pointer: derr.pointer, Severity: schema.Error, Code: derr.code, Message: derr.msg, Pos: derr.pos}
+		if derr.first != nil {
+			d.Also = &schema.Location{File: name, Pos: *derr.first}
+		}
 		if derr.off >= 0 {
 			d.Pos = newLineIndex(data).pos(derr.off)
 			if derr.code == schema.EDuplicateKey {
-				// Find the first occurrence: the decoder stopped at the second.
+				// The decoder stopped at the second occurrence; find the first.
 				if p, ok := firstKey(data, derr.pointer); ok {
 					d.Also = &schema.Location{File: name, Pos: p}
 				}

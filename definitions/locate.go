@@ -104,7 +104,9 @@ func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
 			d.skipSpace()
 			d.pos++ // :
 			if c := n.children[k.(string)]; c != nil {
-				found[c] = keyOff
+				if _, seen := found[c]; !seen { // a duplicate key: the first wins
+					found[c] = keyOff
+				}
 				d.locate(c, found)
 			} else {
 				d.skipSpace()

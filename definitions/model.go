@@ -142,7 +142,7 @@ type Vhost struct {
 
 // Permission is a user's configure/write/read patterns on a vhost.
 type Permission struct {
-	User, Vhost             string
+	User, Vhost            string
 	Configure, Write, Read string
 	Meta
 }
@@ -226,15 +226,15 @@ func (*Binding) Kind() Kind         { return KindBinding }
 // in names read from JSON.
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
-func (u *User) Key() string             { return u.Name }
-func (v *Vhost) Key() string            { return v.Name }
-func (p *Permission) Key() string       { return key(p.Vhost, p.User) }
-func (p *TopicPermission) Key() string  { return key(p.Vhost, p.User, p.Exchange) }
-func (p *Parameter) Key() string        { return key(p.Vhost, p.Component, p.Name) }
-func (p *GlobalParameter) Key() string  { return p.Name }
-func (p *Policy) Key() string           { return key(p.Vhost, p.Name) }
-func (q *Queue) Key() string            { return key(q.Vhost, q.Name) }
-func (e *Exchange) Key() string         { return key(e.Vhost, e.Name) }
+func (u *User) Key() string            { return u.Name }
+func (v *Vhost) Key() string           { return v.Name }
+func (p *Permission) Key() string      { return key(p.Vhost, p.User) }
+func (p *TopicPermission) Key() string { return key(p.Vhost, p.User, p.Exchange) }
+func (p *Parameter) Key() string       { return key(p.Vhost, p.Component, p.Name) }
+func (p *GlobalParameter) Key() string { return p.Name }
+func (p *Policy) Key() string          { return key(p.Vhost, p.Name) }
+func (q *Queue) Key() string           { return key(q.Vhost, q.Name) }
+func (e *Exchange) Key() string        { return key(e.Vhost, e.Name) }
 func (b *Binding) Key() string {
 	return key(b.Vhost, b.Source, b.DestinationType, b.Destination, b.RoutingKey, canonicalJSON(b.Arguments))
 }
@@ -251,9 +251,9 @@ func (p *Parameter) Addr() string {
 	return fmt.Sprintf("parameter %s %q on vhost %q", p.Component, p.Name, p.Vhost)
 }
 func (p *GlobalParameter) Addr() string { return fmt.Sprintf("global parameter %q", p.Name) }
-func (p *Policy) Addr() string        { return fmt.Sprintf("policy %q on vhost %q", p.Name, p.Vhost) }
-func (q *Queue) Addr() string         { return fmt.Sprintf("queue %q on vhost %q", q.Name, q.Vhost) }
-func (e *Exchange) Addr() string      { return fmt.Sprintf("exchange %q on vhost %q", e.Name, e.Vhost) }
+func (p *Policy) Addr() string          { return fmt.Sprintf("policy %q on vhost %q", p.Name, p.Vhost) }
+func (q *Queue) Addr() string           { return fmt.Sprintf("queue %q on vhost %q", q.Name, q.Vhost) }
+func (e *Exchange) Addr() string        { return fmt.Sprintf("exchange %q on vhost %q", e.Name, e.Vhost) }
 func (b *Binding) Addr() string {
 	return fmt.Sprintf("binding %q → %s %q on vhost %q (routing key %q)", b.Source, b.DestinationType, b.Destination, b.Vhost, b.RoutingKey)
 }

@@ -77,8 +77,7 @@ func (c *checker) activeMQUser(u *User) {
 	}
 	if u.PasswordHash != nil {
 		c.errorf(u, "password_hash", schema.ETargetPassword, "Amazon MQ for ActiveMQ takes passwords, not hashes")
-	}
-	if u.Password == nil {
+	} else if u.Password == nil {
 		c.errorf(u, "", schema.ETargetPassword, "Amazon MQ for ActiveMQ needs a password for user %q", u.Name)
 	} else if pw, ok := c.resolved(u); ok {
 		if msg := activeMQPasswordProblem(pw); msg != "" {
@@ -125,8 +124,7 @@ func (c *checker) huaweiUser(u *User) {
 	}
 	if u.PasswordHash != nil {
 		c.errorf(u, "password_hash", schema.ETargetPassword, "Huawei Cloud takes secret keys (password), not hashes")
-	}
-	if u.Password == nil {
+	} else if u.Password == nil {
 		c.errorf(u, "", schema.ETargetPassword, "Huawei Cloud needs a secret key (password) for user %q", u.Name)
 	} else if pw, ok := c.resolved(u); ok {
 		if msg := huaweiPasswordProblem(u.Name, pw); msg != "" {

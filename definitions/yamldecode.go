@@ -26,19 +26,30 @@ type yamlDecoder struct {
 
 // decodeYAML decodes one YAML document. It returns the node tree too, for
 // locating positions later.
-func decodeYAML(data []byte) (any, *yaml.Node, *decodeError) {
+func decodeYAML(data []byte) (v any, root *yaml.Node, derr *decodeError) {
+	// yaml.v3 has panicked on some malformed input in the past; a file must
+	// never crash warren.
+	defer func() {
+		if r := recover(); r != nil {
+			v, root, derr = nil, nil, &decodeError{code: schema.ESyntax, off: -1, msg: fmt.Sprintf("the YAML decoder failed on this file: %v", r)}
+		}
+	}()
+	return decodeYAMLNodes(data)
+}
+
+func decodeYAMLNodes(data []byte) (any, *yaml.Node, *decodeError) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil, &decodeError{code: schema.EUnsupportedIn, off: -1, msg: "empty document", first: -1}
+			return nil, nil, &decodeError{code: schema.EUnsupportedIn, off: -1, msg: "empty document"}
 		}
 		return nil, nil, yamlSyntaxError(err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, nil, &decodeError{code: schema.EUnsupportedIn, off: -1, pos: schema.Pos{Line: extra.Line, Col: extra.Column},
-			msg: "more than one YAML document in the file; put each in its own file", first: -1}
+			msg: "more than one YAML document in the file; put each in its own file"}
 	} else if !errors.Is(err, io.EOF) {
 		return nil, nil, yamlSyntaxError(err)
 	}
@@ -57,7 +68,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func yamlSyntaxError(err error) *decodeError {
 	msg := err.Error()
-	e := &decodeError{code: schema.ESyntax, off: -1, msg: strings.TrimPrefix(msg, "yaml: "), first: -1}
+	e := &decodeError{code: schema.ESyntax, off: -1, msg: strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		e.pos = schema.Pos{Line: line, Col: 1}
@@ -77,7 +88,7 @@ func (d *yamlDecoder) pointer() string {
 
 func (d *yamlDecoder) errorAt(n *yaml.Node, code schema.Code, format string, args ...any) *decodeError {
 	return &decodeError{code: code, off: -1, pos: schema.Pos{Line: n.Line, Col: n.Column},
-		pointer: d.pointer(), msg: fmt.Sprintf(format, args...), first: -1}
+		pointer: d.pointer(), msg: fmt.Sprintf(format, args...)}
 }
 
 func (d *yamlDecoder) value(n *yaml.Node) (any, *decodeError) {
@@ -137,7 +148,8 @@ func (d *yamlDecoder) mapping(n *yaml.Node) (any, *decodeError) {
 		}
 		if first, dup := keyNodes[k.Value]; dup {
 			d.path = append(d.path, k.Value)
-			e := d.errorAt(n.Content[i], schema.EDuplicateKey, "duplicate key %q (first at line %d, column %d)", k.Value, first.Line, first.Column)
+			e := d.errorAt(n.Content[i], schema.EDuplicateKey, "duplicate key %q", k.Value)
+			e.first = &schema.Pos{Line: first.Line, Col: first.Column}
 			return nil, e
 		}
 		keyNodes[k.Value] = k
