@@ -57,11 +57,11 @@ func runValidate(c *cli.Context) error {
 		}
 	} else {
 		printDiagnostics(out, diags)
-		files := 0
+		summary := plural(nerr, "error") + ", " + plural(nwarn, "warning")
 		if doc != nil {
-			files = len(doc.Files())
+			summary += " in " + plural(len(doc.Files()), "file")
 		}
-		fmt.Fprintf(out, "%s, %s in %s\n", plural(nerr, "error"), plural(nwarn, "warning"), plural(files, "file"))
+		fmt.Fprintln(out, summary)
 	}
 	if nerr > 0 {
 		return exitCodeError{exitError}
