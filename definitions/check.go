@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"regexp/syntax"
 	"slices"
 	"strings"
 
@@ -213,10 +214,17 @@ var kindNoun = map[Kind]string{
 // pattern checks that a pattern compiles as PCRE would compile it. The
 // {username} and {vhost} variables that permission patterns may hold are
 // literal text to the compiler.
+//
+// Go's RE2 syntax is, for practical purposes, a subset of PCRE's, and its
+// parser is several times faster than a backtracking engine's compiler, so
+// a pattern RE2 parses is taken as valid; only the others (lookarounds,
+// backreferences, and real mistakes) go to regexp2, which reads PCRE.
 func (c *checker) pattern(o Object, field, pat string) {
 	err, done := c.re[pat]
 	if !done {
-		_, err = regexp2.Compile(pat, regexp2.None)
+		if _, rerr := syntax.Parse(pat, syntax.Perl); rerr != nil {
+			_, err = regexp2.Compile(pat, regexp2.None)
+		}
 		c.re[pat] = err
 	}
 	if err != nil {

@@ -11,13 +11,35 @@ import (
 	"github.com/warren-tool/warren/schema"
 )
 
-// convert builds a Document from a decoded file. The schema has already
-// reported wrong types; convert skips what it cannot use instead of failing,
-// so that one run reports every problem. Fields the schema does not list are
-// kept in Extra and reported as W101.
-func convert(f *File, top map[string]any, diags *schema.Diagnostics) *Document {
-	c := &converter{file: f, diags: diags}
-	d := &Document{files: []*File{f}}
+// converter builds a Document from decoded values, one object at a time,
+// checking each against its schema definition first. The schema's
+// complaints are recorded; convert skips what it cannot use instead of
+// failing, so that one run reports every problem. Fields the schema does not
+// list are kept in Extra and reported as W101.
+type converter struct {
+	file  *File
+	diags *schema.Diagnostics
+	doc   *Document
+}
+
+func newConverter(f *File, diags *schema.Diagnostics) *converter {
+	return &converter{file: f, diags: diags, doc: &Document{files: []*File{f}}}
+}
+
+// isKind reports whether a top-level key holds a list of objects.
+func isKind(key string) bool {
+	_, ok := schemaDef[Kind(key)]
+	return ok
+}
+
+// top reads the top level. Its lists of objects have been handed to item
+// already and are empty here.
+func (c *converter) top(top map[string]any) {
+	d, f := c.doc, c.file
+	for _, d := range schema.Validate(top) {
+		d.File = f.Name
+		*c.diags = append(*c.diags, d)
+	}
 	d.RabbitVersion = str(top, "rabbit_version")
 	f.rabbitVersion = d.RabbitVersion
 	d.RabbitMQVersion = str(top, "rabbitmq_version")
@@ -26,18 +48,85 @@ func convert(f *File, top map[string]any, diags *schema.Diagnostics) *Document {
 	d.Format = str(top, "rabbitmq_definition_format")
 	d.OriginalVhostName = str(top, "original_vhost_name")
 	d.Extra = c.extra(top, "", "")
+	for _, k := range Kinds {
+		if _, ok := top[string(k)].([]any); ok {
+			d.markPresent(k)
+		}
+	}
+}
 
-	d.Users = convertList(c, top, KindUser, c.user)
-	d.Vhosts = convertList(c, top, KindVhost, c.vhost)
-	d.Permissions = convertList(c, top, KindPermission, c.permission)
-	d.TopicPermissions = convertList(c, top, KindTopicPermission, c.topicPermission)
-	d.Parameters = convertList(c, top, KindParameter, c.parameter)
-	d.GlobalParameters = convertList(c, top, KindGlobalParameter, c.globalParameter)
-	d.Policies = convertList(c, top, KindPolicy, c.policy)
-	d.Queues = convertList(c, top, KindQueue, c.queue)
-	d.Exchanges = convertList(c, top, KindExchange, c.exchange)
-	d.Bindings = convertList(c, top, KindBinding, c.binding)
-	return d
+// item checks one object of a top-level list against the schema and adds
+// it to the document.
+func (c *converter) item(kind string, i int, v any) {
+	k := Kind(kind)
+	base := "/" + kind + "/" + strconv.Itoa(i)
+	for _, d := range schema.ValidateDef(schemaDef[k], v) {
+		d.File = c.file.Name
+		d.Pointer = base + d.Pointer
+		*c.diags = append(*c.diags, d)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return // the schema reported it
+	}
+	og := &Origin{File: c.file, Index: i}
+	d := c.doc
+	switch k {
+	case KindUser:
+		d.Users = append(d.Users, c.user(m, og, base))
+	case KindVhost:
+		d.Vhosts = append(d.Vhosts, c.vhost(m, og, base))
+	case KindPermission:
+		d.Permissions = append(d.Permissions, c.permission(m, og, base))
+	case KindTopicPermission:
+		d.TopicPermissions = append(d.TopicPermissions, c.topicPermission(m, og, base))
+	case KindParameter:
+		d.Parameters = append(d.Parameters, c.parameter(m, og, base))
+	case KindGlobalParameter:
+		d.GlobalParameters = append(d.GlobalParameters, c.globalParameter(m, og, base))
+	case KindPolicy:
+		d.Policies = append(d.Policies, c.policy(m, og, base))
+	case KindQueue:
+		d.Queues = append(d.Queues, c.queue(m, og, base))
+	case KindExchange:
+		d.Exchanges = append(d.Exchanges, c.exchange(m, og, base))
+	case KindBinding:
+		d.Bindings = append(d.Bindings, c.binding(m, og, base))
+	}
+}
+
+// markPresent makes the list of a kind non-nil: the file names the kind,
+// even if it lists no object of it.
+func (d *Document) markPresent(k Kind) {
+	switch k {
+	case KindUser:
+		d.Users = cmpOrEmpty(d.Users)
+	case KindVhost:
+		d.Vhosts = cmpOrEmpty(d.Vhosts)
+	case KindPermission:
+		d.Permissions = cmpOrEmpty(d.Permissions)
+	case KindTopicPermission:
+		d.TopicPermissions = cmpOrEmpty(d.TopicPermissions)
+	case KindParameter:
+		d.Parameters = cmpOrEmpty(d.Parameters)
+	case KindGlobalParameter:
+		d.GlobalParameters = cmpOrEmpty(d.GlobalParameters)
+	case KindPolicy:
+		d.Policies = cmpOrEmpty(d.Policies)
+	case KindQueue:
+		d.Queues = cmpOrEmpty(d.Queues)
+	case KindExchange:
+		d.Exchanges = cmpOrEmpty(d.Exchanges)
+	case KindBinding:
+		d.Bindings = cmpOrEmpty(d.Bindings)
+	}
+}
+
+func cmpOrEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // typedTop lists the top-level keys the Document has fields for.
@@ -95,11 +184,6 @@ var fieldSets = sync.OnceValue(func() map[string]fieldSet {
 	return out
 })
 
-type converter struct {
-	file  *File
-	diags *schema.Diagnostics
-}
-
 // extra collects the fields of m that have no typed field, warning about
 // those the schema does not know. base is the object's pointer.
 func (c *converter) extra(m map[string]any, def, base string) map[string]any {
@@ -118,23 +202,6 @@ func (c *converter) extra(m map[string]any, def, base string) map[string]any {
 				File: c.file.Name, Pointer: base + "/" + schema.EscapePointerToken(k), Severity: schema.Warning,
 				Code: schema.WUnknownField, Message: fmt.Sprintf("unknown field %q (kept as written)", k)})
 		}
-	}
-	return out
-}
-
-func convertList[T any](c *converter, top map[string]any, k Kind, conv func(m map[string]any, og *Origin, base string) T) []T {
-	raw, ok := top[string(k)].([]any)
-	if !ok {
-		return nil
-	}
-	out := make([]T, 0, len(raw))
-	for i, item := range raw {
-		m, ok := item.(map[string]any)
-		if !ok {
-			continue // the schema reported it
-		}
-		base := "/" + string(k) + "/" + strconv.Itoa(i)
-		out = append(out, conv(m, &Origin{File: c.file, Index: i}, base))
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/warren-tool/warren/schema"
 )
@@ -37,11 +38,24 @@ type jsonDecoder struct {
 	data []byte
 	pos  int
 	path []any // keys (string) and indexes (int) of the value being decoded
+
+	// stream, when set, names top-level keys whose array elements go to
+	// onItem one by one instead of into the result, which then holds an
+	// empty array for that key. This keeps a large file's values from all
+	// being alive at once.
+	stream func(key string) bool
+	onItem func(key string, i int, v any)
 }
 
 // decodeJSON decodes one JSON document.
 func decodeJSON(data []byte) (any, *decodeError) {
-	d := &jsonDecoder{data: data}
+	return decodeJSONStream(data, nil, nil)
+}
+
+// decodeJSONStream decodes one JSON document, streaming the elements of the
+// top-level arrays that stream names to onItem.
+func decodeJSONStream(data []byte, stream func(string) bool, onItem func(string, int, any)) (any, *decodeError) {
+	d := &jsonDecoder{data: data, stream: stream, onItem: onItem}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3 // a UTF-8 byte order mark
 	}
@@ -164,7 +178,12 @@ func (d *jsonDecoder) object() (any, *decodeError) {
 		d.pos++
 		d.skipSpace()
 		d.path = append(d.path, key)
-		v, err := d.value()
+		var v any
+		if len(d.path) == 1 && d.stream != nil && d.stream(key) && d.pos < len(d.data) && d.data[d.pos] == '[' {
+			v, err = d.streamArray(key)
+		} else {
+			v, err = d.value()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -187,39 +206,54 @@ func (d *jsonDecoder) object() (any, *decodeError) {
 }
 
 func (d *jsonDecoder) array() (any, *decodeError) {
+	var a []any
+	err := d.elements(func(_ int, v any) { a = append(a, v) })
+	if a == nil {
+		a = []any{}
+	}
+	return a, err
+}
+
+// streamArray hands each element of the array at d.pos to onItem.
+func (d *jsonDecoder) streamArray(key string) (any, *decodeError) {
+	err := d.elements(func(i int, v any) { d.onItem(key, i, v) })
+	return []any{}, err
+}
+
+// elements decodes the array at d.pos, passing each element to use.
+func (d *jsonDecoder) elements(use func(i int, v any)) *decodeError {
 	if len(d.path) >= maxDepth {
 		e := d.errorf("objects and arrays nest more than %d levels deep", maxDepth)
 		e.code = schema.ETooDeep
-		return nil, e
+		return e
 	}
 	d.pos++ // [
-	a := []any{}
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		return a, nil
+		return nil
 	}
 	for i := 0; ; i++ {
 		d.skipSpace()
 		d.path = append(d.path, i)
 		v, err := d.value()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.path = d.path[:len(d.path)-1]
-		a = append(a, v)
+		use(i, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
-			return nil, d.errorf("unexpected end of input, expected ',' or ']'")
+			return d.errorf("unexpected end of input, expected ',' or ']'")
 		}
 		switch d.data[d.pos] {
 		case ',':
 			d.pos++
 		case ']':
 			d.pos++
-			return a, nil
+			return nil
 		default:
-			return nil, d.errorf("unexpected %s, expected ',' or ']'", d.describe())
+			return d.errorf("unexpected %s, expected ',' or ']'", d.describe())
 		}
 	}
 }
@@ -237,7 +271,7 @@ func (d *jsonDecoder) string() (any, *decodeError) {
 				return nil, d.errorf("invalid UTF-8 in string")
 			}
 			d.pos = i + 1
-			return string(s), nil
+			return d.text(s), nil
 		}
 		if c == '\\' {
 			return d.escapedString(start)
@@ -324,6 +358,16 @@ func (d *jsonDecoder) escapedString(start int) (any, *decodeError) {
 	return nil, d.errorf("unexpected end of input in string")
 }
 
+// text returns b as a string without copying it: decoded strings share the
+// file's bytes, which the File keeps and nothing modifies. A large file's
+// strings then cost no memory beyond the file itself.
+func (d *jsonDecoder) text(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
 func hex4(data []byte, i int) (rune, bool) {
 	if i+4 > len(data) {
 		return 0, false
@@ -351,7 +395,7 @@ func (d *jsonDecoder) number() (any, *decodeError) {
 		return nil, d.errorf("invalid number")
 	}
 	d.pos = end
-	return json.Number(d.data[start:end]), nil
+	return json.Number(d.text(d.data[start:end])), nil
 }
 
 // scanNumber returns the end of the JSON number at start, or -1.

@@ -166,17 +166,32 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 }
 
 // Parse decodes and converts one file's content. Diagnostics carry the
-// file's name and, once positions are resolved, its line and column.
+// file's name and their line and column. The document keeps data (its
+// strings share data's bytes): the caller must not modify it afterwards.
 func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
 	f := &File{Name: name, Format: formatOf(name, data), data: data}
+	var diags schema.Diagnostics
+	c := newConverter(f, &diags)
 	var (
 		v    any
 		derr *decodeError
 	)
 	if f.Format == "json" {
-		v, derr = decodeJSON(data)
+		// Objects are checked and converted as they are decoded, so the
+		// decoded values of a large file are never all alive at once.
+		v, derr = decodeJSONStream(data, isKind, c.item)
 	} else {
 		v, f.yroot, derr = decodeYAML(data)
+		if top, ok := v.(map[string]any); ok && derr == nil {
+			for _, k := range Kinds {
+				if list, ok := top[string(k)].([]any); ok {
+					for i, item := range list {
+						c.item(string(k), i, item)
+					}
+					top[string(k)] = []any{}
+				}
+			}
+		}
 	}
 	if derr != nil {
 		d := schema.Diagnostic{File: name, Pointer: derr.pointer, Severity: schema.Error, Code: derr.code, Message: derr.msg, Pos: derr.pos}
@@ -199,14 +214,9 @@ func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
 		return nil, schema.Diagnostics{{File: name, Pos: schema.Pos{Line: 1, Col: 1}, Severity: schema.Error, Code: schema.EUnsupportedIn,
 			Message: "the top level must be an object holding users, vhosts, permissions, …"}}
 	}
-	var diags schema.Diagnostics
-	for _, d := range schema.Validate(top) {
-		d.File = name
-		diags = append(diags, d)
-	}
-	doc := convert(f, top, &diags)
+	c.top(top)
 	f.resolve(diags)
-	return doc, diags
+	return c.doc, diags
 }
 
 // firstKey finds where the key a duplicate-key pointer names first appears.

@@ -20,26 +20,59 @@ var JSON []byte
 // URL is the schema's $id.
 const URL = "https://warren.dev/schema/definitions.schema.json"
 
-var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
+// compiled holds the library's compiled schemas: "" for the whole document,
+// and each definition of $defs by name.
+var compiled = sync.OnceValue(func() map[string]*jsonschema.Schema {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
 	if err := c.AddResource(URL, bytes.NewReader(JSON)); err != nil {
-		return nil, err
+		panic(fmt.Sprintf("schema: embedded schema does not load: %v", err))
 	}
-	return c.Compile(URL)
+	out := map[string]*jsonschema.Schema{}
+	var raw struct {
+		Defs map[string]json.RawMessage `json:"$defs"`
+	}
+	if err := json.Unmarshal(JSON, &raw); err != nil {
+		panic(fmt.Sprintf("schema: embedded schema is not JSON: %v", err))
+	}
+	names := []string{""}
+	for name := range raw.Defs {
+		names = append(names, name)
+	}
+	for _, name := range names {
+		url := URL
+		if name != "" {
+			url += "#/$defs/" + name
+		}
+		s, err := c.Compile(url)
+		if err != nil {
+			// The schema is embedded and tested; failing to compile is a bug.
+			panic(fmt.Sprintf("schema: embedded schema does not compile: %v", err))
+		}
+		out[name] = s
+	}
+	return out
 })
 
 // Validate checks a decoded document (maps, slices, strings, json.Number,
 // bools and nils, as definitions' decoders produce) against the schema. It
 // returns one Diagnostic per problem, with Pointer set and no file or
 // position: the caller knows where the value came from.
-func Validate(doc any) Diagnostics {
-	s, err := compiled()
-	if err != nil {
-		// The schema is embedded and tested; failing to compile is a bug.
-		panic(fmt.Sprintf("schema: embedded schema does not compile: %v", err))
+func Validate(doc any) Diagnostics { return ValidateDef("", doc) }
+
+// ValidateDef checks a value against one definition of the schema's $defs
+// ("user", "queue", …; "" for the whole document). Loaders use it to check
+// each object of a large file as they decode it, without holding the whole
+// file's values at once. Pointers are relative to v.
+func ValidateDef(def string, v any) Diagnostics {
+	if fastValid(def, v) {
+		return nil
 	}
-	err = s.Validate(doc)
+	s, ok := compiled()[def]
+	if !ok {
+		panic(fmt.Sprintf("schema: no $defs/%s", def))
+	}
+	err := s.Validate(v)
 	if err == nil {
 		return nil
 	}
@@ -53,11 +86,10 @@ func Validate(doc any) Diagnostics {
 	return out
 }
 
-// collect flattens a validation error tree into its leaves. Where a oneOf
-// fails, the branches' own complaints are mostly noise ("expected object, but
-// got string" for every alternative), so the oneOf is reported once instead.
+// collect flattens a validation error tree into its leaves, one per
+// pointer and message.
 func collect(ve *jsonschema.ValidationError, out *Diagnostics, seen map[string]bool) {
-	if strings.HasSuffix(ve.KeywordLocation, "/oneOf") || len(ve.Causes) == 0 {
+	if len(ve.Causes) == 0 {
 		d := Diagnostic{Pointer: ve.InstanceLocation, Severity: Error}
 		d.Code, d.Message = classify(ve)
 		key := d.Pointer + "\x00" + d.Message
@@ -75,30 +107,24 @@ func collect(ve *jsonschema.ValidationError, out *Diagnostics, seen map[string]b
 func classify(ve *jsonschema.ValidationError) (Code, string) {
 	kw := ve.KeywordLocation[strings.LastIndexByte(ve.KeywordLocation, '/')+1:]
 	msg := ve.Message
+	// Say what the alternatives are rather than which keyword failed.
+	switch {
+	case strings.Contains(ve.AbsoluteKeywordLocation, "#/$defs/secret/"):
+		return EType, `expected a password string, {"env": "NAME"} or {"file": "PATH"}`
+	case strings.HasSuffix(ve.AbsoluteKeywordLocation, "#/$defs/tags/type"):
+		return EType, "expected a list of tags or a comma-separated string"
+	}
 	switch kw {
 	case "type":
 		return EType, msg
 	case "required":
 		return ERequired, msg
-	case "oneOf":
-		return EType, oneOfMessage(ve)
 	case "enum", "const", "minimum", "maximum", "minLength", "maxLength", "pattern", "format", "minItems", "maxItems":
 		return EValue, msg
 	case "additionalProperties":
 		return EValue, msg
 	}
 	return ESchema, msg
-}
-
-// oneOfMessage explains a failed oneOf by what the alternatives are.
-func oneOfMessage(ve *jsonschema.ValidationError) string {
-	switch {
-	case strings.HasSuffix(ve.AbsoluteKeywordLocation, "/secret/oneOf"):
-		return `expected a password string, {"env": "NAME"} or {"file": "PATH"}`
-	case strings.HasSuffix(ve.AbsoluteKeywordLocation, "/tags/oneOf"):
-		return "expected a list of tags or a comma-separated string"
-	}
-	return ve.Message
 }
 
 // Properties returns the property names the schema lists for a definition in

@@ -1,0 +1,30 @@
+package definitions_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/defgen"
+)
+
+// BenchmarkLoadValidate times what warren validate does with one file:
+// decode, schema, model, checks. make bench compares the 150,000-object
+// case with python's json.load and reports peak memory.
+func BenchmarkLoadValidate(b *testing.B) {
+	for _, n := range []int{1000, 10000, 150000} {
+		data := defgen.Generate(n)
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				doc, diags := definitions.Parse("bench.json", data)
+				if diags.HasErrors() {
+					b.Fatal(diags.Error())
+				}
+				if ds := definitions.Check(doc, definitions.CheckOptions{}); ds.HasErrors() {
+					b.Fatal(ds.Error())
+				}
+			}
+		})
+	}
+}
