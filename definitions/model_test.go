@@ -1,0 +1,98 @@
+package definitions
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// TestConvert pins how file content becomes the model: tag forms, password
+// sources, presence of fields, and unknown fields kept.
+func TestConvert(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want *Document
+	}{
+		{
+			name: "user forms",
+			in: `users:
+  - {name: a, tags: "administrator, monitoring,", password: {env: A}, limits: {max-connections: 10}}
+  - {name: b, tags: [], password: {file: /run/b}, password_hash: "", x-note: kept}
+  - {name: c, password: lit, activemq: {groups: [g], console_access: true}}
+`,
+			want: &Document{Users: []*User{
+				{Name: "a", Tags: []string{"administrator", "monitoring"}, Password: &Secret{Env: "A"}, Limits: map[string]int64{"max-connections": 10}},
+				{Name: "b", Tags: []string{}, Password: &Secret{File: "/run/b"}, PasswordHash: ptr(""), Meta: Meta{Extra: map[string]any{"x-note": "kept"}}},
+				{Name: "c", Password: &Secret{Literal: ptr("lit")}, ActiveMQ: &ActiveMQUser{Groups: []string{"g"}, ConsoleAccess: ptr(true)}},
+			}},
+		},
+		{
+			name: "empty lists are kept, absent ones are nil",
+			in:   "vhosts: []\nqueues: [{name: q, vhost: v, durable: false, arguments: {x-queue-type: quorum}}]\n",
+			want: &Document{Vhosts: []*Vhost{}, Queues: []*Queue{{Name: "q", Vhost: "v", Durable: ptr(false), Arguments: map[string]any{"x-queue-type": "quorum"}}}},
+		},
+		{
+			name: "policy priority and vhost metadata",
+			in: `policies: [{name: p, vhost: v, pattern: "^a", apply-to: queues, priority: 2.0, definition: {max-length: 5}}]
+vhosts: [{name: v, description: d, metadata: {description: m}, tracing: true}]
+rabbit_version: 3.10.8
+product_name: RabbitMQ
+`,
+			want: &Document{RabbitVersion: "3.10.8", ProductName: "RabbitMQ",
+				Policies: []*Policy{{Name: "p", Vhost: "v", Pattern: "^a", ApplyTo: "queues", Priority: ptr(int64(2)), Definition: map[string]any{"max-length": json.Number("5")}}},
+				Vhosts:   []*Vhost{{Name: "v", Description: ptr("d"), Metadata: map[string]any{"description": "m"}, Tracing: ptr(true)}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, diags := Parse("t.yaml", []byte(tt.in))
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			opts := cmp.Options{cmpopts.IgnoreUnexported(Document{}), cmpopts.IgnoreFields(Meta{}, "Origin"), cmpopts.EquateEmpty()}
+			// EquateEmpty would hide nil vs empty lists, which matter: check them apart.
+			if (got.Vhosts == nil) != (tt.want.Vhosts == nil) || (got.Queues == nil) != (tt.want.Queues == nil) {
+				t.Errorf("presence of lists differs: vhosts %v queues %v", got.Vhosts == nil, got.Queues == nil)
+			}
+			if diff := cmp.Diff(tt.want, got, opts); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPasswordRules(t *testing.T) {
+	activemq := map[string]string{
+		"correct-horse-battery": "",
+		"short":                 "is shorter than 12 characters",
+		"aaaaaaaaaaaabbb":       "has fewer than 4 different characters",
+		"correct,horse,battery": "contains a comma, colon or equals sign",
+		"correct=horse-battery": "contains a comma, colon or equals sign",
+		"ünïcödé-pässwörd":      "",
+	}
+	for pw, want := range activemq {
+		if got := activeMQPasswordProblem(pw); got != want {
+			t.Errorf("activemq %q: %q, want %q", pw, got, want)
+		}
+	}
+	huawei := []struct{ user, pw, want string }{
+		{"inventory_app", "Secret-Key-42", ""},
+		{"inventory_app", "Ab1", "must be 8-32 characters long"},
+		{"inventory_app", "-Secret-Key-42", "must not start with -"},
+		{"inventory_app", "alllowercase", "needs at least 3 of: upper case, lower case, digits, special characters"},
+		{"Inventory_app1", "Inventory_app1", "must not be the user name or the user name reversed"},
+		{"Inventory_app1", "1ppa_yrotnevnI", "must not be the user name or the user name reversed"},
+		{"inventory_app", "with space 1A", ""},
+	}
+	for _, tt := range huawei {
+		if got := huaweiPasswordProblem(tt.user, tt.pw); got != tt.want {
+			t.Errorf("huawei %q/%q: %q, want %q", tt.user, tt.pw, got, tt.want)
+		}
+	}
+}
