@@ -1,0 +1,42 @@
+package rabbitmqtest
+
+import (
+	"context"
+	"net/url"
+	"testing"
+)
+
+func TestMain(m *testing.M) { Main(m) }
+
+func TestSharedNodeResets(t *testing.T) {
+	n := Shared(t)
+	ctx := context.Background()
+	if err := n.Do(ctx, "PUT", "/api/vhosts/"+url.PathEscape("left over"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/users/guest", map[string]any{"password": "changed", "tags": ""}, nil); err != nil {
+		t.Fatal(err)
+	}
+	n = Shared(t)
+	var vhosts []struct{ Name string }
+	if err := n.Do(ctx, "GET", "/api/vhosts", nil, &vhosts); err != nil {
+		t.Fatal(err)
+	}
+	if len(vhosts) != 1 || vhosts[0].Name != "/" {
+		t.Errorf("after reset, vhosts = %v, want only /", vhosts)
+	}
+	var who struct {
+		Name string
+		Tags []string
+	}
+	if err := n.call(ctx, "guest", "guest", "GET", "/api/whoami", nil, &who); err != nil {
+		t.Fatalf("guest cannot log in after reset: %v", err)
+	}
+	if who.Name != "guest" || len(who.Tags) != 1 || who.Tags[0] != "administrator" {
+		t.Errorf("guest after reset: %+v", who)
+	}
+	out, err := n.Ctl(ctx, "list_vhosts", "--quiet")
+	if err != nil || out == "" {
+		t.Errorf("rabbitmqctl: %q, %v", out, err)
+	}
+}

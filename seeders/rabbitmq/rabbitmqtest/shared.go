@@ -1,0 +1,58 @@
+package rabbitmqtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+)
+
+var (
+	sharedMu   sync.Mutex
+	sharedNode *Node
+	sharedErr  error
+)
+
+// Shared returns the test binary's shared node, starting it on first use,
+// reset to a blank node's state. Tests that use it must not run in
+// parallel with each other. When RabbitMQ cannot be had the test fails in
+// CI (CI set) and is skipped elsewhere, saying why.
+func Shared(t testing.TB) *Node {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sharedNode == nil && sharedErr == nil {
+		sharedNode, sharedErr = Start(context.Background(), Options{})
+	}
+	if sharedErr != nil {
+		Unavailable(t, sharedErr)
+	}
+	if err := sharedNode.Reset(context.Background()); err != nil {
+		t.Fatalf("resetting the shared node: %v", err)
+	}
+	return sharedNode
+}
+
+// Unavailable fails (in CI) or skips (elsewhere) a test that needs a node.
+func Unavailable(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("a real RabbitMQ node is required in CI: %v", err)
+	}
+	t.Skipf("no RabbitMQ node (%v); make test installs rabbitmq-server and runs this", err)
+}
+
+// Main runs a package's tests and then stops the shared node. Call it from
+// TestMain: func TestMain(m *testing.M) { rabbitmqtest.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	sharedMu.Lock()
+	if sharedNode != nil {
+		if err := sharedNode.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the shared RabbitMQ node:", err)
+		}
+	}
+	sharedMu.Unlock()
+	os.Exit(code)
+}
