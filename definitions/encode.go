@@ -389,6 +389,14 @@ func writeCompact(b *bytes.Buffer, v any) {
 		b.WriteByte(']')
 	case json.Number:
 		b.WriteString(normalizeNumber(v))
+	case []string:
+		writeCompact(b, tagList(v))
+	case map[string]int64:
+		m := make(map[string]any, len(v))
+		for k, n := range v {
+			m[k] = n
+		}
+		writeCompact(b, m)
 	default:
 		writeJSONScalar(b, v)
 	}

@@ -236,7 +236,11 @@ func (p *Policy) Key() string          { return key(p.Vhost, p.Name) }
 func (q *Queue) Key() string           { return key(q.Vhost, q.Name) }
 func (e *Exchange) Key() string        { return key(e.Vhost, e.Name) }
 func (b *Binding) Key() string {
-	return key(b.Vhost, b.Source, b.DestinationType, b.Destination, b.RoutingKey, canonicalJSON(b.Arguments))
+	args := ""
+	if len(b.Arguments) > 0 {
+		args = canonicalJSON(b.Arguments)
+	}
+	return key(b.Vhost, b.Source, b.DestinationType, b.Destination, b.RoutingKey, args)
 }
 
 func (u *User) Addr() string  { return fmt.Sprintf("user %q", u.Name) }
@@ -267,7 +271,8 @@ func (d *Document) Objects() []Object {
 	return out
 }
 
-// ObjectsOf returns the objects of one kind.
+// ObjectsOf returns the objects of one kind: nil when the document does not
+// name the kind, empty when it names it with no objects.
 func (d *Document) ObjectsOf(k Kind) []Object {
 	switch k {
 	case KindUser:
@@ -295,6 +300,9 @@ func (d *Document) ObjectsOf(k Kind) []Object {
 }
 
 func objects[T Object](s []T) []Object {
+	if s == nil {
+		return nil
+	}
 	out := make([]Object, len(s))
 	for i, o := range s {
 		out[i] = o

@@ -17,13 +17,13 @@ import (
 const (
 	exitOK    = 0 // success; for diff: in sync
 	exitError = 1 // invalid input, a failed command, or a usage error
-	exitDrift = 2 // diff found differences; fmt --check found unformatted files is 1
+	exitDrift = 2 // diff found differences
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-const exitCodesHelp = `Exit codes: 0 success, 1 error (invalid files, failed command, bad usage).`
+const exitCodesHelp = `Exit codes: 0 success (diff: in sync), 1 error (invalid files, failed command, bad usage), 2 diff found drift.`
 
 // exitCodeError carries an exit code out of an action without printing
 // anything more: the action has already said what went wrong.
@@ -62,6 +62,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			validateCommand(),
 			fmtCommand(),
+			exportCommand(),
+			diffCommand(),
 			schemaCommand(),
 		},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
@@ -145,8 +147,8 @@ func printDiagnostics(w io.Writer, diags schema.Diagnostics) {
 	}
 }
 
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

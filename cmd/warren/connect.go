@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"golang.org/x/term"
+)
+
+const defaultURL = "http://localhost:15672"
+
+// connectionFlags are shared by the commands that talk to a broker.
+func connectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "url", Value: cli.NewStringSlice(defaultURL), EnvVars: []string{"WARREN_URL"},
+			Usage: "management API URL; repeat for the nodes of a cluster (tried in turn when one is down)"},
+		&cli.StringFlag{Name: "username", EnvVars: []string{"WARREN_USERNAME"},
+			Usage: "user to log in as (an administrator); guest only for a loopback URL"},
+		&cli.StringFlag{Name: "password-file", EnvVars: []string{"WARREN_PASSWORD_FILE"},
+			Usage: "read the password from this file (or set WARREN_PASSWORD; without either warren prompts on a terminal)"},
+		&cli.StringFlag{Name: "password", Hidden: true,
+			Usage: "the password on the command line, where every user of the machine can read it; prefer WARREN_PASSWORD or --password-file"},
+		&cli.StringFlag{Name: "ca-cert", EnvVars: []string{"WARREN_CA_CERT"}, Usage: "PEM file of the CAs that sign the broker's certificate"},
+		&cli.StringFlag{Name: "client-cert", EnvVars: []string{"WARREN_CLIENT_CERT"}, Usage: "PEM client certificate for TLS client authentication"},
+		&cli.StringFlag{Name: "client-key", EnvVars: []string{"WARREN_CLIENT_KEY"}, Usage: "PEM key of --client-cert"},
+		&cli.BoolFlag{Name: "insecure", Usage: "do not verify the broker's TLS certificate"},
+		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, EnvVars: []string{"WARREN_TIMEOUT"}, Usage: "time limit for each request"},
+	}
+}
+
+// connect makes a management API client from the connection flags.
+func connect(c *cli.Context) (*rabbitmq.Client, error) {
+	var urls []string
+	for _, u := range c.StringSlice("url") {
+		for _, part := range strings.Split(u, ",") { // WARREN_URL may list several
+			if part = strings.TrimSpace(part); part != "" {
+				urls = append(urls, part)
+			}
+		}
+	}
+	user, password := c.String("username"), ""
+	switch {
+	case c.String("password-file") != "":
+		b, err := os.ReadFile(c.String("password-file"))
+		if err != nil {
+			return nil, fmt.Errorf("reading --password-file: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	case os.Getenv("WARREN_PASSWORD") != "":
+		password = os.Getenv("WARREN_PASSWORD")
+	case c.String("password") != "":
+		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --password is visible to every user of this machine; use WARREN_PASSWORD or --password-file")
+		password = c.String("password")
+	}
+	if user == "" || password == "" {
+		if (user == "" || user == "guest") && password == "" && allLoopback(urls) {
+			user, password = "guest", "guest" // RabbitMQ's default, which only works on loopback
+		}
+	}
+	if user == "" {
+		return nil, errors.New("no user: set --username or WARREN_USERNAME (guest is used only for a loopback URL)")
+	}
+	if password == "" {
+		p, err := prompt(c, user)
+		if err != nil {
+			return nil, err
+		}
+		password = p
+	}
+	return rabbitmq.New(rabbitmq.Config{
+		URLs: urls, Username: user, Password: password,
+		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
+		Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"),
+	})
+}
+
+// prompt asks for the password on the terminal, without echo.
+func prompt(c *cli.Context, user string) (string, error) {
+	f, ok := c.App.Reader.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", fmt.Errorf("no password for user %q: set WARREN_PASSWORD or --password-file", user)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "Password for %s: ", user)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(c.App.ErrWriter)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func allLoopback(urls []string) bool {
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return false
+		}
+		host := u.Hostname()
+		if host == "localhost" {
+			continue
+		}
+		ip := net.ParseIP(host)
+		if ip == nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	return len(urls) > 0
+}

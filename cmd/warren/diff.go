@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
+)
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "compare definitions files with a live broker (or an export) and show the plan that would make them match",
+		ArgsUsage: "FILE|DIR|- ...",
+		Description: "Validates the files, reads the broker (--url) or an export (--against FILE), and prints the changes\n" +
+			"that would make the broker match the files: + create, ~ update (field by field), ± replace (a queue's or\n" +
+			"exchange's property the broker cannot change in place), - delete. Only the kinds the files name are\n" +
+			"compared, and live objects the files do not name are deleted only with --prune (never the user warren\n" +
+			"logs in as, built-in amq.* objects or the last administrator). Passwords are compared by hashing the\n" +
+			"files' password with the broker's salt; no secret is printed.\n\n" +
+			"Exit codes: 0 in sync, 2 drift (the plan is not empty), 1 error. Use it as a CI drift check.",
+		Flags: append(connectionFlags(),
+			&cli.StringFlag{Name: "against", Usage: "compare with this export file instead of a live broker (offline)"},
+			&cli.BoolFlag{Name: "prune", Usage: "also delete what the broker has and the files do not name (kinds the files manage only)"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see README) or markdown (for a pull-request comment)"},
+			targetFlag,
+			maxSizeFlag,
+		),
+		Action: runDiff,
+	}
+}
+
+func runDiff(c *cli.Context) error {
+	format := c.String("format")
+	if format != "text" && format != "json" && format != "markdown" {
+		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
+	}
+	target, err := parseTarget(c.String("target"))
+	if err != nil {
+		return err
+	}
+	desired, err := loadValid(c, target)
+	if err != nil {
+		return err
+	}
+	var live *definitions.Document
+	var opts []definitions.DiffOption
+	if against := c.String("against"); against != "" {
+		doc, diags := definitions.Load([]string{against}, definitions.LoadOptions{})
+		if doc == nil || diags.HasErrors() {
+			printDiagnostics(c.App.ErrWriter, diags)
+			return exitCodeError{exitError}
+		}
+		live = doc
+	} else {
+		client, err := connect(c)
+		if err != nil {
+			return err
+		}
+		who, err := client.Whoami(c.Context)
+		if err != nil {
+			return err
+		}
+		if live, err = client.Read(c.Context); err != nil {
+			return err
+		}
+		opts = append(opts, definitions.WithActingUser(who.Name))
+	}
+	opts = append(opts, definitions.WithPrune(c.Bool("prune")))
+	plan, err := definitions.Diff(desired, live, opts...)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(definitions.ToJSON(plan)); err != nil {
+			return err
+		}
+	case "markdown":
+		definitions.RenderMarkdown(w, plan, "warren diff")
+	default:
+		definitions.RenderText(w, plan, definitions.RenderOptions{Color: useColor(w)})
+	}
+	if !plan.Empty() {
+		return exitCodeError{exitDrift}
+	}
+	return nil
+}
+
+// loadValid loads the command's files and checks them; errors are printed
+// and stop the command, warnings are printed.
+func loadValid(c *cli.Context, target definitions.Target) (*definitions.Document, error) {
+	doc, diags, err := loadFiles(c)
+	if err != nil {
+		return nil, err
+	}
+	if doc != nil {
+		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...)
+	}
+	if diags.HasErrors() || doc == nil {
+		printDiagnostics(c.App.ErrWriter, diags)
+		nerr, _ := diags.Count()
+		fmt.Fprintf(c.App.ErrWriter, "warren: %s in the files; nothing was compared\n", plural(nerr, "error"))
+		return nil, exitCodeError{exitError}
+	}
+	var warnings schema.Diagnostics
+	for _, d := range diags {
+		if d.Severity == schema.Warning {
+			warnings = append(warnings, d)
+		}
+	}
+	printDiagnostics(c.App.ErrWriter, warnings)
+	return doc, nil
+}
+
+// useColor reports whether to color output: a terminal, and no NO_COLOR.
+func useColor(w any) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	return isTerminal(w)
+}

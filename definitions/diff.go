@@ -1,0 +1,370 @@
+package definitions
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// DiffOption tunes Diff.
+type DiffOption func(*diffConfig)
+
+type diffConfig struct {
+	prune   bool
+	acting  string
+	resolve func(*Secret) (string, error)
+	owned   func(Object) string
+}
+
+// WithPrune makes Diff delete live objects of the kinds the files manage
+// that the files do not name (never the acting user, built-in objects or
+// the last administrator).
+func WithPrune(on bool) DiffOption { return func(c *diffConfig) { c.prune = on } }
+
+// WithActingUser names the user warren is logged in as; it is never
+// deleted.
+func WithActingUser(name string) DiffOption { return func(c *diffConfig) { c.acting = name } }
+
+// WithResolver sets how passwords given as {env} or {file} are read; the
+// default is ResolveSecret.
+func WithResolver(f func(*Secret) (string, error)) DiffOption {
+	return func(c *diffConfig) { c.resolve = f }
+}
+
+// WithOwned marks live objects that belong to the platform (Amazon MQ's
+// AWS-DEFAULT policies, say): owned returns why, or "". They are neither
+// drift nor pruned.
+func WithOwned(owned func(Object) string) DiffOption { return func(c *diffConfig) { c.owned = owned } }
+
+// Diff compares the desired definitions with a live broker's and returns
+// the Plan that makes the broker match. It is pure: it decides everything
+// apply will do, and apply decides nothing.
+//
+// Only the kinds present in desired are managed (a file without queues says
+// nothing about queues). Fields desired leaves out compare as the broker's
+// defaults (see Normalize). Passwords are compared by hashing the desired
+// password with the live hash's salt.
+func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
+	cfg := diffConfig{resolve: ResolveSecret}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	nd, nl := Normalize(desired), Normalize(live)
+	if desired.PerVhost() && desired.OriginalVhostName != "" {
+		nd.fillVhost(desired.OriginalVhostName)
+	}
+	plan := &Plan{Unmanaged: map[Kind]int{}, Pruning: cfg.prune}
+	var deletes [][]Change
+	for _, k := range Kinds {
+		managed := desired.ObjectsOf(k) != nil
+		want := nd.ObjectsOf(k)
+		have := index(nl.ObjectsOf(k))
+		var changes []Change
+		wanted := map[string]bool{}
+		for _, d := range sortedObjects(want) {
+			if why := brokerSkips(nd, d); why != "" {
+				plan.Skipped = append(plan.Skipped, Skip{Addr: d.Addr(), Reason: why})
+				continue
+			}
+			wanted[d.Key()] = true
+			l, ok := have[d.Key()]
+			if ok && cfg.owned != nil && cfg.owned(l) != "" {
+				plan.Skipped = append(plan.Skipped, Skip{Addr: d.Addr(), Reason: cfg.owned(l)})
+				continue
+			}
+			if !ok {
+				changes = append(changes, Change{Action: Create, Kind: k, Addr: d.Addr(), After: d})
+				continue
+			}
+			fields, replace, err := compare(d, l, cfg)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case replace != "":
+				changes = append(changes, Change{Action: Replace, Kind: k, Addr: d.Addr(), Before: l, After: d, Fields: fields, Reason: replace})
+			case len(fields) > 0:
+				changes = append(changes, Change{Action: Update, Kind: k, Addr: d.Addr(), Before: l, After: d, Fields: fields})
+			}
+		}
+		plan.Changes = append(plan.Changes, changes...)
+		if !managed {
+			continue
+		}
+		var dels []Change
+		for _, l := range sortedObjects(nl.ObjectsOf(k)) {
+			if wanted[l.Key()] {
+				continue
+			}
+			if cfg.owned != nil && cfg.owned(l) != "" {
+				continue
+			}
+			if !cfg.prune {
+				plan.Unmanaged[k]++
+				continue
+			}
+			if why := protected(l, cfg); why != "" {
+				plan.Skipped = append(plan.Skipped, Skip{Addr: l.Addr(), Reason: why})
+				continue
+			}
+			dels = append(dels, Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l})
+		}
+		deletes = append(deletes, dels)
+	}
+	for i := len(deletes) - 1; i >= 0; i-- {
+		plan.Changes = append(plan.Changes, deletes[i]...)
+	}
+	if err := keepAnAdministrator(plan, nl); err != nil {
+		return nil, err
+	}
+	plan.LiveDigest = Digest(live)
+	return plan, nil
+}
+
+func index(objs []Object) map[string]Object {
+	out := make(map[string]Object, len(objs))
+	for _, o := range objs {
+		out[o.Key()] = o
+	}
+	return out
+}
+
+// sortedObjects orders objects by key, vhost limits before other
+// parameters (a vhost's limits should be in place before what fills it).
+func sortedObjects(objs []Object) []Object {
+	out := slices.Clone(objs)
+	slices.SortStableFunc(out, func(a, b Object) int {
+		return cmp.Or(cmp.Compare(limitsRank(a), limitsRank(b)), cmp.Compare(a.Key(), b.Key()))
+	})
+	return out
+}
+
+func limitsRank(o Object) int {
+	if p, ok := o.(*Parameter); ok && p.Component == "vhost-limits" {
+		return 0
+	}
+	return 1
+}
+
+// brokerSkips says why the broker would not keep a desired object, or "".
+func brokerSkips(d *Document, o Object) string {
+	switch o := o.(type) {
+	case *Queue:
+		if strings.HasPrefix(o.Name, "amq.") {
+			return "RabbitMQ reserves amq.* queue names and skips them on import"
+		}
+	case *Exchange:
+		if strings.HasPrefix(o.Name, "amq.") {
+			return "RabbitMQ reserves amq.* exchange names and skips them on import"
+		}
+	case *Binding:
+		if o.Vhost == "" {
+			return "the binding has no vhost"
+		}
+	}
+	return ""
+}
+
+// protected says why a live object must not be deleted, or "".
+func protected(o Object, cfg diffConfig) string {
+	switch o := o.(type) {
+	case *User:
+		if cfg.acting != "" && o.Name == cfg.acting {
+			return "warren is logged in as this user"
+		}
+	case *Exchange:
+		if o.Name == "" || strings.HasPrefix(o.Name, "amq.") {
+			return "built-in exchange"
+		}
+	case *Queue:
+		if strings.HasPrefix(o.Name, "amq.") {
+			return "server-named queue"
+		}
+	}
+	return ""
+}
+
+const adminTag = "administrator"
+
+// keepAnAdministrator makes sure the broker keeps an administrator: it
+// drops the deletion of the last one (and says so), and refuses a plan
+// whose updates would take the tag from every one.
+func keepAnAdministrator(plan *Plan, live *Document) error {
+	if !slices.ContainsFunc(live.Users, isAdmin) {
+		return nil // nothing to keep
+	}
+	admins := map[string]bool{}
+	for _, u := range live.Users {
+		if isAdmin(u) {
+			admins[u.Name] = true
+		}
+	}
+	for _, c := range plan.Changes {
+		if c.Kind != KindUser {
+			continue
+		}
+		switch c.Action {
+		case Create, Update, Replace:
+			u := c.After.(*User)
+			admins[u.Name] = isAdmin(u)
+		}
+	}
+	remaining := 0
+	for _, a := range admins {
+		if a {
+			remaining++
+		}
+	}
+	var kept []Change
+	for _, c := range plan.Changes {
+		if c.Kind == KindUser && c.Action == Delete && isAdmin(c.Before.(*User)) {
+			if remaining <= 1 {
+				plan.Skipped = append(plan.Skipped, Skip{Addr: c.Addr, Reason: "the broker's last administrator"})
+				continue
+			}
+			remaining--
+		}
+		kept = append(kept, c)
+	}
+	plan.Changes = kept
+	if remaining == 0 {
+		return fmt.Errorf("the files take the %s tag from every administrator; the broker would be left without one", adminTag)
+	}
+	return nil
+}
+
+func isAdmin(u *User) bool { return slices.Contains(u.Tags, adminTag) }
+
+// compare returns the fields that differ between a desired and a live
+// object of the same identity (both normalized), and, when the broker
+// cannot change them in place, why the object must be replaced.
+func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
+	var f fields
+	switch d := d.(type) {
+	case *User:
+		l := l.(*User)
+		f.sets("tags", d.Tags, l.Tags)
+		f.value("limits", d.Limits, l.Limits)
+		if err := comparePassword(&f, d, l, cfg); err != nil {
+			return nil, "", err
+		}
+	case *Vhost:
+		l := l.(*Vhost)
+		f.value("description", deref(d.Description), deref(l.Description))
+		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
+		f.value("default_queue_type", d.DefaultQueueType, l.DefaultQueueType)
+		f.value("tracing", d.Tracing != nil && *d.Tracing, l.Tracing != nil && *l.Tracing)
+	case *Permission:
+		l := l.(*Permission)
+		f.value("configure", d.Configure, l.Configure)
+		f.value("write", d.Write, l.Write)
+		f.value("read", d.Read, l.Read)
+	case *TopicPermission:
+		l := l.(*TopicPermission)
+		f.value("write", d.Write, l.Write)
+		f.value("read", d.Read, l.Read)
+	case *Parameter:
+		f.value("value", d.Value, l.(*Parameter).Value)
+	case *GlobalParameter:
+		f.value("value", d.Value, l.(*GlobalParameter).Value)
+	case *Policy:
+		l := l.(*Policy)
+		f.value("pattern", d.Pattern, l.Pattern)
+		f.value("apply-to", d.ApplyTo, l.ApplyTo)
+		f.value("priority", *d.Priority, *l.Priority)
+		f.value("definition", d.Definition, l.Definition)
+	case *Queue:
+		l := l.(*Queue)
+		f.value("durable", *d.Durable, *l.Durable)
+		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
+		f.value("arguments", d.Arguments, l.Arguments)
+		if len(f) > 0 {
+			return f, "a queue's durability, auto-delete and arguments cannot change in place", nil
+		}
+	case *Exchange:
+		l := l.(*Exchange)
+		f.value("type", d.Type, l.Type)
+		f.value("durable", *d.Durable, *l.Durable)
+		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
+		f.value("internal", *d.Internal, *l.Internal)
+		f.value("arguments", d.Arguments, l.Arguments)
+		if len(f) > 0 {
+			return f, "an exchange's type, durability, auto-delete, internal flag and arguments cannot change in place", nil
+		}
+	case *Binding:
+		// A binding is all identity: equal keys, equal bindings.
+	}
+	return f, "", nil
+}
+
+func comparePassword(f *fields, d, l *User, cfg diffConfig) error {
+	switch {
+	case d.Password != nil:
+		pw, err := cfg.resolve(d.Password)
+		if err != nil {
+			return fmt.Errorf("password of user %q: %w", d.Name, err)
+		}
+		var same bool
+		switch {
+		case l.PasswordHash != nil:
+			same = PasswordMatches(*l.PasswordHash, l.HashingAlgorithm, pw)
+		case l.Password != nil:
+			lpw, err := cfg.resolve(l.Password)
+			same = err == nil && lpw == pw
+		}
+		if !same {
+			*f = append(*f, FieldChange{Field: "password", Sensitive: true})
+		}
+	case d.PasswordHash != nil:
+		if l.PasswordHash == nil || *d.PasswordHash != *l.PasswordHash || d.HashingAlgorithm != l.HashingAlgorithm {
+			*f = append(*f, FieldChange{Field: "password_hash", Sensitive: true})
+		}
+	}
+	return nil
+}
+
+type fields []FieldChange
+
+// value records a field when the two values differ (numbers compare by
+// value, maps whatever their order).
+func (f *fields) value(name string, d, l any) {
+	if canonicalJSON(d) != canonicalJSON(l) {
+		*f = append(*f, FieldChange{Field: name, Before: l, After: d})
+	}
+}
+
+// sets records a field when two lists differ as sets.
+func (f *fields) sets(name string, d, l []string) {
+	a, b := slices.Clone(d), slices.Clone(l)
+	slices.Sort(a)
+	slices.Sort(b)
+	if !slices.Equal(slices.Compact(a), slices.Compact(b)) {
+		*f = append(*f, FieldChange{Field: name, Before: l, After: d})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Digest identifies a document's content: the same definitions give the
+// same digest whatever their order.
+func Digest(d *Document) string {
+	n := Normalize(d)
+	n.Sort()
+	sum := sha256.Sum256(n.EncodeJSON())
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,95 @@
+package definitions_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/warren-tool/warren/definitions"
+)
+
+// TestPlansGolden diffs desired.yaml against live.json in each
+// testdata/plans/*.txtar and compares the plan, rendered as text and as
+// JSON, with plan.txt and plan.json. The comment may say "prune" and
+// "acting=NAME".
+func TestPlansGolden(t *testing.T) {
+	archives, _ := filepath.Glob("testdata/plans/*.txtar")
+	if len(archives) == 0 {
+		t.Fatal("no golden plans")
+	}
+	for _, path := range archives {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := map[string][]byte{}
+			for _, f := range ar.Files {
+				files[f.Name] = f.Data
+			}
+			desired, diags := definitions.Parse("desired.yaml", files["desired.yaml"])
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			live, diags := definitions.Parse("live.json", files["live.json"])
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			opts := []definitions.DiffOption{definitions.WithResolver(fakeResolve)}
+			for _, line := range strings.Split(string(ar.Comment), "\n") {
+				if line == "prune" {
+					opts = append(opts, definitions.WithPrune(true))
+				}
+				if name, ok := strings.CutPrefix(line, "acting="); ok {
+					opts = append(opts, definitions.WithActingUser(name))
+				}
+			}
+			plan, err := definitions.Diff(desired, live, opts...)
+			got := map[string]string{}
+			if err != nil {
+				got["error"] = err.Error() + "\n"
+			} else {
+				var text bytes.Buffer
+				definitions.RenderText(&text, plan, definitions.RenderOptions{})
+				got["plan.txt"] = text.String()
+				j, _ := json.MarshalIndent(definitions.ToJSON(plan), "", "  ")
+				got["plan.json"] = string(j) + "\n"
+			}
+			if update {
+				var kept []txtar.File
+				for _, f := range ar.Files {
+					if f.Name != "plan.txt" && f.Name != "plan.json" && f.Name != "error" {
+						kept = append(kept, f)
+					}
+				}
+				for _, name := range []string{"error", "plan.txt", "plan.json"} {
+					if v, ok := got[name]; ok {
+						kept = append(kept, txtar.File{Name: name, Data: []byte(v)})
+					}
+				}
+				ar.Files = kept
+				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for name, v := range got {
+				if diff := cmp.Diff(string(files[name]), v); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", name, diff)
+				}
+			}
+			for _, secret := range []string{"kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR", "correct-horse-battery", "hunter2"} {
+				for name, v := range got {
+					if strings.Contains(v, secret) {
+						t.Errorf("%s shows a secret: %s", name, secret)
+					}
+				}
+			}
+		})
+	}
+}

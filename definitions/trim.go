@@ -1,0 +1,251 @@
+package definitions
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// TrimInfo describes one trim.
+type TrimInfo struct {
+	Name, Help string
+	Default    bool // applied unless turned off
+}
+
+// Trims are the named transformations warren export applies. Each removes
+// or rewrites something a live node has that should not travel to files or
+// other clusters.
+var Trims = []TrimInfo{
+	{"versions", "rabbit_version, rabbitmq_version, product_name and product_version", true},
+	{"cluster-id", "the internal_cluster_id global parameter", true},
+	{"cluster-name", "the cluster_name global parameter", true},
+	{"guest", "the default user guest and its permissions", false},
+	{"default-vhost", "the default vhost / when nothing uses it", false},
+	{"server-named", "server-named queues (amq.gen-…) and their bindings", false},
+	{"hashes", "password hashes: users are exported without them", false},
+	// rabbitmqadmin v2's export transformations, under the same names.
+	{"strip_cmq_keys_from_policies", "classic mirrored queue keys (ha-*, queue-master-locator) from policies", false},
+	{"drop_empty_policies", "policies whose definition is empty (run after strip_cmq_keys_from_policies)", false},
+	{"obfuscate_usernames", "user names replaced by obfuscated-user-N, in users and permissions; hashes dropped", false},
+	{"exclude_users", "all users", false},
+	{"exclude_permissions", "all permissions and topic permissions", false},
+	{"exclude_runtime_parameters", "all parameters and global parameters", false},
+	{"exclude_policies", "all policies", false},
+	{"prepare_for_quorum_queue_migration", "classic queues become quorum queues, without the arguments quorum queues refuse; CMQ keys leave policies", false},
+}
+
+// DefaultTrims lists the trims export applies unless told otherwise.
+func DefaultTrims() []string {
+	var out []string
+	for _, t := range Trims {
+		if t.Default {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// cmqKeys are the classic mirrored queue policy keys RabbitMQ 4 refuses.
+var cmqKeys = []string{"ha-mode", "ha-params", "ha-sync-mode", "ha-sync-batch-size", "ha-promote-on-shutdown", "ha-promote-on-failure", "queue-master-locator"}
+
+// quorumRefuses are queue arguments a quorum queue does not accept.
+var quorumRefuses = []string{"x-queue-mode", "x-queue-master-locator", "x-queue-version", "x-max-priority", "x-ha-policy", "x-ha-mode", "x-ha-params", "x-ha-sync-mode"}
+
+// Trim applies the named trims to d, in the order Trims lists them. It
+// changes d.
+func Trim(d *Document, names []string) error {
+	for _, n := range names {
+		if !slices.ContainsFunc(Trims, func(t TrimInfo) bool { return t.Name == n }) {
+			return fmt.Errorf("unknown trim %q", n)
+		}
+	}
+	on := func(name string) bool { return slices.Contains(names, name) }
+	if on("versions") {
+		d.RabbitVersion, d.RabbitMQVersion, d.ProductName, d.ProductVersion = "", "", "", ""
+	}
+	for _, name := range []string{"cluster-id", "cluster-name"} {
+		if on(name) {
+			param := map[string]string{"cluster-id": "internal_cluster_id", "cluster-name": "cluster_name"}[name]
+			d.GlobalParameters = slices.DeleteFunc(d.GlobalParameters, func(p *GlobalParameter) bool { return p.Name == param })
+		}
+	}
+	if on("guest") {
+		d.Users = slices.DeleteFunc(d.Users, func(u *User) bool { return u.Name == "guest" })
+		d.Permissions = slices.DeleteFunc(d.Permissions, func(p *Permission) bool { return p.User == "guest" })
+		d.TopicPermissions = slices.DeleteFunc(d.TopicPermissions, func(p *TopicPermission) bool { return p.User == "guest" })
+	}
+	if on("server-named") {
+		d.Queues = slices.DeleteFunc(d.Queues, func(q *Queue) bool { return strings.HasPrefix(q.Name, "amq.gen-") })
+		d.Bindings = slices.DeleteFunc(d.Bindings, func(b *Binding) bool {
+			return b.DestinationType == "queue" && strings.HasPrefix(b.Destination, "amq.gen-")
+		})
+	}
+	if on("default-vhost") && !vhostUsed(d, "/") {
+		d.Vhosts = slices.DeleteFunc(d.Vhosts, func(v *Vhost) bool { return v.Name == "/" })
+	}
+	if on("hashes") || on("obfuscate_usernames") {
+		for _, u := range d.Users {
+			u.PasswordHash, u.HashingAlgorithm = nil, ""
+		}
+	}
+	if on("obfuscate_usernames") {
+		names := map[string]string{}
+		for i, u := range d.Users {
+			names[u.Name] = fmt.Sprintf("obfuscated-user-%d", i+1)
+			u.Name = names[u.Name]
+		}
+		rename := func(n string) string {
+			if o, ok := names[n]; ok {
+				return o
+			}
+			return n
+		}
+		for _, p := range d.Permissions {
+			p.User = rename(p.User)
+		}
+		for _, p := range d.TopicPermissions {
+			p.User = rename(p.User)
+		}
+	}
+	if on("exclude_users") {
+		d.Users = nil
+	}
+	if on("exclude_permissions") {
+		d.Permissions, d.TopicPermissions = nil, nil
+	}
+	if on("exclude_runtime_parameters") {
+		d.Parameters, d.GlobalParameters = nil, nil
+	}
+	if on("exclude_policies") {
+		d.Policies = nil
+	}
+	if on("strip_cmq_keys_from_policies") || on("prepare_for_quorum_queue_migration") {
+		for _, p := range d.Policies {
+			for _, k := range cmqKeys {
+				delete(p.Definition, k)
+			}
+		}
+	}
+	if on("prepare_for_quorum_queue_migration") {
+		for _, q := range d.Queues {
+			if q.QueueType() != "classic" {
+				continue
+			}
+			if q.Arguments == nil {
+				q.Arguments = map[string]any{}
+			}
+			for _, k := range quorumRefuses {
+				delete(q.Arguments, k)
+			}
+			q.Arguments["x-queue-type"] = "quorum"
+			q.Type = ""
+			durable := true
+			q.Durable = &durable // quorum queues are always durable
+		}
+	}
+	if on("drop_empty_policies") {
+		d.Policies = slices.DeleteFunc(d.Policies, func(p *Policy) bool { return len(p.Definition) == 0 })
+	}
+	return nil
+}
+
+// vhostUsed reports whether anything but guest's permissions names vhost.
+func vhostUsed(d *Document, vhost string) bool {
+	for _, o := range d.Objects() {
+		var v string
+		switch o := o.(type) {
+		case *Permission:
+			if o.User == "guest" {
+				continue
+			}
+			v = o.Vhost
+		case *TopicPermission:
+			if o.User == "guest" {
+				continue
+			}
+			v = o.Vhost
+		case *Parameter:
+			v = o.Vhost
+		case *Policy:
+			v = o.Vhost
+		case *Queue:
+			v = o.Vhost
+		case *Exchange:
+			v = o.Vhost
+		case *Binding:
+			v = o.Vhost
+		default:
+			continue
+		}
+		if v == vhost {
+			return true
+		}
+	}
+	return false
+}
+
+// Select keeps only part of d. With a vhost, it keeps that vhost and what
+// lives in it (permissions, topic permissions, parameters, policies, queues,
+// exchanges, bindings) and drops what is cluster-wide (users, global
+// parameters). With kinds, it keeps only those kinds. It changes d.
+func Select(d *Document, vhost string, kinds []Kind) {
+	if vhost != "" {
+		in := func(v string) bool { return v == vhost }
+		d.Users, d.GlobalParameters = nil, nil
+		d.Vhosts = slices.DeleteFunc(d.Vhosts, func(v *Vhost) bool { return !in(v.Name) })
+		d.Permissions = slices.DeleteFunc(d.Permissions, func(p *Permission) bool { return !in(p.Vhost) })
+		d.TopicPermissions = slices.DeleteFunc(d.TopicPermissions, func(p *TopicPermission) bool { return !in(p.Vhost) })
+		d.Parameters = slices.DeleteFunc(d.Parameters, func(p *Parameter) bool { return !in(p.Vhost) })
+		d.Policies = slices.DeleteFunc(d.Policies, func(p *Policy) bool { return !in(p.Vhost) })
+		d.Queues = slices.DeleteFunc(d.Queues, func(q *Queue) bool { return !in(q.Vhost) })
+		d.Exchanges = slices.DeleteFunc(d.Exchanges, func(e *Exchange) bool { return !in(e.Vhost) })
+		d.Bindings = slices.DeleteFunc(d.Bindings, func(b *Binding) bool { return !in(b.Vhost) })
+	}
+	if kinds == nil {
+		return
+	}
+	keep := func(k Kind) bool { return slices.Contains(kinds, k) }
+	if !keep(KindUser) {
+		d.Users = nil
+	}
+	if !keep(KindVhost) {
+		d.Vhosts = nil
+	}
+	if !keep(KindPermission) {
+		d.Permissions = nil
+	}
+	if !keep(KindTopicPermission) {
+		d.TopicPermissions = nil
+	}
+	if !keep(KindParameter) {
+		d.Parameters = nil
+	}
+	if !keep(KindGlobalParameter) {
+		d.GlobalParameters = nil
+	}
+	if !keep(KindPolicy) {
+		d.Policies = nil
+	}
+	if !keep(KindQueue) {
+		d.Queues = nil
+	}
+	if !keep(KindExchange) {
+		d.Exchanges = nil
+	}
+	if !keep(KindBinding) {
+		d.Bindings = nil
+	}
+}
+
+// ParseKinds reads a comma-separated list of kinds (users, vhosts, …).
+func ParseKinds(s string) ([]Kind, error) {
+	var out []Kind
+	for _, part := range strings.Split(s, ",") {
+		k := Kind(strings.TrimSpace(part))
+		if !slices.Contains(Kinds, k) {
+			return nil, fmt.Errorf("unknown kind %q: use %s", k, kindList(Kinds))
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}

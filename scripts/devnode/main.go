@@ -1,0 +1,50 @@
+// Command devnode starts a disposable RabbitMQ node for people (make node):
+// its own name, free ports and data directory, the management plugin on. It
+// prints how to reach it and stops it on Ctrl-C, or at once with -check.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+func main() {
+	dir := flag.String("dir", "", "data directory (default: a temporary one, removed on exit)")
+	conf := flag.String("conf", "", "extra rabbitmq.conf lines, separated by ;")
+	noAdmin := flag.Bool("no-admin", false, "do not create an administrator (for nodes that import definitions at boot)")
+	envFile := flag.String("env", "", "write the node's URL and admin credentials to this file, as shell variables")
+	flag.Parse()
+	opts := rabbitmqtest.Options{Dir: *dir, NoAdmin: *noAdmin}
+	if *conf != "" {
+		opts.Config = strings.Split(*conf, ";")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := rabbitmqtest.Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devnode:", err)
+		os.Exit(1)
+	}
+	vars := fmt.Sprintf("WARREN_URL=%s\nWARREN_USERNAME=%s\nWARREN_PASSWORD=%s\nNODE_NAME=%s\nNODE_DIR=%s\n", n.URL, n.Admin, n.AdminPassword, n.Name, n.Dir)
+	if *envFile != "" {
+		if err := os.WriteFile(*envFile, []byte(vars), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "devnode:", err)
+		}
+	}
+	fmt.Printf("RabbitMQ node %s is up: management API %s, AMQP port %d.\n", n.Name, n.URL, n.AMQPPort)
+	if n.Admin != "" {
+		fmt.Printf("Administrator: %s (password in %s, or printed with -env)\n", n.Admin, *envFile)
+	}
+	fmt.Println("Ctrl-C stops it.")
+	<-ctx.Done()
+	if err := n.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "devnode:", err)
+	}
+}

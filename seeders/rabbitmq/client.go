@@ -1,0 +1,305 @@
+package rabbitmq
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config says how to reach a broker's management API.
+type Config struct {
+	// URLs of the nodes of one cluster; they are tried in turn when one
+	// does not answer.
+	URLs     []string
+	Username string
+	Password string
+	// CACert is a PEM file of the CAs that sign the server's certificate;
+	// "" means the system's.
+	CACert string
+	// ClientCert and ClientKey are PEM files for TLS client authentication.
+	ClientCert, ClientKey string
+	// Insecure skips verifying the server's certificate.
+	Insecure bool
+	// Timeout bounds each request; 0 means 60s.
+	Timeout time.Duration
+	// Retries is how many times a request that is safe to repeat is tried
+	// again after a connection error or a 5xx answer; 0 means 3.
+	Retries int
+}
+
+// Client talks to the management API. Its methods return errors, never
+// *http.Response; an error from the broker is an *APIError.
+type Client struct {
+	cfg   Config
+	bases []*url.URL
+	http  *http.Client
+	cur   int // the URL that answered last
+}
+
+// New checks cfg and makes a Client. It does not connect.
+func New(cfg Config) (*Client, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("rabbitmq: no management URL")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	if cfg.Retries == 0 {
+		cfg.Retries = 3
+	}
+	c := &Client{cfg: cfg}
+	for _, raw := range cfg.URLs {
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("rabbitmq: %q is not an http:// or https:// URL", raw)
+		}
+		if u.User != nil {
+			return nil, fmt.Errorf("rabbitmq: put credentials in --username and WARREN_PASSWORD, not in the URL %s", u.Redacted())
+		}
+		c.bases = append(c.bases, u)
+	}
+	tlsConf := &tls.Config{InsecureSkipVerify: cfg.Insecure, MinVersion: tls.VersionTLS12}
+	if cfg.CACert != "" {
+		pem, err := os.ReadFile(cfg.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("rabbitmq: reading --ca-cert: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("rabbitmq: --ca-cert %s holds no PEM certificate", cfg.CACert)
+		}
+		tlsConf.RootCAs = pool
+	}
+	if cfg.ClientCert != "" || cfg.ClientKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("rabbitmq: loading --client-cert/--client-key: %w", err)
+		}
+		tlsConf.Certificates = []tls.Certificate{cert}
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tlsConf
+	transport.MaxIdleConnsPerHost = 8
+	c.http = &http.Client{Transport: transport, Timeout: cfg.Timeout}
+	return c, nil
+}
+
+// URL returns the base URL of the node that answered last.
+func (c *Client) URL() string { return c.bases[c.cur].String() }
+
+// Username returns the user the client logs in as.
+func (c *Client) Username() string { return c.cfg.Username }
+
+// APIError is an error answer of the management API, with the broker's
+// own reason.
+type APIError struct {
+	Method string
+	Path   string // as sent, escaped
+	Status int
+	Type   string // the body's "error"
+	Reason string // the body's "reason"
+	User   string
+}
+
+func (e *APIError) Error() string {
+	where := fmt.Sprintf("rabbitmq: %s %s", e.Method, e.Path)
+	if e.Status == http.StatusUnauthorized {
+		if strings.Contains(strings.ToLower(e.Reason), "administrator") {
+			return fmt.Sprintf("%s: user %q is not an administrator; warren needs the administrator tag (401 %s)", where, e.User, e.Reason)
+		}
+		return fmt.Sprintf("%s: user %q could not log in: wrong user name or password (401 %s)", where, e.User, e.Type)
+	}
+	msg := e.Type
+	if e.Reason != "" && e.Reason != e.Type {
+		msg += ": " + e.Reason
+	}
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("%s: %d %s", where, e.Status, msg)
+}
+
+// NotFound reports whether err is a 404 answer.
+func NotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// safe reports whether a request may be sent again after it may have
+// reached the broker: GET, PUT and DELETE are idempotent.
+func safe(method string) bool {
+	return method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+}
+
+// do sends a request to the first node that answers. path is escaped
+// already (segments through url.PathEscape; the vhost / is %2F). A body
+// that is not nil is sent as JSON; out, when not nil, receives the JSON
+// answer.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	var lastErr error
+	attempts := 1 + c.cfg.Retries
+	backoff := 200 * time.Millisecond
+	for attempt := 0; attempt < attempts; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(backoff):
+			}
+			backoff *= 2
+		}
+		retry, err := c.once(ctx, method, path, body, out)
+		if err == nil || !retry {
+			return err
+		}
+		lastErr = err
+	}
+	return lastErr
+}
+
+// once tries each node once, starting with the one that answered last. It
+// says whether the request may be tried again.
+func (c *Client) once(ctx context.Context, method, path string, body []byte, out any) (retry bool, err error) {
+	for i := range c.bases {
+		idx := (c.cur + i) % len(c.bases)
+		resp, err := c.send(ctx, c.bases[idx], method, path, body)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			// A refused connection never reached the broker, so even a POST
+			// may go to the next node; anything else only if it is safe.
+			if !refused(err) && !safe(method) {
+				return false, fmt.Errorf("rabbitmq: %s %s: %w", method, path, err)
+			}
+			retry, err = true, fmt.Errorf("rabbitmq: %s %s: %w", method, path, err)
+			if len(c.bases) > 1 {
+				continue
+			}
+			return retry, err
+		}
+		c.cur = idx
+		defer resp.Body.Close()
+		data, rerr := io.ReadAll(resp.Body)
+		if rerr != nil {
+			return safe(method), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
+		}
+		if resp.StatusCode >= 300 {
+			ae := &APIError{Method: method, Path: path, Status: resp.StatusCode, User: c.cfg.Username}
+			var eb struct{ Error, Reason string }
+			if json.Unmarshal(data, &eb) == nil {
+				ae.Type, ae.Reason = eb.Error, eb.Reason
+			}
+			return resp.StatusCode >= 500 && safe(method), ae
+		}
+		if out != nil && len(data) > 0 {
+			if err := json.Unmarshal(data, out); err != nil {
+				return false, fmt.Errorf("rabbitmq: %s %s: the answer is not the JSON expected: %w", method, path, err)
+			}
+		}
+		return false, nil
+	}
+	return true, err
+}
+
+func (c *Client) send(ctx context.Context, base *url.URL, method, path string, body []byte) (*http.Response, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base.String()+path, r)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return c.http.Do(req)
+}
+
+// refused reports whether a connection was refused (nothing was sent).
+func refused(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+// esc escapes one path segment: a vhost or user name ("/" becomes %2F).
+func esc(s string) string { return url.PathEscape(s) }
+
+// getJSON is do for GET.
+func (c *Client) getJSON(ctx context.Context, path string, out any) error {
+	return c.do(ctx, http.MethodGet, path, nil, out)
+}
+
+// Whoami is the user the client is logged in as.
+type Whoami struct {
+	Name string   `json:"name"`
+	Tags []string `json:"tags"`
+}
+
+// Whoami says who the client is logged in as.
+// GET /api/whoami
+func (c *Client) Whoami(ctx context.Context) (Whoami, error) {
+	var w Whoami
+	err := c.getJSON(ctx, "/api/whoami", &w)
+	return w, err
+}
+
+// Overview is what warren reads of GET /api/overview.
+type Overview struct {
+	RabbitMQVersion   string `json:"rabbitmq_version"`
+	ManagementVersion string `json:"management_version"`
+	ProductName       string `json:"product_name"`
+	ClusterName       string `json:"cluster_name"`
+	Node              string `json:"node"`
+}
+
+// Overview describes the broker.
+// GET /api/overview
+func (c *Client) Overview(ctx context.Context) (Overview, error) {
+	var o Overview
+	err := c.getJSON(ctx, "/api/overview", &o)
+	return o, err
+}
+
+// Definitions returns the broker's definitions as it exports them.
+// GET /api/definitions
+func (c *Client) Definitions(ctx context.Context) ([]byte, error) {
+	var raw json.RawMessage
+	if err := c.getJSON(ctx, "/api/definitions", &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// VhostInfo is what warren reads of a vhost in GET /api/vhosts.
+type VhostInfo struct {
+	Name             string          `json:"name"`
+	Description      string          `json:"description"`
+	Tags             json.RawMessage `json:"tags"` // a list, or a string on old versions
+	DefaultQueueType string          `json:"default_queue_type"`
+	Tracing          bool            `json:"tracing"`
+}
+
+// Vhosts lists the vhosts with their metadata, which RabbitMQ 3.10's
+// definitions export leaves out.
+// GET /api/vhosts
+func (c *Client) Vhosts(ctx context.Context) ([]VhostInfo, error) {
+	var out []VhostInfo
+	err := c.getJSON(ctx, "/api/vhosts?columns=name,description,tags,default_queue_type,tracing", &out)
+	return out, err
+}
