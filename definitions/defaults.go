@@ -17,7 +17,7 @@ import "maps"
 //	            false. RabbitMQ's import resets them so (even the "Default
 //	            virtual host" description of /). RabbitMQ 3.9+ repeats them
 //	            in metadata, read when the top-level field is absent;
-//	            "undefined" means unset.
+//	            "undefined" and "classic" mean unset (unset is classic).
 //
 // RabbitMQ's own import fails on a queue without durable or auto_delete and
 // on a user without tags; warren always sends them, so files need not.
@@ -82,8 +82,8 @@ func normalizeVhost(v Vhost) *Vhost {
 	if v.DefaultQueueType == "" {
 		v.DefaultQueueType, _ = v.Metadata["default_queue_type"].(string)
 	}
-	if v.DefaultQueueType == "undefined" {
-		v.DefaultQueueType = ""
+	if v.DefaultQueueType == "undefined" || v.DefaultQueueType == defaultQueueType {
+		v.DefaultQueueType = "" // unset means classic
 	}
 	return &v
 }

@@ -398,3 +398,24 @@ func findEpmd() (string, error) {
 	}
 	return "", errors.New("epmd not found")
 }
+
+// PostDefinitions imports a definitions document with RabbitMQ's own
+// import (POST /api/definitions), as the node's administrator.
+func (n *Node) PostDefinitions(ctx context.Context, data []byte) error {
+	req, err := http.NewRequestWithContext(ctx, "POST", n.URL+"/api/definitions", bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(n.Admin, n.AdminPassword)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("POST /api/definitions: %d %s", resp.StatusCode, body)
+	}
+	return nil
+}

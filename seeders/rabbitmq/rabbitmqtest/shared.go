@@ -47,12 +47,18 @@ func Unavailable(t testing.TB, err error) {
 // TestMain: func TestMain(m *testing.M) { rabbitmqtest.Main(m) }.
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the shared node, if one was started.
+func StopShared() {
 	sharedMu.Lock()
+	defer sharedMu.Unlock()
 	if sharedNode != nil {
 		if err := sharedNode.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping the shared RabbitMQ node:", err)
 		}
+		sharedNode = nil
 	}
-	sharedMu.Unlock()
-	os.Exit(code)
 }

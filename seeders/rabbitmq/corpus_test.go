@@ -1,0 +1,92 @@
+package rabbitmq_test
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+const corpusDir = "../../../shared/corpus"
+
+// corpusNotDiffed are files RabbitMQ accepts that this test does not diff,
+// with the reason.
+var corpusNotDiffed = map[string]string{
+	"public/hondyman_uisce__rabbitmq-definitions.json":                                       "warren refuses it (E033: a hash that can never match), so diff stops before comparing",
+	"rabbitmq-server/deps__rabbit__test__definition_import_SUITE_data__case10__case10a.json": "warren refuses it (E020: a queue defined twice)",
+	"public/rabbitmq_sample-configs__vhosts__1000-vhosts.json":                               "RabbitMQ takes about 6 minutes to import it (the corpus notes 347 s)",
+	"public/rabbitmq_sample-configs__queues__1k-streams.json":                                "1,000 streams need more open files than a test node has (emfile, see the corpus notes)",
+}
+
+// corpusDrift are files whose diff after import is not empty, and the
+// change warren rightly reports.
+var corpusDrift = map[string]string{
+	"rabbitmq-server/history/7daa435887__deps__rabbitmq_management__selenium__test__authnz-msg-protocols__imports__system-logging.json": `+ binding "amq.rabbitmq.log" → queue "system-log" on vhost "/" (routing key "#")`,
+}
+
+// TestCorpusImportThenDiff imports every corpus file RabbitMQ 3.10 accepts
+// into a blank node with RabbitMQ's own import, then diffs the file against
+// the node: warren must find nothing to do.
+func TestCorpusImportThenDiff(t *testing.T) {
+	f, err := os.Open(filepath.Join(corpusDir, "IMPORT_RESULTS.tsv"))
+	if err != nil {
+		t.Fatalf("the shared corpus must be beside the repository: %v", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma, r.FieldsPerRecord, r.LazyQuotes = '\t', -1, true
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffed := 0
+	for _, row := range rows[1:] {
+		path, status := row[0], row[1]
+		if status != "204" {
+			continue
+		}
+		t.Run(path, func(t *testing.T) {
+			if why, ok := corpusNotDiffed[path]; ok {
+				t.Logf("not diffed: %s", why)
+				return
+			}
+			data, err := os.ReadFile(filepath.Join(corpusDir, path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			desired, diags := definitions.Load([]string{filepath.Join(corpusDir, path)}, definitions.LoadOptions{})
+			if desired != nil {
+				diags = append(diags, definitions.Check(desired, definitions.CheckOptions{})...)
+			}
+			if diags.HasErrors() {
+				t.Fatalf("warren refuses a file RabbitMQ accepts:\n%s", diags.Error())
+			}
+			n := rabbitmqtest.Shared(t)
+			if err := n.PostDefinitions(context.Background(), data); err != nil {
+				t.Fatalf("RabbitMQ's import: %v", err)
+			}
+			plan, text := diff(t, client(t, n), desired)
+			if want, ok := corpusDrift[path]; ok {
+				// The file binds from amq.rabbitmq.log, which exists only when
+				// the log exchange is enabled: RabbitMQ dropped the binding
+				// silently (validate warns W105), and diff says it is missing.
+				if len(plan.Changes) != 1 || !strings.Contains(text, want) {
+					t.Errorf("want exactly %s, got:\n%s", want, text)
+				}
+				return
+			}
+			if !plan.Empty() {
+				t.Errorf("after RabbitMQ imported the file, warren diff finds changes:\n%s", text)
+			}
+			diffed++
+		})
+	}
+	if diffed < 60 {
+		t.Errorf("diffed %d corpus files, want at least 60", diffed)
+	}
+}
