@@ -85,6 +85,14 @@ func normalizeVhost(v Vhost) *Vhost {
 	if v.DefaultQueueType == "undefined" || v.DefaultQueueType == defaultQueueType {
 		v.DefaultQueueType = "" // unset means classic
 	}
+	if v.Description == nil {
+		v.Description = new(string)
+	}
+	if v.Tags == nil {
+		v.Tags = []string{}
+	}
+	v.Tracing = orFalse(v.Tracing)
+	v.Metadata = nil // folded into the fields above
 	return &v
 }
 

@@ -149,20 +149,15 @@ func Trim(d *Document, names []string) error {
 	return nil
 }
 
-// vhostUsed reports whether anything but guest's permissions names vhost.
+// vhostUsed reports whether any object names vhost. (With the guest trim,
+// guest's permissions on / are gone before this is asked.)
 func vhostUsed(d *Document, vhost string) bool {
 	for _, o := range d.Objects() {
 		var v string
 		switch o := o.(type) {
 		case *Permission:
-			if o.User == "guest" {
-				continue
-			}
 			v = o.Vhost
 		case *TopicPermission:
-			if o.User == "guest" {
-				continue
-			}
 			v = o.Vhost
 		case *Parameter:
 			v = o.Vhost

@@ -8,14 +8,17 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
 var update = os.Getenv("WARREN_UPDATE") != ""
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"warren": func() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	code := testscript.RunMain(m, map[string]func() int{
+		"warren": func() int { return run(os.Args, os.Stdin, os.Stdout, os.Stderr) },
 	})
+	rabbitmqtest.StopShared()
+	os.Exit(code)
 }
 
 // TestScripts runs testdata/script/<subcommand>_<topic>.txtar.

@@ -42,11 +42,19 @@ type Options struct {
 	// NoAdmin skips creating the node's own administrator; for nodes that
 	// boot with definitions and so have no guest to create it with.
 	NoAdmin bool
+	// TLS, when set, adds a TLS management listener (Node.TLSURL) with
+	// these PEM files.
+	TLS *TLSFiles
 	// StartTimeout bounds the wait for the management API; 0 means 90s.
 	StartTimeout time.Duration
 	// Log receives the node's console output; nil discards it (it is also
 	// in Dir/log).
 	Log io.Writer
+}
+
+// TLSFiles are the PEM files of a TLS listener.
+type TLSFiles struct {
+	CACert, Cert, Key string
 }
 
 // Node is a running RabbitMQ node.
@@ -59,6 +67,9 @@ type Node struct {
 	EpmdPort int
 	// URL is the management API's base URL, http://127.0.0.1:port.
 	URL string
+	// TLSURL is the TLS management listener's, https://localhost:port,
+	// when Options.TLS was set.
+	TLSURL string
 	// Admin and AdminPassword log in as the node's own administrator.
 	Admin, AdminPassword string
 
@@ -125,7 +136,7 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(5)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +163,16 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 		fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%d", n.AMQPPort),
 		"management.tcp.ip = 127.0.0.1",
 		fmt.Sprintf("management.tcp.port = %d", n.MgmtPort),
+	}
+	if t := opts.TLS; t != nil {
+		n.TLSURL = fmt.Sprintf("https://localhost:%d", ports[4])
+		conf = append(conf,
+			fmt.Sprintf("management.ssl.port = %d", ports[4]),
+			"management.ssl.ip = 127.0.0.1",
+			"management.ssl.cacertfile = "+t.CACert,
+			"management.ssl.certfile = "+t.Cert,
+			"management.ssl.keyfile = "+t.Key,
+		)
 	}
 	for _, c := range opts.Config {
 		conf = append(conf, strings.ReplaceAll(c, "{{dir}}", n.Dir))
