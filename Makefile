@@ -39,8 +39,12 @@ golden: ## rewrite golden files and docs/diagnostics.md from the code
 	WARREN_UPDATE=1 $(GO) test -count=1 ./...
 
 .PHONY: bench
-bench: build ## benchmarks: load + validate of 1k/10k/150k objects against python's json.load
+bench: build ## benchmarks: validate vs python's json.load; diff; a real node with 30,000 objects
 	./scripts/bench.sh
+
+.PHONY: node
+node: deps ## start a disposable RabbitMQ node to try warren on (Ctrl-C stops it)
+	$(GO) run ./scripts/devnode -env .tmp/node.env
 
 .PHONY: demo
 demo: build ## warren's main job on the examples: validate and format them

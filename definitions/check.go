@@ -45,6 +45,9 @@ func ResolveSecret(s *Secret) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("environment variable %s is not set", s.Env)
 		}
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is empty", s.Env)
+		}
 		return v, nil
 	default:
 		b, err := os.ReadFile(s.File)
@@ -54,8 +57,11 @@ func ResolveSecret(s *Secret) (string, error) {
 			}
 			return "", fmt.Errorf("cannot read password file %s: %v", s.File, err)
 		}
-		v := strings.TrimSuffix(string(b), "\n")
-		return strings.TrimSuffix(v, "\r"), nil
+		v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		if v == "" {
+			return "", fmt.Errorf("password file %s is empty", s.File)
+		}
+		return v, nil
 	}
 }
 

@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -56,6 +57,8 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.fillVhost(desired.OriginalVhostName)
 	}
+	digest := make(chan string, 1)
+	go func() { digest <- digestNormalized(nl) }() // on another core meanwhile
 	plan := &Plan{Unmanaged: map[Kind]int{}, Pruning: cfg.prune}
 	var deletes [][]Change
 	for _, k := range Kinds {
@@ -117,10 +120,10 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
+	plan.LiveDigest = <-digest
 	if err := keepAnAdministrator(plan, nl); err != nil {
 		return nil, err
 	}
-	plan.LiveDigest = Digest(live)
 	return plan, nil
 }
 
@@ -135,10 +138,22 @@ func index(objs []Object) map[string]Object {
 // sortedObjects orders objects by key, vhost limits before other
 // parameters (a vhost's limits should be in place before what fills it).
 func sortedObjects(objs []Object) []Object {
-	out := slices.Clone(objs)
-	slices.SortStableFunc(out, func(a, b Object) int {
-		return cmp.Or(cmp.Compare(limitsRank(a), limitsRank(b)), cmp.Compare(a.Key(), b.Key()))
+	type keyed struct {
+		rank int
+		key  string
+		obj  Object
+	}
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		ks[i] = keyed{limitsRank(o), o.Key(), o}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.key, b.key))
 	})
+	out := make([]Object, len(ks))
+	for i, k := range ks {
+		out[i] = k.obj
+	}
 	return out
 }
 
@@ -331,9 +346,31 @@ type fields []FieldChange
 // value records a field when the two values differ (numbers compare by
 // value, maps whatever their order).
 func (f *fields) value(name string, d, l any) {
+	if equal(d, l) {
+		return
+	}
 	if canonicalJSON(d) != canonicalJSON(l) {
 		*f = append(*f, FieldChange{Field: name, Before: l, After: d})
 	}
+}
+
+// equal is a fast path for values of the same simple type.
+func equal(a, b any) bool {
+	switch a := a.(type) {
+	case string:
+		s, ok := b.(string)
+		return ok && a == s
+	case bool:
+		v, ok := b.(bool)
+		return ok && a == v
+	case int64:
+		v, ok := b.(int64)
+		return ok && a == v
+	case map[string]any:
+		m, ok := b.(map[string]any)
+		return ok && len(a) == 0 && len(m) == 0
+	}
+	return false
 }
 
 // sets records a field when two lists differ as sets.
@@ -361,10 +398,25 @@ func orEmpty(s []string) []string {
 }
 
 // Digest identifies a document's content: the same definitions give the
-// same digest whatever their order.
-func Digest(d *Document) string {
-	n := Normalize(d)
-	n.Sort()
-	sum := sha256.Sum256(n.EncodeJSON())
+// same digest whatever their order. Each object is hashed on its own, in
+// canonical form, and the hashes are added up, so no sorting is needed.
+func Digest(d *Document) string { return digestNormalized(Normalize(d)) }
+
+func digestNormalized(n *Document) string {
+	var sum [sha256.Size]byte
+	var b bytes.Buffer
+	for _, k := range Kinds {
+		for _, o := range n.ObjectsOf(k) {
+			b.Reset()
+			b.WriteString(string(k))
+			writeCompact(&b, treeOf(o))
+			h := sha256.Sum256(b.Bytes())
+			carry := 0
+			for i := len(sum) - 1; i >= 0; i-- {
+				v := int(sum[i]) + int(h[i]) + carry
+				sum[i], carry = byte(v), v>>8
+			}
+		}
+	}
 	return hex.EncodeToString(sum[:])
 }

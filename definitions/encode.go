@@ -59,7 +59,18 @@ func (d *Document) Sort() {
 }
 
 func sortByKey[T Object](s []T) {
-	slices.SortStableFunc(s, func(a, b T) int { return cmp.Compare(a.Key(), b.Key()) })
+	type keyed struct {
+		key string
+		obj T
+	}
+	ks := make([]keyed, len(s))
+	for i, o := range s {
+		ks[i] = keyed{o.Key(), o}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	for i, k := range ks {
+		s[i] = k.obj
+	}
 }
 
 // tree builds the ordered form of d. Lists that are nil are left out; an
@@ -367,6 +378,17 @@ func canonicalJSON(v any) string {
 
 func writeCompact(b *bytes.Buffer, v any) {
 	switch v := v.(type) {
+	case omap: // already in a fixed order
+		b.WriteByte('{')
+		for i, m := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, m.key)
+			b.WriteByte(':')
+			writeCompact(b, m.val)
+		}
+		b.WriteByte('}')
 	case map[string]any:
 		b.WriteByte('{')
 		for i, k := range sortedKeys(v) {

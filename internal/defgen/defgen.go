@@ -80,3 +80,43 @@ func Generate(n int) []byte {
 	b.WriteString("]}\n")
 	return b.Bytes()
 }
+
+// Broker returns a definitions document shaped like a busy broker's: users
+// with password hashes, one permission each, and queues, spread over
+// vhosts. Broker(10000, 10000, 100) is the 30,000-object benchmark file.
+func Broker(users, queues, vhosts int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"users":[`)
+	for i := range users {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		salt := []byte{byte(i), byte(i >> 8), byte(i >> 16), 9}
+		sum := sha256.Sum256(append(salt, fmt.Sprintf("password-%d", i)...))
+		fmt.Fprintf(&b, `{"name":"user-%d","password_hash":%q,"hashing_algorithm":"rabbit_password_hashing_sha256","tags":[]}`,
+			i, base64.StdEncoding.EncodeToString(append(salt, sum[:]...)))
+	}
+	b.WriteString(`],"vhosts":[`)
+	for i := range vhosts {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"name":"vhost-%d"}`, i)
+	}
+	b.WriteString(`],"permissions":[`)
+	for i := range users {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"user":"user-%d","vhost":"vhost-%d","configure":"^user-%d\\.","write":".*","read":".*"}`, i, i%vhosts, i)
+	}
+	b.WriteString(`],"queues":[`)
+	for i := range queues {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"name":"queue-%d","vhost":"vhost-%d","durable":true,"auto_delete":false,"arguments":{}}`, i, i%vhosts)
+	}
+	b.WriteString("]}\n")
+	return b.Bytes()
+}
