@@ -14,10 +14,11 @@ import (
 type DiffOption func(*diffConfig)
 
 type diffConfig struct {
-	prune   bool
-	acting  string
-	resolve func(*Secret) (string, error)
-	owned   func(Object) string
+	prune     bool
+	acting    string
+	keepGuest bool
+	resolve   func(*Secret) (string, error)
+	owned     func(Object) string
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -28,6 +29,12 @@ func WithPrune(on bool) DiffOption { return func(c *diffConfig) { c.prune = on }
 // WithActingUser names the user warren is logged in as; it is never
 // deleted.
 func WithActingUser(name string) DiffOption { return func(c *diffConfig) { c.acting = name } }
+
+// WithKeepGuest keeps the default user guest. Without it, when the files
+// define users but not guest, and the broker still has guest with its
+// default password, the plan removes guest, last of all (and, when warren is
+// logged in as guest, only if the files define another administrator).
+func WithKeepGuest(on bool) DiffOption { return func(c *diffConfig) { c.keepGuest = on } }
 
 // WithResolver sets how passwords given as {env} or {file} are read; the
 // default is ResolveSecret.
@@ -117,14 +124,113 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 		}
 		deletes = append(deletes, dels)
 	}
+	plan.Changes = append(plan.Changes, rebindAfterReplace(plan.Changes, nd, have(nl, KindBinding))...)
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
+	plan.Changes = append(plan.Changes, ungrant(plan.Changes, nd, cfg.acting)...)
+	removeGuest(plan, nd, nl, cfg)
 	plan.LiveDigest = <-digest
 	if err := keepAnAdministrator(plan, nl); err != nil {
 		return nil, err
 	}
 	return plan, nil
+}
+
+func have(d *Document, k Kind) map[string]Object { return index(d.ObjectsOf(k)) }
+
+// rebindAfterReplace re-creates the desired bindings of a replaced queue or
+// exchange that the broker has now: deleting the queue or exchange deletes
+// its bindings with it.
+func rebindAfterReplace(changes []Change, desired *Document, live map[string]Object) []Change {
+	replaced := map[string]bool{} // "queue"/"exchange" + vhost + name
+	for _, c := range changes {
+		if c.Action != Replace {
+			continue
+		}
+		switch o := c.After.(type) {
+		case *Queue:
+			replaced[key("queue", o.Vhost, o.Name)] = true
+		case *Exchange:
+			replaced[key("exchange", o.Vhost, o.Name)] = true
+		}
+	}
+	if len(replaced) == 0 {
+		return nil
+	}
+	var out []Change
+	for _, o := range sortedObjects(desired.ObjectsOf(KindBinding)) {
+		b := o.(*Binding)
+		if _, exists := live[b.Key()]; !exists {
+			continue // the plan creates it anyway
+		}
+		if replaced[key("exchange", b.Vhost, b.Source)] || replaced[key(b.DestinationType, b.Vhost, b.Destination)] {
+			out = append(out, Change{Action: Create, Kind: KindBinding, Addr: b.Addr(), After: b,
+				Reason: "re-created: replacing its queue or exchange deletes it"})
+		}
+	}
+	return out
+}
+
+// ungrant removes what RabbitMQ grants on its own: the user that creates a
+// vhost gets full permissions on it, which the files may not ask for.
+func ungrant(changes []Change, desired *Document, acting string) []Change {
+	if acting == "" {
+		return nil
+	}
+	asked := map[string]bool{}
+	for _, p := range desired.Permissions {
+		asked[p.Vhost] = asked[p.Vhost] || p.User == acting
+	}
+	var out []Change
+	for _, c := range changes {
+		if c.Kind != KindVhost || c.Action != Create {
+			continue
+		}
+		v := c.After.(*Vhost).Name
+		if asked[v] {
+			continue
+		}
+		p := &Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
+		out = append(out, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,
+			Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
+	}
+	return out
+}
+
+// defaultGuestPassword is the password RabbitMQ gives guest.
+const defaultGuestPassword = "guest"
+
+// removeGuest appends the removal of the default user guest, when it is
+// due (see WithKeepGuest).
+func removeGuest(plan *Plan, desired, live *Document, cfg diffConfig) {
+	if cfg.keepGuest || desired.Users == nil {
+		return
+	}
+	if slices.ContainsFunc(desired.Users, func(u *User) bool { return u.Name == "guest" }) {
+		return
+	}
+	i := slices.IndexFunc(live.Users, func(u *User) bool { return u.Name == "guest" })
+	if i < 0 {
+		return
+	}
+	guest := live.Users[i]
+	if guest.PasswordHash == nil || !PasswordMatches(*guest.PasswordHash, guest.HashingAlgorithm, defaultGuestPassword) {
+		return // someone set a password: not the default user any more
+	}
+	if slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Kind == KindUser && c.Action == Delete && c.Addr == guest.Addr() }) {
+		return
+	}
+	if cfg.acting == "guest" && !slices.ContainsFunc(desired.Users, isAdmin) {
+		plan.Skipped = append(plan.Skipped, Skip{Addr: guest.Addr(), Reason: "warren is logged in as guest and the files define no other administrator"})
+		return
+	}
+	plan.Skipped = slices.DeleteFunc(plan.Skipped, func(s Skip) bool { return s.Addr == guest.Addr() })
+	if !cfg.prune && plan.Unmanaged[KindUser] > 0 {
+		plan.Unmanaged[KindUser]-- // counted there as not in the files
+	}
+	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: KindUser, Addr: guest.Addr(), Before: guest,
+		Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
 }
 
 func index(objs []Object) map[string]Object {

@@ -15,8 +15,8 @@ import (
 
 // TestPlansGolden diffs desired.yaml against live.json in each
 // testdata/plans/*.txtar and compares the plan, rendered as text and as
-// JSON, with plan.txt and plan.json. The comment may say "prune" and
-// "acting=NAME".
+// JSON, with plan.txt and plan.json. The comment may say "prune",
+// "keep-guest" and "acting=NAME".
 func TestPlansGolden(t *testing.T) {
 	archives, _ := filepath.Glob("testdata/plans/*.txtar")
 	if len(archives) == 0 {
@@ -44,6 +44,9 @@ func TestPlansGolden(t *testing.T) {
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				if line == "prune" {
 					opts = append(opts, definitions.WithPrune(true))
+				}
+				if line == "keep-guest" {
+					opts = append(opts, definitions.WithKeepGuest(true))
 				}
 				if name, ok := strings.CutPrefix(line, "acting="); ok {
 					opts = append(opts, definitions.WithActingUser(name))

@@ -48,8 +48,11 @@ func RenderText(w io.Writer, p *Plan, opts RenderOptions) {
 	}
 	for _, c := range p.Changes {
 		head := fmt.Sprintf("%c %s", c.Action, c.Addr)
-		if c.Reason != "" {
+		switch {
+		case c.Action == Replace:
 			head += "  (replace: " + c.Reason + ")"
+		case c.Reason != "":
+			head += "  (" + c.Reason + ")"
 		}
 		fmt.Fprintln(w, paint(c.Action, head))
 		switch c.Action {
