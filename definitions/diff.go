@@ -129,6 +129,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
 	plan.Changes = append(plan.Changes, ungrant(plan.Changes, nd, cfg.acting)...)
+	borrowAccess(plan, nl, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
 	plan.LiveDigest = <-digest
 	if err := keepAnAdministrator(plan, nl); err != nil {
@@ -196,6 +197,74 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 			Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
 	}
 	return out
+}
+
+// vhostScoped reports whether deleting an object goes through an endpoint
+// that needs access to its vhost (an administrator without permissions on
+// the vhost is refused).
+func vhostScoped(o Object) (string, bool) {
+	switch o := o.(type) {
+	case *Queue:
+		return o.Vhost, true
+	case *Exchange:
+		return o.Vhost, true
+	case *Binding:
+		return o.Vhost, true
+	case *Policy:
+		return o.Vhost, true
+	case *Parameter:
+		return o.Vhost, true
+	}
+	return "", false
+}
+
+// borrowAccess gives the acting user permissions, for the apply only, on
+// vhosts where the plan deletes or replaces queues, exchanges, bindings,
+// policies or parameters and the user has none: the API refuses those to
+// an administrator without access to the vhost. Both steps are in the plan.
+func borrowAccess(plan *Plan, live *Document, acting string) {
+	if acting == "" {
+		return
+	}
+	has := map[string]bool{}
+	for _, p := range live.Permissions {
+		if p.User == acting {
+			has[p.Vhost] = true
+		}
+	}
+	for _, c := range plan.Changes {
+		if c.Kind == KindVhost && c.Action == Create {
+			has[c.After.(*Vhost).Name] = true // RabbitMQ grants it while the vhost is created
+		}
+		if c.Kind == KindPermission && c.Action != Delete && c.After.(*Permission).User == acting {
+			has[c.After.(*Permission).Vhost] = true
+		}
+	}
+	var need []string
+	for _, c := range plan.Changes {
+		if c.Action != Delete && c.Action != Replace {
+			continue
+		}
+		if v, ok := vhostScoped(c.Before); ok && !has[v] && !slices.Contains(need, v) {
+			need = append(need, v)
+		}
+	}
+	slices.Sort(need)
+	var grants, revokes []Change
+	for _, v := range need {
+		p := &Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
+		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: p.Addr(), After: p,
+			Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
+		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,
+			Reason: "taken back: it was given for the apply only"})
+	}
+	// Grants go before the first deletion or replacement, revokes last.
+	first := slices.IndexFunc(plan.Changes, func(c Change) bool { return c.Action == Delete || c.Action == Replace })
+	if first < 0 || len(grants) == 0 {
+		return
+	}
+	changes := slices.Insert(slices.Clone(plan.Changes), first, grants...)
+	plan.Changes = append(changes, revokes...)
 }
 
 // defaultGuestPassword is the password RabbitMQ gives guest.

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
+	"golang.org/x/term"
 )
 
 // Exit codes are API: scripts and CI jobs depend on them.
@@ -35,7 +36,7 @@ func (e exitCodeError) Error() string { return "exit " + strconv.Itoa(e.code) }
 // exit code. It never calls os.Exit, so tests run it in-process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
-	err := app.Run(args)
+	err := app.Run(flagsFirst(app, args))
 	if err == nil {
 		return exitOK
 	}
@@ -64,6 +65,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			fmtCommand(),
 			exportCommand(),
 			diffCommand(),
+			applyCommand(),
+			bootCommand(),
 			schemaCommand(),
 		},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
@@ -126,16 +129,19 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// loadFiles loads the command's file arguments.
-func loadFiles(c *cli.Context) (*definitions.Document, schema.Diagnostics, error) {
-	if c.NArg() == 0 {
+// loadFiles loads the command's file arguments, or paths when given.
+func loadFiles(c *cli.Context, paths ...string) (*definitions.Document, schema.Diagnostics, error) {
+	if paths == nil {
+		paths = c.Args().Slice()
+	}
+	if len(paths) == 0 {
 		return nil, nil, fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
 	}
 	size, err := parseSize(c.String(maxSizeFlag.Name))
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, diags := definitions.Load(c.Args().Slice(), definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
+	doc, diags := definitions.Load(paths, definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
 	return doc, diags, nil
 }
 
@@ -147,12 +153,58 @@ func printDiagnostics(w io.Writer, diags schema.Diagnostics) {
 	}
 }
 
-// isTerminal reports whether w is a character device (a terminal).
+// isTerminal reports whether w is a terminal (not a pipe, a file or
+// /dev/null).
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// flagsFirst moves a subcommand's flags before its arguments, so that
+// "warren diff defs/ --url URL" works as well as "warren diff --url URL
+// defs/": urfave/cli stops reading flags at the first argument.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	var cmd *cli.Command
+	at := -1
+	for i := 1; i < len(args); i++ {
+		if !strings.HasPrefix(args[i], "-") {
+			cmd, at = app.Command(args[i]), i
+			break
+		}
+	}
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, name := range f.Names() {
+			takesValue[name] = !isBool
+		}
+	}
+	var flags, rest []string
+	tail := args[at+1:]
+	for i := 0; i < len(tail); i++ {
+		a := tail[i]
+		if a == "--" {
+			rest = append(rest, tail[i:]...)
+			break
+		}
+		if a == "-" || !strings.HasPrefix(a, "-") {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(tail) {
+			flags = append(flags, tail[i+1])
+			i++
+		}
+	}
+	out := append([]string{}, args[:at+1]...)
+	out = append(out, flags...)
+	return append(out, rest...)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
@@ -68,12 +69,17 @@ func TestDiffAgainstBroker(t *testing.T) {
 		"queues":[{"name":"orders.incoming","vhost":"orders","durable":true,"auto_delete":false,"arguments":{"x-queue-type":"quorum"}}]}`)); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := warren(t, "diff", defs); code != exitOK || !strings.Contains(out, "No changes") {
+	if code, out, errOut := warren(t, "diff", "--keep-guest", defs); code != exitOK || !strings.Contains(out, "No changes") {
 		t.Fatalf("diff of a broker in sync: exit %d\n%s%s", code, out, errOut)
+	}
+	// Without --keep-guest the plan removes the default guest user, as
+	// warren apply would.
+	if code, out, _ := warren(t, "diff", defs); code != exitDrift || !strings.Contains(out, `- user "guest"`) {
+		t.Fatalf("guest removal: exit %d\n%s", code, out)
 	}
 	// Drift: a changed password is reported, never printed.
 	t.Setenv("APP_PASSWORD", "a-new-password")
-	code, out, _ = warren(t, "diff", "--format", "json", defs)
+	code, out, _ = warren(t, "diff", "--keep-guest", "--format", "json", defs)
 	if code != exitDrift || !strings.Contains(out, `"sensitive": true`) || strings.Contains(out, "a-new-password") {
 		t.Fatalf("password drift: exit %d\n%s", code, out)
 	}
@@ -139,7 +145,7 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("an export with hashes is %v, want 0600", st.Mode().Perm())
 	}
 	// diff of the export against the node it came from: in sync.
-	if code, stdout, errOut := warren(t, "diff", withHashes); code != exitOK {
+	if code, stdout, errOut := warren(t, "diff", "--keep-guest", withHashes); code != exitOK {
 		t.Errorf("diff of a fresh export: exit %d\n%s%s", code, stdout, errOut)
 	}
 	if code, _, errOut := warren(t, "export", "--trim", "nonsense"); code != exitError || !strings.Contains(errOut, `unknown trim "nonsense"`) {
@@ -175,3 +181,5 @@ func TestTLS(t *testing.T) {
 		t.Errorf("--insecure: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+func sleep() { time.Sleep(100 * time.Millisecond) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
@@ -26,6 +27,8 @@ func diffCommand() *cli.Command {
 			&cli.StringFlag{Name: "against", Usage: "compare with this export file instead of a live broker (offline)"},
 			&cli.BoolFlag{Name: "prune", Usage: "also delete what the broker has and the files do not name (kinds the files manage only)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see README) or markdown (for a pull-request comment)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also save the plan to this file, for warren apply PLAN.json (holds no secret)"},
+			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
 			targetFlag,
 			maxSizeFlag,
 		),
@@ -47,7 +50,10 @@ func runDiff(c *cli.Context) error {
 		return err
 	}
 	var live *definitions.Document
-	var opts []definitions.DiffOption
+	opts := []definitions.DiffOption{definitions.WithKeepGuest(c.Bool("keep-guest"))}
+	if c.String("output") != "" && c.String("against") != "" {
+		return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
+	}
 	if against := c.String("against"); against != "" {
 		doc, diags := definitions.Load([]string{against}, definitions.LoadOptions{})
 		if doc == nil || diags.HasErrors() {
@@ -74,6 +80,11 @@ func runDiff(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if out := c.String("output"); out != "" {
+		if err := savePlan(c, out, plan, planOptions{Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"), Target: string(target)}); err != nil {
+			return err
+		}
+	}
 	w := c.App.Writer
 	switch format {
 	case "json":
@@ -93,10 +104,10 @@ func runDiff(c *cli.Context) error {
 	return nil
 }
 
-// loadValid loads the command's files and checks them; errors are printed
-// and stop the command, warnings are printed.
-func loadValid(c *cli.Context, target definitions.Target) (*definitions.Document, error) {
-	doc, diags, err := loadFiles(c)
+// loadValid loads the command's files (or paths, when given) and checks
+// them; errors are printed and stop the command, warnings are printed.
+func loadValid(c *cli.Context, target definitions.Target, paths ...string) (*definitions.Document, error) {
+	doc, diags, err := loadFiles(c, paths...)
 	if err != nil {
 		return nil, err
 	}
@@ -125,4 +136,33 @@ func useColor(w any) bool {
 		return false
 	}
 	return isTerminal(w)
+}
+
+// savePlan writes a plan for warren apply PLAN.json: the files by path and
+// digest, the options, the live digest, and the plan itself for reading.
+func savePlan(c *cli.Context, out string, plan *definitions.Plan, opts planOptions) error {
+	paths, diags := definitions.Expand(c.Args().Slice())
+	if len(diags) > 0 {
+		return diags
+	}
+	sp := savedPlan{Warren: "plan", FormatVersion: 1, Options: opts, LiveDigest: plan.LiveDigest, Plan: definitions.ToJSON(plan)}
+	for _, p := range paths {
+		if p == "-" {
+			return fmt.Errorf("-o needs files: a plan read from standard input cannot be checked again at apply time")
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return err
+		}
+		sum, err := fileDigest(abs)
+		if err != nil {
+			return err
+		}
+		sp.Files = append(sp.Files, savedFile{Path: abs, SHA256: sum})
+	}
+	data, err := json.MarshalIndent(sp, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(out, append(data, '\n'), 0o644)
 }

@@ -116,6 +116,9 @@ type APIError struct {
 func (e *APIError) Error() string {
 	where := fmt.Sprintf("rabbitmq: %s %s", e.Method, e.Path)
 	if e.Status == http.StatusUnauthorized {
+		if strings.Contains(strings.ToLower(e.Reason), "access refused") {
+			return fmt.Sprintf("%s: user %q was refused access (401 %s): it needs permissions on the vhost", where, e.User, e.Reason)
+		}
 		if strings.Contains(strings.ToLower(e.Reason), "administrator") {
 			return fmt.Sprintf("%s: user %q is not an administrator; warren needs the administrator tag (401 %s)", where, e.User, e.Reason)
 		}
@@ -224,7 +227,6 @@ func (c *Client) send(ctx context.Context, base *url.URL, method, path string, b
 		return nil, err
 	}
 	req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
-	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

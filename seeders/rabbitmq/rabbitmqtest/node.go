@@ -280,6 +280,11 @@ func (n *Node) Do(ctx context.Context, method, path string, body, out any) error
 	return n.call(ctx, n.Admin, n.AdminPassword, method, path, body, out)
 }
 
+// Call calls the management API as any user.
+func (n *Node) Call(ctx context.Context, user, password, method, path string, body, out any) error {
+	return n.call(ctx, user, password, method, path, body, out)
+}
+
 func (n *Node) call(ctx context.Context, user, password, method, path string, body, out any) error {
 	var r io.Reader
 	if body != nil {

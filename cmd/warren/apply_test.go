@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// Apply against a real node: from empty, idempotent, every kind of change,
+// prune and its protections, replace and its refusals, guest removal, a
+// broker rejection then a converging re-run, and saved plans.
+
+const applyDefs = `users:
+  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}
+  - {name: app, password: {env: APP_PASSWORD}, tags: [monitoring], limits: {max-connections: 20}}
+vhosts:
+  - {name: orders, description: order intake, tags: [prod]}
+  - {name: "with space/and slash"}
+permissions:
+  - {user: app, vhost: orders, configure: "^app\\.", write: ".*", read: ".*"}
+  - {user: ops, vhost: orders, configure: ".*", write: ".*", read: ".*"}
+  - {user: app, vhost: "with space/and slash", configure: "", write: "", read: ".*"}
+topic_permissions:
+  - {user: app, vhost: orders, exchange: amq.topic, write: "^orders\\.", read: ".*"}
+parameters:
+  - {vhost: orders, component: vhost-limits, name: limits, value: {max-queues: 50}}
+global_parameters:
+  - {name: cluster_name, value: warren-apply-test}
+policies:
+  - {name: ttl, vhost: orders, pattern: "^orders\\.", apply-to: queues, priority: 1, definition: {message-ttl: 60000}}
+exchanges:
+  - {name: orders.events, vhost: orders, type: topic}
+queues:
+  - {name: orders.incoming, vhost: orders, arguments: {x-queue-type: quorum}}
+  - {name: orders.audit, vhost: orders, arguments: {x-max-length: 1000}}
+bindings:
+  - {vhost: orders, source: orders.events, destination_type: queue, destination: orders.incoming, routing_key: "order.#"}
+`
+
+func applyEnv(t *testing.T, n *rabbitmqtest.Node) {
+	useNode(t, n)
+	t.Setenv("OPS_PASSWORD", "ops-password-1")
+	t.Setenv("APP_PASSWORD", "app-password-1")
+}
+
+// mustInSync fails unless warren diff reports no changes.
+func mustInSync(t *testing.T, args ...string) {
+	t.Helper()
+	if code, out, errOut := warren(t, append([]string{"diff"}, args...)...); code != exitOK {
+		t.Fatalf("not in sync after apply: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestApplyFromEmptyThenIdempotent(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	defs := writeTemp(t, "defs.yaml", applyDefs)
+	code, out, errOut := warren(t, "apply", "--yes", defs)
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("apply from empty: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "ops-password-1") || strings.Contains(out+errOut, "app-password-1") {
+		t.Fatal("apply printed a password")
+	}
+	mustInSync(t, defs)
+	code, out, _ = warren(t, "apply", "--yes", defs)
+	if code != exitOK || !strings.Contains(out, "No changes") {
+		t.Fatalf("second apply: exit %d\n%s", code, out)
+	}
+	// The files' users log in with the files' passwords.
+	if err := n.Call(context.Background(), "app", "app-password-1", "GET", "/api/whoami", nil, nil); err != nil {
+		t.Errorf("app cannot log in with the files' password: %v", err)
+	}
+	var who struct{ Name string }
+	if err := n.Call(context.Background(), "ops", "ops-password-1", "GET", "/api/whoami", nil, &who); err != nil || who.Name != "ops" {
+		t.Errorf("ops cannot log in: %v", err)
+	}
+	// guest had its default password and the files define users: removed.
+	if err := n.Call(context.Background(), "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
+		t.Error("guest can still log in")
+	}
+	// The import's own grant on the new vhosts was taken back.
+	var perms []struct{ User string }
+	n.Do(context.Background(), "GET", "/api/vhosts/orders/permissions", nil, &perms)
+	for _, p := range perms {
+		if p.User == n.Admin {
+			t.Errorf("the apply left %s a permission on orders that the files do not ask for", n.Admin)
+		}
+	}
+}
+
+func TestApplyEveryKindOfChange(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	defs := writeTemp(t, "defs.yaml", applyDefs)
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	changed := strings.NewReplacer(
+		`configure: "^app\\."`, `configure: "^app2\\."`, // permission
+		"tags: [monitoring], limits: {max-connections: 20}", "tags: [management], limits: {max-channels: 5}", // user tags and limits
+		"description: order intake", `description: "orders, all of them"`, // vhost
+		`write: "^orders\\."`, `write: "^orders2\\."`, // topic permission
+		"max-queues: 50", "max-queues: 60", // vhost limits
+		"value: warren-apply-test", "value: renamed", // global parameter
+		"message-ttl: 60000", "message-ttl: 1000", // policy
+		`routing_key: "order.#"`, `routing_key: "order.*"`, // binding
+	).Replace(applyDefs)
+	t.Setenv("APP_PASSWORD", "app-password-2") // password
+	defs2 := writeTemp(t, "defs2.yaml", changed)
+	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs2)
+	if code != exitOK {
+		t.Fatalf("apply of the changes: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{`~ user "app"`, "password: (sensitive) differs", `~ vhost "orders"`, `~ permission "app" on vhost "orders"`,
+		`~ topic permission "app"`, `~ parameter vhost-limits`, `~ global parameter "cluster_name"`, `~ policy "ttl"`, `+ binding "orders.events"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, out)
+		}
+	}
+	mustInSync(t, "--keep-guest", defs2)
+	var limits []struct{ Value map[string]int }
+	n.Do(context.Background(), "GET", "/api/user-limits/app", nil, &limits)
+	if len(limits) != 1 || limits[0].Value["max-channels"] != 5 || limits[0].Value["max-connections"] != 0 {
+		t.Errorf("user limits after the change: %+v", limits)
+	}
+	// The old binding stays (bindings are not pruned without --prune); with
+	// --prune it goes, and so does what else the files no longer name.
+	code, out, errOut = warren(t, "apply", "--yes", "--keep-guest", "--prune", defs2)
+	if code != exitOK || !strings.Contains(out, `- binding "orders.events" → queue "orders.incoming" on vhost "orders" (routing key "order.#")`) {
+		t.Fatalf("prune: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out, `- user "`+n.Admin+`"`) {
+		t.Error("prune deleted the user warren is logged in as")
+	}
+	mustInSync(t, "--keep-guest", "--prune", defs2)
+}
+
+func TestApplyPruneKeepsAnAdministrator(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	// Log in as guest; the files name one unprivileged user.
+	t.Setenv("WARREN_USERNAME", "guest")
+	t.Setenv("WARREN_PASSWORD", "guest")
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\n")
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, `user "guest": warren is logged in as this user`) || !strings.Contains(out, `- user "warren-harness"`) {
+		t.Errorf("want guest kept (acting, no other admin in the files) and the other admin pruned:\n%s", out)
+	}
+	var users []struct{ Name string }
+	n.Call(context.Background(), "guest", "guest", "GET", "/api/users", nil, &users)
+	if len(users) != 2 {
+		t.Errorf("users left: %+v", users)
+	}
+	// The harness admin is gone; give it back for the next tests.
+	n.Call(context.Background(), "guest", "guest", "PUT", "/api/users/"+n.Admin, map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
+	n.Call(context.Background(), "guest", "guest", "PUT", "/api/permissions/%2F/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil)
+}
+
+func TestApplyRemovesGuestLastWhenLoggedInAsGuest(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	t.Setenv("WARREN_USERNAME", "guest")
+	t.Setenv("WARREN_PASSWORD", "guest")
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: orders}\n")
+	code, out, errOut := warren(t, "apply", "--yes", defs)
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("apply as guest: exit %d\n%s%s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(strings.Split(out, "\n\n")[0]), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, `- user "guest"`) {
+		t.Errorf("guest must be removed last, the plan ends with %q:\n%s", last, out)
+	}
+	if err := n.Call(context.Background(), "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
+		t.Error("guest can still log in")
+	}
+	t.Setenv("WARREN_USERNAME", "ops")
+	t.Setenv("WARREN_PASSWORD", "ops-password-1")
+	mustInSync(t, defs)
+}
+
+func TestApplyReplace(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	v1 := "vhosts:\n  - {name: v}\nqueues:\n  - {name: q, vhost: v, arguments: {x-max-length: 10}}\nexchanges:\n  - {name: x, vhost: v, type: direct}\nbindings:\n  - {vhost: v, source: x, destination_type: queue, destination: q, routing_key: k}\n"
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", writeTemp(t, "v1.yaml", v1)); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	v2 := writeTemp(t, "v2.yaml", strings.Replace(v1, "x-max-length: 10", "x-max-length: 20", 1))
+	// Without --replace: refused, nothing done.
+	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", v2)
+	if code != exitError || !strings.Contains(errOut, "run again with --replace") {
+		t.Fatalf("replace without --replace: exit %d\n%s", code, errOut)
+	}
+	// A queue with messages: refused even with --replace.
+	if err := n.Do(ctx, "PUT", "/api/permissions/v/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "POST", "/api/exchanges/v/x/publish", map[string]any{"properties": map[string]any{}, "routing_key": "k", "payload": "m", "payload_encoding": "string"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitForMessages(t, n, "v", "q", 1)
+	code, _, errOut = warren(t, "apply", "--yes", "--keep-guest", "--replace", v2)
+	if code != exitError || !strings.Contains(errOut, "holds 1 messages") {
+		t.Fatalf("replace of a queue with messages: exit %d\n%s", code, errOut)
+	}
+	// Empty, it is replaced, and its binding comes back.
+	if err := n.Do(ctx, "DELETE", "/api/queues/v/q/contents", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitForMessages(t, n, "v", "q", 0)
+	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--replace", v2)
+	if code != exitOK || !strings.Contains(out, `± queue "q" on vhost "v"`) || !strings.Contains(out, "re-created") {
+		t.Fatalf("replace of an empty queue: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--keep-guest", v2)
+}
+
+func waitForMessages(t *testing.T, n *rabbitmqtest.Node, vhost, queue string, want int) {
+	t.Helper()
+	for range 100 {
+		var q struct{ Messages *int }
+		n.Do(context.Background(), "GET", "/api/queues/"+url.PathEscape(vhost)+"/"+url.PathEscape(queue), nil, &q)
+		if q.Messages != nil && *q.Messages == want {
+			return
+		}
+		sleep()
+	}
+	t.Fatalf("queue %s never had %d messages", queue, want)
+}
+
+func TestApplyRejectionThenConverge(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	bad := "vhosts:\n  - {name: v}\nusers:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\npolicies:\n  - {name: p, vhost: v, pattern: \".*\", definition: {no-such-policy-key: 1}}\nqueues:\n  - {name: q, vhost: v}\n"
+	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", writeTemp(t, "bad.yaml", bad))
+	if code != exitError || !strings.Contains(errOut, "the apply stopped") || !strings.Contains(errOut, "no-such-policy-key") || !strings.Contains(errOut, "Done (") {
+		t.Fatalf("a policy the broker refuses: exit %d\n%s", code, errOut)
+	}
+	fixed := writeTemp(t, "fixed.yaml", strings.Replace(bad, "no-such-policy-key: 1", "max-length: 1", 1))
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", fixed); code != exitOK {
+		t.Fatalf("the fixed re-run: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--keep-guest", fixed)
+}
+
+func TestSavedPlan(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	defs := writeTemp(t, "defs.yaml", applyDefs)
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	if code, _, errOut := warren(t, "diff", "--keep-guest", "-o", plan, defs); code != exitDrift {
+		t.Fatalf("diff -o: exit %d\n%s", code, errOut)
+	}
+	data, _ := os.ReadFile(plan)
+	if strings.Contains(string(data), "ops-password-1") || strings.Contains(string(data), "password_hash\": \"") {
+		t.Fatalf("the saved plan holds a secret:\n%s", data)
+	}
+	// The broker changes: the saved plan is refused.
+	if err := n.Do(context.Background(), "PUT", "/api/vhosts/surprise", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := warren(t, "apply", "--yes", plan); code != exitError || !strings.Contains(errOut, "the broker changed since the plan was made") {
+		t.Fatalf("stale plan: exit %d\n%s", code, errOut)
+	}
+	// Made again, it is carried out.
+	n.Do(context.Background(), "DELETE", "/api/vhosts/surprise", nil, nil)
+	if code, _, errOut := warren(t, "diff", "--keep-guest", "-o", plan, defs); code != exitDrift {
+		t.Fatalf("diff -o: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := warren(t, "apply", "--yes", plan); code != exitOK {
+		t.Fatalf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--keep-guest", defs)
+	// A changed file invalidates it too.
+	os.WriteFile(defs, []byte(applyDefs+"\n"), 0o644)
+	if code, _, errOut := warren(t, "apply", "--yes", plan); code != exitError || !strings.Contains(errOut, "changed since the plan was made") {
+		t.Fatalf("changed files: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestApplyNeedsYesWithoutTerminal(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	code, _, errOut := warren(t, "apply", writeTemp(t, "defs.yaml", "vhosts:\n  - {name: v}\n"))
+	if code != exitError || !strings.Contains(errOut, "run again with --yes") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if code, out, _ := warren(t, "apply", "--dry-run", writeTemp(t, "defs.yaml", "vhosts:\n  - {name: v}\n")); code != exitOK || !strings.Contains(out, `+ vhost "v"`) {
+		t.Fatalf("dry run: exit %d\n%s", code, out)
+	}
+	var vhosts []struct{ Name string }
+	n.Do(context.Background(), "GET", "/api/vhosts", nil, &vhosts)
+	if len(vhosts) != 1 {
+		t.Errorf("a refused or dry run changed the broker: %+v", vhosts)
+	}
+}
+
+// TestBoot starts a blank node from warren boot's output.
+func TestBoot(t *testing.T) {
+	if err := rabbitmqtest.Available(); err != nil {
+		rabbitmqtest.Unavailable(t, err)
+	}
+	t.Setenv("OPS_PASSWORD", "ops-password-1")
+	t.Setenv("APP_PASSWORD", "app-password-1")
+	dir := t.TempDir()
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\nvhosts:\n  - {name: orders}\npermissions:\n  - {user: app, vhost: orders, configure: \".*\", write: \".*\", read: \".*\"}\nqueues:\n  - {name: q, vhost: orders}\n")
+	if code, out, errOut := warren(t, "boot", defs, "--out", dir, "--hash", "sha512"); code != exitOK {
+		t.Fatalf("boot: exit %d\n%s%s", code, out, errOut)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "definitions.json")); st.Mode().Perm() != 0o600 {
+		t.Errorf("definitions.json is %v, want 0600", st.Mode().Perm())
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "definitions.json"))
+	if strings.Contains(string(data), "ops-password-1") || !strings.Contains(string(data), "rabbit_password_hashing_sha512") {
+		t.Fatalf("boot output:\n%s", data)
+	}
+	conf, _ := os.ReadFile(filepath.Join(dir, "10-warren-definitions.conf"))
+	var lines []string
+	for _, l := range strings.Split(string(conf), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Config: lines, NoAdmin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	ctx := context.Background()
+	if err := n.Call(ctx, "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
+		t.Error("a node booted from warren boot has a guest user")
+	}
+	var users []struct{ Name string }
+	if err := n.Call(ctx, "ops", "ops-password-1", "GET", "/api/users", nil, &users); err != nil {
+		t.Fatalf("the files' administrator cannot log in: %v", err)
+	}
+	var vhosts, perms []map[string]any
+	n.Call(ctx, "ops", "ops-password-1", "GET", "/api/vhosts", nil, &vhosts)
+	n.Call(ctx, "ops", "ops-password-1", "GET", "/api/permissions", nil, &perms)
+	if len(users) != 2 || len(vhosts) != 1 || vhosts[0]["name"] != "orders" || len(perms) != 1 {
+		t.Errorf("booted node: users %v, vhosts %v, permissions %v", users, vhosts, perms)
+	}
+	// And warren diff of the files against it: in sync.
+	t.Setenv("WARREN_URL", n.URL)
+	t.Setenv("WARREN_USERNAME", "ops")
+	t.Setenv("WARREN_PASSWORD", "ops-password-1")
+	mustInSync(t, defs)
+	// No administrator or no vhost: refused unless --force.
+	noAdmin := writeTemp(t, "noadmin.yaml", "users:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\nvhosts:\n  - {name: v}\n")
+	if code, _, errOut := warren(t, "boot", noAdmin, "--out", t.TempDir()); code != exitError || !strings.Contains(errOut, "no user with the administrator tag") {
+		t.Errorf("boot without an administrator: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := warren(t, "boot", "--force", noAdmin, "--out", t.TempDir()); code != exitOK || !strings.Contains(errOut, "warning") {
+		t.Errorf("boot --force: exit %d\n%s", code, errOut)
+	}
+}

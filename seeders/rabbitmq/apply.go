@@ -1,0 +1,360 @@
+package rabbitmq
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// Replace allows the plan's replacements (deleting and creating a queue
+	// or exchange again); without it Apply refuses a plan that has any.
+	Replace bool
+	// Resolve reads passwords given as {env} or {file}; nil means
+	// definitions.ResolveSecret.
+	Resolve func(*definitions.Secret) (string, error)
+	// Progress, when set, hears of every step as it ends.
+	Progress func(Progress)
+	// Workers is how many deletions run at once; 0 means 4.
+	Workers int
+}
+
+// Progress reports one step of an apply.
+type Progress struct {
+	What        string // "import", "PUT vhost", "delete", "limits", "replace"
+	Changes     []definitions.Change
+	Done, Total int // changes done so far, of all
+}
+
+// ApplyError says how far an apply got: what was done, what failed with
+// the broker's reason, and what remains. Running apply again converges.
+type ApplyError struct {
+	Done      []definitions.Change
+	Failed    []definitions.Change
+	Remaining []definitions.Change
+	Err       error
+}
+
+func (e *ApplyError) Error() string { return e.Err.Error() }
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Apply carries out a plan, and nothing but the plan:
+//
+//  1. vhosts are created and updated one by one (PUT /api/vhosts/{name});
+//  2. every other creation and update goes to the broker as one partial
+//     definitions document (POST /api/definitions), which is what makes a
+//     large apply fast;
+//  3. user limits, which the import only adds to, are set one by one;
+//  4. queues and exchanges to replace are deleted (a queue only when
+//     empty) and imported again with their bindings;
+//  5. deletions run last, in the plan's order, a few at a time within a
+//     kind; a 404 counts as done.
+//
+// It stops at the first failure and returns an *ApplyError.
+func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
+	if opts.Resolve == nil {
+		opts.Resolve = definitions.ResolveSecret
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	a := &applier{c: c, opts: opts, total: len(plan.Changes)}
+	var vhosts, bulk, limits, replaced, afterReplace, deletes []definitions.Change
+	for _, ch := range plan.Changes {
+		switch {
+		case ch.Action == definitions.Delete:
+			deletes = append(deletes, ch)
+		case ch.Kind == definitions.KindVhost:
+			vhosts = append(vhosts, ch)
+		case ch.Action == definitions.Replace:
+			replaced = append(replaced, ch)
+			afterReplace = append(afterReplace, ch)
+		case ch.Kind == definitions.KindBinding && ch.Reason != "":
+			afterReplace = append(afterReplace, ch) // re-created after its queue or exchange
+		default:
+			bulk = append(bulk, ch)
+			if ch.Kind == definitions.KindUser && limitsDiffer(ch) {
+				limits = append(limits, ch)
+			}
+		}
+	}
+	if err := a.checkReplace(ctx, replaced); err != nil {
+		return &ApplyError{Remaining: plan.Changes, Err: err}
+	}
+	a.remaining = slices.Clone(plan.Changes)
+	for _, ch := range vhosts {
+		if err := c.PutVhost(ctx, ch.After.(*definitions.Vhost)); err != nil {
+			return a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
+		}
+		a.done("PUT vhost", ch)
+	}
+	if err := a.importChanges(ctx, bulk, limits); err != nil {
+		return err
+	}
+	for _, ch := range limits {
+		if err := c.setUserLimits(ctx, ch); err != nil {
+			return a.fail(fmt.Errorf("%c %s: limits: %w", ch.Action, ch.Addr, err), ch)
+		}
+		a.done("limits", ch)
+	}
+	for _, ch := range replaced {
+		if err := c.deleteObject(ctx, ch.Before); err != nil && !NotFound(err) {
+			return a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
+		}
+	}
+	if err := a.importChanges(ctx, afterReplace, nil); err != nil {
+		return err
+	}
+	return a.deleteAll(ctx, deletes)
+}
+
+// importChanges sends creations and updates as one partial definitions
+// document; notYet are reported done later (their limits follow).
+func (a *applier) importChanges(ctx context.Context, changes, notYet []definitions.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	body, err := importDocument(changes, a.opts.Resolve)
+	if err != nil {
+		return a.fail(err, changes...)
+	}
+	if err := a.c.PostDefinitions(ctx, body); err != nil {
+		return a.fail(fmt.Errorf("importing %d objects in one request (RabbitMQ's import is not atomic: some may have been created): %w", len(changes), err), changes...)
+	}
+	a.done("import", without(changes, notYet)...)
+	return nil
+}
+
+type applier struct {
+	c         *Client
+	opts      ApplyOptions
+	total     int
+	mu        sync.Mutex
+	doneList  []definitions.Change
+	remaining []definitions.Change
+}
+
+func (a *applier) done(what string, chs ...definitions.Change) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ch := range chs {
+		a.doneList = append(a.doneList, ch)
+		if i := slices.IndexFunc(a.remaining, func(r definitions.Change) bool { return r.Addr == ch.Addr && r.Action == ch.Action }); i >= 0 {
+			a.remaining = slices.Delete(a.remaining, i, i+1)
+		}
+	}
+	if a.opts.Progress != nil {
+		a.opts.Progress(Progress{What: what, Changes: chs, Done: len(a.doneList), Total: a.total})
+	}
+}
+
+func (a *applier) fail(err error, failed ...definitions.Change) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var remaining []definitions.Change
+	for _, r := range a.remaining {
+		if !slices.ContainsFunc(failed, func(f definitions.Change) bool { return f.Addr == r.Addr && f.Action == r.Action }) {
+			remaining = append(remaining, r)
+		}
+	}
+	return &ApplyError{Done: a.doneList, Failed: failed, Remaining: remaining, Err: err}
+}
+
+// checkReplace refuses replacements unless asked for, and the replacement
+// of a queue that holds messages in any case.
+func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Change) error {
+	if len(replaced) == 0 {
+		return nil
+	}
+	if !a.opts.Replace {
+		names := make([]string, len(replaced))
+		for i, ch := range replaced {
+			names[i] = ch.Addr
+		}
+		return fmt.Errorf("the plan replaces %s (deleted and created again, which the broker needs for this change); run again with --replace to allow it", strings.Join(names, ", "))
+	}
+	for _, ch := range replaced {
+		q, ok := ch.Before.(*definitions.Queue)
+		if !ok {
+			continue
+		}
+		n, err := a.c.QueueMessages(ctx, q.Vhost, q.Name)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, or change the files back)", ch.Addr, n)
+		}
+	}
+	return nil
+}
+
+// deleteAll runs the deletions in plan order: a run of plain deletions of
+// one kind goes a few at a time, the next run only after it. A deletion the
+// plan gives a reason for (a granted permission, the default guest user) runs
+// on its own, in its place: guest, last of all, may be the user warren is
+// logged in as.
+func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) error {
+	for len(deletes) > 0 {
+		n := 1
+		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Reason == "" && deletes[0].Reason == "" {
+			n++
+		}
+		run := deletes[:n]
+		deletes = deletes[n:]
+		errs := make([]error, len(run))
+		sem := make(chan struct{}, a.opts.Workers)
+		var wg sync.WaitGroup
+		for i, ch := range run {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				err := a.c.deleteObject(ctx, ch.Before)
+				if NotFound(err) {
+					err = nil // already gone: done
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
+					return
+				}
+				a.done("delete", ch)
+			}()
+		}
+		wg.Wait()
+		var failed []definitions.Change
+		var all []error
+		for i, err := range errs {
+			if err != nil {
+				failed = append(failed, run[i])
+				all = append(all, err)
+			}
+		}
+		if len(failed) > 0 {
+			return a.fail(errors.Join(all...), failed...)
+		}
+	}
+	return nil
+}
+
+func without(all, some []definitions.Change) []definitions.Change {
+	return slices.DeleteFunc(slices.Clone(all), func(c definitions.Change) bool {
+		return slices.ContainsFunc(some, func(s definitions.Change) bool { return s.Addr == c.Addr })
+	})
+}
+
+func limitsDiffer(ch definitions.Change) bool {
+	after := ch.After.(*definitions.User).Limits
+	var before map[string]int64
+	if ch.Before != nil {
+		before = ch.Before.(*definitions.User).Limits
+	}
+	if len(after) != len(before) {
+		return true
+	}
+	for k, v := range after {
+		if w, ok := before[k]; !ok || w != v {
+			return true
+		}
+	}
+	return false
+}
+
+// importDocument builds the partial definitions document for the broker's
+// import: the objects as the plan wants them, with each user's password
+// resolved (or, where the password does not change, the broker's own hash,
+// since an update without one would clear it).
+func importDocument(changes []definitions.Change, resolve func(*definitions.Secret) (string, error)) ([]byte, error) {
+	doc := &definitions.Document{}
+	for _, ch := range changes {
+		switch o := ch.After.(type) {
+		case *definitions.User:
+			u := *o
+			u.Limits, u.ActiveMQ, u.Meta = nil, nil, definitions.Meta{}
+			changes := fieldNames(ch)
+			switch {
+			case u.Password != nil && (ch.Action == definitions.Create || slices.Contains(changes, "password")):
+				pw, err := resolve(u.Password)
+				if err != nil {
+					return nil, fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
+				}
+				u.Password, u.PasswordHash, u.HashingAlgorithm = &definitions.Secret{Literal: &pw}, nil, ""
+			case u.PasswordHash != nil && (ch.Action == definitions.Create || slices.Contains(changes, "password_hash")):
+				u.Password = nil
+			case ch.Before != nil:
+				live := ch.Before.(*definitions.User)
+				u.Password, u.PasswordHash, u.HashingAlgorithm = nil, live.PasswordHash, live.HashingAlgorithm
+			default:
+				u.Password = nil
+			}
+			doc.Users = append(doc.Users, &u)
+		case *definitions.Permission:
+			doc.Permissions = append(doc.Permissions, o)
+		case *definitions.TopicPermission:
+			doc.TopicPermissions = append(doc.TopicPermissions, o)
+		case *definitions.Parameter:
+			doc.Parameters = append(doc.Parameters, o)
+		case *definitions.GlobalParameter:
+			doc.GlobalParameters = append(doc.GlobalParameters, o)
+		case *definitions.Policy:
+			doc.Policies = append(doc.Policies, o)
+		case *definitions.Queue:
+			doc.Queues = append(doc.Queues, o)
+		case *definitions.Exchange:
+			doc.Exchanges = append(doc.Exchanges, o)
+		case *definitions.Binding:
+			doc.Bindings = append(doc.Bindings, o)
+		}
+	}
+	return doc.EncodeJSON(), nil
+}
+
+func fieldNames(ch definitions.Change) []string {
+	out := make([]string, len(ch.Fields))
+	for i, f := range ch.Fields {
+		out[i] = f.Field
+	}
+	return out
+}
+
+// setUserLimits makes a user's limits what the plan says.
+func (c *Client) setUserLimits(ctx context.Context, ch definitions.Change) error {
+	u := ch.After.(*definitions.User)
+	for _, name := range sortedKeys(u.Limits) {
+		body, _ := json.Marshal(map[string]int64{"value": u.Limits[name]})
+		// PUT /api/user-limits/{user}/{name}
+		if err := c.do(ctx, http.MethodPut, "/api/user-limits/"+esc(u.Name)+"/"+esc(name), body, nil); err != nil {
+			return err
+		}
+	}
+	if ch.Before != nil {
+		for name := range ch.Before.(*definitions.User).Limits {
+			if _, keep := u.Limits[name]; keep {
+				continue
+			}
+			// DELETE /api/user-limits/{user}/{name}
+			if err := c.do(ctx, http.MethodDelete, "/api/user-limits/"+esc(u.Name)+"/"+esc(name), nil, nil); err != nil && !NotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,95 @@
+package rabbitmq
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// BootOptions tune Boot.
+type BootOptions struct {
+	// HashingAlgorithm for passwords: definitions.HashSHA256 (default) or
+	// definitions.HashSHA512.
+	HashingAlgorithm string
+	// Resolve reads passwords given as {env} or {file}; nil means
+	// definitions.ResolveSecret.
+	Resolve func(*definitions.Secret) (string, error)
+	// Force writes the output even when the files define no administrator
+	// or no vhost; the problems come back as warnings.
+	Force bool
+	// DefinitionsPath is where the node will find the definitions file, for
+	// the configuration fragment.
+	DefinitionsPath string
+}
+
+// BootOutput is what a node needs to import definitions at its first boot.
+type BootOutput struct {
+	// Definitions is the document, every password turned into a salted
+	// hash, every field RabbitMQ's import needs filled in.
+	Definitions []byte
+	// Config is a rabbitmq.conf fragment (a conf.d file) that points the
+	// node at the definitions, re-importing only when they change.
+	Config string
+	// Warnings are problems --force let through.
+	Warnings []string
+}
+
+// Boot turns definitions into what a blank node imports at boot. RabbitMQ
+// creates no guest user and no / vhost on a node configured to import
+// definitions, so a document without an administrator or a vhost gives a
+// node nobody can manage: Boot refuses it unless forced.
+func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
+	if opts.Resolve == nil {
+		opts.Resolve = definitions.ResolveSecret
+	}
+	alg := opts.HashingAlgorithm
+	if alg == "" {
+		alg = definitions.HashSHA256
+	}
+	if alg != definitions.HashSHA256 && alg != definitions.HashSHA512 {
+		return nil, fmt.Errorf("boot hashes with %s or %s, not %q", definitions.HashSHA256, definitions.HashSHA512, alg)
+	}
+	var problems []string
+	if !slices.ContainsFunc(d.Users, func(u *definitions.User) bool { return slices.Contains(u.Tags, "administrator") }) {
+		problems = append(problems, "the files define no user with the administrator tag: nobody could manage the node (it gets no guest user)")
+	}
+	if len(d.Vhosts) == 0 {
+		problems = append(problems, "the files define no vhost: the node would have none (it gets no / vhost)")
+	}
+	if len(problems) > 0 && !opts.Force {
+		return nil, errors.New(strings.Join(problems, "; ") + " (--force writes it anyway)")
+	}
+	n := definitions.Normalize(d)
+	out := &definitions.Document{
+		Vhosts: n.Vhosts, Permissions: n.Permissions, TopicPermissions: n.TopicPermissions,
+		Parameters: n.Parameters, GlobalParameters: n.GlobalParameters, Policies: n.Policies,
+		Queues: n.Queues, Exchanges: n.Exchanges, Bindings: n.Bindings,
+	}
+	for _, u := range n.Users {
+		u := *u
+		if u.Password != nil {
+			pw, err := opts.Resolve(u.Password)
+			if err != nil {
+				return nil, fmt.Errorf("password of user %q: %w", u.Name, err)
+			}
+			hash, err := definitions.HashPassword(pw, alg, nil)
+			if err != nil {
+				return nil, err
+			}
+			u.Password, u.PasswordHash, u.HashingAlgorithm = nil, &hash, alg
+		}
+		u.ActiveMQ = nil
+		out.Users = append(out.Users, &u)
+	}
+	out.Sort()
+	path := opts.DefinitionsPath
+	config := "# Written by warren boot: import these definitions at boot. A node configured so creates no\n" +
+		"# guest user and no / vhost; it re-imports only when the file's content changes.\n" +
+		"definitions.import_backend = local_filesystem\n" +
+		"definitions.local.path = " + path + "\n" +
+		"definitions.skip_if_unchanged = true\n"
+	return &BootOutput{Definitions: out.EncodeJSON(), Config: config, Warnings: problems}, nil
+}
