@@ -14,11 +14,19 @@ import (
 var update = os.Getenv("WARREN_UPDATE") != ""
 
 func TestMain(m *testing.M) {
-	code := testscript.RunMain(m, map[string]func() int{
-		"warren": func() int { return run(os.Args, os.Stdin, os.Stdout, os.Stderr) },
+	testscript.Main(stopNodeAfter{m}, map[string]func(){
+		"warren": func() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 	})
+}
+
+// stopNodeAfter runs the tests, then stops the shared RabbitMQ node:
+// testscript.Main ends in os.Exit, so it must happen inside Run.
+type stopNodeAfter struct{ m *testing.M }
+
+func (s stopNodeAfter) Run() int {
+	code := s.m.Run()
 	rabbitmqtest.StopShared()
-	os.Exit(code)
+	return code
 }
 
 // TestScripts runs testdata/script/<subcommand>_<topic>.txtar.

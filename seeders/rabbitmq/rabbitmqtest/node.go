@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -197,6 +198,9 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	)
 	n.cmd = exec.Command(server)
 	n.cmd.Dir = n.Dir
+	// Its own process group: the script starts the Erlang VM as a child,
+	// and a stop that has to kill must kill both.
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	n.cmd.Env = n.env
 	out := opts.Log
 	if out == nil {
@@ -398,7 +402,7 @@ func (n *Node) Stop() error {
 			select {
 			case <-n.exited:
 			case <-time.After(20 * time.Second):
-				n.cmd.Process.Kill()
+				syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
 				<-n.exited
 			}
 		}
