@@ -136,8 +136,11 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 		}
 	}
 	for _, p := range d.GlobalParameters {
-		if p.Name == "internal_cluster_id" {
+		switch p.Name {
+		case "internal_cluster_id":
 			c.warnf(p, "", schema.WNodeSpecific, "internal_cluster_id identifies one cluster; copying it to another makes two clusters look alike (warren export trims it)")
+		case "imported_definition_hash_value":
+			c.warnf(p, "", schema.WNodeSpecific, "imported_definition_hash_value is the hash a node keeps of its boot-time definitions; it belongs to that node (warren export trims it)")
 		}
 	}
 	for _, p := range d.Policies {

@@ -19,6 +19,7 @@ var Trims = []TrimInfo{
 	{"versions", "rabbit_version, rabbitmq_version, product_name and product_version", true},
 	{"cluster-id", "the internal_cluster_id global parameter", true},
 	{"cluster-name", "the cluster_name global parameter", true},
+	{"import-hash", "the imported_definition_hash_value global parameter (what definitions.skip_if_unchanged compares)", true},
 	{"guest", "the default user guest and its permissions", false},
 	{"default-vhost", "the default vhost / when nothing uses it", false},
 	{"server-named", "server-named queues (amq.gen-…) and their bindings", false},
@@ -63,9 +64,9 @@ func Trim(d *Document, names []string) error {
 	if on("versions") {
 		d.RabbitVersion, d.RabbitMQVersion, d.ProductName, d.ProductVersion = "", "", "", ""
 	}
-	for _, name := range []string{"cluster-id", "cluster-name"} {
+	for _, name := range []string{"cluster-id", "cluster-name", "import-hash"} {
 		if on(name) {
-			param := map[string]string{"cluster-id": "internal_cluster_id", "cluster-name": "cluster_name"}[name]
+			param := map[string]string{"cluster-id": "internal_cluster_id", "cluster-name": "cluster_name", "import-hash": "imported_definition_hash_value"}[name]
 			d.GlobalParameters = slices.DeleteFunc(d.GlobalParameters, func(p *GlobalParameter) bool { return p.Name == param })
 		}
 	}

@@ -18,12 +18,25 @@ import (
 func main() {
 	dir := flag.String("dir", "", "data directory (default: a temporary one, removed on exit)")
 	conf := flag.String("conf", "", "extra rabbitmq.conf lines, separated by ;")
+	confFile := flag.String("conf-file", "", "a rabbitmq.conf fragment to add (such as warren boot's)")
 	noAdmin := flag.Bool("no-admin", false, "do not create an administrator (for nodes that import definitions at boot)")
 	envFile := flag.String("env", "", "write the node's URL and admin credentials to this file, as shell variables")
 	flag.Parse()
 	opts := rabbitmqtest.Options{Dir: *dir, NoAdmin: *noAdmin}
 	if *conf != "" {
 		opts.Config = strings.Split(*conf, ";")
+	}
+	if *confFile != "" {
+		data, err := os.ReadFile(*confFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "devnode:", err)
+			os.Exit(1)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				opts.Config = append(opts.Config, line)
+			}
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -39,8 +52,8 @@ func main() {
 		}
 	}
 	fmt.Printf("RabbitMQ node %s is up: management API %s, AMQP port %d.\n", n.Name, n.URL, n.AMQPPort)
-	if n.Admin != "" {
-		fmt.Printf("Administrator: %s (password in %s, or printed with -env)\n", n.Admin, *envFile)
+	if n.Admin != "" && *envFile != "" {
+		fmt.Printf("Administrator: %s (its password is in %s)\n", n.Admin, *envFile)
 	}
 	fmt.Println("Ctrl-C stops it.")
 	<-ctx.Done()
