@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -66,6 +67,9 @@ func runApply(c *cli.Context) error {
 		}
 	}
 	opts.Target = string(target)
+	if err := managementTarget(target); err != nil {
+		return err
+	}
 	desired, err := loadValid(c, target, savedPaths(saved)...)
 	if err != nil {
 		return err
@@ -101,7 +105,7 @@ func runApply(c *cli.Context) error {
 		}
 	}
 	progress := newProgress(c.App.ErrWriter)
-	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), Progress: progress.report})
+	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), Progress: progress.report, Workers: workers()})
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)
@@ -123,7 +127,27 @@ func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions
 	if err != nil {
 		return nil, err
 	}
-	return definitions.Diff(desired, live, definitions.WithActingUser(acting), definitions.WithPrune(opts.Prune), definitions.WithKeepGuest(opts.KeepGuest))
+	diffOpts := append(targetDiffOptions(definitions.Target(opts.Target)),
+		definitions.WithActingUser(acting), definitions.WithPrune(opts.Prune), definitions.WithKeepGuest(opts.KeepGuest))
+	return definitions.Diff(desired, live, diffOpts...)
+}
+
+// targetDiffOptions are the diff options a target adds.
+func targetDiffOptions(t definitions.Target) []definitions.DiffOption {
+	if t == definitions.TargetAmazonMQRabbitMQ {
+		return amazonmqrabbitmq.DiffOptions()
+	}
+	return nil
+}
+
+// managementTarget refuses targets that warren does not reach through
+// RabbitMQ's management API.
+func managementTarget(t definitions.Target) error {
+	switch t {
+	case definitions.TargetRabbitMQ, definitions.TargetAmazonMQRabbitMQ:
+		return nil
+	}
+	return fmt.Errorf("--target %s is not reachable through RabbitMQ's management API, and its own API is not supported by this warren yet (validate --target %s checks files for it)", t, t)
 }
 
 // verify reads the broker again after an apply: it must now match the
@@ -349,4 +373,12 @@ func fileDigest(path string) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// workers reads WARREN_APPLY_WORKERS, how many deletions run at once (for
+// measuring; the default, 4, is what make bench found fastest).
+func workers() int {
+	var n int
+	fmt.Sscan(os.Getenv("WARREN_APPLY_WORKERS"), &n)
+	return n
 }

@@ -364,3 +364,13 @@ func TestBoot(t *testing.T) {
 		t.Errorf("boot --force: exit %d\n%s", code, errOut)
 	}
 }
+
+func TestApplyWaitGivesUp(t *testing.T) {
+	t.Setenv("WARREN_URL", "http://127.0.0.1:1")
+	t.Setenv("WARREN_USERNAME", "ops")
+	t.Setenv("WARREN_PASSWORD", "x")
+	code, _, errOut := warren(t, "apply", "--yes", "--wait", "2s", writeTemp(t, "defs.yaml", "vhosts:\n  - {name: v}\n"))
+	if code != exitError || !strings.Contains(errOut, "the broker was not ready within 2s") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+}

@@ -45,12 +45,15 @@ func runDiff(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := managementTarget(target); err != nil {
+		return err
+	}
 	desired, err := loadValid(c, target)
 	if err != nil {
 		return err
 	}
 	var live *definitions.Document
-	opts := []definitions.DiffOption{definitions.WithKeepGuest(c.Bool("keep-guest"))}
+	opts := append(targetDiffOptions(target), definitions.WithKeepGuest(c.Bool("keep-guest")))
 	if c.String("output") != "" && c.String("against") != "" {
 		return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
 	}

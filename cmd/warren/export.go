@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -36,6 +37,7 @@ func exportCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "no-trim", Usage: "do not apply these default trims"},
 			&cli.StringFlag{Name: "vhost", Usage: "export only this vhost and what lives in it"},
 			&cli.StringFlag{Name: "only", Usage: "export only these kinds (users,vhosts,permissions,…)"},
+			targetFlag,
 		),
 		Action: runExport,
 	}
@@ -92,6 +94,13 @@ func runExport(c *cli.Context) error {
 	if format != "json" && format != "yaml" {
 		return fmt.Errorf("unknown --format %q: use json or yaml", format)
 	}
+	target, err := parseTarget(c.String("target"))
+	if err != nil {
+		return err
+	}
+	if err := managementTarget(target); err != nil {
+		return err
+	}
 	client, err := connect(c)
 	if err != nil {
 		return err
@@ -99,6 +108,9 @@ func runExport(c *cli.Context) error {
 	doc, err := client.Export(c.Context, opts)
 	if err != nil {
 		return err
+	}
+	if target == definitions.TargetAmazonMQRabbitMQ {
+		amazonmqrabbitmq.DropOwned(doc) // Amazon MQ's own policies and limits are not the user's to keep
 	}
 	data := doc.EncodeJSON()
 	if format == "yaml" {

@@ -1,0 +1,45 @@
+// Package amazonmqrabbitmq is warren's seeder for Amazon MQ for RabbitMQ:
+// RabbitMQ's management API (package rabbitmq does the talking) with Amazon
+// MQ's rules on top. Validation refuses a guest user and tags other than
+// administrator, management and monitoring (definitions.Check with
+// TargetAmazonMQRabbitMQ); diff and apply never touch what Amazon MQ owns
+// (Owned), and, as for every target, never remove the last administrator,
+// whose password Amazon MQ cannot recover.
+package amazonmqrabbitmq
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// Owned says why a live object belongs to Amazon MQ, or "". Amazon MQ
+// creates policies named AWS-DEFAULT-POLICY-* (and, on RabbitMQ 3 clusters,
+// ha-all-AWS-OWNED-DO-NOT-DELETE) and sets vhost limits on the default
+// vhost /. They are neither drift nor pruned, and the files cannot change
+// them.
+func Owned(o definitions.Object) string {
+	switch o := o.(type) {
+	case *definitions.Policy:
+		if strings.HasPrefix(o.Name, "AWS-DEFAULT-") || strings.Contains(o.Name, "AWS-OWNED") {
+			return "owned by Amazon MQ (its default policies are left alone)"
+		}
+	case *definitions.Parameter:
+		if o.Component == "vhost-limits" && o.Vhost == "/" {
+			return "owned by Amazon MQ (it sets the limits of the default vhost /)"
+		}
+	}
+	return ""
+}
+
+// DiffOptions are the diff options the target adds.
+func DiffOptions() []definitions.DiffOption {
+	return []definitions.DiffOption{definitions.WithOwned(Owned)}
+}
+
+// DropOwned removes what Amazon MQ owns from an export.
+func DropOwned(d *definitions.Document) {
+	d.Policies = slices.DeleteFunc(d.Policies, func(p *definitions.Policy) bool { return Owned(p) != "" })
+	d.Parameters = slices.DeleteFunc(d.Parameters, func(p *definitions.Parameter) bool { return Owned(p) != "" })
+}
