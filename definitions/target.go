@@ -75,15 +75,9 @@ func (c *checker) activeMQUser(u *User) {
 	if !activeMQName.MatchString(u.Name) {
 		c.errorf(u, "name", schema.ETargetUser, "Amazon MQ for ActiveMQ user names are 2-100 characters of A-Z a-z 0-9 - . _ ~")
 	}
-	if u.PasswordHash != nil {
-		c.errorf(u, "password_hash", schema.ETargetPassword, "Amazon MQ for ActiveMQ takes passwords, not hashes")
-	} else if u.Password == nil {
-		c.errorf(u, "", schema.ETargetPassword, "Amazon MQ for ActiveMQ needs a password for user %q", u.Name)
-	} else if pw, ok := c.resolved(u); ok {
-		if msg := activeMQPasswordProblem(pw); msg != "" {
-			c.errorf(u, "password", schema.ETargetPassword, "password of user %q %s", u.Name, msg)
-		}
-	}
+	c.plainPassword(u, "Amazon MQ for ActiveMQ takes passwords, not hashes",
+		fmt.Sprintf("Amazon MQ for ActiveMQ needs a password for user %q", u.Name),
+		fmt.Sprintf("password of user %q", u.Name), activeMQPasswordProblem)
 	if a := u.ActiveMQ; a != nil {
 		if len(a.Groups) > 20 {
 			c.errorf(u, "activemq/groups", schema.ETargetGroups, "user %q has %d groups; Amazon MQ allows at most 20", u.Name, len(a.Groups))
@@ -122,15 +116,9 @@ func (c *checker) huaweiUser(u *User) {
 	if !huaweiUserName.MatchString(u.Name) {
 		c.errorf(u, "name", schema.ETargetUser, "Huawei Cloud user names (access keys) are 7-64 characters, a letter first, then letters, digits, - and _")
 	}
-	if u.PasswordHash != nil {
-		c.errorf(u, "password_hash", schema.ETargetPassword, "Huawei Cloud takes secret keys (password), not hashes")
-	} else if u.Password == nil {
-		c.errorf(u, "", schema.ETargetPassword, "Huawei Cloud needs a secret key (password) for user %q", u.Name)
-	} else if pw, ok := c.resolved(u); ok {
-		if msg := huaweiPasswordProblem(u.Name, pw); msg != "" {
-			c.errorf(u, "password", schema.ETargetPassword, "secret key of user %q %s", u.Name, msg)
-		}
-	}
+	c.plainPassword(u, "Huawei Cloud takes secret keys (password), not hashes",
+		fmt.Sprintf("Huawei Cloud needs a secret key (password) for user %q", u.Name),
+		fmt.Sprintf("secret key of user %q", u.Name), func(pw string) string { return huaweiPasswordProblem(u.Name, pw) })
 }
 
 // huaweiPasswordProblem says what is wrong with a Huawei Cloud secret key,
@@ -175,6 +163,23 @@ func reverse(s string) string {
 	r := []rune(s)
 	slices.Reverse(r)
 	return string(r)
+}
+
+// plainPassword checks a target that takes plain passwords only: no hash,
+// a password present, and the target's rule for it when warren can read it.
+func (c *checker) plainPassword(u *User, noHash, needed, subject string, problem func(string) string) {
+	switch {
+	case u.PasswordHash != nil:
+		c.errorf(u, "password_hash", schema.ETargetPassword, "%s", noHash)
+	case u.Password == nil:
+		c.errorf(u, "", schema.ETargetPassword, "%s", needed)
+	default:
+		if pw, ok := c.resolved(u); ok {
+			if msg := problem(pw); msg != "" {
+				c.errorf(u, "password", schema.ETargetPassword, "%s %s", subject, msg)
+			}
+		}
+	}
 }
 
 // resolved returns a user's password when warren can resolve it, warning

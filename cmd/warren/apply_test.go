@@ -243,7 +243,7 @@ func TestApplyRejectionThenConverge(t *testing.T) {
 	applyEnv(t, n)
 	bad := "vhosts:\n  - {name: v}\nusers:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\npolicies:\n  - {name: p, vhost: v, pattern: \".*\", definition: {no-such-policy-key: 1}}\nqueues:\n  - {name: q, vhost: v}\n"
 	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", writeTemp(t, "bad.yaml", bad))
-	if code != exitError || !strings.Contains(errOut, "the apply stopped") || !strings.Contains(errOut, "no-such-policy-key") || !strings.Contains(errOut, "Done (") {
+	if code != exitError || !strings.Contains(errOut, "the apply stopped") || !strings.Contains(errOut, "no-such-policy-key") || !strings.Contains(errOut, "Failed (") || !strings.Contains(errOut, "not atomic") {
 		t.Fatalf("a policy the broker refuses: exit %d\n%s", code, errOut)
 	}
 	fixed := writeTemp(t, "fixed.yaml", strings.Replace(bad, "no-such-policy-key: 1", "max-length: 1", 1))

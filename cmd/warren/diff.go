@@ -73,7 +73,7 @@ func runDiff(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if live, err = client.Read(c.Context); err != nil {
+		if live, err = client.ReadKinds(c.Context, liveKinds(desired, c.Bool("prune"))); err != nil {
 			return err
 		}
 		opts = append(opts, definitions.WithActingUser(who.Name))

@@ -30,11 +30,6 @@ func main() {
 	}
 }
 
-type row struct {
-	what string
-	took time.Duration
-}
-
 func run(warren string, users, queues, vhosts int) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "warren-bench-")
@@ -58,17 +53,12 @@ func run(warren string, users, queues, vhosts int) error {
 		return err
 	}
 	objects := 2*users + queues + vhosts
-	fmt.Fprintf(os.Stderr, "the file has %d objects (%.1f MB); starting two nodes\n", objects, float64(len(data))/1e6)
-	a, err := rabbitmqtest.Start(ctx, rabbitmqtest.Options{StartTimeout: 3 * time.Minute})
+	fmt.Fprintf(os.Stderr, "the file has %d objects (%.1f MB); starting a node\n", objects, float64(len(data))/1e6)
+	n, err := rabbitmqtest.Start(ctx, rabbitmqtest.Options{StartTimeout: 3 * time.Minute})
 	if err != nil {
 		return err
 	}
-	defer a.Stop()
-	b, err := rabbitmqtest.Start(ctx, rabbitmqtest.Options{StartTimeout: 3 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer b.Stop()
+	defer n.Stop()
 
 	warrenOn := func(n *rabbitmqtest.Node, args ...string) func() error {
 		return func() error {
@@ -81,47 +71,62 @@ func run(warren string, users, queues, vhosts int) error {
 			return nil
 		}
 	}
+	// A reset deletes 10,000 queues, which the broker finishes in the
+	// background; let it settle before the next measurement.
+	reset := func() error {
+		if err := n.Reset(ctx); err != nil {
+			return err
+		}
+		time.Sleep(15 * time.Second)
+		return nil
+	}
+	post := func(body []byte) func() error { return func() error { return n.PostDefinitions(ctx, body) } }
 	type step struct {
-		what string
-		f    func() error
+		what   string
+		f      func() error
+		timed  bool
+		versus int // index of the timed step it is compared with, or -1
 	}
-	measure := func(steps []step) ([]row, error) {
-		var rows []row
-		for _, s := range steps {
-			fmt.Fprintf(os.Stderr, "%s...\n", s.what)
-			start := time.Now()
-			if err := s.f(); err != nil {
-				return nil, err
-			}
-			rows = append(rows, row{s.what, time.Since(start)})
+	// One node for everything, so that no two nodes' speeds are compared,
+	// and both imports from scratch come after a reset.
+	steps := []step{
+		{"warm-up import", post(data), false, -1},
+		{"reset", reset, false, -1},
+		{"warren apply, from scratch (reads, imports, reads again to verify)", warrenOn(n, "apply", "--yes", "--keep-guest", file), true, 4},
+		{"reset", reset, false, -1},
+		{"POST /api/definitions, from scratch", post(data), true, -1},
+		{"warren diff, in sync", warrenOn(n, "diff", "--keep-guest", file), true, 4},
+		{"POST /api/definitions, again (no changes)", post(data), true, -1},
+		{"rabbitmqctl import_definitions, again (no changes)", func() error { _, err := n.Ctl(ctx, "import_definitions", file); return err }, true, -1},
+		{"warren apply, no changes", warrenOn(n, "apply", "--yes", "--keep-guest", file), true, 6},
+		{"POST /api/definitions of the file with 1% changed", post([]byte(mod)), true, -1},
+		{"restore", post(data), false, -1},
+		{"warren apply, 1% of objects changed", warrenOn(n, "apply", "--yes", "--keep-guest", changed), true, 9},
+	}
+	took := make([]time.Duration, len(steps))
+	for i, s := range steps {
+		fmt.Fprintf(os.Stderr, "%s...\n", s.what)
+		start := time.Now()
+		if err := s.f(); err != nil {
+			return err
 		}
-		return rows, nil
+		took[i] = time.Since(start)
 	}
-	rows, err := measure([]step{
-		{"A: POST /api/definitions, from scratch", func() error { return a.PostDefinitions(ctx, data) }},
-		{"B: warren apply, from scratch (includes reading the broker again to verify)", warrenOn(b, "apply", "--yes", "--keep-guest", file)},
-		{"B: warren diff, in sync", warrenOn(b, "diff", "--keep-guest", file)},
-		{"A: POST /api/definitions, again (no changes)", func() error { return a.PostDefinitions(ctx, data) }},
-		{"A: rabbitmqctl import_definitions, again (no changes)", func() error { _, err := a.Ctl(ctx, "import_definitions", file); return err }},
-		{"B: warren apply, no changes", warrenOn(b, "apply", "--yes", "--keep-guest", file)},
-		{"A: POST /api/definitions of the 1%-changed file", func() error { return a.PostDefinitions(ctx, []byte(mod)) }},
-		{"B: warren apply, 1% of objects changed", warrenOn(b, "apply", "--yes", "--keep-guest", changed)},
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("\nReal nodes (RabbitMQ, 2 cores), %d objects (%d users, %d permissions, %d queues, %d vhosts):\n\n", objects, users, users, queues, vhosts)
-	fmt.Println("| step | seconds | ratio |")
-	fmt.Println("|---|---:|---:|")
-	ratio := map[int]int{1: 0, 2: 0, 5: 3, 7: 6} // compared with: apply from scratch vs first import, …
-	for i, r := range rows {
-		cmp := ""
-		if j, ok := ratio[i]; ok {
-			cmp = fmt.Sprintf("%.2fx of %q", r.took.Seconds()/rows[j].took.Seconds(), strings.SplitN(rows[j].what, ":", 2)[1])
+	fmt.Printf("\nOne real node (RabbitMQ, 2 cores), %d objects (%d users, %d permissions, %d queues, %d vhosts):\n\n", objects, users, users, queues, vhosts)
+	fmt.Println("| step | seconds | compared with | ratio |")
+	fmt.Println("|---|---:|---|---:|")
+	for i, s := range steps {
+		if !s.timed {
+			continue
 		}
-		fmt.Printf("| %s | %.2f | %s |\n", r.what, r.took.Seconds(), cmp)
+		versus, ratio := "", ""
+		if s.versus >= 0 {
+			versus = steps[s.versus].what
+			ratio = fmt.Sprintf("%.2fx", took[i].Seconds()/took[s.versus].Seconds())
+		}
+		fmt.Printf("| %s | %.2f | %s | %s |\n", s.what, took[i].Seconds(), versus, ratio)
 	}
-	return deletesConcurrency(ctx, b, warrenOn)
+	return deletesConcurrency(ctx, n, warrenOn)
 }
 
 // deletesConcurrency times the pruning of 1,000 users one request at a

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -45,7 +46,7 @@ type Client struct {
 	cfg   Config
 	bases []*url.URL
 	http  *http.Client
-	cur   int // the URL that answered last
+	cur   *atomic.Int64 // the URL that answered last; requests run concurrently
 }
 
 // New checks cfg and makes a Client. It does not connect.
@@ -59,7 +60,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Retries == 0 {
 		cfg.Retries = 3
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, cur: new(atomic.Int64)}
 	for _, raw := range cfg.URLs {
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -97,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 }
 
 // URL returns the base URL of the node that answered last.
-func (c *Client) URL() string { return c.bases[c.cur].String() }
+func (c *Client) URL() string { return c.bases[c.cur.Load()].String() }
 
 // Username returns the user the client logs in as.
 func (c *Client) Username() string { return c.cfg.Username }
@@ -175,8 +176,9 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 // once tries each node once, starting with the one that answered last. It
 // says whether the request may be tried again.
 func (c *Client) once(ctx context.Context, method, path string, body []byte, out any) (retry bool, err error) {
+	start := int(c.cur.Load())
 	for i := range c.bases {
-		idx := (c.cur + i) % len(c.bases)
+		idx := (start + i) % len(c.bases)
 		resp, err := c.send(ctx, c.bases[idx], method, path, body)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -193,7 +195,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			}
 			return retry, err
 		}
-		c.cur = idx
+		c.cur.Store(int64(idx))
 		defer resp.Body.Close()
 		data, rerr := io.ReadAll(resp.Body)
 		if rerr != nil {

@@ -19,27 +19,6 @@ func (c *Client) PostDefinitions(ctx context.Context, body []byte) error {
 	return c.do(ctx, http.MethodPost, "/api/definitions", body, nil)
 }
 
-// PutVhost creates or updates a vhost's description, tags, default queue
-// type (RabbitMQ 3.11+) and tracing.
-// PUT /api/vhosts/{name}
-func (c *Client) PutVhost(ctx context.Context, v *definitions.Vhost) error {
-	body := map[string]any{"tags": v.Tags}
-	if v.Tags == nil {
-		body["tags"] = []string{}
-	}
-	if v.Description != nil {
-		body["description"] = *v.Description
-	}
-	if v.DefaultQueueType != "" {
-		body["default_queue_type"] = v.DefaultQueueType
-	}
-	if v.Tracing != nil {
-		body["tracing"] = *v.Tracing
-	}
-	b, _ := json.Marshal(body)
-	return c.do(ctx, http.MethodPut, "/api/vhosts/"+esc(v.Name), b, nil)
-}
-
 // QueueMessages returns how many messages a queue holds.
 // GET /api/queues/{vhost}/{name}
 func (c *Client) QueueMessages(ctx context.Context, vhost, name string) (int64, error) {

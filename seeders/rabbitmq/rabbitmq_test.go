@@ -93,6 +93,19 @@ func TestExportTrimsAndRoundTrip(t *testing.T) {
 	json.Unmarshal([]byte(sample), &defs)
 	importDefs(t, n, defs)
 
+	// Reading kind by kind gives what the whole export gives.
+	whole, err := c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKind, err := c.ReadKinds(ctx, definitions.Kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := definitions.Digest(whole), definitions.Digest(byKind); a != b {
+		t.Errorf("ReadKinds differs from Read:\n%s\n%s", whole.EncodeJSON(), byKind.EncodeJSON())
+	}
+
 	doc, err := c.Export(ctx, rabbitmq.ExportOptions{Trims: append(definitions.DefaultTrims(), "hashes", "guest")})
 	if err != nil {
 		t.Fatal(err)

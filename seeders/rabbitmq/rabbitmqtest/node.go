@@ -353,11 +353,15 @@ func (n *Node) Reset(ctx context.Context) error {
 	if err := n.Do(ctx, "GET", "/api/users", nil, &users); err != nil {
 		return err
 	}
+	var others []string
 	for _, u := range users {
 		if u.Name != n.Admin {
-			if err := n.Do(ctx, "DELETE", "/api/users/"+url.PathEscape(u.Name), nil, nil); err != nil {
-				return err
-			}
+			others = append(others, u.Name)
+		}
+	}
+	if len(others) > 0 {
+		if err := n.Do(ctx, "POST", "/api/users/bulk-delete", map[string]any{"users": others}, nil); err != nil {
+			return err
 		}
 	}
 	var globals []struct{ Name string }
