@@ -44,7 +44,8 @@ bench: build ## benchmarks: validate vs python's json.load; diff; a real node wi
 
 .PHONY: node
 node: deps ## start a disposable RabbitMQ node to try warren on (Ctrl-C stops it)
-	$(GO) run ./scripts/devnode -env .tmp/node.env
+	$(GO) build -o bin/devnode ./scripts/devnode
+	bin/devnode -env .tmp/node.env
 
 .PHONY: demo
 demo: build ## warren's main job on the examples: validate and format them

@@ -14,6 +14,9 @@ import (
 type DiffOption func(*diffConfig)
 
 type diffConfig struct {
+	huawei    bool // users compare by password only, vhosts by name
+	activeMQ  bool // users compare by their ActiveMQ settings
+	passwords bool // with activeMQ: set every password again
 	prune     bool
 	acting    string
 	keepGuest bool
@@ -35,6 +38,22 @@ func WithActingUser(name string) DiffOption { return func(c *diffConfig) { c.act
 // default password, the plan removes guest, last of all (and, when warren is
 // logged in as guest, only if the files define another administrator).
 func WithKeepGuest(on bool) DiffOption { return func(c *diffConfig) { c.keepGuest = on } }
+
+// WithActiveMQ compares users as Amazon MQ for ActiveMQ has them: groups,
+// console access and replication user. The API never returns passwords, so
+// a password is set on creation, and on update only with updatePasswords
+// (then every time: whether it differs cannot be known).
+func WithActiveMQ(updatePasswords bool) DiffOption {
+	return func(c *diffConfig) { c.activeMQ, c.passwords = true, updatePasswords }
+}
+
+// WithHuaweiCloud compares as Huawei Cloud DMS holds things: a user is its
+// access key and secret key, which DMS never returns (set on creation, and
+// on update only with updatePasswords, then every time), and a vhost is its
+// name.
+func WithHuaweiCloud(updatePasswords bool) DiffOption {
+	return func(c *diffConfig) { c.huawei, c.passwords = true, updatePasswords }
+}
 
 // WithResolver sets how passwords given as {env} or {file} are read; the
 // default is ResolveSecret.
@@ -436,12 +455,31 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 	switch d := d.(type) {
 	case *User:
 		l := l.(*User)
+		if cfg.huawei {
+			if cfg.passwords && d.Password != nil {
+				f = append(f, FieldChange{Field: "password", Sensitive: true})
+			}
+			break
+		}
+		if cfg.activeMQ {
+			da, la := activeMQOf(d), activeMQOf(l)
+			f.sets("groups", da.Groups, la.Groups)
+			f.value("console_access", da.ConsoleAccess != nil && *da.ConsoleAccess, la.ConsoleAccess != nil && *la.ConsoleAccess)
+			f.value("replication_user", da.ReplicationUser != nil && *da.ReplicationUser, la.ReplicationUser != nil && *la.ReplicationUser)
+			if cfg.passwords && d.Password != nil {
+				f = append(f, FieldChange{Field: "password", Sensitive: true})
+			}
+			break
+		}
 		f.sets("tags", d.Tags, l.Tags)
 		f.value("limits", d.Limits, l.Limits)
 		if err := comparePassword(&f, d, l, cfg); err != nil {
 			return nil, "", err
 		}
 	case *Vhost:
+		if cfg.huawei {
+			break // DMS vhosts are names
+		}
 		l := l.(*Vhost)
 		f.value("description", deref(d.Description), deref(l.Description))
 		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
@@ -488,6 +526,17 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 		// A binding is all identity: equal keys, equal bindings.
 	}
 	return f, "", nil
+}
+
+func activeMQOf(u *User) ActiveMQUser {
+	if u.ActiveMQ == nil {
+		return ActiveMQUser{Groups: []string{}}
+	}
+	a := *u.ActiveMQ
+	if a.Groups == nil {
+		a.Groups = []string{}
+	}
+	return a
 }
 
 func comparePassword(f *fields, d, l *User, cfg diffConfig) error {

@@ -85,3 +85,16 @@ func (p *Plan) Counts() map[Action]int {
 	}
 	return out
 }
+
+// ApplyError is what a seeder returns when an apply stops part-way: what
+// was done, what failed (Err has the broker's reason), and what remains.
+// Running apply again converges.
+type ApplyError struct {
+	Done      []Change
+	Failed    []Change
+	Remaining []Change
+	Err       error
+}
+
+func (e *ApplyError) Error() string { return e.Err.Error() }
+func (e *ApplyError) Unwrap() error { return e.Err }

@@ -35,7 +35,8 @@ done
 echo; echo "== 2. boot: what a blank node imports at its first boot"
 step $W boot "$D/seed.yaml" --out "$D/boot"
 step cat "$D/boot/10-warren-definitions.conf"
-go run ./scripts/devnode -no-admin -conf-file "$D/boot/10-warren-definitions.conf" -env "$D/node.env" > "$D/node.log" 2>&1 &
+go build -o bin/devnode ./scripts/devnode   # run it directly: go run would not pass on the signal that stops it
+bin/devnode -no-admin -conf-file "$D/boot/10-warren-definitions.conf" -env "$D/node.env" > "$D/node.log" 2>&1 &
 NODE=$!
 trap 'kill -INT $NODE 2>/dev/null; wait $NODE 2>/dev/null || true' EXIT
 for _ in $(seq 180); do [ -s "$D/node.env" ] && break; kill -0 $NODE 2>/dev/null || { cat "$D/node.log"; exit 1; }; sleep 1; done

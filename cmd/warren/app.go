@@ -76,21 +76,25 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return app
 }
 
-// Flags shared by the commands that load files.
-var (
-	maxSizeFlag = &cli.StringFlag{
+// Flags shared by the commands that load files. Each command gets its own:
+// urfave/cli writes a value read from the environment into the flag.
+func maxSizeFlag() cli.Flag {
+	return &cli.StringFlag{
 		Name:    "max-size",
 		Usage:   "largest file to read (bytes, or with KiB, MiB, GiB)",
 		Value:   "128MiB",
 		EnvVars: []string{"WARREN_MAX_SIZE"},
 	}
-	targetFlag = &cli.StringFlag{
+}
+
+func targetFlag() cli.Flag {
+	return &cli.StringFlag{
 		Name:    "target",
 		Usage:   "add a broker target's rules: " + targetNames(),
 		Value:   string(definitions.TargetRabbitMQ),
 		EnvVars: []string{"WARREN_TARGET"},
 	}
-)
+}
 
 func targetNames() string {
 	s := make([]string, len(definitions.Targets))
@@ -137,7 +141,7 @@ func loadFiles(c *cli.Context, paths ...string) (*definitions.Document, schema.D
 	if len(paths) == 0 {
 		return nil, nil, fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
 	}
-	size, err := parseSize(c.String(maxSizeFlag.Name))
+	size, err := parseSize(c.String("max-size"))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -34,15 +34,15 @@ func applyCommand() *cli.Command {
 			"replaced only with --replace, and a queue only when it holds no messages. When the files define users but\n" +
 			"not guest, and guest still has its default password, guest is removed last (--keep-guest keeps it).\n\n" +
 			"Exit codes: 0 success (or nothing to do), 1 error, including a failed or partial apply.",
-		Flags: append(connectionFlags(),
+		Flags: append(append(connectionFlags(), cloudFlags(true)...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 			&cli.BoolFlag{Name: "prune", Usage: "delete what the broker has and the files do not name (kinds the files manage only)"},
 			&cli.BoolFlag{Name: "replace", Usage: "allow replacing queues (empty ones) and exchanges whose properties cannot change in place"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
 			&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for the broker's API and health check before starting (init containers, deploy steps)"},
-			targetFlag,
-			maxSizeFlag,
+			targetFlag(),
+			maxSizeFlag(),
 		),
 		Action: runApply,
 	}
@@ -52,6 +52,12 @@ func runApply(c *cli.Context) error {
 	target, err := parseTarget(c.String("target"))
 	if err != nil {
 		return err
+	}
+	if cl, ok, err := cloudFor(c, target); ok {
+		if err != nil {
+			return err
+		}
+		return runApplyCloud(c, target, cl)
 	}
 	saved, err := readSavedPlan(c)
 	if err != nil {
@@ -289,7 +295,7 @@ func waitForBroker(c *cli.Context, client *rabbitmq.Client, d time.Duration) err
 }
 
 func reportFailure(w io.Writer, err error) {
-	var ae *rabbitmq.ApplyError
+	var ae *definitions.ApplyError
 	if !errors.As(err, &ae) {
 		fmt.Fprintf(w, "warren: %v\n", err)
 		return

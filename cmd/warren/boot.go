@@ -26,7 +26,7 @@ func bootCommand() *cli.Command {
 			&cli.StringFlag{Name: "hash", Value: "sha256", Usage: "password hashing: sha256 or sha512"},
 			&cli.StringFlag{Name: "node-path", Usage: "where the node will see definitions.json (default: its path under --out)"},
 			&cli.BoolFlag{Name: "force", Usage: "write even when the files define no administrator or no vhost"},
-			maxSizeFlag,
+			maxSizeFlag(),
 		},
 		Action: runBoot,
 	}

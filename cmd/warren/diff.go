@@ -23,14 +23,14 @@ func diffCommand() *cli.Command {
 			"logs in as, built-in amq.* objects or the last administrator). Passwords are compared by hashing the\n" +
 			"files' password with the broker's salt; no secret is printed.\n\n" +
 			"Exit codes: 0 in sync, 2 drift (the plan is not empty), 1 error. Use it as a CI drift check.",
-		Flags: append(connectionFlags(),
+		Flags: append(append(connectionFlags(), cloudFlags(false)...),
 			&cli.StringFlag{Name: "against", Usage: "compare with this export file instead of a live broker (offline)"},
 			&cli.BoolFlag{Name: "prune", Usage: "also delete what the broker has and the files do not name (kinds the files manage only)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see README) or markdown (for a pull-request comment)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also save the plan to this file, for warren apply PLAN.json (holds no secret)"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
-			targetFlag,
-			maxSizeFlag,
+			targetFlag(),
+			maxSizeFlag(),
 		),
 		Action: runDiff,
 	}
@@ -44,6 +44,12 @@ func runDiff(c *cli.Context) error {
 	target, err := parseTarget(c.String("target"))
 	if err != nil {
 		return err
+	}
+	if cl, ok, err := cloudFor(c, target); ok {
+		if err != nil {
+			return err
+		}
+		return runDiffCloud(c, target, cl, format)
 	}
 	if err := managementTarget(target); err != nil {
 		return err
@@ -88,18 +94,8 @@ func runDiff(c *cli.Context) error {
 			return err
 		}
 	}
-	w := c.App.Writer
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(definitions.ToJSON(plan)); err != nil {
-			return err
-		}
-	case "markdown":
-		definitions.RenderMarkdown(w, plan, "warren diff")
-	default:
-		definitions.RenderText(w, plan, definitions.RenderOptions{Color: useColor(w)})
+	if err := renderPlan(c, format, plan); err != nil {
+		return err
 	}
 	if !plan.Empty() {
 		return exitCodeError{exitDrift}

@@ -30,14 +30,14 @@ func exportCommand() *cli.Command {
 			"Password hashes are left out unless --no-trim hashes asks for them (the file is then written 0600).\n\n" +
 			"Trims (--trim adds, --no-trim removes; both take comma-separated names):\n" + strings.Join(trims, "\n") +
 			"\n\nExit codes: 0 success, 1 error.",
-		Flags: append(connectionFlags(),
+		Flags: append(append(connectionFlags(), cloudFlags(false)...),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file (.json, .yaml or .yml)"},
 			&cli.StringFlag{Name: "format", Usage: "json or yaml (default: by -o's extension, else json)"},
 			&cli.StringSliceFlag{Name: "trim", Usage: "apply these trims too"},
 			&cli.StringSliceFlag{Name: "no-trim", Usage: "do not apply these default trims"},
 			&cli.StringFlag{Name: "vhost", Usage: "export only this vhost and what lives in it"},
 			&cli.StringFlag{Name: "only", Usage: "export only these kinds (users,vhosts,permissions,…)"},
-			targetFlag,
+			targetFlag(),
 		),
 		Action: runExport,
 	}
@@ -97,6 +97,12 @@ func runExport(c *cli.Context) error {
 	target, err := parseTarget(c.String("target"))
 	if err != nil {
 		return err
+	}
+	if cl, ok, err := cloudFor(c, target); ok {
+		if err != nil {
+			return err
+		}
+		return runExportCloud(c, cl, format, out)
 	}
 	if err := managementTarget(target); err != nil {
 		return err

@@ -31,7 +31,7 @@ func fmtCommand() *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "output format: json or yaml (default: the input's)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead (one input only)"},
 			&cli.BoolFlag{Name: "drop-comments", Usage: "format YAML files even though comments inside them will be lost"},
-			maxSizeFlag,
+			maxSizeFlag(),
 		},
 		Action: runFmt,
 	}
@@ -45,7 +45,7 @@ func runFmt(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
 	}
-	size, err := parseSize(c.String(maxSizeFlag.Name))
+	size, err := parseSize(c.String("max-size"))
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@ func validateCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "strict", Usage: "treat every warning as an error"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text or json"},
-			targetFlag,
-			maxSizeFlag,
+			targetFlag(),
+			maxSizeFlag(),
 		},
 		Action: runValidate,
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,12 +24,15 @@ func main() {
 	queues := flag.Int("queues", 10000, "queues")
 	vhosts := flag.Int("vhosts", 100, "vhosts")
 	warren := flag.String("warren", "bin/warren", "the warren binary")
+	flag.IntVar(&rounds, "rounds", 3, "rounds of import-from-scratch against apply-from-scratch (medians are reported)")
 	flag.Parse()
 	if err := run(*warren, *users, *queues, *vhosts); err != nil {
 		fmt.Fprintln(os.Stderr, "benchbroker:", err)
 		os.Exit(1)
 	}
 }
+
+var rounds int
 
 func run(warren string, users, queues, vhosts int) error {
 	ctx := context.Background()
@@ -126,6 +130,9 @@ func run(warren string, users, queues, vhosts int) error {
 		}
 		fmt.Printf("| %s | %.2f | %s | %s |\n", s.what, took[i].Seconds(), versus, ratio)
 	}
+	if err := fromScratch(n, reset, post(data), warrenOn(n, "apply", "--yes", "--keep-guest", file)); err != nil {
+		return err
+	}
 	return deletesConcurrency(ctx, n, warrenOn)
 }
 
@@ -152,4 +159,48 @@ func deletesConcurrency(ctx context.Context, n *rabbitmqtest.Node, warrenOn func
 	}
 	os.Unsetenv("WARREN_APPLY_WORKERS")
 	return nil
+}
+
+// fromScratch times the broker's import and warren apply from a blank
+// node, in rounds that alternate which goes first, and reports medians:
+// one import's time varies by several seconds from run to run.
+func fromScratch(n *rabbitmqtest.Node, reset, post, apply func() error) error {
+	var imports, applies []float64
+	timed := func(f func() error) (float64, error) {
+		if err := reset(); err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		err := f()
+		return time.Since(start).Seconds(), err
+	}
+	fmt.Printf("\nFrom scratch, %d rounds on the same node (each after a reset):\n\n| round | POST /api/definitions s | warren apply s | ratio |\n|---:|---:|---:|---:|\n", rounds)
+	for r := range rounds {
+		fmt.Fprintf(os.Stderr, "from scratch, round %d...\n", r+1)
+		var imp, app float64
+		var err error
+		if r%2 == 0 {
+			if app, err = timed(apply); err == nil {
+				imp, err = timed(post)
+			}
+		} else {
+			if imp, err = timed(post); err == nil {
+				app, err = timed(apply)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		imports, applies = append(imports, imp), append(applies, app)
+		fmt.Printf("| %d | %.2f | %.2f | %.2fx |\n", r+1, imp, app, app/imp)
+	}
+	mi, ma := median(imports), median(applies)
+	fmt.Printf("| median | %.2f | %.2f | %.2fx |\n", mi, ma, ma/mi)
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

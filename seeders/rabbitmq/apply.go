@@ -34,18 +34,6 @@ type Progress struct {
 	Done, Total int // changes done so far, of all
 }
 
-// ApplyError says how far an apply got: what was done, what failed with
-// the broker's reason, and what remains. Running apply again converges.
-type ApplyError struct {
-	Done      []definitions.Change
-	Failed    []definitions.Change
-	Remaining []definitions.Change
-	Err       error
-}
-
-func (e *ApplyError) Error() string { return e.Err.Error() }
-func (e *ApplyError) Unwrap() error { return e.Err }
-
 // Apply carries out a plan, and nothing but the plan:
 //
 //  1. every creation and update goes to the broker as one partial
@@ -59,7 +47,7 @@ func (e *ApplyError) Unwrap() error { return e.Err }
 //     kind (make bench: 1,000 deletions take 30 s one at a time, 4.3 s four
 //     at a time, 4.1 s eight at a time); a 404 counts as done.
 //
-// It stops at the first failure and returns an *ApplyError.
+// It stops at the first failure and returns a *definitions.ApplyError.
 func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
 	if opts.Resolve == nil {
 		opts.Resolve = definitions.ResolveSecret
@@ -86,7 +74,7 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 		}
 	}
 	if err := a.checkReplace(ctx, replaced); err != nil {
-		return &ApplyError{Remaining: plan.Changes, Err: err}
+		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
 	}
 	a.remaining = slices.Clone(plan.Changes)
 	if err := a.importChanges(ctx, bulk, limits); err != nil {
@@ -158,7 +146,7 @@ func (a *applier) fail(err error, failed ...definitions.Change) error {
 			remaining = append(remaining, r)
 		}
 	}
-	return &ApplyError{Done: a.doneList, Failed: failed, Remaining: remaining, Err: err}
+	return &definitions.ApplyError{Done: a.doneList, Failed: failed, Remaining: remaining, Err: err}
 }
 
 // checkReplace refuses replacements unless asked for, and the replacement

@@ -1,0 +1,373 @@
+// Package huaweicloud is warren's seeder for Huawei Cloud DMS for RabbitMQ
+// (the AMQP-0-9-1 edition with ACL on): users (access key and secret key)
+// with per-vhost configure/write/read patterns, and vhosts, through the DMS
+// API, signed with AK/SK (SDK-HMAC-SHA256) or an IAM token.
+//
+// The mapping: a warren user is a DMS user (name = access_key, password =
+// secret_key); the user's permissions are the DMS user's "vhosts" list
+// ({vhost, conf, write, read}); vhosts are DMS vhosts. DMS never returns
+// secret keys, so a user's secret key is set on creation, and on update
+// only with --update-passwords. DMS replaces a user whole on update, so any
+// change to a user's permissions sends all of them, with the secret key.
+package huaweicloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// Config says which instance to reach and how to sign.
+type Config struct {
+	// Endpoint is https://dms.{region}.myhuaweicloud.com.
+	Endpoint   string
+	ProjectID  string
+	InstanceID string
+	// AK and SK sign requests; Token (an IAM token) replaces them.
+	AK, SK, Token string
+	Timeout       time.Duration
+}
+
+// Client talks to one DMS instance.
+type Client struct {
+	cfg  Config
+	base *url.URL
+	http *http.Client
+}
+
+// New checks the configuration.
+func New(cfg Config) (*Client, error) {
+	switch {
+	case cfg.Endpoint == "":
+		return nil, errors.New("huaweicloud: no endpoint: set --endpoint (https://dms.REGION.myhuaweicloud.com)")
+	case cfg.ProjectID == "" || cfg.InstanceID == "":
+		return nil, errors.New("huaweicloud: set --project-id and --instance-id")
+	case cfg.Token == "" && (cfg.AK == "" || cfg.SK == ""):
+		return nil, errors.New("huaweicloud: no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_TOKEN)")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("huaweicloud: %q is not a URL", cfg.Endpoint)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	return &Client{cfg: cfg, base: u, http: &http.Client{Timeout: cfg.Timeout}}, nil
+}
+
+// APIError is an error answer of the DMS API.
+type APIError struct {
+	Method, Path string
+	Status       int
+	Code         string // error_code, e.g. DMS.00400026
+	Message      string // error_msg
+	RequestID    string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("huaweicloud: %s %s: %d %s: %s (request %s)", e.Method, e.Path, e.Status, e.Code, e.Message, e.RequestID)
+}
+
+func (c *Client) usersPath() string {
+	return "/v2/" + c.cfg.ProjectID + "/instances/" + c.cfg.InstanceID + "/users"
+}
+
+func (c *Client) vhostsPath() string {
+	return "/v2/rabbitmq/" + c.cfg.ProjectID + "/instances/" + c.cfg.InstanceID + "/vhosts"
+}
+
+// do sends a signed request; GET, PUT and DELETE are retried after
+// connection errors, throttling and 5xx answers.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	var data []byte
+	if body != nil {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	retry := method != http.MethodPost
+	var last error
+	for attempt := range 3 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt) * 300 * time.Millisecond):
+			}
+		}
+		again, err := c.once(ctx, method, path, query, data, out)
+		if err == nil {
+			return nil
+		}
+		last = err
+		if !again || (!retry && !refused(err)) {
+			return err
+		}
+	}
+	return last
+}
+
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, data []byte, out any) (retry bool, err error) {
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(data))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Project-Id", c.cfg.ProjectID)
+	if c.cfg.Token != "" {
+		req.Header.Set("X-Auth-Token", c.cfg.Token)
+	} else {
+		Sign(req, data, c.cfg.AK, c.cfg.SK, time.Now())
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return true, fmt.Errorf("huaweicloud: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 400 {
+		ae := &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
+		var eb struct {
+			ErrorCode string `json:"error_code"`
+			ErrorMsg  string `json:"error_msg"`
+		}
+		if json.Unmarshal(b, &eb) == nil {
+			ae.Code, ae.Message = eb.ErrorCode, eb.ErrorMsg
+		}
+		return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, ae
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return false, fmt.Errorf("huaweicloud: %s %s: the answer is not the JSON expected: %w", method, path, err)
+		}
+	}
+	return false, nil
+}
+
+func refused(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+// amqpUser is a DMS user.
+type amqpUser struct {
+	AccessKey string     `json:"access_key"`
+	SecretKey string     `json:"secret_key,omitempty"`
+	Vhosts    []userPerm `json:"vhosts"`
+}
+
+type userPerm struct {
+	Vhost string `json:"vhost"`
+	Conf  string `json:"conf"`
+	Write string `json:"write"`
+	Read  string `json:"read"`
+}
+
+const pageSize = 50 // the API's maximum
+
+// Read lists the instance's users and vhosts, page by page, as a
+// definitions document (users without secret keys, which DMS never
+// returns).
+func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
+	doc := &definitions.Document{Users: []*definitions.User{}, Vhosts: []*definitions.Vhost{}, Permissions: []*definitions.Permission{}}
+	for offset := 0; ; {
+		var page struct {
+			Users []amqpUser `json:"users"`
+			Total int        `json:"total"`
+		}
+		// GET /v2/{project_id}/instances/{instance_id}/users
+		if err := c.do(ctx, http.MethodGet, c.usersPath(), url.Values{"offset": {fmt.Sprint(offset)}, "limit": {fmt.Sprint(pageSize)}}, nil, &page); err != nil {
+			return nil, err
+		}
+		for _, u := range page.Users {
+			doc.Users = append(doc.Users, &definitions.User{Name: u.AccessKey})
+			for _, p := range u.Vhosts {
+				doc.Permissions = append(doc.Permissions, &definitions.Permission{User: u.AccessKey, Vhost: p.Vhost, Configure: p.Conf, Write: p.Write, Read: p.Read})
+			}
+		}
+		offset += len(page.Users)
+		if len(page.Users) == 0 || offset >= page.Total {
+			break
+		}
+	}
+	for offset := 0; ; {
+		var page struct {
+			Items []struct {
+				Name string `json:"name"`
+			} `json:"items"`
+			Total int `json:"total"`
+		}
+		// GET /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts
+		if err := c.do(ctx, http.MethodGet, c.vhostsPath(), url.Values{"offset": {fmt.Sprint(offset)}, "limit": {fmt.Sprint(pageSize)}}, nil, &page); err != nil {
+			return nil, err
+		}
+		for _, v := range page.Items {
+			doc.Vhosts = append(doc.Vhosts, &definitions.Vhost{Name: v.Name})
+		}
+		offset += len(page.Items)
+		if len(page.Items) == 0 || offset >= page.Total {
+			break
+		}
+	}
+	return doc, nil
+}
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// Desired is the document the plan was made from: DMS replaces a user
+	// whole, so a change to one of its permissions sends all of them.
+	Desired *definitions.Document
+	Resolve func(*definitions.Secret) (string, error)
+}
+
+// Apply carries out a plan: vhosts created first, then each user created
+// or replaced whole (its secret key and all its permissions) when it or
+// any of its permissions changes, then users deleted, then vhosts deleted
+// in one batch. It stops at the first failure with a
+// *definitions.ApplyError.
+func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
+	if opts.Resolve == nil {
+		opts.Resolve = definitions.ResolveSecret
+	}
+	var done []definitions.Change
+	remaining := slices.Clone(plan.Changes)
+	step := func(err error, chs ...definitions.Change) error {
+		if err != nil {
+			rest := slices.DeleteFunc(slices.Clone(remaining), func(r definitions.Change) bool {
+				return slices.ContainsFunc(chs, func(c definitions.Change) bool { return c.Addr == r.Addr })
+			})
+			return &definitions.ApplyError{Done: done, Failed: chs, Remaining: rest, Err: err}
+		}
+		done = append(done, chs...)
+		remaining = slices.DeleteFunc(remaining, func(r definitions.Change) bool {
+			return slices.ContainsFunc(chs, func(c definitions.Change) bool { return c.Addr == r.Addr })
+		})
+		return nil
+	}
+	byKind := func(k definitions.Kind, actions ...definitions.Action) []definitions.Change {
+		var out []definitions.Change
+		for _, ch := range plan.Changes {
+			if ch.Kind == k && slices.Contains(actions, ch.Action) {
+				out = append(out, ch)
+			}
+		}
+		return out
+	}
+	for _, ch := range byKind(definitions.KindVhost, definitions.Create) {
+		// PUT /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts creates one
+		err := c.do(ctx, http.MethodPut, c.vhostsPath(), nil, map[string]string{"name": ch.After.(*definitions.Vhost).Name}, nil)
+		if err := step(err, ch); err != nil {
+			return err
+		}
+	}
+	// Users to write whole, with the changes that make them. A user being
+	// deleted takes its permissions with it.
+	deleted := map[string][]definitions.Change{}
+	for _, ch := range byKind(definitions.KindUser, definitions.Delete) {
+		deleted[ch.Before.(*definitions.User).Name] = nil
+	}
+	touched := map[string][]definitions.Change{}
+	created := map[string]bool{}
+	var names []string
+	for _, ch := range plan.Changes {
+		var user string
+		switch o := cmpObj(ch).(type) {
+		case *definitions.User:
+			if ch.Action == definitions.Delete {
+				continue
+			}
+			user = o.Name
+			created[user] = created[user] || ch.Action == definitions.Create
+		case *definitions.Permission:
+			user = o.User
+			if _, gone := deleted[user]; gone {
+				deleted[user] = append(deleted[user], ch)
+				continue
+			}
+		default:
+			continue
+		}
+		if _, ok := touched[user]; !ok {
+			names = append(names, user)
+		}
+		touched[user] = append(touched[user], ch)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		err := c.writeUser(ctx, name, created[name], opts)
+		if err := step(err, touched[name]...); err != nil {
+			return err
+		}
+	}
+	for _, ch := range byKind(definitions.KindUser, definitions.Delete) {
+		// DELETE /v2/{project_id}/instances/{instance_id}/users/{user_name}
+		err := c.do(ctx, http.MethodDelete, c.usersPath()+"/"+ch.Before.(*definitions.User).Name, nil, nil, nil)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			err = nil
+		}
+		if err := step(err, append([]definitions.Change{ch}, deleted[ch.Before.(*definitions.User).Name]...)...); err != nil {
+			return err
+		}
+	}
+	if dels := byKind(definitions.KindVhost, definitions.Delete); len(dels) > 0 {
+		var vhosts []string
+		for _, ch := range dels {
+			vhosts = append(vhosts, ch.Before.(*definitions.Vhost).Name)
+		}
+		// POST /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts deletes a batch
+		err := c.do(ctx, http.MethodPost, c.vhostsPath(), nil, map[string][]string{"name": vhosts}, nil)
+		if err := step(err, dels...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmpObj(ch definitions.Change) definitions.Object {
+	if ch.After != nil {
+		return ch.After
+	}
+	return ch.Before
+}
+
+// writeUser creates or replaces a user with its secret key and all the
+// permissions the files give it.
+func (c *Client) writeUser(ctx context.Context, name string, create bool, opts ApplyOptions) error {
+	i := slices.IndexFunc(opts.Desired.Users, func(u *definitions.User) bool { return u.Name == name })
+	if i < 0 || opts.Desired.Users[i].Password == nil {
+		return fmt.Errorf("huaweicloud: user %q: DMS needs the user's secret key to change its permissions; the files give none", name)
+	}
+	sk, err := opts.Resolve(opts.Desired.Users[i].Password)
+	if err != nil {
+		return fmt.Errorf("huaweicloud: user %q: %w", name, err)
+	}
+	u := amqpUser{AccessKey: name, SecretKey: sk, Vhosts: []userPerm{}}
+	for _, p := range opts.Desired.Permissions {
+		if p.User == name {
+			u.Vhosts = append(u.Vhosts, userPerm{Vhost: p.Vhost, Conf: p.Configure, Write: p.Write, Read: p.Read})
+		}
+	}
+	if create {
+		// POST /v2/{project_id}/instances/{instance_id}/users
+		return c.do(ctx, http.MethodPost, c.usersPath(), nil, u, nil)
+	}
+	// PUT /v2/{project_id}/instances/{instance_id}/users/{user_name}
+	return c.do(ctx, http.MethodPut, c.usersPath()+"/"+name, nil, u, nil)
+}
