@@ -133,3 +133,18 @@ func TestHuaweiPagingAndErrors(t *testing.T) {
 		t.Fatalf("target rules: exit %d\n%s", code, errOut)
 	}
 }
+
+func TestHuaweiToken(t *testing.T) {
+	useHuawei(t)
+	t.Setenv("HUAWEICLOUD_SDK_AK", "")
+	t.Setenv("HUAWEICLOUD_SDK_SK", "")
+	t.Setenv("HUAWEICLOUD_TOKEN", "valid-token")
+	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - name: default\n")
+	if code, out, errOut := warren(t, "diff", defs); code != exitOK {
+		t.Fatalf("with an IAM token: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Setenv("HUAWEICLOUD_TOKEN", "expired")
+	if code, _, errOut := warren(t, "diff", defs); code != exitError || !strings.Contains(errOut, "APIGW.0307") {
+		t.Fatalf("a bad token: exit %d\n%s", code, errOut)
+	}
+}

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/warren-tool/warren/internal/defgen"
@@ -35,7 +37,9 @@ func main() {
 var rounds int
 
 func run(warren string, users, queues, vhosts int) error {
-	ctx := context.Background()
+	// Ctrl-C must still stop the node (the deferred Stop below).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	dir, err := os.MkdirTemp("", "warren-bench-")
 	if err != nil {
 		return err
