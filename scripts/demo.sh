@@ -47,6 +47,10 @@ echo "node up at $WARREN_URL"
 say "curl -u guest:guest $WARREN_URL/api/whoami   # no guest on a node seeded by warren boot"
 curl -s -o /dev/null -w '%{http_code}\n' -u guest:guest "$WARREN_URL/api/whoami"
 
+# The management API answers before the boot-time import has finished
+# starting every vhost; give it a moment.
+for _ in $(seq 60); do $W diff "$D/seed.yaml" >/dev/null 2>&1 && break; sleep 1; done
+
 echo; echo "== 3. diff: in sync"
 step_exits 0 $W diff "$D/seed.yaml"
 

@@ -340,15 +340,26 @@ func TestBoot(t *testing.T) {
 	if err := n.Call(ctx, "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
 		t.Error("a node booted from warren boot has a guest user")
 	}
+	// The management API answers before the boot-time import has finished
+	// (the vhost may still be starting): wait for the definitions.
 	var users []struct{ Name string }
-	if err := n.Call(ctx, "ops", "ops-password-1", "GET", "/api/users", nil, &users); err != nil {
-		t.Fatalf("the files' administrator cannot log in: %v", err)
+	var vhosts, perms, queues []map[string]any
+	for range 300 {
+		users, vhosts, perms, queues = nil, nil, nil, nil
+		n.Call(ctx, "ops", "ops-password-1", "GET", "/api/users", nil, &users)
+		n.Call(ctx, "ops", "ops-password-1", "GET", "/api/vhosts", nil, &vhosts)
+		n.Call(ctx, "ops", "ops-password-1", "GET", "/api/permissions", nil, &perms)
+		n.Call(ctx, "ops", "ops-password-1", "GET", "/api/queues", nil, &queues)
+		if len(perms) == 1 && len(queues) == 1 {
+			break
+		}
+		sleep()
 	}
-	var vhosts, perms []map[string]any
-	n.Call(ctx, "ops", "ops-password-1", "GET", "/api/vhosts", nil, &vhosts)
-	n.Call(ctx, "ops", "ops-password-1", "GET", "/api/permissions", nil, &perms)
-	if len(users) != 2 || len(vhosts) != 1 || vhosts[0]["name"] != "orders" || len(perms) != 1 {
-		t.Errorf("booted node: users %v, vhosts %v, permissions %v", users, vhosts, perms)
+	if len(users) == 0 {
+		t.Fatal("the files' administrator cannot log in")
+	}
+	if len(users) != 2 || len(vhosts) != 1 || vhosts[0]["name"] != "orders" || len(perms) != 1 || len(queues) != 1 {
+		t.Errorf("booted node: users %v, vhosts %v, permissions %v, queues %v", users, vhosts, perms, queues)
 	}
 	// And warren diff of the files against it: in sync.
 	t.Setenv("WARREN_URL", n.URL)
