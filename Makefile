@@ -48,7 +48,7 @@ node: deps ## start a disposable RabbitMQ node to try warren on (Ctrl-C stops it
 	bin/devnode -env .tmp/node.env
 
 .PHONY: demo
-demo: build ## warren's main job on the examples: validate and format them
+demo: build ## warren's main job on a real local node: boot (no guest), diff, drift, apply, export
 	./scripts/demo.sh
 
 .PHONY: clean
