@@ -49,14 +49,11 @@ func applyCommand() *cli.Command {
 }
 
 func runApply(c *cli.Context) error {
-	target, err := parseTarget(c.String("target"))
+	target, cl, err := targetOf(c)
 	if err != nil {
 		return err
 	}
-	if cl, ok, err := cloudFor(c, target); ok {
-		if err != nil {
-			return err
-		}
+	if cl != nil {
 		return runApplyCloud(c, target, cl)
 	}
 	saved, err := readSavedPlan(c)
@@ -74,9 +71,6 @@ func runApply(c *cli.Context) error {
 		}
 	}
 	opts.Target = string(target)
-	if err := managementTarget(target); err != nil {
-		return err
-	}
 	desired, err := loadValid(c, target, savedPaths(saved)...)
 	if err != nil {
 		return err
@@ -167,16 +161,6 @@ func targetDiffOptions(t definitions.Target) []definitions.DiffOption {
 		return amazonmqrabbitmq.DiffOptions()
 	}
 	return nil
-}
-
-// managementTarget refuses targets that warren does not reach through
-// RabbitMQ's management API.
-func managementTarget(t definitions.Target) error {
-	switch t {
-	case definitions.TargetRabbitMQ, definitions.TargetAmazonMQRabbitMQ:
-		return nil
-	}
-	return fmt.Errorf("--target %s is not reachable through RabbitMQ's management API, and its own API is not supported by this warren yet (validate --target %s checks files for it)", t, t)
 }
 
 // verify reads the broker again after an apply: it must now match the

@@ -45,17 +45,30 @@ type cloud interface {
 	note(w io.Writer, plan *definitions.Plan, pending map[string]string)
 }
 
-func cloudFor(c *cli.Context, t definitions.Target) (cloud, bool, error) {
+// targetOf reads --target. For a target with an API of its own it returns
+// the client for it; nil means RabbitMQ's management API (rabbitmq and
+// amazonmq-rabbitmq).
+func targetOf(c *cli.Context) (definitions.Target, cloud, error) {
+	t, err := parseTarget(c.String("target"))
+	if err != nil {
+		return "", nil, err
+	}
 	switch t {
 	case definitions.TargetAmazonMQActiveMQ:
 		client, err := amazonmq.New(c.Context, amazonmq.Config{BrokerID: c.String("broker-id"), Region: c.String("region"), Endpoint: c.String("endpoint")})
-		return &activeMQ{client}, true, err
+		if err != nil {
+			return "", nil, err
+		}
+		return t, &activeMQ{client}, nil
 	case definitions.TargetHuaweiCloudRabbit:
 		client, err := huaweicloud.New(huaweicloud.Config{Endpoint: c.String("endpoint"), ProjectID: c.String("project-id"), InstanceID: c.String("instance-id"),
 			AK: os.Getenv("HUAWEICLOUD_SDK_AK"), SK: os.Getenv("HUAWEICLOUD_SDK_SK"), Token: os.Getenv("HUAWEICLOUD_TOKEN")})
-		return &huawei{client}, true, err
+		if err != nil {
+			return "", nil, err
+		}
+		return t, &huawei{client}, nil
 	}
-	return nil, false, nil
+	return t, nil, nil
 }
 
 type activeMQ struct{ c *amazonmq.Client }

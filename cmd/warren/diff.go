@@ -41,18 +41,12 @@ func runDiff(c *cli.Context) error {
 	if format != "text" && format != "json" && format != "markdown" {
 		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
 	}
-	target, err := parseTarget(c.String("target"))
+	target, cl, err := targetOf(c)
 	if err != nil {
 		return err
 	}
-	if cl, ok, err := cloudFor(c, target); ok {
-		if err != nil {
-			return err
-		}
+	if cl != nil {
 		return runDiffCloud(c, target, cl, format)
-	}
-	if err := managementTarget(target); err != nil {
-		return err
 	}
 	desired, err := loadValid(c, target)
 	if err != nil {

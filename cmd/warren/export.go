@@ -94,18 +94,12 @@ func runExport(c *cli.Context) error {
 	if format != "json" && format != "yaml" {
 		return fmt.Errorf("unknown --format %q: use json or yaml", format)
 	}
-	target, err := parseTarget(c.String("target"))
+	target, cl, err := targetOf(c)
 	if err != nil {
 		return err
 	}
-	if cl, ok, err := cloudFor(c, target); ok {
-		if err != nil {
-			return err
-		}
+	if cl != nil {
 		return runExportCloud(c, cl, format, out)
-	}
-	if err := managementTarget(target); err != nil {
-		return err
 	}
 	client, err := connect(c)
 	if err != nil {
