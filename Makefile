@@ -29,6 +29,7 @@ lint: ## go vet, and gofmt must have nothing to change
 test: deps lint ## everything CI runs: lint, all tests (real RabbitMQ nodes included), a short fuzz run
 	CI=$${CI:-} $(GO) test -count=1 ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
+	$(GO) test -run '^$$' -fuzz '^FuzzFastPathAgrees$$' -fuzztime 5s ./schema
 
 .PHONY: fuzz
 fuzz: ## fuzz the loader for longer (FUZZTIME=5m make fuzz)

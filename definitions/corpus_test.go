@@ -12,13 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/testcorpus"
 	"github.com/warren-tool/warren/schema"
 )
 
-// corpusDir holds real definitions files others wrote, with RabbitMQ
-// 3.10.8's verdict on each (IMPORT_RESULTS.tsv). It is shared test data,
-// read in place and never copied into this repository.
-const corpusDir = "../../shared/corpus"
 
 const (
 	suite   = "rabbitmq-server/deps__rabbit__test__definition_import_SUITE_data__"
@@ -83,9 +80,9 @@ type corpusEntry struct {
 
 func readCorpus(t *testing.T) []corpusEntry {
 	t.Helper()
-	f, err := os.Open(filepath.Join(corpusDir, "IMPORT_RESULTS.tsv"))
+	f, err := os.Open(filepath.Join(testcorpus.Dir(t), "IMPORT_RESULTS.tsv"))
 	if err != nil {
-		t.Fatalf("the shared corpus must be beside the repository (../shared/corpus): %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
@@ -130,7 +127,7 @@ func errorCodes(diags schema.Diagnostics) []schema.Code {
 func TestCorpusVerdicts(t *testing.T) {
 	for _, e := range readCorpus(t) {
 		t.Run(e.path, func(t *testing.T) {
-			_, diags := validate(t, filepath.Join(corpusDir, e.path))
+			_, diags := validate(t, filepath.Join(testcorpus.Dir(t), e.path))
 			codes := errorCodes(diags)
 			if m, ok := corpusMistakes[e.path]; ok {
 				if e.status != "204" {
@@ -164,8 +161,8 @@ func TestCorpusVerdicts(t *testing.T) {
 // TestCorpusExports loads what RabbitMQ 3.10.8 exported after importing each
 // corpus file: a JSON export RabbitMQ wrote loads unchanged.
 func TestCorpusExports(t *testing.T) {
-	exports, _ := filepath.Glob(filepath.Join(corpusDir, "exports_after_import_3.10.8", "*.json"))
-	more, _ := filepath.Glob(filepath.Join(corpusDir, "exports_after_import_3.10.8", "*", "*.json"))
+	exports, _ := filepath.Glob(filepath.Join(testcorpus.Dir(t), "exports_after_import_3.10.8", "*.json"))
+	more, _ := filepath.Glob(filepath.Join(testcorpus.Dir(t), "exports_after_import_3.10.8", "*", "*.json"))
 	exports = append(exports, more...)
 	if len(exports) < 70 {
 		t.Fatalf("found %d exports, want at least 70", len(exports))
@@ -200,7 +197,7 @@ func TestCorpusExports(t *testing.T) {
 func TestCorpusRoundTrip(t *testing.T) {
 	for _, e := range readCorpus(t) {
 		t.Run(e.path, func(t *testing.T) {
-			path := filepath.Join(corpusDir, e.path)
+			path := filepath.Join(testcorpus.Dir(t), e.path)
 			doc, diags := definitions.Load([]string{path}, definitions.LoadOptions{})
 			if doc == nil || diags.HasErrors() {
 				return // decode or schema errors: fmt refuses such files

@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/testcorpus"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
-const corpusDir = "../../../shared/corpus"
 
 // corpusNotDiffed are files RabbitMQ accepts that this test does not diff,
 // with the reason.
@@ -34,9 +34,10 @@ var corpusDrift = map[string]string{
 // the node: warren must find nothing to do (diff keeps guest here, as the
 // import does).
 func TestCorpusImportThenDiff(t *testing.T) {
+	corpusDir := testcorpus.Dir(t)
 	f, err := os.Open(filepath.Join(corpusDir, "IMPORT_RESULTS.tsv"))
 	if err != nil {
-		t.Fatalf("the shared corpus must be beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
