@@ -178,6 +178,7 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 			}
 		}
 	}
+	c.dotNames()
 	c.target()
 	d.resolve(c.diags)
 	return c.diags
@@ -262,6 +263,9 @@ func (c *checker) user(u *User) {
 	}
 	if u.PasswordHash != nil && *u.PasswordHash != "" {
 		c.hash(u)
+	}
+	if u.Password == nil && u.PasswordHash == nil && (c.opts.Target == "" || c.opts.Target == TargetRabbitMQ || c.opts.Target == TargetAmazonMQRabbitMQ) {
+		c.warnf(u, "", schema.WNoPassword, "user %q has neither password nor password_hash: RabbitMQ's import (and a boot-time import) creates it unable to log in; warren apply leaves an existing user's password alone, warren boot refuses it", u.Name)
 	}
 	for _, t := range u.Tags {
 		if !slices.Contains(KnownTags, t) {

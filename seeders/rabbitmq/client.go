@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/warren-tool/warren/definitions"
 )
 
 // Config says how to reach a broker's management API.
@@ -152,6 +154,9 @@ func safe(method string) bool {
 // that is not nil is sent as JSON; out, when not nil, receives the JSON
 // answer.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	if err := checkPath(method, path); err != nil {
+		return err
+	}
 	var lastErr error
 	attempts := 1 + c.cfg.Retries
 	backoff := 200 * time.Millisecond
@@ -239,6 +244,23 @@ func (c *Client) send(ctx context.Context, base *url.URL, method, path string, b
 func refused(err error) bool {
 	var op *net.OpError
 	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+// checkPath refuses a path with a dot segment ("." or "..", also once
+// decoded): the broker's web server resolves them, so a vhost named ".."
+// would make DELETE /api/topic-permissions/../users/X delete user X.
+func checkPath(method, path string) error {
+	p, _, _ := strings.Cut(path, "?")
+	for _, seg := range strings.Split(p, "/") {
+		if seg != "" && definitions.DotSegment(seg) {
+			name, err := url.PathUnescape(seg)
+			if err != nil {
+				name = seg
+			}
+			return fmt.Errorf("rabbitmq: refusing to send %s %s: the name %q is a dot segment, which the broker would resolve to another object", method, path, name)
+		}
+	}
+	return nil
 }
 
 // esc escapes one path segment: a vhost or user name ("/" becomes %2F).

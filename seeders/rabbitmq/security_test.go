@@ -1,0 +1,118 @@
+package rabbitmq_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// deletePlan is a plan that deletes the given objects, as Diff makes it
+// with pruning.
+func deletePlan(objs ...definitions.Object) *definitions.Plan {
+	p := &definitions.Plan{Pruning: true}
+	for _, o := range objs {
+		p.Changes = append(p.Changes, definitions.Change{Action: definitions.Delete, Kind: o.Kind(), Addr: o.Addr(), Before: o})
+	}
+	return p
+}
+
+// The attack of issue 9: pruning the topic permission of user "users" in
+// vhost ".." for exchange "ADMIN" sent DELETE /api/topic-permissions/../users/ADMIN,
+// which the broker serves as DELETE /api/users/ADMIN.
+func TestDotSegmentNamesDeleteNothing(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	if err := n.Do(ctx, "PUT", "/api/users/ADMIN", map[string]any{"password": "admin-pw", "tags": "administrator"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/vhosts/v1", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t, n)
+	for _, vhost := range []string{"..", ".", "%2E%2E", "%2e."} {
+		t.Run(vhost, func(t *testing.T) {
+			plan := deletePlan(
+				&definitions.TopicPermission{Vhost: vhost, User: "users", Exchange: "ADMIN"},
+				&definitions.Permission{Vhost: vhost, User: "vhosts/v1"},
+			)
+			err := c.Apply(ctx, plan, rabbitmq.ApplyOptions{})
+			if err == nil || !strings.Contains(err.Error(), "dot segment") {
+				t.Errorf("apply: got %v, want a refusal naming the dot segment", err)
+			}
+			if err := n.Do(ctx, "GET", "/api/users/ADMIN", nil, nil); err != nil {
+				t.Errorf("user ADMIN is gone: %v", err)
+			}
+			if err := n.Do(ctx, "GET", "/api/vhosts/v1", nil, nil); err != nil {
+				t.Errorf("vhost v1 is gone: %v", err)
+			}
+		})
+	}
+}
+
+// A binding whose routing key holds % can be deleted (its properties key
+// is escaped again as a path segment).
+func TestDeleteBindingWithPercent(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	importDefs(t, n, map[string]any{
+		"vhosts":    []any{map[string]any{"name": "v"}},
+		"exchanges": []any{map[string]any{"name": "x", "vhost": "v", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": map[string]any{}}},
+		"queues":    []any{map[string]any{"name": "q", "vhost": "v", "durable": true, "auto_delete": false, "arguments": map[string]any{}}},
+		"bindings": []any{
+			map[string]any{"vhost": "v", "source": "x", "destination": "q", "destination_type": "queue", "routing_key": "100%.done", "arguments": map[string]any{}},
+			map[string]any{"vhost": "v", "source": "x", "destination": "q", "destination_type": "queue", "routing_key": "a%25b #", "arguments": map[string]any{}},
+		},
+	})
+	c := client(t, n)
+	plan := deletePlan(
+		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "100%.done", Arguments: map[string]any{}},
+		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "a%25b #", Arguments: map[string]any{}},
+	)
+	if err := c.Apply(ctx, plan, rabbitmq.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var left []map[string]any
+	if err := n.Do(ctx, "GET", "/api/bindings/v/e/x/q/q", nil, &left); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("bindings left after deleting them: %v", left)
+	}
+}
+
+// A 404 on DELETE counts as done only when a GET confirms that the object
+// is gone.
+func TestDelete404IsChecked(t *testing.T) {
+	var gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Method {
+		case http.MethodDelete:
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"error":"Object Not Found","reason":"Not Found"}`))
+		case http.MethodGet:
+			gets.Add(1)
+			w.Write([]byte(`{"name":"app","tags":[]}`)) // still there
+		}
+	}))
+	defer srv.Close()
+	c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{srv.URL}, Username: "u", Password: "p", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Apply(context.Background(), deletePlan(&definitions.User{Name: "app"}), rabbitmq.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "still there") {
+		t.Errorf("apply: got %v, want an error saying the user is still there", err)
+	}
+	if gets.Load() == 0 {
+		t.Error("no GET checked the 404")
+	}
+}
