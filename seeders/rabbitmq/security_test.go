@@ -116,3 +116,103 @@ func TestDelete404IsChecked(t *testing.T) {
 		t.Error("no GET checked the 404")
 	}
 }
+
+// redirector answers every request with code, pointing at target (with
+// the request's path), and counts what target receives.
+func redirector(t *testing.T, code int) (first, second *httptest.Server, hits *atomic.Int32) {
+	hits = new(atomic.Int32)
+	second = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte(`{}`))
+	}))
+	first = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, second.URL+r.URL.Path, code)
+	}))
+	t.Cleanup(func() { first.Close(); second.Close() })
+	return first, second, hits
+}
+
+// Redirects are refused: a 307 would re-send an import with every user's
+// password, and the credentials, to another host.
+func TestRedirectsAreRefused(t *testing.T) {
+	for _, code := range []int{301, 302, 307, 308} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			first, second, hits := redirector(t, code)
+			c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{first.URL}, Username: "admin", Password: "s3cret", Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.PostDefinitions(context.Background(), []byte(`{"users":[{"name":"u","password":"plaintext"}]}`))
+			if err == nil || !strings.Contains(err.Error(), "does not follow redirects") || !strings.Contains(err.Error(), "use --url "+second.URL) {
+				t.Errorf("POST: got %v, want a refusal that names --url %s", err, second.URL)
+			}
+			if _, err := c.Whoami(context.Background()); err == nil {
+				t.Error("GET through a redirect: no error")
+			}
+			if n := hits.Load(); n != 0 {
+				t.Errorf("the server redirected to received %d requests", n)
+			}
+		})
+	}
+}
+
+// endless answers every request with 200 and JSON that never ends.
+func endless(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"name":"`))
+		chunk := []byte(strings.Repeat("a", 64<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Answers are bounded: an endless answer is an error, not an out-of-memory
+// crash.
+func TestEndlessAnswersAreBounded(t *testing.T) {
+	srv := endless(t)
+	c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{srv.URL}, Username: "u", Password: "p", Timeout: 30 * time.Second, MaxAnswer: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Definitions(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "larger than 4 MiB") {
+		t.Errorf("GET /api/definitions: got %v, want an error about the size", err)
+	}
+	c, err = rabbitmq.New(rabbitmq.Config{URLs: []string{srv.URL}, Username: "u", Password: "p", Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Whoami(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Errorf("GET /api/whoami: got %v, want an error about the size", err)
+	}
+}
+
+// Broker error text is printed with its control characters escaped.
+func TestBrokerErrorTextIsEscaped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error":"bad_request","reason":"\u001b[2J\u001b]0;pwned\u0007 gone\r\u202e"}`))
+	}))
+	defer srv.Close()
+	c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{srv.URL}, Username: "u", Password: "p", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.PostDefinitions(context.Background(), []byte(`{}`))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.ContainsAny(err.Error(), "\x1b\x07\r\u202e") {
+		t.Errorf("control characters printed raw: %q", err.Error())
+	}
+	if !strings.Contains(err.Error(), `\x1b[2J`) {
+		t.Errorf("want the escape shown escaped, got %q", err.Error())
+	}
+}
