@@ -216,3 +216,30 @@ func TestBrokerErrorTextIsEscaped(t *testing.T) {
 		t.Errorf("want the escape shown escaped, got %q", err.Error())
 	}
 }
+
+// A broker answer with values of the wrong type is an error, never objects
+// with empty names (a plan to delete user "").
+func TestWrongTypesInAnswerAreAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/users":
+			w.Write([]byte(`[{"name": 42, "tags": []}, {"tags": []}]`))
+		case "/api/definitions":
+			w.Write([]byte(`{"users": [{"name": ["x"], "tags": []}]}`))
+		default:
+			w.Write([]byte(`[]`))
+		}
+	}))
+	defer srv.Close()
+	c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{srv.URL}, Username: "u", Password: "p", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := c.ReadKinds(context.Background(), []definitions.Kind{definitions.KindUser}); err == nil {
+		t.Errorf("ReadKinds: no error, users %v", doc.Users)
+	}
+	if doc, err := c.Read(context.Background()); err == nil {
+		t.Errorf("Read: no error, users %v", doc.Users)
+	}
+}
