@@ -145,11 +145,22 @@ func displayFields(o Object) omap {
 		case slices.Contains(identityFields, m.key):
 		case slices.Contains(secretFields, m.key):
 			out = append(out, member{m.key, sensitive})
+		case m.key == "value" && isParameter(o):
+			out = append(out, member{m.key, MaskCredentials(m.val)})
 		default:
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// isParameter reports whether o's value may hold URIs with credentials.
+func isParameter(o Object) bool {
+	switch o.(type) {
+	case *Parameter, *GlobalParameter:
+		return true
+	}
+	return false
 }
 
 func treeOf(o Object) omap {
@@ -309,6 +320,10 @@ func objectJSON(o Object) map[string]any {
 	for _, m := range treeOf(o) {
 		if slices.Contains(secretFields, m.key) {
 			out[m.key] = sensitive
+			continue
+		}
+		if m.key == "value" && isParameter(o) {
+			out[m.key] = jsonValue(MaskCredentials(m.val))
 			continue
 		}
 		out[m.key] = jsonValue(m.val)

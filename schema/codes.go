@@ -47,6 +47,9 @@ const (
 	ETargetPassword   Code = "E053"
 	ETargetGroups     Code = "E054"
 	ETargetConflict   Code = "E055"
+	EDotName          Code = "E085"
+	EParamSecret      Code = "E086"
+	EYAMLTag          Code = "E087"
 	WUnknownField     Code = "W101"
 	WLiteralPassword  Code = "W102"
 	WUndefinedUser    Code = "W103"
@@ -60,6 +63,7 @@ const (
 	WUnknownArgument  Code = "W111"
 	WUnresolvedSecret Code = "W112"
 	WNodeSpecific     Code = "W113"
+	WNoPassword       Code = "W145"
 )
 
 // Info describes a Code for docs/diagnostics.md.
@@ -101,6 +105,9 @@ var Codes = []Info{
 	{ETargetPassword, Error, "password breaks target rules", "Amazon MQ for ActiveMQ: at least 12 characters, 4 different ones, no comma, colon or equals sign. Huawei Cloud: 8-32 characters from at least 3 of upper case, lower case, digits and specials, not the user name or its reverse, not starting with -. Checked only for passwords warren can resolve."},
 	{ETargetGroups, Error, "ActiveMQ groups", "Amazon MQ for ActiveMQ allows at most 20 groups per user, each 2-100 characters of A-Z a-z 0-9 - . _ ~."},
 	{ETargetConflict, Error, "conflicting ActiveMQ settings", "console_access and replication_user are mutually exclusive on Amazon MQ for ActiveMQ."},
+	{EDotName, Error, "name is a dot segment", "A name that goes into a URL path (a user, vhost, exchange, queue, policy, parameter, component) is . or .. (also after percent-decoding, such as %2E%2E). RabbitMQ's web server resolves such a segment: DELETE /api/topic-permissions/../users/ADMIN is served as DELETE /api/users/ADMIN. warren refuses these names in files and in every request it sends."},
+	{EParamSecret, Error, "credential reference in a parameter", "A parameter's uri, src-uri or dest-uri is given as {env: NAME} or {file: PATH} but is not a one-key object with a non-empty string, or could not be resolved when a command needed it."},
+	{EYAMLTag, Error, "YAML tag", "A YAML value carries a tag (!!binary, !!set, a custom !foo). Definitions are JSON data: warren would drop the tag silently, so it refuses the file. Write the plain value."},
 	{WUnknownField, Warning, "unknown field", "warren does not know this field. It is kept and written back unchanged (so newer exports round-trip), but a typo is the usual cause; RabbitMQ ignores unknown fields silently."},
 	{WLiteralPassword, Warning, "password in the file", "A password is written in the file in clear. Use password: {env: NAME} or password: {file: PATH}, or a password_hash."},
 	{WUndefinedUser, Warning, "user not defined in the files", "A permission names a user that no file defines. It must exist on the broker, or RabbitMQ refuses the permission (no_such_user)."},
@@ -114,6 +121,7 @@ var Codes = []Info{
 	{WUnknownArgument, Warning, "unknown queue argument", "An x- argument RabbitMQ does not know. RabbitMQ keeps unknown arguments, so a typo goes unnoticed until the queue misbehaves."},
 	{WUnresolvedSecret, Warning, "password not checked", "The target has password rules but warren could not resolve this password ({env} unset or {file} unreadable), so the rules were not checked."},
 	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id, imported_definition_hash_value) would be copied to another cluster. warren export trims it by default."},
+	{WNoPassword, Warning, "user without password", "A user has neither password nor password_hash. RabbitMQ's own import (POST /api/definitions, or a boot-time import) creates such a user without a password: it cannot log in. warren apply leaves an existing user's password alone, and warren boot refuses such a user. A default warren export writes users this way; use export --password-refs, or add password: {env: NAME}."},
 }
 
 // Lookup returns the Info of a code.
