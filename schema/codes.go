@@ -62,6 +62,13 @@ const (
 	WNodeSpecific     Code = "W113"
 )
 
+// Vhost limits and default queue types.
+const (
+	EVhostLimitsConflict    Code = "E080"
+	EVhostQueueTypeConflict Code = "E081"
+	WVhostLimitsIgnored     Code = "W140"
+)
+
 // Info describes a Code for docs/diagnostics.md.
 type Info struct {
 	Code     Code
@@ -101,6 +108,8 @@ var Codes = []Info{
 	{ETargetPassword, Error, "password breaks target rules", "Amazon MQ for ActiveMQ: at least 12 characters, 4 different ones, no comma, colon or equals sign. Huawei Cloud: 8-32 characters from at least 3 of upper case, lower case, digits and specials, not the user name or its reverse, not starting with -. Checked only for passwords warren can resolve."},
 	{ETargetGroups, Error, "ActiveMQ groups", "Amazon MQ for ActiveMQ allows at most 20 groups per user, each 2-100 characters of A-Z a-z 0-9 - . _ ~."},
 	{ETargetConflict, Error, "conflicting ActiveMQ settings", "console_access and replication_user are mutually exclusive on Amazon MQ for ActiveMQ."},
+	{EVhostLimitsConflict, Error, "vhost limits given twice, differently", "A vhost's limits are written inside the vhost object and as its vhost-limits parameter, with different values. RabbitMQ applies only the parameter; warren cannot tell which one is meant. Keep the parameter."},
+	{EVhostQueueTypeConflict, Error, "default queue type given twice, differently", "A vhost's default_queue_type and its metadata.default_queue_type disagree. RabbitMQ's import reads only metadata, the HTTP API and warren read the top-level field first; keep one, or make them equal."},
 	{WUnknownField, Warning, "unknown field", "warren does not know this field. It is kept and written back unchanged (so newer exports round-trip), but a typo is the usual cause; RabbitMQ ignores unknown fields silently."},
 	{WLiteralPassword, Warning, "password in the file", "A password is written in the file in clear. Use password: {env: NAME} or password: {file: PATH}, or a password_hash."},
 	{WUndefinedUser, Warning, "user not defined in the files", "A permission names a user that no file defines. It must exist on the broker, or RabbitMQ refuses the permission (no_such_user)."},
@@ -114,6 +123,7 @@ var Codes = []Info{
 	{WUnknownArgument, Warning, "unknown queue argument", "An x- argument RabbitMQ does not know. RabbitMQ keeps unknown arguments, so a typo goes unnoticed until the queue misbehaves."},
 	{WUnresolvedSecret, Warning, "password not checked", "The target has password rules but warren could not resolve this password ({env} unset or {file} unreadable), so the rules were not checked."},
 	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id, imported_definition_hash_value) would be copied to another cluster. warren export trims it by default."},
+	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},
 }
 
 // Lookup returns the Info of a code.
