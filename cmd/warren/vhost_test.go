@@ -101,13 +101,9 @@ func TestApplyDefaultQueueTypeAndVhostLimits(t *testing.T) {
 	// refusal that says why before anything is touched on 3.10.
 	changed := writeTemp(t, "changed.yaml", strings.Replace(vhostDefs, "{name: plain}", "{name: plain, default_queue_type: quorum, description: now quorum}", 1))
 	code, out, errOut = warren(t, "apply", "--yes", "--replace", changed)
-	var o struct {
-		RabbitMQVersion string `json:"rabbitmq_version"`
-	}
-	n.Do(context.Background(), "GET", "/api/overview", nil, &o)
-	if strings.HasPrefix(o.RabbitMQVersion, "3.10.") {
+	if strings.HasPrefix(n.Version, "3.10.") {
 		if code != exitError || !strings.Contains(errOut, "sets a vhost's default queue type only when it creates the vhost") {
-			t.Fatalf("changing the default queue type on %s: exit %d\n%s%s", o.RabbitMQVersion, code, out, errOut)
+			t.Fatalf("changing the default queue type on %s: exit %d\n%s%s", n.Version, code, out, errOut)
 		}
 		if got := queueType(t, n, "plain", "untyped"); got != "classic" {
 			t.Errorf("a refused apply replaced the queue: it is %s", got)
@@ -115,7 +111,7 @@ func TestApplyDefaultQueueTypeAndVhostLimits(t *testing.T) {
 		return
 	}
 	if code != exitOK {
-		t.Fatalf("changing the default queue type on %s: exit %d\n%s%s", o.RabbitMQVersion, code, out, errOut)
+		t.Fatalf("changing the default queue type on %s: exit %d\n%s%s", n.Version, code, out, errOut)
 	}
 	mustInSync(t, changed)
 	if got := vhostQueueType(t, n, "plain"); got != "quorum" {
