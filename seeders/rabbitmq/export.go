@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -131,12 +132,15 @@ func (c *Client) Export(ctx context.Context, opts ExportOptions) (*definitions.D
 	return doc, nil
 }
 
+// vhostColumns are what ReadKinds keeps of a vhost.
+var vhostColumns = []string{"name", "description", "tags", "default_queue_type", "metadata", "tracing"}
+
 // kindEndpoints lists, per kind, the endpoint that lists that kind alone.
 // The columns keep the answer to what definitions hold (and spare the
 // broker computing statistics).
 var kindEndpoints = map[definitions.Kind]string{
 	definitions.KindUser:            "/api/users",
-	definitions.KindVhost:           "/api/vhosts?columns=name,description,tags,default_queue_type,metadata,tracing",
+	definitions.KindVhost:           "/api/vhosts?columns=" + strings.Join(vhostColumns, ","),
 	definitions.KindPermission:      "/api/permissions",
 	definitions.KindTopicPermission: "/api/topic-permissions",
 	definitions.KindParameter:       "/api/parameters",
@@ -209,6 +213,13 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 // cleanVhost keeps only the values that differ from the broker's defaults,
 // as Read does.
 func cleanVhost(v map[string]any) {
+	// RabbitMQ 4.0.5 ignores columns on /api/vhosts: it adds cluster_state
+	// and statistics, which are no definitions.
+	for k := range v {
+		if !slices.Contains(vhostColumns, k) {
+			delete(v, k)
+		}
+	}
 	if d, _ := v["description"].(string); d == "" {
 		delete(v, "description")
 	}

@@ -15,9 +15,11 @@ import (
 // Where each RabbitMQ version reads a vhost's default queue type:
 //
 //   - the definitions import (POST /api/definitions, boot-time import):
-//     only from the vhost's metadata (metadata: {default_queue_type: …}),
-//     and only when it creates the vhost: 3.10.8 leaves an existing vhost's
-//     default as it was;
+//     only from the vhost's metadata (metadata: {default_queue_type: …});
+//     3.10.8 only when it creates the vhost (an existing vhost's default
+//     stays as it was), 4.0.5 on an existing vhost too. 3.10.8's import
+//     makes a queue without x-queue-type classic whatever the vhost's
+//     default; 4.0.5's gives it the vhost's default;
 //   - PUT /api/vhosts/{name}: the field defaultqueuetype before 3.12,
 //     default_queue_type from 3.12; it changes an existing vhost's default
 //     from 3.11 (3.10.8 answers 204 and keeps the old one);
@@ -44,7 +46,8 @@ func importVhost(v *definitions.Vhost) *definitions.Vhost {
 }
 
 // changesQueueType reports whether a change updates an existing vhost's
-// default queue type, which the import does not do.
+// default queue type, which 3.10's import does not do (a PUT does, from
+// 3.11).
 func changesQueueType(ch definitions.Change) bool {
 	if ch.Kind != definitions.KindVhost || ch.Action != definitions.Update {
 		return false
