@@ -22,6 +22,7 @@ type diffConfig struct {
 	keepGuest bool
 	resolve   func(*Secret) (string, error)
 	owned     func(Object) string
+	contents  map[string]*VhostContents
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -65,6 +66,12 @@ func WithResolver(f func(*Secret) (string, error)) DiffOption {
 // AWS-DEFAULT policies, say): owned returns why, or "". They are neither
 // drift nor pruned.
 func WithOwned(owned func(Object) string) DiffOption { return func(c *diffConfig) { c.owned = owned } }
+
+// WithVhostContents tells Diff what lives in the vhosts it may delete (see
+// Plan.DeletedVhosts): each deletion carries what it takes with it.
+func WithVhostContents(m map[string]*VhostContents) DiffOption {
+	return func(c *diffConfig) { c.contents = m }
+}
 
 // Diff compares the desired definitions with a live broker's and returns
 // the Plan that makes the broker match. It is pure: it decides everything
@@ -139,7 +146,11 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: l.Addr(), Reason: why})
 				continue
 			}
-			dels = append(dels, Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l})
+			ch := Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l}
+			if v, ok := l.(*Vhost); ok {
+				ch.Takes = cfg.contents[v.Name]
+			}
+			dels = append(dels, ch)
 		}
 		deletes = append(deletes, dels)
 	}
@@ -264,7 +275,11 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 		if c.Action != Delete && c.Action != Replace {
 			continue
 		}
-		if v, ok := vhostScoped(c.Before); ok && !has[v] && !slices.Contains(need, v) {
+		v, ok := vhostScoped(c.Before)
+		if vh, isVhost := c.Before.(*Vhost); isVhost && c.Takes != nil && len(c.Takes.Queues) > 0 {
+			v, ok = vh.Name, true // apply deletes its queues first, each only when empty
+		}
+		if ok && !has[v] && !slices.Contains(need, v) {
 			need = append(need, v)
 		}
 	}

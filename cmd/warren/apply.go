@@ -31,7 +31,9 @@ func applyCommand() *cli.Command {
 			"Afterwards warren reads the broker again and reports anything it did not take.\n\n" +
 			"Nothing is deleted without --prune, and never the user warren logs in as (except guest, below), built-in\n" +
 			"objects or the last administrator. A queue or exchange whose properties cannot change in place is\n" +
-			"replaced only with --replace, and a queue only when it holds no messages. When the files define users but\n" +
+			"replaced only with --replace, and a queue only when it holds no messages (unless --destroy-messages). A\n" +
+			"vhost deletion lists what it takes with it, and is refused when its queues hold messages unless\n" +
+			"--destroy-messages; a pruned queue goes only when empty unless --destroy-messages. When the files define users but\n" +
 			"not guest, and guest still has its default password, guest is removed last (--keep-guest keeps it).\n\n" +
 			"Exit codes: 0 success (or nothing to do), 1 error, including a failed or partial apply.",
 		Flags: append(append(connectionFlags(), cloudFlags(true)...),
@@ -40,6 +42,7 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "prune", Usage: "delete what the broker has and the files do not name (kinds the files manage only)"},
 			&cli.BoolFlag{Name: "replace", Usage: "allow replacing queues (empty ones) and exchanges whose properties cannot change in place"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
+			&cli.BoolFlag{Name: "destroy-messages", Usage: "allow deleting messages: a vhost whose queues hold messages, a pruned or replaced queue that holds messages"},
 			&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for the broker's API and health check before starting (init containers, deploy steps)"},
 			targetFlag(),
 			maxSizeFlag(),
@@ -106,7 +109,7 @@ func runApply(c *cli.Context) error {
 		}
 	}
 	progress := newProgress(c.App.ErrWriter)
-	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), Progress: progress.report, Workers: workers()})
+	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), Progress: progress.report, Workers: workers()})
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)
@@ -130,7 +133,23 @@ func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions
 	}
 	diffOpts := append(targetDiffOptions(definitions.Target(opts.Target)),
 		definitions.WithActingUser(acting), definitions.WithPrune(opts.Prune), definitions.WithKeepGuest(opts.KeepGuest))
-	return definitions.Diff(desired, live, diffOpts...)
+	return diffReading(ctx, client, desired, live, diffOpts)
+}
+
+// diffReading is definitions.Diff, and, when the plan deletes vhosts, Diff
+// again knowing what lives in them (read from the broker only then).
+func diffReading(ctx context.Context, client *rabbitmq.Client, desired, live *definitions.Document, opts []definitions.DiffOption) (*definitions.Plan, error) {
+	plan, err := definitions.Diff(desired, live, opts...)
+	if err != nil || len(plan.DeletedVhosts()) == 0 {
+		return plan, err
+	}
+	contents := map[string]*definitions.VhostContents{}
+	for _, v := range plan.DeletedVhosts() {
+		if contents[v], err = client.VhostContents(ctx, v); err != nil {
+			return nil, fmt.Errorf("reading what lives in vhost %q, which the plan deletes: %w", v, err)
+		}
+	}
+	return definitions.Diff(desired, live, append(opts, definitions.WithVhostContents(contents))...)
 }
 
 // liveKinds are the kinds a plan needs to read from the broker: those the

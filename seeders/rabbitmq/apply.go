@@ -25,6 +25,12 @@ type ApplyOptions struct {
 	Progress func(Progress)
 	// Workers is how many deletions run at once; 0 means 4.
 	Workers int
+	// DestroyMessages allows what deletes messages: deleting a vhost whose
+	// queues hold messages, pruning or replacing a queue that holds
+	// messages. Without it Apply refuses a plan that deletes a vhost with
+	// messages, and deletes queues (a vhost's too) only when the broker
+	// finds them empty.
+	DestroyMessages bool
 }
 
 // Progress reports one step of an apply.
@@ -73,6 +79,9 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 			}
 		}
 	}
+	if err := a.checkMessages(plan); err != nil {
+		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+	}
 	if err := a.checkReplace(ctx, replaced); err != nil {
 		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
 	}
@@ -87,7 +96,7 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 		a.done("limits", ch)
 	}
 	for _, ch := range replaced {
-		if err := c.deleteObject(ctx, ch.Before); err != nil && !NotFound(err) {
+		if err := a.deleteOne(ctx, ch); err != nil && !NotFound(err) {
 			return a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
 		}
 	}
@@ -149,6 +158,42 @@ func (a *applier) fail(err error, failed ...definitions.Change) error {
 	return &definitions.ApplyError{Done: a.doneList, Failed: failed, Remaining: remaining, Err: err}
 }
 
+// checkMessages refuses a plan that deletes vhosts whose queues hold
+// messages, unless asked to destroy them.
+func (a *applier) checkMessages(plan *definitions.Plan) error {
+	destroys := plan.DestroysMessages()
+	if len(destroys) == 0 || a.opts.DestroyMessages {
+		return nil
+	}
+	var parts []string
+	for _, ch := range destroys {
+		parts = append(parts, fmt.Sprintf("%s (its queues hold %d messages)", ch.Addr, ch.Takes.Messages()))
+	}
+	return fmt.Errorf("the plan deletes %s, and its messages with it; nothing was changed. Drain the queues, or run again with --destroy-messages to destroy them", strings.Join(parts, ", "))
+}
+
+// deleteOne deletes what a change deletes. Without DestroyMessages a queue
+// goes only when empty, and a vhost only after each of its queues went
+// empty: the broker's own check, whatever the plan's message counts said.
+func (a *applier) deleteOne(ctx context.Context, ch definitions.Change) error {
+	switch o := ch.Before.(type) {
+	case *definitions.Queue:
+		err := a.c.deleteQueue(ctx, o, a.opts.DestroyMessages)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && !a.opts.DestroyMessages {
+			return fmt.Errorf("it holds messages; warren deletes only empty queues (--destroy-messages destroys them): %w", err)
+		}
+		return err
+	case *definitions.Vhost:
+		if ch.Action == definitions.Delete && !a.opts.DestroyMessages {
+			if err := a.c.emptyVhostQueues(ctx, o.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return a.c.deleteObject(ctx, ch.Before)
+}
+
 // checkReplace refuses replacements unless asked for, and the replacement
 // of a queue that holds messages in any case.
 func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Change) error {
@@ -171,8 +216,8 @@ func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Chang
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, or change the files back)", ch.Addr, n)
+		if n > 0 && !a.opts.DestroyMessages {
+			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n)
 		}
 	}
 	return nil
@@ -200,7 +245,7 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				err := a.c.deleteObject(ctx, ch.Before)
+				err := a.deleteOne(ctx, ch)
 				if NotFound(err) {
 					err = nil // already gone: done
 				}
