@@ -109,13 +109,16 @@ func runApply(c *cli.Context) error {
 		}
 	}
 	progress := newProgress(c.App.ErrWriter)
-	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), Progress: progress.report, Workers: workers()})
+	checker, acting := client, who.Name
+	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
+		Progress: progress.report, Workers: workers(), Acting: who.Name, Admins: filesAdmins(desired),
+		LoggedIn: func(user, password string) { checker, acting = client.As(user, password), user }})
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)
 		return exitCodeError{exitError}
 	}
-	return verify(c, client, desired, who.Name, opts, plan)
+	return verify(c, checker, desired, acting, opts, plan)
 }
 
 // planOptions are what decides a plan besides the files and the broker; a
@@ -183,20 +186,15 @@ func targetDiffOptions(t definitions.Target) []definitions.DiffOption {
 }
 
 // verify reads the broker again after an apply: it must now match the
-// files. When the apply removed guest and warren was logged in as guest,
-// it logs in as the files' administrator to look.
+// files. When the apply removed the user warren logged in as (guest), the
+// client is already the administrator apply checked with.
 func verify(c *cli.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions, applied *definitions.Plan) error {
 	counts := applied.Counts()
 	fmt.Fprintf(c.App.ErrWriter, "Applied: %d created, %d updated, %d replaced, %d deleted.\n",
 		counts[definitions.Create], counts[definitions.Update], counts[definitions.Replace], counts[definitions.Delete])
-	if acting == "guest" && removedGuest(applied) {
-		admin, password, err := filesAdmin(desired)
-		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "warren: guest was removed; cannot check the result as another administrator: %v\n", err)
-			return nil
-		}
-		client = client.As(admin, password)
-		acting = admin
+	if removedUser(applied, acting) {
+		fmt.Fprintf(c.App.ErrWriter, "warren: user %q, which warren logged in as, was removed; cannot check the result\n", acting)
+		return exitCodeError{exitError}
 	}
 	// Only what the plan changed is read again: the rest matched moments ago.
 	after, err := makePlan(c.Context, client, changedKinds(desired, applied), acting, opts)
@@ -225,27 +223,29 @@ func changedKinds(desired *definitions.Document, p *definitions.Plan) *definitio
 	return &cut
 }
 
-func removedGuest(p *definitions.Plan) bool {
+func removedUser(p *definitions.Plan, name string) bool {
 	for _, ch := range p.Changes {
-		if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete && ch.Addr == `user "guest"` {
+		if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete && ch.Before.(*definitions.User).Name == name {
 			return true
 		}
 	}
 	return false
 }
 
-// filesAdmin finds an administrator in the files whose password warren
-// can resolve.
-func filesAdmin(d *definitions.Document) (string, string, error) {
+// filesAdmins are the files' administrators whose password warren can
+// read, by name: apply logs in as one of them before deleting an
+// administrator or the user it logs in as.
+func filesAdmins(d *definitions.Document) map[string]string {
+	out := map[string]string{}
 	for _, u := range d.Users {
 		if u.Password == nil || !containsTag(u.Tags, "administrator") {
 			continue
 		}
 		if pw, err := definitions.ResolveSecret(u.Password); err == nil {
-			return u.Name, pw, nil
+			out[u.Name] = pw
 		}
 	}
-	return "", "", errors.New("no administrator in the files has a password warren can read")
+	return out
 }
 
 func containsTag(tags []string, t string) bool {

@@ -31,6 +31,17 @@ type ApplyOptions struct {
 	// messages, and deletes queues (a vhost's too) only when the broker
 	// finds them empty.
 	DestroyMessages bool
+	// Acting is the user the client logs in as.
+	Acting string
+	// Admins are the files' administrators whose password warren can read
+	// (name → password). Before deleting an administrator or the acting
+	// user, Apply logs in as an administrator that remains: the acting user
+	// when it stays, or one of these. When none can, those deletions are
+	// not made and Apply fails.
+	Admins map[string]string
+	// LoggedIn, when set, hears that Apply now logs in as another user:
+	// after deleting the acting user, or changing its password.
+	LoggedIn func(user, password string)
 }
 
 // Progress reports one step of an apply.
@@ -61,7 +72,7 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
-	a := &applier{c: c, opts: opts, total: len(plan.Changes)}
+	a := &applier{c: c, opts: opts, total: len(plan.Changes), plan: plan}
 	var bulk, limits, replaced, afterReplace, deletes []definitions.Change
 	for _, ch := range plan.Changes {
 		switch {
@@ -125,6 +136,10 @@ func (a *applier) importChanges(ctx context.Context, changes, notYet []definitio
 
 type applier struct {
 	c         *Client
+	plan      *definitions.Plan
+	checker   *Client // an administrator that remains, once found
+	checkErr  error
+	checkOnce sync.Once
 	opts      ApplyOptions
 	total     int
 	mu        sync.Mutex
@@ -229,6 +244,8 @@ func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Chang
 // on its own, in its place: guest, last of all, may be the user warren is
 // logged in as.
 func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) error {
+	var refused []definitions.Change
+	var refusedErr error
 	for len(deletes) > 0 {
 		n := 1
 		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Reason == "" && deletes[0].Reason == "" {
@@ -236,6 +253,18 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 		}
 		run := deletes[:n]
 		deletes = deletes[n:]
+		var kept []definitions.Change
+		for _, ch := range run {
+			if a.locksOut(ch) {
+				if err := a.findChecker(ctx); err != nil {
+					refused = append(refused, ch)
+					refusedErr = err
+					continue
+				}
+			}
+			kept = append(kept, ch)
+		}
+		run = kept
 		errs := make([]error, len(run))
 		sem := make(chan struct{}, a.opts.Workers)
 		var wg sync.WaitGroup
@@ -254,6 +283,9 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 					return
 				}
 				a.done("delete", ch)
+				if u, ok := ch.Before.(*definitions.User); ok && u.Name == a.opts.Acting {
+					a.switchTo(a.checker)
+				}
 			}()
 		}
 		wg.Wait()
@@ -266,10 +298,75 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 			}
 		}
 		if len(failed) > 0 {
-			return a.fail(errors.Join(all...), failed...)
+			return a.fail(errors.Join(all...), append(failed, refused...)...)
 		}
 	}
+	if len(refused) > 0 {
+		names := make([]string, len(refused))
+		for i, ch := range refused {
+			names[i] = ch.Addr
+		}
+		return a.fail(fmt.Errorf("not deleted: %s: %w", strings.Join(names, ", "), refusedErr), refused...)
+	}
 	return nil
+}
+
+// locksOut reports whether a deletion could leave nobody able to log in
+// as an administrator: that of an administrator or of the acting user.
+func (a *applier) locksOut(ch definitions.Change) bool {
+	u, ok := ch.Before.(*definitions.User)
+	return ok && ch.Action == definitions.Delete && (u.Name == a.opts.Acting || slices.Contains(u.Tags, "administrator"))
+}
+
+// findChecker logs in as an administrator that remains after the plan:
+// the acting user when the plan keeps it, else one of the files'
+// administrators with a known password.
+func (a *applier) findChecker(ctx context.Context) error {
+	a.checkOnce.Do(func() {
+		deleted := map[string]bool{}
+		for _, ch := range a.plan.Changes {
+			if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete {
+				deleted[ch.Before.(*definitions.User).Name] = true
+			}
+		}
+		var tried []string
+		try := func(cl *Client, name string) bool {
+			tried = append(tried, fmt.Sprintf("%q", name))
+			w, err := cl.Whoami(ctx)
+			if err == nil && slices.Contains(w.Tags, "administrator") {
+				a.checker = cl
+				return true
+			}
+			return false
+		}
+		if a.opts.Acting != "" && !deleted[a.opts.Acting] && try(a.c, a.opts.Acting) {
+			return
+		}
+		for _, name := range sortedKeys(a.opts.Admins) {
+			if !deleted[name] && try(a.c.As(name, a.opts.Admins[name]), name) {
+				return
+			}
+		}
+		why := "the files define no administrator with a password warren can read (a password_hash alone cannot be checked)"
+		if len(tried) > 0 {
+			why = "none of " + strings.Join(tried, ", ") + " could log in as an administrator, and the files define no other administrator with a password warren can read"
+		}
+		a.checkErr = fmt.Errorf("it could leave nobody able to log in as an administrator: %s. Give an administrator in the files a password ({env} or {file}), or log in as one the files keep", why)
+	})
+	return a.checkErr
+}
+
+// switchTo makes the applier log in as another client's user.
+func (a *applier) switchTo(other *Client) {
+	if other == nil || other == a.c {
+		return
+	}
+	a.mu.Lock()
+	a.c = other
+	a.mu.Unlock()
+	if a.opts.LoggedIn != nil {
+		a.opts.LoggedIn(other.cfg.Username, other.cfg.Password)
+	}
 }
 
 func without(all, some []definitions.Change) []definitions.Change {
