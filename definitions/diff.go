@@ -94,6 +94,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	go func() { digest <- digestNormalized(nl) }() // on another core meanwhile
 	plan := &Plan{Unmanaged: map[Kind]int{}, Pruning: cfg.prune}
 	var deletes [][]Change
+	var leftovers []Change
 	for _, k := range Kinds {
 		managed := desired.ObjectsOf(k) != nil
 		want := nd.ObjectsOf(k)
@@ -127,12 +128,16 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 			}
 		}
 		plan.Changes = append(plan.Changes, changes...)
-		if !managed {
-			continue
-		}
 		var dels []Change
 		for _, l := range sortedObjects(nl.ObjectsOf(k)) {
 			if wanted[l.Key()] {
+				continue
+			}
+			if p, ok := l.(*Permission); ok && IsTemporaryGrant(p) {
+				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l, Reason: LeftoverGrantReason})
+				continue
+			}
+			if !managed {
 				continue
 			}
 			if cfg.owned != nil && cfg.owned(l) != "" {
@@ -158,6 +163,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
+	plan.Changes = append(plan.Changes, leftovers...)
 	plan.Changes = append(plan.Changes, ungrant(plan.Changes, nd, cfg.acting)...)
 	borrowAccess(plan, nl, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
@@ -248,6 +254,21 @@ func vhostScoped(o Object) (string, bool) {
 	return "", false
 }
 
+// TemporaryPattern is the pattern of the permissions apply grants for
+// itself only (see borrowAccess): full access, with a PCRE comment that
+// marks it, so that a later plan finds a grant an apply killed before it
+// could take it back.
+const TemporaryPattern = "(?#warren-temporary-grant).*"
+
+// LeftoverGrantReason is why a plan deletes a marked temporary grant.
+const LeftoverGrantReason = "a temporary grant an interrupted apply left behind"
+
+// IsTemporaryGrant reports whether a permission is one apply granted for
+// itself only.
+func IsTemporaryGrant(p *Permission) bool {
+	return p.Configure == TemporaryPattern || p.Write == TemporaryPattern || p.Read == TemporaryPattern
+}
+
 // borrowAccess gives the acting user permissions, for the apply only, on
 // vhosts where the plan deletes or replaces queues, exchanges, bindings,
 // policies or parameters and the user has none: the API refuses those to
@@ -286,7 +307,7 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 	slices.Sort(need)
 	var grants, revokes []Change
 	for _, v := range need {
-		p := &Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
+		p := &Permission{User: acting, Vhost: v, Configure: TemporaryPattern, Write: TemporaryPattern, Read: TemporaryPattern}
 		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: p.Addr(), After: p,
 			Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
 		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -110,15 +112,49 @@ func runApply(c *cli.Context) error {
 	}
 	progress := newProgress(c.App.ErrWriter)
 	checker, acting := client, who.Name
-	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
+	ctx, stop, release := onInterrupt(c.Context, c.App.ErrWriter)
+	defer release()
+	err = client.Apply(ctx, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
 		Progress: progress.report, Workers: workers(), Acting: who.Name, Admins: filesAdmins(desired),
-		LoggedIn: func(user, password string) { checker, acting = client.As(user, password), user }})
+		LoggedIn: func(user, password string) { checker, acting = client.As(user, password), user }, Stop: stop})
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)
 		return exitCodeError{exitError}
 	}
 	return verify(c, checker, desired, acting, opts, plan)
+}
+
+// onInterrupt catches SIGINT and SIGTERM while an apply runs: the first
+// closes stop (the apply ends the step under way, takes back its
+// temporary grants and reports), a second cancels the returned context
+// (the request in flight is abandoned; the grants are still taken back).
+func onInterrupt(parent context.Context, w io.Writer) (context.Context, <-chan struct{}, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(w, "\nwarren: %v: stopping after the step under way, then taking back temporary grants (again to stop at once)\n", s)
+			close(stop)
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(w, "\nwarren: %v: abandoning the step under way\n", s)
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, stop, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // planOptions are what decides a plan besides the files and the broker; a
@@ -130,7 +166,7 @@ type planOptions struct {
 }
 
 func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions) (*definitions.Plan, error) {
-	live, err := client.ReadKinds(ctx, liveKinds(desired, opts.Prune))
+	live, err := readLive(ctx, client, desired, acting, opts.Prune)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +189,21 @@ func diffReading(ctx context.Context, client *rabbitmq.Client, desired, live *de
 		}
 	}
 	return definitions.Diff(desired, live, append(opts, definitions.WithVhostContents(contents))...)
+}
+
+// readLive reads the kinds a plan needs (see liveKinds), and, when that
+// leaves out permissions, the acting user's own: a temporary grant an
+// interrupted apply left must show as drift.
+func readLive(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, prune bool) (*definitions.Document, error) {
+	kinds := liveKinds(desired, prune)
+	live, err := client.ReadKinds(ctx, kinds)
+	if err != nil || acting == "" || slices.Contains(kinds, definitions.KindPermission) {
+		return live, err
+	}
+	if live.Permissions, err = client.UserPermissions(ctx, acting); err != nil {
+		return nil, err
+	}
+	return live, nil
 }
 
 // liveKinds are the kinds a plan needs to read from the broker: those the
@@ -316,6 +367,10 @@ func reportFailure(w io.Writer, err error) {
 	section("Done", ae.Done)
 	section("Failed", ae.Failed)
 	section("Not done", ae.Remaining)
+	if errors.Is(ae.Err, rabbitmq.ErrInterrupted) {
+		fmt.Fprintln(w, "Run warren apply again to finish: it picks up from what the broker has now.")
+		return
+	}
 	fmt.Fprintln(w, "Fix the cause and run warren apply again: it picks up from what the broker has now.")
 }
 

@@ -75,7 +75,7 @@ func runDiff(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if live, err = client.ReadKinds(c.Context, liveKinds(desired, c.Bool("prune"))); err != nil {
+		if live, err = readLive(c.Context, client, desired, who.Name, c.Bool("prune")); err != nil {
 			return err
 		}
 		opts = append(opts, definitions.WithActingUser(who.Name))

@@ -1,11 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -141,4 +151,158 @@ func TestGuestRemovalNeverLocksOut(t *testing.T) {
 	// Give the harness administrator back for the next tests.
 	n.Call(ctx, "ops", "ops-password-1", "PUT", "/api/users/"+n.Admin, map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
 	n.Call(ctx, "ops", "ops-password-1", "PUT", "/api/permissions/%2F/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil)
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// warrenBinary builds warren once for tests that need it as a process of
+// its own (signals, kill -9, concurrent applies).
+func warrenBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "warren-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "warren")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// bigVhost makes vhost "big" with many queues, where the harness
+// administrator has no permissions: pruning them makes apply grant itself
+// access for the apply only.
+func bigVhost(t *testing.T, n *rabbitmqtest.Node, queues int) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString(`{"vhosts":[{"name":"big"}],"queues":[`)
+	for i := range queues {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"name":"q%05d","vhost":"big","durable":true,"auto_delete":false,"arguments":{}}`, i)
+	}
+	b.WriteString("]}")
+	if err := n.PostDefinitions(ctx, []byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	n.Do(ctx, "DELETE", "/api/permissions/big/"+n.Admin, nil, nil)
+	return writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: big}\nqueues: []\n")
+}
+
+// temporaryGrant reports whether the harness administrator holds a
+// temporary grant on vhost big.
+func temporaryGrant(n *rabbitmqtest.Node) bool {
+	var p struct{ Configure string }
+	err := n.Do(context.Background(), "GET", "/api/permissions/big/"+n.Admin, nil, &p)
+	return err == nil && p.Configure == definitions.TemporaryPattern
+}
+
+// startApply runs warren apply as a process and waits until it has granted
+// itself access to vhost big and deleted a few queues.
+func startApply(t *testing.T, n *rabbitmqtest.Node, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(warrenBinary(t), args...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(60 * time.Second)
+	for !temporaryGrant(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the apply never granted itself access:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	return cmd, &stderr
+}
+
+func TestApplyInterruptedTakesBackItsGrants(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	defs := bigVhost(t, n, 2000)
+	cmd, stderr := startApply(t, n, "apply", "--yes", "--prune", defs)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitError {
+		t.Fatalf("an interrupted apply must exit %d: %v\n%s", exitError, err, stderr)
+	}
+	for _, want := range []string{"stopping after the step under way", "interrupted", "Done (", "Not done (", "Run warren apply again"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, stderr)
+		}
+	}
+	t.Logf("the interrupted apply's report:\n%s", withoutQueues(stderr.String()))
+	if temporaryGrant(n) {
+		t.Fatalf("the interrupted apply left its temporary grant:\n%s", stderr)
+	}
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitOK {
+		t.Fatalf("the re-run: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--prune", defs)
+	if temporaryGrant(n) {
+		t.Fatal("the re-run left a temporary grant")
+	}
+}
+
+func TestApplyKilledLeavesAGrantTheNextRunRemoves(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	defs := bigVhost(t, n, 2000)
+	cmd, _ := startApply(t, n, "apply", "--yes", "--prune", defs)
+	cmd.Process.Kill() // kill -9
+	cmd.Wait()
+	if !temporaryGrant(n) {
+		t.Fatal("the killed apply left no grant: the test proves nothing")
+	}
+	// A later diff, even without --prune, shows the grant as drift.
+	code, out, errOut := warren(t, "diff", defs)
+	want := `- permission "` + n.Admin + `" on vhost "big"  (a temporary grant an interrupted apply left behind)`
+	if code != exitDrift || !strings.Contains(out, want) {
+		t.Fatalf("diff after kill -9: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+	// apply removes it.
+	if code, out, errOut := warren(t, "apply", "--yes", defs); code != exitOK {
+		t.Fatalf("apply after kill -9: exit %d\n%s%s", code, out, errOut)
+	}
+	if temporaryGrant(n) {
+		t.Fatal("apply did not remove the grant a killed apply left")
+	}
+	mustInSync(t, defs)
+	if code, out, errOut := warren(t, "apply", "--yes", "--prune", defs); code != exitOK {
+		t.Fatalf("apply --prune: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--prune", defs)
+}
+
+
+// withoutQueues drops the lines about single queues from a report.
+func withoutQueues(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.Contains(l, `queue "q0`) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/warren-tool/warren/definitions"
 )
@@ -42,7 +43,15 @@ type ApplyOptions struct {
 	// LoggedIn, when set, hears that Apply now logs in as another user:
 	// after deleting the acting user, or changing its password.
 	LoggedIn func(user, password string)
+	// Stop, when closed, makes Apply stop after the step under way (a
+	// request in flight finishes unless ctx is cancelled). Apply then takes
+	// back its temporary grants and returns an *ApplyError wrapping
+	// ErrInterrupted.
+	Stop <-chan struct{}
 }
+
+// ErrInterrupted is why an apply asked to stop stopped.
+var ErrInterrupted = errors.New("interrupted: stopped after the step under way")
 
 // Progress reports one step of an apply.
 type Progress struct {
@@ -66,6 +75,47 @@ type Progress struct {
 //
 // It stops at the first failure and returns a *definitions.ApplyError.
 func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
+	a, err := c.apply(ctx, plan, opts)
+	var ae *definitions.ApplyError
+	if err != nil && a != nil && errors.As(err, &ae) {
+		a.takeBack(ctx, ae)
+	}
+	return err
+}
+
+// takeBack runs, after an apply stopped, the deletions of the plan's
+// temporary grants that remain: the permissions apply gave itself, and
+// those RabbitMQ gave it when it created a vhost. One that was never given
+// is not found, which counts as done.
+func (a *applier) takeBack(ctx context.Context, ae *definitions.ApplyError) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var remaining []definitions.Change
+	for _, ch := range ae.Remaining {
+		if ch.Kind != definitions.KindPermission || ch.Action != definitions.Delete || ch.Reason == "" {
+			remaining = append(remaining, ch)
+			continue
+		}
+		if err := a.c.deleteObject(ctx, ch.Before); err != nil && !NotFound(err) {
+			ae.Failed = append(ae.Failed, ch)
+			ae.Err = errors.Join(ae.Err, fmt.Errorf("taking back %s: %w", ch.Addr, err))
+			continue
+		}
+		ae.Done = append(ae.Done, ch)
+	}
+	ae.Remaining = remaining
+}
+
+func (a *applier) stopped() bool {
+	select {
+	case <-a.opts.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) (*applier, error) {
 	if opts.Resolve == nil {
 		opts.Resolve = definitions.ResolveSecret
 	}
@@ -91,30 +141,42 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 		}
 	}
 	if err := a.checkMessages(plan); err != nil {
-		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
 	}
 	if err := a.checkReplace(ctx, replaced); err != nil {
-		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
 	}
 	a.remaining = slices.Clone(plan.Changes)
+	if a.stopped() {
+		return a, a.fail(ErrInterrupted)
+	}
 	if err := a.importChanges(ctx, bulk, limits); err != nil {
-		return err
+		return a, err
 	}
 	for _, ch := range limits {
+		if a.stopped() {
+			return a, a.fail(ErrInterrupted)
+		}
 		if err := c.setUserLimits(ctx, ch); err != nil {
-			return a.fail(fmt.Errorf("%c %s: limits: %w", ch.Action, ch.Addr, err), ch)
+			return a, a.fail(fmt.Errorf("%c %s: limits: %w", ch.Action, ch.Addr, err), ch)
 		}
 		a.done("limits", ch)
 	}
 	for _, ch := range replaced {
+		if a.stopped() {
+			return a, a.fail(ErrInterrupted)
+		}
 		if err := a.deleteOne(ctx, ch); err != nil && !NotFound(err) {
-			return a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
+			return a, a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
 		}
 	}
-	if err := a.importChanges(ctx, afterReplace, nil); err != nil {
-		return err
+	if a.stopped() {
+		return a, a.fail(ErrInterrupted)
 	}
-	return a.deleteAll(ctx, deletes)
+	if err := a.importChanges(ctx, afterReplace, nil); err != nil {
+		return a, err
+	}
+	return a, a.deleteAll(ctx, deletes)
 }
 
 // importChanges sends creations and updates as one partial definitions
@@ -268,9 +330,14 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 		errs := make([]error, len(run))
 		sem := make(chan struct{}, a.opts.Workers)
 		var wg sync.WaitGroup
+		interrupted := false
 		for i, ch := range run {
-			wg.Add(1)
 			sem <- struct{}{}
+			if a.stopped() {
+				interrupted = true
+				break
+			}
+			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
@@ -299,6 +366,9 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 		}
 		if len(failed) > 0 {
 			return a.fail(errors.Join(all...), append(failed, refused...)...)
+		}
+		if interrupted || a.stopped() {
+			return a.fail(ErrInterrupted, refused...)
 		}
 	}
 	if len(refused) > 0 {

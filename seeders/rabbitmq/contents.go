@@ -137,3 +137,25 @@ func (c *Client) emptyVhostQueues(ctx context.Context, vhost string) error {
 	}
 	return nil
 }
+
+// UserPermissions returns one user's permissions: a plan that does not
+// manage permissions still looks for temporary grants an interrupted apply
+// left to the user warren logs in as.
+// GET /api/users/{name}/permissions
+func (c *Client) UserPermissions(ctx context.Context, user string) ([]*definitions.Permission, error) {
+	var list []struct {
+		User      string `json:"user"`
+		Vhost     string `json:"vhost"`
+		Configure string `json:"configure"`
+		Write     string `json:"write"`
+		Read      string `json:"read"`
+	}
+	if err := c.getJSON(ctx, "/api/users/"+esc(user)+"/permissions", &list); err != nil {
+		return nil, err
+	}
+	out := make([]*definitions.Permission, len(list))
+	for i, p := range list {
+		out[i] = &definitions.Permission{User: p.User, Vhost: p.Vhost, Configure: p.Configure, Write: p.Write, Read: p.Read}
+	}
+	return out, nil
+}
