@@ -295,7 +295,6 @@ func TestApplyKilledLeavesAGrantTheNextRunRemoves(t *testing.T) {
 	mustInSync(t, "--prune", defs)
 }
 
-
 // withoutQueues drops the lines about single queues from a report.
 func withoutQueues(s string) string {
 	var keep []string
