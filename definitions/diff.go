@@ -166,6 +166,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	plan.Changes = append(plan.Changes, leftovers...)
 	plan.Changes = append(plan.Changes, ungrant(plan.Changes, nd, cfg.acting)...)
 	borrowAccess(plan, nl, cfg.acting)
+	actingLast(plan, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
 	plan.LiveDigest = <-digest
 	if err := keepAnAdministrator(plan, nl); err != nil {
@@ -320,6 +321,28 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 	}
 	changes := slices.Insert(slices.Clone(plan.Changes), first, grants...)
 	plan.Changes = append(changes, revokes...)
+}
+
+// ActingPasswordReason is why a change to the acting user's password comes
+// last.
+const ActingPasswordReason = "warren is logged in as this user: its password changes last, then warren carries on with the new one"
+
+// actingLast moves a change of the acting user's password to the end of
+// the plan: every request after it must log in with the new password.
+func actingLast(plan *Plan, acting string) {
+	if acting == "" {
+		return
+	}
+	i := slices.IndexFunc(plan.Changes, func(c Change) bool {
+		return c.Kind == KindUser && c.Action == Update && c.After.(*User).Name == acting &&
+			slices.ContainsFunc(c.Fields, func(f FieldChange) bool { return f.Field == "password" || f.Field == "password_hash" })
+	})
+	if i < 0 {
+		return
+	}
+	ch := plan.Changes[i]
+	ch.Reason = ActingPasswordReason
+	plan.Changes = append(slices.Delete(plan.Changes, i, i+1), ch)
 }
 
 // defaultGuestPassword is the password RabbitMQ gives guest.

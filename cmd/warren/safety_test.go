@@ -305,3 +305,31 @@ func withoutQueues(s string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+func TestApplyChangesTheActingUsersPasswordLast(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	if err := n.Do(ctx, "PUT", "/api/users/ops", map[string]any{"password": "old-password", "tags": "administrator"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WARREN_USERNAME", "ops")
+	t.Setenv("WARREN_PASSWORD", "old-password")
+	t.Setenv("OPS_PASSWORD", "new-password")
+	// The vhost ops creates gives it permissions the plan takes back after
+	// the import: a request that needs the password that still works.
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: /}\n  - {name: v}\nqueues:\n  - {name: q, vhost: v}\n")
+	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("apply changing the acting user's password: exit %d\n%s%s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(strings.Split(out, "\n\n")[0]), "\n")
+	if !strings.HasPrefix(lines[len(lines)-2], `~ user "ops"`) {
+		t.Errorf("the acting user's password must change last:\n%s", out)
+	}
+	if err := n.Call(ctx, "ops", "new-password", "GET", "/api/whoami", nil, nil); err != nil {
+		t.Fatalf("ops cannot log in with its new password: %v", err)
+	}
+	t.Setenv("WARREN_PASSWORD", "new-password")
+	mustInSync(t, "--keep-guest", defs)
+}

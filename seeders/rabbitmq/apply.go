@@ -123,9 +123,11 @@ func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 		opts.Workers = 4
 	}
 	a := &applier{c: c, opts: opts, total: len(plan.Changes), plan: plan}
-	var bulk, limits, replaced, afterReplace, deletes []definitions.Change
+	var bulk, limits, replaced, afterReplace, deletes, last []definitions.Change
 	for _, ch := range plan.Changes {
 		switch {
+		case ch.Kind == definitions.KindUser && ch.Action == definitions.Update && ch.Reason == definitions.ActingPasswordReason:
+			last = append(last, ch) // the acting user's password: after everything else
 		case ch.Action == definitions.Delete:
 			deletes = append(deletes, ch)
 		case ch.Action == definitions.Replace:
@@ -176,7 +178,55 @@ func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	if err := a.importChanges(ctx, afterReplace, nil); err != nil {
 		return a, err
 	}
-	return a, a.deleteAll(ctx, deletes)
+	if err := a.deleteAll(ctx, deletes); err != nil {
+		return a, err
+	}
+	return a, a.changeActing(ctx, last)
+}
+
+// changeActing changes the acting user's password, last of all, and logs
+// in again: with the new password, or, when the files give only a hash, as
+// another administrator of the files.
+func (a *applier) changeActing(ctx context.Context, last []definitions.Change) error {
+	for _, ch := range last {
+		if a.stopped() {
+			return a.fail(ErrInterrupted)
+		}
+		var notYet []definitions.Change
+		if limitsDiffer(ch) {
+			notYet = append(notYet, ch)
+		}
+		if err := a.importChanges(ctx, []definitions.Change{ch}, notYet); err != nil {
+			return err
+		}
+		u := ch.After.(*definitions.User)
+		var next *Client
+		if u.Password != nil {
+			pw, err := a.opts.Resolve(u.Password)
+			if err != nil {
+				return a.fail(err)
+			}
+			next = a.c.As(u.Name, pw)
+		} else {
+			for _, name := range sortedKeys(a.opts.Admins) {
+				if name != u.Name {
+					next = a.c.As(name, a.opts.Admins[name])
+					break
+				}
+			}
+			if next == nil {
+				return a.fail(fmt.Errorf("%s: its password_hash changed, and the files define no other administrator with a password warren can read: warren cannot log in again to finish or check the apply", ch.Addr))
+			}
+		}
+		a.switchTo(next)
+		if len(notYet) > 0 {
+			if err := a.c.setUserLimits(ctx, ch); err != nil {
+				return a.fail(fmt.Errorf("%c %s: limits: %w", ch.Action, ch.Addr, err), ch)
+			}
+			a.done("limits", ch)
+		}
+	}
+	return nil
 }
 
 // importChanges sends creations and updates as one partial definitions
