@@ -90,6 +90,11 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.fillVhost(desired.OriginalVhostName)
 	}
+	// warren's own apply lock is neither drift nor pruned, nor part of the
+	// digest (it comes and goes with every apply).
+	isLock := func(g *GlobalParameter) bool { return g.Name == LockParameter }
+	nd.GlobalParameters = slices.DeleteFunc(slices.Clone(nd.GlobalParameters), isLock)
+	nl.GlobalParameters = slices.DeleteFunc(slices.Clone(nl.GlobalParameters), isLock)
 	digest := make(chan string, 1)
 	go func() { digest <- digestNormalized(nl) }() // on another core meanwhile
 	plan := &Plan{Unmanaged: map[Kind]int{}, Pruning: cfg.prune}
@@ -322,6 +327,10 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 	changes := slices.Insert(slices.Clone(plan.Changes), first, grants...)
 	plan.Changes = append(changes, revokes...)
 }
+
+// LockParameter is the global parameter that holds the lock warren's apply
+// takes on a broker; plans leave it alone.
+const LockParameter = "warren-lock"
 
 // ActingPasswordReason is why a change to the acting user's password comes
 // last.

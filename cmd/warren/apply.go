@@ -37,6 +37,9 @@ func applyCommand() *cli.Command {
 			"vhost deletion lists what it takes with it, and is refused when its queues hold messages unless\n" +
 			"--destroy-messages; a pruned queue goes only when empty unless --destroy-messages. When the files define users but\n" +
 			"not guest, and guest still has its default password, guest is removed last (--keep-guest keeps it).\n\n" +
+			"Two applies never run at once: apply takes a lock on the broker (the global parameter warren-lock, with\n" +
+			"its holder, host, pid and time), reads the broker again under it (refusing when someone changed it since\n" +
+			"the plan), and releases it at the end. --break-lock takes a lock left by an apply that is gone.\n\n" +
 			"Exit codes: 0 success (or nothing to do), 1 error, including a failed or partial apply.",
 		Flags: append(append(connectionFlags(), cloudFlags(true)...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
@@ -44,6 +47,7 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "prune", Usage: "delete what the broker has and the files do not name (kinds the files manage only)"},
 			&cli.BoolFlag{Name: "replace", Usage: "allow replacing queues (empty ones) and exchanges whose properties cannot change in place"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
+			&cli.BoolFlag{Name: "break-lock", Usage: "take the broker's apply lock even when another apply holds it (one that is gone; a lock expires on its own after 2m without renewal)"},
 			&cli.BoolFlag{Name: "destroy-messages", Usage: "allow deleting messages: a vhost whose queues hold messages, a pruned or replaced queue that holds messages"},
 			&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for the broker's API and health check before starting (init containers, deploy steps)"},
 			targetFlag(),
@@ -110,10 +114,31 @@ func runApply(c *cli.Context) error {
 			return err
 		}
 	}
-	progress := newProgress(c.App.ErrWriter)
-	checker, acting := client, who.Name
 	ctx, stop, release := onInterrupt(c.Context, c.App.ErrWriter)
 	defer release()
+	lock, err := client.Lock(ctx, rabbitmq.LockOptions{Break: c.Bool("break-lock"), Warn: c.App.ErrWriter})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lock.Release(); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "warren: releasing the broker's lock: %v\n", err)
+		}
+	}()
+	if beforeApply != nil {
+		beforeApply()
+	}
+	// Read again, under the lock: the plan shown must still be what the
+	// broker needs (someone may have changed it while the plan was read).
+	again, err := makePlan(ctx, client, desired, who.Name, opts)
+	if err != nil {
+		return err
+	}
+	if again.LiveDigest != plan.LiveDigest {
+		return errors.New("the broker was changed by someone else since the plan was made; nothing was applied: run warren apply again to see the new plan")
+	}
+	progress := newProgress(c.App.ErrWriter)
+	checker, acting := client, who.Name
 	err = client.Apply(ctx, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
 		Progress: progress.report, Workers: workers(), Acting: who.Name, Admins: filesAdmins(desired),
 		LoggedIn: func(user, password string) { checker, acting = client.As(user, password), user }, Stop: stop})
@@ -124,6 +149,10 @@ func runApply(c *cli.Context) error {
 	}
 	return verify(c, checker, desired, acting, opts, plan)
 }
+
+// beforeApply, when set (by tests), runs after the lock is taken and
+// before the broker is read again.
+var beforeApply func()
 
 // onInterrupt catches SIGINT and SIGTERM while an apply runs: the first
 // closes stop (the apply ends the step under way, takes back its

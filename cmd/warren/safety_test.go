@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -332,4 +333,93 @@ func TestApplyChangesTheActingUsersPasswordLast(t *testing.T) {
 	}
 	t.Setenv("WARREN_PASSWORD", "new-password")
 	mustInSync(t, "--keep-guest", defs)
+}
+
+func TestTwoAppliesAtOnce(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	defs := bigVhost(t, n, 2000)
+	first, stderr := startApply(t, n, "apply", "--yes", "--prune", defs)
+	// The first holds the lock: the second is refused, and says by whom.
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	for _, want := range []string{"another warren apply holds the broker's lock", `user "` + n.Admin + `"`, fmt.Sprintf("pid %d", first.Process.Pid), "--break-lock"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the second apply's error lacks %q: exit %d\n%s%s", want, code, out, errOut)
+		}
+	}
+	if code != exitError {
+		t.Errorf("the second apply: exit %d, want %d", code, exitError)
+	}
+	// diff neither shows nor prunes the lock.
+	if _, out, _ := warren(t, "diff", "--prune", writeTemp(t, "globals.yaml", "global_parameters: []\n")); strings.Contains(out, "warren-lock") {
+		t.Errorf("diff shows the lock:\n%s", out)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("the first apply: %v\n%s", err, withoutQueues(stderr.String()))
+	}
+	if _, held, err := mustClient(t, n).ReadLock(ctx); err != nil || held {
+		t.Fatalf("the lock is still there after the apply (%v)", err)
+	}
+	mustInSync(t, "--prune", defs)
+}
+
+func TestStaleAndBrokenLocks(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: v}\n")
+	putLock := func(host string, renewed time.Time) {
+		t.Helper()
+		if err := n.Do(ctx, "PUT", "/api/global-parameters/warren-lock", map[string]any{"name": "warren-lock", "value": map[string]any{
+			"holder": "someone", "host": host, "pid": 4242, "since": renewed.Add(-time.Minute), "renewed": renewed, "token": "theirs"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putLock("elsewhere", time.Now())
+	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
+	if code != exitError || !strings.Contains(errOut, `user "someone" on host "elsewhere", pid 4242`) {
+		t.Fatalf("apply under another host's lock: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--break-lock", defs); code != exitOK || !strings.Contains(errOut, "breaking the broker's lock (--break-lock)") {
+		t.Fatalf("apply --break-lock: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, held, _ := mustClient(t, n).ReadLock(ctx); held {
+		t.Error("apply --break-lock did not release the lock")
+	}
+	// A lock not renewed for longer than LockTTL expires.
+	putLock("elsewhere", time.Now().Add(-time.Hour))
+	defs2 := writeTemp(t, "defs2.yaml", "vhosts:\n  - {name: /}\n  - {name: v2}\n")
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--prune", defs2); code != exitOK || !strings.Contains(errOut, "breaking a stale lock") {
+		t.Fatalf("apply over a stale lock: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--keep-guest", "--prune", defs2)
+}
+
+func TestApplySaysTheBrokerChangedBySomeoneElse(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: v}\n")
+	beforeApply = func() { n.Do(ctx, "PUT", "/api/vhosts/surprise", nil, nil) }
+	t.Cleanup(func() { beforeApply = nil })
+	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
+	if code != exitError || !strings.Contains(errOut, "changed by someone else") {
+		t.Fatalf("apply after a change behind its back: exit %d\n%s", code, errOut)
+	}
+	if err := n.Do(ctx, "GET", "/api/vhosts/v", nil, nil); err == nil {
+		t.Error("the refused apply created vhost v")
+	}
+	if _, held, _ := mustClient(t, n).ReadLock(ctx); held {
+		t.Error("the refused apply left its lock")
+	}
+}
+
+func mustClient(t *testing.T, n *rabbitmqtest.Node) *rabbitmq.Client {
+	t.Helper()
+	c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{n.URL}, Username: n.Admin, Password: n.AdminPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
