@@ -16,7 +16,6 @@ import (
 	"github.com/warren-tool/warren/schema"
 )
 
-
 const (
 	suite   = "rabbitmq-server/deps__rabbit__test__definition_import_SUITE_data__"
 	history = "rabbitmq-server/history/"

@@ -273,8 +273,10 @@ func compact(v any) string {
 // pretty writes a value as indented JSON with sorted keys, for line diffs.
 func pretty(v any) string {
 	var b bytes.Buffer
+	dec := json.NewDecoder(strings.NewReader(canonicalJSON(v)))
+	dec.UseNumber() // numbers stay as written: 2^53+1 is not 2^53
 	var raw any
-	json.Unmarshal([]byte(canonicalJSON(v)), &raw)
+	dec.Decode(&raw)
 	writeJSON(&b, toOrdered(raw), "\n")
 	return b.String() + "\n"
 }
@@ -294,8 +296,6 @@ func toOrdered(v any) any {
 			out[i] = toOrdered(e)
 		}
 		return out
-	case float64:
-		return json.Number(fmt.Sprint(v))
 	}
 	return v
 }
@@ -417,16 +417,13 @@ func objectJSON(o Object) map[string]any {
 	return out
 }
 
-// jsonValue turns a model value into what encoding/json writes faithfully.
+// jsonValue turns a model value into what encoding/json writes faithfully:
+// its canonical JSON, numbers exactly as the files or the broker wrote them.
 func jsonValue(v any) any {
 	if v == nil {
 		return nil
 	}
-	var raw any
-	if err := json.Unmarshal([]byte(compact(v)), &raw); err != nil {
-		return compact(v)
-	}
-	return raw
+	return json.RawMessage(compact(v))
 }
 
 // RenderMarkdown writes the plan for a pull-request comment: a heading
