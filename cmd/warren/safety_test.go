@@ -156,25 +156,28 @@ func TestGuestRemovalNeverLocksOut(t *testing.T) {
 
 var (
 	binOnce sync.Once
+	binDir  string
 	binPath string
 	binErr  error
 )
 
-// warrenBinary builds warren once for tests that need it as a process of
-// its own (signals, kill -9, concurrent applies).
+// warrenBinary is warren as a process of its own, for tests of signals,
+// kill -9 and concurrent applies: the test binary itself under the name
+// warren, which TestMain (testscript.Main) runs as warren.
 func warrenBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "warren-bin-")
+		exe, err := os.Executable()
 		if err != nil {
 			binErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "warren")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		binDir, binErr = os.MkdirTemp("", "warren-bin-")
+		if binErr != nil {
+			return
 		}
+		binPath = filepath.Join(binDir, "warren")
+		binErr = os.Symlink(exe, binPath)
 	})
 	if binErr != nil {
 		t.Fatal(binErr)
