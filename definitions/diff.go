@@ -22,6 +22,7 @@ type diffConfig struct {
 	keepGuest bool
 	resolve   func(*Secret) (string, error)
 	owned     func(Object) string
+	contents  map[string]*VhostContents
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -66,6 +67,12 @@ func WithResolver(f func(*Secret) (string, error)) DiffOption {
 // drift nor pruned.
 func WithOwned(owned func(Object) string) DiffOption { return func(c *diffConfig) { c.owned = owned } }
 
+// WithVhostContents tells Diff what lives in the vhosts it may delete (see
+// Plan.DeletedVhosts): each deletion carries what it takes with it.
+func WithVhostContents(m map[string]*VhostContents) DiffOption {
+	return func(c *diffConfig) { c.contents = m }
+}
+
 // Diff compares the desired definitions with a live broker's and returns
 // the Plan that makes the broker match. It is pure: it decides everything
 // apply will do, and apply decides nothing.
@@ -91,10 +98,16 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.fillVhost(desired.OriginalVhostName)
 	}
+	// warren's own apply lock is neither drift nor pruned, nor part of the
+	// digest (it comes and goes with every apply).
+	isLock := func(g *GlobalParameter) bool { return g.Name == LockParameter }
+	nd.GlobalParameters = slices.DeleteFunc(slices.Clone(nd.GlobalParameters), isLock)
+	nl.GlobalParameters = slices.DeleteFunc(slices.Clone(nl.GlobalParameters), isLock)
 	digest := make(chan string, 1)
 	go func() { digest <- digestNormalized(nl) }() // on another core meanwhile
 	plan := &Plan{Unmanaged: map[Kind]int{}, Pruning: cfg.prune}
 	var deletes [][]Change
+	var leftovers []Change
 	for _, k := range Kinds {
 		managed := desired.ObjectsOf(k) != nil
 		want := nd.ObjectsOf(k)
@@ -128,12 +141,16 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 			}
 		}
 		plan.Changes = append(plan.Changes, changes...)
-		if !managed {
-			continue
-		}
 		var dels []Change
 		for _, l := range sortedObjects(nl.ObjectsOf(k)) {
 			if wanted[l.Key()] {
+				continue
+			}
+			if p, ok := l.(*Permission); ok && IsTemporaryGrant(p) {
+				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l, Reason: LeftoverGrantReason})
+				continue
+			}
+			if !managed {
 				continue
 			}
 			if cfg.owned != nil && cfg.owned(l) != "" {
@@ -147,7 +164,11 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: l.Addr(), Reason: why})
 				continue
 			}
-			dels = append(dels, Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l})
+			ch := Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l}
+			if v, ok := l.(*Vhost); ok {
+				ch.Takes = cfg.contents[v.Name]
+			}
+			dels = append(dels, ch)
 		}
 		deletes = append(deletes, dels)
 	}
@@ -155,8 +176,10 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
+	plan.Changes = append(plan.Changes, leftovers...)
 	plan.Changes = append(plan.Changes, ungrant(plan.Changes, nd, cfg.acting)...)
 	borrowAccess(plan, nl, cfg.acting)
+	actingLast(plan, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
 	plan.LiveDigest = <-digest
 	if err := keepAnAdministrator(plan, nl); err != nil {
@@ -245,6 +268,21 @@ func vhostScoped(o Object) (string, bool) {
 	return "", false
 }
 
+// TemporaryPattern is the pattern of the permissions apply grants for
+// itself only (see borrowAccess): full access, with a PCRE comment that
+// marks it, so that a later plan finds a grant an apply killed before it
+// could take it back.
+const TemporaryPattern = "(?#warren-temporary-grant).*"
+
+// LeftoverGrantReason is why a plan deletes a marked temporary grant.
+const LeftoverGrantReason = "a temporary grant an interrupted apply left behind"
+
+// IsTemporaryGrant reports whether a permission is one apply granted for
+// itself only.
+func IsTemporaryGrant(p *Permission) bool {
+	return p.Configure == TemporaryPattern || p.Write == TemporaryPattern || p.Read == TemporaryPattern
+}
+
 // borrowAccess gives the acting user permissions, for the apply only, on
 // vhosts where the plan deletes or replaces queues, exchanges, bindings,
 // policies or parameters and the user has none: the API refuses those to
@@ -272,14 +310,18 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 		if c.Action != Delete && c.Action != Replace {
 			continue
 		}
-		if v, ok := vhostScoped(c.Before); ok && !has[v] && !slices.Contains(need, v) {
+		v, ok := vhostScoped(c.Before)
+		if vh, isVhost := c.Before.(*Vhost); isVhost && c.Takes != nil && len(c.Takes.Queues) > 0 {
+			v, ok = vh.Name, true // apply deletes its queues first, each only when empty
+		}
+		if ok && !has[v] && !slices.Contains(need, v) {
 			need = append(need, v)
 		}
 	}
 	slices.Sort(need)
 	var grants, revokes []Change
 	for _, v := range need {
-		p := &Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
+		p := &Permission{User: acting, Vhost: v, Configure: TemporaryPattern, Write: TemporaryPattern, Read: TemporaryPattern}
 		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: p.Addr(), After: p,
 			Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
 		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,
@@ -292,6 +334,32 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 	}
 	changes := slices.Insert(slices.Clone(plan.Changes), first, grants...)
 	plan.Changes = append(changes, revokes...)
+}
+
+// LockParameter is the global parameter that holds the lock warren's apply
+// takes on a broker; plans leave it alone.
+const LockParameter = "warren-lock"
+
+// ActingPasswordReason is why a change to the acting user's password comes
+// last.
+const ActingPasswordReason = "warren is logged in as this user: its password changes last, then warren carries on with the new one"
+
+// actingLast moves a change of the acting user's password to the end of
+// the plan: every request after it must log in with the new password.
+func actingLast(plan *Plan, acting string) {
+	if acting == "" {
+		return
+	}
+	i := slices.IndexFunc(plan.Changes, func(c Change) bool {
+		return c.Kind == KindUser && c.Action == Update && c.After.(*User).Name == acting &&
+			slices.ContainsFunc(c.Fields, func(f FieldChange) bool { return f.Field == "password" || f.Field == "password_hash" })
+	})
+	if i < 0 {
+		return
+	}
+	ch := plan.Changes[i]
+	ch.Reason = ActingPasswordReason
+	plan.Changes = append(slices.Delete(plan.Changes, i, i+1), ch)
 }
 
 // defaultGuestPassword is the password RabbitMQ gives guest.

@@ -45,6 +45,65 @@ type Change struct {
 	After  Object
 	Fields []FieldChange // what differs, for Update and Replace
 	Reason string        // why a Replace is needed
+	// Takes is, for the deletion of a vhost, what the broker deletes with
+	// it (read when the plan was made); nil otherwise.
+	Takes *VhostContents
+}
+
+// VhostContents is what lives in a vhost: deleting the vhost deletes all of
+// it, messages included.
+type VhostContents struct {
+	Queues           []QueueMessages
+	Exchanges        []string // not the built-in ones
+	Bindings         int      // not the default exchange's implicit ones
+	Policies         []string
+	Parameters       []string // component/name
+	Permissions      []string // users
+	TopicPermissions []string // users
+}
+
+// QueueMessages is a queue with the messages it holds.
+type QueueMessages struct {
+	Name     string
+	Messages int64
+}
+
+// Messages is how many messages the vhost's queues hold.
+func (v *VhostContents) Messages() int64 {
+	var n int64
+	for _, q := range v.Queues {
+		n += q.Messages
+	}
+	return n
+}
+
+// Empty reports whether nothing lives in the vhost.
+func (v *VhostContents) Empty() bool {
+	return len(v.Queues)+len(v.Exchanges)+v.Bindings+len(v.Policies)+len(v.Parameters)+len(v.Permissions)+len(v.TopicPermissions) == 0
+}
+
+// DestroysMessages lists the changes that delete messages: vhost deletions
+// whose queues held messages when the plan was made. Apply refuses them
+// unless asked to destroy messages.
+func (p *Plan) DestroysMessages() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Takes != nil && c.Takes.Messages() > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// DeletedVhosts names the vhosts the plan deletes.
+func (p *Plan) DeletedVhosts() []string {
+	var out []string
+	for _, c := range p.Changes {
+		if c.Kind == KindVhost && c.Action == Delete {
+			out = append(out, c.Before.(*Vhost).Name)
+		}
+	}
+	return out
 }
 
 // Skip is an object the plan leaves alone on purpose, with the reason.

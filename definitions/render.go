@@ -68,6 +68,8 @@ func RenderText(w io.Writer, p *Plan, opts RenderOptions) {
 			for _, f := range c.Fields {
 				writeField(w, f, paint)
 			}
+		case Delete:
+			writeTakes(w, c.Takes)
 		}
 	}
 	if len(p.Skipped) > 0 {
@@ -80,6 +82,72 @@ func RenderText(w io.Writer, p *Plan, opts RenderOptions) {
 		fmt.Fprintf(w, "\nNot in the files: %s on the broker (warren deletes them only with --prune).\n", n)
 	}
 	fmt.Fprintf(w, "\n%s\n", Summary(p))
+}
+
+// writeTakes lists what a vhost deletion takes with it.
+func writeTakes(w io.Writer, v *VhostContents) {
+	if v == nil {
+		return
+	}
+	if v.Empty() {
+		fmt.Fprintln(w, "    takes with it: nothing (the vhost is empty)")
+		return
+	}
+	count := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	var parts []string
+	if len(v.Queues) > 0 {
+		parts = append(parts, fmt.Sprintf("%s holding %s", count(len(v.Queues), "queue", "queues"), count(int(v.Messages()), "message", "messages")))
+	}
+	for _, p := range []struct {
+		n         int
+		one, many string
+	}{{len(v.Exchanges), "exchange", "exchanges"}, {v.Bindings, "binding", "bindings"}, {len(v.Policies), "policy", "policies"},
+		{len(v.Parameters), "parameter", "parameters"}, {len(v.Permissions), "permission", "permissions"},
+		{len(v.TopicPermissions), "topic permission", "topic permissions"}} {
+		if p.n > 0 {
+			parts = append(parts, count(p.n, p.one, p.many))
+		}
+	}
+	fmt.Fprintf(w, "    takes with it: %s\n", strings.Join(parts, ", "))
+	list := func(title string, names []string) {
+		if len(names) == 0 {
+			return
+		}
+		const most = 10
+		q := make([]string, 0, most+1)
+		for i, n := range names {
+			if i == most {
+				q = append(q, fmt.Sprintf("… and %d more", len(names)-most))
+				break
+			}
+			q = append(q, fmt.Sprintf("%q", n))
+		}
+		fmt.Fprintf(w, "    %s: %s\n", title, strings.Join(q, ", "))
+	}
+	if len(v.Queues) > 0 {
+		var q []string
+		for i, qm := range v.Queues {
+			if i == 10 {
+				q = append(q, fmt.Sprintf("… and %d more", len(v.Queues)-10))
+				break
+			}
+			q = append(q, fmt.Sprintf("%q (%s)", qm.Name, count(int(qm.Messages), "message", "messages")))
+		}
+		fmt.Fprintf(w, "    queues: %s\n", strings.Join(q, ", "))
+	}
+	list("exchanges", v.Exchanges)
+	list("policies", v.Policies)
+	list("parameters", v.Parameters)
+	list("permissions of", v.Permissions)
+	list("topic permissions of", v.TopicPermissions)
+	if n := v.Messages(); n > 0 {
+		fmt.Fprintf(w, "    destroys %s: apply refuses without --destroy-messages\n", count(int(n), "message", "messages"))
+	}
 }
 
 // Summary is the plan's one-line summary.
@@ -266,6 +334,38 @@ type ChangeJSON struct {
 	Fields  []FieldChangeJSON `json:"fields,omitempty"`
 	// Object is the created object, or the deleted one, without secrets.
 	Object map[string]any `json:"object,omitempty"`
+	// Takes is what the deletion of a vhost deletes with it.
+	Takes *VhostContentsJSON `json:"takes,omitempty"`
+}
+
+// VhostContentsJSON is what lives in a vhost a plan deletes.
+type VhostContentsJSON struct {
+	Queues           []QueueMessagesJSON `json:"queues"`
+	Messages         int64               `json:"messages"`
+	Exchanges        []string            `json:"exchanges"`
+	Bindings         int                 `json:"bindings"`
+	Policies         []string            `json:"policies"`
+	Parameters       []string            `json:"parameters"`
+	Permissions      []string            `json:"permissions"`
+	TopicPermissions []string            `json:"topic_permissions"`
+}
+
+// QueueMessagesJSON is a queue with its message count.
+type QueueMessagesJSON struct {
+	Name     string `json:"name"`
+	Messages int64  `json:"messages"`
+}
+
+func contentsJSON(v *VhostContents) *VhostContentsJSON {
+	if v == nil {
+		return nil
+	}
+	out := &VhostContentsJSON{Queues: []QueueMessagesJSON{}, Messages: v.Messages(), Exchanges: orEmpty(v.Exchanges), Bindings: v.Bindings,
+		Policies: orEmpty(v.Policies), Parameters: orEmpty(v.Parameters), Permissions: orEmpty(v.Permissions), TopicPermissions: orEmpty(v.TopicPermissions)}
+	for _, q := range v.Queues {
+		out.Queues = append(out.Queues, QueueMessagesJSON{Name: q.Name, Messages: q.Messages})
+	}
+	return out
 }
 
 // FieldChangeJSON is one field of a ChangeJSON.
@@ -302,6 +402,7 @@ func ToJSON(p *Plan) PlanJSON {
 			cj.Object = objectJSON(ch.After)
 		case Delete:
 			cj.Object = objectJSON(ch.Before)
+			cj.Takes = contentsJSON(ch.Takes)
 		}
 		out.Changes = append(out.Changes, cj)
 	}

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -31,8 +33,13 @@ func applyCommand() *cli.Command {
 			"Afterwards warren reads the broker again and reports anything it did not take.\n\n" +
 			"Nothing is deleted without --prune, and never the user warren logs in as (except guest, below), built-in\n" +
 			"objects or the last administrator. A queue or exchange whose properties cannot change in place is\n" +
-			"replaced only with --replace, and a queue only when it holds no messages. When the files define users but\n" +
+			"replaced only with --replace, and a queue only when it holds no messages (unless --destroy-messages). A\n" +
+			"vhost deletion lists what it takes with it, and is refused when its queues hold messages unless\n" +
+			"--destroy-messages; a pruned queue goes only when empty unless --destroy-messages. When the files define users but\n" +
 			"not guest, and guest still has its default password, guest is removed last (--keep-guest keeps it).\n\n" +
+			"Two applies never run at once: apply takes a lock on the broker (the global parameter warren-lock, with\n" +
+			"its holder, host, pid and time), reads the broker again under it (refusing when someone changed it since\n" +
+			"the plan), and releases it at the end. --break-lock takes a lock left by an apply that is gone.\n\n" +
 			"Exit codes: 0 success (or nothing to do), 1 error, including a failed or partial apply.",
 		Flags: append(append(connectionFlags(), cloudFlags(true)...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
@@ -40,6 +47,8 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "prune", Usage: "delete what the broker has and the files do not name (kinds the files manage only)"},
 			&cli.BoolFlag{Name: "replace", Usage: "allow replacing queues (empty ones) and exchanges whose properties cannot change in place"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
+			&cli.BoolFlag{Name: "break-lock", Usage: "take the broker's apply lock even when another apply holds it (one that is gone; a lock expires on its own after 2m without renewal)"},
+			&cli.BoolFlag{Name: "destroy-messages", Usage: "allow deleting messages: a vhost whose queues hold messages, a pruned or replaced queue that holds messages"},
 			&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for the broker's API and health check before starting (init containers, deploy steps)"},
 			targetFlag(),
 			maxSizeFlag(),
@@ -105,14 +114,76 @@ func runApply(c *cli.Context) error {
 			return err
 		}
 	}
+	ctx, stop, release := onInterrupt(c.Context, c.App.ErrWriter)
+	defer release()
+	lock, err := client.Lock(ctx, rabbitmq.LockOptions{Break: c.Bool("break-lock"), Warn: c.App.ErrWriter})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lock.Release(); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "warren: releasing the broker's lock: %v\n", err)
+		}
+	}()
+	if beforeApply != nil {
+		beforeApply()
+	}
+	// Read again, under the lock: the plan shown must still be what the
+	// broker needs (someone may have changed it while the plan was read).
+	again, err := makePlan(ctx, client, desired, who.Name, opts)
+	if err != nil {
+		return err
+	}
+	if again.LiveDigest != plan.LiveDigest {
+		return errors.New("the broker was changed by someone else since the plan was made; nothing was applied: run warren apply again to see the new plan")
+	}
 	progress := newProgress(c.App.ErrWriter)
-	err = client.Apply(c.Context, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), Progress: progress.report, Workers: workers()})
+	checker, acting := client, who.Name
+	err = client.Apply(ctx, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
+		Progress: progress.report, Workers: workers(), Acting: who.Name, Admins: filesAdmins(desired),
+		LoggedIn: func(user, password string) { checker, acting = client.As(user, password), user }, Stop: stop})
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)
 		return exitCodeError{exitError}
 	}
-	return verify(c, client, desired, who.Name, opts, plan)
+	return verify(c, checker, desired, acting, opts, plan)
+}
+
+// beforeApply, when set (by tests), runs after the lock is taken and
+// before the broker is read again.
+var beforeApply func()
+
+// onInterrupt catches SIGINT and SIGTERM while an apply runs: the first
+// closes stop (the apply ends the step under way, takes back its
+// temporary grants and reports), a second cancels the returned context
+// (the request in flight is abandoned; the grants are still taken back).
+func onInterrupt(parent context.Context, w io.Writer) (context.Context, <-chan struct{}, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(w, "\nwarren: %v: stopping after the step under way, then taking back temporary grants (again to stop at once)\n", s)
+			close(stop)
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(w, "\nwarren: %v: abandoning the step under way\n", s)
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, stop, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // planOptions are what decides a plan besides the files and the broker; a
@@ -124,13 +195,44 @@ type planOptions struct {
 }
 
 func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions) (*definitions.Plan, error) {
-	live, err := client.ReadKinds(ctx, liveKinds(desired, opts.Prune))
+	live, err := readLive(ctx, client, desired, acting, opts.Prune)
 	if err != nil {
 		return nil, err
 	}
 	diffOpts := append(targetDiffOptions(definitions.Target(opts.Target)),
 		definitions.WithActingUser(acting), definitions.WithPrune(opts.Prune), definitions.WithKeepGuest(opts.KeepGuest))
-	return definitions.Diff(desired, live, diffOpts...)
+	return diffReading(ctx, client, desired, live, diffOpts)
+}
+
+// diffReading is definitions.Diff, and, when the plan deletes vhosts, Diff
+// again knowing what lives in them (read from the broker only then).
+func diffReading(ctx context.Context, client *rabbitmq.Client, desired, live *definitions.Document, opts []definitions.DiffOption) (*definitions.Plan, error) {
+	plan, err := definitions.Diff(desired, live, opts...)
+	if err != nil || len(plan.DeletedVhosts()) == 0 {
+		return plan, err
+	}
+	contents := map[string]*definitions.VhostContents{}
+	for _, v := range plan.DeletedVhosts() {
+		if contents[v], err = client.VhostContents(ctx, v); err != nil {
+			return nil, fmt.Errorf("reading what lives in vhost %q, which the plan deletes: %w", v, err)
+		}
+	}
+	return definitions.Diff(desired, live, append(opts, definitions.WithVhostContents(contents))...)
+}
+
+// readLive reads the kinds a plan needs (see liveKinds), and, when that
+// leaves out permissions, the acting user's own: a temporary grant an
+// interrupted apply left must show as drift.
+func readLive(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, prune bool) (*definitions.Document, error) {
+	kinds := liveKinds(desired, prune)
+	live, err := client.ReadKinds(ctx, kinds)
+	if err != nil || acting == "" || slices.Contains(kinds, definitions.KindPermission) {
+		return live, err
+	}
+	if live.Permissions, err = client.UserPermissions(ctx, acting); err != nil {
+		return nil, err
+	}
+	return live, nil
 }
 
 // liveKinds are the kinds a plan needs to read from the broker: those the
@@ -176,20 +278,15 @@ func targetDiffOptions(t definitions.Target) []definitions.DiffOption {
 }
 
 // verify reads the broker again after an apply: it must now match the
-// files. When the apply removed guest and warren was logged in as guest,
-// it logs in as the files' administrator to look.
+// files. When the apply removed the user warren logged in as (guest), the
+// client is already the administrator apply checked with.
 func verify(c *cli.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions, applied *definitions.Plan) error {
 	counts := applied.Counts()
 	fmt.Fprintf(c.App.ErrWriter, "Applied: %d created, %d updated, %d replaced, %d deleted.\n",
 		counts[definitions.Create], counts[definitions.Update], counts[definitions.Replace], counts[definitions.Delete])
-	if acting == "guest" && removedGuest(applied) {
-		admin, password, err := filesAdmin(desired)
-		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "warren: guest was removed; cannot check the result as another administrator: %v\n", err)
-			return nil
-		}
-		client = client.As(admin, password)
-		acting = admin
+	if removedUser(applied, acting) {
+		fmt.Fprintf(c.App.ErrWriter, "warren: user %q, which warren logged in as, was removed; cannot check the result\n", acting)
+		return exitCodeError{exitError}
 	}
 	// Only what the plan changed is read again: the rest matched moments ago.
 	after, err := makePlan(c.Context, client, changedKinds(desired, applied), acting, opts)
@@ -222,27 +319,29 @@ func changedKinds(desired *definitions.Document, p *definitions.Plan) *definitio
 	return &cut
 }
 
-func removedGuest(p *definitions.Plan) bool {
+func removedUser(p *definitions.Plan, name string) bool {
 	for _, ch := range p.Changes {
-		if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete && ch.Addr == `user "guest"` {
+		if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete && ch.Before.(*definitions.User).Name == name {
 			return true
 		}
 	}
 	return false
 }
 
-// filesAdmin finds an administrator in the files whose password warren
-// can resolve.
-func filesAdmin(d *definitions.Document) (string, string, error) {
+// filesAdmins are the files' administrators whose password warren can
+// read, by name: apply logs in as one of them before deleting an
+// administrator or the user it logs in as.
+func filesAdmins(d *definitions.Document) map[string]string {
+	out := map[string]string{}
 	for _, u := range d.Users {
 		if u.Password == nil || !containsTag(u.Tags, "administrator") {
 			continue
 		}
 		if pw, err := definitions.ResolveSecret(u.Password); err == nil {
-			return u.Name, pw, nil
+			out[u.Name] = pw
 		}
 	}
-	return "", "", errors.New("no administrator in the files has a password warren can read")
+	return out
 }
 
 func containsTag(tags []string, t string) bool {
@@ -313,6 +412,10 @@ func reportFailure(w io.Writer, err error) {
 	section("Done", ae.Done)
 	section("Failed", ae.Failed)
 	section("Not done", ae.Remaining)
+	if errors.Is(ae.Err, rabbitmq.ErrInterrupted) {
+		fmt.Fprintln(w, "Run warren apply again to finish: it picks up from what the broker has now.")
+		return
+	}
 	fmt.Fprintln(w, "Fix the cause and run warren apply again: it picks up from what the broker has now.")
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
 func diffCommand() *cli.Command {
@@ -53,6 +54,7 @@ func runDiff(c *cli.Context) error {
 		return err
 	}
 	var live *definitions.Document
+	var client *rabbitmq.Client
 	opts := append(targetDiffOptions(target), definitions.WithKeepGuest(c.Bool("keep-guest")))
 	if c.String("output") != "" && c.String("against") != "" {
 		return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
@@ -65,7 +67,7 @@ func runDiff(c *cli.Context) error {
 		}
 		live = doc
 	} else {
-		client, err := connect(c)
+		client, err = connect(c)
 		if err != nil {
 			return err
 		}
@@ -73,13 +75,18 @@ func runDiff(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if live, err = client.ReadKinds(c.Context, liveKinds(desired, c.Bool("prune"))); err != nil {
+		if live, err = readLive(c.Context, client, desired, who.Name, c.Bool("prune")); err != nil {
 			return err
 		}
 		opts = append(opts, definitions.WithActingUser(who.Name))
 	}
 	opts = append(opts, definitions.WithPrune(c.Bool("prune")))
-	plan, err := definitions.Diff(desired, live, opts...)
+	var plan *definitions.Plan
+	if client != nil {
+		plan, err = diffReading(c.Context, client, desired, live, opts)
+	} else {
+		plan, err = definitions.Diff(desired, live, opts...)
+	}
 	if err != nil {
 		return err
 	}

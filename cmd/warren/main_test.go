@@ -26,6 +26,9 @@ type stopNodeAfter struct{ m *testing.M }
 func (s stopNodeAfter) Run() int {
 	code := s.m.Run()
 	rabbitmqtest.StopShared()
+	if binDir != "" {
+		os.RemoveAll(binDir) // see warrenBinary
+	}
 	return code
 }
 

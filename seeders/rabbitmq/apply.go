@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/warren-tool/warren/definitions"
 )
@@ -25,7 +26,32 @@ type ApplyOptions struct {
 	Progress func(Progress)
 	// Workers is how many deletions run at once; 0 means 4.
 	Workers int
+	// DestroyMessages allows what deletes messages: deleting a vhost whose
+	// queues hold messages, pruning or replacing a queue that holds
+	// messages. Without it Apply refuses a plan that deletes a vhost with
+	// messages, and deletes queues (a vhost's too) only when the broker
+	// finds them empty.
+	DestroyMessages bool
+	// Acting is the user the client logs in as.
+	Acting string
+	// Admins are the files' administrators whose password warren can read
+	// (name → password). Before deleting an administrator or the acting
+	// user, Apply logs in as an administrator that remains: the acting user
+	// when it stays, or one of these. When none can, those deletions are
+	// not made and Apply fails.
+	Admins map[string]string
+	// LoggedIn, when set, hears that Apply now logs in as another user:
+	// after deleting the acting user, or changing its password.
+	LoggedIn func(user, password string)
+	// Stop, when closed, makes Apply stop after the step under way (a
+	// request in flight finishes unless ctx is cancelled). Apply then takes
+	// back its temporary grants and returns an *ApplyError wrapping
+	// ErrInterrupted.
+	Stop <-chan struct{}
 }
+
+// ErrInterrupted is why an apply asked to stop stopped.
+var ErrInterrupted = errors.New("interrupted: stopped after the step under way")
 
 // Progress reports one step of an apply.
 type Progress struct {
@@ -52,16 +78,59 @@ type Progress struct {
 //
 // It stops at the first failure and returns a *definitions.ApplyError.
 func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
+	a, err := c.apply(ctx, plan, opts)
+	var ae *definitions.ApplyError
+	if err != nil && a != nil && errors.As(err, &ae) {
+		a.takeBack(ctx, ae)
+	}
+	return err
+}
+
+// takeBack runs, after an apply stopped, the deletions of the plan's
+// temporary grants that remain: the permissions apply gave itself, and
+// those RabbitMQ gave it when it created a vhost. One that was never given
+// is not found, which counts as done.
+func (a *applier) takeBack(ctx context.Context, ae *definitions.ApplyError) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var remaining []definitions.Change
+	for _, ch := range ae.Remaining {
+		if ch.Kind != definitions.KindPermission || ch.Action != definitions.Delete || ch.Reason == "" {
+			remaining = append(remaining, ch)
+			continue
+		}
+		if err := a.c.deleteObject(ctx, ch.Before); err != nil && !NotFound(err) {
+			ae.Failed = append(ae.Failed, ch)
+			ae.Err = errors.Join(ae.Err, fmt.Errorf("taking back %s: %w", ch.Addr, err))
+			continue
+		}
+		ae.Done = append(ae.Done, ch)
+	}
+	ae.Remaining = remaining
+}
+
+func (a *applier) stopped() bool {
+	select {
+	case <-a.opts.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) (*applier, error) {
 	if opts.Resolve == nil {
 		opts.Resolve = definitions.ResolveSecret
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
-	a := &applier{c: c, opts: opts, total: len(plan.Changes)}
-	var bulk, limits, vhostPuts, replaced, afterReplace, deletes []definitions.Change
+	a := &applier{c: c, opts: opts, total: len(plan.Changes), plan: plan}
+	var bulk, limits, vhostPuts, replaced, afterReplace, deletes, last []definitions.Change
 	for _, ch := range plan.Changes {
 		switch {
+		case ch.Kind == definitions.KindUser && ch.Action == definitions.Update && ch.Reason == definitions.ActingPasswordReason:
+			last = append(last, ch) // the acting user's password: after everything else
 		case changesQueueType(ch):
 			vhostPuts = append(vhostPuts, ch) // the import leaves an existing vhost's default queue type
 		case ch.Action == definitions.Delete:
@@ -78,38 +147,101 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 			}
 		}
 	}
+	if err := a.checkMessages(plan); err != nil {
+		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+	}
 	if err := a.checkReplace(ctx, replaced); err != nil {
-		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
 	}
 	version, err := c.checkQueueTypeChanges(ctx, vhostPuts)
 	if err != nil {
-		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
 	}
 	a.remaining = slices.Clone(plan.Changes)
+	if a.stopped() {
+		return a, a.fail(ErrInterrupted)
+	}
 	for _, ch := range vhostPuts {
 		if err := c.putVhost(ctx, ch.After.(*definitions.Vhost), version); err != nil {
-			return a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
+			return a, a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
 		}
 		a.done("PUT vhost", ch)
 	}
 	if err := a.importChanges(ctx, bulk, limits); err != nil {
-		return err
+		return a, err
 	}
 	for _, ch := range limits {
+		if a.stopped() {
+			return a, a.fail(ErrInterrupted)
+		}
 		if err := c.setUserLimits(ctx, ch); err != nil {
-			return a.fail(fmt.Errorf("%c %s: limits: %w", ch.Action, ch.Addr, err), ch)
+			return a, a.fail(fmt.Errorf("%c %s: limits: %w", ch.Action, ch.Addr, err), ch)
 		}
 		a.done("limits", ch)
 	}
 	for _, ch := range replaced {
-		if err := c.deleteObject(ctx, ch.Before); err != nil && !NotFound(err) {
-			return a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
+		if a.stopped() {
+			return a, a.fail(ErrInterrupted)
+		}
+		if err := a.deleteOne(ctx, ch); err != nil && !NotFound(err) {
+			return a, a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
 		}
 	}
-	if err := a.importChanges(ctx, afterReplace, nil); err != nil {
-		return err
+	if a.stopped() {
+		return a, a.fail(ErrInterrupted)
 	}
-	return a.deleteAll(ctx, deletes)
+	if err := a.importChanges(ctx, afterReplace, nil); err != nil {
+		return a, err
+	}
+	if err := a.deleteAll(ctx, deletes); err != nil {
+		return a, err
+	}
+	return a, a.changeActing(ctx, last)
+}
+
+// changeActing changes the acting user's password, last of all, and logs
+// in again: with the new password, or, when the files give only a hash, as
+// another administrator of the files.
+func (a *applier) changeActing(ctx context.Context, last []definitions.Change) error {
+	for _, ch := range last {
+		if a.stopped() {
+			return a.fail(ErrInterrupted)
+		}
+		var notYet []definitions.Change
+		if limitsDiffer(ch) {
+			notYet = append(notYet, ch)
+		}
+		if err := a.importChanges(ctx, []definitions.Change{ch}, notYet); err != nil {
+			return err
+		}
+		u := ch.After.(*definitions.User)
+		var next *Client
+		if u.Password != nil {
+			pw, err := a.opts.Resolve(u.Password)
+			if err != nil {
+				return a.fail(err)
+			}
+			next = a.c.As(u.Name, pw)
+		} else {
+			for _, name := range sortedKeys(a.opts.Admins) {
+				if name != u.Name {
+					next = a.c.As(name, a.opts.Admins[name])
+					break
+				}
+			}
+			if next == nil {
+				return a.fail(fmt.Errorf("%s: its password_hash changed, and the files define no other administrator with a password warren can read: warren cannot log in again to finish or check the apply", ch.Addr))
+			}
+		}
+		a.switchTo(next)
+		if len(notYet) > 0 {
+			if err := a.c.setUserLimits(ctx, ch); err != nil {
+				return a.fail(fmt.Errorf("%c %s: limits: %w", ch.Action, ch.Addr, err), ch)
+			}
+			a.done("limits", ch)
+		}
+	}
+	return nil
 }
 
 // importChanges sends creations and updates as one partial definitions
@@ -131,6 +263,10 @@ func (a *applier) importChanges(ctx context.Context, changes, notYet []definitio
 
 type applier struct {
 	c         *Client
+	plan      *definitions.Plan
+	checker   *Client // an administrator that remains, once found
+	checkErr  error
+	checkOnce sync.Once
 	opts      ApplyOptions
 	total     int
 	mu        sync.Mutex
@@ -164,6 +300,42 @@ func (a *applier) fail(err error, failed ...definitions.Change) error {
 	return &definitions.ApplyError{Done: a.doneList, Failed: failed, Remaining: remaining, Err: err}
 }
 
+// checkMessages refuses a plan that deletes vhosts whose queues hold
+// messages, unless asked to destroy them.
+func (a *applier) checkMessages(plan *definitions.Plan) error {
+	destroys := plan.DestroysMessages()
+	if len(destroys) == 0 || a.opts.DestroyMessages {
+		return nil
+	}
+	var parts []string
+	for _, ch := range destroys {
+		parts = append(parts, fmt.Sprintf("%s (its queues hold %d messages)", ch.Addr, ch.Takes.Messages()))
+	}
+	return fmt.Errorf("the plan deletes %s, and its messages with it; nothing was changed. Drain the queues, or run again with --destroy-messages to destroy them", strings.Join(parts, ", "))
+}
+
+// deleteOne deletes what a change deletes. Without DestroyMessages a queue
+// goes only when empty, and a vhost only after each of its queues went
+// empty: the broker's own check, whatever the plan's message counts said.
+func (a *applier) deleteOne(ctx context.Context, ch definitions.Change) error {
+	switch o := ch.Before.(type) {
+	case *definitions.Queue:
+		err := a.c.deleteQueue(ctx, o, a.opts.DestroyMessages)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && !a.opts.DestroyMessages {
+			return fmt.Errorf("it holds messages; warren deletes only empty queues (--destroy-messages destroys them): %w", err)
+		}
+		return err
+	case *definitions.Vhost:
+		if ch.Action == definitions.Delete && !a.opts.DestroyMessages {
+			if err := a.c.emptyVhostQueues(ctx, o.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return a.c.deleteObject(ctx, ch.Before)
+}
+
 // checkReplace refuses replacements unless asked for, and the replacement
 // of a queue that holds messages in any case.
 func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Change) error {
@@ -186,8 +358,8 @@ func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Chang
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, or change the files back)", ch.Addr, n)
+		if n > 0 && !a.opts.DestroyMessages {
+			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n)
 		}
 	}
 	return nil
@@ -199,6 +371,8 @@ func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Chang
 // on its own, in its place: guest, last of all, may be the user warren is
 // logged in as.
 func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) error {
+	var refused []definitions.Change
+	var refusedErr error
 	for len(deletes) > 0 {
 		n := 1
 		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Reason == "" && deletes[0].Reason == "" {
@@ -206,16 +380,33 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 		}
 		run := deletes[:n]
 		deletes = deletes[n:]
+		var kept []definitions.Change
+		for _, ch := range run {
+			if a.locksOut(ch) {
+				if err := a.findChecker(ctx); err != nil {
+					refused = append(refused, ch)
+					refusedErr = err
+					continue
+				}
+			}
+			kept = append(kept, ch)
+		}
+		run = kept
 		errs := make([]error, len(run))
 		sem := make(chan struct{}, a.opts.Workers)
 		var wg sync.WaitGroup
+		interrupted := false
 		for i, ch := range run {
-			wg.Add(1)
 			sem <- struct{}{}
+			if a.stopped() {
+				interrupted = true
+				break
+			}
+			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				err := a.c.deleteObject(ctx, ch.Before)
+				err := a.deleteOne(ctx, ch)
 				if NotFound(err) {
 					err = nil // already gone: done
 				}
@@ -224,6 +415,9 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 					return
 				}
 				a.done("delete", ch)
+				if u, ok := ch.Before.(*definitions.User); ok && u.Name == a.opts.Acting {
+					a.switchTo(a.checker)
+				}
 			}()
 		}
 		wg.Wait()
@@ -236,10 +430,78 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 			}
 		}
 		if len(failed) > 0 {
-			return a.fail(errors.Join(all...), failed...)
+			return a.fail(errors.Join(all...), append(failed, refused...)...)
+		}
+		if interrupted || a.stopped() {
+			return a.fail(ErrInterrupted, refused...)
 		}
 	}
+	if len(refused) > 0 {
+		names := make([]string, len(refused))
+		for i, ch := range refused {
+			names[i] = ch.Addr
+		}
+		return a.fail(fmt.Errorf("not deleted: %s: %w", strings.Join(names, ", "), refusedErr), refused...)
+	}
 	return nil
+}
+
+// locksOut reports whether a deletion could leave nobody able to log in
+// as an administrator: that of an administrator or of the acting user.
+func (a *applier) locksOut(ch definitions.Change) bool {
+	u, ok := ch.Before.(*definitions.User)
+	return ok && ch.Action == definitions.Delete && (u.Name == a.opts.Acting || slices.Contains(u.Tags, "administrator"))
+}
+
+// findChecker logs in as an administrator that remains after the plan:
+// the acting user when the plan keeps it, else one of the files'
+// administrators with a known password.
+func (a *applier) findChecker(ctx context.Context) error {
+	a.checkOnce.Do(func() {
+		deleted := map[string]bool{}
+		for _, ch := range a.plan.Changes {
+			if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete {
+				deleted[ch.Before.(*definitions.User).Name] = true
+			}
+		}
+		var tried []string
+		try := func(cl *Client, name string) bool {
+			tried = append(tried, fmt.Sprintf("%q", name))
+			w, err := cl.Whoami(ctx)
+			if err == nil && slices.Contains(w.Tags, "administrator") {
+				a.checker = cl
+				return true
+			}
+			return false
+		}
+		if a.opts.Acting != "" && !deleted[a.opts.Acting] && try(a.c, a.opts.Acting) {
+			return
+		}
+		for _, name := range sortedKeys(a.opts.Admins) {
+			if !deleted[name] && try(a.c.As(name, a.opts.Admins[name]), name) {
+				return
+			}
+		}
+		why := "the files define no administrator with a password warren can read (a password_hash alone cannot be checked)"
+		if len(tried) > 0 {
+			why = "none of " + strings.Join(tried, ", ") + " could log in as an administrator, and the files define no other administrator with a password warren can read"
+		}
+		a.checkErr = fmt.Errorf("it could leave nobody able to log in as an administrator: %s. Give an administrator in the files a password ({env} or {file}), or log in as one the files keep", why)
+	})
+	return a.checkErr
+}
+
+// switchTo makes the applier log in as another client's user.
+func (a *applier) switchTo(other *Client) {
+	if other == nil || other == a.c {
+		return
+	}
+	a.mu.Lock()
+	a.c = other
+	a.mu.Unlock()
+	if a.opts.LoggedIn != nil {
+		a.opts.LoggedIn(other.cfg.Username, other.cfg.Password)
+	}
 }
 
 func without(all, some []definitions.Change) []definitions.Change {

@@ -1,0 +1,428 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// Safety against a real node: nothing lost (vhost and queue deletions that
+// destroy messages), nobody locked out (administrators, the acting user's
+// password), interrupted and concurrent applies.
+
+// publish puts one message on a queue through the default exchange.
+func publish(t *testing.T, n *rabbitmqtest.Node, vhost, queue string) {
+	t.Helper()
+	if err := n.Do(context.Background(), "POST", "/api/exchanges/"+url.PathEscape(vhost)+"/amq.default/publish",
+		map[string]any{"properties": map[string]any{}, "routing_key": queue, "payload": "m", "payload_encoding": "string"}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPruneVhostShowsWhatItTakesAndKeepsMessages(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	for _, s := range []struct {
+		path string
+		body any
+	}{
+		{"/api/queues/%2F/held", map[string]any{"durable": true}},
+		{"/api/queues/%2F/empty", map[string]any{"durable": true}},
+		{"/api/exchanges/%2F/events", map[string]any{"type": "topic"}},
+		{"/api/bindings/%2F/e/events/q/held", map[string]any{"routing_key": "k"}},
+		{"/api/policies/%2F/ttl", map[string]any{"pattern": "^x", "definition": map[string]any{"message-ttl": 1000}}},
+	} {
+		method := "PUT"
+		if strings.HasPrefix(s.path, "/api/bindings") {
+			method = "POST"
+		}
+		if err := n.Do(ctx, method, s.path, s.body, nil); err != nil {
+			t.Fatal(s.path, err)
+		}
+	}
+	publish(t, n, "/", "held")
+	waitForMessages(t, n, "/", "held", 1)
+	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: other}\n")
+
+	code, out, errOut := warren(t, "diff", "--prune", defs)
+	if code != exitDrift {
+		t.Fatalf("diff: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{`- vhost "/"`, "takes with it: 2 queues holding 1 message, 1 exchange, 1 binding, 1 policy, 2 permissions",
+		`queues: "empty" (0 messages), "held" (1 message)`, `exchanges: "events"`, `policies: "ttl"`, "destroys 1 message: apply refuses without --destroy-messages"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = warren(t, "diff", "--prune", "--format", "json", defs)
+	if code != exitDrift || !strings.Contains(out, `"takes": {`) || !strings.Contains(out, `"messages": 1`) {
+		t.Errorf("diff --format json lacks what the deletion takes: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Refused, and nothing changed: not even the vhost the files create.
+	code, out, errOut = warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitError || !strings.Contains(errOut, "--destroy-messages") {
+		t.Fatalf("apply without --destroy-messages: exit %d\n%s%s", code, out, errOut)
+	}
+	var vhosts []struct{ Name string }
+	n.Do(ctx, "GET", "/api/vhosts", nil, &vhosts)
+	if len(vhosts) != 1 || vhosts[0].Name != "/" {
+		t.Fatalf("a refused apply changed the vhosts: %+v", vhosts)
+	}
+	waitForMessages(t, n, "/", "held", 1)
+
+	// Asked for explicitly, the vhost goes with its message.
+	code, out, errOut = warren(t, "apply", "--yes", "--prune", "--destroy-messages", defs)
+	if code != exitOK {
+		t.Fatalf("apply --destroy-messages: exit %d\n%s%s", code, out, errOut)
+	}
+	vhosts = nil
+	n.Do(ctx, "GET", "/api/vhosts", nil, &vhosts)
+	if len(vhosts) != 1 || vhosts[0].Name != "other" {
+		t.Fatalf("vhosts after apply: %+v", vhosts)
+	}
+	mustInSync(t, "--prune", defs)
+}
+
+func TestPruneQueueWithMessagesNeedsDestroyMessages(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	if err := n.Do(context.Background(), "PUT", "/api/queues/%2F/held", map[string]any{"durable": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, n, "/", "held")
+	waitForMessages(t, n, "/", "held", 1)
+	defs := writeTemp(t, "defs.yaml", "queues: []\n")
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitError || !strings.Contains(errOut, "holds messages") || !strings.Contains(errOut, "--destroy-messages") {
+		t.Fatalf("prune of a queue with a message: exit %d\n%s%s", code, out, errOut)
+	}
+	waitForMessages(t, n, "/", "held", 1)
+	if code, out, errOut := warren(t, "apply", "--yes", "--prune", "--destroy-messages", defs); code != exitOK {
+		t.Fatalf("prune --destroy-messages: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--prune", defs)
+}
+
+func TestGuestRemovalNeverLocksOut(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	t.Setenv("WARREN_USERNAME", "guest")
+	t.Setenv("WARREN_PASSWORD", "guest")
+	// The files' administrator has only a hash (of "test12"): nobody can
+	// check the result as it, so neither guest nor the other administrator
+	// may go.
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: [administrator]}\n")
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitError || !strings.Contains(errOut, "could leave nobody able to log in as an administrator") ||
+		!strings.Contains(errOut, `not deleted: user "`+n.Admin+`", user "guest"`) {
+		t.Fatalf("apply as guest with a hash-only administrator: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, u := range []struct{ name, password string }{{"guest", "guest"}, {n.Admin, n.AdminPassword}, {"ops", "test12"}} {
+		if err := n.Call(ctx, u.name, u.password, "GET", "/api/whoami", nil, nil); err != nil {
+			t.Errorf("%s cannot log in after the refused deletions: %v", u.name, err)
+		}
+	}
+	// With a password warren can read, it checks as that administrator and
+	// deletes.
+	defs = writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\n")
+	code, out, errOut = warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("apply as guest with an administrator warren can log in as: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := n.Call(ctx, "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
+		t.Error("guest can still log in")
+	}
+	// Give the harness administrator back for the next tests.
+	n.Call(ctx, "ops", "ops-password-1", "PUT", "/api/users/"+n.Admin, map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
+	n.Call(ctx, "ops", "ops-password-1", "PUT", "/api/permissions/%2F/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil)
+}
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+)
+
+// warrenBinary is warren as a process of its own, for tests of signals,
+// kill -9 and concurrent applies: the test binary itself under the name
+// warren, which TestMain (testscript.Main) runs as warren.
+func warrenBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		exe, err := os.Executable()
+		if err != nil {
+			binErr = err
+			return
+		}
+		binDir, binErr = os.MkdirTemp("", "warren-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "warren")
+		binErr = os.Symlink(exe, binPath)
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// bigVhost makes vhost "big" with many queues, where the harness
+// administrator has no permissions: pruning them makes apply grant itself
+// access for the apply only.
+func bigVhost(t *testing.T, n *rabbitmqtest.Node, queues int) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString(`{"vhosts":[{"name":"big"}],"queues":[`)
+	for i := range queues {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"name":"q%05d","vhost":"big","durable":true,"auto_delete":false,"arguments":{}}`, i)
+	}
+	b.WriteString("]}")
+	if err := n.PostDefinitions(ctx, []byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	n.Do(ctx, "DELETE", "/api/permissions/big/"+n.Admin, nil, nil)
+	return writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: big}\nqueues: []\n")
+}
+
+// temporaryGrant reports whether the harness administrator holds a
+// temporary grant on vhost big.
+func temporaryGrant(n *rabbitmqtest.Node) bool {
+	var p struct{ Configure string }
+	err := n.Do(context.Background(), "GET", "/api/permissions/big/"+n.Admin, nil, &p)
+	return err == nil && p.Configure == definitions.TemporaryPattern
+}
+
+// startApply runs warren apply as a process and waits until it has granted
+// itself access to vhost big and deleted a few queues.
+func startApply(t *testing.T, n *rabbitmqtest.Node, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(warrenBinary(t), args...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(60 * time.Second)
+	for !temporaryGrant(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the apply never granted itself access:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	return cmd, &stderr
+}
+
+func TestApplyInterruptedTakesBackItsGrants(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	defs := bigVhost(t, n, 2000)
+	cmd, stderr := startApply(t, n, "apply", "--yes", "--prune", defs)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitError {
+		t.Fatalf("an interrupted apply must exit %d: %v\n%s", exitError, err, stderr)
+	}
+	for _, want := range []string{"stopping after the step under way", "interrupted", "Done (", "Not done (", "Run warren apply again"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, stderr)
+		}
+	}
+	t.Logf("the interrupted apply's report:\n%s", withoutQueues(stderr.String()))
+	if temporaryGrant(n) {
+		t.Fatalf("the interrupted apply left its temporary grant:\n%s", stderr)
+	}
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitOK {
+		t.Fatalf("the re-run: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--prune", defs)
+	if temporaryGrant(n) {
+		t.Fatal("the re-run left a temporary grant")
+	}
+}
+
+func TestApplyKilledLeavesAGrantTheNextRunRemoves(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	defs := bigVhost(t, n, 2000)
+	cmd, _ := startApply(t, n, "apply", "--yes", "--prune", defs)
+	cmd.Process.Kill() // kill -9
+	cmd.Wait()
+	if !temporaryGrant(n) {
+		t.Fatal("the killed apply left no grant: the test proves nothing")
+	}
+	// A later diff, even without --prune, shows the grant as drift.
+	code, out, errOut := warren(t, "diff", defs)
+	want := `- permission "` + n.Admin + `" on vhost "big"  (a temporary grant an interrupted apply left behind)`
+	if code != exitDrift || !strings.Contains(out, want) {
+		t.Fatalf("diff after kill -9: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+	// apply removes it.
+	if code, out, errOut := warren(t, "apply", "--yes", defs); code != exitOK {
+		t.Fatalf("apply after kill -9: exit %d\n%s%s", code, out, errOut)
+	}
+	if temporaryGrant(n) {
+		t.Fatal("apply did not remove the grant a killed apply left")
+	}
+	mustInSync(t, defs)
+	if code, out, errOut := warren(t, "apply", "--yes", "--prune", defs); code != exitOK {
+		t.Fatalf("apply --prune: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--prune", defs)
+}
+
+// withoutQueues drops the lines about single queues from a report.
+func withoutQueues(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.Contains(l, `queue "q0`) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func TestApplyChangesTheActingUsersPasswordLast(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	if err := n.Do(ctx, "PUT", "/api/users/ops", map[string]any{"password": "old-password", "tags": "administrator"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WARREN_USERNAME", "ops")
+	t.Setenv("WARREN_PASSWORD", "old-password")
+	t.Setenv("OPS_PASSWORD", "new-password")
+	// The vhost ops creates gives it permissions the plan takes back after
+	// the import: a request that needs the password that still works.
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: /}\n  - {name: v}\nqueues:\n  - {name: q, vhost: v}\n")
+	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("apply changing the acting user's password: exit %d\n%s%s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(strings.Split(out, "\n\n")[0]), "\n")
+	if !strings.HasPrefix(lines[len(lines)-2], `~ user "ops"`) {
+		t.Errorf("the acting user's password must change last:\n%s", out)
+	}
+	if err := n.Call(ctx, "ops", "new-password", "GET", "/api/whoami", nil, nil); err != nil {
+		t.Fatalf("ops cannot log in with its new password: %v", err)
+	}
+	t.Setenv("WARREN_PASSWORD", "new-password")
+	mustInSync(t, "--keep-guest", defs)
+}
+
+func TestTwoAppliesAtOnce(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	defs := bigVhost(t, n, 2000)
+	first, stderr := startApply(t, n, "apply", "--yes", "--prune", defs)
+	// The first holds the lock: the second is refused, and says by whom.
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	for _, want := range []string{"another warren apply holds the broker's lock", `user "` + n.Admin + `"`, fmt.Sprintf("pid %d", first.Process.Pid), "--break-lock"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the second apply's error lacks %q: exit %d\n%s%s", want, code, out, errOut)
+		}
+	}
+	if code != exitError {
+		t.Errorf("the second apply: exit %d, want %d", code, exitError)
+	}
+	// diff neither shows nor prunes the lock.
+	if _, out, _ := warren(t, "diff", "--prune", writeTemp(t, "globals.yaml", "global_parameters: []\n")); strings.Contains(out, "warren-lock") {
+		t.Errorf("diff shows the lock:\n%s", out)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("the first apply: %v\n%s", err, withoutQueues(stderr.String()))
+	}
+	if _, held, err := mustClient(t, n).ReadLock(ctx); err != nil || held {
+		t.Fatalf("the lock is still there after the apply (%v)", err)
+	}
+	mustInSync(t, "--prune", defs)
+}
+
+func TestStaleAndBrokenLocks(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: v}\n")
+	putLock := func(host string, renewed time.Time) {
+		t.Helper()
+		if err := n.Do(ctx, "PUT", "/api/global-parameters/warren-lock", map[string]any{"name": "warren-lock", "value": map[string]any{
+			"holder": "someone", "host": host, "pid": 4242, "since": renewed.Add(-time.Minute), "renewed": renewed, "token": "theirs"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putLock("elsewhere", time.Now())
+	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
+	if code != exitError || !strings.Contains(errOut, `user "someone" on host "elsewhere", pid 4242`) {
+		t.Fatalf("apply under another host's lock: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--break-lock", defs); code != exitOK || !strings.Contains(errOut, "breaking the broker's lock (--break-lock)") {
+		t.Fatalf("apply --break-lock: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, held, _ := mustClient(t, n).ReadLock(ctx); held {
+		t.Error("apply --break-lock did not release the lock")
+	}
+	// A lock not renewed for longer than LockTTL expires.
+	putLock("elsewhere", time.Now().Add(-time.Hour))
+	defs2 := writeTemp(t, "defs2.yaml", "vhosts:\n  - {name: /}\n  - {name: v2}\n")
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--prune", defs2); code != exitOK || !strings.Contains(errOut, "breaking a stale lock") {
+		t.Fatalf("apply over a stale lock: exit %d\n%s%s", code, out, errOut)
+	}
+	mustInSync(t, "--keep-guest", "--prune", defs2)
+}
+
+func TestApplySaysTheBrokerChangedBySomeoneElse(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: v}\n")
+	beforeApply = func() { n.Do(ctx, "PUT", "/api/vhosts/surprise", nil, nil) }
+	t.Cleanup(func() { beforeApply = nil })
+	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
+	if code != exitError || !strings.Contains(errOut, "changed by someone else") {
+		t.Fatalf("apply after a change behind its back: exit %d\n%s", code, errOut)
+	}
+	if err := n.Do(ctx, "GET", "/api/vhosts/v", nil, nil); err == nil {
+		t.Error("the refused apply created vhost v")
+	}
+	if _, held, _ := mustClient(t, n).ReadLock(ctx); held {
+		t.Error("the refused apply left its lock")
+	}
+}
+
+func mustClient(t *testing.T, n *rabbitmqtest.Node) *rabbitmq.Client {
+	t.Helper()
+	c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{n.URL}, Username: n.Admin, Password: n.AdminPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -1,0 +1,161 @@
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// VhostContents reads what lives in a vhost, which deleting it deletes:
+// queues with their message counts, exchanges (not the built-in ones),
+// bindings, policies, parameters, permissions and topic permissions.
+// GET /api/queues/{vhost}, /api/exchanges/{vhost}, /api/bindings/{vhost},
+// /api/policies/{vhost}, /api/parameters, /api/vhosts/{vhost}/permissions,
+// /api/vhosts/{vhost}/topic-permissions
+func (c *Client) VhostContents(ctx context.Context, vhost string) (*definitions.VhostContents, error) {
+	v := esc(vhost)
+	var (
+		queues []struct {
+			Name     string `json:"name"`
+			Messages *int64 `json:"messages"`
+		}
+		exchanges, policies []struct {
+			Name string `json:"name"`
+		}
+		bindings []struct {
+			Source string `json:"source"`
+		}
+		params []struct {
+			Vhost     string `json:"vhost"`
+			Component string `json:"component"`
+			Name      string `json:"name"`
+		}
+		perms, topic []struct {
+			User string `json:"user"`
+		}
+	)
+	reads := []struct {
+		path string
+		out  any
+	}{
+		{"/api/queues/" + v + "?columns=name,messages", &queues},
+		{"/api/exchanges/" + v + "?disable_stats=true&columns=name", &exchanges},
+		{"/api/bindings/" + v + "?columns=source", &bindings},
+		{"/api/policies/" + v, &policies},
+		{"/api/parameters", &params},
+		{"/api/vhosts/" + v + "/permissions", &perms},
+		{"/api/vhosts/" + v + "/topic-permissions", &topic},
+	}
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, r := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.getJSON(ctx, r.path, r.out)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := &definitions.VhostContents{}
+	for _, q := range queues {
+		qm := definitions.QueueMessages{Name: q.Name}
+		if q.Messages != nil {
+			qm.Messages = *q.Messages
+		}
+		out.Queues = append(out.Queues, qm)
+	}
+	for _, x := range exchanges {
+		if x.Name != "" && !strings.HasPrefix(x.Name, "amq.") {
+			out.Exchanges = append(out.Exchanges, x.Name)
+		}
+	}
+	for _, b := range bindings {
+		if b.Source != "" {
+			out.Bindings++
+		}
+	}
+	for _, p := range policies {
+		out.Policies = append(out.Policies, p.Name)
+	}
+	for _, p := range params {
+		if p.Vhost == vhost {
+			out.Parameters = append(out.Parameters, p.Component+"/"+p.Name)
+		}
+	}
+	for _, p := range perms {
+		out.Permissions = append(out.Permissions, p.User)
+	}
+	for _, p := range topic {
+		if !slices.Contains(out.TopicPermissions, p.User) {
+			out.TopicPermissions = append(out.TopicPermissions, p.User)
+		}
+	}
+	slices.SortFunc(out.Queues, func(a, b definitions.QueueMessages) int { return strings.Compare(a.Name, b.Name) })
+	for _, s := range [][]string{out.Exchanges, out.Policies, out.Parameters, out.Permissions, out.TopicPermissions} {
+		slices.Sort(s)
+	}
+	return out, nil
+}
+
+// deleteQueue deletes a queue; unless destroy, only when it is empty (the
+// broker refuses otherwise, whatever its statistics say).
+// DELETE /api/queues/{vhost}/{name}[?if-empty=true]
+func (c *Client) deleteQueue(ctx context.Context, q *definitions.Queue, destroy bool) error {
+	if !destroy {
+		return c.deleteObject(ctx, q)
+	}
+	return c.do(ctx, http.MethodDelete, "/api/queues/"+esc(q.Vhost)+"/"+esc(q.Name), nil, nil)
+}
+
+// emptyVhostQueues deletes a vhost's queues, each only when empty: the
+// broker's own check that deleting the vhost destroys no message.
+func (c *Client) emptyVhostQueues(ctx context.Context, vhost string) error {
+	var queues []struct {
+		Name string `json:"name"`
+	}
+	if err := c.getJSON(ctx, "/api/queues/"+esc(vhost)+"?disable_stats=true&columns=name", &queues); err != nil {
+		return err
+	}
+	for _, q := range queues {
+		err := c.deleteObject(ctx, &definitions.Queue{Vhost: vhost, Name: q.Name})
+		if err != nil && !NotFound(err) {
+			var ae *APIError
+			if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+				return fmt.Errorf("its queue %q holds messages; deleting the vhost would destroy them (--destroy-messages allows it): %w", q.Name, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// UserPermissions returns one user's permissions: a plan that does not
+// manage permissions still looks for temporary grants an interrupted apply
+// left to the user warren logs in as.
+// GET /api/users/{name}/permissions
+func (c *Client) UserPermissions(ctx context.Context, user string) ([]*definitions.Permission, error) {
+	var list []struct {
+		User      string `json:"user"`
+		Vhost     string `json:"vhost"`
+		Configure string `json:"configure"`
+		Write     string `json:"write"`
+		Read      string `json:"read"`
+	}
+	if err := c.getJSON(ctx, "/api/users/"+esc(user)+"/permissions", &list); err != nil {
+		return nil, err
+	}
+	out := make([]*definitions.Permission, len(list))
+	for i, p := range list {
+		out[i] = &definitions.Permission{User: p.User, Vhost: p.Vhost, Configure: p.Configure, Write: p.Write, Read: p.Read}
+	}
+	return out, nil
+}
