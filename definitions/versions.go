@@ -75,7 +75,7 @@ const (
 var VersionRules = []VersionRule{
 	{ID: RuleCMQRemoved, What: "classic queue mirroring policy keys (ha-mode, ha-params, ha-sync-mode, ha-sync-batch-size, ha-promote-on-shutdown, ha-promote-on-failure)",
 		From: "4.0.0", Effect: Refused,
-		Fix:     "remove the ha-* keys (warren export --transform strip_cmq_keys_from_policies,drop_empty_policies) and move replicated queues to quorum queues",
+		Fix:     "remove the ha-* keys (warren export --trim strip_cmq_keys_from_policies,drop_empty_policies) and move replicated queues to quorum queues",
 		Source:  "release-notes/4.0.1.md \"Classic Queues is Now a Non-Replicated Queue Type\"; deps/rabbit/src/rabbit_mirror_queue_misc.erl at v4.0.5 registers no policy validator",
 		Checked: "4.0.5 answers 400 \"… are not recognised policy settings\" (corpus, TestBrokerRefuses)"},
 	{ID: RuleOperatorCMQ, What: "ha-mode and ha-params in operator policies",

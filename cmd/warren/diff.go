@@ -73,6 +73,9 @@ func runDiff(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := checkBrokerVersion(c, client, desired, target); err != nil {
+			return err
+		}
 		if live, err = client.ReadKinds(c.Context, liveKinds(desired, c.Bool("prune"))); err != nil {
 			return err
 		}
