@@ -292,3 +292,10 @@ func versionTableMarkdown() string {
 	}
 	return b.String()
 }
+
+// AppliesTo reports whether the rule holds for every release of version
+// (a series or a release, as RabbitMQVersion takes).
+func (r VersionRule) AppliesTo(version string) bool {
+	set, err := parseVersionRange(version)
+	return err == nil && r.covers(set) == coversAll
+}
