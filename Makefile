@@ -4,6 +4,11 @@ BIN     := bin/warren
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 15s
+# The RabbitMQ that make node and make demo run: 3.10 (the host's package) or
+# 4.0 (Debian trixie's, in a chroot). make test runs the real-node tests on both.
+RABBITMQ ?= 3.10
+# The packages whose tests start RabbitMQ nodes.
+NODE_PKGS = $(shell $(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '/rabbitmqtest/ {print $$1}')
 
 .DEFAULT_GOAL := help
 
@@ -16,8 +21,9 @@ build: ## build bin/warren
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/warren
 
 .PHONY: deps
-deps: ## install what the tests need (rabbitmq-server, Go modules)
+deps: ## install what the tests need (RabbitMQ 3.10 and 4.0, Go modules)
 	./scripts/ensure-rabbitmq.sh
+	./scripts/ensure-rabbitmq-4.0.sh >/dev/null
 	$(GO) mod download
 
 .PHONY: lint
@@ -26,8 +32,11 @@ lint: ## go vet, and gofmt must have nothing to change
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 .PHONY: test
-test: deps lint ## everything CI runs: lint, all tests (real RabbitMQ nodes included), a short fuzz run
-	CI=$${CI:-} $(GO) test -count=1 ./...
+test: deps lint ## everything CI runs: lint, all tests (on real RabbitMQ 3.10 and 4.0 nodes), short fuzz runs
+	@echo "== every test, real nodes on RabbitMQ 3.10"
+	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 ./...
+	@echo "== the real-node tests again, on RabbitMQ 4.0"
+	CI=$${CI:-} WARREN_RABBITMQ=4.0 $(GO) test -count=1 $(NODE_PKGS)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPathAgrees$$' -fuzztime 5s ./schema
 
@@ -44,13 +53,15 @@ bench: build ## benchmarks: validate vs python's json.load; diff; a real node wi
 	./scripts/bench.sh
 
 .PHONY: node
-node: deps ## start a disposable RabbitMQ node to try warren on (Ctrl-C stops it)
+node: ## start a disposable RabbitMQ node to try warren on (RABBITMQ=4.0 for 4.0; Ctrl-C stops it)
+	@if [ "$(RABBITMQ)" = 4.0 ]; then ./scripts/ensure-rabbitmq-4.0.sh >/dev/null; else ./scripts/ensure-rabbitmq.sh; fi
 	$(GO) build -o bin/devnode ./scripts/devnode
-	bin/devnode -env .tmp/node.env
+	mkdir -p .tmp
+	WARREN_RABBITMQ=$(RABBITMQ) bin/devnode -env .tmp/node.env
 
 .PHONY: demo
-demo: build ## warren's main job on a real local node: boot (no guest), diff, drift, apply, export
-	./scripts/demo.sh
+demo: build ## warren's main job on a real local node: boot (no guest), diff, drift, apply, export (RABBITMQ=4.0 for 4.0)
+	WARREN_RABBITMQ=$(RABBITMQ) ./scripts/demo.sh
 
 .PHONY: clean
 clean: ## remove build output

@@ -45,6 +45,8 @@ func (c *converter) top(top map[string]any) {
 	d.RabbitMQVersion = str(top, "rabbitmq_version")
 	d.ProductName = str(top, "product_name")
 	d.ProductVersion = str(top, "product_version")
+	d.Explanation = str(top, "explanation")
+	d.OriginalClusterName = str(top, "original_cluster_name")
 	d.Format = str(top, "rabbitmq_definition_format")
 	d.OriginalVhostName = str(top, "original_vhost_name")
 	d.Extra = c.extra(top, "", "")
@@ -132,7 +134,7 @@ func cmpOrEmpty[T any](s []T) []T {
 // typedTop lists the top-level keys the Document has fields for.
 var typedTop = []string{
 	"rabbit_version", "rabbitmq_version", "product_name", "product_version",
-	"rabbitmq_definition_format", "original_vhost_name",
+	"explanation", "original_cluster_name", "rabbitmq_definition_format", "original_vhost_name",
 	"users", "vhosts", "permissions", "topic_permissions", "parameters",
 	"global_parameters", "policies", "queues", "exchanges", "bindings",
 }

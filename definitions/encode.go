@@ -81,6 +81,7 @@ func (d *Document) tree() omap {
 	for _, f := range []struct{ k, v string }{
 		{"rabbit_version", d.RabbitVersion}, {"rabbitmq_version", d.RabbitMQVersion},
 		{"product_name", d.ProductName}, {"product_version", d.ProductVersion},
+		{"explanation", d.Explanation}, {"original_cluster_name", d.OriginalClusterName},
 		{"rabbitmq_definition_format", d.Format}, {"original_vhost_name", d.OriginalVhostName},
 	} {
 		if f.v != "" {

@@ -20,6 +20,8 @@ func Merge(docs ...*Document) *Document {
 		out.RabbitMQVersion = cmpOr(out.RabbitMQVersion, d.RabbitMQVersion)
 		out.ProductName = cmpOr(out.ProductName, d.ProductName)
 		out.ProductVersion = cmpOr(out.ProductVersion, d.ProductVersion)
+		out.Explanation = cmpOr(out.Explanation, d.Explanation)
+		out.OriginalClusterName = cmpOr(out.OriginalClusterName, d.OriginalClusterName)
 		if d.PerVhost() && d.OriginalVhostName != "" {
 			d.fillVhost(d.OriginalVhostName)
 		}

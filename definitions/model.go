@@ -40,6 +40,10 @@ type Document struct {
 	RabbitMQVersion string
 	ProductName     string
 	ProductVersion  string
+	// Explanation and OriginalClusterName are what RabbitMQ 4's export
+	// writes about the node it came from. Node-specific.
+	Explanation         string
+	OriginalClusterName string
 	// Format is rabbitmq_definition_format: "" (or "cluster") for a
 	// cluster-wide document, FormatSingleVhost for a per-vhost export, whose
 	// queues, exchanges, bindings, policies and parameters carry no vhost.

@@ -16,10 +16,11 @@ type TrimInfo struct {
 // or rewrites something a live node has that should not travel to files or
 // other clusters.
 var Trims = []TrimInfo{
-	{"versions", "rabbit_version, rabbitmq_version, product_name and product_version", true},
+	{"versions", "rabbit_version, rabbitmq_version, product_name, product_version, and RabbitMQ 4's explanation and original_cluster_name", true},
 	{"cluster-id", "the internal_cluster_id global parameter", true},
 	{"cluster-name", "the cluster_name global parameter", true},
 	{"import-hash", "the imported_definition_hash_value global parameter (what definitions.skip_if_unchanged compares)", true},
+	{"cluster-tags", "the cluster_tags global parameter (RabbitMQ 4 writes it, [] unless the node's configuration sets cluster_tags)", true},
 	{"guest", "the default user guest and its permissions", false},
 	{"default-vhost", "the default vhost / when nothing uses it", false},
 	{"server-named", "server-named queues (amq.gen-…) and their bindings", false},
@@ -63,10 +64,14 @@ func Trim(d *Document, names []string) error {
 	on := func(name string) bool { return slices.Contains(names, name) }
 	if on("versions") {
 		d.RabbitVersion, d.RabbitMQVersion, d.ProductName, d.ProductVersion = "", "", "", ""
+		d.Explanation, d.OriginalClusterName = "", ""
+		if d.Format == "cluster" { // RabbitMQ 4 says so of every cluster-wide export
+			d.Format = ""
+		}
 	}
-	for _, name := range []string{"cluster-id", "cluster-name", "import-hash"} {
+	for _, name := range []string{"cluster-id", "cluster-name", "import-hash", "cluster-tags"} {
 		if on(name) {
-			param := map[string]string{"cluster-id": "internal_cluster_id", "cluster-name": "cluster_name", "import-hash": "imported_definition_hash_value"}[name]
+			param := map[string]string{"cluster-id": "internal_cluster_id", "cluster-name": "cluster_name", "import-hash": "imported_definition_hash_value", "cluster-tags": "cluster_tags"}[name]
 			d.GlobalParameters = slices.DeleteFunc(d.GlobalParameters, func(p *GlobalParameter) bool { return p.Name == param })
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 const exported = `{
   "rabbit_version": "3.10.8", "rabbitmq_version": "3.10.8", "product_name": "RabbitMQ", "product_version": "3.10.8",
+  "explanation": "Definitions of cluster 'c'", "original_cluster_name": "c", "rabbitmq_definition_format": "cluster",
   "users": [
     {"name": "guest", "password_hash": "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]},
     {"name": "app", "password_hash": "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}
@@ -19,7 +20,7 @@ const exported = `{
     {"user": "guest", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"},
     {"user": "app", "vhost": "orders", "configure": ".*", "write": ".*", "read": ".*"}
   ],
-  "global_parameters": [{"name": "internal_cluster_id", "value": "rabbitmq-cluster-id-x"}, {"name": "cluster_name", "value": "c"}],
+  "global_parameters": [{"name": "internal_cluster_id", "value": "rabbitmq-cluster-id-x"}, {"name": "cluster_name", "value": "c"}, {"name": "cluster_tags", "value": []}],
   "policies": [
     {"vhost": "orders", "name": "ha", "pattern": ".*", "definition": {"ha-mode": "all", "ha-sync-mode": "automatic"}},
     {"vhost": "orders", "name": "mixed", "pattern": ".*", "definition": {"ha-mode": "all", "max-length": 5}}
@@ -37,7 +38,7 @@ func TestTrim(t *testing.T) {
 		present []string // substrings the result has
 		absent  []string // substrings it must not have
 	}{
-		{definitions.DefaultTrims(), []string{`"guest"`, "password_hash"}, []string{"rabbit_version", "product_name", "internal_cluster_id", "cluster_name"}},
+		{definitions.DefaultTrims(), []string{`"guest"`, "password_hash"}, []string{"rabbit_version", "product_name", "explanation", "original_cluster_name", "rabbitmq_definition_format", "internal_cluster_id", "cluster_name", "cluster_tags"}},
 		{[]string{"guest"}, []string{`"app"`}, []string{`"guest"`}},
 		{[]string{"guest", "default-vhost"}, []string{`"orders"`}, []string{`"name": "/"`}},
 		{[]string{"default-vhost"}, []string{`"name": "/"`}, nil}, // guest's permission uses it

@@ -14,7 +14,8 @@ step() { say "$@"; "$@"; }                                              # must s
 step_exits() { want=$1; shift; say "$@"; set +e; "$@"; got=$?; set -e; # must exit with $want
   [ "$got" = "$want" ] || { echo "demo: expected exit $want, got $got" >&2; exit 1; }; }
 
-./scripts/ensure-rabbitmq.sh
+# RABBITMQ=4.0 make demo (WARREN_RABBITMQ=4.0 here) runs it on RabbitMQ 4.0.
+if [ "${WARREN_RABBITMQ:-3.10}" = 4.0 ]; then ./scripts/ensure-rabbitmq-4.0.sh >/dev/null; else ./scripts/ensure-rabbitmq.sh; fi
 D=.tmp/demo
 rm -rf "$D" && mkdir -p "$D"
 
@@ -43,7 +44,7 @@ for _ in $(seq 180); do [ -s "$D/node.env" ] && break; kill -0 $NODE 2>/dev/null
 [ -s "$D/node.env" ] || { echo "demo: the node did not start" >&2; cat "$D/node.log"; exit 1; }
 WARREN_URL=$(sed -n 's/^WARREN_URL=//p' "$D/node.env")
 export WARREN_URL WARREN_USERNAME=ops-admin WARREN_PASSWORD=$WARREN_ADMIN_PASSWORD
-echo "node up at $WARREN_URL"
+echo "node up at $WARREN_URL: $(head -1 "$D/node.log")"
 say "curl -u guest:guest $WARREN_URL/api/whoami   # no guest on a node seeded by warren boot"
 curl -s -o /dev/null -w '%{http_code}\n' -u guest:guest "$WARREN_URL/api/whoami"
 

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -314,7 +315,9 @@ func TestBoot(t *testing.T) {
 	t.Setenv("APP_PASSWORD", "app-password-1")
 	dir := t.TempDir()
 	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\nvhosts:\n  - {name: orders}\npermissions:\n  - {user: app, vhost: orders, configure: \".*\", write: \".*\", read: \".*\"}\nqueues:\n  - {name: q, vhost: orders}\n")
-	if code, out, errOut := warren(t, "boot", defs, "--out", dir, "--hash", "sha512"); code != exitOK {
+	// The node sees the file in its own directory (a 4.0 node runs in a
+	// chroot): --node-path says where, as a user would.
+	if code, out, errOut := warren(t, "boot", defs, "--out", dir, "--hash", "sha512", "--node-path", "{{dir}}/definitions.json"); code != exitOK {
 		t.Fatalf("boot: exit %d\n%s%s", code, out, errOut)
 	}
 	if st, _ := os.Stat(filepath.Join(dir, "definitions.json")); st.Mode().Perm() != 0o600 {
@@ -331,11 +334,16 @@ func TestBoot(t *testing.T) {
 			lines = append(lines, l)
 		}
 	}
-	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Config: lines, NoAdmin: true})
+	if !slices.Contains(lines, "definitions.local.path = {{dir}}/definitions.json") {
+		t.Fatalf("the conf.d fragment does not name --node-path:\n%s", conf)
+	}
+	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{
+		Config: lines, NoAdmin: true, Files: map[string]string{"definitions.json": filepath.Join(dir, "definitions.json")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Stop()
+	t.Logf("on RabbitMQ %s", n.Version)
 	ctx := context.Background()
 	if err := n.Call(ctx, "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
 		t.Error("a node booted from warren boot has a guest user")

@@ -33,9 +33,17 @@ func main() {
 			os.Exit(1)
 		}
 		for _, line := range strings.Split(string(data), "\n") {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				opts.Config = append(opts.Config, line)
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
 			}
+			// The definitions the fragment names are copied into the node's
+			// directory, where a node in a chroot (RabbitMQ 4.0) sees them.
+			if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "definitions.local.path" {
+				opts.Files = map[string]string{"definitions.json": strings.TrimSpace(v)}
+				line = "definitions.local.path = {{dir}}/definitions.json"
+			}
+			opts.Config = append(opts.Config, line)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -51,7 +59,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "devnode:", err)
 		}
 	}
-	fmt.Printf("RabbitMQ node %s is up: management API %s, AMQP port %d.\n", n.Name, n.URL, n.AMQPPort)
+	fmt.Printf("RabbitMQ %s node %s is up: management API %s, AMQP port %d.\n", n.Version, n.Name, n.URL, n.AMQPPort)
 	if n.Admin != "" && *envFile != "" {
 		fmt.Printf("Administrator: %s (its password is in %s)\n", n.Admin, *envFile)
 	}

@@ -3,6 +3,15 @@
 // directory and epmd, the management plugin on, ready once its management
 // API answers, stopped and removed afterwards.
 //
+// Two RabbitMQ versions can run here. WARREN_RABBITMQ picks one for the
+// whole process: "3.10" (the default) is the host's rabbitmq-server package;
+// "4.0" is Debian trixie's package in a chroot that
+// scripts/ensure-rabbitmq-4.0.sh prepares (WARREN_RABBITMQ_ROOT names the
+// chroot, default ${XDG_CACHE_HOME:-$HOME/.cache}/warren/rabbitmq-4.0-trixie).
+// A 4.0 node runs through chroot(8), so it needs root; its data directory
+// lives inside the chroot, and files it must read are copied there
+// (Options.Files, Options.TLS).
+//
 // A node is reached through an administrator of its own (Node.Admin), not
 // guest: tests import files that change or remove guest.
 package rabbitmqtest
@@ -36,8 +45,14 @@ type Options struct {
 	// removes.
 	Dir string
 	// Config adds lines to rabbitmq.conf (TLS listeners, boot-time
-	// definitions, …). {{dir}} is replaced by the node's directory.
+	// definitions, …). {{dir}} is replaced by the node's directory as the
+	// node sees it.
 	Config []string
+	// Files are copied into the node's directory before it starts, by the
+	// name given (a path relative to the directory), from the path given:
+	// files the node reads, such as boot-time definitions, must be where
+	// a node in a chroot can see them.
+	Files map[string]string
 	// Plugins to enable besides rabbitmq_management.
 	Plugins []string
 	// NoAdmin skips creating the node's own administrator; for nodes that
@@ -60,7 +75,10 @@ type TLSFiles struct {
 
 // Node is a running RabbitMQ node.
 type Node struct {
-	Name     string // name@localhost
+	Name string // name@localhost
+	// Version is the node's RabbitMQ version ("3.10.8", "4.0.5").
+	Version string
+	// Dir is the node's directory as this process sees it.
 	Dir      string
 	AMQPPort int
 	MgmtPort int
@@ -75,34 +93,92 @@ type Node struct {
 	Admin, AdminPassword string
 
 	tempDir bool
-	env     []string
+	inst    install
+	nodeDir string   // Dir as the node sees it
+	env     []string // the node's environment, as the node sees paths
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	waitErr error
 	stopped sync.Once
 }
 
-// Available reports whether RabbitMQ is installed, and if not, why.
-func Available() error {
-	if _, err := serverBinary(); err != nil {
-		return err
-	}
-	return nil
+// install is one RabbitMQ installation: the host's, or one in a chroot.
+type install struct {
+	series string // "3.10", "4.0"
+	root   string // the chroot; "" for the host
+	bin    string // the directory of rabbitmq-server, rabbitmqctl, as the node sees it
 }
 
-func serverBinary() (string, error) {
-	// The scripts under /usr/lib/rabbitmq/bin run as the calling user; the
-	// wrappers in /usr/sbin switch to the rabbitmq user, which cannot write
-	// a test's directory.
-	for _, p := range []string{"/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/local/lib/rabbitmq/bin/rabbitmq-server"} {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
+// Series is the RabbitMQ release series this process's nodes run:
+// WARREN_RABBITMQ, "3.10" when unset.
+func Series() string {
+	if v := os.Getenv("WARREN_RABBITMQ"); v != "" {
+		return v
+	}
+	return "3.10"
+}
+
+// Available reports whether RabbitMQ of the chosen series can be run here,
+// and if not, why.
+func Available() error {
+	_, err := findInstall()
+	return err
+}
+
+func findInstall() (install, error) {
+	switch series := Series(); series {
+	case "3.10":
+		// The scripts under /usr/lib/rabbitmq/bin run as the calling user;
+		// the wrappers in /usr/sbin switch to the rabbitmq user, which
+		// cannot write a test's directory.
+		for _, dir := range []string{"/usr/lib/rabbitmq/bin", "/usr/local/lib/rabbitmq/bin"} {
+			if _, err := os.Stat(filepath.Join(dir, "rabbitmq-server")); err == nil {
+				return install{series: series, bin: dir}, nil
+			}
 		}
+		if p, err := exec.LookPath("rabbitmq-server"); err == nil {
+			return install{series: series, bin: filepath.Dir(p)}, nil
+		}
+		return install{}, errors.New("rabbitmq-server is not installed (make deps installs it)")
+	case "4.0":
+		root := os.Getenv("WARREN_RABBITMQ_ROOT")
+		if root == "" {
+			cache := os.Getenv("XDG_CACHE_HOME")
+			if cache == "" {
+				home, _ := os.UserHomeDir()
+				cache = filepath.Join(home, ".cache")
+			}
+			root = filepath.Join(cache, "warren", "rabbitmq-4.0-trixie")
+		}
+		in := install{series: series, root: root, bin: "/usr/lib/rabbitmq/bin"}
+		if _, err := os.Stat(filepath.Join(root, in.bin, "rabbitmq-server")); err != nil {
+			return install{}, fmt.Errorf("RabbitMQ 4.0 is not prepared in %s (make deps prepares it: scripts/ensure-rabbitmq-4.0.sh)", root)
+		}
+		if _, err := os.Stat(filepath.Join(root, "proc", "self")); err != nil {
+			return install{}, fmt.Errorf("/proc is not mounted in %s (scripts/ensure-rabbitmq-4.0.sh mounts it)", root)
+		}
+		if os.Geteuid() != 0 {
+			return install{}, errors.New("a RabbitMQ 4.0 node runs in a chroot, which needs root")
+		}
+		return in, nil
+	default:
+		return install{}, fmt.Errorf("WARREN_RABBITMQ=%q: the versions here are 3.10 and 4.0", series)
 	}
-	if p, err := exec.LookPath("rabbitmq-server"); err == nil {
-		return p, nil
+}
+
+// command runs a program of the installation (rabbitmq-server,
+// rabbitmqctl, …) with env, in a chroot when the installation has one, and
+// with the open-file limit raised to the hard limit (streams and many
+// queues need it).
+func (in install) command(ctx context.Context, env []string, prog string, args ...string) *exec.Cmd {
+	script := `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"`
+	argv := append([]string{"-c", script, "sh", "env", "-i"}, env...)
+	argv = append(argv, prog)
+	argv = append(argv, args...)
+	if in.root == "" {
+		return exec.CommandContext(ctx, "/bin/sh", argv...)
 	}
-	return "", errors.New("rabbitmq-server is not installed (make deps installs it)")
+	return exec.CommandContext(ctx, "chroot", append([]string{in.root, "/bin/sh"}, argv...)...)
 }
 
 // freePorts asks the kernel for n distinct free TCP ports on loopback.
@@ -133,7 +209,7 @@ func randomHex(n int) string {
 
 // Start starts a node and waits until its management API answers.
 func Start(ctx context.Context, opts Options) (*Node, error) {
-	server, err := serverBinary()
+	inst, err := findInstall()
 	if err != nil {
 		return nil, err
 	}
@@ -141,22 +217,23 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{AMQPPort: ports[0], MgmtPort: ports[1], DistPort: ports[2], EpmdPort: ports[3], exited: make(chan struct{})}
+	n := &Node{AMQPPort: ports[0], MgmtPort: ports[1], DistPort: ports[2], EpmdPort: ports[3], exited: make(chan struct{}), inst: inst}
 	short := opts.Name
 	if short == "" {
 		short = "warren-" + randomHex(4)
 	}
 	n.Name = short + "@localhost"
 	n.URL = fmt.Sprintf("http://127.0.0.1:%d", n.MgmtPort)
-	n.Dir = opts.Dir
-	if n.Dir == "" {
-		if n.Dir, err = os.MkdirTemp("", "warren-rabbitmq-"); err != nil {
-			return nil, err
-		}
-		n.tempDir = true
+	if n.Dir, n.nodeDir, n.tempDir, err = nodeDir(inst, opts.Dir); err != nil {
+		return nil, err
 	}
 	for _, d := range []string{"mnesia", "log"} {
 		if err := os.MkdirAll(filepath.Join(n.Dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	for name, from := range opts.Files {
+		if err := copyFile(from, filepath.Join(n.Dir, name)); err != nil {
 			return nil, err
 		}
 	}
@@ -167,16 +244,21 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	}
 	if t := opts.TLS; t != nil {
 		n.TLSURL = fmt.Sprintf("https://localhost:%d", ports[4])
+		for name, from := range map[string]string{"ca.pem": t.CACert, "cert.pem": t.Cert, "key.pem": t.Key} {
+			if err := copyFile(from, filepath.Join(n.Dir, "tls", name)); err != nil {
+				return nil, err
+			}
+		}
 		conf = append(conf,
 			fmt.Sprintf("management.ssl.port = %d", ports[4]),
 			"management.ssl.ip = 127.0.0.1",
-			"management.ssl.cacertfile = "+t.CACert,
-			"management.ssl.certfile = "+t.Cert,
-			"management.ssl.keyfile = "+t.Key,
+			"management.ssl.cacertfile = "+n.nodeDir+"/tls/ca.pem",
+			"management.ssl.certfile = "+n.nodeDir+"/tls/cert.pem",
+			"management.ssl.keyfile = "+n.nodeDir+"/tls/key.pem",
 		)
 	}
 	for _, c := range opts.Config {
-		conf = append(conf, strings.ReplaceAll(c, "{{dir}}", n.Dir))
+		conf = append(conf, strings.ReplaceAll(c, "{{dir}}", n.nodeDir))
 	}
 	if err := os.WriteFile(filepath.Join(n.Dir, "rabbitmq.conf"), []byte(strings.Join(conf, "\n")+"\n"), 0o600); err != nil {
 		return nil, err
@@ -185,23 +267,25 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	if err := os.WriteFile(filepath.Join(n.Dir, "enabled_plugins"), []byte("["+strings.Join(plugins, ",")+"].\n"), 0o644); err != nil {
 		return nil, err
 	}
-	n.env = append(os.Environ(),
-		"HOME="+n.Dir, // the Erlang cookie lives here
-		"RABBITMQ_NODENAME="+n.Name,
-		"RABBITMQ_MNESIA_BASE="+filepath.Join(n.Dir, "mnesia"),
-		"RABBITMQ_LOG_BASE="+filepath.Join(n.Dir, "log"),
-		"RABBITMQ_CONFIG_FILE="+filepath.Join(n.Dir, "rabbitmq"),
-		"RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(n.Dir, "enabled_plugins"),
-		"RABBITMQ_PID_FILE="+filepath.Join(n.Dir, "pid"),
+	nd := n.nodeDir
+	n.env = []string{
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"LANG=C.UTF-8",
+		"HOME=" + nd, // the Erlang cookie lives here
+		"RABBITMQ_NODENAME=" + n.Name,
+		"RABBITMQ_MNESIA_BASE=" + nd + "/mnesia",
+		"RABBITMQ_LOG_BASE=" + nd + "/log",
+		"RABBITMQ_CONFIG_FILE=" + nd + "/rabbitmq",
+		"RABBITMQ_ENABLED_PLUGINS_FILE=" + nd + "/enabled_plugins",
+		"RABBITMQ_PID_FILE=" + nd + "/pid",
 		fmt.Sprintf("RABBITMQ_DIST_PORT=%d", n.DistPort),
 		fmt.Sprintf("ERL_EPMD_PORT=%d", n.EpmdPort),
-	)
-	n.cmd = exec.Command(server)
+	}
+	n.cmd = inst.command(context.Background(), n.env, inst.bin+"/rabbitmq-server")
 	n.cmd.Dir = n.Dir
 	// Its own process group: the script starts the Erlang VM as a child,
 	// and a stop that has to kill must kill both.
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	n.cmd.Env = n.env
 	out := opts.Log
 	if out == nil {
 		out = io.Discard
@@ -230,7 +314,63 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 			return nil, err
 		}
 	}
+	n.Version = n.readVersion(ctx)
 	return n, nil
+}
+
+// nodeDir makes (or takes) the node's directory: inside the chroot when the
+// installation has one. It returns the directory as this process sees it
+// and as the node does.
+func nodeDir(inst install, dir string) (host, node string, temp bool, err error) {
+	if dir == "" {
+		base := ""
+		if inst.root != "" {
+			base = filepath.Join(inst.root, "tmp")
+		}
+		if dir, err = os.MkdirTemp(base, "warren-rabbitmq-"); err != nil {
+			return "", "", false, err
+		}
+		temp = true
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return "", "", false, err
+	}
+	if inst.root == "" {
+		return dir, dir, temp, nil
+	}
+	rel, err := filepath.Rel(inst.root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", "", false, fmt.Errorf("a RabbitMQ %s node's directory must be inside its chroot %s; %s is not", inst.series, inst.root, dir)
+	}
+	return dir, "/" + rel, temp, nil
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o600)
+}
+
+// readVersion asks the node for its RabbitMQ version, without failing: a
+// node booted without an administrator of the harness's answers 401.
+func (n *Node) readVersion(ctx context.Context) string {
+	var overview struct {
+		RabbitMQVersion string `json:"rabbitmq_version"`
+	}
+	if n.Admin != "" && n.Do(ctx, "GET", "/api/overview", nil, &overview) == nil && overview.RabbitMQVersion != "" {
+		return overview.RabbitMQVersion
+	}
+	// The installation's version, from its directory name.
+	libs, _ := filepath.Glob(filepath.Join(n.inst.root, "/usr/lib/rabbitmq/lib/rabbitmq_server-*"))
+	if len(libs) > 0 {
+		return strings.TrimPrefix(filepath.Base(libs[len(libs)-1]), "rabbitmq_server-")
+	}
+	return n.inst.series
 }
 
 func lastLines(s string, k int) string {
@@ -321,12 +461,7 @@ func (n *Node) call(ctx context.Context, user, password, method, path string, bo
 
 // Ctl runs rabbitmqctl against the node and returns its output.
 func (n *Node) Ctl(ctx context.Context, args ...string) (string, error) {
-	server, err := serverBinary()
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(server), "rabbitmqctl"), append([]string{"-n", n.Name}, args...)...)
-	cmd.Env = n.env
+	cmd := n.inst.command(ctx, n.env, n.inst.bin+"/rabbitmqctl", append([]string{"-n", n.Name}, args...)...)
 	cmd.Dir = n.Dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -410,10 +545,8 @@ func (n *Node) Stop() error {
 				<-n.exited
 			}
 		}
-		if epmd, lerr := findEpmd(); lerr == nil {
-			cmd := exec.Command(epmd, "-port", fmt.Sprint(n.EpmdPort), "-kill")
-			cmd.Env = n.env
-			cmd.Run()
+		if epmd, lerr := findEpmd(n.inst.root); lerr == nil {
+			n.inst.command(ctx, n.env, epmd, "-port", fmt.Sprint(n.EpmdPort), "-kill").Run()
 		}
 		if n.tempDir {
 			err = os.RemoveAll(n.Dir)
@@ -422,13 +555,16 @@ func (n *Node) Stop() error {
 	return err
 }
 
-func findEpmd() (string, error) {
-	if p, err := exec.LookPath("epmd"); err == nil {
-		return p, nil
+// findEpmd finds the installation's epmd, as the node sees its path.
+func findEpmd(root string) (string, error) {
+	for _, p := range []string{"/usr/bin/epmd", "/usr/local/bin/epmd"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
+			return p, nil
+		}
 	}
-	m, _ := filepath.Glob("/usr/lib/erlang/erts-*/bin/epmd")
+	m, _ := filepath.Glob(filepath.Join(root, "/usr/lib/erlang/erts-*/bin/epmd"))
 	if len(m) > 0 {
-		return m[0], nil
+		return strings.TrimPrefix(m[0], root), nil
 	}
 	return "", errors.New("epmd not found")
 }

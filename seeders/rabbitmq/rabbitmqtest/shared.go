@@ -28,8 +28,10 @@ func Shared(t testing.TB) *Node {
 	if sharedErr != nil {
 		Unavailable(t, sharedErr)
 	}
+	// Logged, so a failing test says which RabbitMQ it ran on.
+	t.Logf("on RabbitMQ %s (node %s, %s)", sharedNode.Version, sharedNode.Name, sharedNode.URL)
 	if err := sharedNode.Reset(context.Background()); err != nil {
-		t.Fatalf("resetting the shared node: %v", err)
+		t.Fatalf("resetting the shared RabbitMQ %s node: %v", sharedNode.Version, err)
 	}
 	return sharedNode
 }
@@ -38,9 +40,9 @@ func Shared(t testing.TB) *Node {
 func Unavailable(t testing.TB, err error) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
-		t.Fatalf("a real RabbitMQ node is required in CI: %v", err)
+		t.Fatalf("a real RabbitMQ %s node is required in CI: %v", Series(), err)
 	}
-	t.Skipf("no RabbitMQ node (%v); make test installs rabbitmq-server and runs this", err)
+	t.Skipf("no RabbitMQ %s node (%v); make test prepares RabbitMQ 3.10 and 4.0 and runs this", Series(), err)
 }
 
 // Main runs a package's tests and then stops the shared node. Call it from
