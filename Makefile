@@ -32,7 +32,7 @@ lint: ## go vet, and gofmt must have nothing to change
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 .PHONY: test
-test: deps lint ## everything CI runs: lint, all tests (on real RabbitMQ 3.10 and 4.0 nodes), short fuzz runs
+test: deps lint golden-check ## everything CI runs: lint, all tests (on real RabbitMQ 3.10 and 4.0 nodes), short fuzz runs
 	@echo "== every test, real nodes on RabbitMQ 3.10"
 	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 ./...
 	@echo "== the real-node tests again, on RabbitMQ 4.0"
@@ -47,6 +47,14 @@ fuzz: ## fuzz the loader for longer (FUZZTIME=5m make fuzz)
 .PHONY: golden
 golden: ## rewrite golden files and docs/diagnostics.md from the code
 	WARREN_UPDATE=1 $(GO) test -count=1 ./...
+
+.PHONY: golden-check
+golden-check: ## fail if make golden would change anything (goldens, docs/diagnostics.md)
+	@before="$$(git diff | sha256sum)"; \
+	WARREN_UPDATE=1 $(GO) test -count=1 -run 'Golden|TestCodes|TestScripts' ./definitions ./schema ./cmd/warren >/dev/null || exit 1; \
+	if [ "$$(git diff | sha256sum)" != "$$before" ]; then \
+	  echo "make golden changed files: the goldens are stale or the output is not deterministic"; git diff --stat; exit 1; fi; \
+	echo "golden files are up to date"
 
 .PHONY: bench
 bench: build ## benchmarks: validate vs python's json.load; diff; a real node with 30,000 objects

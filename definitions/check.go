@@ -2,11 +2,14 @@ package definitions
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/dlclark/regexp2"
 	"github.com/warren-tool/warren/schema"
@@ -54,19 +57,73 @@ func ResolveSecret(s *Secret) (string, error) {
 		}
 		return v, nil
 	default:
-		b, err := os.ReadFile(s.File)
+		v, err := ReadSecretFile(s.File)
 		if err != nil {
-			if pe, ok := err.(*os.PathError); ok {
-				err = pe.Err
-			}
 			return "", fmt.Errorf("cannot read password file %s: %v", s.File, err)
 		}
-		v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 		if v == "" {
 			return "", fmt.Errorf("password file %s is empty", s.File)
 		}
 		return v, nil
 	}
+}
+
+// MaxSecretFile bounds a secret file: a password, a URI, a token.
+const MaxSecretFile = 64 << 10
+
+// ReadSecretFile reads a secret from a file, without one trailing newline
+// (\n or \r\n). Only a regular file (or a link to one) of at most
+// MaxSecretFile bytes is read: a FIFO, a device such as /dev/zero or a
+// directory is refused at once, without blocking.
+func ReadSecretFile(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", unwrapPath(err)
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("not a regular file (%s)", fileKind(st.Mode()))
+	}
+	// O_NONBLOCK: should the file be swapped for a FIFO after the check,
+	// opening it does not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", unwrapPath(err)
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", errors.New("not a regular file")
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
+	if err != nil {
+		return "", unwrapPath(err)
+	}
+	if len(b) > MaxSecretFile {
+		return "", fmt.Errorf("larger than %d KiB; a secret file holds one secret", MaxSecretFile>>10)
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // checker collects diagnostics about objects.
@@ -137,6 +194,7 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 		if plugin, ok := pluginComponents[p.Component]; ok {
 			c.warnf(p, "component", schema.WPluginNeeded, "component %s comes from the %s plugin; without it on the node RabbitMQ refuses the import (component %s not found)", p.Component, plugin, p.Component)
 		}
+		c.uriRefs(p, p.Value)
 		if p.Component == "operator_policy" {
 			if v, ok := p.Value.(map[string]any); ok {
 				if pat, ok := v["pattern"].(string); ok {
@@ -151,6 +209,7 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 		}
 	}
 	for _, p := range d.GlobalParameters {
+		c.uriRefs(p, p.Value)
 		switch p.Name {
 		case "internal_cluster_id":
 			c.warnf(p, "", schema.WNodeSpecific, "internal_cluster_id identifies one cluster; copying it to another makes two clusters look alike (warren export trims it)")
@@ -195,6 +254,7 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 			}
 		}
 	}
+	c.dotNames()
 	c.target()
 	d.resolve(c.diags)
 	return c.diags
@@ -279,6 +339,9 @@ func (c *checker) user(u *User) {
 	}
 	if u.PasswordHash != nil && *u.PasswordHash != "" {
 		c.hash(u)
+	}
+	if u.Password == nil && u.PasswordHash == nil && (c.opts.Target == "" || c.opts.Target == TargetRabbitMQ || c.opts.Target == TargetAmazonMQRabbitMQ) {
+		c.warnf(u, "", schema.WNoPassword, "user %q has neither password nor password_hash: RabbitMQ's import (and a boot-time import) creates it unable to log in; warren apply leaves an existing user's password alone, warren boot refuses it", u.Name)
 	}
 	for _, t := range u.Tags {
 		if t == "protected" {

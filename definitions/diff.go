@@ -392,6 +392,15 @@ func protected(o Object, cfg diffConfig) string {
 		if strings.HasPrefix(o.Name, "amq.") {
 			return "server-named queue"
 		}
+	case *GlobalParameter:
+		switch o.Name {
+		case "internal_cluster_id", "imported_definition_hash_value":
+			return "the broker's own global parameter"
+		case "cluster_name":
+			// warren export trims it by default: an export applied with
+			// --prune must not rename the cluster. Files that name it set it.
+			return "the cluster's name is changed only by files that name it"
+		}
 	}
 	return ""
 }
@@ -495,9 +504,13 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 		f.value("write", d.Write, l.Write)
 		f.value("read", d.Read, l.Read)
 	case *Parameter:
-		f.value("value", d.Value, l.(*Parameter).Value)
+		if err := f.compareValue("value", d.Value, l.(*Parameter).Value, cfg); err != nil {
+			return nil, "", fmt.Errorf("parameter %q: %w", d.Name, err)
+		}
 	case *GlobalParameter:
-		f.value("value", d.Value, l.(*GlobalParameter).Value)
+		if err := f.compareValue("value", d.Value, l.(*GlobalParameter).Value, cfg); err != nil {
+			return nil, "", fmt.Errorf("global parameter %q: %w", d.Name, err)
+		}
 	case *Policy:
 		l := l.(*Policy)
 		f.value("pattern", d.Pattern, l.Pattern)
@@ -550,9 +563,10 @@ func comparePassword(f *fields, d, l *User, cfg diffConfig) error {
 		switch {
 		case l.PasswordHash != nil:
 			same = PasswordMatches(*l.PasswordHash, l.HashingAlgorithm, pw)
-		case l.Password != nil:
-			lpw, err := cfg.resolve(l.Password)
-			same = err == nil && lpw == pw
+		case l.Password != nil && l.Password.Literal != nil:
+			// A live document's {env} or {file} is never resolved: an
+			// export (--against) must not read local files or variables.
+			same = *l.Password.Literal == pw
 		}
 		if !same {
 			*f = append(*f, FieldChange{Field: "password", Sensitive: true})

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -425,19 +426,22 @@ func writeCompact(b *bytes.Buffer, v any) {
 	}
 }
 
-// normalizeNumber writes integers in plain form so that 1.0 and 1 compare
-// equal, as they do for the broker.
+// normalizeNumber writes integers in plain form so that 1.0, 1e0 and 1
+// compare equal, as they do for the broker, and keeps every number exact:
+// no value goes through float64, so 2^53+1 stays itself.
 func normalizeNumber(n json.Number) string {
 	if i, err := n.Int64(); err == nil {
 		return strconv.FormatInt(i, 10)
 	}
-	if f, err := n.Float64(); err == nil {
-		if f == float64(int64(f)) && f < 1e18 && f > -1e18 {
-			return strconv.FormatInt(int64(f), 10)
-		}
-		return strconv.FormatFloat(f, 'g', -1, 64)
+	f, _, err := big.ParseFloat(string(n), 10, 4096, big.ToNearestEven)
+	if err != nil {
+		return string(n)
 	}
-	return string(n)
+	if f.IsInt() {
+		i, _ := f.Int(nil)
+		return i.String()
+	}
+	return f.Text('g', -1)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/warren-tool/warren/schema"
 )
@@ -358,14 +357,11 @@ func (d *jsonDecoder) escapedString(start int) (any, *decodeError) {
 	return nil, d.errorf("unexpected end of input in string")
 }
 
-// text returns b as a string without copying it: decoded strings share the
-// file's bytes, which the File keeps and nothing modifies. A large file's
-// strings then cost no memory beyond the file itself.
+// text returns b as a string. It copies: sharing the file's bytes through
+// unsafe.String gained no time and saved about 16 MB of 170 MB peak on a
+// 150,000-object file, not worth a string that aliases mutable memory.
 func (d *jsonDecoder) text(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
+	return string(b)
 }
 
 func hex4(data []byte, i int) (rune, bool) {

@@ -145,11 +145,22 @@ func displayFields(o Object) omap {
 		case slices.Contains(identityFields, m.key):
 		case slices.Contains(secretFields, m.key):
 			out = append(out, member{m.key, sensitive})
+		case m.key == "value" && isParameter(o):
+			out = append(out, member{m.key, MaskCredentials(m.val)})
 		default:
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// isParameter reports whether o's value may hold URIs with credentials.
+func isParameter(o Object) bool {
+	switch o.(type) {
+	case *Parameter, *GlobalParameter:
+		return true
+	}
+	return false
 }
 
 func treeOf(o Object) omap {
@@ -205,8 +216,10 @@ func compact(v any) string {
 // pretty writes a value as indented JSON with sorted keys, for line diffs.
 func pretty(v any) string {
 	var b bytes.Buffer
+	dec := json.NewDecoder(strings.NewReader(canonicalJSON(v)))
+	dec.UseNumber() // numbers stay as written: 2^53+1 is not 2^53
 	var raw any
-	json.Unmarshal([]byte(canonicalJSON(v)), &raw)
+	dec.Decode(&raw)
 	writeJSON(&b, toOrdered(raw), "\n")
 	return b.String() + "\n"
 }
@@ -226,8 +239,6 @@ func toOrdered(v any) any {
 			out[i] = toOrdered(e)
 		}
 		return out
-	case float64:
-		return json.Number(fmt.Sprint(v))
 	}
 	return v
 }
@@ -311,21 +322,22 @@ func objectJSON(o Object) map[string]any {
 			out[m.key] = sensitive
 			continue
 		}
+		if m.key == "value" && isParameter(o) {
+			out[m.key] = jsonValue(MaskCredentials(m.val))
+			continue
+		}
 		out[m.key] = jsonValue(m.val)
 	}
 	return out
 }
 
-// jsonValue turns a model value into what encoding/json writes faithfully.
+// jsonValue turns a model value into what encoding/json writes faithfully:
+// its canonical JSON, numbers exactly as the files or the broker wrote them.
 func jsonValue(v any) any {
 	if v == nil {
 		return nil
 	}
-	var raw any
-	if err := json.Unmarshal([]byte(compact(v)), &raw); err != nil {
-		return compact(v)
-	}
-	return raw
+	return json.RawMessage(compact(v))
 }
 
 // RenderMarkdown writes the plan for a pull-request comment: a heading

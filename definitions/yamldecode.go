@@ -99,6 +99,15 @@ func (d *yamlDecoder) value(n *yaml.Node) (any, *decodeError) {
 	if len(d.path) > maxDepth {
 		return nil, d.errorAt(n, schema.ETooDeep, "mappings and sequences nest more than %d levels deep", maxDepth)
 	}
+	if n.Style&yaml.TaggedStyle != 0 {
+		switch n.ShortTag() {
+		case "!!str", "!!int", "!!float", "!!bool", "!!null", "!!map", "!!seq":
+		default:
+			// !!binary, !!set, !!timestamp, !foo: JSON has no such type, and
+			// keeping the text would drop the tag silently.
+			return nil, d.errorAt(n, schema.EYAMLTag, "YAML tag %s is not supported: definitions are JSON data; write the plain value", n.Tag)
+		}
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {

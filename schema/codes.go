@@ -51,6 +51,9 @@ const (
 	EPolicyValue         Code = "E061"
 	EOperatorPolicyKey   Code = "E062"
 	EVersionRefused      Code = "E063"
+	EDotName             Code = "E085"
+	EParamSecret         Code = "E086"
+	EYAMLTag             Code = "E087"
 	WUnknownField        Code = "W101"
 	WLiteralPassword     Code = "W102"
 	WUndefinedUser       Code = "W103"
@@ -69,6 +72,7 @@ const (
 	WPluginNeeded        Code = "W122"
 	WQueueNotCreated     Code = "W123"
 	WVersionIgnored      Code = "W124"
+	WNoPassword          Code = "W145"
 )
 
 // Info describes a Code for docs/diagnostics.md.
@@ -114,6 +118,9 @@ var Codes = []Info{
 	{EPolicyValue, Error, "invalid policy value", "A policy key has a value of the wrong type or out of range, as RabbitMQ's validators check it: message-ttl a whole number of at least 0, expires at least 1, overflow one of drop-head, reject-publish, reject-publish-dlx, dead-letter-exchange a string, ha-params to suit ha-mode, …. RabbitMQ refuses the policy."},
 	{EOperatorPolicyKey, Error, "key not allowed in operator policies", "Operator policies take a narrower set of keys (expires, message-ttl, max-length, max-length-bytes, max-in-memory-length, max-in-memory-bytes, delivery-limit, overflow, queue-version, target-group-size, queue-master-locator and, on some 3.x versions, ha-mode, ha-params, ha-sync-mode). RabbitMQ refuses any other key there."},
 	{EVersionRefused, Error, "refused by this RabbitMQ version", "The RabbitMQ version checked (--rabbitmq-version, or the broker's own for diff and apply) refuses this, for example any ha-* policy key from 4.0 (classic queue mirroring was removed). The message names the rule of docs/rabbitmq-versions.md it comes from, and the fix."},
+	{EDotName, Error, "name is a dot segment", "A name that goes into a URL path (a user, vhost, exchange, queue, policy, parameter, component) is . or .. (also after percent-decoding, such as %2E%2E). RabbitMQ's web server resolves such a segment: DELETE /api/topic-permissions/../users/ADMIN is served as DELETE /api/users/ADMIN. warren refuses these names in files and in every request it sends."},
+	{EParamSecret, Error, "credential reference in a parameter", "A parameter's uri, src-uri or dest-uri is given as {env: NAME} or {file: PATH} but is not a one-key object with a non-empty string, or could not be resolved when a command needed it."},
+	{EYAMLTag, Error, "YAML tag", "A YAML value carries a tag (!!binary, !!set, a custom !foo). Definitions are JSON data: warren would drop the tag silently, so it refuses the file. Write the plain value."},
 	{WUnknownField, Warning, "unknown field", "warren does not know this field. It is kept and written back unchanged (so newer exports round-trip), but a typo is the usual cause; RabbitMQ ignores unknown fields silently."},
 	{WLiteralPassword, Warning, "password in the file", "A password is written in the file in clear. Use password: {env: NAME} or password: {file: PATH}, or a password_hash."},
 	{WUndefinedUser, Warning, "user not defined in the files", "A permission names a user that no file defines. It must exist on the broker, or RabbitMQ refuses the permission (no_such_user)."},
@@ -132,6 +139,7 @@ var Codes = []Info{
 	{WQueueNotCreated, Warning, "queue accepted but not created", "A quorum queue or a stream must be durable and cannot be auto-delete. RabbitMQ's import answers 204 for such a queue and does not create it."},
 	{WVersionIgnored, Warning, "ignored by the RabbitMQ version", "The RabbitMQ version checked accepts this and does nothing with it, for example protected_from_deletion in a vhost's metadata before 4.0.6, or the protected user tag before 4.2."},
 	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id, imported_definition_hash_value) would be copied to another cluster. warren export trims it by default."},
+	{WNoPassword, Warning, "user without password", "A user has neither password nor password_hash. RabbitMQ's own import (POST /api/definitions, or a boot-time import) creates such a user without a password: it cannot log in. warren apply leaves an existing user's password alone, and warren boot refuses such a user. A default warren export writes users this way; use export --password-refs, or add password: {env: NAME}."},
 }
 
 // Lookup returns the Info of a code.

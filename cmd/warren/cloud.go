@@ -55,12 +55,14 @@ func targetOf(c *cli.Context) (definitions.Target, cloud, error) {
 	}
 	switch t {
 	case definitions.TargetAmazonMQActiveMQ:
+		warnClearText(c, []string{c.String("endpoint")}, "the AWS request signature and users' passwords")
 		client, err := amazonmq.New(c.Context, amazonmq.Config{BrokerID: c.String("broker-id"), Region: c.String("region"), Endpoint: c.String("endpoint")})
 		if err != nil {
 			return "", nil, err
 		}
 		return t, &activeMQ{client}, nil
 	case definitions.TargetHuaweiCloudRabbit:
+		warnClearText(c, []string{c.String("endpoint")}, "the X-Auth-Token or the request signature, and users' secret keys")
 		client, err := huaweicloud.New(huaweicloud.Config{Endpoint: c.String("endpoint"), ProjectID: c.String("project-id"), InstanceID: c.String("instance-id"),
 			AK: os.Getenv("HUAWEICLOUD_SDK_AK"), SK: os.Getenv("HUAWEICLOUD_SDK_SK"), Token: os.Getenv("HUAWEICLOUD_TOKEN")})
 		if err != nil {
@@ -217,7 +219,7 @@ func runExportCloud(c *cli.Context, cl cloud, format, out string) error {
 		_, err = c.App.Writer.Write(data)
 		return err
 	}
-	return writeFileAtomic(out, data, 0o644)
+	return writeFileAtomic(out, data, exportMode(doc))
 }
 
 // renderPlan writes a plan in the chosen format.

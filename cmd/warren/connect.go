@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"golang.org/x/term"
 )
@@ -48,11 +49,11 @@ func connect(c *cli.Context) (*rabbitmq.Client, error) {
 	user, password := c.String("username"), ""
 	switch {
 	case c.String("password-file") != "":
-		b, err := os.ReadFile(c.String("password-file"))
+		p, err := definitions.ReadSecretFile(c.String("password-file"))
 		if err != nil {
-			return nil, fmt.Errorf("reading --password-file: %w", err)
+			return nil, fmt.Errorf("reading --password-file %s: %w", c.String("password-file"), err)
 		}
-		password = strings.TrimRight(string(b), "\r\n")
+		password = p
 	case os.Getenv("WARREN_PASSWORD") != "":
 		password = os.Getenv("WARREN_PASSWORD")
 	case c.String("password") != "":
@@ -74,6 +75,10 @@ func connect(c *cli.Context) (*rabbitmq.Client, error) {
 		}
 		password = p
 	}
+	warnClearText(c, urls, "the password (Basic auth) and, on an import, users' passwords")
+	if c.Bool("insecure") {
+		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --insecure: the broker's TLS certificate is not verified; anyone on the path can pose as the broker and read the password")
+	}
 	return rabbitmq.New(rabbitmq.Config{
 		URLs: urls, Username: user, Password: password,
 		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
@@ -94,6 +99,20 @@ func prompt(c *cli.Context, user string) (string, error) {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// warnClearText warns, on standard error, about each http:// URL to a host
+// that is not the loopback: what is sent there travels in clear text.
+// warren warns rather than refuses: a broker inside a private network or a
+// sidecar often has no TLS, and a refusal would only teach users a flag.
+func warnClearText(c *cli.Context, urls []string, what string) {
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" || allLoopback([]string{raw}) {
+			continue
+		}
+		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s is plain http: %s cross the network in clear text; use https://\n", u.Redacted(), what)
+	}
 }
 
 func allLoopback(urls []string) bool {

@@ -27,7 +27,11 @@ func exportCommand() *cli.Command {
 		Usage: "write a live broker's definitions to a file, trimmed of what is node-specific",
 		Description: "Reads GET /api/definitions (and the vhosts' metadata, which RabbitMQ 3.10 leaves out of it) and writes\n" +
 			"it in warren's canonical order, to standard output or -o FILE (JSON, or YAML for .yaml/.yml).\n" +
-			"Password hashes are left out unless --no-trim hashes asks for them (the file is then written 0600).\n\n" +
+			"Password hashes are left out unless --no-trim hashes asks for them. RabbitMQ's own import of a file\n" +
+			"without hashes creates its users unable to log in: warren says how many on standard error, and\n" +
+			"--password-refs writes password: {env: WARREN_PASSWORD_<NAME>} references instead (NAME is the user\n" +
+			"name in upper case, every character but A-Z and 0-9 turned into _; the variables are listed).\n" +
+			"A file that holds users or URIs with credentials is written 0600.\n\n" +
 			"Trims (--trim adds, --no-trim removes; both take comma-separated names):\n" + strings.Join(trims, "\n") +
 			"\n\nExit codes: 0 success, 1 error.",
 		Flags: append(append(connectionFlags(), cloudFlags(false)...),
@@ -37,6 +41,7 @@ func exportCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "no-trim", Usage: "do not apply these default trims"},
 			&cli.StringFlag{Name: "vhost", Usage: "export only this vhost and what lives in it"},
 			&cli.StringFlag{Name: "only", Usage: "export only these kinds (users,vhosts,permissions,…)"},
+			&cli.BoolFlag{Name: "password-refs", Usage: "write password: {env: WARREN_PASSWORD_<NAME>} for every user instead of a hash (for seed files; the names are listed on standard error)"},
 			targetFlag(),
 		),
 		Action: runExport,
@@ -112,6 +117,7 @@ func runExport(c *cli.Context) error {
 	if target == definitions.TargetAmazonMQRabbitMQ {
 		amazonmqrabbitmq.DropOwned(doc) // Amazon MQ's own policies and limits are not the user's to keep
 	}
+	exportPasswords(c, doc)
 	data := doc.EncodeJSON()
 	if format == "yaml" {
 		data = doc.EncodeYAML("")
@@ -120,9 +126,81 @@ func runExport(c *cli.Context) error {
 		_, err = c.App.Writer.Write(data)
 		return err
 	}
-	perm := os.FileMode(0o644)
-	if !slices.Contains(trims, "hashes") {
-		perm = 0o600 // it holds password hashes
+	return writeFileAtomic(out, data, exportMode(doc))
+}
+
+// exportMode is 0600 for an export that holds users (their hashes, or
+// names an attacker wants) or URIs with credentials, 0644 otherwise.
+func exportMode(doc *definitions.Document) os.FileMode {
+	if len(doc.Users) > 0 {
+		return 0o600
 	}
-	return writeFileAtomic(out, data, perm)
+	for _, p := range doc.Parameters {
+		if definitions.HasCredentials(p.Value) {
+			return 0o600
+		}
+	}
+	for _, p := range doc.GlobalParameters {
+		if definitions.HasCredentials(p.Value) {
+			return 0o600
+		}
+	}
+	return 0o644
+}
+
+// exportPasswords writes password references with --password-refs, and
+// otherwise says on standard error how many users have no hash: RabbitMQ's
+// own import of the file creates them unable to log in.
+func exportPasswords(c *cli.Context, doc *definitions.Document) {
+	w := c.App.ErrWriter
+	if c.Bool("password-refs") {
+		used := map[string]bool{}
+		for _, u := range doc.Users {
+			v := passwordVar(u.Name, used)
+			u.Password, u.PasswordHash, u.HashingAlgorithm = &definitions.Secret{Env: v}, nil, ""
+			fmt.Fprintf(w, "warren: user %q: password: {env: %s}\n", u.Name, v)
+		}
+		if len(doc.Users) > 0 {
+			fmt.Fprintf(w, "warren: %d users written with password references; set these variables before warren apply or warren boot\n", len(doc.Users))
+		}
+		return
+	}
+	var without []string
+	for _, u := range doc.Users {
+		if u.PasswordHash == nil && u.Password == nil {
+			without = append(without, fmt.Sprintf("%q", u.Name))
+		}
+	}
+	if len(without) == 0 {
+		return
+	}
+	shown := without
+	if len(shown) > 10 {
+		shown = append(shown[:10:10], "…")
+	}
+	fmt.Fprintf(w, "warren: %d users written without password hashes (%s). RabbitMQ's own import of this file "+
+		"(POST /api/definitions, import_definitions, a boot-time import) creates them unable to log in, the importing "+
+		"administrator included; warren apply leaves existing passwords alone and warren boot refuses such users. "+
+		"Use --password-refs for password: {env: …} references, or --no-trim hashes.\n", len(without), strings.Join(shown, ", "))
+}
+
+// passwordVar names the environment variable of a user's password:
+// WARREN_PASSWORD_ and the name in upper case, every character but A-Z and
+// 0-9 turned into _; a name taken already gets _2, _3, ….
+func passwordVar(name string, used map[string]bool) string {
+	var b strings.Builder
+	b.WriteString("WARREN_PASSWORD_")
+	for _, r := range strings.ToUpper(name) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	v := b.String()
+	for i := 2; used[v]; i++ {
+		v = fmt.Sprintf("%s_%d", b.String(), i)
+	}
+	used[v] = true
+	return v
 }

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/urfave/cli/v2"
@@ -104,11 +106,7 @@ func runFmt(c *cli.Context) error {
 				return err
 			}
 		case changed:
-			st, err := os.Stat(p)
-			if err != nil {
-				return err
-			}
-			if err := writeFileAtomic(p, formatted, st.Mode().Perm()); err != nil {
+			if err := rewriteInPlace(p, formatted); err != nil {
 				return err
 			}
 			if !c.Bool("diff") {
@@ -122,9 +120,60 @@ func runFmt(c *cli.Context) error {
 	return nil
 }
 
-// writeFileAtomic replaces a file through a temporary file in the same
-// directory, so that a crash never leaves half a file.
+// rewriteInPlace gives an existing file new content and keeps what points
+// at it: a symbolic link is followed (the file it names is rewritten, the
+// link stays a link), and a file with hard links is written in place (not
+// replaced, which would split it from its other names; a crash may then
+// leave it half written). Otherwise the file is replaced atomically, with
+// its mode.
+func rewriteInPlace(path string, data []byte) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+		f, err := os.OpenFile(real, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	return writeFile(real, data, st.Mode().Perm())
+}
+
+// umask is the process's file mode creation mask, read from
+// /proc/self/status (Linux); without it, 022.
+func umask() os.FileMode {
+	b, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return os.FileMode(m)
+				}
+			}
+		}
+	}
+	return 0o022
+}
+
+// writeFileAtomic writes a new file (or replaces one) with perm less the
+// umask, as os.WriteFile does, atomically.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFile(path, data, perm&^umask())
+}
+
+// writeFile replaces a file through a temporary file in the same
+// directory, so that a crash never leaves half a file; perm is the mode.
+func writeFile(path string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err

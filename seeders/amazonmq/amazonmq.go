@@ -14,14 +14,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/mq"
 	"github.com/aws/aws-sdk-go-v2/service/mq/types"
 	"github.com/aws/smithy-go"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
 // Config says which broker to reach and how.
@@ -66,8 +71,57 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		if cfg.MaxAttempts > 0 {
 			o.RetryMaxAttempts = cfg.MaxAttempts
 		}
+		o.HTTPClient = noRedirects{&http.Client{Transport: awshttp.NewBuildableClient().GetTransport(),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	})
 	return &Client{api: api, broker: cfg.BrokerID}, nil
+}
+
+// noRedirects is the SDK's HTTP client with two limits: a redirect is an
+// error (the SDK follows 307 and 308 to any host, with the request's body,
+// which holds a user's password on CreateUser and UpdateUser), and an
+// answer is read up to maxAnswer.
+type noRedirects struct{ c *http.Client }
+
+// maxAnswer bounds what warren reads of one answer (a page of 100 users).
+const maxAnswer = 16 << 20
+
+func (n noRedirects) Do(req *http.Request) (*http.Response, error) {
+	for _, seg := range strings.Split(req.URL.Path, "/") {
+		if definitions.DotSegment(seg) {
+			return nil, fmt.Errorf("amazonmq: refusing to send %s %s: the name %q is a dot segment, which the server would resolve to another object", req.Method, req.URL.Path, seg)
+		}
+	}
+	resp, err := n.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		resp.Body.Close()
+		base := *req.URL
+		base.Path, base.RawPath, base.RawQuery = "", "", ""
+		return nil, rabbitmq.RedirectError(resp, "amazonmq", &base, req.URL.EscapedPath(), "--endpoint")
+	}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxAnswer}
+	return resp, nil
+}
+
+// cappedBody fails a read past its bound.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("the answer is larger than %d MiB; warren stops reading there", maxAnswer>>20)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // wrap keeps the API's own error code and message, with the call and user.

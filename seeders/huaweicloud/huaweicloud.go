@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
 // Config says which instance to reach and how to sign.
@@ -64,7 +65,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 60 * time.Second
 	}
-	return &Client{cfg: cfg, base: u, http: &http.Client{Timeout: cfg.Timeout}}, nil
+	// Redirects are never followed: the X-Auth-Token (or a signed request
+	// with a secret key in its body) would go to wherever the server points.
+	hc := &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Client{cfg: cfg, base: u, http: hc}, nil
 }
 
 // APIError is an error answer of the DMS API.
@@ -77,8 +81,12 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("huaweicloud: %s %s: %d %s: %s (request %s)", e.Method, e.Path, e.Status, e.Code, e.Message, e.RequestID)
+	return fmt.Sprintf("huaweicloud: %s %s: %d %s: %s (request %s)", e.Method, e.Path, e.Status,
+		rabbitmq.Printable(e.Code), rabbitmq.Printable(e.Message), rabbitmq.Printable(e.RequestID))
 }
+
+// maxAnswer bounds what warren reads of one answer (a page of 50 users).
+const maxAnswer = 16 << 20
 
 func (c *Client) usersPath() string {
 	return "/v2/" + c.cfg.ProjectID + "/instances/" + c.cfg.InstanceID + "/users"
@@ -121,6 +129,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 func (c *Client) once(ctx context.Context, method, path string, query url.Values, data []byte, out any) (retry bool, err error) {
+	for _, seg := range strings.Split(path, "/") {
+		if definitions.DotSegment(seg) {
+			return false, fmt.Errorf("huaweicloud: refusing to send %s %s: the name %q is a dot segment, which the server would resolve to another object", method, path, seg)
+		}
+	}
 	u := *c.base
 	u.Path = c.base.Path + path
 	u.RawQuery = query.Encode()
@@ -140,7 +153,16 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		return true, fmt.Errorf("huaweicloud: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return false, rabbitmq.RedirectError(resp, "huaweicloud", c.base, path, "--endpoint")
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return true, fmt.Errorf("huaweicloud: %s %s: reading the answer: %w", method, path, err)
+	}
+	if len(b) > maxAnswer {
+		return false, fmt.Errorf("huaweicloud: %s %s: the answer is larger than %d MiB; warren stops reading there", method, path, maxAnswer>>20)
+	}
 	if resp.StatusCode >= 400 {
 		ae := &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
 		var eb struct {

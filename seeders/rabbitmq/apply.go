@@ -285,9 +285,21 @@ func importDocument(changes []definitions.Change, resolve func(*definitions.Secr
 		case *definitions.TopicPermission:
 			doc.TopicPermissions = append(doc.TopicPermissions, o)
 		case *definitions.Parameter:
-			doc.Parameters = append(doc.Parameters, o)
+			p := *o
+			v, err := definitions.ResolveValue(p.Value, resolve)
+			if err != nil {
+				return nil, fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
+			}
+			p.Value = v
+			doc.Parameters = append(doc.Parameters, &p)
 		case *definitions.GlobalParameter:
-			doc.GlobalParameters = append(doc.GlobalParameters, o)
+			p := *o
+			v, err := definitions.ResolveValue(p.Value, resolve)
+			if err != nil {
+				return nil, fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
+			}
+			p.Value = v
+			doc.GlobalParameters = append(doc.GlobalParameters, &p)
 		case *definitions.Policy:
 			doc.Policies = append(doc.Policies, o)
 		case *definitions.Queue:

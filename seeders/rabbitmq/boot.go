@@ -59,14 +59,37 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 	if len(d.Vhosts) == 0 {
 		problems = append(problems, "the files define no vhost: the node would have none (it gets no / vhost)")
 	}
+	for _, u := range d.Users {
+		if u.Password == nil && u.PasswordHash == nil {
+			problems = append(problems, fmt.Sprintf("user %q has neither password nor password_hash: the node would create it unable to log in (give it password: {env: NAME})", u.Name))
+		}
+	}
 	if len(problems) > 0 && !opts.Force {
 		return nil, errors.New(strings.Join(problems, "; ") + " (--force writes it anyway)")
 	}
 	n := definitions.Normalize(d)
 	out := &definitions.Document{
 		Vhosts: n.Vhosts, Permissions: n.Permissions, TopicPermissions: n.TopicPermissions,
-		Parameters: n.Parameters, GlobalParameters: n.GlobalParameters, Policies: n.Policies,
-		Queues: n.Queues, Exchanges: n.Exchanges, Bindings: n.Bindings,
+		Policies: n.Policies, Queues: n.Queues, Exchanges: n.Exchanges, Bindings: n.Bindings,
+	}
+	// URIs given as {env} or {file} are resolved into the file (0600).
+	for _, p := range n.Parameters {
+		p := *p
+		v, err := definitions.ResolveValue(p.Value, opts.Resolve)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %q: %w", p.Name, err)
+		}
+		p.Value = v
+		out.Parameters = append(out.Parameters, &p)
+	}
+	for _, p := range n.GlobalParameters {
+		p := *p
+		v, err := definitions.ResolveValue(p.Value, opts.Resolve)
+		if err != nil {
+			return nil, fmt.Errorf("global parameter %q: %w", p.Name, err)
+		}
+		p.Value = v
+		out.GlobalParameters = append(out.GlobalParameters, &p)
 	}
 	for _, u := range n.Users {
 		u := *u

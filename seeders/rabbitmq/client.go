@@ -13,10 +13,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/warren-tool/warren/definitions"
 )
 
 // Config says how to reach a broker's management API.
@@ -38,7 +44,18 @@ type Config struct {
 	// Retries is how many times a request that is safe to repeat is tried
 	// again after a connection error or a 5xx answer; 0 means 3.
 	Retries int
+	// MaxAnswer bounds the answer of a whole listing (GET /api/definitions,
+	// /api/queues, …); 0 means DefaultMaxAnswer. Answers about one object
+	// are bounded by MaxObjectAnswer (or MaxAnswer when smaller).
+	MaxAnswer int64
 }
+
+// The bounds on what warren reads of an answer: a broker (or whatever
+// answers in its place) cannot make warren run out of memory.
+const (
+	DefaultMaxAnswer = 512 << 20
+	MaxObjectAnswer  = 16 << 20
+)
 
 // Client talks to the management API. Its methods return errors, never
 // *http.Response; an error from the broker is an *APIError.
@@ -59,6 +76,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Retries == 0 {
 		cfg.Retries = 3
+	}
+	if cfg.MaxAnswer <= 0 {
+		cfg.MaxAnswer = DefaultMaxAnswer
 	}
 	c := &Client{cfg: cfg, cur: new(atomic.Int64)}
 	for _, raw := range cfg.URLs {
@@ -93,7 +113,10 @@ func New(cfg Config) (*Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConf
 	transport.MaxIdleConnsPerHost = 8
-	c.http = &http.Client{Transport: transport, Timeout: cfg.Timeout}
+	// Redirects are never followed: a 307 would send the body (with every
+	// user's password, on an import) and the credentials to another place.
+	c.http = &http.Client{Transport: transport, Timeout: cfg.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return c, nil
 }
 
@@ -152,6 +175,9 @@ func safe(method string) bool {
 // that is not nil is sent as JSON; out, when not nil, receives the JSON
 // answer.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	if err := checkPath(method, path); err != nil {
+		return err
+	}
 	var lastErr error
 	attempts := 1 + c.cfg.Retries
 	backoff := 200 * time.Millisecond
@@ -197,15 +223,22 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 		}
 		c.cur.Store(int64(idx))
 		defer resp.Body.Close()
-		data, rerr := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			return false, RedirectError(resp, "rabbitmq", c.bases[idx], path, "--url")
+		}
+		limit := c.answerLimit(path)
+		data, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		if rerr != nil {
 			return safe(method), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
+		}
+		if int64(len(data)) > limit {
+			return false, fmt.Errorf("rabbitmq: %s %s: the answer is larger than %d MiB; warren stops reading there (is %s a RabbitMQ management API?)", method, path, limit>>20, c.bases[idx].Redacted())
 		}
 		if resp.StatusCode >= 300 {
 			ae := &APIError{Method: method, Path: path, Status: resp.StatusCode, User: c.cfg.Username}
 			var eb struct{ Error, Reason string }
 			if json.Unmarshal(data, &eb) == nil {
-				ae.Type, ae.Reason = eb.Error, eb.Reason
+				ae.Type, ae.Reason = Printable(eb.Error), Printable(eb.Reason)
 			}
 			return resp.StatusCode >= 500 && safe(method), ae
 		}
@@ -235,10 +268,98 @@ func (c *Client) send(ctx context.Context, base *url.URL, method, path string, b
 	return c.http.Do(req)
 }
 
+// listings are the endpoints that list every object of a kind.
+var listings = []string{"/api/users", "/api/vhosts", "/api/permissions", "/api/topic-permissions", "/api/parameters",
+	"/api/global-parameters", "/api/policies", "/api/queues", "/api/exchanges", "/api/bindings"}
+
+// answerLimit is how much of an answer warren reads: a listing
+// (/api/definitions, /api/users, …) up to MaxAnswer, one object less.
+func (c *Client) answerLimit(path string) int64 {
+	p, _, _ := strings.Cut(path, "?")
+	if strings.HasPrefix(p, "/api/definitions") || slices.Contains(listings, p) {
+		return c.cfg.MaxAnswer
+	}
+	return min(c.cfg.MaxAnswer, MaxObjectAnswer)
+}
+
+// RedirectError is the error for a redirect, which warren never follows:
+// it names where the server pointed, and the base URL to give instead
+// (the Location with the request's path taken off). prefix names the
+// package, flag the option that sets the base URL.
+func RedirectError(resp *http.Response, prefix string, base *url.URL, path, flag string) error {
+	req := resp.Request
+	where := "(no Location)"
+	suggest := ""
+	if loc, err := resp.Location(); err == nil {
+		where = Printable(loc.Redacted())
+		p, _, _ := strings.Cut(path, "?")
+		if rest, ok := strings.CutSuffix(loc.EscapedPath(), p); ok {
+			b := *loc
+			b.User, b.RawQuery, b.Fragment = nil, "", ""
+			b.Path, b.RawPath = "", ""
+			if u, err := url.Parse(b.String() + rest); err == nil {
+				suggest = u.String()
+			}
+		}
+	}
+	method := http.MethodGet
+	if req != nil {
+		method = req.Method
+	}
+	msg := fmt.Sprintf("%s: %s %s: %s answered %d %s redirecting to %s; warren does not follow redirects (the request's credentials and body would go there too)",
+		prefix, method, path, base.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), where)
+	if suggest != "" {
+		msg += fmt.Sprintf(": if that is the right place, use %s %s", flag, suggest)
+	} else {
+		msg += fmt.Sprintf(": set %s to the URL the server should be reached at", flag)
+	}
+	return errors.New(msg)
+}
+
+// Printable makes text from a server safe to print on a terminal: control
+// characters (escape sequences, carriage returns) and bidirectional
+// overrides are written as Go escapes, and the text is cut at 1,000 bytes.
+func Printable(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i >= 1000 {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // refused reports whether a connection was refused (nothing was sent).
 func refused(err error) bool {
 	var op *net.OpError
 	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+// checkPath refuses a path with a dot segment ("." or "..", also once
+// decoded): the broker's web server resolves them, so a vhost named ".."
+// would make DELETE /api/topic-permissions/../users/X delete user X.
+func checkPath(method, path string) error {
+	p, _, _ := strings.Cut(path, "?")
+	for _, seg := range strings.Split(p, "/") {
+		if seg != "" && definitions.DotSegment(seg) {
+			name, err := url.PathUnescape(seg)
+			if err != nil {
+				name = seg
+			}
+			return fmt.Errorf("rabbitmq: refusing to send %s %s: the name %q is a dot segment, which the broker would resolve to another object", method, path, name)
+		}
+	}
+	return nil
 }
 
 // esc escapes one path segment: a vhost or user name ("/" becomes %2F).

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
 )
 
 // Read returns the broker's definitions: GET /api/definitions, with each
@@ -21,9 +23,8 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 		return nil, err
 	}
 	doc, diags := definitions.Parse(c.URL()+"/api/definitions", raw)
-	if doc == nil {
-		// Only a decode error leaves no document; the broker wrote bad JSON.
-		return nil, fmt.Errorf("rabbitmq: reading the broker's definitions: %v", diags.Error())
+	if err := answerErrors(doc, diags); err != nil {
+		return nil, err
 	}
 	vhosts, err := c.Vhosts(ctx)
 	if err != nil {
@@ -156,10 +157,41 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 		return nil, err
 	}
 	out, diags := definitions.Parse(c.URL()+"/api", raw)
-	if out == nil {
-		return nil, fmt.Errorf("rabbitmq: reading the broker's definitions: %v", diags.Error())
+	if err := answerErrors(out, diags); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// identityFields name objects; a wrong type there would make an object
+// with an empty name.
+var identityFields = []string{"name", "vhost", "user", "component", "exchange", "source", "destination", "destination_type"}
+
+// answerErrors turns what the broker answered into an error when it is not
+// definitions: bad JSON (no document), or values of the wrong type or
+// missing names, which would otherwise become objects with empty names
+// (a plan to delete user "").
+func answerErrors(doc *definitions.Document, diags schema.Diagnostics) error {
+	if doc == nil {
+		return fmt.Errorf("rabbitmq: reading the broker's definitions: %v", Printable(diags.Error()))
+	}
+	var bad []string
+	for _, d := range diags {
+		// Identity fields only: the broker writes some values in shapes the
+		// schema does not take (an emptied vhost-limits value is []).
+		last := d.Pointer[strings.LastIndex(d.Pointer, "/")+1:]
+		if d.Code == schema.ERequired || d.Code == schema.EUnsupportedIn ||
+			(d.Code == schema.EType && slices.Contains(identityFields, last)) {
+			bad = append(bad, d.Pointer+": "+d.Message)
+		}
+	}
+	if len(bad) > 0 {
+		if len(bad) > 5 {
+			bad = append(bad[:5], fmt.Sprintf("and %d more", len(bad)-5))
+		}
+		return fmt.Errorf("rabbitmq: the broker's answer is not the definitions expected: %s", Printable(strings.Join(bad, "; ")))
+	}
+	return nil
 }
 
 // cleanVhost keeps only the values that differ from the broker's defaults,

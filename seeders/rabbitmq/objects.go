@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -47,7 +48,9 @@ func (c *Client) Healthy(ctx context.Context) error {
 	return c.getJSON(ctx, "/api/health/checks/alarms", nil)
 }
 
-// deleteObject deletes one object by its endpoint.
+// deleteObject deletes one object by its endpoint. A 404 is trusted only
+// when a GET confirms that the object is gone: the answer is then the 404
+// (NotFound reports it), and otherwise an error.
 func (c *Client) deleteObject(ctx context.Context, o definitions.Object) error {
 	var path string
 	switch o := o.(type) {
@@ -67,7 +70,7 @@ func (c *Client) deleteObject(ctx context.Context, o definitions.Object) error {
 	case *definitions.Policy:
 		path = "/api/policies/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/policies/{vhost}/{name}
 	case *definitions.Queue:
-		path = "/api/queues/" + esc(o.Vhost) + "/" + esc(o.Name) + "?if-empty=true" // DELETE /api/queues/{vhost}/{name}
+		path = "/api/queues/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/queues/{vhost}/{name}
 	case *definitions.Exchange:
 		path = "/api/exchanges/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/exchanges/{vhost}/{name}
 	case *definitions.Binding:
@@ -75,11 +78,53 @@ func (c *Client) deleteObject(ctx context.Context, o definitions.Object) error {
 	default:
 		return fmt.Errorf("rabbitmq: cannot delete %T", o)
 	}
-	return c.do(ctx, http.MethodDelete, path, nil, nil)
+	del := path
+	if _, ok := o.(*definitions.Queue); ok {
+		del += "?if-empty=true"
+	}
+	err := c.do(ctx, http.MethodDelete, del, nil, nil)
+	if !NotFound(err) {
+		return err
+	}
+	if gone, gerr := c.gone(ctx, o, path); gerr != nil || !gone {
+		if gerr == nil {
+			gerr = errors.New("the object is still there")
+		}
+		return fmt.Errorf("rabbitmq: DELETE %s answered 404, but checking that it is gone failed: %w", del, gerr)
+	}
+	return err
+}
+
+// gone reports whether a GET confirms that an object no longer exists.
+func (c *Client) gone(ctx context.Context, o definitions.Object, path string) (bool, error) {
+	if tp, ok := o.(*definitions.TopicPermission); ok {
+		// GET /api/topic-permissions/{vhost}/{user} lists the user's exchanges.
+		var list []struct {
+			Exchange string `json:"exchange"`
+		}
+		err := c.getJSON(ctx, "/api/topic-permissions/"+esc(tp.Vhost)+"/"+esc(tp.User), &list)
+		if NotFound(err) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return !slices.ContainsFunc(list, func(l struct {
+			Exchange string `json:"exchange"`
+		}) bool {
+			return l.Exchange == tp.Exchange
+		}), nil
+	}
+	err := c.getJSON(ctx, path, nil)
+	if NotFound(err) {
+		return true, nil
+	}
+	return false, err
 }
 
 // deleteBinding finds the binding's properties key, which the API names it
-// by, and deletes it.
+// by, and deletes it. A 404 is trusted only when the binding is no longer
+// listed.
 // GET, DELETE /api/bindings/{vhost}/e/{source}/{q|e}/{destination}/{props}
 func (c *Client) deleteBinding(ctx context.Context, b *definitions.Binding) error {
 	dest := "q"
@@ -91,19 +136,38 @@ func (c *Client) deleteBinding(ctx context.Context, b *definitions.Binding) erro
 		source = "amq.default"
 	}
 	base := "/api/bindings/" + esc(b.Vhost) + "/e/" + esc(source) + "/" + dest + "/" + esc(b.Destination)
-	var list []bindingInfo
-	if err := c.getJSON(ctx, base, &list); err != nil {
+	find := func() (string, bool, error) {
+		var list []bindingInfo
+		if err := c.getJSON(ctx, base, &list); err != nil {
+			return "", false, err
+		}
+		want := canonical(b.Arguments)
+		i := slices.IndexFunc(list, func(l bindingInfo) bool {
+			return l.RoutingKey == b.RoutingKey && canonical(l.Arguments) == want
+		})
+		if i < 0 {
+			return "", false, nil
+		}
+		return list[i].PropertiesKey, true, nil
+	}
+	key, found, err := find()
+	if err != nil || !found {
+		return err // not found: already gone
+	}
+	// The properties key is the routing key escaped once by the broker
+	// ("order.%23" for "order.#", "a%25b" for "a%b"); the web server decodes
+	// the path once before matching it, so it is escaped once more.
+	err = c.do(ctx, http.MethodDelete, base+"/"+esc(key), nil, nil)
+	if !NotFound(err) {
 		return err
 	}
-	want := canonical(b.Arguments)
-	i := slices.IndexFunc(list, func(l bindingInfo) bool {
-		return l.RoutingKey == b.RoutingKey && canonical(l.Arguments) == want
-	})
-	if i < 0 {
-		return nil // already gone
+	if _, still, gerr := find(); gerr != nil || still {
+		if gerr == nil {
+			gerr = errors.New("the binding is still there")
+		}
+		return fmt.Errorf("rabbitmq: DELETE %s answered 404, but checking that it is gone failed: %w", base+"/"+esc(key), gerr)
 	}
-	// The properties key comes escaped already ("order.%23").
-	return c.do(ctx, http.MethodDelete, base+"/"+list[i].PropertiesKey, nil, nil)
+	return err
 }
 
 // bindingInfo is what deleteBinding reads of a binding.

@@ -1,0 +1,249 @@
+package definitions
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/warren-tool/warren/schema"
+)
+
+// URIKeys are the keys of a parameter's value that hold broker URIs, with
+// their credentials: a federation upstream's uri, a shovel's src-uri and
+// dest-uri. Each may be a string or a list of strings; in files, each
+// string may be a reference instead: {env: NAME} or {file: PATH},
+// resolved only when a command needs the value (diff compares it, apply
+// and boot send it).
+var URIKeys = []string{"uri", "src-uri", "dest-uri"}
+
+// uriSecret reads a {env: NAME} or {file: PATH} reference; ok is false for
+// anything else.
+func uriSecret(v any) (s *Secret, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap || len(m) != 1 {
+		return nil, false
+	}
+	if e, isStr := m["env"].(string); isStr {
+		return &Secret{Env: e}, true
+	}
+	if f, isStr := m["file"].(string); isStr {
+		return &Secret{File: f}, true
+	}
+	return nil, false
+}
+
+// HasSecretRefs reports whether a parameter value holds {env} or {file}
+// references under URIKeys.
+func HasSecretRefs(v any) bool {
+	found := false
+	eachURI(v, func(u any) any {
+		if _, ok := uriSecret(u); ok {
+			found = true
+		}
+		return u
+	})
+	return found
+}
+
+// eachURI returns a copy of a parameter value with f applied to every URI
+// (string or reference) under URIKeys, lists included. Other values are
+// shared, not copied.
+func eachURI(v any, f func(any) any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		out[k] = x
+		if !isURIKey(k) {
+			continue
+		}
+		if list, ok := x.([]any); ok {
+			l := make([]any, len(list))
+			for i, e := range list {
+				l[i] = f(e)
+			}
+			out[k] = l
+			continue
+		}
+		out[k] = f(x)
+	}
+	return out
+}
+
+func isURIKey(k string) bool {
+	for _, u := range URIKeys {
+		if k == u {
+			return true
+		}
+	}
+	return false
+}
+
+// ResolveValue returns a parameter value with its URI references resolved.
+// A value without references comes back as it is.
+func ResolveValue(v any, resolve func(*Secret) (string, error)) (any, error) {
+	if !HasSecretRefs(v) {
+		return v, nil
+	}
+	var first error
+	out := eachURI(v, func(u any) any {
+		s, ok := uriSecret(u)
+		if !ok {
+			return u
+		}
+		r, err := resolve(s)
+		if err != nil && first == nil {
+			first = err
+		}
+		return r
+	})
+	return out, first
+}
+
+// userinfoPassword finds the password of a URI's userinfo:
+// scheme://user:PASSWORD@host.
+var userinfoPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/?#@:\s]*):([^/?#\s]*)@`)
+
+// masked replaces a password in a URI.
+const masked = "(sensitive)"
+
+// MaskCredentials returns a value with the password of every URI in it
+// replaced by "(sensitive)", at any depth: what a plan, an error or a log
+// may show of a parameter's value.
+func MaskCredentials(v any) any {
+	switch v := v.(type) {
+	case string:
+		return maskURI(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = MaskCredentials(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = MaskCredentials(x)
+		}
+		return out
+	}
+	return v
+}
+
+func maskURI(s string) string {
+	if !strings.Contains(s, "@") || !strings.Contains(s, "://") {
+		return s
+	}
+	return userinfoPassword.ReplaceAllString(s, "${1}:"+masked+"@")
+}
+
+// HasCredentials reports whether a value holds a URI with a password.
+func HasCredentials(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return maskURI(v) != v
+	case map[string]any:
+		for _, x := range v {
+			if HasCredentials(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if HasCredentials(x) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// compareValue records a parameter's value when it differs: the desired
+// value's references are resolved to compare (the live value's never
+// are), and both sides are shown with their credentials masked; when only
+// a credential differs, the field is sensitive.
+func (f *fields) compareValue(name string, d, l any, cfg diffConfig) error {
+	resolved, err := ResolveValue(d, cfg.resolve)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if equal(resolved, l) || canonicalJSON(resolved) == canonicalJSON(l) {
+		return nil
+	}
+	if canonicalJSON(MaskCredentials(resolved)) == canonicalJSON(MaskCredentials(l)) {
+		*f = append(*f, FieldChange{Field: name, Sensitive: true})
+		return nil
+	}
+	*f = append(*f, FieldChange{Field: name, Before: MaskCredentials(l), After: MaskCredentials(d)})
+	if !slices.Equal(credentials(resolved), credentials(l)) {
+		*f = append(*f, FieldChange{Field: name + " credentials", Sensitive: true})
+	}
+	return nil
+}
+
+// credentials lists the passwords of the URIs in a value, in a fixed order
+// (map keys sorted), to tell whether they changed.
+func credentials(v any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			for _, m := range userinfoPassword.FindAllStringSubmatch(v, -1) {
+				out = append(out, m[2])
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				walk(v[k])
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// uriRefs checks the references under a parameter value's URI keys: each
+// object there must be {env: NAME} or {file: PATH} with a non-empty string
+// (E086).
+func (c *checker) uriRefs(o Object, v any) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	for _, k := range URIKeys {
+		x, ok := m[k]
+		if !ok {
+			continue
+		}
+		items := []any{x}
+		field := "value/" + k
+		if list, ok := x.([]any); ok {
+			items = list
+		}
+		for i, it := range items {
+			if _, isMap := it.(map[string]any); !isMap {
+				continue
+			}
+			f := field
+			if _, isList := x.([]any); isList {
+				f = fmt.Sprintf("%s/%d", field, i)
+			}
+			s, ok := uriSecret(it)
+			if !ok || (s.Env == "" && s.File == "") {
+				c.errorf(o, f, schema.EParamSecret, "%s must be a URI string, {env: NAME} or {file: PATH}", k)
+			}
+		}
+	}
+}

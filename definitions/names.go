@@ -1,0 +1,67 @@
+package definitions
+
+import (
+	"net/url"
+
+	"github.com/warren-tool/warren/schema"
+)
+
+// DotSegment reports whether a name would be read as a dot segment once it
+// is a URL path segment: "." or "..", also after percent-decoding, once or
+// more ("%2E%2E", "%252e."). RabbitMQ's web server resolves dot segments, so
+// such a name escapes its segment: DELETE /api/topic-permissions/../users/X
+// is served as DELETE /api/users/X.
+func DotSegment(name string) bool {
+	for range 4 {
+		if name == "." || name == ".." {
+			return true
+		}
+		d, err := url.PathUnescape(name)
+		if err != nil || d == name {
+			return false
+		}
+		name = d
+	}
+	return true // still decoding after four rounds: refuse rather than guess
+}
+
+// pathNames lists the names of an object that go into a URL path of the
+// management API, by field.
+func pathNames(o Object) [][2]string {
+	switch o := o.(type) {
+	case *User:
+		return [][2]string{{"name", o.Name}}
+	case *Vhost:
+		return [][2]string{{"name", o.Name}}
+	case *Permission:
+		return [][2]string{{"user", o.User}, {"vhost", o.Vhost}}
+	case *TopicPermission:
+		return [][2]string{{"user", o.User}, {"vhost", o.Vhost}, {"exchange", o.Exchange}}
+	case *Parameter:
+		return [][2]string{{"component", o.Component}, {"vhost", o.Vhost}, {"name", o.Name}}
+	case *GlobalParameter:
+		return [][2]string{{"name", o.Name}}
+	case *Policy:
+		return [][2]string{{"vhost", o.Vhost}, {"name", o.Name}}
+	case *Queue:
+		return [][2]string{{"vhost", o.Vhost}, {"name", o.Name}}
+	case *Exchange:
+		return [][2]string{{"vhost", o.Vhost}, {"name", o.Name}}
+	case *Binding:
+		return [][2]string{{"vhost", o.Vhost}, {"source", o.Source}, {"destination", o.Destination}}
+	}
+	return nil
+}
+
+// dotNames refuses names that are dot segments (E085).
+func (c *checker) dotNames() {
+	for _, k := range Kinds {
+		for _, o := range c.doc.ObjectsOf(k) {
+			for _, f := range pathNames(o) {
+				if f[1] != "" && DotSegment(f[1]) {
+					c.errorf(o, f[0], schema.EDotName, "%s %q is a dot segment: in a URL path it would name another object (RabbitMQ resolves . and ..); rename it", f[0], f[1])
+				}
+			}
+		}
+	}
+}

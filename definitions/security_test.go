@@ -1,0 +1,214 @@
+package definitions_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+func mustParse(t *testing.T, name, data string) *definitions.Document {
+	t.Helper()
+	doc, diags := definitions.Parse(name, []byte(data))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return doc
+}
+
+// renderAll renders a plan as text, markdown and JSON.
+func renderAll(t *testing.T, p *definitions.Plan) string {
+	t.Helper()
+	var b bytes.Buffer
+	definitions.RenderText(&b, p, definitions.RenderOptions{})
+	definitions.RenderMarkdown(&b, p, "plan")
+	j, err := json.Marshal(definitions.ToJSON(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Write(j)
+	return b.String()
+}
+
+// Credentials in parameter values (a federation upstream's uri, a shovel's
+// src-uri and dest-uri) are masked in every rendering of a plan, and a
+// changed password still shows as a difference.
+func TestParameterCredentialsMasked(t *testing.T) {
+	live := mustParse(t, "live.json", `{
+	  "parameters": [
+	    {"vhost": "v", "component": "federation-upstream", "name": "up", "value": {"uri": "amqp://fed:old-secret@remote:5672/v", "expires": 1000}},
+	    {"vhost": "v", "component": "shovel", "name": "gone", "value": {"src-uri": ["amqp://a:gone-secret@h1"], "dest-uri": "amqps://b:gone-secret2@h2"}}
+	  ],
+	  "global_parameters": [{"name": "g", "value": {"uri": "amqp://g:g-old-secret@h"}}]
+	}`)
+	desired := mustParse(t, "want.json", `{
+	  "parameters": [
+	    {"vhost": "v", "component": "federation-upstream", "name": "up", "value": {"uri": "amqp://fed:new-secret@remote:5672/v", "expires": 1000}},
+	    {"vhost": "v", "component": "shovel", "name": "new", "value": {"src-uri": "amqp://c:create-secret@h3", "dest-uri": ["amqp://d:create-secret2@h4"]}}
+	  ],
+	  "global_parameters": [{"name": "g", "value": {"uri": "amqp://g:g-new-secret@other"}}]
+	}`)
+	plan, err := definitions.Diff(desired, live, definitions.WithPrune(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := renderAll(t, plan)
+	for _, secret := range []string{"old-secret", "new-secret", "gone-secret", "create-secret", "g-old-secret", "g-new-secret"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the plan shows %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"value: (sensitive) differs", "amqp://g:(sensitive)@h", "amqp://g:(sensitive)@other", "amqp://c:(sensitive)@h3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan does not say %q:\n%s", want, out)
+		}
+	}
+	if plan.Counts()[definitions.Update] != 2 || plan.Counts()[definitions.Create] != 1 || plan.Counts()[definitions.Delete] != 1 {
+		t.Errorf("want 2 updates, 1 creation, 1 deletion; got %v", plan.Counts())
+	}
+}
+
+// A URI given as {env: NAME} is compared with its value, and never shown.
+func TestParameterURIReference(t *testing.T) {
+	live := mustParse(t, "live.json", `{"parameters": [{"vhost": "v", "component": "shovel", "name": "s",
+	  "value": {"src-uri": ["amqp://a:pw-one@h1", "amqp://a:pw-two@h2"], "dest-uri": "amqp://b:pw-three@h3"}}]}`)
+	desired := mustParse(t, "want.yaml", `parameters:
+  - vhost: v
+    component: shovel
+    name: s
+    value:
+      src-uri: [{env: SRC1}, {file: `+filepath.Join(t.TempDir(), "absent")+`}]
+      dest-uri: {env: DEST}
+`)
+	dir := t.TempDir()
+	src2 := filepath.Join(dir, "src2")
+	os.WriteFile(src2, []byte("amqp://a:pw-two@h2\n"), 0o600)
+	desired.Parameters[0].Value.(map[string]any)["src-uri"].([]any)[1] = map[string]any{"file": src2}
+	t.Setenv("SRC1", "amqp://a:pw-one@h1")
+	t.Setenv("DEST", "amqp://b:pw-three@h3")
+	plan, err := definitions.Diff(desired, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Empty() {
+		t.Errorf("same URIs through references: want no changes, got\n%s", renderAll(t, plan))
+	}
+	t.Setenv("DEST", "amqp://b:pw-changed@h3")
+	plan, err = definitions.Diff(desired, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := renderAll(t, plan)
+	if plan.Empty() || strings.Contains(out, "pw-") {
+		t.Errorf("a changed URI behind a reference: want a change that shows no password, got\n%s", out)
+	}
+	os.Unsetenv("DEST")
+	if _, err := definitions.Diff(desired, live); err == nil || !strings.Contains(err.Error(), "DEST") {
+		t.Errorf("unset variable: got %v", err)
+	}
+}
+
+// A live document (an export given to --against) is never resolved: its
+// {env} and {file} would make warren read local files and answer as an
+// oracle on their content.
+func TestLiveSecretsNeverResolved(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("guess\n"), 0o600)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LIVE_SECRET", "guess")
+	for _, ref := range []string{`{"file": "` + secret + `"}`, `{"env": "LIVE_SECRET"}`, `{"file": "` + fifo + `"}`} {
+		live := mustParse(t, "export.json", `{"users": [{"name": "u", "password": `+ref+`, "tags": []}],
+		  "global_parameters": [{"name": "g", "value": {"uri": `+ref+`}}]}`)
+		desired := mustParse(t, "want.json", `{"users": [{"name": "u", "password": "guess", "tags": []}],
+		  "global_parameters": [{"name": "g", "value": {"uri": "guess"}}]}`)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			plan, err := definitions.Diff(desired, live)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if n := plan.Counts()[definitions.Update]; n != 2 {
+				t.Errorf("%s: want both the password and the uri to differ (never resolved), got %d updates", ref, n)
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: diff hangs", ref)
+		}
+	}
+}
+
+// Secret files: regular files of at most 64 KiB; a FIFO or a device is
+// refused at once.
+func TestReadSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	os.WriteFile(big, bytes.Repeat([]byte("x"), 65<<10), 0o600)
+	ok := filepath.Join(dir, "ok")
+	os.WriteFile(ok, []byte("s3cret\r\n"), 0o600)
+	tests := []struct{ path, want string }{
+		{"/dev/zero", "not a regular file (a character device)"},
+		{fifo, "not a regular file (a FIFO)"},
+		{dir, "not a regular file (a directory)"},
+		{big, "larger than 64 KiB"},
+	}
+	for _, tt := range tests {
+		done := make(chan error, 1)
+		go func() { _, err := definitions.ReadSecretFile(tt.path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: got %v, want %q", tt.path, err, tt.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: reading hangs", tt.path)
+		}
+	}
+	if v, err := definitions.ReadSecretFile(ok); err != nil || v != "s3cret" {
+		t.Errorf("regular file: %q, %v", v, err)
+	}
+	s := &definitions.Secret{File: "/dev/zero"}
+	if _, err := definitions.ResolveSecret(s); err == nil {
+		t.Error("{file: /dev/zero} resolved")
+	}
+}
+
+// Pruning global parameters leaves the broker's own alone.
+func TestPruneKeepsBrokerGlobalParameters(t *testing.T) {
+	live := mustParse(t, "live.json", `{"global_parameters": [{"name": "internal_cluster_id", "value": "rabbitmq-cluster-id-x"},
+	  {"name": "cluster_name", "value": "c"}, {"name": "imported_definition_hash_value", "value": "h"}, {"name": "mine", "value": 1}]}`)
+	desired := mustParse(t, "want.json", `{"global_parameters": []}`)
+	plan, err := definitions.Diff(desired, live, definitions.WithPrune(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Changes) != 1 || plan.Changes[0].Addr != `global parameter "mine"` {
+		t.Errorf("want only mine deleted, got\n%s", renderAll(t, plan))
+	}
+}
+
+func TestDotSegment(t *testing.T) {
+	for name, want := range map[string]bool{".": true, "..": true, "%2E%2E": true, "%2e.": true, "%252E%252E": true,
+		"...": false, ".a": false, "a..": false, "%2E%2E%2E": false, "": false, "/": false} {
+		if got := definitions.DotSegment(name); got != want {
+			t.Errorf("DotSegment(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

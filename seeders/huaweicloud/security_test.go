@@ -1,0 +1,79 @@
+package huaweicloud_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/huaweicloud"
+)
+
+// A redirect is refused: the X-Auth-Token would go wherever it points.
+func TestRedirectsAreRefused(t *testing.T) {
+	for _, code := range []int{301, 302, 307, 308} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			var hits atomic.Int32
+			second := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+			defer second.Close()
+			first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, second.URL+r.URL.Path, code)
+			}))
+			defer first.Close()
+			c, err := huaweicloud.New(huaweicloud.Config{Endpoint: first.URL, ProjectID: "p", InstanceID: "i", Token: "iam-token", Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Read(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "does not follow redirects") || !strings.Contains(err.Error(), "--endpoint "+second.URL) {
+				t.Errorf("got %v, want a refusal naming --endpoint %s", err, second.URL)
+			}
+			if hits.Load() != 0 {
+				t.Errorf("the server redirected to received %d requests", hits.Load())
+			}
+		})
+	}
+}
+
+// An endless answer is an error, not an out-of-memory crash.
+func TestEndlessAnswerIsBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat(" ", 64<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, err := huaweicloud.New(huaweicloud.Config{Endpoint: srv.URL, ProjectID: "p", InstanceID: "i", Token: "t", Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(context.Background()); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("got %v, want an error about the answer's size", err)
+	}
+}
+
+// A name that is a dot segment never goes into a path.
+func TestDotSegmentRefused(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	c, err := huaweicloud.New(huaweicloud.Config{Endpoint: srv.URL, ProjectID: "p", InstanceID: "i", Token: "t", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := &definitions.Plan{Changes: []definitions.Change{{Action: definitions.Delete, Kind: definitions.KindUser, Addr: `user ".."`, Before: &definitions.User{Name: ".."}}}}
+	err = c.Apply(context.Background(), plan, huaweicloud.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "dot segment") {
+		t.Errorf("got %v, want a refusal", err)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the server received %d requests", hits.Load())
+	}
+}
