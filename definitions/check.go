@@ -175,8 +175,11 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 	for _, u := range d.Users {
 		c.user(u)
 	}
+	limitParams := vhostLimitParams(d)
 	for _, v := range d.Vhosts {
 		c.vhost(v)
+		c.vhostLimits(v, limitParams)
+		c.vhostQueueTypes(v)
 	}
 	for _, p := range d.Permissions {
 		c.reference(p, users, vhosts, p.User, p.Vhost)

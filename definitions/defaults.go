@@ -10,7 +10,12 @@ import "maps"
 //	            older than RabbitMQ 3.6, as RabbitMQ reads them)
 //	policy      apply-to all; priority 0; definition {}
 //	queue       durable true; auto_delete false; arguments {};
-//	            x-queue-type from "type" or classic
+//	            x-queue-type from "type", else the default queue type of
+//	            the queue's vhost (the files' vhost, else the broker's) when
+//	            a queue of that type can be durable and not auto-delete as
+//	            this one is, else classic. RabbitMQ's channel and 4.x pick a
+//	            type so for a queue declared without one; 3.10's import does
+//	            not (it makes it classic), so warren always sends the type.
 //	exchange    durable true; auto_delete false; internal false; arguments {}
 //	binding     routing_key ""; arguments {}
 //	vhost       description ""; tags []; default_queue_type unset; tracing
@@ -28,7 +33,11 @@ const (
 
 // Normalize returns a copy of d with every default filled in, for
 // comparing. Objects are copied; d is not changed.
-func Normalize(d *Document) *Document {
+func Normalize(d *Document) *Document { return normalize(d, nil) }
+
+// normalize is Normalize where a queue whose vhost d does not define takes
+// its default queue type from fallback (the broker's vhosts).
+func normalize(d *Document, fallback map[string]string) *Document {
 	out := *d
 	out.Permissions = mapSlice(d.Permissions, func(p Permission) *Permission { return &p })
 	out.TopicPermissions = mapSlice(d.TopicPermissions, func(p TopicPermission) *TopicPermission { return &p })
@@ -37,7 +46,14 @@ func Normalize(d *Document) *Document {
 	out.Users = mapSlice(d.Users, normalizeUser)
 	out.Vhosts = mapSlice(d.Vhosts, normalizeVhost)
 	out.Policies = mapSlice(d.Policies, normalizePolicy)
-	out.Queues = mapSlice(d.Queues, normalizeQueue)
+	defaults := VhostQueueTypes(d)
+	out.Queues = mapSlice(d.Queues, func(q Queue) *Queue {
+		dqt, ok := defaults[q.Vhost]
+		if !ok {
+			dqt = fallback[q.Vhost]
+		}
+		return normalizeQueue(q, dqt)
+	})
 	out.Exchanges = mapSlice(d.Exchanges, normalizeExchange)
 	out.Bindings = mapSlice(d.Bindings, normalizeBinding)
 	return &out
@@ -70,6 +86,57 @@ func normalizeUser(u User) *User {
 	return &u
 }
 
+// VhostQueueTypes maps each vhost d defines to its default queue type
+// ("" for classic, RabbitMQ's own default). A per-vhost export gives it at
+// its top level, for the objects that name no vhost.
+func VhostQueueTypes(d *Document) map[string]string {
+	out := make(map[string]string, len(d.Vhosts)+1)
+	for _, v := range d.Vhosts {
+		out[v.Name] = vhostQueueType(v.DefaultQueueType, v.Metadata)
+	}
+	if d.PerVhost() {
+		dqt, _ := d.Extra["default_queue_type"].(string)
+		md, _ := d.Extra["metadata"].(map[string]any)
+		out[""] = vhostQueueType(dqt, md)
+		if d.OriginalVhostName != "" {
+			out[d.OriginalVhostName] = out[""]
+		}
+	}
+	return out
+}
+
+// vhostQueueType reads a vhost's default queue type: the top-level field,
+// else metadata's; "undefined" and "classic" mean unset.
+func vhostQueueType(top string, metadata map[string]any) string {
+	if top == "" {
+		top, _ = metadata["default_queue_type"].(string)
+	}
+	if top == "undefined" || top == defaultQueueType {
+		return ""
+	}
+	return top
+}
+
+// QueueTypeIn returns the type a queue gets in a vhost whose default queue
+// type is vhostDefault: its own (type or x-queue-type), else the vhost's
+// default when that type allows the queue's durability and auto-delete
+// (quorum queues and streams are durable and not auto-delete), else
+// classic. This is what RabbitMQ does for a queue declared without a type.
+func QueueTypeIn(q *Queue, vhostDefault string) string {
+	if t, ok := q.Arguments["x-queue-type"].(string); ok && t != "" {
+		return t
+	}
+	if q.Type != "" {
+		return q.Type
+	}
+	durable := q.Durable == nil || *q.Durable
+	autoDelete := q.AutoDelete != nil && *q.AutoDelete
+	if vhostDefault == "" || !durable || autoDelete {
+		return defaultQueueType
+	}
+	return vhostDefault
+}
+
 func normalizeVhost(v Vhost) *Vhost {
 	if v.Description == nil {
 		if s, ok := v.Metadata["description"].(string); ok {
@@ -79,12 +146,7 @@ func normalizeVhost(v Vhost) *Vhost {
 	if v.Tags == nil {
 		v.Tags = tags(v.Metadata, "tags")
 	}
-	if v.DefaultQueueType == "" {
-		v.DefaultQueueType, _ = v.Metadata["default_queue_type"].(string)
-	}
-	if v.DefaultQueueType == "undefined" || v.DefaultQueueType == defaultQueueType {
-		v.DefaultQueueType = "" // unset means classic
-	}
+	v.DefaultQueueType = vhostQueueType(v.DefaultQueueType, v.Metadata) // unset means classic
 	if v.Description == nil {
 		v.Description = new(string)
 	}
@@ -110,14 +172,14 @@ func normalizePolicy(p Policy) *Policy {
 	return &p
 }
 
-func normalizeQueue(q Queue) *Queue {
+func normalizeQueue(q Queue, vhostDefault string) *Queue {
 	q.Durable = orTrue(q.Durable)
 	q.AutoDelete = orFalse(q.AutoDelete)
 	args := maps.Clone(q.Arguments)
 	if args == nil {
 		args = map[string]any{}
 	}
-	args["x-queue-type"] = q.QueueType()
+	args["x-queue-type"] = QueueTypeIn(&q, vhostDefault)
 	q.Arguments, q.Type = args, ""
 	return &q
 }

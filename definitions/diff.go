@@ -72,14 +72,22 @@ func WithOwned(owned func(Object) string) DiffOption { return func(c *diffConfig
 //
 // Only the kinds present in desired are managed (a file without queues says
 // nothing about queues). Fields desired leaves out compare as the broker's
-// defaults (see Normalize). Passwords are compared by hashing the desired
-// password with the live hash's salt.
+// defaults (see Normalize); a queue without a type is of its vhost's
+// default type, so live should hold the vhosts of the queues desired names.
+// Passwords are compared by hashing the desired password with the live
+// hash's salt.
 func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	cfg := diffConfig{resolve: ResolveSecret}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	nd, nl := Normalize(desired), Normalize(live)
+	// A queue the files give no type takes its vhost's default: the files'
+	// vhost, else the broker's. Limits written inside the files' vhosts are
+	// compared as the vhost-limits parameters they stand for (the kind is
+	// not managed for that: nothing else is pruned).
+	nl := Normalize(live)
+	nd := normalize(desired, VhostQueueTypes(live))
+	nd.Parameters = append(nd.Parameters, VhostLimitParameters(desired)...)
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.fillVhost(desired.OriginalVhostName)
 	}

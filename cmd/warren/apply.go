@@ -138,8 +138,10 @@ func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions
 
 // liveKinds are the kinds a plan needs to read from the broker: those the
 // files manage, and permissions when pruning may delete what lives in a
-// vhost (the plan checks the acting user's access there). Reading only
-// these keeps a plan about users fast on a broker with many queues.
+// vhost (the plan checks the acting user's access there), the vhosts of
+// the files' queues, and parameters when the files' vhosts hold limits.
+// Reading only these keeps a plan about users fast on a broker with many
+// queues.
 func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 	var out []definitions.Kind
 	vhostScoped := false
@@ -154,6 +156,16 @@ func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 	}
 	if prune && vhostScoped && desired.Permissions == nil {
 		out = append(out, definitions.KindPermission)
+	}
+	// A queue without a type is of its vhost's default type, which the
+	// broker's vhost says when the files do not define the vhost.
+	if desired.Queues != nil && desired.Vhosts == nil {
+		out = append(out, definitions.KindVhost)
+	}
+	// Limits inside the files' vhosts are compared as vhost-limits
+	// parameters.
+	if desired.Parameters == nil && len(definitions.VhostLimitParameters(desired)) > 0 {
+		out = append(out, definitions.KindParameter)
 	}
 	return out
 }
@@ -202,6 +214,10 @@ func changedKinds(desired *definitions.Document, p *definitions.Plan) *definitio
 	for _, ch := range p.Changes {
 		if !slices.Contains(kinds, ch.Kind) {
 			kinds = append(kinds, ch.Kind)
+		}
+		// A vhost-limits parameter may come from limits inside a vhost.
+		if ch.Kind == definitions.KindParameter && !slices.Contains(kinds, definitions.KindVhost) {
+			kinds = append(kinds, definitions.KindVhost)
 		}
 	}
 	cut := *desired

@@ -316,7 +316,9 @@ func TestBoot(t *testing.T) {
 	t.Setenv("OPS_PASSWORD", "ops-password-1")
 	t.Setenv("APP_PASSWORD", "app-password-1")
 	dir := t.TempDir()
-	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\nvhosts:\n  - {name: orders}\npermissions:\n  - {user: app, vhost: orders, configure: \".*\", write: \".*\", read: \".*\"}\nqueues:\n  - {name: q, vhost: orders}\n")
+	// The vhost's default queue type and limits must survive the boot-time
+	// import: the queue that names no type is a quorum queue.
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\nvhosts:\n  - {name: orders, default_queue_type: quorum, limits: {max-queues: 10}}\npermissions:\n  - {user: app, vhost: orders, configure: \".*\", write: \".*\", read: \".*\"}\nqueues:\n  - {name: q, vhost: orders}\n")
 	// The node sees the file in its own directory (a 4.0 node runs in a
 	// chroot): --node-path says where, as a user would.
 	if code, out, errOut := warren(t, "boot", defs, "--out", dir, "--hash", "sha512", "--node-path", "{{dir}}/definitions.json"); code != exitOK {
@@ -370,6 +372,16 @@ func TestBoot(t *testing.T) {
 	}
 	if len(users) != 2 || len(vhosts) != 1 || vhosts[0]["name"] != "orders" || len(perms) != 1 || len(queues) != 1 {
 		t.Errorf("booted node: users %v, vhosts %v, permissions %v, queues %v", users, vhosts, perms, queues)
+	}
+	if len(vhosts) == 1 && vhosts[0]["default_queue_type"] != "quorum" {
+		t.Errorf("the booted vhost's default queue type is %v, want quorum", vhosts[0]["default_queue_type"])
+	}
+	if len(queues) == 1 && queues[0]["type"] != "quorum" {
+		t.Errorf("the queue that names no type is %v on the booted node, want quorum (its vhost's default)", queues[0]["type"])
+	}
+	var limits struct{ Value map[string]int }
+	if err := n.Call(ctx, "ops", "ops-password-1", "GET", "/api/parameters/vhost-limits/orders/limits", nil, &limits); err != nil || limits.Value["max-queues"] != 10 {
+		t.Errorf("the booted vhost's limits: %v %v", limits, err)
 	}
 	// And warren diff of the files against it: in sync.
 	t.Setenv("WARREN_URL", n.URL)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -44,4 +45,35 @@ func find() (string, error) {
 		return "", err
 	}
 	return filepath.Abs(dir)
+}
+
+// Result is one row of a results file: a corpus file (relative to the
+// corpus directory) and RabbitMQ's HTTP status on importing it.
+type Result struct {
+	Path, Status string
+}
+
+// Results reads a results file (IMPORT_RESULTS.tsv, IMPORT_RESULTS_4.0.5.tsv):
+// tab-separated lines with a header, a file and a status first. It splits on
+// tabs alone (messages hold quotes that a CSV reader would take for
+// quoting), and checks the corpus has its 97 files.
+func Results(t testing.TB, name string) []Result {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(Dir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	var out []Result
+	for i, line := range lines[1:] {
+		fields := strings.Split(line, "\t")
+		if len(fields) < 2 {
+			t.Fatalf("%s:%d: want a file and a status, got %q", name, i+2, line)
+		}
+		out = append(out, Result{Path: fields[0], Status: fields[1]})
+	}
+	if len(out) != 97 {
+		t.Fatalf("%s lists %d files, want 97", name, len(out))
+	}
+	return out
 }

@@ -36,6 +36,9 @@ type Progress struct {
 
 // Apply carries out a plan, and nothing but the plan:
 //
+//  0. a vhost whose default queue type changes is PUT first: the import
+//     sets a vhost's default queue type only when it creates the vhost
+//     (and RabbitMQ 3.10 cannot change it at all: refused before anything);
 //  1. every creation and update goes to the broker as one partial
 //     definitions document (POST /api/definitions), which is what makes a
 //     large apply fast (the broker orders it: vhosts, users, permissions,
@@ -56,9 +59,11 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 		opts.Workers = 4
 	}
 	a := &applier{c: c, opts: opts, total: len(plan.Changes)}
-	var bulk, limits, replaced, afterReplace, deletes []definitions.Change
+	var bulk, limits, vhostPuts, replaced, afterReplace, deletes []definitions.Change
 	for _, ch := range plan.Changes {
 		switch {
+		case changesQueueType(ch):
+			vhostPuts = append(vhostPuts, ch) // the import leaves an existing vhost's default queue type
 		case ch.Action == definitions.Delete:
 			deletes = append(deletes, ch)
 		case ch.Action == definitions.Replace:
@@ -76,7 +81,17 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	if err := a.checkReplace(ctx, replaced); err != nil {
 		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
 	}
+	version, err := c.checkQueueTypeChanges(ctx, vhostPuts)
+	if err != nil {
+		return &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+	}
 	a.remaining = slices.Clone(plan.Changes)
+	for _, ch := range vhostPuts {
+		if err := c.putVhost(ctx, ch.After.(*definitions.Vhost), version); err != nil {
+			return a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
+		}
+		a.done("PUT vhost", ch)
+	}
 	if err := a.importChanges(ctx, bulk, limits); err != nil {
 		return err
 	}
@@ -279,7 +294,7 @@ func importDocument(changes []definitions.Change, resolve func(*definitions.Secr
 			}
 			doc.Users = append(doc.Users, &u)
 		case *definitions.Vhost:
-			doc.Vhosts = append(doc.Vhosts, o)
+			doc.Vhosts = append(doc.Vhosts, importVhost(o))
 		case *definitions.Permission:
 			doc.Permissions = append(doc.Permissions, o)
 		case *definitions.TopicPermission:

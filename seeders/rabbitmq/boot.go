@@ -69,7 +69,7 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 	}
 	n := definitions.Normalize(d)
 	out := &definitions.Document{
-		Vhosts: n.Vhosts, Permissions: n.Permissions, TopicPermissions: n.TopicPermissions,
+		Permissions: n.Permissions, TopicPermissions: n.TopicPermissions,
 		Policies: n.Policies, Queues: n.Queues, Exchanges: n.Exchanges, Bindings: n.Bindings,
 	}
 	// URIs given as {env} or {file} are resolved into the file (0600).
@@ -91,6 +91,14 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		p.Value = v
 		out.GlobalParameters = append(out.GlobalParameters, &p)
 	}
+	// The import reads a vhost's default queue type only from its metadata,
+	// and ignores limits inside a vhost: they become the vhost-limits
+	// parameter. Queues carry their type (their vhost's default when the
+	// files give none), which 3.10's import would not pick.
+	for _, v := range n.Vhosts {
+		out.Vhosts = append(out.Vhosts, importVhost(v))
+	}
+	out.Parameters = append(out.Parameters, definitions.VhostLimitParameters(d)...)
 	for _, u := range n.Users {
 		u := *u
 		if u.Password != nil {

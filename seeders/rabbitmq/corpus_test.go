@@ -2,7 +2,6 @@ package rabbitmq_test
 
 import (
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,20 +48,9 @@ func TestCorpusImportThenDiff(t *testing.T) {
 	if !ok {
 		t.Fatalf("the corpus has no results for RabbitMQ %s", rabbitmqtest.Series())
 	}
-	f, err := os.Open(filepath.Join(corpusDir, results.file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma, r.FieldsPerRecord, r.LazyQuotes = '\t', -1, true
-	rows, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	diffed := 0
-	for _, row := range rows[1:] {
-		path, status := row[0], row[1]
+	for _, row := range testcorpus.Results(t, results.file) {
+		path, status := row.Path, row.Status
 		if status != "204" {
 			continue
 		}

@@ -16,7 +16,9 @@ import (
 // Read returns the broker's definitions: GET /api/definitions, with each
 // vhost's description, tags, default queue type and tracing from
 // /api/vhosts, which RabbitMQ 3.10's export leaves out. Only values other
-// than the broker's defaults are set, so an export stays short.
+// than the broker's defaults are set, so an export stays short. A queue
+// without a type in a vhost whose default is not classic gets its type
+// (GET /api/queues), so that the export says what the broker has.
 func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	raw, err := c.Definitions(ctx)
 	if err != nil {
@@ -53,14 +55,56 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 			v.Tags = tags
 		}
 		if in.DefaultQueueType != "" && in.DefaultQueueType != "undefined" {
+			// At the top level for people and warren, and in metadata for
+			// RabbitMQ's import, which reads it only there.
 			v.DefaultQueueType = in.DefaultQueueType
+			if v.Metadata == nil {
+				v.Metadata = map[string]any{}
+			}
+			v.Metadata["default_queue_type"] = in.DefaultQueueType
 		}
 		if in.Tracing {
 			t := true
 			v.Tracing = &t
 		}
 	}
+	if err := c.readQueueTypes(ctx, doc); err != nil {
+		return nil, err
+	}
 	return doc, nil
+}
+
+// readQueueTypes gives a type to the queues that carry none in the export
+// (no type field, no x-queue-type argument: 3.10 exports so) and live in a
+// vhost whose default queue type is not classic, where a queue without a
+// type would be taken for one of the default type. GET /api/queues is read
+// only when there are such queues.
+func (c *Client) readQueueTypes(ctx context.Context, doc *definitions.Document) error {
+	defaults := definitions.VhostQueueTypes(doc)
+	need := false
+	for _, q := range doc.Queues {
+		if q.Type == "" && q.Arguments["x-queue-type"] == nil && defaults[q.Vhost] != "" {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return nil
+	}
+	var live []struct{ Name, Vhost, Type string }
+	if err := c.getJSON(ctx, "/api/queues?disable_stats=true&columns=name,vhost,type", &live); err != nil {
+		return err
+	}
+	types := make(map[[2]string]string, len(live))
+	for _, q := range live {
+		types[[2]string{q.Vhost, q.Name}] = q.Type
+	}
+	for _, q := range doc.Queues {
+		if q.Type == "" && q.Arguments["x-queue-type"] == nil && defaults[q.Vhost] != "" {
+			q.Type = types[[2]string{q.Vhost, q.Name}]
+		}
+	}
+	return nil
 }
 
 // ExportOptions choose what Export keeps.
@@ -88,18 +132,21 @@ func (c *Client) Export(ctx context.Context, opts ExportOptions) (*definitions.D
 	return doc, nil
 }
 
+// vhostColumns are what ReadKinds keeps of a vhost.
+var vhostColumns = []string{"name", "description", "tags", "default_queue_type", "metadata", "tracing"}
+
 // kindEndpoints lists, per kind, the endpoint that lists that kind alone.
 // The columns keep the answer to what definitions hold (and spare the
 // broker computing statistics).
 var kindEndpoints = map[definitions.Kind]string{
 	definitions.KindUser:            "/api/users",
-	definitions.KindVhost:           "/api/vhosts?columns=name,description,tags,default_queue_type,tracing",
+	definitions.KindVhost:           "/api/vhosts?columns=" + strings.Join(vhostColumns, ","),
 	definitions.KindPermission:      "/api/permissions",
 	definitions.KindTopicPermission: "/api/topic-permissions",
 	definitions.KindParameter:       "/api/parameters",
 	definitions.KindGlobalParameter: "/api/global-parameters",
 	definitions.KindPolicy:          "/api/policies",
-	definitions.KindQueue:           "/api/queues?disable_stats=true&columns=name,vhost,durable,auto_delete,exclusive,arguments",
+	definitions.KindQueue:           "/api/queues?disable_stats=true&columns=name,vhost,type,durable,auto_delete,exclusive,arguments",
 	definitions.KindExchange:        "/api/exchanges?disable_stats=true&columns=name,vhost,type,durable,auto_delete,internal,arguments",
 	definitions.KindBinding:         "/api/bindings?columns=source,vhost,destination,destination_type,routing_key,arguments",
 }
@@ -197,6 +244,13 @@ func answerErrors(doc *definitions.Document, diags schema.Diagnostics) error {
 // cleanVhost keeps only the values that differ from the broker's defaults,
 // as Read does.
 func cleanVhost(v map[string]any) {
+	// RabbitMQ 4.0.5 ignores columns on /api/vhosts: it adds cluster_state
+	// and statistics, which are no definitions.
+	for k := range v {
+		if !slices.Contains(vhostColumns, k) {
+			delete(v, k)
+		}
+	}
 	if d, _ := v["description"].(string); d == "" {
 		delete(v, "description")
 	}

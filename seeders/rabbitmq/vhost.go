@@ -1,0 +1,123 @@
+package rabbitmq
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// Where each RabbitMQ version reads a vhost's default queue type:
+//
+//   - the definitions import (POST /api/definitions, boot-time import):
+//     only from the vhost's metadata (metadata: {default_queue_type: …});
+//     3.10.8 only when it creates the vhost (an existing vhost's default
+//     stays as it was), 4.0.5 on an existing vhost too. 3.10.8's import
+//     makes a queue without x-queue-type classic whatever the vhost's
+//     default; 4.0.5's gives it the vhost's default;
+//   - PUT /api/vhosts/{name}: the field defaultqueuetype before 3.12,
+//     default_queue_type from 3.12; it changes an existing vhost's default
+//     from 3.11 (3.10.8 answers 204 and keeps the old one);
+//   - GET /api/vhosts: default_queue_type at the top level ("undefined"
+//     when unset) and in metadata, on 3.10.8 and 4.0.5 alike.
+
+// importVhost returns a vhost as RabbitMQ's import must get it: the default
+// queue type in metadata, where the import reads it, and without limits,
+// which the import ignores (they travel as a vhost-limits parameter).
+func importVhost(v *definitions.Vhost) *definitions.Vhost {
+	out := *v
+	if v.DefaultQueueType != "" {
+		out.Metadata = maps.Clone(v.Metadata)
+		if out.Metadata == nil {
+			out.Metadata = map[string]any{}
+		}
+		out.Metadata["default_queue_type"] = v.DefaultQueueType
+	}
+	if _, ok := v.Extra["limits"]; ok {
+		out.Extra = maps.Clone(v.Extra)
+		delete(out.Extra, "limits")
+	}
+	return &out
+}
+
+// changesQueueType reports whether a change updates an existing vhost's
+// default queue type, which 3.10's import does not do (a PUT does, from
+// 3.11).
+func changesQueueType(ch definitions.Change) bool {
+	if ch.Kind != definitions.KindVhost || ch.Action != definitions.Update {
+		return false
+	}
+	for _, f := range ch.Fields {
+		if f.Field == "default_queue_type" {
+			return true
+		}
+	}
+	return false
+}
+
+// versionAtLeast reports whether a RabbitMQ version ("3.10.8",
+// "4.0.5+2.g…") is major.minor or later.
+func versionAtLeast(version string, major, minor int) bool {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return true // unknown: assume a current broker
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(strings.TrimLeftFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
+// checkQueueTypeChanges refuses, before anything is touched, to change an
+// existing vhost's default queue type on a broker that cannot.
+func (c *Client) checkQueueTypeChanges(ctx context.Context, puts []definitions.Change) (version string, err error) {
+	if len(puts) == 0 {
+		return "", nil
+	}
+	o, err := c.Overview(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !versionAtLeast(o.RabbitMQVersion, 3, 11) {
+		return "", fmt.Errorf("%s: RabbitMQ %s sets a vhost's default queue type only when it creates the vhost (3.11 and later can change it); the default stays %s until the vhost is deleted and created again",
+			puts[0].Addr, o.RabbitMQVersion, queueTypeName(puts[0].Before.(*definitions.Vhost).DefaultQueueType))
+	}
+	return o.RabbitMQVersion, nil
+}
+
+func queueTypeName(t string) string {
+	if t == "" {
+		return "classic"
+	}
+	return t
+}
+
+// putVhost sets a vhost's description, tags, tracing and default queue
+// type, naming the default queue type as the broker's version does.
+// PUT /api/vhosts/{name}
+func (c *Client) putVhost(ctx context.Context, v *definitions.Vhost, version string) error {
+	body := map[string]any{"tags": strings.Join(v.Tags, ",")}
+	if v.Description != nil {
+		body["description"] = *v.Description
+	}
+	if v.Tracing != nil {
+		body["tracing"] = *v.Tracing
+	}
+	field := "default_queue_type"
+	if !versionAtLeast(version, 3, 12) {
+		field = "defaultqueuetype"
+	}
+	body[field] = queueTypeName(v.DefaultQueueType)
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPut, "/api/vhosts/"+esc(v.Name), data, nil)
+}
