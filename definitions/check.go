@@ -131,8 +131,10 @@ type checker struct {
 	doc      *Document
 	opts     CheckOptions
 	versions versionRange // the releases whose rules apply
-	diags    schema.Diagnostics
-	re       map[string]error // compiled patterns, by pattern
+	// vhostTypes are the default queue types of the vhosts the files define.
+	vhostTypes map[string]string
+	diags      schema.Diagnostics
+	re         map[string]error // compiled patterns, by pattern
 }
 
 // report adds a diagnostic about o; field is a JSON pointer relative to the
@@ -162,7 +164,7 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 	if opts.Resolve == nil {
 		opts.Resolve = ResolveSecret
 	}
-	c := &checker{doc: d, opts: opts, re: map[string]error{}}
+	c := &checker{doc: d, opts: opts, re: map[string]error{}, vhostTypes: VhostQueueTypes(d)}
 	var err error
 	if c.versions, err = parseVersionRange(opts.RabbitMQVersion); err != nil {
 		c.versions, _ = parseVersionRange("") // the command line checks the version first
@@ -660,7 +662,20 @@ func (c *checker) queue(q *Queue) {
 	if q.Type != "" && !slices.Contains(queueTypes, q.Type) {
 		c.errorf(q, "type", schema.EQueueArgument, "queue type %q is not one of %s", q.Type, strings.Join(queueTypes, ", "))
 	}
-	qt := q.QueueType()
+	// An untyped queue gets its vhost's default queue type from 3.11, which
+	// RabbitMQ puts in its arguments before checking them
+	// (RuleImportVhostQueueType); 3.10 makes it classic. When only some of
+	// the versions checked do, the queue is checked as classic, and what the
+	// default type refuses is a warning naming them.
+	qt, vhostType := QueueTypeIn(q, c.vhostTypes[q.Vhost]), ""
+	if untyped := QueueTypeIn(q, ""); qt != untyped {
+		switch Rule(RuleImportVhostQueueType).covers(c.versions) {
+		case coversNone:
+			qt = untyped
+		case coversSome:
+			qt, vhostType = untyped, qt
+		}
+	}
 	if at, ok := q.Arguments["x-queue-type"].(string); ok && q.Type != "" && at != q.Type {
 		c.errorf(q, "type", schema.EQueueArgument, "type %q and x-queue-type %q disagree", q.Type, at)
 	}
@@ -678,8 +693,16 @@ func (c *checker) queue(q *Queue) {
 			c.errorf(q, field, schema.EQueueArgument, "%s %s", name, msg)
 			continue
 		}
+		if vhostType != "" && rule.types != nil && !slices.Contains(rule.types, vhostType) && slices.Contains(rule.types, qt) {
+			r := Rule(RuleImportVhostQueueType)
+			c.warnf(q, field, schema.WVersionRefused, "%s is not supported by %s queues, and RabbitMQ %s makes this untyped queue a %s queue (its vhost's default type) and refuses it; give the queue a type [%s]", name, vhostType, r.Versions(), vhostType, r.ID)
+		}
 		if rule.types != nil && slices.Contains(queueTypes, qt) && !slices.Contains(rule.types, qt) {
-			c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues", name, qt)
+			if q.Type == "" && q.Arguments["x-queue-type"] == nil && qt != "classic" {
+				c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues (the queue names no type, so it is of its vhost's default type, %s)", name, qt, qt)
+			} else {
+				c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues", name, qt)
+			}
 			continue
 		}
 		if rule.rule != "" {

@@ -69,6 +69,9 @@ const (
 	RuleTransientNonExcl   = "transient-non-exclusive-queues"
 	RuleVhostProtected     = "vhost-protected-from-deletion"
 	RuleProtectedTag       = "user-tag-protected"
+	// Not a refusal: when the import gives an untyped queue its vhost's
+	// default queue type (and checks its arguments for that type).
+	RuleImportVhostQueueType = "import-untyped-queue-vhost-default-type"
 )
 
 // VersionRules is the table.
@@ -144,6 +147,11 @@ var VersionRules = []VersionRule{
 		From: "4.3.0", Effect: Refused,
 		Fix:    "make the queue durable (with x-expires if it should go away), or set deprecated_features.permit.transient_nonexcl_queues = true on every node",
 		Source: "release-notes/4.3.0.md \"Deprecated Features are Now Disabled by Default\"; deps/rabbit/src/rabbit_amqqueue.erl is_queue_args_combination_permitted at v4.3.0"},
+	{ID: RuleImportVhostQueueType, What: "a queue that names no type, in a vhost whose default queue type is quorum or stream: the import gives it that type and refuses arguments the type does not take (x-max-priority on quorum)",
+		From: "3.11.0", Effect: Refused,
+		Fix:     "give the queue a type (x-queue-type), or drop the arguments its vhost's default type does not take",
+		Source:  "deps/rabbit/src/rabbit_definitions.erl add_queue_int calls rabbit_amqqueue:augment_declare_args from v3.11.0 (v3.10.8 does not)",
+		Checked: "3.10.8 creates it as a classic queue (204), 4.0.5 refuses x-max-priority on it (400) (TestBrokerRefuses)"},
 	{ID: RuleVhostProtected, What: "protected_from_deletion in a vhost's metadata",
 		Until: "4.0.6", Effect: Ignored,
 		Fix:     "upgrade to protect the vhost; older versions accept the key and delete the vhost anyway",

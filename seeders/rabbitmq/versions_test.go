@@ -48,6 +48,8 @@ var brokerCases = []struct {
 	{name: "x-queue-leader-locator on a classic queue", doc: queue("cq", true, false, `{"x-queue-type": "classic", "x-queue-leader-locator": "balanced"}`)},
 	{name: "auto-delete quorum queue", doc: queue("qq", true, true, `{"x-queue-type": "quorum"}`), notCreated: "qq"},
 	{name: "non-durable stream", doc: queue("s", false, false, `{"x-queue-type": "stream"}`), notCreated: "s"},
+	{name: "x-max-priority on an untyped queue in a quorum vhost",
+		doc: `{"vhosts": [{"name": "qv", "metadata": {"default_queue_type": "quorum"}}], "queues": [{"vhost": "qv", "name": "u", "durable": true, "auto_delete": false, "arguments": {"x-max-priority": 5}}]}`},
 	{name: "good quorum queue", doc: queue("qq", true, false, `{"x-queue-type": "quorum", "x-delivery-limit": 5}`)},
 	{name: "binding from a missing exchange",
 		doc:       `{"queues": [{"vhost": "/", "name": "q", "durable": true, "auto_delete": false, "arguments": {}}], "bindings": [{"vhost": "/", "source": "missing", "destination": "q", "destination_type": "queue", "routing_key": "", "arguments": {}}]}`,
