@@ -32,6 +32,10 @@ var Targets = []Target{TargetRabbitMQ, TargetAmazonMQRabbitMQ, TargetAmazonMQAct
 type CheckOptions struct {
 	// Target adds that broker's rules; "" means plain RabbitMQ.
 	Target Target
+	// RabbitMQVersion applies that version's rules (versions.go): a series
+	// ("4.0") or a release ("4.0.5"). "" means every supported version:
+	// what all of them refuse is an error, what some refuse a warning.
+	RabbitMQVersion string
 	// Resolve finds a password's value; nil means ResolveSecret (the
 	// process environment and the file system).
 	Resolve func(*Secret) (string, error)
@@ -124,10 +128,13 @@ func fileKind(m os.FileMode) string {
 
 // checker collects diagnostics about objects.
 type checker struct {
-	doc   *Document
-	opts  CheckOptions
-	diags schema.Diagnostics
-	re    map[string]error // compiled patterns, by pattern
+	doc      *Document
+	opts     CheckOptions
+	versions versionRange // the releases whose rules apply
+	// vhostTypes are the default queue types of the vhosts the files define.
+	vhostTypes map[string]string
+	diags      schema.Diagnostics
+	re         map[string]error // compiled patterns, by pattern
 }
 
 // report adds a diagnostic about o; field is a JSON pointer relative to the
@@ -157,7 +164,12 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 	if opts.Resolve == nil {
 		opts.Resolve = ResolveSecret
 	}
-	c := &checker{doc: d, opts: opts, re: map[string]error{}}
+	c := &checker{doc: d, opts: opts, re: map[string]error{}, vhostTypes: VhostQueueTypes(d)}
+	var err error
+	if c.versions, err = parseVersionRange(opts.RabbitMQVersion); err != nil {
+		c.versions, _ = parseVersionRange("") // the command line checks the version first
+		c.opts.RabbitMQVersion = ""
+	}
 	users, vhosts := names(d.Users), names(d.Vhosts)
 	exchanges := keySet(d.Exchanges, func(e *Exchange) string { return key(e.Vhost, e.Name) })
 	queues := keySet(d.Queues, func(q *Queue) string { return key(q.Vhost, q.Name) })
@@ -184,14 +196,19 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 	}
 	for _, p := range d.Parameters {
 		c.vhostRef(p, vhosts, p.Vhost, true)
+		if plugin, ok := pluginComponents[p.Component]; ok {
+			c.warnf(p, "component", schema.WPluginNeeded, "component %s comes from the %s plugin; without it on the node RabbitMQ refuses the import (component %s not found)", p.Component, plugin, p.Component)
+		}
 		c.uriRefs(p, p.Value)
 		if p.Component == "operator_policy" {
 			if v, ok := p.Value.(map[string]any); ok {
 				if pat, ok := v["pattern"].(string); ok {
 					c.pattern(p, "value/pattern", pat)
 				}
-				if at, ok := v["apply-to"].(string); ok && !slices.Contains(applyTo, at) {
-					c.errorf(p, "value/apply-to", schema.EPolicy, "apply-to %q is not one of %s", at, strings.Join(applyTo, ", "))
+				at, _ := v["apply-to"].(string)
+				c.applyTo(p, "value/apply-to", at)
+				if def, ok := v["definition"].(map[string]any); ok {
+					c.policyDefinition(p, "value/definition", def, at, true)
 				}
 			}
 		}
@@ -211,6 +228,8 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 		if len(p.Definition) == 0 && p.Definition != nil {
 			c.warnf(p, "definition", schema.WEmptyPolicy, "policy %q has an empty definition and does nothing", p.Name)
 		}
+		c.applyTo(p, "apply-to", p.ApplyTo)
+		c.policyDefinition(p, "definition", p.Definition, p.ApplyTo, false)
 	}
 	for _, q := range d.Queues {
 		c.vhostRef(q, vhosts, q.Vhost, true)
@@ -227,16 +246,16 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 			c.vhostRef(b, vhosts, b.Vhost, false)
 		}
 		if !builtinExchange(b.Source) && !exchanges[key(b.Vhost, b.Source)] && b.Vhost != "" {
-			c.warnf(b, "source", schema.WUndefinedSource, "source exchange %q is not defined in the files; it must exist on the broker", b.Source)
+			c.warnf(b, "source", schema.WUndefinedSource, "source exchange %q is not defined in the files; it must exist on the broker%s", b.Source, c.missingEnd())
 		}
 		switch b.DestinationType {
 		case "queue":
 			if !queues[key(b.Vhost, b.Destination)] && b.Vhost != "" {
-				c.warnf(b, "destination", schema.WUndefinedSource, "destination queue %q is not defined in the files; it must exist on the broker", b.Destination)
+				c.warnf(b, "destination", schema.WUndefinedSource, "destination queue %q is not defined in the files; it must exist on the broker%s", b.Destination, c.missingEnd())
 			}
 		case "exchange":
 			if !builtinExchange(b.Destination) && !exchanges[key(b.Vhost, b.Destination)] && b.Vhost != "" {
-				c.warnf(b, "destination", schema.WUndefinedSource, "destination exchange %q is not defined in the files; it must exist on the broker", b.Destination)
+				c.warnf(b, "destination", schema.WUndefinedSource, "destination exchange %q is not defined in the files; it must exist on the broker%s", b.Destination, c.missingEnd())
 			}
 		}
 	}
@@ -330,6 +349,10 @@ func (c *checker) user(u *User) {
 		c.warnf(u, "", schema.WNoPassword, "user %q has neither password nor password_hash: RabbitMQ's import (and a boot-time import) creates it unable to log in; warren apply leaves an existing user's password alone, warren boot refuses it", u.Name)
 	}
 	for _, t := range u.Tags {
+		if t == "protected" {
+			c.byVersion(u, "tags", RuleProtectedTag, "tag protected on user %q", u.Name)
+			continue
+		}
 		if !slices.Contains(KnownTags, t) {
 			c.warnf(u, "tags", schema.WUnknownTag, "tag %q is not one RabbitMQ knows (%s)", t, strings.Join(KnownTags, ", "))
 		}
@@ -414,12 +437,92 @@ func versionParts(v string) []int {
 var queueTypes = []string{"classic", "quorum", "stream"}
 
 func (c *checker) vhost(v *Vhost) {
+	if p, ok := v.Metadata["protected_from_deletion"].(bool); ok && p {
+		c.byVersion(v, "metadata/protected_from_deletion", RuleVhostProtected, "protected_from_deletion on vhost %q", v.Name)
+	}
 	if v.DefaultQueueType != "" && !slices.Contains(queueTypes, v.DefaultQueueType) && v.DefaultQueueType != "undefined" {
 		c.errorf(v, "default_queue_type", schema.EVhostProperty, "default_queue_type %q is not one of %s", v.DefaultQueueType, strings.Join(queueTypes, ", "))
 	}
 }
 
 var applyTo = []string{"all", "queues", "exchanges", "classic_queues", "quorum_queues", "streams"}
+
+// applyTo checks a policy's or an operator policy's apply-to. The schema
+// already refuses an unknown value in a policy, so only operator policies
+// get that error here.
+func (c *checker) applyTo(o Object, field, at string) {
+	switch {
+	case at == "":
+	case !slices.Contains(applyTo, at):
+		if o.Kind() == KindParameter {
+			c.errorf(o, field, schema.EPolicy, "apply-to %q is not one of %s", at, strings.Join(applyTo, ", "))
+		}
+	case at == "classic_queues" || at == "quorum_queues" || at == "streams":
+		c.byVersion(o, field, RuleApplyToQueueType, "apply-to %s", at)
+	}
+}
+
+// byVersion reports what a row of the version table means for the
+// versions checked: an error when every one of them refuses what the
+// message describes, a warning naming them when only some do, a warning
+// when they accept it and do nothing with it.
+func (c *checker) byVersion(o Object, field, id string, format string, args ...any) {
+	r := Rule(id)
+	what := fmt.Sprintf(format, args...)
+	cov := r.covers(c.versions)
+	switch {
+	case cov == coversNone:
+	case r.Effect == Refused && cov == coversAll:
+		c.errorf(o, field, schema.EVersionRefused, "%s is refused by RabbitMQ %s; %s [%s]", what, c.versionName(), r.Fix, r.ID)
+	case r.Effect == Refused:
+		c.warnf(o, field, schema.WVersionRefused, "%s is refused by RabbitMQ %s; %s [%s]", what, r.Versions(), r.Fix, r.ID)
+	case cov == coversAll:
+		c.warnf(o, field, schema.WVersionIgnored, "%s is ignored by RabbitMQ %s; %s [%s]", what, c.versionName(), r.Fix, r.ID)
+	default:
+		c.warnf(o, field, schema.WVersionIgnored, "%s is ignored by RabbitMQ %s; %s [%s]", what, r.Versions(), r.Fix, r.ID)
+	}
+}
+
+// versionName names the versions checked.
+func (c *checker) versionName() string {
+	if c.opts.RabbitMQVersion == "" {
+		return SupportedSeries[0] + " and later"
+	}
+	return c.opts.RabbitMQVersion
+}
+
+// missingEnd says what the checked versions do with a binding whose end is
+// missing on the broker.
+func (c *checker) missingEnd() string {
+	r := Rule(RuleMissingBindingEnd)
+	switch r.covers(c.versions) {
+	case coversAll:
+		return fmt.Sprintf(", or the import is refused by RabbitMQ %s", c.versionName())
+	case coversSome:
+		return fmt.Sprintf(", or the import is refused by RabbitMQ %s (older versions drop the binding silently)", r.Versions())
+	}
+	return ", or RabbitMQ drops the binding silently"
+}
+
+// pluginComponents are the parameter components that plugins register.
+var pluginComponents = map[string]string{
+	"federation-upstream":     "rabbitmq_federation",
+	"federation-upstream-set": "rabbitmq_federation",
+	"shovel":                  "rabbitmq_shovel",
+}
+
+// pluginExchangeTypes are exchange types that plugins register; RabbitMQ
+// refuses an exchange of a type no plugin on the node registers (unknown
+// exchange type).
+var pluginExchangeTypes = map[string]string{
+	"x-consistent-hash":     "rabbitmq_consistent_hash_exchange",
+	"x-random":              "rabbitmq_random_exchange",
+	"x-modulus-hash":        "rabbitmq_sharding",
+	"x-recent-history":      "rabbitmq_recent_history_exchange",
+	"x-jms-topic":           "rabbitmq_jms_topic_exchange",
+	"x-delayed-message":     "rabbitmq_delayed_message_exchange",
+	"x-federation-upstream": "rabbitmq_federation",
+}
 
 var builtinExchanges = []string{"", "amq.default", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
 
@@ -431,7 +534,15 @@ func builtinExchange(name string) bool { return slices.Contains(builtinExchanges
 var exchangeTypes = []string{"direct", "fanout", "topic", "headers"}
 
 func (c *checker) exchange(e *Exchange) {
-	if e.Type != "" && !slices.Contains(exchangeTypes, e.Type) && !strings.HasPrefix(e.Type, "x-") {
+	switch {
+	case e.Type == "" || slices.Contains(exchangeTypes, e.Type):
+	case e.Type == "x-local-random":
+		c.byVersion(e, "type", RuleLocalRandom, "exchange type x-local-random")
+	case pluginExchangeTypes[e.Type] != "":
+		c.warnf(e, "type", schema.WPluginNeeded, "exchange type %s comes from the %s plugin; without it on the node RabbitMQ refuses the import (unknown exchange type)", e.Type, pluginExchangeTypes[e.Type])
+	case strings.HasPrefix(e.Type, "x-"):
+		c.warnf(e, "type", schema.WPluginNeeded, "exchange type %s is not built in; the node needs the plugin that provides it, or RabbitMQ refuses the import (unknown exchange type)", e.Type)
+	default:
 		c.errorf(e, "type", schema.EExchangeType, "exchange type %q is neither built in (%s) nor a plugin's (x-…)", e.Type, strings.Join(exchangeTypes, ", "))
 	}
 	if strings.HasPrefix(e.Name, "amq.") {
@@ -441,9 +552,16 @@ func (c *checker) exchange(e *Exchange) {
 
 // queueArgs describes the queue arguments warren checks: which values are
 // valid and which queue types take them.
+//
+// The types come from each queue type's capabilities (queue_arguments in
+// deps/rabbit/src/rabbit_classic_queue.erl, rabbit_quorum_queue.erl,
+// rabbit_stream_queue.erl): RabbitMQ refuses an argument that another
+// type knows and this one does not (rabbit_amqqueue.erl
+// check_arguments_key: "invalid arg … of queue type …").
 type argRule struct {
 	check func(v any) string // "" when valid, else what is wrong
 	types []string           // queue types that accept it; nil means all
+	rule  string             // a version rule under which RabbitMQ refuses it
 }
 
 var (
@@ -492,21 +610,22 @@ var queueArgs = map[string]argRule{
 			return "must be a whole number from 0 to 255"
 		}
 		return ""
-	}, types: []string{"classic", "quorum"}},
+	}, types: []string{"classic"}}, // quorum queues: message priorities without it from 4.0, refused on every version
 	"x-overflow":                {check: oneOf("drop-head", "reject-publish", "reject-publish-dlx"), types: []string{"classic", "quorum"}},
 	"x-dead-letter-exchange":    {check: aString, types: []string{"classic", "quorum"}},
 	"x-dead-letter-routing-key": {check: aString, types: []string{"classic", "quorum"}},
 	"x-dead-letter-strategy":    {check: oneOf("at-most-once", "at-least-once"), types: []string{"quorum"}},
-	"x-single-active-consumer":  {check: aBool},
-	"x-queue-mode":              {check: oneOf("default", "lazy"), types: []string{"classic"}},
+	"x-single-active-consumer":  {check: aBool, types: []string{"classic", "quorum"}},
+	"x-queue-mode":              {check: oneOf("default", "lazy"), types: []string{"classic"}, rule: RuleQueueMode},
 	"x-queue-version": {check: func(v any) string {
 		if n, ok := integer(v); !ok || n < 1 || n > 2 {
 			return "must be 1 or 2"
 		}
 		return ""
 	}, types: []string{"classic"}},
-	"x-queue-master-locator": {check: oneOf("client-local", "min-masters", "random", "balanced")},
-	"x-queue-leader-locator": {check: oneOf("client-local", "balanced", "random", "least-leaders")},
+	"x-queue-master-locator": {check: oneOf("client-local", "min-masters", "random", "balanced"), types: []string{"classic"}, rule: RuleMasterLocator},
+	// Classic queues take it from 4.0 (RuleClassicLeaderLoc, in queue).
+	"x-queue-leader-locator": {check: oneOf("client-local", "balanced", "random", "least-leaders"), types: []string{"classic", "quorum", "stream"}},
 	"x-delivery-limit": {check: func(v any) string {
 		if n, ok := integer(v); !ok || n < -1 {
 			return "must be a whole number of at least -1"
@@ -543,7 +662,20 @@ func (c *checker) queue(q *Queue) {
 	if q.Type != "" && !slices.Contains(queueTypes, q.Type) {
 		c.errorf(q, "type", schema.EQueueArgument, "queue type %q is not one of %s", q.Type, strings.Join(queueTypes, ", "))
 	}
-	qt := q.QueueType()
+	// An untyped queue gets its vhost's default queue type from 3.11, which
+	// RabbitMQ puts in its arguments before checking them
+	// (RuleImportVhostQueueType); 3.10 makes it classic. When only some of
+	// the versions checked do, the queue is checked as classic, and what the
+	// default type refuses is a warning naming them.
+	qt, vhostType := QueueTypeIn(q, c.vhostTypes[q.Vhost]), ""
+	if untyped := QueueTypeIn(q, ""); qt != untyped {
+		switch Rule(RuleImportVhostQueueType).covers(c.versions) {
+		case coversNone:
+			qt = untyped
+		case coversSome:
+			qt, vhostType = untyped, qt
+		}
+	}
 	if at, ok := q.Arguments["x-queue-type"].(string); ok && q.Type != "" && at != q.Type {
 		c.errorf(q, "type", schema.EQueueArgument, "type %q and x-queue-type %q disagree", q.Type, at)
 	}
@@ -561,8 +693,55 @@ func (c *checker) queue(q *Queue) {
 			c.errorf(q, field, schema.EQueueArgument, "%s %s", name, msg)
 			continue
 		}
+		if vhostType != "" && rule.types != nil && !slices.Contains(rule.types, vhostType) && slices.Contains(rule.types, qt) {
+			r := Rule(RuleImportVhostQueueType)
+			c.warnf(q, field, schema.WVersionRefused, "%s is not supported by %s queues, and RabbitMQ %s makes this untyped queue a %s queue (its vhost's default type) and refuses it; give the queue a type [%s]", name, vhostType, r.Versions(), vhostType, r.ID)
+		}
 		if rule.types != nil && slices.Contains(queueTypes, qt) && !slices.Contains(rule.types, qt) {
-			c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues", name, qt)
+			if q.Type == "" && q.Arguments["x-queue-type"] == nil && qt != "classic" {
+				c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues (the queue names no type, so it is of its vhost's default type, %s)", name, qt, qt)
+			} else {
+				c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues", name, qt)
+			}
+			continue
+		}
+		if rule.rule != "" {
+			c.byVersion(q, field, rule.rule, "queue argument %s", name)
+		}
+		if name == "x-queue-leader-locator" && qt == "classic" {
+			c.byVersion(q, field, RuleClassicLeaderLoc, "x-queue-leader-locator on classic queue %q", q.Name)
+		}
+		if n, ok := integer(v); ok && name == "x-queue-version" && n == 1 {
+			c.byVersion(q, field, RuleQueueVersion1, "x-queue-version 1")
+		}
+	}
+	c.queueProperties(q, qt)
+}
+
+// queueProperties checks durable and auto_delete against the queue's type.
+// Quorum queues and streams must be durable and not auto-delete
+// (rabbit_queue_type_util.erl check_non_durable, check_auto_delete); their
+// declare returns the error, which the definitions import does not look
+// at (rabbit_definitions.erl add_queue_int), so the import answers 204 and
+// the queue is not created.
+func (c *checker) queueProperties(q *Queue, qt string) {
+	durable := q.Durable == nil || *q.Durable // the import's default is durable
+	autoDelete := q.AutoDelete != nil && *q.AutoDelete
+	switch qt {
+	case "quorum", "stream":
+		noun := "quorum queue"
+		if qt == "stream" {
+			noun = "stream"
+		}
+		if !durable {
+			c.warnf(q, "durable", schema.WQueueNotCreated, "a %s must be durable; RabbitMQ accepts the import and does not create %q (set durable: true)", noun, q.Name)
+		}
+		if autoDelete {
+			c.warnf(q, "auto_delete", schema.WQueueNotCreated, "a %s cannot be auto-delete; RabbitMQ accepts the import and does not create %q (set auto_delete: false, or use x-expires)", noun, q.Name)
+		}
+	case "classic":
+		if !durable {
+			c.byVersion(q, "durable", RuleTransientNonExcl, "non-durable queue %q", q.Name)
 		}
 	}
 }

@@ -18,7 +18,8 @@ var update = os.Getenv("WARREN_UPDATE") != ""
 // TestDiagnosticsGolden loads the files of each testdata/diagnostics/*.txtar
 // archive (every file but "want", in archive order), checks them, and
 // compares the diagnostics with "want". A first line "-- args --" in the
-// comment section can name a target: "target=amazonmq-activemq".
+// comment section can name a target: "target=amazonmq-activemq", and a
+// RabbitMQ version: "rabbitmq-version=4.0".
 func TestDiagnosticsGolden(t *testing.T) {
 	archives, _ := filepath.Glob("testdata/diagnostics/*.txtar")
 	if len(archives) == 0 {
@@ -51,6 +52,9 @@ func TestDiagnosticsGolden(t *testing.T) {
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				if v, ok := strings.CutPrefix(line, "target="); ok {
 					opts.Target = definitions.Target(v)
+				}
+				if v, ok := strings.CutPrefix(line, "rabbitmq-version="); ok {
+					opts.RabbitMQVersion = v
 				}
 			}
 			wd, _ := os.Getwd()

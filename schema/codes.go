@@ -29,41 +29,50 @@ const (
 	ESchema   Code = "E019"
 
 	// Meaning.
-	EDuplicate        Code = "E020"
-	ENoVhost          Code = "E021"
-	EPattern          Code = "E030"
-	EPasswordAndHash  Code = "E031"
-	EHashEncoding     Code = "E032"
-	EHashLength       Code = "E033"
-	ESecretSource     Code = "E034"
-	EQueueArgument    Code = "E040"
-	EExchangeType     Code = "E041"
-	EPolicy           Code = "E042"
-	ELimit            Code = "E043"
-	EVhostProperty    Code = "E044"
-	ETargetKind       Code = "E050"
-	ETargetUser       Code = "E051"
-	ETargetTag        Code = "E052"
-	ETargetPassword   Code = "E053"
-	ETargetGroups     Code = "E054"
-	ETargetConflict   Code = "E055"
-	EDotName          Code = "E085"
-	EParamSecret      Code = "E086"
-	EYAMLTag          Code = "E087"
-	WUnknownField     Code = "W101"
-	WLiteralPassword  Code = "W102"
-	WUndefinedUser    Code = "W103"
-	WUndefinedVhost   Code = "W104"
-	WUndefinedSource  Code = "W105"
-	WSkippedByBroker  Code = "W106"
-	WBindingNoVhost   Code = "W107"
-	WUnknownTag       Code = "W108"
-	WHashAlgorithm    Code = "W109"
-	WEmptyPolicy      Code = "W110"
-	WUnknownArgument  Code = "W111"
-	WUnresolvedSecret Code = "W112"
-	WNodeSpecific     Code = "W113"
-	WNoPassword       Code = "W145"
+	EDuplicate           Code = "E020"
+	ENoVhost             Code = "E021"
+	EPattern             Code = "E030"
+	EPasswordAndHash     Code = "E031"
+	EHashEncoding        Code = "E032"
+	EHashLength          Code = "E033"
+	ESecretSource        Code = "E034"
+	EQueueArgument       Code = "E040"
+	EExchangeType        Code = "E041"
+	EPolicy              Code = "E042"
+	ELimit               Code = "E043"
+	EVhostProperty       Code = "E044"
+	ETargetKind          Code = "E050"
+	ETargetUser          Code = "E051"
+	ETargetTag           Code = "E052"
+	ETargetPassword      Code = "E053"
+	ETargetGroups        Code = "E054"
+	ETargetConflict      Code = "E055"
+	EPolicyKey           Code = "E060"
+	EPolicyValue         Code = "E061"
+	EOperatorPolicyKey   Code = "E062"
+	EVersionRefused      Code = "E063"
+	EDotName             Code = "E085"
+	EParamSecret         Code = "E086"
+	EYAMLTag             Code = "E087"
+	WUnknownField        Code = "W101"
+	WLiteralPassword     Code = "W102"
+	WUndefinedUser       Code = "W103"
+	WUndefinedVhost      Code = "W104"
+	WUndefinedSource     Code = "W105"
+	WSkippedByBroker     Code = "W106"
+	WBindingNoVhost      Code = "W107"
+	WUnknownTag          Code = "W108"
+	WHashAlgorithm       Code = "W109"
+	WEmptyPolicy         Code = "W110"
+	WUnknownArgument     Code = "W111"
+	WUnresolvedSecret    Code = "W112"
+	WNodeSpecific        Code = "W113"
+	WVersionRefused      Code = "W120"
+	WPolicyNotApplicable Code = "W121"
+	WPluginNeeded        Code = "W122"
+	WQueueNotCreated     Code = "W123"
+	WVersionIgnored      Code = "W124"
+	WNoPassword          Code = "W145"
 )
 
 // Vhost limits and default queue types.
@@ -112,6 +121,10 @@ var Codes = []Info{
 	{ETargetPassword, Error, "password breaks target rules", "Amazon MQ for ActiveMQ: at least 12 characters, 4 different ones, no comma, colon or equals sign. Huawei Cloud: 8-32 characters from at least 3 of upper case, lower case, digits and specials, not the user name or its reverse, not starting with -. Checked only for passwords warren can resolve."},
 	{ETargetGroups, Error, "ActiveMQ groups", "Amazon MQ for ActiveMQ allows at most 20 groups per user, each 2-100 characters of A-Z a-z 0-9 - . _ ~."},
 	{ETargetConflict, Error, "conflicting ActiveMQ settings", "console_access and replication_user are mutually exclusive on Amazon MQ for ActiveMQ."},
+	{EPolicyKey, Error, "unknown policy key", "A policy or operator policy definition has a key RabbitMQ's policy validators do not know (the message names the nearest known key). RabbitMQ refuses the whole policy (\"… are not recognised policy settings\"). Keys that plugins add (federation-upstream, shards-per-node, …) are known and get W122."},
+	{EPolicyValue, Error, "invalid policy value", "A policy key has a value of the wrong type or out of range, as RabbitMQ's validators check it: message-ttl a whole number of at least 0, expires at least 1, overflow one of drop-head, reject-publish, reject-publish-dlx, dead-letter-exchange a string, ha-params to suit ha-mode, …. RabbitMQ refuses the policy."},
+	{EOperatorPolicyKey, Error, "key not allowed in operator policies", "Operator policies take a narrower set of keys (expires, message-ttl, max-length, max-length-bytes, max-in-memory-length, max-in-memory-bytes, delivery-limit, overflow, queue-version, target-group-size, queue-master-locator and, on some 3.x versions, ha-mode, ha-params, ha-sync-mode). RabbitMQ refuses any other key there."},
+	{EVersionRefused, Error, "refused by this RabbitMQ version", "The RabbitMQ version checked (--rabbitmq-version, or the broker's own for diff and apply) refuses this, for example any ha-* policy key from 4.0 (classic queue mirroring was removed). The message names the rule of docs/rabbitmq-versions.md it comes from, and the fix."},
 	{EDotName, Error, "name is a dot segment", "A name that goes into a URL path (a user, vhost, exchange, queue, policy, parameter, component) is . or .. (also after percent-decoding, such as %2E%2E). RabbitMQ's web server resolves such a segment: DELETE /api/topic-permissions/../users/ADMIN is served as DELETE /api/users/ADMIN. warren refuses these names in files and in every request it sends."},
 	{EParamSecret, Error, "credential reference in a parameter", "A parameter's uri, src-uri or dest-uri is given as {env: NAME} or {file: PATH} but is not a one-key object with a non-empty string, or could not be resolved when a command needed it."},
 	{EYAMLTag, Error, "YAML tag", "A YAML value carries a tag (!!binary, !!set, a custom !foo). Definitions are JSON data: warren would drop the tag silently, so it refuses the file. Write the plain value."},
@@ -129,6 +142,11 @@ var Codes = []Info{
 	{WEmptyPolicy, Warning, "empty policy definition", "A policy whose definition is empty does nothing."},
 	{WUnknownArgument, Warning, "unknown queue argument", "An x- argument RabbitMQ does not know. RabbitMQ keeps unknown arguments, so a typo goes unnoticed until the queue misbehaves."},
 	{WUnresolvedSecret, Warning, "password not checked", "The target has password rules but warren could not resolve this password ({env} unset or {file} unreadable), so the rules were not checked."},
+	{WVersionRefused, Warning, "refused by some RabbitMQ versions", "Some of the RabbitMQ versions checked refuse this and others accept it; the message names them. Without --rabbitmq-version every supported version is checked, so --strict fails on what any of them refuses. Give the version you run to turn this into an error or nothing."},
+	{WPolicyNotApplicable, Warning, "policy key does not apply", "The policy's apply-to (all, queues, exchanges, classic_queues, quorum_queues, streams) reaches no object that takes this key, for example max-age (streams only) in a policy for classic_queues or alternate-exchange in one for queues. RabbitMQ accepts it and it has no effect."},
+	{WPluginNeeded, Warning, "needs a plugin", "An exchange type (x-consistent-hash, x-delayed-message, …), a parameter component (federation-upstream, shovel) or a policy key (federation-upstream-set, …) comes from a plugin. The message names it; without it on the node RabbitMQ refuses the import."},
+	{WQueueNotCreated, Warning, "queue accepted but not created", "A quorum queue or a stream must be durable and cannot be auto-delete. RabbitMQ's import answers 204 for such a queue and does not create it."},
+	{WVersionIgnored, Warning, "ignored by the RabbitMQ version", "The RabbitMQ version checked accepts this and does nothing with it, for example protected_from_deletion in a vhost's metadata before 4.0.6, or the protected user tag before 4.2."},
 	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id, imported_definition_hash_value) would be copied to another cluster. warren export trims it by default."},
 	{WNoPassword, Warning, "user without password", "A user has neither password nor password_hash. RabbitMQ's own import (POST /api/definitions, or a boot-time import) creates such a user without a password: it cannot log in. warren apply leaves an existing user's password alone, and warren boot refuses such a user. A default warren export writes users this way; use export --password-refs, or add password: {env: NAME}."},
 	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},

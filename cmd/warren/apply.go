@@ -97,6 +97,9 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkBrokerVersion(c, client, desired, target); err != nil {
+		return err
+	}
 	plan, err := makePlan(c.Context, client, desired, who.Name, opts)
 	if err != nil {
 		return err

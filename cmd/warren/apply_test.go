@@ -242,12 +242,14 @@ func waitForMessages(t *testing.T, n *rabbitmqtest.Node, vhost, queue string, wa
 func TestApplyRejectionThenConverge(t *testing.T) {
 	n := rabbitmqtest.Shared(t)
 	applyEnv(t, n)
-	bad := "vhosts:\n  - {name: v}\nusers:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\npolicies:\n  - {name: p, vhost: v, pattern: \".*\", definition: {no-such-policy-key: 1}}\nqueues:\n  - {name: q, vhost: v}\n"
+	// A policy key of a plugin the node lacks: warren only warns (W122),
+	// the broker refuses it.
+	bad := "vhosts:\n  - {name: v}\nusers:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\npolicies:\n  - {name: p, vhost: v, pattern: \".*\", definition: {federation-upstream-set: all}}\nqueues:\n  - {name: q, vhost: v}\n"
 	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", writeTemp(t, "bad.yaml", bad))
-	if code != exitError || !strings.Contains(errOut, "the apply stopped") || !strings.Contains(errOut, "no-such-policy-key") || !strings.Contains(errOut, "Failed (") || !strings.Contains(errOut, "not atomic") {
+	if code != exitError || !strings.Contains(errOut, "the apply stopped") || !strings.Contains(errOut, "federation-upstream-set") || !strings.Contains(errOut, "Failed (") || !strings.Contains(errOut, "not atomic") {
 		t.Fatalf("a policy the broker refuses: exit %d\n%s", code, errOut)
 	}
-	fixed := writeTemp(t, "fixed.yaml", strings.Replace(bad, "no-such-policy-key: 1", "max-length: 1", 1))
+	fixed := writeTemp(t, "fixed.yaml", strings.Replace(bad, "federation-upstream-set: all", "max-length: 1", 1))
 	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", fixed); code != exitOK {
 		t.Fatalf("the fixed re-run: exit %d\n%s%s", code, out, errOut)
 	}

@@ -75,6 +75,9 @@ func runDiff(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := checkBrokerVersion(c, client, desired, target); err != nil {
+			return err
+		}
 		if live, err = readLive(c.Context, client, desired, who.Name, c.Bool("prune")); err != nil {
 			return err
 		}

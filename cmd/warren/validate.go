@@ -17,12 +17,16 @@ func validateCommand() *cli.Command {
 		Description: "Loads every file (JSON or YAML; a directory's .json, .yaml and .yml files in sorted order; - for\n" +
 			"standard input), merges them, and reports every problem at once, sorted, one per line:\n\n" +
 			"   file:line:col: /json/pointer: message [CODE]\n\n" +
-			"Codes are explained in docs/diagnostics.md. --target adds a broker target's rules.\n\n" +
+			"Codes are explained in docs/diagnostics.md. --target adds a broker target's rules.\n" +
+			"--rabbitmq-version applies that RabbitMQ version's rules (docs/rabbitmq-versions.md): what it refuses is\n" +
+			"an error. Without it, what every supported version refuses is an error and what only some refuse is a\n" +
+			"warning naming them.\n\n" +
 			"Exit codes: 0 valid (warnings allowed), 1 errors (or warnings with --strict).",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "strict", Usage: "treat every warning as an error"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text or json"},
 			targetFlag(),
+			rabbitmqVersionFlag(),
 			maxSizeFlag(),
 		},
 		Action: runValidate,
@@ -38,12 +42,16 @@ func runValidate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	version, err := rabbitmqVersion(c)
+	if err != nil {
+		return err
+	}
 	doc, diags, err := loadFiles(c)
 	if err != nil {
 		return err
 	}
 	if doc != nil {
-		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...)
+		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...)
 	}
 	if c.Bool("strict") {
 		diags = diags.Strict()

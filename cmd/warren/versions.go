@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
+)
+
+func rabbitmqVersionFlag() cli.Flag {
+	return &cli.StringFlag{Name: "rabbitmq-version", EnvVars: []string{"WARREN_RABBITMQ_VERSION"},
+		Usage: "apply this RabbitMQ version's rules (a series such as 4.0, or a release such as 4.0.5); default: every supported version (docs/rabbitmq-versions.md)"}
+}
+
+// rabbitmqVersion reads --rabbitmq-version, noting on standard error when
+// RabbitMQ no longer supports that version.
+func rabbitmqVersion(c *cli.Context) (string, error) {
+	v := c.String("rabbitmq-version")
+	supported, err := definitions.CheckRabbitMQVersion(v)
+	if err != nil {
+		return "", err
+	}
+	if !supported {
+		fmt.Fprintf(c.App.ErrWriter, "warren: RabbitMQ %s is out of support; checking its rules anyway\n", v)
+	}
+	return v, nil
+}
+
+// checkBrokerVersion checks the files against the rules of the broker's
+// own version (GET /api/overview) before a command changes or compares
+// anything: what that version refuses stops the command, each error at
+// its place in the files. loadValid already printed the warnings.
+func checkBrokerVersion(c *cli.Context, client *rabbitmq.Client, doc *definitions.Document, target definitions.Target) error {
+	ov, err := client.Overview(c.Context)
+	if err != nil {
+		return err
+	}
+	if _, err := definitions.CheckRabbitMQVersion(ov.RabbitMQVersion); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, whose rules warren does not know; checked for every supported version only\n", ov.RabbitMQVersion)
+		return nil
+	}
+	var errs schema.Diagnostics
+	for _, d := range definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: ov.RabbitMQVersion}) {
+		if d.Severity == schema.Error {
+			errs = append(errs, d)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	errs.Sort()
+	printDiagnostics(c.App.ErrWriter, errs)
+	fmt.Fprintf(c.App.ErrWriter, "warren: %s for RabbitMQ %s (the broker's version); nothing was changed\n", plural(len(errs), "error"), ov.RabbitMQVersion)
+	return exitCodeError{exitError}
+}

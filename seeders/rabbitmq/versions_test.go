@@ -1,0 +1,128 @@
+package rabbitmq_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// brokerCases are documents that RabbitMQ refuses, or accepts and does not
+// carry out, on some or all versions. TestBrokerRefuses posts each to a real
+// node with RabbitMQ's own import and checks that warren's verdict for the
+// node's version matches the broker's answer.
+var brokerCases = []struct {
+	name string
+	doc  string
+	// notCreated is a queue the broker accepts and does not create
+	// (warren warns W123).
+	notCreated string
+	// refusedBy is a version rule under which the broker refuses the
+	// document although warren cannot call it an error (it depends on
+	// what exists on the broker); "" when warren's errors decide.
+	refusedBy string
+}{
+	{name: "policy key typo", doc: policy(`{"max-lenght": 10}`, "")},
+	{name: "message-ttl as a string", doc: policy(`{"message-ttl": "1000"}`, "")},
+	{name: "negative max-length", doc: policy(`{"max-length": -1}`, "")},
+	{name: "dead-letter-exchange as a number", doc: policy(`{"dead-letter-exchange": 5}`, "")},
+	{name: "overflow drop-tail", doc: policy(`{"overflow": "drop-tail"}`, "")},
+	{name: "ha-mode", doc: policy(`{"ha-mode": "exactly", "ha-params": 2, "ha-sync-mode": "automatic"}`, "")},
+	{name: "ha-params without ha-mode", doc: policy(`{"ha-params": 2}`, "")},
+	{name: "apply-to classic_queues", doc: policy(`{"max-length": 10}`, "classic_queues")},
+	{name: "consumer-timeout", doc: policy(`{"consumer-timeout": 60000}`, "quorum_queues")},
+	{name: "max-age on classic queues (no effect)", doc: policy(`{"max-age": "7D"}`, "classic_queues")},
+	{name: "good policy", doc: policy(`{"max-length": 10, "message-ttl": 1000, "overflow": "reject-publish"}`, "queues")},
+	{name: "operator policy with ha-mode", doc: operatorPolicy(`{"ha-mode": "all"}`)},
+	{name: "operator policy with dead-letter-exchange", doc: operatorPolicy(`{"dead-letter-exchange": "dlx"}`)},
+	{name: "operator policy with max-length", doc: operatorPolicy(`{"max-length": 100}`)},
+	{name: "x-max-priority on a quorum queue", doc: queue("qq", true, false, `{"x-queue-type": "quorum", "x-max-priority": 10}`)},
+	{name: "x-single-active-consumer on a stream", doc: queue("s", true, false, `{"x-queue-type": "stream", "x-single-active-consumer": true}`)},
+	{name: "x-max-length on a stream", doc: queue("s", true, false, `{"x-queue-type": "stream", "x-max-length": 10}`)},
+	{name: "x-queue-leader-locator on a classic queue", doc: queue("cq", true, false, `{"x-queue-type": "classic", "x-queue-leader-locator": "balanced"}`)},
+	{name: "auto-delete quorum queue", doc: queue("qq", true, true, `{"x-queue-type": "quorum"}`), notCreated: "qq"},
+	{name: "non-durable stream", doc: queue("s", false, false, `{"x-queue-type": "stream"}`), notCreated: "s"},
+	{name: "x-max-priority on an untyped queue in a quorum vhost",
+		doc: `{"vhosts": [{"name": "qv", "metadata": {"default_queue_type": "quorum"}}], "queues": [{"vhost": "qv", "name": "u", "durable": true, "auto_delete": false, "arguments": {"x-max-priority": 5}}]}`},
+	{name: "good quorum queue", doc: queue("qq", true, false, `{"x-queue-type": "quorum", "x-delivery-limit": 5}`)},
+	{name: "binding from a missing exchange",
+		doc:       `{"queues": [{"vhost": "/", "name": "q", "durable": true, "auto_delete": false, "arguments": {}}], "bindings": [{"vhost": "/", "source": "missing", "destination": "q", "destination_type": "queue", "routing_key": "", "arguments": {}}]}`,
+		refusedBy: definitions.RuleMissingBindingEnd},
+	{name: "protected user tag", doc: `{"users": [{"name": "keeper", "password_hash": "", "tags": ["management", "protected"]}]}`},
+	{name: "protected vhost", doc: `{"vhosts": [{"name": "kept", "metadata": {"protected_from_deletion": true}}]}`},
+}
+
+func policy(def, applyTo string) string {
+	at := ""
+	if applyTo != "" {
+		at = fmt.Sprintf(`, "apply-to": %q`, applyTo)
+	}
+	return fmt.Sprintf(`{"policies": [{"vhost": "/", "name": "p", "pattern": "^p\\.", "priority": 0%s, "definition": %s}]}`, at, def)
+}
+
+func operatorPolicy(def string) string {
+	return fmt.Sprintf(`{"parameters": [{"vhost": "/", "component": "operator_policy", "name": "op", "value": {"pattern": "^p\\.", "priority": 0, "definition": %s}}]}`, def)
+}
+
+func queue(name string, durable, autoDelete bool, args string) string {
+	return fmt.Sprintf(`{"queues": [{"vhost": "/", "name": %q, "durable": %t, "auto_delete": %v, "arguments": %s}]}`, name, durable, autoDelete, args)
+}
+
+// TestBrokerRefuses checks warren's rules against a real broker: for the
+// node's version, warren reports an error exactly for the documents the
+// import refuses, and W123 for the queues it accepts and does not create.
+func TestBrokerRefuses(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	var ov struct {
+		RabbitMQVersion string `json:"rabbitmq_version"`
+	}
+	if err := n.Do(ctx, "GET", "/api/overview", nil, &ov); err != nil {
+		t.Fatal(err)
+	}
+	version := ov.RabbitMQVersion
+	if _, err := definitions.CheckRabbitMQVersion(version); err != nil {
+		t.Fatalf("the node runs %s: %v", version, err)
+	}
+	for _, tc := range brokerCases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "protected vhost" && !definitions.Rule(definitions.RuleVhostProtected).AppliesTo(version) {
+				t.Skipf("RabbitMQ %s protects the vhost, and the node's reset could not delete it", version)
+			}
+			doc, diags := definitions.Parse("case.json", []byte(tc.doc))
+			if diags.HasErrors() {
+				t.Fatalf("the case does not load:\n%s", diags.Error())
+			}
+			diags = definitions.Check(doc, definitions.CheckOptions{RabbitMQVersion: version})
+			wantRefused := diags.HasErrors()
+			if tc.refusedBy != "" {
+				wantRefused = definitions.Rule(tc.refusedBy).AppliesTo(version)
+			}
+			n := rabbitmqtest.Shared(t)
+			err := n.PostDefinitions(ctx, []byte(tc.doc))
+			switch {
+			case wantRefused && err == nil:
+				t.Errorf("RabbitMQ %s accepted the document; warren says:\n%s", version, diags.Error())
+			case !wantRefused && err != nil:
+				t.Errorf("RabbitMQ %s refused the document (%v); warren found no error:\n%s", version, err, diags.Error())
+			case err != nil && !strings.Contains(err.Error(), ": 400 "):
+				t.Errorf("RabbitMQ %s: want 400, got %v", version, err)
+			}
+			if tc.notCreated == "" {
+				return
+			}
+			if !slices.ContainsFunc(diags, func(d schema.Diagnostic) bool { return d.Code == schema.WQueueNotCreated }) {
+				t.Errorf("want W123 for queue %s, got:\n%s", tc.notCreated, diags.Error())
+			}
+			if err := n.Do(ctx, "GET", "/api/queues/%2F/"+url.PathEscape(tc.notCreated), nil, nil); err == nil {
+				t.Errorf("RabbitMQ %s created queue %s; W123 says it does not", version, tc.notCreated)
+			}
+		})
+	}
+}
