@@ -480,7 +480,7 @@ func (n *Node) Reset(ctx context.Context) error {
 		return err
 	}
 	for _, v := range vhosts {
-		if err := n.Do(ctx, "DELETE", "/api/vhosts/"+url.PathEscape(v.Name), nil, nil); err != nil {
+		if err := n.deleteVhost(ctx, v.Name); err != nil {
 			return err
 		}
 	}
@@ -525,6 +525,32 @@ func (n *Node) Reset(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// deleteVhost deletes a vhost and waits until it is gone. Deleting a vhost
+// with thousands of queues can outlast the management API's own request
+// timeout (it closes the connection after 60 s, and the deletion goes on),
+// so an error is followed by waiting for the vhost to disappear.
+func (n *Node) deleteVhost(ctx context.Context, name string) error {
+	path := "/api/vhosts/" + url.PathEscape(name)
+	err := n.Do(ctx, "DELETE", path, nil, nil)
+	if err == nil {
+		return nil
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		var v map[string]any
+		gerr := n.Do(ctx, "GET", path, nil, &v)
+		if gerr != nil && strings.Contains(gerr.Error(), ": 404 ") {
+			return nil
+		}
+		time.Sleep(time.Second)
+		if gerr == nil {
+			// Still there: ask again (a DELETE that failed early did nothing).
+			n.Do(ctx, "DELETE", path, nil, nil)
+		}
+	}
+	return fmt.Errorf("deleting vhost %q: %v, and it was still there 5 minutes later", name, err)
 }
 
 // Stop stops the node (rabbitmqctl stop, then a kill if it lingers), stops
