@@ -321,9 +321,9 @@ func (a *applier) deleteOne(ctx context.Context, ch definitions.Change) error {
 	switch o := ch.Before.(type) {
 	case *definitions.Queue:
 		err := a.c.deleteQueue(ctx, o, a.opts.DestroyMessages)
-		var ae *APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && !a.opts.DestroyMessages {
-			return fmt.Errorf("it holds messages; warren deletes only empty queues (--destroy-messages destroys them): %w", err)
+		var ne *NotEmptyError
+		if errors.As(err, &ne) {
+			return fmt.Errorf("%w; warren deletes only empty queues (--destroy-messages destroys them)", err)
 		}
 		return err
 	case *definitions.Vhost:

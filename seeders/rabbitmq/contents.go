@@ -106,14 +106,66 @@ func (c *Client) VhostContents(ctx context.Context, vhost string) (*definitions.
 	return out, nil
 }
 
-// deleteQueue deletes a queue; unless destroy, only when it is empty (the
-// broker refuses otherwise, whatever its statistics say).
-// DELETE /api/queues/{vhost}/{name}[?if-empty=true]
+// deleteQueue deletes a queue; unless destroy, only when it is empty
+// (deleteEmptyQueue).
+// DELETE /api/queues/{vhost}/{name}
 func (c *Client) deleteQueue(ctx context.Context, q *definitions.Queue, destroy bool) error {
 	if !destroy {
-		return c.deleteObject(ctx, q)
+		return c.deleteEmptyQueue(ctx, q)
 	}
 	return c.do(ctx, http.MethodDelete, "/api/queues/"+esc(q.Vhost)+"/"+esc(q.Name), nil, nil)
+}
+
+// NotEmptyError is a queue deletion refused because the queue holds
+// messages.
+type NotEmptyError struct {
+	Vhost, Name string
+	Messages    int64 // -1 when the broker refused without saying how many
+}
+
+func (e *NotEmptyError) Error() string {
+	switch e.Messages {
+	case -1:
+		return fmt.Sprintf("queue %q on vhost %q holds messages", e.Name, e.Vhost)
+	case 1:
+		return fmt.Sprintf("queue %q on vhost %q holds 1 message", e.Name, e.Vhost)
+	}
+	return fmt.Sprintf("queue %q on vhost %q holds %d messages", e.Name, e.Vhost, e.Messages)
+}
+
+// deleteEmptyQueue deletes a queue only when it holds no message. A classic
+// queue is deleted with ?if-empty=true, the broker's own atomic check.
+// Quorum queues and streams do not take if-empty (the broker answers 400
+// whether they are empty or not): warren reads the queue's message count
+// from the management statistics, which may be a few seconds behind, and
+// deletes the queue only when it is 0. A 404 is trusted only when a GET
+// confirms it.
+// GET, DELETE /api/queues/{vhost}/{name}[?if-empty=true]
+func (c *Client) deleteEmptyQueue(ctx context.Context, q *definitions.Queue) error {
+	path := "/api/queues/" + esc(q.Vhost) + "/" + esc(q.Name)
+	var live struct {
+		Type     string `json:"type"`
+		Messages *int64 `json:"messages"`
+	}
+	if err := c.getJSON(ctx, path, &live); err != nil {
+		return err // a 404: the queue is gone, which NotFound reports
+	}
+	if live.Type != "" && live.Type != "classic" {
+		if live.Messages != nil && *live.Messages > 0 {
+			return &NotEmptyError{Vhost: q.Vhost, Name: q.Name, Messages: *live.Messages}
+		}
+		return c.deleteVerified(ctx, q, path, path)
+	}
+	err := c.deleteVerified(ctx, q, path+"?if-empty=true", path)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+		n := int64(-1)
+		if live.Messages != nil && *live.Messages > 0 {
+			n = *live.Messages
+		}
+		return &NotEmptyError{Vhost: q.Vhost, Name: q.Name, Messages: n}
+	}
+	return err
 }
 
 // emptyVhostQueues deletes a vhost's queues, each only when empty: the
@@ -126,11 +178,11 @@ func (c *Client) emptyVhostQueues(ctx context.Context, vhost string) error {
 		return err
 	}
 	for _, q := range queues {
-		err := c.deleteObject(ctx, &definitions.Queue{Vhost: vhost, Name: q.Name})
+		err := c.deleteEmptyQueue(ctx, &definitions.Queue{Vhost: vhost, Name: q.Name})
 		if err != nil && !NotFound(err) {
-			var ae *APIError
-			if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
-				return fmt.Errorf("its queue %q holds messages; deleting the vhost would destroy them (--destroy-messages allows it): %w", q.Name, err)
+			var ne *NotEmptyError
+			if errors.As(err, &ne) {
+				return fmt.Errorf("%w; deleting the vhost would destroy them (--destroy-messages allows it)", err)
 			}
 			return err
 		}

@@ -70,7 +70,7 @@ func (c *Client) deleteObject(ctx context.Context, o definitions.Object) error {
 	case *definitions.Policy:
 		path = "/api/policies/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/policies/{vhost}/{name}
 	case *definitions.Queue:
-		path = "/api/queues/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/queues/{vhost}/{name}
+		return c.deleteEmptyQueue(ctx, o)
 	case *definitions.Exchange:
 		path = "/api/exchanges/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/exchanges/{vhost}/{name}
 	case *definitions.Binding:
@@ -78,10 +78,12 @@ func (c *Client) deleteObject(ctx context.Context, o definitions.Object) error {
 	default:
 		return fmt.Errorf("rabbitmq: cannot delete %T", o)
 	}
-	del := path
-	if _, ok := o.(*definitions.Queue); ok {
-		del += "?if-empty=true"
-	}
+	return c.deleteVerified(ctx, o, path, path)
+}
+
+// deleteVerified sends DELETE del and trusts a 404 only when a GET of path
+// confirms the object is gone.
+func (c *Client) deleteVerified(ctx context.Context, o definitions.Object, del, path string) error {
 	err := c.do(ctx, http.MethodDelete, del, nil, nil)
 	if !NotFound(err) {
 		return err
