@@ -144,7 +144,10 @@ func runApply(c *cli.Context) error {
 	checker, acting := client, who.Name
 	err = client.Apply(ctx, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
 		Progress: progress.report, Workers: workers(), Acting: who.Name, Admins: filesAdmins(desired),
-		LoggedIn: func(user, password string) { checker, acting = client.As(user, password), user }, Stop: stop})
+		LoggedIn: func(user, password string) {
+			checker, acting = client.As(user, password), user
+			lock.Use(checker) // the lock goes back as the user warren now is
+		}, Stop: stop})
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)

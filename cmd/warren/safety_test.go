@@ -325,8 +325,12 @@ func TestApplyChangesTheActingUsersPasswordLast(t *testing.T) {
 	// the import: a request that needs the password that still works.
 	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: /}\n  - {name: v}\nqueues:\n  - {name: q, vhost: v}\n")
 	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
-	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") || strings.Contains(errOut, "lock") {
 		t.Fatalf("apply changing the acting user's password: exit %d\n%s%s", code, out, errOut)
+	}
+	// The lock went back, as the user warren had become.
+	if err := n.Do(ctx, "GET", "/api/global-parameters/warren-lock", nil, nil); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("the apply left its lock on the broker: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(strings.Split(out, "\n\n")[0]), "\n")
 	if !strings.HasPrefix(lines[len(lines)-2], `~ user "ops"`) {

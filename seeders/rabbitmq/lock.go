@@ -77,7 +77,8 @@ type LockOptions struct {
 
 // Held is a lock this process holds; Release gives it back.
 type Held struct {
-	c    *Client
+	mu   sync.Mutex
+	c    *Client // as Use last set it
 	info LockInfo
 	stop chan struct{}
 	done chan struct{}
@@ -128,6 +129,21 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	return h, nil
 }
 
+// Use makes the lock renewed and released through c from now on: an apply
+// that changed the password of the user it logs in as, or deleted that
+// user, carries on as another.
+func (h *Held) Use(c *Client) {
+	h.mu.Lock()
+	h.c = c
+	h.mu.Unlock()
+}
+
+func (h *Held) client() *Client {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.c
+}
+
 func (h *Held) renew() {
 	defer close(h.done)
 	t := time.NewTicker(LockTTL / 4)
@@ -138,10 +154,11 @@ func (h *Held) renew() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			cur, found, err := h.c.readLock(ctx)
+			c := h.client()
+			cur, found, err := c.readLock(ctx)
 			if err == nil && found && cur.Token == h.info.Token {
 				h.info.Renewed = time.Now()
-				h.c.writeLock(ctx, h.info)
+				c.writeLock(ctx, h.info)
 			}
 			cancel()
 		}
@@ -160,12 +177,13 @@ func (h *Held) Release() error {
 		<-h.done
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cur, found, rerr := h.c.readLock(ctx)
+		c := h.client()
+		cur, found, rerr := c.readLock(ctx)
 		if rerr != nil || !found || cur.Token != h.info.Token {
 			err = rerr
 			return
 		}
-		err = h.c.do(ctx, http.MethodDelete, "/api/global-parameters/"+esc(definitions.LockParameter), nil, nil)
+		err = c.do(ctx, http.MethodDelete, "/api/global-parameters/"+esc(definitions.LockParameter), nil, nil)
 		if NotFound(err) {
 			err = nil
 		}
