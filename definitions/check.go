@@ -196,6 +196,9 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 	}
 	for _, p := range d.Parameters {
 		c.vhostRef(p, vhosts, p.Vhost, true)
+		if p.Component == vhostLimitsComponent {
+			c.limitParameter(p)
+		}
 		if plugin, ok := pluginComponents[p.Component]; ok {
 			c.warnf(p, "component", schema.WPluginNeeded, "component %s comes from the %s plugin; without it on the node RabbitMQ refuses the import (component %s not found)", p.Component, plugin, p.Component)
 		}

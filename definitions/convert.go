@@ -226,6 +226,11 @@ func (c *converter) user(m map[string]any, og *Origin, base string) *User {
 		for k, v := range lim {
 			if n, ok := integer(v); ok {
 				u.Limits[k] = n
+			} else if _, whole := wholeNumber(v); whole {
+				// The schema takes 10.0 for an integer; the broker does not.
+				*c.diags = append(*c.diags, schema.Diagnostic{
+					File: c.file.Name, Pointer: base + "/limits/" + schema.EscapePointerToken(k), Severity: schema.Error,
+					Code: schema.ELimit, Message: fmt.Sprintf("%s must be written as an integer (RabbitMQ refuses %s: \"should be a number, actually was %s\")", k, v, v)})
 			}
 		}
 	}
@@ -275,8 +280,8 @@ func (c *converter) globalParameter(m map[string]any, og *Origin, base string) *
 func (c *converter) policy(m map[string]any, og *Origin, base string) *Policy {
 	p := &Policy{Vhost: str(m, "vhost"), Name: str(m, "name"), Pattern: str(m, "pattern"),
 		ApplyTo: str(m, "apply-to"), Meta: c.meta(m, og, "policy", base)}
-	if n, ok := integer(m["priority"]); ok {
-		p.Priority = &n
+	if n, ok := wholeNumber(m["priority"]); ok {
+		p.Priority = &n // the broker takes 2.0 for a priority (and keeps it so)
 	}
 	p.Definition, _ = m["definition"].(map[string]any)
 	return p
@@ -367,18 +372,31 @@ func secret(v any) *Secret {
 	return nil
 }
 
-// integer reads a whole number (1 and 1.0 alike).
-func integer(v any) (int64, bool) {
+// wholeNumber reads a whole number, 1 and 1.0 alike.
+func wholeNumber(v any) (int64, bool) {
+	if i, ok := integer(v); ok {
+		return i, true
+	}
 	n, ok := v.(json.Number)
 	if !ok {
 		return 0, false
-	}
-	if i, err := n.Int64(); err == nil {
-		return i, true
 	}
 	f, err := n.Float64()
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// integer reads an integer written as one. 1000.0 and 1e3 are not: the
+// broker's JSON decoder reads them as floats, and every place that wants
+// an integer refuses a float (seen on 3.10.8 and 4.0.5: "1.0e3 is not a
+// valid message TTL", "expected integer, got double").
+func integer(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return i, err == nil
 }

@@ -58,6 +58,24 @@ func VhostLimitParameters(d *Document) []*Parameter {
 	return out
 }
 
+// limitParameter checks what the schema cannot of a vhost-limits
+// parameter's values (it checks names and ranges): that whole numbers are
+// written as integers, since RabbitMQ refuses 10.0 ("max-queues should be
+// a number, actually was 10.0").
+func (c *checker) limitParameter(p *Parameter) {
+	lim, ok := p.Value.(map[string]any)
+	if !ok {
+		return
+	}
+	for _, name := range sortedKeys(lim) {
+		if _, isInt := integer(lim[name]); !isInt {
+			if _, whole := wholeNumber(lim[name]); whole {
+				c.errorf(p, "value/"+schema.EscapePointerToken(name), schema.ELimit, "%s must be written as an integer (RabbitMQ refuses %v)", name, lim[name])
+			}
+		}
+	}
+}
+
 // vhostLimits checks limits written inside a vhost: valid names and values
 // (E043), a warning that RabbitMQ's import ignores them (W140), and an
 // error when the files' vhost-limits parameter for the vhost says
