@@ -211,6 +211,9 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 				at, _ := v["apply-to"].(string)
 				c.applyTo(p, "value/apply-to", at)
 				if def, ok := v["definition"].(map[string]any); ok {
+					if len(def) == 0 {
+						c.errorf(p, "value/definition", schema.EEmptyPolicy, "operator policy %q has an empty definition; RabbitMQ refuses it (no policy provided)", p.Name)
+					}
 					c.policyDefinition(p, "value/definition", def, at, true)
 				}
 			}
@@ -229,7 +232,7 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 		c.vhostRef(p, vhosts, p.Vhost, true)
 		c.pattern(p, "pattern", p.Pattern)
 		if len(p.Definition) == 0 && p.Definition != nil {
-			c.warnf(p, "definition", schema.WEmptyPolicy, "policy %q has an empty definition and does nothing", p.Name)
+			c.errorf(p, "definition", schema.EEmptyPolicy, "policy %q has an empty definition; RabbitMQ refuses it (no policy provided): give it a key, or leave the policy out", p.Name)
 		}
 		c.applyTo(p, "apply-to", p.ApplyTo)
 		c.policyDefinition(p, "definition", p.Definition, p.ApplyTo, false)

@@ -51,6 +51,7 @@ const (
 	EPolicyValue         Code = "E061"
 	EOperatorPolicyKey   Code = "E062"
 	EVersionRefused      Code = "E063"
+	EEmptyPolicy         Code = "E064"
 	EDotName             Code = "E085"
 	EParamSecret         Code = "E086"
 	EYAMLTag             Code = "E087"
@@ -63,7 +64,6 @@ const (
 	WBindingNoVhost      Code = "W107"
 	WUnknownTag          Code = "W108"
 	WHashAlgorithm       Code = "W109"
-	WEmptyPolicy         Code = "W110"
 	WUnknownArgument     Code = "W111"
 	WUnresolvedSecret    Code = "W112"
 	WNodeSpecific        Code = "W113"
@@ -125,6 +125,7 @@ var Codes = []Info{
 	{EPolicyValue, Error, "invalid policy value", "A policy key has a value of the wrong type or out of range, as RabbitMQ's validators check it: message-ttl a whole number of at least 0, expires at least 1, overflow one of drop-head, reject-publish, reject-publish-dlx, dead-letter-exchange a string, ha-params to suit ha-mode, …. RabbitMQ refuses the policy."},
 	{EOperatorPolicyKey, Error, "key not allowed in operator policies", "Operator policies take a narrower set of keys (expires, message-ttl, max-length, max-length-bytes, max-in-memory-length, max-in-memory-bytes, delivery-limit, overflow, queue-version, target-group-size, queue-master-locator and, on some 3.x versions, ha-mode, ha-params, ha-sync-mode). RabbitMQ refuses any other key there."},
 	{EVersionRefused, Error, "refused by this RabbitMQ version", "The RabbitMQ version checked (--rabbitmq-version, or the broker's own for diff and apply) refuses this, for example any ha-* policy key from 4.0 (classic queue mirroring was removed). The message names the rule of docs/rabbitmq-versions.md it comes from, and the fix."},
+	{EEmptyPolicy, Error, "empty policy definition", "A policy or operator policy whose definition is empty. RabbitMQ refuses it (400 \"no policy provided\", 3.10.8 and 4.0.5). Give it a key or leave it out; an export's empty policies (after strip_cmq_keys_from_policies) go with the drop_empty_policies trim."},
 	{EDotName, Error, "name is a dot segment", "A name that goes into a URL path (a user, vhost, exchange, queue, policy, parameter, component) is . or .. (also after percent-decoding, such as %2E%2E). RabbitMQ's web server resolves such a segment: DELETE /api/topic-permissions/../users/ADMIN is served as DELETE /api/users/ADMIN. warren refuses these names in files and in every request it sends."},
 	{EParamSecret, Error, "credential reference in a parameter", "A parameter's uri, src-uri or dest-uri is given as {env: NAME} or {file: PATH} but is not a one-key object with a non-empty string, or could not be resolved when a command needed it."},
 	{EYAMLTag, Error, "YAML tag", "A YAML value carries a tag (!!binary, !!set, a custom !foo). Definitions are JSON data: warren would drop the tag silently, so it refuses the file. Write the plain value."},
@@ -139,7 +140,6 @@ var Codes = []Info{
 	{WBindingNoVhost, Warning, "binding without vhost", "In a cluster-wide file a binding without vhost is silently dropped by RabbitMQ 3.x (and refused by 4.x). Add the vhost."},
 	{WUnknownTag, Warning, "unknown user tag", "A tag other than administrator, monitoring, management, policymaker or impersonator. RabbitMQ keeps it, but it grants nothing in the management UI; a typo is the usual cause."},
 	{WHashAlgorithm, Warning, "unknown hashing algorithm", "hashing_algorithm is not one of rabbit_password_hashing_sha256, _sha512 or _md5. A broker without a matching plugin cannot check this user's password."},
-	{WEmptyPolicy, Warning, "empty policy definition", "A policy whose definition is empty does nothing."},
 	{WUnknownArgument, Warning, "unknown queue argument", "An x- argument RabbitMQ does not know. RabbitMQ keeps unknown arguments, so a typo goes unnoticed until the queue misbehaves."},
 	{WUnresolvedSecret, Warning, "password not checked", "The target has password rules but warren could not resolve this password ({env} unset or {file} unreadable), so the rules were not checked."},
 	{WVersionRefused, Warning, "refused by some RabbitMQ versions", "Some of the RabbitMQ versions checked refuse this and others accept it; the message names them. Without --rabbitmq-version every supported version is checked, so --strict fails on what any of them refuses. Give the version you run to turn this into an error or nothing."},
