@@ -48,7 +48,10 @@ func pathNames(o Object) [][2]string {
 	case *Exchange:
 		return [][2]string{{"vhost", o.Vhost}, {"name", o.Name}}
 	case *Binding:
-		return [][2]string{{"vhost", o.Vhost}, {"source", o.Source}, {"destination", o.Destination}}
+		// The routing key is the path's last segment when the binding has
+		// no arguments (its properties key): a binding with routing key
+		// ".." could be created but never deleted.
+		return [][2]string{{"vhost", o.Vhost}, {"source", o.Source}, {"destination", o.Destination}, {"routing_key", o.RoutingKey}}
 	}
 	return nil
 }
