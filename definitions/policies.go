@@ -233,6 +233,10 @@ func (c *checker) policyApplies(o Object, field, name string, k policyKey, apply
 
 func haParams(mode, v any) string {
 	switch mode {
+	case "all":
+		// rabbit_mirror_queue_misc:validate_policy: "ha-mode=all does not
+		// take parameters".
+		return `must not be given with ha-mode "all", which takes none`
 	case "exactly":
 		if n, ok := integer(v); !ok || n < 1 {
 			return `must be a whole number of at least 1 with ha-mode "exactly"`
