@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,7 +32,8 @@ func exportCommand() *cli.Command {
 			"Password hashes are left out unless --no-trim hashes asks for them. RabbitMQ's own import of a file\n" +
 			"without hashes creates its users unable to log in: warren says how many on standard error, and\n" +
 			"--password-refs writes password: {env: WARREN_PASSWORD_<NAME>} references instead (NAME is the user\n" +
-			"name in upper case, every character but A-Z and 0-9 turned into _; the variables are listed).\n" +
+			"name in upper case, every character but A-Z and 0-9 turned into _, and names that clash get a suffix\n" +
+			"from their own name's SHA-256; the variables are listed).\n" +
 			"A file that holds users or URIs with credentials is written 0600.\n\n" +
 			"Trims (--trim adds, --no-trim removes; both take comma-separated names):\n" + strings.Join(trims, "\n") +
 			"\n\nExit codes: 0 success, 1 error.",
@@ -154,9 +157,13 @@ func exportMode(doc *definitions.Document) os.FileMode {
 func exportPasswords(c *cli.Context, doc *definitions.Document) {
 	w := c.App.ErrWriter
 	if c.Bool("password-refs") {
-		used := map[string]bool{}
+		names := make([]string, len(doc.Users))
+		for i, u := range doc.Users {
+			names[i] = u.Name
+		}
+		vars := passwordVars(names)
 		for _, u := range doc.Users {
-			v := passwordVar(u.Name, used)
+			v := vars[u.Name]
 			u.Password, u.PasswordHash, u.HashingAlgorithm = &definitions.Secret{Env: v}, nil, ""
 			fmt.Fprintf(w, "warren: user %q: password: {env: %s}\n", u.Name, v)
 		}
@@ -184,23 +191,37 @@ func exportPasswords(c *cli.Context, doc *definitions.Document) {
 		"Use --password-refs for password: {env: …} references, or --no-trim hashes.\n", len(without), strings.Join(shown, ", "))
 }
 
-// passwordVar names the environment variable of a user's password:
+// passwordVars names the environment variable of each user's password:
 // WARREN_PASSWORD_ and the name in upper case, every character but A-Z and
-// 0-9 turned into _; a name taken already gets _2, _3, ….
-func passwordVar(name string, used map[string]bool) string {
-	var b strings.Builder
-	b.WriteString("WARREN_PASSWORD_")
-	for _, r := range strings.ToUpper(name) {
-		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
+// 0-9 turned into _. Names that come out the same (a-b, a.b, A_B) each get
+// _ and the first 8 hex digits of their name's SHA-256, so a variable
+// depends on the user's own name, never on the order of the others: a user
+// added later changes only the names of the users it clashes with.
+func passwordVars(names []string) map[string]string {
+	base := func(name string) string {
+		var b strings.Builder
+		b.WriteString("WARREN_PASSWORD_")
+		for _, r := range strings.ToUpper(name) {
+			if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+				b.WriteRune(r)
+			} else {
+				b.WriteByte('_')
+			}
 		}
+		return b.String()
 	}
-	v := b.String()
-	for i := 2; used[v]; i++ {
-		v = fmt.Sprintf("%s_%d", b.String(), i)
+	count := map[string]int{}
+	for _, n := range names {
+		count[base(n)]++
 	}
-	used[v] = true
-	return v
+	out := map[string]string{}
+	for _, n := range names {
+		v := base(n)
+		if count[v] > 1 {
+			sum := sha256.Sum256([]byte(n))
+			v += "_" + strings.ToUpper(hex.EncodeToString(sum[:4]))
+		}
+		out[n] = v
+	}
+	return out
 }

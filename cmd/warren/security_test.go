@@ -97,7 +97,9 @@ func TestExportPasswordTrap(t *testing.T) {
 		t.Fatalf("export --password-refs: exit %d\n%s%s", code, out, errOut)
 	}
 	data, _ := os.ReadFile(refs)
-	for _, v := range []string{"WARREN_PASSWORD_APP_1", "WARREN_PASSWORD_APP_1_2", "WARREN_PASSWORD_BILLING_SVC"} {
+	// app-1 and app_1 clash: each gets a suffix from its own name's SHA-256,
+	// so adding or removing another user never renames them.
+	for _, v := range []string{"WARREN_PASSWORD_APP_1_5EB7E725", "WARREN_PASSWORD_APP_1_D1437D2E", "WARREN_PASSWORD_BILLING_SVC"} {
 		if !strings.Contains(string(data), v) || !strings.Contains(errOut, v) {
 			t.Errorf("%s missing from the file or from the list on stderr:\n%s\n%s", v, data, errOut)
 		}
