@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/dlclark/regexp2"
 	"github.com/warren-tool/warren/schema"
@@ -71,29 +72,40 @@ func ResolveSecret(s *Secret) (string, error) {
 // MaxSecretFile bounds a secret file: a password, a URI, a token.
 const MaxSecretFile = 64 << 10
 
+// SecretPipeTimeout bounds the wait for a pipe's writer to finish.
+const SecretPipeTimeout = 10 * time.Second
+
 // ReadSecretFile reads a secret from a file, without one trailing newline
-// (\n or \r\n). Only a regular file (or a link to one) of at most
-// MaxSecretFile bytes is read: a FIFO, a device such as /dev/zero or a
-// directory is refused at once, without blocking.
+// (\n or \r\n), at most MaxSecretFile bytes. A regular file (or a link to
+// one) is read; so is a pipe, such as the shell's process substitution
+// (--password-file <(pass show mq)), within SecretPipeTimeout: a pipe with
+// no writer reads as empty at once, never blocks. A device such as
+// /dev/zero, a socket or a directory is refused.
 func ReadSecretFile(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", unwrapPath(err)
 	}
-	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("not a regular file (%s)", fileKind(st.Mode()))
+	pipe := st.Mode()&os.ModeNamedPipe != 0
+	if !st.Mode().IsRegular() && !pipe {
+		return "", fmt.Errorf("not a regular file or a pipe (%s)", fileKind(st.Mode()))
 	}
-	// O_NONBLOCK: should the file be swapped for a FIFO after the check,
-	// opening it does not wait for a writer.
+	// O_NONBLOCK: opening a FIFO does not wait for a writer.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", unwrapPath(err)
 	}
 	defer f.Close()
-	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return "", errors.New("not a regular file")
+	if st, err = f.Stat(); err != nil || !(st.Mode().IsRegular() || st.Mode()&os.ModeNamedPipe != 0) {
+		return "", errors.New("not a regular file or a pipe")
+	}
+	if pipe {
+		f.SetReadDeadline(time.Now().Add(SecretPipeTimeout))
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return "", fmt.Errorf("the pipe's writer wrote no end within %s", SecretPipeTimeout)
+	}
 	if err != nil {
 		return "", unwrapPath(err)
 	}

@@ -3,6 +3,7 @@ package definitions_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,9 +165,8 @@ func TestReadSecretFile(t *testing.T) {
 	ok := filepath.Join(dir, "ok")
 	os.WriteFile(ok, []byte("s3cret\r\n"), 0o600)
 	tests := []struct{ path, want string }{
-		{"/dev/zero", "not a regular file (a character device)"},
-		{fifo, "not a regular file (a FIFO)"},
-		{dir, "not a regular file (a directory)"},
+		{"/dev/zero", "not a regular file or a pipe (a character device)"},
+		{dir, "not a regular file or a pipe (a directory)"},
 		{big, "larger than 64 KiB"},
 	}
 	for _, tt := range tests {
@@ -184,6 +184,21 @@ func TestReadSecretFile(t *testing.T) {
 	if v, err := definitions.ReadSecretFile(ok); err != nil || v != "s3cret" {
 		t.Errorf("regular file: %q, %v", v, err)
 	}
+	// A FIFO with no writer reads as empty at once (ResolveSecret then says
+	// the file is empty); one with a writer, as the shell's <(command)
+	// gives, is read.
+	if v, err := definitions.ReadSecretFile(fifo); err != nil || v != "" {
+		t.Errorf("FIFO without a writer: %q, %v", v, err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.Write([]byte("from-a-pipe\n")); w.Close() }()
+	if v, err := definitions.ReadSecretFile(fmt.Sprintf("/proc/self/fd/%d", r.Fd())); err != nil || v != "from-a-pipe" {
+		t.Errorf("pipe: %q, %v", v, err)
+	}
+	r.Close()
 	s := &definitions.Secret{File: "/dev/zero"}
 	if _, err := definitions.ResolveSecret(s); err == nil {
 		t.Error("{file: /dev/zero} resolved")

@@ -53,6 +53,9 @@ func connect(c *cli.Context) (*rabbitmq.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading --password-file %s: %w", c.String("password-file"), err)
 		}
+		if p == "" {
+			return nil, fmt.Errorf("--password-file %s is empty", c.String("password-file"))
+		}
 		password = p
 	case os.Getenv("WARREN_PASSWORD") != "":
 		password = os.Getenv("WARREN_PASSWORD")
