@@ -100,10 +100,13 @@ func TestBootFromHTTPS(t *testing.T) {
 	}
 	defer n.Stop()
 	ctx := context.Background()
-	var perms []map[string]any
+	// Queues come last in an import: wait for them.
+	var perms, queues []map[string]any
 	for range 300 {
-		perms = nil
-		if n.Call(ctx, "ops", "opspass-1", "GET", "/api/permissions", nil, &perms) == nil && len(perms) == 2 {
+		perms, queues = nil, nil
+		n.Call(ctx, "ops", "opspass-1", "GET", "/api/permissions", nil, &perms)
+		n.Call(ctx, "ops", "opspass-1", "GET", "/api/queues", nil, &queues)
+		if len(perms) == 2 && len(queues) == 1 {
 			break
 		}
 		sleepShort()
@@ -112,8 +115,6 @@ func TestBootFromHTTPS(t *testing.T) {
 		t.Fatalf("on RabbitMQ %s, the node that fetched its definitions (%d requests) has permissions %v; its log: %s",
 			n.Version, served.Load(), perms, filepath.Join(n.Dir, "log"))
 	}
-	var queues []map[string]any
-	n.Call(ctx, "ops", "opspass-1", "GET", "/api/queues", nil, &queues)
 	if len(queues) != 1 || queues[0]["type"] != "quorum" {
 		t.Errorf("on RabbitMQ %s, queues %v", n.Version, queues)
 	}
