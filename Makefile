@@ -2,7 +2,8 @@
 GO      ?= go
 BIN     := bin/warren
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 15s
 # The RabbitMQ that make node and make demo run: 3.10 (the host's package) or
 # 4.0 (Debian trixie's, in a chroot). make test runs the real-node tests on both.
@@ -19,6 +20,10 @@ help: ## list the targets
 .PHONY: build
 build: ## build bin/warren
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/warren
+
+.PHONY: release
+release: ## static binaries for Linux and macOS (amd64, arm64) in dist/, with SHA256SUMS, checked
+	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) ./scripts/release.sh
 
 .PHONY: deps
 deps: ## install what the tests need (RabbitMQ 3.10 and 4.0, Go modules)
@@ -73,4 +78,4 @@ demo: build ## warren's main job on a real local node: boot (no guest), diff, dr
 
 .PHONY: clean
 clean: ## remove build output
-	rm -rf bin .tmp
+	rm -rf bin .tmp dist

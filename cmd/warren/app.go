@@ -52,14 +52,16 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "warren",
 		Usage:   "keep a message broker's users, vhosts and permissions in files, and make live brokers match them",
-		Version: version,
+		Version: currentBuild().Version,
 		Description: "warren validates definitions files (JSON or YAML, RabbitMQ's format) against a JSON Schema and\n" +
 			"checks what a schema cannot express, pointing every problem at file:line:col.\n\n" + exitCodesHelp,
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		Reader:          stdin,
 		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {}, // run decides the exit code
+		// warren completion bash|zsh asks warren for the words that fit.
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // run decides the exit code
 		Commands: []*cli.Command{
 			validateCommand(),
 			fmtCommand(),
@@ -68,6 +70,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			applyCommand(),
 			bootCommand(),
 			schemaCommand(),
+			hashCommand(),
+			completionCommand(),
+			versionCommand(),
 		},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%v (see 'warren %s --help')", err, c.Command.Name)

@@ -378,9 +378,13 @@ func waitForBroker(c *cli.Context, client *rabbitmq.Client, d time.Duration) err
 	ctx, cancel := context.WithTimeout(c.Context, d)
 	defer cancel()
 	var last error
+	start, announced := time.Now(), false
 	for {
 		if _, err := client.Whoami(ctx); err == nil {
 			if err = client.Healthy(ctx); err == nil {
+				if last != nil {
+					fmt.Fprintf(c.App.ErrWriter, "warren: the broker is ready (waited %s)\n", time.Since(start).Round(time.Second))
+				}
 				return nil
 			}
 			last = err
@@ -390,6 +394,10 @@ func waitForBroker(c *cli.Context, client *rabbitmq.Client, d time.Duration) err
 		var ae *rabbitmq.APIError
 		if errors.As(last, &ae) && ae.Status == 401 {
 			return last // waiting will not fix credentials
+		}
+		if !announced {
+			announced = true
+			fmt.Fprintf(c.App.ErrWriter, "warren: waiting up to %s for the broker: %v\n", d, last)
 		}
 		select {
 		case <-ctx.Done():

@@ -20,14 +20,15 @@ func bootCommand() *cli.Command {
 			"import it at boot and again only when it changes. A node configured to import definitions creates no\n" +
 			"guest user and no / vhost, so boot refuses files that define no administrator or no vhost (--force\n" +
 			"writes them anyway, with a warning).\n\n" +
+			bootMoreHelp +
 			"Exit codes: 0 success, 1 error.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Required: true, Usage: "directory to write definitions.json and the configuration fragment to"},
 			&cli.StringFlag{Name: "hash", Value: "sha256", Usage: "password hashing: sha256 or sha512"},
 			&cli.StringFlag{Name: "node-path", Usage: "where the node will see definitions.json (default: its path under --out)"},
 			&cli.BoolFlag{Name: "force", Usage: "write even when the files define no administrator or no vhost"},
 			maxSizeFlag(),
-		},
+		}, bootMoreFlags()...),
 		Action: runBoot,
 	}
 }
@@ -37,6 +38,10 @@ func runBoot(c *cli.Context) error {
 	if alg == "" {
 		return fmt.Errorf("unknown --hash %q: use sha256 or sha512", c.String("hash"))
 	}
+	src, err := httpsSource(c)
+	if err != nil {
+		return err
+	}
 	doc, err := loadValid(c, definitions.TargetRabbitMQ)
 	if err != nil {
 		return err
@@ -45,6 +50,13 @@ func runBoot(c *cli.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
+	switch c.String("format") {
+	case "kubernetes":
+		return runBootKubernetes(c, doc, alg)
+	case "files":
+	default:
+		return fmt.Errorf("unknown --format %q: use files or kubernetes", c.String("format"))
+	}
 	defsPath := filepath.Join(out, "definitions.json")
 	nodePath := c.String("node-path")
 	if nodePath == "" {
@@ -52,7 +64,7 @@ func runBoot(c *cli.Context) error {
 			return err
 		}
 	}
-	res, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath})
+	res, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
 	if err != nil {
 		return err
 	}

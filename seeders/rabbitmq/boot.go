@@ -23,6 +23,9 @@ type BootOptions struct {
 	// DefinitionsPath is where the node will find the definitions file, for
 	// the configuration fragment.
 	DefinitionsPath string
+	// HTTPS, when set, makes the node fetch the definitions from a server
+	// instead (the https import backend); DefinitionsPath is then unused.
+	HTTPS *HTTPSSource
 }
 
 // BootOutput is what a node needs to import definitions at its first boot.
@@ -116,11 +119,9 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		out.Users = append(out.Users, &u)
 	}
 	out.Sort()
-	path := opts.DefinitionsPath
-	config := "# Written by warren boot: import these definitions at boot. A node configured so creates no\n" +
-		"# guest user and no / vhost; it re-imports only when the file's content changes.\n" +
-		"definitions.import_backend = local_filesystem\n" +
-		"definitions.local.path = " + path + "\n" +
-		"definitions.skip_if_unchanged = true\n"
+	config, err := bootConfig(opts.DefinitionsPath, opts.HTTPS)
+	if err != nil {
+		return nil, err
+	}
 	return &BootOutput{Definitions: out.EncodeJSON(), Config: config, Warnings: problems}, nil
 }
