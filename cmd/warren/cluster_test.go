@@ -152,7 +152,9 @@ func TestClusterNodeDies(t *testing.T) {
 		t.Fatalf("diff through the second node: exit %d\n%s\n%s", code, want, errOut)
 	}
 	front, err = rabbitmqtest.NewFront(first, rabbitmqtest.FrontOptions{
-		Match: func(r *http.Request) bool { return r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/exchanges") },
+		Match: func(r *http.Request) bool {
+			return r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/exchanges")
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
