@@ -187,10 +187,18 @@ func TestClusterStrangersAndWait(t *testing.T) {
 	stranger := rabbitmqtest.Shared(t) // a standalone node
 	ctx := context.Background()
 	// The stranger takes the cluster's administrator too: only membership
-	// tells it apart.
+	// tells it apart. (Both are the harness's user, warren-harness, with
+	// other passwords: the stranger's is given back, for the tests that use
+	// it after.)
 	if err := stranger.Do(ctx, "PUT", "/api/users/"+cl.Admin, map[string]any{"password": cl.AdminPassword, "tags": "administrator"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		body := map[string]any{"password": stranger.AdminPassword, "tags": "administrator"}
+		if err := stranger.Call(ctx, cl.Admin, cl.AdminPassword, "PUT", "/api/users/"+stranger.Admin, body, nil); err != nil {
+			t.Errorf("giving the stranger its administrator's password back: %v", err)
+		}
+	})
 	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: one}\n")
 
 	useCluster(t, cl, stranger.URL, cl.Nodes[0].URL, cl.Nodes[1].URL)
