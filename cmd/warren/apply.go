@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
@@ -41,7 +40,7 @@ func applyCommand() *cli.Command {
 			"its holder, host, pid and time), reads the broker again under it (refusing when someone changed it since\n" +
 			"the plan), and releases it at the end. --break-lock takes a lock left by an apply that is gone.\n\n" +
 			"Exit codes: 0 success (or nothing to do), 1 error, including a failed or partial apply.",
-		Flags: append(append(connectionFlags(), cloudFlags(true)...),
+		Flags: append(append(append(connectionFlags(), cloudFlags(true)...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 			&cli.BoolFlag{Name: "prune", Usage: "delete what the broker has and the files do not name (kinds the files manage only)"},
@@ -49,10 +48,9 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
 			&cli.BoolFlag{Name: "break-lock", Usage: "take the broker's apply lock even when another apply holds it (one that is gone; a lock expires on its own after 2m without renewal)"},
 			&cli.BoolFlag{Name: "destroy-messages", Usage: "allow deleting messages: a vhost whose queues hold messages, a pruned or replaced queue that holds messages"},
-			&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for the broker's API and health check before starting (init containers, deploy steps)"},
 			targetFlag(),
 			maxSizeFlag(),
-		),
+		), waitFlags()...), // cluster.go
 		Action: runApply,
 	}
 }
@@ -87,11 +85,6 @@ func runApply(c *cli.Context) error {
 	client, err := connect(c)
 	if err != nil {
 		return err
-	}
-	if d := c.Duration("wait"); d > 0 {
-		if err := waitForBroker(c, client, d); err != nil {
-			return err
-		}
 	}
 	who, err := client.Whoami(c.Context)
 	if err != nil {
@@ -371,40 +364,6 @@ func confirm(c *cli.Context) error {
 		return errors.New("not applied")
 	}
 	return nil
-}
-
-// waitForBroker polls the management API and its health check.
-func waitForBroker(c *cli.Context, client *rabbitmq.Client, d time.Duration) error {
-	ctx, cancel := context.WithTimeout(c.Context, d)
-	defer cancel()
-	var last error
-	start, announced := time.Now(), false
-	for {
-		if _, err := client.Whoami(ctx); err == nil {
-			if err = client.Healthy(ctx); err == nil {
-				if last != nil {
-					fmt.Fprintf(c.App.ErrWriter, "warren: the broker is ready (waited %s)\n", time.Since(start).Round(time.Second))
-				}
-				return nil
-			}
-			last = err
-		} else {
-			last = err
-		}
-		var ae *rabbitmq.APIError
-		if errors.As(last, &ae) && ae.Status == 401 {
-			return last // waiting will not fix credentials
-		}
-		if !announced {
-			announced = true
-			fmt.Fprintf(c.App.ErrWriter, "warren: waiting up to %s for the broker: %v\n", d, last)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the broker was not ready within %s: %w", d, last)
-		case <-time.After(time.Second):
-		}
-	}
 }
 
 func reportFailure(w io.Writer, err error) {

@@ -82,11 +82,18 @@ func connect(c *cli.Context) (*rabbitmq.Client, error) {
 	if c.Bool("insecure") {
 		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --insecure: the broker's TLS certificate is not verified; anyone on the path can pose as the broker and read the password")
 	}
-	return rabbitmq.New(rabbitmq.Config{
+	client, err := rabbitmq.New(rabbitmq.Config{
 		URLs: urls, Username: user, Password: password,
 		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
 		Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"),
 	})
+	if err != nil {
+		return nil, err
+	}
+	if err := joinCluster(c, client); err != nil { // cluster.go
+		return nil, err
+	}
+	return client, nil
 }
 
 // prompt asks for the password on the terminal, without echo.

@@ -170,6 +170,16 @@ func safe(method string) bool {
 	return method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
 }
 
+// resendable reports whether a request whose connection broke (the node
+// died, or the network cut it) may be sent again, to the same node or
+// another of the cluster: a safe one, and an import (POST
+// /api/definitions), which puts each object it names into the state it
+// gives however much of it the node had done. An import that the broker
+// answered with an error is not repeated.
+func resendable(method, path string) bool {
+	return safe(method) || (method == http.MethodPost && path == "/api/definitions")
+}
+
 // do sends a request to the first node that answers. path is escaped
 // already (segments through url.PathEscape; the vhost / is %2F). A body
 // that is not nil is sent as JSON; out, when not nil, receives the JSON
@@ -203,6 +213,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 // says whether the request may be tried again.
 func (c *Client) once(ctx context.Context, method, path string, body []byte, out any) (retry bool, err error) {
 	start := int(c.cur.Load())
+	var lastErr error
 	for i := range c.bases {
 		idx := (start + i) % len(c.bases)
 		resp, err := c.send(ctx, c.bases[idx], method, path, body)
@@ -211,15 +222,13 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 				return false, ctx.Err()
 			}
 			// A refused connection never reached the broker, so even a POST
-			// may go to the next node; anything else only if it is safe.
-			if !refused(err) && !safe(method) {
+			// may go to the next node; anything else only if it may be sent
+			// again.
+			if !refused(err) && !resendable(method, path) {
 				return false, fmt.Errorf("rabbitmq: %s %s: %w", method, path, err)
 			}
-			retry, err = true, fmt.Errorf("rabbitmq: %s %s: %w", method, path, err)
-			if len(c.bases) > 1 {
-				continue
-			}
-			return retry, err
+			lastErr = fmt.Errorf("rabbitmq: %s %s: %w", method, path, err)
+			continue
 		}
 		c.cur.Store(int64(idx))
 		defer resp.Body.Close()
@@ -229,7 +238,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 		limit := c.answerLimit(path)
 		data, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		if rerr != nil {
-			return safe(method), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
+			return resendable(method, path), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
 		}
 		if int64(len(data)) > limit {
 			return false, fmt.Errorf("rabbitmq: %s %s: the answer is larger than %d MiB; warren stops reading there (is %s a RabbitMQ management API?)", method, path, limit>>20, c.bases[idx].Redacted())
@@ -249,7 +258,8 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 		}
 		return false, nil
 	}
-	return true, err
+	// No node answered: the error is the last one's, never nil.
+	return true, lastErr
 }
 
 func (c *Client) send(ctx context.Context, base *url.URL, method, path string, body []byte) (*http.Response, error) {

@@ -51,3 +51,58 @@ func TestNewRefusesCredentialsInTheURL(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// closedURL is the URL of a port that refuses connections.
+func closedURL(t *testing.T) string {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.URL
+}
+
+// A cluster whose every node is down is an error, never an empty success.
+func TestEveryNodeDownIsAnError(t *testing.T) {
+	c, err := New(Config{URLs: []string{closedURL(t), closedURL(t)}, Username: "ops", Password: "x", Retries: 1, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []any
+	err = c.getJSON(context.Background(), "/api/users", &out)
+	if err == nil || !strings.Contains(err.Error(), "GET /api/users") {
+		t.Fatalf("every node down: got %v, want the connection's error", err)
+	}
+}
+
+// An import whose connection is cut (the node died under it) goes to the
+// next node: an import is idempotent. A GET does the same; any other POST
+// does not.
+func TestCutImportGoesToTheNextNode(t *testing.T) {
+	var cut, answered atomic.Int32
+	dying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cut.Add(1)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer dying.Close()
+	alive := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answered.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer alive.Close()
+	c, err := New(Config{URLs: []string{dying.URL, alive.URL}, Username: "ops", Password: "x", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PostDefinitions(context.Background(), []byte("{}")); err != nil || cut.Load() != 1 || answered.Load() != 1 {
+		t.Fatalf("import cut on the first node: %v (cut %d, answered %d)", err, cut.Load(), answered.Load())
+	}
+	if c.URL() != alive.URL {
+		t.Errorf("the client goes on with %s, want %s", c.URL(), alive.URL)
+	}
+	// Another POST is not sent again once it may have reached a node.
+	c, _ = New(Config{URLs: []string{dying.URL, alive.URL}, Username: "ops", Password: "x", Timeout: time.Second})
+	cut.Store(0)
+	answered.Store(0)
+	if err := c.do(context.Background(), http.MethodPost, "/api/users/bulk-delete", []byte("{}"), nil); err == nil || answered.Load() != 0 {
+		t.Fatalf("a cut bulk-delete: %v, answered %d; want an error and no second try", err, answered.Load())
+	}
+}

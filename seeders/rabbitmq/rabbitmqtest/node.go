@@ -66,6 +66,15 @@ type Options struct {
 	// Log receives the node's console output; nil discards it (it is also
 	// in Dir/log).
 	Log io.Writer
+	// Cookie, when set, is the node's Erlang cookie, written to
+	// .erlang.cookie in its directory (its HOME); the nodes of a cluster
+	// share one.
+	Cookie string
+	// EpmdPort, when set, is the epmd port the node registers with; the
+	// nodes of a cluster share one (they find each other there), and Stop
+	// leaves that epmd running (Cluster.Stop stops it). 0 gives the node an
+	// epmd of its own.
+	EpmdPort int
 }
 
 // TLSFiles are the PEM files of a TLS listener.
@@ -92,14 +101,17 @@ type Node struct {
 	// Admin and AdminPassword log in as the node's own administrator.
 	Admin, AdminPassword string
 
-	tempDir bool
-	inst    install
-	nodeDir string   // Dir as the node sees it
-	env     []string // the node's environment, as the node sees paths
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
-	stopped sync.Once
+	tempDir    bool
+	sharedEpmd bool // the epmd is the cluster's: Stop leaves it
+	log        io.Writer
+	console    *bytes.Buffer
+	inst       install
+	nodeDir    string   // Dir as the node sees it
+	env        []string // the node's environment, as the node sees paths
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	waitErr    error
+	stopped    sync.Once
 }
 
 // install is one RabbitMQ installation: the host's, or one in a chroot.
@@ -217,7 +229,10 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{AMQPPort: ports[0], MgmtPort: ports[1], DistPort: ports[2], EpmdPort: ports[3], exited: make(chan struct{}), inst: inst}
+	n := &Node{AMQPPort: ports[0], MgmtPort: ports[1], DistPort: ports[2], EpmdPort: ports[3], inst: inst}
+	if opts.EpmdPort != 0 {
+		n.EpmdPort, n.sharedEpmd = opts.EpmdPort, true
+	}
 	short := opts.Name
 	if short == "" {
 		short = "warren-" + randomHex(4)
@@ -229,6 +244,14 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	}
 	for _, d := range []string{"mnesia", "log"} {
 		if err := os.MkdirAll(filepath.Join(n.Dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Cookie != "" {
+		// Erlang refuses a cookie file that others can read.
+		cookie := filepath.Join(n.Dir, ".erlang.cookie")
+		os.Remove(cookie)
+		if err := os.WriteFile(cookie, []byte(opts.Cookie), 0o400); err != nil {
 			return nil, err
 		}
 	}
@@ -281,32 +304,24 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 		fmt.Sprintf("RABBITMQ_DIST_PORT=%d", n.DistPort),
 		fmt.Sprintf("ERL_EPMD_PORT=%d", n.EpmdPort),
 	}
-	n.cmd = inst.command(context.Background(), n.env, inst.bin+"/rabbitmq-server")
-	n.cmd.Dir = n.Dir
-	// Its own process group: the script starts the Erlang VM as a child,
-	// and a stop that has to kill must kill both.
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := opts.Log
-	if out == nil {
-		out = io.Discard
+	n.log = opts.Log
+	if n.log == nil {
+		n.log = io.Discard
 	}
-	var console bytes.Buffer
-	n.cmd.Stdout = io.MultiWriter(out, &console)
-	n.cmd.Stderr = n.cmd.Stdout
-	if err := n.cmd.Start(); err != nil {
+	if err := n.launch(); err != nil {
 		return nil, err
 	}
-	go func() {
-		n.waitErr = n.cmd.Wait()
-		close(n.exited)
-	}()
 	timeout := opts.StartTimeout
 	if timeout == 0 {
 		timeout = 90 * time.Second
 	}
-	if err := n.waitReady(ctx, timeout, !opts.NoAdmin); err != nil {
+	user, password := "", ""
+	if !opts.NoAdmin {
+		user, password = "guest", "guest"
+	}
+	if err := n.waitReady(ctx, timeout, user, password); err != nil {
 		n.Stop()
-		return nil, fmt.Errorf("rabbitmq node %s did not start: %w\n%s", n.Name, err, lastLines(console.String(), 20))
+		return nil, fmt.Errorf("rabbitmq node %s did not start: %w\n%s", n.Name, err, lastLines(n.console.String(), 20))
 	}
 	if !opts.NoAdmin {
 		if err := n.createAdmin(ctx); err != nil {
@@ -316,6 +331,75 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	}
 	n.Version = n.readVersion(ctx)
 	return n, nil
+}
+
+// launch starts rabbitmq-server, in a process group of its own: the
+// script starts the Erlang VM as a child, and a stop that has to kill (or
+// Kill) must kill both.
+func (n *Node) launch() error {
+	n.exited = make(chan struct{})
+	n.waitErr = nil
+	n.cmd = n.inst.command(context.Background(), n.env, n.inst.bin+"/rabbitmq-server")
+	n.cmd.Dir = n.Dir
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	n.console = new(bytes.Buffer)
+	n.cmd.Stdout = io.MultiWriter(n.log, n.console)
+	n.cmd.Stderr = n.cmd.Stdout
+	if err := n.cmd.Start(); err != nil {
+		return err
+	}
+	exited := n.exited
+	go func() {
+		n.waitErr = n.cmd.Wait()
+		close(exited)
+	}()
+	return nil
+}
+
+// Kill kills the node at once (SIGKILL to its process group, as a crash
+// or an OOM kill would), and waits until it is gone. Its directory stays:
+// Restart starts it again.
+func (n *Node) Kill() error {
+	select {
+	case <-n.exited:
+		return nil
+	default:
+	}
+	if err := syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("killing node %s: %w", n.Name, err)
+	}
+	<-n.exited
+	return nil
+}
+
+// Running reports whether the node's process is still there.
+func (n *Node) Running() bool {
+	select {
+	case <-n.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// Restart starts a node that was killed (or exited) again, with the same
+// name, ports and directory, and waits until its API answers its
+// administrator. A cluster member rejoins its cluster on its own.
+func (n *Node) Restart(ctx context.Context, timeout time.Duration) error {
+	if n.Running() {
+		return fmt.Errorf("node %s is running", n.Name)
+	}
+	if err := n.launch(); err != nil {
+		return err
+	}
+	if timeout == 0 {
+		timeout = 90 * time.Second
+	}
+	if err := n.waitReady(ctx, timeout, n.Admin, n.AdminPassword); err != nil {
+		n.Kill()
+		return fmt.Errorf("rabbitmq node %s did not start again: %w\n%s", n.Name, err, lastLines(n.console.String(), 20))
+	}
+	return nil
 }
 
 // nodeDir makes (or takes) the node's directory: inside the chroot when the
@@ -381,9 +465,9 @@ func lastLines(s string, k int) string {
 	return strings.Join(lines, "\n")
 }
 
-// waitReady polls the management API until it answers (with guest when the
-// node seeded it, else with any reply at all).
-func (n *Node) waitReady(ctx context.Context, timeout time.Duration, asGuest bool) error {
+// waitReady polls the management API until it answers user (or, when user
+// is "", until it answers at all, even 401).
+func (n *Node) waitReady(ctx context.Context, timeout time.Duration, user, password string) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -394,15 +478,15 @@ func (n *Node) waitReady(ctx context.Context, timeout time.Duration, asGuest boo
 		case <-time.After(300 * time.Millisecond):
 		}
 		req, _ := http.NewRequestWithContext(ctx, "GET", n.URL+"/api/overview", nil)
-		if asGuest {
-			req.SetBasicAuth("guest", "guest")
+		if user != "" {
+			req.SetBasicAuth(user, password)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			continue
 		}
 		resp.Body.Close()
-		if resp.StatusCode == 200 || (!asGuest && resp.StatusCode == 401) {
+		if resp.StatusCode == 200 || (user == "" && resp.StatusCode == 401) {
 			return nil
 		}
 	}
@@ -571,14 +655,21 @@ func (n *Node) Stop() error {
 				<-n.exited
 			}
 		}
-		if epmd, lerr := findEpmd(n.inst.root); lerr == nil {
-			n.inst.command(ctx, n.env, epmd, "-port", fmt.Sprint(n.EpmdPort), "-kill").Run()
+		if !n.sharedEpmd {
+			n.stopEpmd(ctx)
 		}
 		if n.tempDir {
 			err = os.RemoveAll(n.Dir)
 		}
 	})
 	return err
+}
+
+// stopEpmd stops the epmd the node registers with.
+func (n *Node) stopEpmd(ctx context.Context) {
+	if epmd, err := findEpmd(n.inst.root); err == nil {
+		n.inst.command(ctx, n.env, epmd, "-port", fmt.Sprint(n.EpmdPort), "-kill").Run()
+	}
 }
 
 // findEpmd finds the installation's epmd, as the node sees its path.

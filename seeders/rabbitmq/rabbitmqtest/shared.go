@@ -53,7 +53,8 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// StopShared stops the shared node, if one was started.
+// StopShared stops the shared node and the shared cluster, if they were
+// started.
 func StopShared() {
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
@@ -63,4 +64,40 @@ func StopShared() {
 		}
 		sharedNode = nil
 	}
+	sharedClusterMu.Lock()
+	defer sharedClusterMu.Unlock()
+	if sharedCluster != nil {
+		if err := sharedCluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the shared RabbitMQ cluster:", err)
+		}
+		sharedCluster = nil
+	}
+}
+
+var (
+	sharedClusterMu  sync.Mutex
+	sharedCluster    *Cluster
+	sharedClusterErr error
+)
+
+// SharedCluster returns the test binary's shared three-node cluster,
+// starting it on first use, with every node running (a node a test killed
+// is started again) and reset to a blank node's state. Tests that use it
+// must not run in parallel with each other. Main (or StopShared) stops it.
+func SharedCluster(t testing.TB) *Cluster {
+	t.Helper()
+	sharedClusterMu.Lock()
+	defer sharedClusterMu.Unlock()
+	if sharedCluster == nil && sharedClusterErr == nil {
+		sharedCluster, sharedClusterErr = StartCluster(context.Background(), 3, Options{})
+	}
+	if sharedClusterErr != nil {
+		Unavailable(t, sharedClusterErr)
+	}
+	cl := sharedCluster
+	t.Logf("on a RabbitMQ %s cluster: %v", cl.Nodes[0].Version, cl.URLs())
+	if err := cl.Reset(context.Background()); err != nil {
+		t.Fatalf("resetting the shared RabbitMQ %s cluster: %v", cl.Nodes[0].Version, err)
+	}
+	return cl
 }
