@@ -136,7 +136,7 @@ func TestApplyWaitsForAStartingBroker(t *testing.T) {
 		}
 	}
 	// It says that it waits, once, and when the broker is ready.
-	if strings.Count(r.errOut, "warren: waiting up to 3m0s for the broker") != 1 || !strings.Contains(r.errOut, "warren: the broker is ready (waited ") {
+	if strings.Count(r.errOut, "warren: waiting up to 3m0s for 1 of 1 nodes") != 1 || !strings.Contains(r.errOut, "warren: 1 of 1 nodes ready") {
 		t.Errorf("the job log does not say it waited:\n%s", r.errOut)
 	}
 	mustInSync(t, job)
