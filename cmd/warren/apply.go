@@ -3,9 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,22 +66,23 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := planOptions{Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest")}
+	opts := planOptionsOf(c, target)
 	if saved != nil {
-		opts = saved.Options
-		if err := saved.checkFiles(); err != nil {
+		if err := checkFiles(saved); err != nil {
 			return err
 		}
-		if target, err = parseTarget(saved.Options.Target); err != nil {
+		// The saved options hold, unless the command line says otherwise:
+		// then the plan made now differs from the saved one and is refused.
+		opts = overrideOptions(c, saved.Options)
+		if target, err = parseTarget(opts.Target); err != nil {
 			return err
 		}
 	}
-	opts.Target = string(target)
 	desired, err := loadValid(c, target, savedPaths(saved)...)
 	if err != nil {
 		return err
 	}
-	client, err := connect(c)
+	client, err := connect(c, savedURLs(c, saved)...)
 	if err != nil {
 		return err
 	}
@@ -104,8 +102,20 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if saved != nil && plan.LiveDigest != saved.LiveDigest {
-		return errors.New("the broker changed since the plan was made; run warren diff -o again and review the new plan")
+	if saved != nil {
+		now, err := newSavedPlan(c.Context, client, who.Name, opts, plan)
+		if err != nil {
+			return err
+		}
+		now.Files = saved.Files
+		if diffs := saved.Differences(now); len(diffs) > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "warren: %s is not the plan apply would carry out now; nothing was applied:\n", c.Args().First())
+			for _, d := range diffs {
+				fmt.Fprintf(c.App.ErrWriter, "  %s\n", d)
+			}
+			fmt.Fprintln(c.App.ErrWriter, "Run warren diff -o again and review the new plan.")
+			return exitCodeError{exitError}
+		}
 	}
 	w := c.App.Writer
 	definitions.RenderText(w, plan, definitions.RenderOptions{Color: useColor(w)})
@@ -142,7 +152,7 @@ func runApply(c *cli.Context) error {
 	}
 	progress := newProgress(c.App.ErrWriter)
 	checker, acting := client, who.Name
-	err = client.Apply(ctx, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
+	err = client.Apply(ctx, plan, rabbitmq.ApplyOptions{Replace: opts.Replace, DestroyMessages: opts.DestroyMessages,
 		Progress: progress.report, Workers: workers(), Acting: who.Name, Admins: filesAdmins(desired),
 		LoggedIn: func(user, password string) { checker, acting = client.As(user, password), user }, Stop: stop})
 	progress.finish()
@@ -189,15 +199,7 @@ func onInterrupt(parent context.Context, w io.Writer) (context.Context, <-chan s
 	}
 }
 
-// planOptions are what decides a plan besides the files and the broker; a
-// saved plan records them.
-type planOptions struct {
-	Prune     bool   `json:"prune"`
-	KeepGuest bool   `json:"keep_guest"`
-	Target    string `json:"target"`
-}
-
-func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions) (*definitions.Plan, error) {
+func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts definitions.PlanOptions) (*definitions.Plan, error) {
 	live, err := readLive(ctx, client, desired, acting, opts.Prune)
 	if err != nil {
 		return nil, err
@@ -283,7 +285,7 @@ func targetDiffOptions(t definitions.Target) []definitions.DiffOption {
 // verify reads the broker again after an apply: it must now match the
 // files. When the apply removed the user warren logged in as (guest), the
 // client is already the administrator apply checked with.
-func verify(c *cli.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions, applied *definitions.Plan) error {
+func verify(c *cli.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts definitions.PlanOptions, applied *definitions.Plan) error {
 	counts := applied.Counts()
 	fmt.Fprintf(c.App.ErrWriter, "Applied: %d created, %d updated, %d replaced, %d deleted.\n",
 		counts[definitions.Create], counts[definitions.Update], counts[definitions.Replace], counts[definitions.Delete])
@@ -453,75 +455,6 @@ func (p *progress) finish() {
 	if p.tty {
 		fmt.Fprintln(p.w)
 	}
-}
-
-// A saved plan: what warren diff -o writes and warren apply PLAN.json
-// carries out. It holds no secret: the files are named with their digests
-// and read again, and the broker must still be as the plan saw it.
-type savedPlan struct {
-	Warren        string               `json:"warren"` // "plan"
-	FormatVersion int                  `json:"format_version"`
-	Files         []savedFile          `json:"files"`
-	Options       planOptions          `json:"options"`
-	LiveDigest    string               `json:"live_digest"`
-	Plan          definitions.PlanJSON `json:"plan"`
-}
-
-type savedFile struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-}
-
-// readSavedPlan returns the saved plan when the only argument is one.
-func readSavedPlan(c *cli.Context) (*savedPlan, error) {
-	if c.NArg() != 1 || !strings.HasSuffix(c.Args().First(), ".json") {
-		return nil, nil
-	}
-	data, err := os.ReadFile(c.Args().First())
-	if err != nil {
-		return nil, nil // not readable as a plan: load it as definitions
-	}
-	var sp savedPlan
-	if json.Unmarshal(data, &sp) != nil || sp.Warren != "plan" {
-		return nil, nil
-	}
-	if sp.FormatVersion != 1 {
-		return nil, fmt.Errorf("%s is a plan of format %d; this warren reads format 1", c.Args().First(), sp.FormatVersion)
-	}
-	return &sp, nil
-}
-
-func savedPaths(sp *savedPlan) []string {
-	if sp == nil {
-		return nil
-	}
-	out := make([]string, len(sp.Files))
-	for i, f := range sp.Files {
-		out[i] = f.Path
-	}
-	return out
-}
-
-func (sp *savedPlan) checkFiles() error {
-	for _, f := range sp.Files {
-		sum, err := fileDigest(f.Path)
-		if err != nil {
-			return fmt.Errorf("the plan's file %s: %w", f.Path, err)
-		}
-		if sum != f.SHA256 {
-			return fmt.Errorf("%s changed since the plan was made; run warren diff -o again", f.Path)
-		}
-	}
-	return nil
-}
-
-func fileDigest(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // workers reads WARREN_APPLY_WORKERS, how many deletions run at once (for

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
@@ -30,6 +28,8 @@ func diffCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see README) or markdown (for a pull-request comment)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also save the plan to this file, for warren apply PLAN.json (holds no secret)"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
+			&cli.BoolFlag{Name: "replace", Usage: "with -o: the saved plan may replace queues and exchanges (as apply --replace)"},
+			&cli.BoolFlag{Name: "destroy-messages", Usage: "with -o: the saved plan may delete messages (as apply --destroy-messages)"},
 			targetFlag(),
 			maxSizeFlag(),
 		),
@@ -55,7 +55,13 @@ func runDiff(c *cli.Context) error {
 	}
 	var live *definitions.Document
 	var client *rabbitmq.Client
+	var acting string
 	opts := append(targetDiffOptions(target), definitions.WithKeepGuest(c.Bool("keep-guest")))
+	for _, f := range []string{"replace", "destroy-messages"} {
+		if c.Bool(f) && c.String("output") == "" {
+			return fmt.Errorf("--%s only says what a saved plan may do: use it with -o (or give it to warren apply)", f)
+		}
+	}
 	if c.String("output") != "" && c.String("against") != "" {
 		return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
 	}
@@ -82,6 +88,7 @@ func runDiff(c *cli.Context) error {
 			return err
 		}
 		opts = append(opts, definitions.WithActingUser(who.Name))
+		acting = who.Name
 	}
 	opts = append(opts, definitions.WithPrune(c.Bool("prune")))
 	var plan *definitions.Plan
@@ -94,7 +101,11 @@ func runDiff(c *cli.Context) error {
 		return err
 	}
 	if out := c.String("output"); out != "" {
-		if err := savePlan(c, out, plan, planOptions{Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"), Target: string(target)}); err != nil {
+		sp, err := newSavedPlan(c.Context, client, acting, planOptionsOf(c, target), plan)
+		if err != nil {
+			return err
+		}
+		if err := savePlan(c, out, sp); err != nil {
 			return err
 		}
 	}
@@ -139,33 +150,4 @@ func useColor(w any) bool {
 		return false
 	}
 	return isTerminal(w)
-}
-
-// savePlan writes a plan for warren apply PLAN.json: the files by path and
-// digest, the options, the live digest, and the plan itself for reading.
-func savePlan(c *cli.Context, out string, plan *definitions.Plan, opts planOptions) error {
-	paths, diags := definitions.Expand(c.Args().Slice())
-	if len(diags) > 0 {
-		return diags
-	}
-	sp := savedPlan{Warren: "plan", FormatVersion: 1, Options: opts, LiveDigest: plan.LiveDigest, Plan: definitions.ToJSON(plan)}
-	for _, p := range paths {
-		if p == "-" {
-			return fmt.Errorf("-o needs files: a plan read from standard input cannot be checked again at apply time")
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return err
-		}
-		sum, err := fileDigest(abs)
-		if err != nil {
-			return err
-		}
-		sp.Files = append(sp.Files, savedFile{Path: abs, SHA256: sum})
-	}
-	data, err := json.MarshalIndent(sp, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(out, append(data, '\n'), 0o644)
 }
