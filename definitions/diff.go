@@ -116,17 +116,17 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 		wanted := map[string]bool{}
 		for _, d := range sortedObjects(want) {
 			if why := brokerSkips(nd, d); why != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: d.Addr(), Reason: why})
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: why})
 				continue
 			}
 			wanted[d.Key()] = true
 			l, ok := have[d.Key()]
 			if ok && cfg.owned != nil && cfg.owned(l) != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: d.Addr(), Reason: cfg.owned(l)})
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)})
 				continue
 			}
 			if !ok {
-				changes = append(changes, Change{Action: Create, Kind: k, Addr: d.Addr(), After: d})
+				changes = append(changes, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d})
 				continue
 			}
 			fields, replace, err := compare(d, l, cfg)
@@ -135,9 +135,9 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 			}
 			switch {
 			case replace != "":
-				changes = append(changes, Change{Action: Replace, Kind: k, Addr: d.Addr(), Before: l, After: d, Fields: fields, Reason: replace})
+				changes = append(changes, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields, Reason: replace})
 			case len(fields) > 0:
-				changes = append(changes, Change{Action: Update, Kind: k, Addr: d.Addr(), Before: l, After: d, Fields: fields})
+				changes = append(changes, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields})
 			}
 		}
 		plan.Changes = append(plan.Changes, changes...)
@@ -147,7 +147,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				continue
 			}
 			if p, ok := l.(*Permission); ok && IsTemporaryGrant(p) {
-				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l, Reason: LeftoverGrantReason})
+				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l, Step: StepRemoveLeftoverGrant, Reason: LeftoverGrantReason})
 				continue
 			}
 			if !managed {
@@ -161,10 +161,10 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				continue
 			}
 			if why := protected(l, cfg); why != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: l.Addr(), Reason: why})
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
 				continue
 			}
-			ch := Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l}
+			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l}
 			if v, ok := l.(*Vhost); ok {
 				ch.Takes = cfg.contents[v.Name]
 			}
@@ -182,10 +182,63 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	actingLast(plan, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
 	plan.LiveDigest = <-digest
+	setSteps(plan, cfg, nd)
 	if err := keepAnAdministrator(plan, nl); err != nil {
 		return nil, err
 	}
 	return plan, nil
+}
+
+// setSteps gives every change without a special step its plain one (or,
+// for a vhost whose default queue type changes, StepVhostQueueType), and,
+// when users are written whole (WithHuaweiCloud), marks every change of a
+// user or its permissions StepWriteUser with the user as the files have it.
+func setSteps(plan *Plan, cfg diffConfig, desired *Document) {
+	for i := range plan.Changes {
+		ch := &plan.Changes[i]
+		if ch.Step != "" {
+			continue
+		}
+		ch.Step = stepOf(ch.Action)
+		if ch.Kind == KindVhost && ch.Action == Update &&
+			slices.ContainsFunc(ch.Fields, func(f FieldChange) bool { return f.Field == "default_queue_type" }) {
+			ch.Step = StepVhostQueueType
+		}
+		if !cfg.huawei || ch.Action == Delete && ch.Kind == KindUser {
+			continue
+		}
+		var user string
+		switch o := cmp.Or[Object](ch.After, ch.Before).(type) {
+		case *User:
+			user = o.Name
+		case *Permission:
+			user = o.User
+		default:
+			continue
+		}
+		if slices.ContainsFunc(plan.Changes, func(c Change) bool {
+			return c.Kind == KindUser && c.Action == Delete && c.Before.(*User).Name == user
+		}) {
+			continue // deleting the user takes its permissions with it
+		}
+		ch.Step, ch.User = StepWriteUser, wholeUser(desired, user)
+	}
+}
+
+// wholeUser is a user of desired with all its permissions.
+func wholeUser(desired *Document, name string) *WholeUser {
+	w := &WholeUser{name: name}
+	for _, u := range desired.Users {
+		if u.Name == name {
+			w.User = u
+		}
+	}
+	for _, p := range desired.Permissions {
+		if p.User == name {
+			w.Permissions = append(w.Permissions, p)
+		}
+	}
+	return w
 }
 
 func have(d *Document, k Kind) map[string]Object { return index(d.ObjectsOf(k)) }
@@ -216,8 +269,8 @@ func rebindAfterReplace(changes []Change, desired *Document, live map[string]Obj
 			continue // the plan creates it anyway
 		}
 		if replaced[key("exchange", b.Vhost, b.Source)] || replaced[key(b.DestinationType, b.Vhost, b.Destination)] {
-			out = append(out, Change{Action: Create, Kind: KindBinding, Addr: b.Addr(), After: b,
-				Reason: "re-created: replacing its queue or exchange deletes it"})
+			out = append(out, Change{Action: Create, Kind: KindBinding, Addr: AddrOf(b), After: b,
+				Step: StepRebind, Reason: "re-created: replacing its queue or exchange deletes it"})
 		}
 	}
 	return out
@@ -243,8 +296,8 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 			continue
 		}
 		p := &Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
-		out = append(out, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,
-			Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
+		out = append(out, Change{Action: Delete, Kind: KindPermission, Addr: AddrOf(p), Before: p,
+			Step: StepUngrant, Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
 	}
 	return out
 }
@@ -322,10 +375,10 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 	var grants, revokes []Change
 	for _, v := range need {
 		p := &Permission{User: acting, Vhost: v, Configure: TemporaryPattern, Write: TemporaryPattern, Read: TemporaryPattern}
-		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: p.Addr(), After: p,
-			Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
-		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,
-			Reason: "taken back: it was given for the apply only"})
+		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: AddrOf(p), After: p,
+			Step: StepBorrowAccess, Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
+		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: AddrOf(p), Before: p,
+			Step: StepTakeBack, Reason: "taken back: it was given for the apply only"})
 	}
 	// Grants go before the first deletion or replacement, revokes last.
 	first := slices.IndexFunc(plan.Changes, func(c Change) bool { return c.Action == Delete || c.Action == Replace })
@@ -358,7 +411,7 @@ func actingLast(plan *Plan, acting string) {
 		return
 	}
 	ch := plan.Changes[i]
-	ch.Reason = ActingPasswordReason
+	ch.Step, ch.Reason = StepActingPassword, ActingPasswordReason
 	plan.Changes = append(slices.Delete(plan.Changes, i, i+1), ch)
 }
 
@@ -382,19 +435,19 @@ func removeGuest(plan *Plan, desired, live *Document, cfg diffConfig) {
 	if guest.PasswordHash == nil || !PasswordMatches(*guest.PasswordHash, guest.HashingAlgorithm, defaultGuestPassword) {
 		return // someone set a password: not the default user any more
 	}
-	if slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Kind == KindUser && c.Action == Delete && c.Addr == guest.Addr() }) {
+	if slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Kind == KindUser && c.Action == Delete && c.Addr == AddrOf(guest) }) {
 		return
 	}
 	if cfg.acting == "guest" && !slices.ContainsFunc(desired.Users, isAdmin) {
-		plan.Skipped = append(plan.Skipped, Skip{Addr: guest.Addr(), Reason: "warren is logged in as guest and the files define no other administrator"})
+		plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(guest), Reason: "warren is logged in as guest and the files define no other administrator"})
 		return
 	}
-	plan.Skipped = slices.DeleteFunc(plan.Skipped, func(s Skip) bool { return s.Addr == guest.Addr() })
+	plan.Skipped = slices.DeleteFunc(plan.Skipped, func(s Skip) bool { return s.Addr == AddrOf(guest) })
 	if !cfg.prune && plan.Unmanaged[KindUser] > 0 {
 		plan.Unmanaged[KindUser]-- // counted there as not in the files
 	}
-	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: KindUser, Addr: guest.Addr(), Before: guest,
-		Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
+	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: KindUser, Addr: AddrOf(guest), Before: guest,
+		Step: StepRemoveGuest, Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
 }
 
 func index(objs []Object) map[string]Object {

@@ -329,6 +329,7 @@ type ChangeJSON struct {
 	Action  string            `json:"action"`
 	Marker  string            `json:"marker"`
 	Kind    string            `json:"kind"`
+	Step    string            `json:"step"`
 	Address string            `json:"address"`
 	Reason  string            `json:"reason,omitempty"`
 	Fields  []FieldChangeJSON `json:"fields,omitempty"`
@@ -389,7 +390,7 @@ func ToJSON(p *Plan) PlanJSON {
 		Summary: map[string]int{"create": c[Create], "update": c[Update], "replace": c[Replace], "delete": c[Delete]},
 		Pruning: p.Pruning, LiveDigest: p.LiveDigest}
 	for _, ch := range p.Changes {
-		cj := ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Address: ch.Addr, Reason: ch.Reason}
+		cj := ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Step: string(ch.Step), Address: ch.Addr.String(), Reason: ch.Reason}
 		for _, f := range ch.Fields {
 			fj := FieldChangeJSON{Field: f.Field, Sensitive: f.Sensitive}
 			if !f.Sensitive {
@@ -407,7 +408,7 @@ func ToJSON(p *Plan) PlanJSON {
 		out.Changes = append(out.Changes, cj)
 	}
 	for _, s := range p.Skipped {
-		out.Skipped = append(out.Skipped, SkipJSON{Address: s.Addr, Reason: s.Reason})
+		out.Skipped = append(out.Skipped, SkipJSON{Address: s.Addr.String(), Reason: s.Reason})
 	}
 	for k, n := range p.Unmanaged {
 		out.Unmanaged[string(k)] = n

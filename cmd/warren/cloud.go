@@ -114,7 +114,7 @@ func (h *huawei) read(ctx context.Context) (*definitions.Document, map[string]st
 }
 func (h *huawei) diffOption(up bool) definitions.DiffOption { return definitions.WithHuaweiCloud(up) }
 func (h *huawei) apply(ctx context.Context, plan *definitions.Plan, desired *definitions.Document) error {
-	return h.c.Apply(ctx, plan, huaweicloud.ApplyOptions{Desired: desired})
+	return h.c.Apply(ctx, plan, huaweicloud.ApplyOptions{})
 }
 func (h *huawei) after(*cli.Context) error                             { return nil }
 func (h *huawei) note(io.Writer, *definitions.Plan, map[string]string) {}

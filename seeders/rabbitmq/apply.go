@@ -95,7 +95,7 @@ func (a *applier) takeBack(ctx context.Context, ae *definitions.ApplyError) {
 	defer cancel()
 	var remaining []definitions.Change
 	for _, ch := range ae.Remaining {
-		if ch.Kind != definitions.KindPermission || ch.Action != definitions.Delete || ch.Reason == "" {
+		if !ch.Step.TakesBackGrant() {
 			remaining = append(remaining, ch)
 			continue
 		}
@@ -128,23 +128,25 @@ func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	a := &applier{c: c, opts: opts, total: len(plan.Changes), plan: plan}
 	var bulk, limits, vhostPuts, replaced, afterReplace, deletes, last []definitions.Change
 	for _, ch := range plan.Changes {
-		switch {
-		case ch.Kind == definitions.KindUser && ch.Action == definitions.Update && ch.Reason == definitions.ActingPasswordReason:
+		switch ch.Step {
+		case definitions.StepActingPassword:
 			last = append(last, ch) // the acting user's password: after everything else
-		case changesQueueType(ch):
+		case definitions.StepVhostQueueType:
 			vhostPuts = append(vhostPuts, ch) // the import leaves an existing vhost's default queue type
-		case ch.Action == definitions.Delete:
+		case definitions.StepDelete, definitions.StepTakeBack, definitions.StepUngrant, definitions.StepRemoveLeftoverGrant, definitions.StepRemoveGuest:
 			deletes = append(deletes, ch)
-		case ch.Action == definitions.Replace:
+		case definitions.StepReplace:
 			replaced = append(replaced, ch)
 			afterReplace = append(afterReplace, ch)
-		case ch.Kind == definitions.KindBinding && ch.Reason != "":
+		case definitions.StepRebind:
 			afterReplace = append(afterReplace, ch) // re-created after its queue or exchange
-		default:
+		case definitions.StepCreate, definitions.StepUpdate, definitions.StepBorrowAccess:
 			bulk = append(bulk, ch)
 			if ch.Kind == definitions.KindUser && limitsDiffer(ch) {
 				limits = append(limits, ch)
 			}
+		default:
+			return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: fmt.Errorf("rabbitmq: %s: a plan made for another target (step %q)", ch.Addr, ch.Step)}
 		}
 	}
 	if err := a.checkMessages(plan); err != nil {
@@ -345,7 +347,7 @@ func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Chang
 	if !a.opts.Replace {
 		names := make([]string, len(replaced))
 		for i, ch := range replaced {
-			names[i] = ch.Addr
+			names[i] = ch.Addr.String()
 		}
 		return fmt.Errorf("the plan replaces %s (deleted and created again, which the broker needs for this change); run again with --replace to allow it", strings.Join(names, ", "))
 	}
@@ -375,7 +377,7 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 	var refusedErr error
 	for len(deletes) > 0 {
 		n := 1
-		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Reason == "" && deletes[0].Reason == "" {
+		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == definitions.StepDelete && deletes[0].Step == definitions.StepDelete {
 			n++
 		}
 		run := deletes[:n]
@@ -439,7 +441,7 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 	if len(refused) > 0 {
 		names := make([]string, len(refused))
 		for i, ch := range refused {
-			names[i] = ch.Addr
+			names[i] = ch.Addr.String()
 		}
 		return a.fail(fmt.Errorf("not deleted: %s: %w", strings.Join(names, ", "), refusedErr), refused...)
 	}
