@@ -165,7 +165,7 @@ func HasCredentials(v any) bool {
 // value's references are resolved to compare (the live value's never
 // are), and both sides are shown with their credentials masked; when only
 // a credential differs, the field is sensitive.
-func (f *fields) compareValue(name string, d, l any, cfg diffConfig) error {
+func (f *Fields) compareValue(name string, d, l any, cfg diffConfig) error {
 	resolved, err := ResolveValue(d, cfg.resolve)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -14,15 +14,14 @@ import (
 type DiffOption func(*diffConfig)
 
 type diffConfig struct {
-	huawei    bool // users compare by password only, vhosts by name
-	activeMQ  bool // users compare by their ActiveMQ settings
-	passwords bool // with activeMQ: set every password again
-	prune     bool
-	acting    string
-	keepGuest bool
-	resolve   func(*Secret) (string, error)
-	owned     func(Object) string
-	contents  map[string]*VhostContents
+	compare    func(d, l Object) (Fields, bool)
+	wholeUsers bool
+	prune      bool
+	acting     string
+	keepGuest  bool
+	resolve    func(*Secret) (string, error)
+	owned      func(Object) string
+	contents   func(vhost string) (*VhostContents, error)
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -40,21 +39,19 @@ func WithActingUser(name string) DiffOption { return func(c *diffConfig) { c.act
 // logged in as guest, only if the files define another administrator).
 func WithKeepGuest(on bool) DiffOption { return func(c *diffConfig) { c.keepGuest = on } }
 
-// WithActiveMQ compares users as Amazon MQ for ActiveMQ has them: groups,
-// console access and replication user. The API never returns passwords, so
-// a password is set on creation, and on update only with updatePasswords
-// (then every time: whether it differs cannot be known).
-func WithActiveMQ(updatePasswords bool) DiffOption {
-	return func(c *diffConfig) { c.activeMQ, c.passwords = true, updatePasswords }
+// WithCompare sets a target's own comparison: compare returns the fields
+// that differ between a desired and a live object of the same identity
+// (both normalized) and true, or false to leave the object to Diff's
+// rules. Cloud APIs that hold less than RabbitMQ (Amazon MQ for
+// ActiveMQ, Huawei Cloud DMS) give theirs.
+func WithCompare(compare func(d, l Object) (Fields, bool)) DiffOption {
+	return func(c *diffConfig) { c.compare = compare }
 }
 
-// WithHuaweiCloud compares as Huawei Cloud DMS holds things: a user is its
-// access key and secret key, which DMS never returns (set on creation, and
-// on update only with updatePasswords, then every time), and a vhost is its
-// name.
-func WithHuaweiCloud(updatePasswords bool) DiffOption {
-	return func(c *diffConfig) { c.huawei, c.passwords = true, updatePasswords }
-}
+// WithUsersWrittenWhole says the target writes a user whole, with its
+// secret and all its permissions (Huawei Cloud DMS): every change of a
+// user or of its permissions is a StepWriteUser carrying the user.
+func WithUsersWrittenWhole() DiffOption { return func(c *diffConfig) { c.wholeUsers = true } }
 
 // WithResolver sets how passwords given as {env} or {file} are read; the
 // default is ResolveSecret.
@@ -67,10 +64,11 @@ func WithResolver(f func(*Secret) (string, error)) DiffOption {
 // drift nor pruned.
 func WithOwned(owned func(Object) string) DiffOption { return func(c *diffConfig) { c.owned = owned } }
 
-// WithVhostContents tells Diff what lives in the vhosts it may delete (see
-// Plan.DeletedVhosts): each deletion carries what it takes with it.
-func WithVhostContents(m map[string]*VhostContents) DiffOption {
-	return func(c *diffConfig) { c.contents = m }
+// WithVhostContents tells Diff how to learn what lives in a vhost it
+// deletes (read from the broker only then): each deletion carries what it
+// takes with it.
+func WithVhostContents(read func(vhost string) (*VhostContents, error)) DiffOption {
+	return func(c *diffConfig) { c.contents = read }
 }
 
 // Diff compares the desired definitions with a live broker's and returns
@@ -165,8 +163,12 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				continue
 			}
 			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l}
-			if v, ok := l.(*Vhost); ok {
-				ch.Takes = cfg.contents[v.Name]
+			if v, ok := l.(*Vhost); ok && cfg.contents != nil {
+				takes, err := cfg.contents(v.Name)
+				if err != nil {
+					return nil, fmt.Errorf("reading what lives in vhost %q, which the plan deletes: %w", v.Name, err)
+				}
+				ch.Takes = takes
 			}
 			dels = append(dels, ch)
 		}
@@ -191,7 +193,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 
 // setSteps gives every change without a special step its plain one (or,
 // for a vhost whose default queue type changes, StepVhostQueueType), and,
-// when users are written whole (WithHuaweiCloud), marks every change of a
+// when users are written whole (WithUsersWrittenWhole), marks every change of a
 // user or its permissions StepWriteUser with the user as the files have it.
 func setSteps(plan *Plan, cfg diffConfig, desired *Document) {
 	for i := range plan.Changes {
@@ -204,7 +206,7 @@ func setSteps(plan *Plan, cfg diffConfig, desired *Document) {
 			slices.ContainsFunc(ch.Fields, func(f FieldChange) bool { return f.Field == "default_queue_type" }) {
 			ch.Step = StepVhostQueueType
 		}
-		if !cfg.huawei || ch.Action == Delete && ch.Kind == KindUser {
+		if !cfg.wholeUsers || ch.Action == Delete && ch.Kind == KindUser {
 			continue
 		}
 		var user string
@@ -589,35 +591,21 @@ func isAdmin(u *User) bool { return slices.Contains(u.Tags, adminTag) }
 // object of the same identity (both normalized), and, when the broker
 // cannot change them in place, why the object must be replaced.
 func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
-	var f fields
+	if cfg.compare != nil {
+		if f, ok := cfg.compare(d, l); ok {
+			return f, "", nil
+		}
+	}
+	var f Fields
 	switch d := d.(type) {
 	case *User:
 		l := l.(*User)
-		if cfg.huawei {
-			if cfg.passwords && d.Password != nil {
-				f = append(f, FieldChange{Field: "password", Sensitive: true})
-			}
-			break
-		}
-		if cfg.activeMQ {
-			da, la := activeMQOf(d), activeMQOf(l)
-			f.sets("groups", da.Groups, la.Groups)
-			f.value("console_access", da.ConsoleAccess != nil && *da.ConsoleAccess, la.ConsoleAccess != nil && *la.ConsoleAccess)
-			f.value("replication_user", da.ReplicationUser != nil && *da.ReplicationUser, la.ReplicationUser != nil && *la.ReplicationUser)
-			if cfg.passwords && d.Password != nil {
-				f = append(f, FieldChange{Field: "password", Sensitive: true})
-			}
-			break
-		}
 		f.sets("tags", d.Tags, l.Tags)
 		f.value("limits", d.Limits, l.Limits)
 		if err := comparePassword(&f, d, l, cfg); err != nil {
 			return nil, "", err
 		}
 	case *Vhost:
-		if cfg.huawei {
-			break // DMS vhosts are names
-		}
 		l := l.(*Vhost)
 		f.value("description", deref(d.Description), deref(l.Description))
 		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
@@ -670,18 +658,7 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 	return f, "", nil
 }
 
-func activeMQOf(u *User) ActiveMQUser {
-	if u.ActiveMQ == nil {
-		return ActiveMQUser{Groups: []string{}}
-	}
-	a := *u.ActiveMQ
-	if a.Groups == nil {
-		a.Groups = []string{}
-	}
-	return a
-}
-
-func comparePassword(f *fields, d, l *User, cfg diffConfig) error {
+func comparePassword(f *Fields, d, l *User, cfg diffConfig) error {
 	switch {
 	case d.Password != nil:
 		pw, err := cfg.resolve(d.Password)
@@ -708,11 +685,19 @@ func comparePassword(f *fields, d, l *User, cfg diffConfig) error {
 	return nil
 }
 
-type fields []FieldChange
+// Fields collects the fields that differ between two objects.
+type Fields []FieldChange
 
 // value records a field when the two values differ (numbers compare by
 // value, maps whatever their order).
-func (f *fields) value(name string, d, l any) {
+// Value records a field when the two values differ (numbers compare by
+// value, maps whatever their order).
+func (f *Fields) Value(name string, d, l any) { f.value(name, d, l) }
+
+// Set records a field when two lists differ as sets.
+func (f *Fields) Set(name string, d, l []string) { f.sets(name, d, l) }
+
+func (f *Fields) value(name string, d, l any) {
 	if equal(d, l) {
 		return
 	}
@@ -741,7 +726,7 @@ func equal(a, b any) bool {
 }
 
 // sets records a field when two lists differ as sets.
-func (f *fields) sets(name string, d, l []string) {
+func (f *Fields) sets(name string, d, l []string) {
 	a, b := slices.Clone(d), slices.Clone(l)
 	slices.Sort(a)
 	slices.Sort(b)

@@ -17,7 +17,7 @@ import (
 // TestPlansGolden diffs desired.yaml against live.json in each
 // testdata/plans/*.txtar and compares the plan, rendered as text and as
 // JSON, with plan.txt and plan.json. The comment may say "prune",
-// "keep-guest", "huawei" (WithHuaweiCloud) and "acting=NAME".
+// "keep-guest" and "acting=NAME".
 func TestPlansGolden(t *testing.T) {
 	archives, _ := filepath.Glob("testdata/plans/*.txtar")
 	if len(archives) == 0 {
@@ -45,9 +45,6 @@ func TestPlansGolden(t *testing.T) {
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				if line == "prune" {
 					opts = append(opts, definitions.WithPrune(true))
-				}
-				if line == "huawei" {
-					opts = append(opts, definitions.WithHuaweiCloud(false))
 				}
 				if line == "keep-guest" {
 					opts = append(opts, definitions.WithKeepGuest(true))

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/warren-tool/warren/seeders/amazonmq/amazonmqfake"
+	"github.com/warren-tool/warren/seeders/amazonmqactivemq/amazonmqfake"
 )
 
 // Amazon MQ for ActiveMQ through the CLI, against the local fake of the

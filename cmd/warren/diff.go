@@ -7,7 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders"
 )
 
 func diffCommand() *cli.Command {
@@ -42,75 +42,61 @@ func runDiff(c *cli.Context) error {
 	if format != "text" && format != "json" && format != "markdown" {
 		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
 	}
-	target, cl, err := targetOf(c)
+	target, err := parseTarget(c.String("target"))
 	if err != nil {
 		return err
 	}
-	if cl != nil {
-		return runDiffCloud(c, target, cl, format)
-	}
-	desired, err := loadValid(c, target)
-	if err != nil {
-		return err
-	}
-	var live *definitions.Document
-	var client *rabbitmq.Client
-	var acting string
-	opts := append(targetDiffOptions(target), definitions.WithKeepGuest(c.Bool("keep-guest")))
 	for _, f := range []string{"replace", "destroy-messages"} {
 		if c.Bool(f) && c.String("output") == "" {
 			return fmt.Errorf("--%s only says what a saved plan may do: use it with -o (or give it to warren apply)", f)
 		}
 	}
-	if c.String("output") != "" && c.String("against") != "" {
-		return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
+	opts := planOptionsOf(c, target)
+	desired, err := loadValid(c, target)
+	if err != nil {
+		return err
 	}
+	var t seeders.Target
 	if against := c.String("against"); against != "" {
+		if c.String("output") != "" {
+			return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
+		}
+		if target != definitions.TargetRabbitMQ && target != definitions.TargetAmazonMQRabbitMQ {
+			return fmt.Errorf("--against cannot be used with --target %s: an export is RabbitMQ's format", target)
+		}
 		doc, diags := definitions.Load([]string{against}, definitions.LoadOptions{})
 		if doc == nil || diags.HasErrors() {
 			printDiagnostics(c.App.ErrWriter, diags)
 			return exitCodeError{exitError}
 		}
-		live = doc
-	} else {
-		client, err = connect(c)
-		if err != nil {
-			return err
-		}
-		who, err := client.Whoami(c.Context)
-		if err != nil {
-			return err
-		}
-		if err := checkBrokerVersion(c, client, desired, target); err != nil {
-			return err
-		}
-		if live, err = readLive(c.Context, client, desired, who.Name, c.Bool("prune")); err != nil {
-			return err
-		}
-		opts = append(opts, definitions.WithActingUser(who.Name))
-		acting = who.Name
+		t = &exportTarget{name: target, doc: doc}
+	} else if t, err = openTarget(c, target); err != nil {
+		return err
 	}
-	opts = append(opts, definitions.WithPrune(c.Bool("prune")))
-	var plan *definitions.Plan
-	if client != nil {
-		plan, err = diffReading(c.Context, client, desired, live, opts)
-	} else {
-		plan, err = definitions.Diff(desired, live, opts...)
+	if err := refuseUnsupported(c, t, opts); err != nil {
+		return err
 	}
+	id, err := t.Identity(c.Context)
+	if err != nil {
+		return err
+	}
+	if err := checkBrokerVersion(c, t, desired, target); err != nil {
+		return err
+	}
+	plan, err := makePlan(c.Context, t, desired, opts)
 	if err != nil {
 		return err
 	}
 	if out := c.String("output"); out != "" {
-		sp, err := newSavedPlan(c.Context, client, acting, planOptionsOf(c, target), plan)
-		if err != nil {
-			return err
-		}
-		if err := savePlan(c, out, sp); err != nil {
+		if err := savePlan(c, out, newSavedPlan(id, opts, plan)); err != nil {
 			return err
 		}
 	}
 	if err := renderPlan(c, format, plan); err != nil {
 		return err
+	}
+	if format == "text" {
+		printNotes(c, t, plan, opts)
 	}
 	if !plan.Empty() {
 		return exitCodeError{exitDrift}

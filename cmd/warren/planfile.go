@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
 // Saved plans: warren diff -o writes one (definitions.SavedPlan), warren
@@ -106,16 +104,11 @@ func fileDigest(path string) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// newSavedPlan is plan as a saved plan, with the broker's identity; Files
-// are left to the caller.
-func newSavedPlan(ctx context.Context, client *rabbitmq.Client, acting string, opts definitions.PlanOptions, plan *definitions.Plan) (*definitions.SavedPlan, error) {
-	id, err := client.Identity(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the broker's identity: %w", err)
-	}
-	return &definitions.SavedPlan{Warren: "plan", FormatVersion: definitions.SavedPlanFormat,
-		Broker:  definitions.BrokerID{URLs: client.URLs(), Cluster: id, ActingUser: acting},
-		Options: opts, LiveDigest: plan.LiveDigest, Plan: definitions.ToJSON(plan)}, nil
+// newSavedPlan is plan as a saved plan made against the broker id names;
+// Files are left to the caller.
+func newSavedPlan(id definitions.BrokerID, opts definitions.PlanOptions, plan *definitions.Plan) *definitions.SavedPlan {
+	return &definitions.SavedPlan{Warren: "plan", FormatVersion: definitions.SavedPlanFormat, Broker: id,
+		Options: opts, LiveDigest: plan.LiveDigest, Plan: definitions.ToJSON(plan)}
 }
 
 // savePlan writes sp for warren apply PLAN.json, with the command's files

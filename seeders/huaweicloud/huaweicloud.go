@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -253,6 +254,10 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 // ApplyOptions tune Apply.
 type ApplyOptions struct {
 	Resolve func(*definitions.Secret) (string, error)
+	// Progress, when set, hears of every request as it ends.
+	Progress func(seeders.Progress)
+	// Stop, when closed, stops the apply before the next request.
+	Stop <-chan struct{}
 }
 
 // Apply carries out a plan: vhosts created first, then each user created
@@ -277,6 +282,16 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 		remaining = slices.DeleteFunc(remaining, func(r definitions.Change) bool {
 			return slices.ContainsFunc(chs, func(c definitions.Change) bool { return c.Addr == r.Addr })
 		})
+		if opts.Progress != nil {
+			opts.Progress(seeders.Progress{What: "request", Changes: chs, Done: len(done), Total: len(plan.Changes)})
+		}
+		select {
+		case <-opts.Stop:
+			if len(remaining) > 0 {
+				return &definitions.ApplyError{Done: done, Remaining: remaining, Err: seeders.ErrInterrupted}
+			}
+		default:
+		}
 		return nil
 	}
 	byKind := func(k definitions.Kind, actions ...definitions.Action) []definitions.Change {

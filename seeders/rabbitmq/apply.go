@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
 )
 
 // ApplyOptions tune Apply.
@@ -51,14 +52,7 @@ type ApplyOptions struct {
 }
 
 // ErrInterrupted is why an apply asked to stop stopped.
-var ErrInterrupted = errors.New("interrupted: stopped after the step under way")
-
-// Progress reports one step of an apply.
-type Progress struct {
-	What        string // "import", "PUT vhost", "delete", "limits", "replace"
-	Changes     []definitions.Change
-	Done, Total int // changes done so far, of all
-}
+var ErrInterrupted = seeders.ErrInterrupted
 
 // Apply carries out a plan, and nothing but the plan:
 //
