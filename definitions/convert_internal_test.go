@@ -26,12 +26,15 @@ func TestTypedFieldsAreInTheSchema(t *testing.T) {
 			t.Errorf("the schema's top level has no property %q", f)
 		}
 	}
-	for k, def := range schemaDef {
-		if !slices.Contains(schema.Properties(""), string(k)) {
-			t.Errorf("the schema's top level has no %q", k)
+	for _, r := range kindTable {
+		if !slices.Contains(schema.Properties(""), string(r.Kind)) {
+			t.Errorf("the schema's top level has no %q", r.Kind)
 		}
-		if _, ok := typed[def]; !ok {
-			t.Errorf("no typed fields for %s", def)
+		if _, ok := typed[r.Schema]; !ok {
+			t.Errorf("no typed fields for %s", r.Schema)
+		}
+		if !slices.Contains(typedTop, string(r.Kind)) {
+			t.Errorf("typedTop leaves out the kind %q", r.Kind)
 		}
 	}
 }

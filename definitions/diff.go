@@ -308,19 +308,10 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 // that needs access to its vhost (an administrator without permissions on
 // the vhost is refused).
 func vhostScoped(o Object) (string, bool) {
-	switch o := o.(type) {
-	case *Queue:
-		return o.Vhost, true
-	case *Exchange:
-		return o.Vhost, true
-	case *Binding:
-		return o.Vhost, true
-	case *Policy:
-		return o.Vhost, true
-	case *Parameter:
-		return o.Vhost, true
+	if o == nil || !info(o.Kind()).NeedsVhostAccess {
+		return "", false
 	}
-	return "", false
+	return o.VhostName(), true
 }
 
 // TemporaryPattern is the pattern of the permissions apply grants for

@@ -33,16 +33,9 @@ func Merge(docs ...*Document) *Document {
 				out.Extra[k] = v
 			}
 		}
-		out.Users = appendKeep(out.Users, d.Users)
-		out.Vhosts = appendKeep(out.Vhosts, d.Vhosts)
-		out.Permissions = appendKeep(out.Permissions, d.Permissions)
-		out.TopicPermissions = appendKeep(out.TopicPermissions, d.TopicPermissions)
-		out.Parameters = appendKeep(out.Parameters, d.Parameters)
-		out.GlobalParameters = appendKeep(out.GlobalParameters, d.GlobalParameters)
-		out.Policies = appendKeep(out.Policies, d.Policies)
-		out.Queues = appendKeep(out.Queues, d.Queues)
-		out.Exchanges = appendKeep(out.Exchanges, d.Exchanges)
-		out.Bindings = appendKeep(out.Bindings, d.Bindings)
+		for _, r := range kindTable {
+			r.list.merge(out, d)
+		}
 	}
 	return out
 }

@@ -165,7 +165,7 @@ func unmanagedText(p *Plan) string {
 		if n := p.Unmanaged[k]; n > 0 {
 			noun := string(k)
 			if n == 1 {
-				noun = kindNoun[k]
+				noun = info(k).Noun
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(noun, "_", " ")))
 		}

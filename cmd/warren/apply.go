@@ -231,8 +231,7 @@ func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 	for _, k := range definitions.Kinds {
 		if desired.ObjectsOf(k) != nil {
 			out = append(out, k)
-			switch k {
-			case definitions.KindQueue, definitions.KindExchange, definitions.KindBinding, definitions.KindPolicy, definitions.KindParameter:
+			if info, _ := definitions.InfoOf(k); info.NeedsVhostAccess {
 				vhostScoped = true
 			}
 		}

@@ -1,0 +1,85 @@
+package definitions
+
+import "slices"
+
+// KindInfo is one row of the table of kinds: what the code needs to know
+// of a kind. Every place that goes through the kinds reads the table; a
+// new kind is one type and one row.
+type KindInfo struct {
+	Kind   Kind
+	Schema string // its definition in the schema's $defs
+	Noun   string // in messages: "topic permission"
+	// InVhost: the kind lives in a vhost (deleting the vhost deletes it;
+	// export --vhost keeps it).
+	InVhost bool
+	// NeedsVhostAccess: deleting one goes through an endpoint that needs
+	// access to its vhost (an administrator without permissions there is
+	// refused).
+	NeedsVhostAccess bool
+	list             list
+}
+
+// list reaches a kind's slice of a Document, whatever its element type.
+type list interface {
+	objects(d *Document) []Object
+	markPresent(d *Document)
+	clear(d *Document)
+	add(d *Document, o Object)
+	keep(d *Document, keep func(Object) bool)
+	merge(dst, src *Document)
+}
+
+type field[T Object] func(*Document) *[]T
+
+func (f field[T]) objects(d *Document) []Object { return objects(*f(d)) }
+func (f field[T]) clear(d *Document)            { *f(d) = nil }
+func (f field[T]) add(d *Document, o Object)    { p := f(d); *p = append(*p, o.(T)) }
+func (f field[T]) merge(dst, src *Document)     { p := f(dst); *p = appendKeep(*p, *f(src)) }
+func (f field[T]) markPresent(d *Document) {
+	if p := f(d); *p == nil {
+		*p = []T{}
+	}
+}
+func (f field[T]) keep(d *Document, keep func(Object) bool) {
+	p := f(d)
+	*p = slices.DeleteFunc(*p, func(o T) bool { return !keep(o) })
+}
+
+// kindTable is the table, in the order a broker needs the kinds created: a
+// permission needs its user and vhost, a binding its exchange and queue.
+var kindTable = []KindInfo{
+	{KindVhost, "vhost", "vhost", false, false, field[*Vhost](func(d *Document) *[]*Vhost { return &d.Vhosts })},
+	{KindUser, "user", "user", false, false, field[*User](func(d *Document) *[]*User { return &d.Users })},
+	{KindPermission, "permission", "permission", true, false, field[*Permission](func(d *Document) *[]*Permission { return &d.Permissions })},
+	{KindTopicPermission, "topic_permission", "topic permission", true, false, field[*TopicPermission](func(d *Document) *[]*TopicPermission { return &d.TopicPermissions })},
+	{KindParameter, "parameter", "parameter", true, true, field[*Parameter](func(d *Document) *[]*Parameter { return &d.Parameters })},
+	{KindGlobalParameter, "global_parameter", "global parameter", false, false, field[*GlobalParameter](func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters })},
+	{KindPolicy, "policy", "policy", true, true, field[*Policy](func(d *Document) *[]*Policy { return &d.Policies })},
+	{KindExchange, "exchange", "exchange", true, true, field[*Exchange](func(d *Document) *[]*Exchange { return &d.Exchanges })},
+	{KindQueue, "queue", "queue", true, true, field[*Queue](func(d *Document) *[]*Queue { return &d.Queues })},
+	{KindBinding, "binding", "binding", true, true, field[*Binding](func(d *Document) *[]*Binding { return &d.Bindings })},
+}
+
+// Kinds lists every kind in the table's order.
+var Kinds = func() []Kind {
+	out := make([]Kind, len(kindTable))
+	for i, r := range kindTable {
+		out[i] = r.Kind
+	}
+	return out
+}()
+
+// InfoOf is k's row of the table; ok is false for a key that is no kind.
+func InfoOf(k Kind) (KindInfo, bool) {
+	i := slices.IndexFunc(kindTable, func(r KindInfo) bool { return r.Kind == k })
+	if i < 0 {
+		return KindInfo{}, false
+	}
+	return kindTable[i], true
+}
+
+// info is InfoOf for a kind known to be one.
+func info(k Kind) KindInfo {
+	r, _ := InfoOf(k)
+	return r
+}
