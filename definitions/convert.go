@@ -73,30 +73,8 @@ func (c *converter) item(kind string, i int, v any) {
 	}
 	og := &Origin{File: c.file, Index: i}
 	d := c.doc
-	var o Object
-	switch k {
-	case KindUser:
-		o = c.user(m, og, base)
-	case KindVhost:
-		o = c.vhost(m, og, base)
-	case KindPermission:
-		o = c.permission(m, og, base)
-	case KindTopicPermission:
-		o = c.topicPermission(m, og, base)
-	case KindParameter:
-		o = c.parameter(m, og, base)
-	case KindGlobalParameter:
-		o = c.globalParameter(m, og, base)
-	case KindPolicy:
-		o = c.policy(m, og, base)
-	case KindQueue:
-		o = c.queue(m, og, base)
-	case KindExchange:
-		o = c.exchange(m, og, base)
-	case KindBinding:
-		o = c.binding(m, og, base)
-	}
-	info(k).list.add(d, o)
+	r := info(k)
+	r.list.add(d, r.read(c, m, og, base))
 }
 
 // markPresent makes the list of a kind non-nil: the file names the kind,

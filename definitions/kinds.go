@@ -17,6 +17,8 @@ type KindInfo struct {
 	// refused).
 	NeedsVhostAccess bool
 	list             list
+	// read makes one object of the kind from a file's map.
+	read func(c *converter, m map[string]any, og *Origin, base string) Object
 }
 
 // list reaches a kind's slice of a Document, whatever its element type.
@@ -48,16 +50,22 @@ func (f field[T]) keep(d *Document, keep func(Object) bool) {
 // kindTable is the table, in the order a broker needs the kinds created: a
 // permission needs its user and vhost, a binding its exchange and queue.
 var kindTable = []KindInfo{
-	{KindVhost, "vhost", "vhost", false, false, field[*Vhost](func(d *Document) *[]*Vhost { return &d.Vhosts })},
-	{KindUser, "user", "user", false, false, field[*User](func(d *Document) *[]*User { return &d.Users })},
-	{KindPermission, "permission", "permission", true, false, field[*Permission](func(d *Document) *[]*Permission { return &d.Permissions })},
-	{KindTopicPermission, "topic_permission", "topic permission", true, false, field[*TopicPermission](func(d *Document) *[]*TopicPermission { return &d.TopicPermissions })},
-	{KindParameter, "parameter", "parameter", true, true, field[*Parameter](func(d *Document) *[]*Parameter { return &d.Parameters })},
-	{KindGlobalParameter, "global_parameter", "global parameter", false, false, field[*GlobalParameter](func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters })},
-	{KindPolicy, "policy", "policy", true, true, field[*Policy](func(d *Document) *[]*Policy { return &d.Policies })},
-	{KindExchange, "exchange", "exchange", true, true, field[*Exchange](func(d *Document) *[]*Exchange { return &d.Exchanges })},
-	{KindQueue, "queue", "queue", true, true, field[*Queue](func(d *Document) *[]*Queue { return &d.Queues })},
-	{KindBinding, "binding", "binding", true, true, field[*Binding](func(d *Document) *[]*Binding { return &d.Bindings })},
+	row(KindVhost, "vhost", "vhost", false, false, func(d *Document) *[]*Vhost { return &d.Vhosts }, (*converter).vhost),
+	row(KindUser, "user", "user", false, false, func(d *Document) *[]*User { return &d.Users }, (*converter).user),
+	row(KindPermission, "permission", "permission", true, false, func(d *Document) *[]*Permission { return &d.Permissions }, (*converter).permission),
+	row(KindTopicPermission, "topic_permission", "topic permission", true, false, func(d *Document) *[]*TopicPermission { return &d.TopicPermissions }, (*converter).topicPermission),
+	row(KindParameter, "parameter", "parameter", true, true, func(d *Document) *[]*Parameter { return &d.Parameters }, (*converter).parameter),
+	row(KindGlobalParameter, "global_parameter", "global parameter", false, false, func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters }, (*converter).globalParameter),
+	row(KindPolicy, "policy", "policy", true, true, func(d *Document) *[]*Policy { return &d.Policies }, (*converter).policy),
+	row(KindExchange, "exchange", "exchange", true, true, func(d *Document) *[]*Exchange { return &d.Exchanges }, (*converter).exchange),
+	row(KindQueue, "queue", "queue", true, true, func(d *Document) *[]*Queue { return &d.Queues }, (*converter).queue),
+	row(KindBinding, "binding", "binding", true, true, func(d *Document) *[]*Binding { return &d.Bindings }, (*converter).binding),
+}
+
+func row[T Object](k Kind, schema, noun string, inVhost, access bool, slice func(*Document) *[]T,
+	read func(*converter, map[string]any, *Origin, string) T) KindInfo {
+	return KindInfo{Kind: k, Schema: schema, Noun: noun, InVhost: inVhost, NeedsVhostAccess: access, list: field[T](slice),
+		read: func(c *converter, m map[string]any, og *Origin, base string) Object { return read(c, m, og, base) }}
 }
 
 // Kinds lists every kind in the table's order.

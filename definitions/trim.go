@@ -159,26 +159,7 @@ func Trim(d *Document, names []string) error {
 // guest's permissions on / are gone before this is asked.)
 func vhostUsed(d *Document, vhost string) bool {
 	for _, o := range d.Objects() {
-		var v string
-		switch o := o.(type) {
-		case *Permission:
-			v = o.Vhost
-		case *TopicPermission:
-			v = o.Vhost
-		case *Parameter:
-			v = o.Vhost
-		case *Policy:
-			v = o.Vhost
-		case *Queue:
-			v = o.Vhost
-		case *Exchange:
-			v = o.Vhost
-		case *Binding:
-			v = o.Vhost
-		default:
-			continue
-		}
-		if v == vhost {
+		if info(o.Kind()).InVhost && o.VhostName() == vhost {
 			return true
 		}
 	}
