@@ -613,11 +613,11 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 		f.value("read", d.Read, l.Read)
 	case *Parameter:
 		if err := f.compareValue("value", d.Value, l.(*Parameter).Value, cfg); err != nil {
-			return nil, "", fmt.Errorf("parameter %q: %w", d.Name, err)
+			return nil, "", &SecretError{Object: d, Field: "value", Err: err}
 		}
 	case *GlobalParameter:
 		if err := f.compareValue("value", d.Value, l.(*GlobalParameter).Value, cfg); err != nil {
-			return nil, "", fmt.Errorf("global parameter %q: %w", d.Name, err)
+			return nil, "", &SecretError{Object: d, Field: "value", Err: err}
 		}
 	case *Policy:
 		l := l.(*Policy)
@@ -654,7 +654,7 @@ func comparePassword(f *Fields, d, l *User, cfg diffConfig) error {
 	case d.Password != nil:
 		pw, err := cfg.resolve(d.Password)
 		if err != nil {
-			return fmt.Errorf("password of user %q: %w", d.Name, err)
+			return &SecretError{Object: d, Field: "password", Err: err}
 		}
 		var same bool
 		switch {

@@ -102,7 +102,7 @@ func runApply(c *cli.Context) error {
 	}
 	plan, err := makePlan(c.Context, t, desired, opts)
 	if err != nil {
-		return err
+		return secretError(c, desired, err)
 	}
 	if saved != nil {
 		now := newSavedPlan(id, opts, plan)
@@ -150,7 +150,7 @@ func runApply(c *cli.Context) error {
 		// broker needs (someone may have changed it while the plan was read).
 		again, err := makePlan(ctx, t, desired, opts)
 		if err != nil {
-			return err
+			return secretError(c, desired, err)
 		}
 		if again.LiveDigest != plan.LiveDigest {
 			return errors.New("the broker was changed by someone else since the plan was made; nothing was applied: run warren apply again to see the new plan")

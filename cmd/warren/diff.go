@@ -85,7 +85,7 @@ func runDiff(c *cli.Context) error {
 	}
 	plan, err := makePlan(c.Context, t, desired, opts)
 	if err != nil {
-		return err
+		return secretError(c, desired, err)
 	}
 	if out := c.String("output"); out != "" {
 		if err := savePlan(c, out, newSavedPlan(id, opts, plan)); err != nil {

@@ -105,6 +105,16 @@ func makePlan(ctx context.Context, t seeders.Target, desired *definitions.Docume
 	return definitions.Diff(desired, live, diffOpts...)
 }
 
+// secretError prints an {env}/{file} reference that could not be read as
+// E034 at its place in the files; other errors pass through.
+func secretError(c *cli.Context, desired *definitions.Document, err error) error {
+	if diags, ok := desired.SecretDiagnostics(err); ok {
+		printDiagnostics(c.App.ErrWriter, diags)
+		return exitCodeError{exitError}
+	}
+	return err
+}
+
 // printNotes writes a target's notes on a plan, one a line.
 func printNotes(c *cli.Context, t seeders.Target, plan *definitions.Plan, opts definitions.PlanOptions) {
 	if n, ok := t.(seeders.Noter); ok {
