@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp/syntax"
 	"slices"
@@ -673,7 +674,7 @@ func (c *checker) queue(q *Queue) {
 	if at, ok := q.Arguments["x-queue-type"].(string); ok && q.Type != "" && at != q.Type {
 		c.errorf(q, "type", schema.EQueueArgument, "type %q and x-queue-type %q disagree", q.Type, at)
 	}
-	for _, name := range sortedKeys(q.Arguments) {
+	for _, name := range slices.Sorted(maps.Keys(q.Arguments)) {
 		v := q.Arguments[name]
 		field := "arguments/" + schema.EscapePointerToken(name)
 		rule, known := queueArgs[name]

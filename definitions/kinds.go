@@ -19,6 +19,8 @@ type KindInfo struct {
 	list             list
 	// read makes one object of the kind from a file's map.
 	read func(c *converter, m map[string]any, og *Origin, base string) Object
+	// tree is an object's fields in canonical order.
+	tree func(Object) omap
 }
 
 // list reaches a kind's slice of a Document, whatever its element type.
@@ -50,22 +52,23 @@ func (f field[T]) keep(d *Document, keep func(Object) bool) {
 // kindTable is the table, in the order a broker needs the kinds created: a
 // permission needs its user and vhost, a binding its exchange and queue.
 var kindTable = []KindInfo{
-	row(KindVhost, "vhost", "vhost", false, false, func(d *Document) *[]*Vhost { return &d.Vhosts }, (*converter).vhost),
-	row(KindUser, "user", "user", false, false, func(d *Document) *[]*User { return &d.Users }, (*converter).user),
-	row(KindPermission, "permission", "permission", true, false, func(d *Document) *[]*Permission { return &d.Permissions }, (*converter).permission),
-	row(KindTopicPermission, "topic_permission", "topic permission", true, false, func(d *Document) *[]*TopicPermission { return &d.TopicPermissions }, (*converter).topicPermission),
-	row(KindParameter, "parameter", "parameter", true, true, func(d *Document) *[]*Parameter { return &d.Parameters }, (*converter).parameter),
-	row(KindGlobalParameter, "global_parameter", "global parameter", false, false, func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters }, (*converter).globalParameter),
-	row(KindPolicy, "policy", "policy", true, true, func(d *Document) *[]*Policy { return &d.Policies }, (*converter).policy),
-	row(KindExchange, "exchange", "exchange", true, true, func(d *Document) *[]*Exchange { return &d.Exchanges }, (*converter).exchange),
-	row(KindQueue, "queue", "queue", true, true, func(d *Document) *[]*Queue { return &d.Queues }, (*converter).queue),
-	row(KindBinding, "binding", "binding", true, true, func(d *Document) *[]*Binding { return &d.Bindings }, (*converter).binding),
+	row(KindVhost, "vhost", "vhost", false, false, func(d *Document) *[]*Vhost { return &d.Vhosts }, (*converter).vhost, (*Vhost).tree),
+	row(KindUser, "user", "user", false, false, func(d *Document) *[]*User { return &d.Users }, (*converter).user, (*User).tree),
+	row(KindPermission, "permission", "permission", true, false, func(d *Document) *[]*Permission { return &d.Permissions }, (*converter).permission, (*Permission).tree),
+	row(KindTopicPermission, "topic_permission", "topic permission", true, false, func(d *Document) *[]*TopicPermission { return &d.TopicPermissions }, (*converter).topicPermission, (*TopicPermission).tree),
+	row(KindParameter, "parameter", "parameter", true, true, func(d *Document) *[]*Parameter { return &d.Parameters }, (*converter).parameter, (*Parameter).tree),
+	row(KindGlobalParameter, "global_parameter", "global parameter", false, false, func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters }, (*converter).globalParameter, (*GlobalParameter).tree),
+	row(KindPolicy, "policy", "policy", true, true, func(d *Document) *[]*Policy { return &d.Policies }, (*converter).policy, (*Policy).tree),
+	row(KindExchange, "exchange", "exchange", true, true, func(d *Document) *[]*Exchange { return &d.Exchanges }, (*converter).exchange, (*Exchange).tree),
+	row(KindQueue, "queue", "queue", true, true, func(d *Document) *[]*Queue { return &d.Queues }, (*converter).queue, (*Queue).tree),
+	row(KindBinding, "binding", "binding", true, true, func(d *Document) *[]*Binding { return &d.Bindings }, (*converter).binding, (*Binding).tree),
 }
 
 func row[T Object](k Kind, schema, noun string, inVhost, access bool, slice func(*Document) *[]T,
-	read func(*converter, map[string]any, *Origin, string) T) KindInfo {
+	read func(*converter, map[string]any, *Origin, string) T, tree func(T) omap) KindInfo {
 	return KindInfo{Kind: k, Schema: schema, Noun: noun, InVhost: inVhost, NeedsVhostAccess: access, list: field[T](slice),
-		read: func(c *converter, m map[string]any, og *Origin, base string) Object { return read(c, m, og, base) }}
+		read: func(c *converter, m map[string]any, og *Origin, base string) Object { return read(c, m, og, base) },
+		tree: func(o Object) omap { return tree(o.(T)) }}
 }
 
 // Kinds lists every kind in the table's order.

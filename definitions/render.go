@@ -231,31 +231,7 @@ func isParameter(o Object) bool {
 	return false
 }
 
-func treeOf(o Object) omap {
-	switch o := o.(type) {
-	case *User:
-		return o.tree()
-	case *Vhost:
-		return o.tree()
-	case *Permission:
-		return o.tree()
-	case *TopicPermission:
-		return o.tree()
-	case *Parameter:
-		return o.tree()
-	case *GlobalParameter:
-		return o.tree()
-	case *Policy:
-		return o.tree()
-	case *Queue:
-		return o.tree()
-	case *Exchange:
-		return o.tree()
-	case *Binding:
-		return o.tree()
-	}
-	return nil
-}
+func treeOf(o Object) omap { return info(o.Kind()).tree(o) }
 
 // compact writes a value as one line of JSON; nil is "(none)".
 func compact(v any) string {

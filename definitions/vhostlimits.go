@@ -72,7 +72,7 @@ func (c *checker) vhostLimits(v *Vhost, params map[string]*Parameter) {
 		return
 	}
 	valid := true
-	for _, name := range sortedKeys(lim) {
+	for _, name := range slices.Sorted(maps.Keys(lim)) {
 		field := "limits/" + schema.EscapePointerToken(name)
 		if !slices.Contains(vhostLimitNames, name) {
 			c.errorf(v, field, schema.ELimit, "%q is not a vhost limit (%s)", name, strings.Join(vhostLimitNames, ", "))

@@ -9,7 +9,7 @@ import (
 )
 
 // Amazon MQ for ActiveMQ through the CLI, against the local fake of the
-// Amazon MQ API (amazonmqfake follows contracts/cloud-apis.md, signatures
+// Amazon MQ API (amazonmqfake follows docs/cloud-apis.md, signatures
 // included).
 
 func useFake(t *testing.T) *amazonmqfake.Server {

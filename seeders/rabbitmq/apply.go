@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -219,7 +220,7 @@ func (a *applier) changeActing(ctx context.Context, last []definitions.Change) e
 			}
 			next = a.c.As(u.Name, pw)
 		} else {
-			for _, name := range sortedKeys(a.opts.Admins) {
+			for _, name := range slices.Sorted(maps.Keys(a.opts.Admins)) {
 				if name != u.Name {
 					next = a.c.As(name, a.opts.Admins[name])
 					break
@@ -473,7 +474,7 @@ func (a *applier) findChecker(ctx context.Context) error {
 		if a.opts.Acting != "" && !deleted[a.opts.Acting] && try(a.c, a.opts.Acting) {
 			return
 		}
-		for _, name := range sortedKeys(a.opts.Admins) {
+		for _, name := range slices.Sorted(maps.Keys(a.opts.Admins)) {
 			if !deleted[name] && try(a.c.As(name, a.opts.Admins[name]), name) {
 				return
 			}
@@ -597,7 +598,7 @@ func fieldNames(ch definitions.Change) []string {
 // setUserLimits makes a user's limits what the plan says.
 func (c *Client) setUserLimits(ctx context.Context, ch definitions.Change) error {
 	u := ch.After.(*definitions.User)
-	for _, name := range sortedKeys(u.Limits) {
+	for _, name := range slices.Sorted(maps.Keys(u.Limits)) {
 		body, _ := json.Marshal(map[string]int64{"value": u.Limits[name]})
 		// PUT /api/user-limits/{user}/{name}
 		if err := c.do(ctx, http.MethodPut, "/api/user-limits/"+esc(u.Name)+"/"+esc(name), body, nil); err != nil {
@@ -616,13 +617,4 @@ func (c *Client) setUserLimits(ctx context.Context, ch definitions.Change) error
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
