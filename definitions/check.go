@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp/syntax"
 	"slices"
@@ -308,16 +309,10 @@ func (c *checker) reference(o Object, users, vhosts map[string]bool, user, vhost
 func (c *checker) vhostRef(o Object, vhosts map[string]bool, vhost string, required bool) {
 	switch {
 	case vhost == "" && required && !c.doc.PerVhost():
-		c.errorf(o, "", schema.ENoVhost, "%s has no vhost; in a cluster-wide file RabbitMQ refuses it (no_such_vhost undefined). Add \"vhost\", or mark a per-vhost export with rabbitmq_definition_format: %s", kindNoun[o.Kind()], FormatSingleVhost)
+		c.errorf(o, "", schema.ENoVhost, "%s has no vhost; in a cluster-wide file RabbitMQ refuses it (no_such_vhost undefined). Add \"vhost\", or mark a per-vhost export with rabbitmq_definition_format: %s", info(o.Kind()).Noun, FormatSingleVhost)
 	case vhost != "" && !vhosts[vhost]:
 		c.warnf(o, "vhost", schema.WUndefinedVhost, "vhost %q is not defined in any file; it must exist on the broker", vhost)
 	}
-}
-
-var kindNoun = map[Kind]string{
-	KindUser: "user", KindVhost: "vhost", KindPermission: "permission", KindTopicPermission: "topic permission",
-	KindParameter: "parameter", KindGlobalParameter: "global parameter", KindPolicy: "policy",
-	KindQueue: "queue", KindExchange: "exchange", KindBinding: "binding",
 }
 
 // pattern checks that a pattern compiles as PCRE would compile it. The
@@ -697,7 +692,7 @@ func (c *checker) queue(q *Queue) {
 	if at, ok := q.Arguments["x-queue-type"].(string); ok && q.Type != "" && at != q.Type {
 		c.errorf(q, "type", schema.EQueueArgument, "type %q and x-queue-type %q disagree", q.Type, at)
 	}
-	for _, name := range sortedKeys(q.Arguments) {
+	for _, name := range slices.Sorted(maps.Keys(q.Arguments)) {
 		v := q.Arguments[name]
 		field := "arguments/" + schema.EscapePointerToken(name)
 		rule, known := queueArgs[name]

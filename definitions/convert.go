@@ -28,7 +28,7 @@ func newConverter(f *File, diags *schema.Diagnostics) *converter {
 
 // isKind reports whether a top-level key holds a list of objects.
 func isKind(key string) bool {
-	_, ok := schemaDef[Kind(key)]
+	_, ok := InfoOf(Kind(key))
 	return ok
 }
 
@@ -62,7 +62,7 @@ func (c *converter) top(top map[string]any) {
 func (c *converter) item(kind string, i int, v any) {
 	k := Kind(kind)
 	base := "/" + kind + "/" + strconv.Itoa(i)
-	for _, d := range schema.ValidateDef(schemaDef[k], v) {
+	for _, d := range schema.ValidateDef(info(k).Schema, v) {
 		d.File = c.file.Name
 		d.Pointer = base + d.Pointer
 		*c.diags = append(*c.diags, d)
@@ -73,63 +73,13 @@ func (c *converter) item(kind string, i int, v any) {
 	}
 	og := &Origin{File: c.file, Index: i}
 	d := c.doc
-	switch k {
-	case KindUser:
-		d.Users = append(d.Users, c.user(m, og, base))
-	case KindVhost:
-		d.Vhosts = append(d.Vhosts, c.vhost(m, og, base))
-	case KindPermission:
-		d.Permissions = append(d.Permissions, c.permission(m, og, base))
-	case KindTopicPermission:
-		d.TopicPermissions = append(d.TopicPermissions, c.topicPermission(m, og, base))
-	case KindParameter:
-		d.Parameters = append(d.Parameters, c.parameter(m, og, base))
-	case KindGlobalParameter:
-		d.GlobalParameters = append(d.GlobalParameters, c.globalParameter(m, og, base))
-	case KindPolicy:
-		d.Policies = append(d.Policies, c.policy(m, og, base))
-	case KindQueue:
-		d.Queues = append(d.Queues, c.queue(m, og, base))
-	case KindExchange:
-		d.Exchanges = append(d.Exchanges, c.exchange(m, og, base))
-	case KindBinding:
-		d.Bindings = append(d.Bindings, c.binding(m, og, base))
-	}
+	r := info(k)
+	r.list.add(d, r.read(c, m, og, base))
 }
 
 // markPresent makes the list of a kind non-nil: the file names the kind,
 // even if it lists no object of it.
-func (d *Document) markPresent(k Kind) {
-	switch k {
-	case KindUser:
-		d.Users = cmpOrEmpty(d.Users)
-	case KindVhost:
-		d.Vhosts = cmpOrEmpty(d.Vhosts)
-	case KindPermission:
-		d.Permissions = cmpOrEmpty(d.Permissions)
-	case KindTopicPermission:
-		d.TopicPermissions = cmpOrEmpty(d.TopicPermissions)
-	case KindParameter:
-		d.Parameters = cmpOrEmpty(d.Parameters)
-	case KindGlobalParameter:
-		d.GlobalParameters = cmpOrEmpty(d.GlobalParameters)
-	case KindPolicy:
-		d.Policies = cmpOrEmpty(d.Policies)
-	case KindQueue:
-		d.Queues = cmpOrEmpty(d.Queues)
-	case KindExchange:
-		d.Exchanges = cmpOrEmpty(d.Exchanges)
-	case KindBinding:
-		d.Bindings = cmpOrEmpty(d.Bindings)
-	}
-}
-
-func cmpOrEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
+func (d *Document) markPresent(k Kind) { info(k).list.markPresent(d) }
 
 // typedTop lists the top-level keys the Document has fields for.
 var typedTop = []string{
@@ -137,14 +87,6 @@ var typedTop = []string{
 	"explanation", "original_cluster_name", "rabbitmq_definition_format", "original_vhost_name",
 	"users", "vhosts", "permissions", "topic_permissions", "parameters",
 	"global_parameters", "policies", "queues", "exchanges", "bindings",
-}
-
-// schemaDef maps a kind to its definition in the schema's $defs.
-var schemaDef = map[Kind]string{
-	KindUser: "user", KindVhost: "vhost", KindPermission: "permission",
-	KindTopicPermission: "topic_permission", KindParameter: "parameter",
-	KindGlobalParameter: "global_parameter", KindPolicy: "policy",
-	KindQueue: "queue", KindExchange: "exchange", KindBinding: "binding",
 }
 
 // typed lists, per schema definition, the fields the model has typed

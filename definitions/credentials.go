@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -165,10 +166,10 @@ func HasCredentials(v any) bool {
 // value's references are resolved to compare (the live value's never
 // are), and both sides are shown with their credentials masked; when only
 // a credential differs, the field is sensitive.
-func (f *fields) compareValue(name string, d, l any, cfg diffConfig) error {
+func (f *Fields) compareValue(name string, d, l any, cfg diffConfig) error {
 	resolved, err := ResolveValue(d, cfg.resolve)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	if equal(resolved, l) || canonicalJSON(resolved) == canonicalJSON(l) {
 		return nil
@@ -246,4 +247,35 @@ func (c *checker) uriRefs(o Object, v any) {
 			}
 		}
 	}
+}
+
+// SecretError is a password or URI reference ({env: NAME}, {file: PATH})
+// that could not be resolved when a command needed it (diff, apply, boot).
+type SecretError struct {
+	Object Object
+	Field  string // "password", "value"
+	Err    error
+}
+
+func (e *SecretError) Error() string {
+	return fmt.Sprintf("%s: %s: %v", e.Object.Addr(), e.Field, e.Err)
+}
+
+func (e *SecretError) Unwrap() error { return e.Err }
+
+// SecretDiagnostics turns a SecretError in err into an E034 diagnostic at
+// the reference's place in d's files; ok is false for any other error.
+func (d *Document) SecretDiagnostics(err error) (diags schema.Diagnostics, ok bool) {
+	var se *SecretError
+	if !errors.As(err, &se) {
+		return nil, false
+	}
+	loc := Location(se.Object)
+	if loc.Pointer != "" {
+		loc.Pointer += "/" + se.Field
+	}
+	diags = schema.Diagnostics{{File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: schema.ESecretSource,
+		Message: fmt.Sprintf("%s: %s cannot be read: %v", se.Object.Addr(), se.Field, se.Err)}}
+	d.resolve(diags)
+	return diags, true
 }

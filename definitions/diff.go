@@ -14,15 +14,14 @@ import (
 type DiffOption func(*diffConfig)
 
 type diffConfig struct {
-	huawei    bool // users compare by password only, vhosts by name
-	activeMQ  bool // users compare by their ActiveMQ settings
-	passwords bool // with activeMQ: set every password again
-	prune     bool
-	acting    string
-	keepGuest bool
-	resolve   func(*Secret) (string, error)
-	owned     func(Object) string
-	contents  map[string]*VhostContents
+	compare    func(d, l Object) (Fields, bool)
+	wholeUsers bool
+	prune      bool
+	acting     string
+	keepGuest  bool
+	resolve    func(*Secret) (string, error)
+	owned      func(Object) string
+	contents   func(vhost string) (*VhostContents, error)
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -40,21 +39,19 @@ func WithActingUser(name string) DiffOption { return func(c *diffConfig) { c.act
 // logged in as guest, only if the files define another administrator).
 func WithKeepGuest(on bool) DiffOption { return func(c *diffConfig) { c.keepGuest = on } }
 
-// WithActiveMQ compares users as Amazon MQ for ActiveMQ has them: groups,
-// console access and replication user. The API never returns passwords, so
-// a password is set on creation, and on update only with updatePasswords
-// (then every time: whether it differs cannot be known).
-func WithActiveMQ(updatePasswords bool) DiffOption {
-	return func(c *diffConfig) { c.activeMQ, c.passwords = true, updatePasswords }
+// WithCompare sets a target's own comparison: compare returns the fields
+// that differ between a desired and a live object of the same identity
+// (both normalized) and true, or false to leave the object to Diff's
+// rules. Cloud APIs that hold less than RabbitMQ (Amazon MQ for
+// ActiveMQ, Huawei Cloud DMS) give theirs.
+func WithCompare(compare func(d, l Object) (Fields, bool)) DiffOption {
+	return func(c *diffConfig) { c.compare = compare }
 }
 
-// WithHuaweiCloud compares as Huawei Cloud DMS holds things: a user is its
-// access key and secret key, which DMS never returns (set on creation, and
-// on update only with updatePasswords, then every time), and a vhost is its
-// name.
-func WithHuaweiCloud(updatePasswords bool) DiffOption {
-	return func(c *diffConfig) { c.huawei, c.passwords = true, updatePasswords }
-}
+// WithUsersWrittenWhole says the target writes a user whole, with its
+// secret and all its permissions (Huawei Cloud DMS): every change of a
+// user or of its permissions is a StepWriteUser carrying the user.
+func WithUsersWrittenWhole() DiffOption { return func(c *diffConfig) { c.wholeUsers = true } }
 
 // WithResolver sets how passwords given as {env} or {file} are read; the
 // default is ResolveSecret.
@@ -67,10 +64,11 @@ func WithResolver(f func(*Secret) (string, error)) DiffOption {
 // drift nor pruned.
 func WithOwned(owned func(Object) string) DiffOption { return func(c *diffConfig) { c.owned = owned } }
 
-// WithVhostContents tells Diff what lives in the vhosts it may delete (see
-// Plan.DeletedVhosts): each deletion carries what it takes with it.
-func WithVhostContents(m map[string]*VhostContents) DiffOption {
-	return func(c *diffConfig) { c.contents = m }
+// WithVhostContents tells Diff how to learn what lives in a vhost it
+// deletes (read from the broker only then): each deletion carries what it
+// takes with it.
+func WithVhostContents(read func(vhost string) (*VhostContents, error)) DiffOption {
+	return func(c *diffConfig) { c.contents = read }
 }
 
 // Diff compares the desired definitions with a live broker's and returns
@@ -116,17 +114,17 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 		wanted := map[string]bool{}
 		for _, d := range sortedObjects(want) {
 			if why := brokerSkips(nd, d); why != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: d.Addr(), Reason: why})
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: why})
 				continue
 			}
 			wanted[d.Key()] = true
 			l, ok := have[d.Key()]
 			if ok && cfg.owned != nil && cfg.owned(l) != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: d.Addr(), Reason: cfg.owned(l)})
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)})
 				continue
 			}
 			if !ok {
-				changes = append(changes, Change{Action: Create, Kind: k, Addr: d.Addr(), After: d})
+				changes = append(changes, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d})
 				continue
 			}
 			fields, replace, err := compare(d, l, cfg)
@@ -135,9 +133,9 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 			}
 			switch {
 			case replace != "":
-				changes = append(changes, Change{Action: Replace, Kind: k, Addr: d.Addr(), Before: l, After: d, Fields: fields, Reason: replace})
+				changes = append(changes, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields, Reason: replace})
 			case len(fields) > 0:
-				changes = append(changes, Change{Action: Update, Kind: k, Addr: d.Addr(), Before: l, After: d, Fields: fields})
+				changes = append(changes, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields})
 			}
 		}
 		plan.Changes = append(plan.Changes, changes...)
@@ -147,7 +145,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				continue
 			}
 			if p, ok := l.(*Permission); ok && IsTemporaryGrant(p) {
-				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l, Reason: LeftoverGrantReason})
+				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l, Step: StepRemoveLeftoverGrant, Reason: LeftoverGrantReason})
 				continue
 			}
 			if !managed {
@@ -161,12 +159,16 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				continue
 			}
 			if why := protected(l, cfg); why != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: l.Addr(), Reason: why})
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
 				continue
 			}
-			ch := Change{Action: Delete, Kind: k, Addr: l.Addr(), Before: l}
-			if v, ok := l.(*Vhost); ok {
-				ch.Takes = cfg.contents[v.Name]
+			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l}
+			if v, ok := l.(*Vhost); ok && cfg.contents != nil {
+				takes, err := cfg.contents(v.Name)
+				if err != nil {
+					return nil, fmt.Errorf("reading what lives in vhost %q, which the plan deletes: %w", v.Name, err)
+				}
+				ch.Takes = takes
 			}
 			dels = append(dels, ch)
 		}
@@ -182,10 +184,63 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	actingLast(plan, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
 	plan.LiveDigest = <-digest
+	setSteps(plan, cfg, nd)
 	if err := keepAnAdministrator(plan, nl); err != nil {
 		return nil, err
 	}
 	return plan, nil
+}
+
+// setSteps gives every change without a special step its plain one (or,
+// for a vhost whose default queue type changes, StepVhostQueueType), and,
+// when users are written whole (WithUsersWrittenWhole), marks every change of a
+// user or its permissions StepWriteUser with the user as the files have it.
+func setSteps(plan *Plan, cfg diffConfig, desired *Document) {
+	for i := range plan.Changes {
+		ch := &plan.Changes[i]
+		if ch.Step != "" {
+			continue
+		}
+		ch.Step = stepOf(ch.Action)
+		if ch.Kind == KindVhost && ch.Action == Update &&
+			slices.ContainsFunc(ch.Fields, func(f FieldChange) bool { return f.Field == "default_queue_type" }) {
+			ch.Step = StepVhostQueueType
+		}
+		if !cfg.wholeUsers || ch.Action == Delete && ch.Kind == KindUser {
+			continue
+		}
+		var user string
+		switch o := cmp.Or[Object](ch.After, ch.Before).(type) {
+		case *User:
+			user = o.Name
+		case *Permission:
+			user = o.User
+		default:
+			continue
+		}
+		if slices.ContainsFunc(plan.Changes, func(c Change) bool {
+			return c.Kind == KindUser && c.Action == Delete && c.Before.(*User).Name == user
+		}) {
+			continue // deleting the user takes its permissions with it
+		}
+		ch.Step, ch.User = StepWriteUser, wholeUser(desired, user)
+	}
+}
+
+// wholeUser is a user of desired with all its permissions.
+func wholeUser(desired *Document, name string) *WholeUser {
+	w := &WholeUser{name: name}
+	for _, u := range desired.Users {
+		if u.Name == name {
+			w.User = u
+		}
+	}
+	for _, p := range desired.Permissions {
+		if p.User == name {
+			w.Permissions = append(w.Permissions, p)
+		}
+	}
+	return w
 }
 
 func have(d *Document, k Kind) map[string]Object { return index(d.ObjectsOf(k)) }
@@ -216,8 +271,8 @@ func rebindAfterReplace(changes []Change, desired *Document, live map[string]Obj
 			continue // the plan creates it anyway
 		}
 		if replaced[key("exchange", b.Vhost, b.Source)] || replaced[key(b.DestinationType, b.Vhost, b.Destination)] {
-			out = append(out, Change{Action: Create, Kind: KindBinding, Addr: b.Addr(), After: b,
-				Reason: "re-created: replacing its queue or exchange deletes it"})
+			out = append(out, Change{Action: Create, Kind: KindBinding, Addr: AddrOf(b), After: b,
+				Step: StepRebind, Reason: "re-created: replacing its queue or exchange deletes it"})
 		}
 	}
 	return out
@@ -243,8 +298,8 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 			continue
 		}
 		p := &Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
-		out = append(out, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,
-			Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
+		out = append(out, Change{Action: Delete, Kind: KindPermission, Addr: AddrOf(p), Before: p,
+			Step: StepUngrant, Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
 	}
 	return out
 }
@@ -253,19 +308,10 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 // that needs access to its vhost (an administrator without permissions on
 // the vhost is refused).
 func vhostScoped(o Object) (string, bool) {
-	switch o := o.(type) {
-	case *Queue:
-		return o.Vhost, true
-	case *Exchange:
-		return o.Vhost, true
-	case *Binding:
-		return o.Vhost, true
-	case *Policy:
-		return o.Vhost, true
-	case *Parameter:
-		return o.Vhost, true
+	if o == nil || !info(o.Kind()).NeedsVhostAccess {
+		return "", false
 	}
-	return "", false
+	return o.VhostName(), true
 }
 
 // TemporaryPattern is the pattern of the permissions apply grants for
@@ -322,10 +368,10 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 	var grants, revokes []Change
 	for _, v := range need {
 		p := &Permission{User: acting, Vhost: v, Configure: TemporaryPattern, Write: TemporaryPattern, Read: TemporaryPattern}
-		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: p.Addr(), After: p,
-			Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
-		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: p.Addr(), Before: p,
-			Reason: "taken back: it was given for the apply only"})
+		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: AddrOf(p), After: p,
+			Step: StepBorrowAccess, Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
+		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: AddrOf(p), Before: p,
+			Step: StepTakeBack, Reason: "taken back: it was given for the apply only"})
 	}
 	// Grants go before the first deletion or replacement, revokes last.
 	first := slices.IndexFunc(plan.Changes, func(c Change) bool { return c.Action == Delete || c.Action == Replace })
@@ -358,7 +404,7 @@ func actingLast(plan *Plan, acting string) {
 		return
 	}
 	ch := plan.Changes[i]
-	ch.Reason = ActingPasswordReason
+	ch.Step, ch.Reason = StepActingPassword, ActingPasswordReason
 	plan.Changes = append(slices.Delete(plan.Changes, i, i+1), ch)
 }
 
@@ -382,19 +428,19 @@ func removeGuest(plan *Plan, desired, live *Document, cfg diffConfig) {
 	if guest.PasswordHash == nil || !PasswordMatches(*guest.PasswordHash, guest.HashingAlgorithm, defaultGuestPassword) {
 		return // someone set a password: not the default user any more
 	}
-	if slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Kind == KindUser && c.Action == Delete && c.Addr == guest.Addr() }) {
+	if slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Kind == KindUser && c.Action == Delete && c.Addr == AddrOf(guest) }) {
 		return
 	}
 	if cfg.acting == "guest" && !slices.ContainsFunc(desired.Users, isAdmin) {
-		plan.Skipped = append(plan.Skipped, Skip{Addr: guest.Addr(), Reason: "warren is logged in as guest and the files define no other administrator"})
+		plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(guest), Reason: "warren is logged in as guest and the files define no other administrator"})
 		return
 	}
-	plan.Skipped = slices.DeleteFunc(plan.Skipped, func(s Skip) bool { return s.Addr == guest.Addr() })
+	plan.Skipped = slices.DeleteFunc(plan.Skipped, func(s Skip) bool { return s.Addr == AddrOf(guest) })
 	if !cfg.prune && plan.Unmanaged[KindUser] > 0 {
 		plan.Unmanaged[KindUser]-- // counted there as not in the files
 	}
-	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: KindUser, Addr: guest.Addr(), Before: guest,
-		Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
+	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: KindUser, Addr: AddrOf(guest), Before: guest,
+		Step: StepRemoveGuest, Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
 }
 
 func index(objs []Object) map[string]Object {
@@ -536,35 +582,21 @@ func isAdmin(u *User) bool { return slices.Contains(u.Tags, adminTag) }
 // object of the same identity (both normalized), and, when the broker
 // cannot change them in place, why the object must be replaced.
 func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
-	var f fields
+	if cfg.compare != nil {
+		if f, ok := cfg.compare(d, l); ok {
+			return f, "", nil
+		}
+	}
+	var f Fields
 	switch d := d.(type) {
 	case *User:
 		l := l.(*User)
-		if cfg.huawei {
-			if cfg.passwords && d.Password != nil {
-				f = append(f, FieldChange{Field: "password", Sensitive: true})
-			}
-			break
-		}
-		if cfg.activeMQ {
-			da, la := activeMQOf(d), activeMQOf(l)
-			f.sets("groups", da.Groups, la.Groups)
-			f.value("console_access", da.ConsoleAccess != nil && *da.ConsoleAccess, la.ConsoleAccess != nil && *la.ConsoleAccess)
-			f.value("replication_user", da.ReplicationUser != nil && *da.ReplicationUser, la.ReplicationUser != nil && *la.ReplicationUser)
-			if cfg.passwords && d.Password != nil {
-				f = append(f, FieldChange{Field: "password", Sensitive: true})
-			}
-			break
-		}
 		f.sets("tags", d.Tags, l.Tags)
 		f.value("limits", d.Limits, l.Limits)
 		if err := comparePassword(&f, d, l, cfg); err != nil {
 			return nil, "", err
 		}
 	case *Vhost:
-		if cfg.huawei {
-			break // DMS vhosts are names
-		}
 		l := l.(*Vhost)
 		f.value("description", deref(d.Description), deref(l.Description))
 		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
@@ -581,11 +613,11 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 		f.value("read", d.Read, l.Read)
 	case *Parameter:
 		if err := f.compareValue("value", d.Value, l.(*Parameter).Value, cfg); err != nil {
-			return nil, "", fmt.Errorf("parameter %q: %w", d.Name, err)
+			return nil, "", &SecretError{Object: d, Field: "value", Err: err}
 		}
 	case *GlobalParameter:
 		if err := f.compareValue("value", d.Value, l.(*GlobalParameter).Value, cfg); err != nil {
-			return nil, "", fmt.Errorf("global parameter %q: %w", d.Name, err)
+			return nil, "", &SecretError{Object: d, Field: "value", Err: err}
 		}
 	case *Policy:
 		l := l.(*Policy)
@@ -617,23 +649,12 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 	return f, "", nil
 }
 
-func activeMQOf(u *User) ActiveMQUser {
-	if u.ActiveMQ == nil {
-		return ActiveMQUser{Groups: []string{}}
-	}
-	a := *u.ActiveMQ
-	if a.Groups == nil {
-		a.Groups = []string{}
-	}
-	return a
-}
-
-func comparePassword(f *fields, d, l *User, cfg diffConfig) error {
+func comparePassword(f *Fields, d, l *User, cfg diffConfig) error {
 	switch {
 	case d.Password != nil:
 		pw, err := cfg.resolve(d.Password)
 		if err != nil {
-			return fmt.Errorf("password of user %q: %w", d.Name, err)
+			return &SecretError{Object: d, Field: "password", Err: err}
 		}
 		var same bool
 		switch {
@@ -655,11 +676,19 @@ func comparePassword(f *fields, d, l *User, cfg diffConfig) error {
 	return nil
 }
 
-type fields []FieldChange
+// Fields collects the fields that differ between two objects.
+type Fields []FieldChange
 
 // value records a field when the two values differ (numbers compare by
 // value, maps whatever their order).
-func (f *fields) value(name string, d, l any) {
+// Value records a field when the two values differ (numbers compare by
+// value, maps whatever their order).
+func (f *Fields) Value(name string, d, l any) { f.value(name, d, l) }
+
+// Set records a field when two lists differ as sets.
+func (f *Fields) Set(name string, d, l []string) { f.sets(name, d, l) }
+
+func (f *Fields) value(name string, d, l any) {
 	if equal(d, l) {
 		return
 	}
@@ -688,7 +717,7 @@ func equal(a, b any) bool {
 }
 
 // sets records a field when two lists differ as sets.
-func (f *fields) sets(name string, d, l []string) {
+func (f *Fields) sets(name string, d, l []string) {
 	a, b := slices.Clone(d), slices.Clone(l)
 	slices.Sort(a)
 	slices.Sort(b)

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -31,18 +32,9 @@ func (m *omap) add(k string, v any) { *m = append(*m, member{k, v}) }
 
 // addExtra appends unknown fields, sorted by name.
 func (m *omap) addExtra(extra map[string]any) {
-	for _, k := range sortedKeys(extra) {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		m.add(k, extra[k])
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Sort puts every list of d in canonical order (by each object's Key).
@@ -165,7 +157,7 @@ func (u *User) tree() omap {
 	}
 	if u.Limits != nil {
 		lim := omap{}
-		for _, k := range sortedKeys(u.Limits) {
+		for _, k := range slices.Sorted(maps.Keys(u.Limits)) {
 			lim.add(k, json.Number(strconv.FormatInt(u.Limits[k], 10)))
 		}
 		m.add("limits", lim)
@@ -321,7 +313,7 @@ func writeJSON(b *bytes.Buffer, v any, nl string) {
 		}
 		b.WriteString(nl + "}")
 	case map[string]any:
-		keys := sortedKeys(v)
+		keys := slices.Sorted(maps.Keys(v))
 		om := make(omap, len(keys))
 		for i, k := range keys {
 			om[i] = member{k, v[k]}
@@ -393,7 +385,7 @@ func writeCompact(b *bytes.Buffer, v any) {
 		b.WriteByte('}')
 	case map[string]any:
 		b.WriteByte('{')
-		for i, k := range sortedKeys(v) {
+		for i, k := range slices.Sorted(maps.Keys(v)) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -503,7 +495,7 @@ func yamlNode(v any) *yaml.Node {
 		return n
 	case map[string]any:
 		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			n.Content = append(n.Content, yamlScalar("!!str", k), yamlNode(v[k]))
 		}
 		return n

@@ -3,6 +3,7 @@ package definitions
 import (
 	"bytes"
 	"fmt"
+	"github.com/warren-tool/warren/internal/decode"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ type File struct {
 	// RabbitMQ reads hashes without hashing_algorithm.
 	rabbitVersion string
 	yroot         *yaml.Node
-	lines         *lineIndex
+	lines         *decode.LineIndex
 }
 
 // Data returns the file's bytes as read.
@@ -36,13 +37,13 @@ func (f *File) positions(ptrs []string) map[string]schema.Pos {
 	out := make(map[string]schema.Pos, len(ptrs))
 	switch {
 	case f.yroot != nil:
-		return locateYAML(f.yroot, ptrs)
+		return decode.LocateYAML(f.yroot, ptrs)
 	case f.Format == "json":
 		if f.lines == nil {
-			f.lines = newLineIndex(f.data)
+			f.lines = decode.NewLineIndex(f.data)
 		}
-		for p, off := range locateJSON(f.data, ptrs) {
-			out[p] = f.lines.pos(off)
+		for p, off := range decode.LocateJSON(f.data, ptrs) {
+			out[p] = f.lines.Pos(off)
 		}
 	}
 	return out
@@ -174,14 +175,14 @@ func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
 	c := newConverter(f, &diags)
 	var (
 		v    any
-		derr *decodeError
+		derr *decode.Error
 	)
 	if f.Format == "json" {
 		// Objects are checked and converted as they are decoded, so the
 		// decoded values of a large file are never all alive at once.
-		v, derr = decodeJSONStream(data, isKind, c.item)
+		v, derr = decode.JSONStream(data, isKind, c.item)
 	} else {
-		v, f.yroot, derr = decodeYAML(data)
+		v, f.yroot, derr = decode.YAML(data)
 		if top, ok := v.(map[string]any); ok && derr == nil {
 			for _, k := range Kinds {
 				if list, ok := top[string(k)].([]any); ok {
@@ -194,15 +195,15 @@ func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
 		}
 	}
 	if derr != nil {
-		d := schema.Diagnostic{File: name, Pointer: derr.pointer, Severity: schema.Error, Code: derr.code, Message: derr.msg, Pos: derr.pos}
-		if derr.first != nil {
-			d.Also = &schema.Location{File: name, Pos: *derr.first}
+		d := schema.Diagnostic{File: name, Pointer: derr.Pointer, Severity: schema.Error, Code: derr.Code, Message: derr.Msg, Pos: derr.Pos}
+		if derr.First != nil {
+			d.Also = &schema.Location{File: name, Pos: *derr.First}
 		}
-		if derr.off >= 0 {
-			d.Pos = newLineIndex(data).pos(derr.off)
-			if derr.code == schema.EDuplicateKey {
+		if derr.Off >= 0 {
+			d.Pos = decode.NewLineIndex(data).Pos(derr.Off)
+			if derr.Code == schema.EDuplicateKey {
 				// The decoder stopped at the second occurrence; find the first.
-				if p, ok := firstKey(data, derr.pointer); ok {
+				if p, ok := firstKey(data, derr.Pointer); ok {
 					d.Also = &schema.Location{File: name, Pos: p}
 				}
 			}
@@ -221,11 +222,11 @@ func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
 
 // firstKey finds where the key a duplicate-key pointer names first appears.
 func firstKey(data []byte, ptr string) (schema.Pos, bool) {
-	off, ok := locateJSON(data, []string{ptr})[ptr]
+	off, ok := decode.LocateJSON(data, []string{ptr})[ptr]
 	if !ok {
 		return schema.Pos{}, false
 	}
-	return newLineIndex(data).pos(off), true
+	return decode.NewLineIndex(data).Pos(off), true
 }
 
 // formatOf decides how to decode a file: by its extension, or for other

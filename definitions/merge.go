@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -16,12 +17,12 @@ func Merge(docs ...*Document) *Document {
 	out := &Document{}
 	for _, d := range docs {
 		out.files = append(out.files, d.files...)
-		out.RabbitVersion = cmpOr(out.RabbitVersion, d.RabbitVersion)
-		out.RabbitMQVersion = cmpOr(out.RabbitMQVersion, d.RabbitMQVersion)
-		out.ProductName = cmpOr(out.ProductName, d.ProductName)
-		out.ProductVersion = cmpOr(out.ProductVersion, d.ProductVersion)
-		out.Explanation = cmpOr(out.Explanation, d.Explanation)
-		out.OriginalClusterName = cmpOr(out.OriginalClusterName, d.OriginalClusterName)
+		out.RabbitVersion = cmp.Or(out.RabbitVersion, d.RabbitVersion)
+		out.RabbitMQVersion = cmp.Or(out.RabbitMQVersion, d.RabbitMQVersion)
+		out.ProductName = cmp.Or(out.ProductName, d.ProductName)
+		out.ProductVersion = cmp.Or(out.ProductVersion, d.ProductVersion)
+		out.Explanation = cmp.Or(out.Explanation, d.Explanation)
+		out.OriginalClusterName = cmp.Or(out.OriginalClusterName, d.OriginalClusterName)
 		if d.PerVhost() && d.OriginalVhostName != "" {
 			d.fillVhost(d.OriginalVhostName)
 		}
@@ -33,25 +34,11 @@ func Merge(docs ...*Document) *Document {
 				out.Extra[k] = v
 			}
 		}
-		out.Users = appendKeep(out.Users, d.Users)
-		out.Vhosts = appendKeep(out.Vhosts, d.Vhosts)
-		out.Permissions = appendKeep(out.Permissions, d.Permissions)
-		out.TopicPermissions = appendKeep(out.TopicPermissions, d.TopicPermissions)
-		out.Parameters = appendKeep(out.Parameters, d.Parameters)
-		out.GlobalParameters = appendKeep(out.GlobalParameters, d.GlobalParameters)
-		out.Policies = appendKeep(out.Policies, d.Policies)
-		out.Queues = appendKeep(out.Queues, d.Queues)
-		out.Exchanges = appendKeep(out.Exchanges, d.Exchanges)
-		out.Bindings = appendKeep(out.Bindings, d.Bindings)
+		for _, r := range kindTable {
+			r.list.merge(out, d)
+		}
 	}
 	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // appendKeep appends, keeping the difference between absent (nil) and
@@ -66,19 +53,19 @@ func appendKeep[T any](dst, src []T) []T {
 // fillVhost sets the vhost of objects that name none.
 func (d *Document) fillVhost(vhost string) {
 	for _, o := range d.Queues {
-		o.Vhost = cmpOr(o.Vhost, vhost)
+		o.Vhost = cmp.Or(o.Vhost, vhost)
 	}
 	for _, o := range d.Exchanges {
-		o.Vhost = cmpOr(o.Vhost, vhost)
+		o.Vhost = cmp.Or(o.Vhost, vhost)
 	}
 	for _, o := range d.Bindings {
-		o.Vhost = cmpOr(o.Vhost, vhost)
+		o.Vhost = cmp.Or(o.Vhost, vhost)
 	}
 	for _, o := range d.Policies {
-		o.Vhost = cmpOr(o.Vhost, vhost)
+		o.Vhost = cmp.Or(o.Vhost, vhost)
 	}
 	for _, o := range d.Parameters {
-		o.Vhost = cmpOr(o.Vhost, vhost)
+		o.Vhost = cmp.Or(o.Vhost, vhost)
 	}
 }
 

@@ -21,13 +21,6 @@ const (
 	KindBinding         Kind = "bindings"
 )
 
-// Kinds lists every kind in the order a broker needs them created: a
-// permission needs its user and vhost, a binding its exchange and queue.
-var Kinds = []Kind{
-	KindVhost, KindUser, KindPermission, KindTopicPermission, KindParameter,
-	KindGlobalParameter, KindPolicy, KindExchange, KindQueue, KindBinding,
-}
-
 // FormatSingleVhost is rabbitmq_definition_format for a per-vhost export.
 const FormatSingleVhost = "single_virtual_host"
 
@@ -97,6 +90,9 @@ type Object interface {
 	Key() string
 	// Addr names the object as users write it: permission "app" on vhost "/".
 	Addr() string
+	// VhostName is the vhost the object lives in (a vhost's own name), ""
+	// for users and global parameters.
+	VhostName() string
 	meta() *Meta
 }
 
@@ -215,6 +211,17 @@ type Binding struct {
 	Meta
 }
 
+func (*User) VhostName() string              { return "" }
+func (v *Vhost) VhostName() string           { return v.Name }
+func (p *Permission) VhostName() string      { return p.Vhost }
+func (p *TopicPermission) VhostName() string { return p.Vhost }
+func (p *Parameter) VhostName() string       { return p.Vhost }
+func (*GlobalParameter) VhostName() string   { return "" }
+func (p *Policy) VhostName() string          { return p.Vhost }
+func (q *Queue) VhostName() string           { return q.Vhost }
+func (e *Exchange) VhostName() string        { return e.Vhost }
+func (b *Binding) VhostName() string         { return b.Vhost }
+
 func (*User) Kind() Kind            { return KindUser }
 func (*Vhost) Kind() Kind           { return KindVhost }
 func (*Permission) Kind() Kind      { return KindPermission }
@@ -278,27 +285,8 @@ func (d *Document) Objects() []Object {
 // ObjectsOf returns the objects of one kind: nil when the document does not
 // name the kind, empty when it names it with no objects.
 func (d *Document) ObjectsOf(k Kind) []Object {
-	switch k {
-	case KindUser:
-		return objects(d.Users)
-	case KindVhost:
-		return objects(d.Vhosts)
-	case KindPermission:
-		return objects(d.Permissions)
-	case KindTopicPermission:
-		return objects(d.TopicPermissions)
-	case KindParameter:
-		return objects(d.Parameters)
-	case KindGlobalParameter:
-		return objects(d.GlobalParameters)
-	case KindPolicy:
-		return objects(d.Policies)
-	case KindQueue:
-		return objects(d.Queues)
-	case KindExchange:
-		return objects(d.Exchanges)
-	case KindBinding:
-		return objects(d.Bindings)
+	if r, ok := InfoOf(k); ok {
+		return r.list.objects(d)
 	}
 	return nil
 }

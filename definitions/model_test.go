@@ -96,3 +96,47 @@ func TestPasswordRules(t *testing.T) {
 		}
 	}
 }
+
+// TestKindTable: every kind reaches its own slice through the table, and
+// Select keeps a vhost's objects by the table's InVhost.
+func TestKindTable(t *testing.T) {
+	d := &Document{}
+	for _, k := range Kinds {
+		if d.ObjectsOf(k) != nil {
+			t.Fatalf("%s: present in an empty document", k)
+		}
+	}
+	doc, diags := Parse("all.yaml", []byte(`users: [{name: u, password_hash: ""}]
+vhosts: [{name: v}, {name: w}]
+permissions: [{user: u, vhost: v, configure: "", write: "", read: ""}]
+topic_permissions: [{user: u, vhost: v, exchange: x, write: "", read: ""}]
+parameters: [{vhost: v, component: federation-upstream, name: p, value: {uri: "amqp://h"}}]
+global_parameters: [{name: g, value: 1}]
+policies: [{vhost: w, name: p, pattern: ".*", definition: {max-length: 1}}]
+queues: [{vhost: v, name: q}]
+exchanges: [{vhost: v, name: x, type: topic}]
+bindings: [{vhost: v, source: x, destination: q, destination_type: queue, routing_key: k}]
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, k := range Kinds {
+		if objs := doc.ObjectsOf(k); len(objs) == 0 || objs[0].Kind() != k {
+			t.Errorf("%s: %v", k, objs)
+		}
+	}
+	Select(doc, "v", nil)
+	for _, k := range Kinds {
+		info, _ := InfoOf(k)
+		want := 0
+		if info.InVhost || k == KindVhost {
+			want = 1
+		}
+		if k == KindPolicy {
+			want = 0 // in vhost w
+		}
+		if got := len(doc.ObjectsOf(k)); got != want {
+			t.Errorf("after Select of vhost v: %d %s, want %d", got, k, want)
+		}
+	}
+}

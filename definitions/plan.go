@@ -25,6 +25,89 @@ func (a Action) Verb() string {
 	return "unknown"
 }
 
+// Step is what apply does for a Change: Diff sets it, apply switches on it
+// and decides nothing from a change's text.
+type Step string
+
+const (
+	StepCreate  Step = "create"
+	StepUpdate  Step = "update"
+	StepReplace Step = "replace" // delete and create again (a queue only when empty)
+	StepDelete  Step = "delete"
+	// StepRebind re-creates a binding that replacing its queue or exchange
+	// deletes; it runs after the replacement.
+	StepRebind Step = "rebind"
+	// StepBorrowAccess grants the acting user access to a vhost for the
+	// apply only (marked with TemporaryPattern); StepTakeBack deletes it,
+	// also after a failure or an interruption.
+	StepBorrowAccess Step = "borrow-access"
+	StepTakeBack     Step = "take-back"
+	// StepUngrant deletes the permissions RabbitMQ gives the user that
+	// creates a vhost, which the files do not ask for; taken back also
+	// after a failure.
+	StepUngrant Step = "ungrant"
+	// StepRemoveLeftoverGrant deletes a temporary grant an interrupted
+	// apply left behind.
+	StepRemoveLeftoverGrant Step = "remove-leftover-grant"
+	// StepRemoveGuest deletes the default user guest, last of all: it may
+	// be the user warren is logged in as.
+	StepRemoveGuest Step = "remove-guest"
+	// StepVhostQueueType changes a vhost's default queue type, which an
+	// import leaves alone on an existing vhost: the vhost is written on its
+	// own.
+	StepVhostQueueType Step = "set-vhost-queue-type"
+	// StepActingPassword changes the acting user's password, after
+	// everything else; apply then carries on with the new password.
+	StepActingPassword Step = "acting-password"
+	// StepWriteUser writes a user whole, with its secret and every
+	// permission of Change.User (Huawei Cloud DMS replaces a user whole):
+	// every change of a user or its permissions carries it.
+	StepWriteUser Step = "write-user"
+)
+
+// TakesBackGrant reports whether the step deletes a permission warren (or
+// RabbitMQ, for warren) granted: apply runs it even after a failure.
+func (s Step) TakesBackGrant() bool {
+	return s == StepTakeBack || s == StepUngrant || s == StepRemoveLeftoverGrant
+}
+
+// stepOf is the plain step of an action.
+func stepOf(a Action) Step {
+	switch a {
+	case Create:
+		return StepCreate
+	case Update:
+		return StepUpdate
+	case Replace:
+		return StepReplace
+	}
+	return StepDelete
+}
+
+// Addr names one object by kind and identity (Object.Key); it prints as
+// users write it: permission "app" on vhost "/".
+type Addr struct {
+	Kind Kind
+	Key  string
+	text string
+}
+
+// AddrOf is o's address.
+func AddrOf(o Object) Addr { return Addr{Kind: o.Kind(), Key: o.Key(), text: o.Addr()} }
+
+func (a Addr) String() string { return a.text }
+
+// WholeUser is a user with every permission the files give it: what a
+// StepWriteUser sends.
+type WholeUser struct {
+	User        *User // nil when the files do not define the user
+	Permissions []*Permission
+	name        string
+}
+
+// Name is the user's name.
+func (w *WholeUser) Name() string { return w.name }
+
 // FieldChange is one field that differs. Before and After are plain values
 // (strings, bools, numbers, lists, maps), nil when absent. For a secret
 // (Sensitive) both are nil: a plan never holds a password or a hash.
@@ -40,14 +123,17 @@ type FieldChange struct {
 type Change struct {
 	Action Action
 	Kind   Kind
-	Addr   string // as users write it: permission "app" on vhost "/"
+	Step   Step // what apply does; never empty in a Plan
+	Addr   Addr
 	Before Object
 	After  Object
 	Fields []FieldChange // what differs, for Update and Replace
-	Reason string        // why a Replace is needed
+	Reason string        // why, in words, for people: apply never reads it
 	// Takes is, for the deletion of a vhost, what the broker deletes with
 	// it (read when the plan was made); nil otherwise.
 	Takes *VhostContents
+	// User is, for StepWriteUser, the user as apply writes it.
+	User *WholeUser
 }
 
 // VhostContents is what lives in a vhost: deleting the vhost deletes all of
@@ -108,7 +194,7 @@ func (p *Plan) DeletedVhosts() []string {
 
 // Skip is an object the plan leaves alone on purpose, with the reason.
 type Skip struct {
-	Addr   string
+	Addr   Addr
 	Reason string
 }
 

@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -146,12 +147,12 @@ func (c *checker) policyDefinition(o Object, field string, def map[string]any, a
 		kind = "operator policy"
 	}
 	hasHA := false
-	for _, name := range sortedKeys(def) {
+	for _, name := range slices.Sorted(maps.Keys(def)) {
 		if slices.Contains(haKeys, name) {
 			hasHA = true
 		}
 	}
-	for _, name := range sortedKeys(def) {
+	for _, name := range slices.Sorted(maps.Keys(def)) {
 		v := def[name]
 		f := field + "/" + schema.EscapePointerToken(name)
 		k, known := policyKeys[name]

@@ -165,7 +165,7 @@ func unmanagedText(p *Plan) string {
 		if n := p.Unmanaged[k]; n > 0 {
 			noun := string(k)
 			if n == 1 {
-				noun = kindNoun[k]
+				noun = info(k).Noun
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(noun, "_", " ")))
 		}
@@ -231,31 +231,7 @@ func isParameter(o Object) bool {
 	return false
 }
 
-func treeOf(o Object) omap {
-	switch o := o.(type) {
-	case *User:
-		return o.tree()
-	case *Vhost:
-		return o.tree()
-	case *Permission:
-		return o.tree()
-	case *TopicPermission:
-		return o.tree()
-	case *Parameter:
-		return o.tree()
-	case *GlobalParameter:
-		return o.tree()
-	case *Policy:
-		return o.tree()
-	case *Queue:
-		return o.tree()
-	case *Exchange:
-		return o.tree()
-	case *Binding:
-		return o.tree()
-	}
-	return nil
-}
+func treeOf(o Object) omap { return info(o.Kind()).tree(o) }
 
 // compact writes a value as one line of JSON; nil is "(none)".
 func compact(v any) string {
@@ -329,6 +305,7 @@ type ChangeJSON struct {
 	Action  string            `json:"action"`
 	Marker  string            `json:"marker"`
 	Kind    string            `json:"kind"`
+	Step    string            `json:"step"`
 	Address string            `json:"address"`
 	Reason  string            `json:"reason,omitempty"`
 	Fields  []FieldChangeJSON `json:"fields,omitempty"`
@@ -389,7 +366,7 @@ func ToJSON(p *Plan) PlanJSON {
 		Summary: map[string]int{"create": c[Create], "update": c[Update], "replace": c[Replace], "delete": c[Delete]},
 		Pruning: p.Pruning, LiveDigest: p.LiveDigest}
 	for _, ch := range p.Changes {
-		cj := ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Address: ch.Addr, Reason: ch.Reason}
+		cj := ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Step: string(ch.Step), Address: ch.Addr.String(), Reason: ch.Reason}
 		for _, f := range ch.Fields {
 			fj := FieldChangeJSON{Field: f.Field, Sensitive: f.Sensitive}
 			if !f.Sensitive {
@@ -407,7 +384,7 @@ func ToJSON(p *Plan) PlanJSON {
 		out.Changes = append(out.Changes, cj)
 	}
 	for _, s := range p.Skipped {
-		out.Skipped = append(out.Skipped, SkipJSON{Address: s.Addr, Reason: s.Reason})
+		out.Skipped = append(out.Skipped, SkipJSON{Address: s.Addr.String(), Reason: s.Reason})
 	}
 	for k, n := range p.Unmanaged {
 		out.Unmanaged[string(k)] = n

@@ -214,7 +214,7 @@ func TestPruneKeepsBrokerGlobalParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Changes) != 1 || plan.Changes[0].Addr != `global parameter "mine"` {
+	if len(plan.Changes) != 1 || plan.Changes[0].Addr.String() != `global parameter "mine"` {
 		t.Errorf("want only mine deleted, got\n%s", renderAll(t, plan))
 	}
 }

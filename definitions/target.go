@@ -11,7 +11,7 @@ import (
 	"github.com/warren-tool/warren/schema"
 )
 
-// The rules of each target, from contracts/cloud-apis.md.
+// The rules of each target, from docs/cloud-apis.md.
 
 var (
 	activeMQName   = regexp.MustCompile(`^[A-Za-z0-9._~-]{2,100}$`)

@@ -159,26 +159,7 @@ func Trim(d *Document, names []string) error {
 // guest's permissions on / are gone before this is asked.)
 func vhostUsed(d *Document, vhost string) bool {
 	for _, o := range d.Objects() {
-		var v string
-		switch o := o.(type) {
-		case *Permission:
-			v = o.Vhost
-		case *TopicPermission:
-			v = o.Vhost
-		case *Parameter:
-			v = o.Vhost
-		case *Policy:
-			v = o.Vhost
-		case *Queue:
-			v = o.Vhost
-		case *Exchange:
-			v = o.Vhost
-		case *Binding:
-			v = o.Vhost
-		default:
-			continue
-		}
-		if v == vhost {
+		if info(o.Kind()).InVhost && o.VhostName() == vhost {
 			return true
 		}
 	}
@@ -190,51 +171,16 @@ func vhostUsed(d *Document, vhost string) bool {
 // exchanges, bindings) and drops what is cluster-wide (users, global
 // parameters). With kinds, it keeps only those kinds. It changes d.
 func Select(d *Document, vhost string, kinds []Kind) {
-	if vhost != "" {
-		in := func(v string) bool { return v == vhost }
-		d.Users, d.GlobalParameters = nil, nil
-		d.Vhosts = slices.DeleteFunc(d.Vhosts, func(v *Vhost) bool { return !in(v.Name) })
-		d.Permissions = slices.DeleteFunc(d.Permissions, func(p *Permission) bool { return !in(p.Vhost) })
-		d.TopicPermissions = slices.DeleteFunc(d.TopicPermissions, func(p *TopicPermission) bool { return !in(p.Vhost) })
-		d.Parameters = slices.DeleteFunc(d.Parameters, func(p *Parameter) bool { return !in(p.Vhost) })
-		d.Policies = slices.DeleteFunc(d.Policies, func(p *Policy) bool { return !in(p.Vhost) })
-		d.Queues = slices.DeleteFunc(d.Queues, func(q *Queue) bool { return !in(q.Vhost) })
-		d.Exchanges = slices.DeleteFunc(d.Exchanges, func(e *Exchange) bool { return !in(e.Vhost) })
-		d.Bindings = slices.DeleteFunc(d.Bindings, func(b *Binding) bool { return !in(b.Vhost) })
-	}
-	if kinds == nil {
-		return
-	}
-	keep := func(k Kind) bool { return slices.Contains(kinds, k) }
-	if !keep(KindUser) {
-		d.Users = nil
-	}
-	if !keep(KindVhost) {
-		d.Vhosts = nil
-	}
-	if !keep(KindPermission) {
-		d.Permissions = nil
-	}
-	if !keep(KindTopicPermission) {
-		d.TopicPermissions = nil
-	}
-	if !keep(KindParameter) {
-		d.Parameters = nil
-	}
-	if !keep(KindGlobalParameter) {
-		d.GlobalParameters = nil
-	}
-	if !keep(KindPolicy) {
-		d.Policies = nil
-	}
-	if !keep(KindQueue) {
-		d.Queues = nil
-	}
-	if !keep(KindExchange) {
-		d.Exchanges = nil
-	}
-	if !keep(KindBinding) {
-		d.Bindings = nil
+	for _, r := range kindTable {
+		switch {
+		case kinds != nil && !slices.Contains(kinds, r.Kind):
+			r.list.clear(d)
+		case vhost == "":
+		case r.InVhost || r.Kind == KindVhost:
+			r.list.keep(d, func(o Object) bool { return o.VhostName() == vhost })
+		default:
+			r.list.clear(d) // cluster-wide
+		}
 	}
 }
 

@@ -67,7 +67,7 @@ func (c *checker) limitParameter(p *Parameter) {
 	if !ok {
 		return
 	}
-	for _, name := range sortedKeys(lim) {
+	for _, name := range slices.Sorted(maps.Keys(lim)) {
 		if _, isInt := integer(lim[name]); !isInt {
 			if _, whole := wholeNumber(lim[name]); whole {
 				c.errorf(p, "value/"+schema.EscapePointerToken(name), schema.ELimit, "%s must be written as an integer (RabbitMQ refuses %v)", name, lim[name])
@@ -90,7 +90,7 @@ func (c *checker) vhostLimits(v *Vhost, params map[string]*Parameter) {
 		return
 	}
 	valid := true
-	for _, name := range sortedKeys(lim) {
+	for _, name := range slices.Sorted(maps.Keys(lim)) {
 		field := "limits/" + schema.EscapePointerToken(name)
 		if !slices.Contains(vhostLimitNames, name) {
 			c.errorf(v, field, schema.ELimit, "%q is not a vhost limit (%s)", name, strings.Join(vhostLimitNames, ", "))

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/warren-tool/warren/seeders/amazonmq/amazonmqfake"
+	"github.com/warren-tool/warren/seeders/amazonmqactivemq/amazonmqfake"
 )
 
 // Amazon MQ for ActiveMQ through the CLI, against the local fake of the
-// Amazon MQ API (amazonmqfake follows contracts/cloud-apis.md, signatures
+// Amazon MQ API (amazonmqfake follows docs/cloud-apis.md, signatures
 // included).
 
 func useFake(t *testing.T) *amazonmqfake.Server {

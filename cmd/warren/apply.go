@@ -3,9 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders"
 )
 
 func applyCommand() *cli.Command {
@@ -56,54 +52,71 @@ func applyCommand() *cli.Command {
 }
 
 func runApply(c *cli.Context) error {
-	target, cl, err := targetOf(c)
+	target, err := parseTarget(c.String("target"))
 	if err != nil {
 		return err
-	}
-	if cl != nil {
-		return runApplyCloud(c, target, cl)
 	}
 	saved, err := readSavedPlan(c)
 	if err != nil {
 		return err
 	}
-	opts := planOptions{Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest")}
+	opts := planOptionsOf(c, target)
 	if saved != nil {
-		opts = saved.Options
-		if err := saved.checkFiles(); err != nil {
+		if err := checkFiles(saved); err != nil {
 			return err
 		}
-		if target, err = parseTarget(saved.Options.Target); err != nil {
+		// The saved options hold, unless the command line says otherwise:
+		// then the plan made now differs from the saved one and is refused.
+		opts = overrideOptions(c, saved.Options)
+		if target, err = parseTarget(opts.Target); err != nil {
 			return err
 		}
 	}
-	opts.Target = string(target)
 	desired, err := loadValid(c, target, savedPaths(saved)...)
 	if err != nil {
 		return err
 	}
-	client, err := connect(c)
+	t, err := openTarget(c, target, savedURLs(c, saved)...)
 	if err != nil {
 		return err
 	}
-	who, err := client.Whoami(c.Context)
+	if err := refuseUnsupported(c, t, opts); err != nil {
+		return err
+	}
+	// --wait (and --wait-for) happened in connect: a cluster's nodes are
+	// waited for before warren decides which of them to trust.
+	id, err := t.Identity(c.Context)
 	if err != nil {
 		return err
 	}
-	if err := checkBrokerVersion(c, client, desired, target); err != nil {
+	if err := checkBrokerVersion(c, t, desired, target); err != nil {
 		return err
 	}
-	plan, err := makePlan(c.Context, client, desired, who.Name, opts)
+	plan, err := makePlan(c.Context, t, desired, opts)
 	if err != nil {
-		return err
+		return secretError(c, desired, err)
 	}
-	if saved != nil && plan.LiveDigest != saved.LiveDigest {
-		return errors.New("the broker changed since the plan was made; run warren diff -o again and review the new plan")
+	if saved != nil {
+		now := newSavedPlan(id, opts, plan)
+		now.Files = saved.Files
+		if diffs := saved.Differences(now); len(diffs) > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "warren: %s is not the plan apply would carry out now; nothing was applied:\n", c.Args().First())
+			for _, d := range diffs {
+				fmt.Fprintf(c.App.ErrWriter, "  %s\n", d)
+			}
+			fmt.Fprintln(c.App.ErrWriter, "Run warren diff -o again and review the new plan.")
+			return exitCodeError{exitError}
+		}
 	}
 	w := c.App.Writer
 	definitions.RenderText(w, plan, definitions.RenderOptions{Color: useColor(w)})
-	if plan.Empty() || c.Bool("dry-run") {
+	printNotes(c, t, plan, opts)
+	if c.Bool("dry-run") {
 		return nil
+	}
+	applyOpts := seeders.ApplyOptions{PlanOptions: opts, Admins: filesAdmins(desired), Reboot: c.Bool("reboot")}
+	if plan.Empty() {
+		return finish(c, t, applyOpts)
 	}
 	if !c.Bool("yes") {
 		if err := confirm(c); err != nil {
@@ -112,41 +125,54 @@ func runApply(c *cli.Context) error {
 	}
 	ctx, stop, release := onInterrupt(c.Context, c.App.ErrWriter)
 	defer release()
-	lock, err := client.Lock(ctx, rabbitmq.LockOptions{Break: c.Bool("break-lock"), Warn: c.App.ErrWriter})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := lock.Release(); err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "warren: releasing the broker's lock: %v\n", err)
+	if l, ok := t.(seeders.Locker); ok {
+		unlock, err := l.Lock(ctx, c.Bool("break-lock"), c.App.ErrWriter)
+		if err != nil {
+			return err
 		}
-	}()
-	if beforeApply != nil {
-		beforeApply()
-	}
-	// Read again, under the lock: the plan shown must still be what the
-	// broker needs (someone may have changed it while the plan was read).
-	again, err := makePlan(ctx, client, desired, who.Name, opts)
-	if err != nil {
-		return err
-	}
-	if again.LiveDigest != plan.LiveDigest {
-		return errors.New("the broker was changed by someone else since the plan was made; nothing was applied: run warren apply again to see the new plan")
+		defer func() {
+			if err := unlock(); err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "warren: releasing the broker's lock: %v\n", err)
+			}
+		}()
+		if beforeApply != nil {
+			beforeApply()
+		}
+		// Read again, under the lock: the plan shown must still be what the
+		// broker needs (someone may have changed it while the plan was read).
+		again, err := makePlan(ctx, t, desired, opts)
+		if err != nil {
+			return secretError(c, desired, err)
+		}
+		if again.LiveDigest != plan.LiveDigest {
+			return errors.New("the broker was changed by someone else since the plan was made; nothing was applied: run warren apply again to see the new plan")
+		}
 	}
 	progress := newProgress(c.App.ErrWriter)
-	checker, acting := client, who.Name
-	err = client.Apply(ctx, plan, rabbitmq.ApplyOptions{Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"),
-		Progress: progress.report, Workers: workers(), Acting: who.Name, Admins: filesAdmins(desired),
-		LoggedIn: func(user, password string) {
-			checker, acting = client.As(user, password), user
-			lock.Use(checker) // the lock goes back as the user warren now is
-		}, Stop: stop})
+	applyOpts.Progress, applyOpts.Stop = progress.report, stop
+	err = t.Apply(ctx, plan, applyOpts)
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)
 		return exitCodeError{exitError}
 	}
-	return verify(c, checker, desired, acting, opts, plan)
+	if err := finish(c, t, applyOpts); err != nil {
+		return err
+	}
+	return verify(c, t, desired, opts, plan)
+}
+
+// finish runs what a target does after an apply (a reboot, when asked).
+func finish(c *cli.Context, t seeders.Target, opts seeders.ApplyOptions) error {
+	f, ok := t.(seeders.Finisher)
+	if !ok {
+		return nil
+	}
+	msg, err := f.Finish(c.Context, opts)
+	if msg != "" {
+		fmt.Fprintln(c.App.ErrWriter, msg)
+	}
+	return err
 }
 
 // beforeApply, when set (by tests), runs after the lock is taken and
@@ -185,55 +211,6 @@ func onInterrupt(parent context.Context, w io.Writer) (context.Context, <-chan s
 	}
 }
 
-// planOptions are what decides a plan besides the files and the broker; a
-// saved plan records them.
-type planOptions struct {
-	Prune     bool   `json:"prune"`
-	KeepGuest bool   `json:"keep_guest"`
-	Target    string `json:"target"`
-}
-
-func makePlan(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions) (*definitions.Plan, error) {
-	live, err := readLive(ctx, client, desired, acting, opts.Prune)
-	if err != nil {
-		return nil, err
-	}
-	diffOpts := append(targetDiffOptions(definitions.Target(opts.Target)),
-		definitions.WithActingUser(acting), definitions.WithPrune(opts.Prune), definitions.WithKeepGuest(opts.KeepGuest))
-	return diffReading(ctx, client, desired, live, diffOpts)
-}
-
-// diffReading is definitions.Diff, and, when the plan deletes vhosts, Diff
-// again knowing what lives in them (read from the broker only then).
-func diffReading(ctx context.Context, client *rabbitmq.Client, desired, live *definitions.Document, opts []definitions.DiffOption) (*definitions.Plan, error) {
-	plan, err := definitions.Diff(desired, live, opts...)
-	if err != nil || len(plan.DeletedVhosts()) == 0 {
-		return plan, err
-	}
-	contents := map[string]*definitions.VhostContents{}
-	for _, v := range plan.DeletedVhosts() {
-		if contents[v], err = client.VhostContents(ctx, v); err != nil {
-			return nil, fmt.Errorf("reading what lives in vhost %q, which the plan deletes: %w", v, err)
-		}
-	}
-	return definitions.Diff(desired, live, append(opts, definitions.WithVhostContents(contents))...)
-}
-
-// readLive reads the kinds a plan needs (see liveKinds), and, when that
-// leaves out permissions, the acting user's own: a temporary grant an
-// interrupted apply left must show as drift.
-func readLive(ctx context.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, prune bool) (*definitions.Document, error) {
-	kinds := liveKinds(desired, prune)
-	live, err := client.ReadKinds(ctx, kinds)
-	if err != nil || acting == "" || slices.Contains(kinds, definitions.KindPermission) {
-		return live, err
-	}
-	if live.Permissions, err = client.UserPermissions(ctx, acting); err != nil {
-		return nil, err
-	}
-	return live, nil
-}
-
 // liveKinds are the kinds a plan needs to read from the broker: those the
 // files manage, and permissions when pruning may delete what lives in a
 // vhost (the plan checks the acting user's access there), the vhosts of
@@ -246,8 +223,7 @@ func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 	for _, k := range definitions.Kinds {
 		if desired.ObjectsOf(k) != nil {
 			out = append(out, k)
-			switch k {
-			case definitions.KindQueue, definitions.KindExchange, definitions.KindBinding, definitions.KindPolicy, definitions.KindParameter:
+			if info, _ := definitions.InfoOf(k); info.NeedsVhostAccess {
 				vhostScoped = true
 			}
 		}
@@ -268,27 +244,25 @@ func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 	return out
 }
 
-// targetDiffOptions are the diff options a target adds.
-func targetDiffOptions(t definitions.Target) []definitions.DiffOption {
-	if t == definitions.TargetAmazonMQRabbitMQ {
-		return amazonmqrabbitmq.DiffOptions()
-	}
-	return nil
-}
-
 // verify reads the broker again after an apply: it must now match the
 // files. When the apply removed the user warren logged in as (guest), the
-// client is already the administrator apply checked with.
-func verify(c *cli.Context, client *rabbitmq.Client, desired *definitions.Document, acting string, opts planOptions, applied *definitions.Plan) error {
+// target already acts as the administrator apply checked with. Passwords
+// a cloud API never returns are not compared again.
+func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opts definitions.PlanOptions, applied *definitions.Plan) error {
 	counts := applied.Counts()
 	fmt.Fprintf(c.App.ErrWriter, "Applied: %d created, %d updated, %d replaced, %d deleted.\n",
 		counts[definitions.Create], counts[definitions.Update], counts[definitions.Replace], counts[definitions.Delete])
-	if removedUser(applied, acting) {
-		fmt.Fprintf(c.App.ErrWriter, "warren: user %q, which warren logged in as, was removed; cannot check the result\n", acting)
+	id, err := t.Identity(c.Context)
+	if err == nil && id.ActingUser != "" && removedUser(applied, id.ActingUser) {
+		err = fmt.Errorf("user %q, which warren logged in as, was removed", id.ActingUser)
+	}
+	if err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warren: cannot check the result: %v\n", err)
 		return exitCodeError{exitError}
 	}
 	// Only what the plan changed is read again: the rest matched moments ago.
-	after, err := makePlan(c.Context, client, changedKinds(desired, applied), acting, opts)
+	opts.UpdatePasswords = false
+	after, err := makePlan(c.Context, t, changedKinds(desired, applied), opts)
 	if err != nil {
 		return fmt.Errorf("reading the broker after the apply: %w", err)
 	}
@@ -333,7 +307,7 @@ func removedUser(p *definitions.Plan, name string) bool {
 func filesAdmins(d *definitions.Document) map[string]string {
 	out := map[string]string{}
 	for _, u := range d.Users {
-		if u.Password == nil || !containsTag(u.Tags, "administrator") {
+		if u.Password == nil || !slices.Contains(u.Tags, "administrator") {
 			continue
 		}
 		if pw, err := definitions.ResolveSecret(u.Password); err == nil {
@@ -341,15 +315,6 @@ func filesAdmins(d *definitions.Document) map[string]string {
 		}
 	}
 	return out
-}
-
-func containsTag(tags []string, t string) bool {
-	for _, x := range tags {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // confirm asks on the terminal; without one, --yes is required.
@@ -385,7 +350,7 @@ func reportFailure(w io.Writer, err error) {
 	section("Done", ae.Done)
 	section("Failed", ae.Failed)
 	section("Not done", ae.Remaining)
-	if errors.Is(ae.Err, rabbitmq.ErrInterrupted) {
+	if errors.Is(ae.Err, seeders.ErrInterrupted) {
 		fmt.Fprintln(w, "Run warren apply again to finish: it picks up from what the broker has now.")
 		return
 	}
@@ -402,7 +367,7 @@ type progress struct {
 
 func newProgress(w io.Writer) *progress { return &progress{w: w, tty: isTerminal(w)} }
 
-func (p *progress) report(pr rabbitmq.Progress) {
+func (p *progress) report(pr seeders.Progress) {
 	if p.tty {
 		const width = 30
 		filled := width * pr.Done / max(pr.Total, 1)
@@ -423,81 +388,4 @@ func (p *progress) finish() {
 	if p.tty {
 		fmt.Fprintln(p.w)
 	}
-}
-
-// A saved plan: what warren diff -o writes and warren apply PLAN.json
-// carries out. It holds no secret: the files are named with their digests
-// and read again, and the broker must still be as the plan saw it.
-type savedPlan struct {
-	Warren        string               `json:"warren"` // "plan"
-	FormatVersion int                  `json:"format_version"`
-	Files         []savedFile          `json:"files"`
-	Options       planOptions          `json:"options"`
-	LiveDigest    string               `json:"live_digest"`
-	Plan          definitions.PlanJSON `json:"plan"`
-}
-
-type savedFile struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-}
-
-// readSavedPlan returns the saved plan when the only argument is one.
-func readSavedPlan(c *cli.Context) (*savedPlan, error) {
-	if c.NArg() != 1 || !strings.HasSuffix(c.Args().First(), ".json") {
-		return nil, nil
-	}
-	data, err := os.ReadFile(c.Args().First())
-	if err != nil {
-		return nil, nil // not readable as a plan: load it as definitions
-	}
-	var sp savedPlan
-	if json.Unmarshal(data, &sp) != nil || sp.Warren != "plan" {
-		return nil, nil
-	}
-	if sp.FormatVersion != 1 {
-		return nil, fmt.Errorf("%s is a plan of format %d; this warren reads format 1", c.Args().First(), sp.FormatVersion)
-	}
-	return &sp, nil
-}
-
-func savedPaths(sp *savedPlan) []string {
-	if sp == nil {
-		return nil
-	}
-	out := make([]string, len(sp.Files))
-	for i, f := range sp.Files {
-		out[i] = f.Path
-	}
-	return out
-}
-
-func (sp *savedPlan) checkFiles() error {
-	for _, f := range sp.Files {
-		sum, err := fileDigest(f.Path)
-		if err != nil {
-			return fmt.Errorf("the plan's file %s: %w", f.Path, err)
-		}
-		if sum != f.SHA256 {
-			return fmt.Errorf("%s changed since the plan was made; run warren diff -o again", f.Path)
-		}
-	}
-	return nil
-}
-
-func fileDigest(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// workers reads WARREN_APPLY_WORKERS, how many deletions run at once (for
-// measuring; the default, 4, is what make bench found fastest).
-func workers() int {
-	var n int
-	fmt.Sscan(os.Getenv("WARREN_APPLY_WORKERS"), &n)
-	return n
 }

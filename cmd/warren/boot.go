@@ -66,7 +66,7 @@ func runBoot(c *cli.Context) error {
 	}
 	res, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
 	if err != nil {
-		return err
+		return secretError(c, doc, err)
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s\n", w)

@@ -36,10 +36,14 @@ func connectionFlags() []cli.Flag {
 	}
 }
 
-// connect makes a management API client from the connection flags.
-func connect(c *cli.Context) (*rabbitmq.Client, error) {
+// connect makes a management API client from the connection flags; the
+// URLs given (a saved plan's) stand for --url.
+func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
+	if len(given) == 0 {
+		given = c.StringSlice("url")
+	}
 	var urls []string
-	for _, u := range c.StringSlice("url") {
+	for _, u := range given {
 		for _, part := range strings.Split(u, ",") { // WARREN_URL may list several
 			if part = strings.TrimSpace(part); part != "" {
 				urls = append(urls, part)

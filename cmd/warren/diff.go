@@ -1,15 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders"
 )
 
 func diffCommand() *cli.Command {
@@ -30,6 +28,8 @@ func diffCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see README) or markdown (for a pull-request comment)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also save the plan to this file, for warren apply PLAN.json (holds no secret)"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
+			&cli.BoolFlag{Name: "replace", Usage: "with -o: the saved plan may replace queues and exchanges (as apply --replace)"},
+			&cli.BoolFlag{Name: "destroy-messages", Usage: "with -o: the saved plan may delete messages (as apply --destroy-messages)"},
 			targetFlag(),
 			maxSizeFlag(),
 		),
@@ -42,64 +42,61 @@ func runDiff(c *cli.Context) error {
 	if format != "text" && format != "json" && format != "markdown" {
 		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
 	}
-	target, cl, err := targetOf(c)
+	target, err := parseTarget(c.String("target"))
 	if err != nil {
 		return err
 	}
-	if cl != nil {
-		return runDiffCloud(c, target, cl, format)
+	for _, f := range []string{"replace", "destroy-messages"} {
+		if c.Bool(f) && c.String("output") == "" {
+			return fmt.Errorf("--%s only says what a saved plan may do: use it with -o (or give it to warren apply)", f)
+		}
 	}
+	opts := planOptionsOf(c, target)
 	desired, err := loadValid(c, target)
 	if err != nil {
 		return err
 	}
-	var live *definitions.Document
-	var client *rabbitmq.Client
-	opts := append(targetDiffOptions(target), definitions.WithKeepGuest(c.Bool("keep-guest")))
-	if c.String("output") != "" && c.String("against") != "" {
-		return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
-	}
+	var t seeders.Target
 	if against := c.String("against"); against != "" {
+		if c.String("output") != "" {
+			return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
+		}
+		if target != definitions.TargetRabbitMQ && target != definitions.TargetAmazonMQRabbitMQ {
+			return fmt.Errorf("--against cannot be used with --target %s: an export is RabbitMQ's format", target)
+		}
 		doc, diags := definitions.Load([]string{against}, definitions.LoadOptions{})
 		if doc == nil || diags.HasErrors() {
 			printDiagnostics(c.App.ErrWriter, diags)
 			return exitCodeError{exitError}
 		}
-		live = doc
-	} else {
-		client, err = connect(c)
-		if err != nil {
-			return err
-		}
-		who, err := client.Whoami(c.Context)
-		if err != nil {
-			return err
-		}
-		if err := checkBrokerVersion(c, client, desired, target); err != nil {
-			return err
-		}
-		if live, err = readLive(c.Context, client, desired, who.Name, c.Bool("prune")); err != nil {
-			return err
-		}
-		opts = append(opts, definitions.WithActingUser(who.Name))
+		t = &exportTarget{name: target, doc: doc}
+	} else if t, err = openTarget(c, target); err != nil {
+		return err
 	}
-	opts = append(opts, definitions.WithPrune(c.Bool("prune")))
-	var plan *definitions.Plan
-	if client != nil {
-		plan, err = diffReading(c.Context, client, desired, live, opts)
-	} else {
-		plan, err = definitions.Diff(desired, live, opts...)
+	if err := refuseUnsupported(c, t, opts); err != nil {
+		return err
 	}
+	id, err := t.Identity(c.Context)
 	if err != nil {
 		return err
 	}
+	if err := checkBrokerVersion(c, t, desired, target); err != nil {
+		return err
+	}
+	plan, err := makePlan(c.Context, t, desired, opts)
+	if err != nil {
+		return secretError(c, desired, err)
+	}
 	if out := c.String("output"); out != "" {
-		if err := savePlan(c, out, plan, planOptions{Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"), Target: string(target)}); err != nil {
+		if err := savePlan(c, out, newSavedPlan(id, opts, plan)); err != nil {
 			return err
 		}
 	}
 	if err := renderPlan(c, format, plan); err != nil {
 		return err
+	}
+	if format == "text" {
+		printNotes(c, t, plan, opts)
 	}
 	if !plan.Empty() {
 		return exitCodeError{exitDrift}
@@ -139,33 +136,4 @@ func useColor(w any) bool {
 		return false
 	}
 	return isTerminal(w)
-}
-
-// savePlan writes a plan for warren apply PLAN.json: the files by path and
-// digest, the options, the live digest, and the plan itself for reading.
-func savePlan(c *cli.Context, out string, plan *definitions.Plan, opts planOptions) error {
-	paths, diags := definitions.Expand(c.Args().Slice())
-	if len(diags) > 0 {
-		return diags
-	}
-	sp := savedPlan{Warren: "plan", FormatVersion: 1, Options: opts, LiveDigest: plan.LiveDigest, Plan: definitions.ToJSON(plan)}
-	for _, p := range paths {
-		if p == "-" {
-			return fmt.Errorf("-o needs files: a plan read from standard input cannot be checked again at apply time")
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return err
-		}
-		sum, err := fileDigest(abs)
-		if err != nil {
-			return err
-		}
-		sp.Files = append(sp.Files, savedFile{Path: abs, SHA256: sum})
-	}
-	data, err := json.MarshalIndent(sp, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(out, append(data, '\n'), 0o644)
 }

@@ -11,8 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders"
 )
 
 func exportCommand() *cli.Command {
@@ -85,7 +84,11 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := rabbitmq.ExportOptions{Trims: trims, Vhost: c.String("vhost")}
+	opts := struct {
+		Trims []string
+		Vhost string
+		Only  []definitions.Kind
+	}{Trims: trims, Vhost: c.String("vhost")}
 	if s := c.String("only"); s != "" {
 		if opts.Only, err = definitions.ParseKinds(s); err != nil {
 			return err
@@ -102,24 +105,28 @@ func runExport(c *cli.Context) error {
 	if format != "json" && format != "yaml" {
 		return fmt.Errorf("unknown --format %q: use json or yaml", format)
 	}
-	target, cl, err := targetOf(c)
+	target, err := parseTarget(c.String("target"))
 	if err != nil {
 		return err
 	}
-	if cl != nil {
-		return runExportCloud(c, cl, format, out)
-	}
-	client, err := connect(c)
+	t, err := openTarget(c, target)
 	if err != nil {
 		return err
 	}
-	doc, err := client.Export(c.Context, opts)
+	var doc *definitions.Document
+	if e, ok := t.(seeders.Exporter); ok {
+		doc, err = e.Export(c.Context)
+	} else {
+		doc, err = t.Read(c.Context, nil)
+	}
 	if err != nil {
 		return err
 	}
-	if target == definitions.TargetAmazonMQRabbitMQ {
-		amazonmqrabbitmq.DropOwned(doc) // Amazon MQ's own policies and limits are not the user's to keep
+	if err := definitions.Trim(doc, opts.Trims); err != nil {
+		return err
 	}
+	definitions.Select(doc, opts.Vhost, opts.Only)
+	doc.Sort()
 	exportPasswords(c, doc)
 	data := doc.EncodeJSON()
 	if format == "yaml" {

@@ -9,7 +9,7 @@ import (
 )
 
 // Huawei Cloud DMS for RabbitMQ through the CLI, against the local fake of
-// the DMS API (huaweifake follows contracts/cloud-apis.md, verifying
+// the DMS API (huaweifake follows docs/cloud-apis.md, verifying
 // SDK-HMAC-SHA256 signatures on its own).
 
 func useHuawei(t *testing.T) *huaweifake.Server {

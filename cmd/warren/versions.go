@@ -6,7 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders"
 )
 
 func rabbitmqVersionFlag() cli.Flag {
@@ -32,11 +32,16 @@ func rabbitmqVersion(c *cli.Context) (string, error) {
 // own version (GET /api/overview) before a command changes or compares
 // anything: what that version refuses stops the command, each error at
 // its place in the files. loadValid already printed the warnings.
-func checkBrokerVersion(c *cli.Context, client *rabbitmq.Client, doc *definitions.Document, target definitions.Target) error {
-	ov, err := client.Overview(c.Context)
+func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Document, target definitions.Target) error {
+	v, ok := t.(seeders.Versioned)
+	if !ok {
+		return nil
+	}
+	version, err := v.Version(c.Context)
 	if err != nil {
 		return err
 	}
+	ov := struct{ RabbitMQVersion string }{version}
 	if _, err := definitions.CheckRabbitMQVersion(ov.RabbitMQVersion); err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, whose rules warren does not know; checked for every supported version only\n", ov.RabbitMQVersion)
 		return nil

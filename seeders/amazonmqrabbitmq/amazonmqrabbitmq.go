@@ -8,10 +8,13 @@
 package amazonmqrabbitmq
 
 import (
+	"context"
 	"slices"
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
 // Owned says why a live object belongs to Amazon MQ, or "". Amazon MQ
@@ -42,4 +45,28 @@ func DiffOptions() []definitions.DiffOption {
 func DropOwned(d *definitions.Document) {
 	d.Policies = slices.DeleteFunc(d.Policies, func(p *definitions.Policy) bool { return Owned(p) != "" })
 	d.Parameters = slices.DeleteFunc(d.Parameters, func(p *definitions.Parameter) bool { return Owned(p) != "" })
+}
+
+// Target is Amazon MQ for RabbitMQ: RabbitMQ's target with Amazon MQ's
+// diff options, and exports without what Amazon MQ owns.
+type Target struct{ *rabbitmq.Target }
+
+var (
+	_ seeders.Target   = (*Target)(nil)
+	_ seeders.Exporter = (*Target)(nil)
+)
+
+// New makes the target from a management API client.
+func New(c *rabbitmq.Client) *Target {
+	return &Target{rabbitmq.NewTarget(c, definitions.TargetAmazonMQRabbitMQ, DiffOptions()...)}
+}
+
+// Export is the broker's definitions without what Amazon MQ owns.
+func (t *Target) Export(ctx context.Context) (*definitions.Document, error) {
+	doc, err := t.Read(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	DropOwned(doc)
+	return doc, nil
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -252,10 +253,11 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 
 // ApplyOptions tune Apply.
 type ApplyOptions struct {
-	// Desired is the document the plan was made from: DMS replaces a user
-	// whole, so a change to one of its permissions sends all of them.
-	Desired *definitions.Document
 	Resolve func(*definitions.Secret) (string, error)
+	// Progress, when set, hears of every request as it ends.
+	Progress func(seeders.Progress)
+	// Stop, when closed, stops the apply before the next request.
+	Stop <-chan struct{}
 }
 
 // Apply carries out a plan: vhosts created first, then each user created
@@ -280,6 +282,16 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 		remaining = slices.DeleteFunc(remaining, func(r definitions.Change) bool {
 			return slices.ContainsFunc(chs, func(c definitions.Change) bool { return c.Addr == r.Addr })
 		})
+		if opts.Progress != nil {
+			opts.Progress(seeders.Progress{What: "request", Changes: chs, Done: len(done), Total: len(plan.Changes)})
+		}
+		select {
+		case <-opts.Stop:
+			if len(remaining) > 0 {
+				return &definitions.ApplyError{Done: done, Remaining: remaining, Err: seeders.ErrInterrupted}
+			}
+		default:
+		}
 		return nil
 	}
 	byKind := func(k definitions.Kind, actions ...definitions.Action) []definitions.Change {
@@ -298,41 +310,35 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 			return err
 		}
 	}
-	// Users to write whole, with the changes that make them. A user being
-	// deleted takes its permissions with it.
-	deleted := map[string][]definitions.Change{}
-	for _, ch := range byKind(definitions.KindUser, definitions.Delete) {
-		deleted[ch.Before.(*definitions.User).Name] = nil
-	}
+	// Users to write whole (StepWriteUser), with the changes that make
+	// them; deleting a user takes its permissions with it.
 	touched := map[string][]definitions.Change{}
+	whole := map[string]*definitions.WholeUser{}
 	created := map[string]bool{}
 	var names []string
+	deleted := map[string][]definitions.Change{}
 	for _, ch := range plan.Changes {
-		var user string
-		switch o := cmpObj(ch).(type) {
-		case *definitions.User:
-			if ch.Action == definitions.Delete {
-				continue
+		switch {
+		case ch.Step == definitions.StepWriteUser:
+			name := ch.User.Name()
+			if _, ok := touched[name]; !ok {
+				names = append(names, name)
 			}
-			user = o.Name
-			created[user] = created[user] || ch.Action == definitions.Create
-		case *definitions.Permission:
-			user = o.User
-			if _, gone := deleted[user]; gone {
-				deleted[user] = append(deleted[user], ch)
-				continue
-			}
+			touched[name] = append(touched[name], ch)
+			whole[name] = ch.User
+			created[name] = created[name] || ch.Kind == definitions.KindUser && ch.Action == definitions.Create
+		case ch.Step == definitions.StepDelete && ch.Kind == definitions.KindPermission:
+			user := ch.Before.(*definitions.Permission).User
+			deleted[user] = append(deleted[user], ch)
+		case ch.Step == definitions.StepDelete && (ch.Kind == definitions.KindUser || ch.Kind == definitions.KindVhost),
+			ch.Step == definitions.StepCreate && ch.Kind == definitions.KindVhost:
 		default:
-			continue
+			return &definitions.ApplyError{Remaining: plan.Changes, Err: fmt.Errorf("huaweicloud: %s: DMS has no way to carry out step %q", ch.Addr, ch.Step)}
 		}
-		if _, ok := touched[user]; !ok {
-			names = append(names, user)
-		}
-		touched[user] = append(touched[user], ch)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		err := c.writeUser(ctx, name, created[name], opts)
+		err := c.writeUser(ctx, whole[name], created[name], opts)
 		if err := step(err, touched[name]...); err != nil {
 			return err
 		}
@@ -362,29 +368,20 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	return nil
 }
 
-func cmpObj(ch definitions.Change) definitions.Object {
-	if ch.After != nil {
-		return ch.After
-	}
-	return ch.Before
-}
-
 // writeUser creates or replaces a user with its secret key and all the
-// permissions the files give it.
-func (c *Client) writeUser(ctx context.Context, name string, create bool, opts ApplyOptions) error {
-	i := slices.IndexFunc(opts.Desired.Users, func(u *definitions.User) bool { return u.Name == name })
-	if i < 0 || opts.Desired.Users[i].Password == nil {
-		return fmt.Errorf("huaweicloud: user %q: DMS needs the user's secret key to change its permissions; the files give none", name)
+// permissions the plan gives it.
+func (c *Client) writeUser(ctx context.Context, w *definitions.WholeUser, create bool, opts ApplyOptions) error {
+	if w.User == nil || w.User.Password == nil {
+		return fmt.Errorf("huaweicloud: user %q: DMS needs the user's secret key to change its permissions; the files give none", w.Name())
 	}
-	sk, err := opts.Resolve(opts.Desired.Users[i].Password)
+	name := w.User.Name
+	sk, err := opts.Resolve(w.User.Password)
 	if err != nil {
 		return fmt.Errorf("huaweicloud: user %q: %w", name, err)
 	}
 	u := amqpUser{AccessKey: name, SecretKey: sk, Vhosts: []userPerm{}}
-	for _, p := range opts.Desired.Permissions {
-		if p.User == name {
-			u.Vhosts = append(u.Vhosts, userPerm{Vhost: p.Vhost, Conf: p.Configure, Write: p.Write, Read: p.Read})
-		}
+	for _, p := range w.Permissions {
+		u.Vhosts = append(u.Vhosts, userPerm{Vhost: p.Vhost, Conf: p.Configure, Write: p.Write, Read: p.Read})
 	}
 	if create {
 		// POST /v2/{project_id}/instances/{instance_id}/users

@@ -68,7 +68,8 @@ func TestDotSegmentRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := &definitions.Plan{Changes: []definitions.Change{{Action: definitions.Delete, Kind: definitions.KindUser, Addr: `user ".."`, Before: &definitions.User{Name: ".."}}}}
+	dots := &definitions.User{Name: ".."}
+	plan := &definitions.Plan{Changes: []definitions.Change{{Action: definitions.Delete, Step: definitions.StepDelete, Kind: definitions.KindUser, Addr: definitions.AddrOf(dots), Before: dots}}}
 	err = c.Apply(context.Background(), plan, huaweicloud.ApplyOptions{})
 	if err == nil || !strings.Contains(err.Error(), "dot segment") {
 		t.Errorf("got %v, want a refusal", err)

@@ -13,7 +13,7 @@ import (
 )
 
 // Huawei Cloud's AK/SK request signing, "SDK-HMAC-SHA256"
-// (contracts/cloud-apis.md §3.4). warren signs requests itself rather than
+// (docs/cloud-apis.md §3.4). warren signs requests itself rather than
 // use the Huawei Cloud Go SDK, whose module is 45 MB (252 MB unpacked) and
 // pulls in a dozen dependencies for what is about sixty lines.
 

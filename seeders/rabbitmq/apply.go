@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
 )
 
 // ApplyOptions tune Apply.
@@ -51,14 +53,7 @@ type ApplyOptions struct {
 }
 
 // ErrInterrupted is why an apply asked to stop stopped.
-var ErrInterrupted = errors.New("interrupted: stopped after the step under way")
-
-// Progress reports one step of an apply.
-type Progress struct {
-	What        string // "import", "PUT vhost", "delete", "limits", "replace"
-	Changes     []definitions.Change
-	Done, Total int // changes done so far, of all
-}
+var ErrInterrupted = seeders.ErrInterrupted
 
 // Apply carries out a plan, and nothing but the plan:
 //
@@ -95,7 +90,7 @@ func (a *applier) takeBack(ctx context.Context, ae *definitions.ApplyError) {
 	defer cancel()
 	var remaining []definitions.Change
 	for _, ch := range ae.Remaining {
-		if ch.Kind != definitions.KindPermission || ch.Action != definitions.Delete || ch.Reason == "" {
+		if !ch.Step.TakesBackGrant() {
 			remaining = append(remaining, ch)
 			continue
 		}
@@ -128,23 +123,25 @@ func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	a := &applier{c: c, opts: opts, total: len(plan.Changes), plan: plan}
 	var bulk, limits, vhostPuts, replaced, afterReplace, deletes, last []definitions.Change
 	for _, ch := range plan.Changes {
-		switch {
-		case ch.Kind == definitions.KindUser && ch.Action == definitions.Update && ch.Reason == definitions.ActingPasswordReason:
+		switch ch.Step {
+		case definitions.StepActingPassword:
 			last = append(last, ch) // the acting user's password: after everything else
-		case changesQueueType(ch):
+		case definitions.StepVhostQueueType:
 			vhostPuts = append(vhostPuts, ch) // the import leaves an existing vhost's default queue type
-		case ch.Action == definitions.Delete:
+		case definitions.StepDelete, definitions.StepTakeBack, definitions.StepUngrant, definitions.StepRemoveLeftoverGrant, definitions.StepRemoveGuest:
 			deletes = append(deletes, ch)
-		case ch.Action == definitions.Replace:
+		case definitions.StepReplace:
 			replaced = append(replaced, ch)
 			afterReplace = append(afterReplace, ch)
-		case ch.Kind == definitions.KindBinding && ch.Reason != "":
+		case definitions.StepRebind:
 			afterReplace = append(afterReplace, ch) // re-created after its queue or exchange
-		default:
+		case definitions.StepCreate, definitions.StepUpdate, definitions.StepBorrowAccess:
 			bulk = append(bulk, ch)
 			if ch.Kind == definitions.KindUser && limitsDiffer(ch) {
 				limits = append(limits, ch)
 			}
+		default:
+			return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: fmt.Errorf("rabbitmq: %s: a plan made for another target (step %q)", ch.Addr, ch.Step)}
 		}
 	}
 	if err := a.checkMessages(plan); err != nil {
@@ -223,7 +220,7 @@ func (a *applier) changeActing(ctx context.Context, last []definitions.Change) e
 			}
 			next = a.c.As(u.Name, pw)
 		} else {
-			for _, name := range sortedKeys(a.opts.Admins) {
+			for _, name := range slices.Sorted(maps.Keys(a.opts.Admins)) {
 				if name != u.Name {
 					next = a.c.As(name, a.opts.Admins[name])
 					break
@@ -345,7 +342,7 @@ func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Chang
 	if !a.opts.Replace {
 		names := make([]string, len(replaced))
 		for i, ch := range replaced {
-			names[i] = ch.Addr
+			names[i] = ch.Addr.String()
 		}
 		return fmt.Errorf("the plan replaces %s (deleted and created again, which the broker needs for this change); run again with --replace to allow it", strings.Join(names, ", "))
 	}
@@ -375,7 +372,7 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 	var refusedErr error
 	for len(deletes) > 0 {
 		n := 1
-		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Reason == "" && deletes[0].Reason == "" {
+		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == definitions.StepDelete && deletes[0].Step == definitions.StepDelete {
 			n++
 		}
 		run := deletes[:n]
@@ -439,7 +436,7 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 	if len(refused) > 0 {
 		names := make([]string, len(refused))
 		for i, ch := range refused {
-			names[i] = ch.Addr
+			names[i] = ch.Addr.String()
 		}
 		return a.fail(fmt.Errorf("not deleted: %s: %w", strings.Join(names, ", "), refusedErr), refused...)
 	}
@@ -477,7 +474,7 @@ func (a *applier) findChecker(ctx context.Context) error {
 		if a.opts.Acting != "" && !deleted[a.opts.Acting] && try(a.c, a.opts.Acting) {
 			return
 		}
-		for _, name := range sortedKeys(a.opts.Admins) {
+		for _, name := range slices.Sorted(maps.Keys(a.opts.Admins)) {
 			if !deleted[name] && try(a.c.As(name, a.opts.Admins[name]), name) {
 				return
 			}
@@ -601,7 +598,7 @@ func fieldNames(ch definitions.Change) []string {
 // setUserLimits makes a user's limits what the plan says.
 func (c *Client) setUserLimits(ctx context.Context, ch definitions.Change) error {
 	u := ch.After.(*definitions.User)
-	for _, name := range sortedKeys(u.Limits) {
+	for _, name := range slices.Sorted(maps.Keys(u.Limits)) {
 		body, _ := json.Marshal(map[string]int64{"value": u.Limits[name]})
 		// PUT /api/user-limits/{user}/{name}
 		if err := c.do(ctx, http.MethodPut, "/api/user-limits/"+esc(u.Name)+"/"+esc(name), body, nil); err != nil {
@@ -620,13 +617,4 @@ func (c *Client) setUserLimits(ctx context.Context, ch definitions.Change) error
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -80,7 +80,7 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		p := *p
 		v, err := definitions.ResolveValue(p.Value, opts.Resolve)
 		if err != nil {
-			return nil, fmt.Errorf("parameter %q: %w", p.Name, err)
+			return nil, &definitions.SecretError{Object: &p, Field: "value", Err: err}
 		}
 		p.Value = v
 		out.Parameters = append(out.Parameters, &p)
@@ -89,7 +89,7 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		p := *p
 		v, err := definitions.ResolveValue(p.Value, opts.Resolve)
 		if err != nil {
-			return nil, fmt.Errorf("global parameter %q: %w", p.Name, err)
+			return nil, &definitions.SecretError{Object: &p, Field: "value", Err: err}
 		}
 		p.Value = v
 		out.GlobalParameters = append(out.GlobalParameters, &p)
@@ -107,7 +107,7 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		if u.Password != nil {
 			pw, err := opts.Resolve(u.Password)
 			if err != nil {
-				return nil, fmt.Errorf("password of user %q: %w", u.Name, err)
+				return nil, &definitions.SecretError{Object: &u, Field: "password", Err: err}
 			}
 			hash, err := definitions.HashPassword(pw, alg, nil)
 			if err != nil {

@@ -411,6 +411,30 @@ func (c *Client) Overview(ctx context.Context) (Overview, error) {
 	return o, err
 }
 
+// Identity names the cluster beyond its URL: its internal_cluster_id (a
+// global parameter RabbitMQ sets once, when the cluster forms) and its
+// cluster_name (GET /api/overview). A saved plan is applied only to the
+// cluster it was made against.
+// GET /api/global-parameters/internal_cluster_id
+func (c *Client) Identity(ctx context.Context) (map[string]string, error) {
+	ov, err := c.Overview(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{"cluster_name": ov.ClusterName}
+	var p struct {
+		Value any `json:"value"`
+	}
+	switch err := c.getJSON(ctx, "/api/global-parameters/internal_cluster_id", &p); {
+	case NotFound(err):
+	case err != nil:
+		return nil, err
+	default:
+		out["internal_cluster_id"] = fmt.Sprint(p.Value)
+	}
+	return out, nil
+}
+
 // Definitions returns the broker's definitions as it exports them.
 // GET /api/definitions
 func (c *Client) Definitions(ctx context.Context) ([]byte, error) {

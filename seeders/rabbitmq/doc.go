@@ -1,7 +1,9 @@
-// Package rabbitmq is warren's seeder for RabbitMQ (self-run, Amazon MQ for
-// RabbitMQ, and any broker with the management plugin): a narrow client for
-// the management HTTP API, Export (read a live broker into a
-// definitions.Document), and, with the apply issue, Apply.
+// Package rabbitmq is warren's seeder for RabbitMQ (self-run, and, through
+// package amazonmqrabbitmq, Amazon MQ for RabbitMQ): a narrow client for
+// the management HTTP API; Read and ReadKinds (a live broker into a
+// definitions.Document); Apply, which switches on each change's
+// definitions.Step; Boot; the advisory apply lock; and Target, the
+// seeders.Target cmd drives.
 //
 // It stands at the broker end of load → validate → diff → apply: it never
 // decides what to change, only reads and carries out.

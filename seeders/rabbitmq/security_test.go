@@ -19,7 +19,7 @@ import (
 func deletePlan(objs ...definitions.Object) *definitions.Plan {
 	p := &definitions.Plan{Pruning: true}
 	for _, o := range objs {
-		p.Changes = append(p.Changes, definitions.Change{Action: definitions.Delete, Kind: o.Kind(), Addr: o.Addr(), Before: o})
+		p.Changes = append(p.Changes, definitions.Change{Action: definitions.Delete, Step: definitions.StepDelete, Kind: o.Kind(), Addr: definitions.AddrOf(o), Before: o})
 	}
 	return p
 }

@@ -45,21 +45,6 @@ func importVhost(v *definitions.Vhost) *definitions.Vhost {
 	return &out
 }
 
-// changesQueueType reports whether a change updates an existing vhost's
-// default queue type, which 3.10's import does not do (a PUT does, from
-// 3.11).
-func changesQueueType(ch definitions.Change) bool {
-	if ch.Kind != definitions.KindVhost || ch.Action != definitions.Update {
-		return false
-	}
-	for _, f := range ch.Fields {
-		if f.Field == "default_queue_type" {
-			return true
-		}
-	}
-	return false
-}
-
 // versionAtLeast reports whether a RabbitMQ version ("3.10.8",
 // "4.0.5+2.g…") is major.minor or later.
 func versionAtLeast(version string, major, minor int) bool {

@@ -1,6 +1,6 @@
 // Package huaweifake is a local stand-in for the Huawei Cloud DMS for
 // RabbitMQ API (users and vhosts), for tests. It follows
-// contracts/cloud-apis.md §3: paths (vhosts under /v2/rabbitmq/…), methods
+// docs/cloud-apis.md §3: paths (vhosts under /v2/rabbitmq/…), methods
 // and status codes (DeleteUser 204, CreateVhost 200, BatchDeleteVhosts 204),
 // offset/limit paging (limit at most 50, default 10), the secret key and
 // access key rules, masked secret keys in answers, {"error_code",

@@ -1,4 +1,4 @@
-package definitions
+package decode
 
 import (
 	"bytes"
@@ -17,39 +17,39 @@ import (
 )
 
 // yamlDecoder turns a yaml.Node tree into the same plain values as
-// decodeJSON, refusing duplicate keys and bounding nesting and alias
+// JSON, refusing duplicate keys and bounding nesting and alias
 // expansion.
 type yamlDecoder struct {
 	budget int // values left to produce; aliases spend it too
 	path   []string
 }
 
-// decodeYAML decodes one YAML document. It returns the node tree too, for
+// YAML decodes one YAML document. It returns the node tree too, for
 // locating positions later.
-func decodeYAML(data []byte) (v any, root *yaml.Node, derr *decodeError) {
+func YAML(data []byte) (v any, root *yaml.Node, derr *Error) {
 	// yaml.v3 has panicked on some malformed input in the past; a file must
 	// never crash warren.
 	defer func() {
 		if r := recover(); r != nil {
-			v, root, derr = nil, nil, &decodeError{code: schema.ESyntax, off: -1, msg: fmt.Sprintf("the YAML decoder failed on this file: %v", r)}
+			v, root, derr = nil, nil, &Error{Code: schema.ESyntax, Off: -1, Msg: fmt.Sprintf("the YAML decoder failed on this file: %v", r)}
 		}
 	}()
 	return decodeYAMLNodes(data)
 }
 
-func decodeYAMLNodes(data []byte) (any, *yaml.Node, *decodeError) {
+func decodeYAMLNodes(data []byte) (any, *yaml.Node, *Error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil, &decodeError{code: schema.EUnsupportedIn, off: -1, msg: "empty document"}
+			return nil, nil, &Error{Code: schema.EUnsupportedIn, Off: -1, Msg: "empty document"}
 		}
 		return nil, nil, yamlSyntaxError(err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, nil, &decodeError{code: schema.EUnsupportedIn, off: -1, pos: schema.Pos{Line: extra.Line, Col: extra.Column},
-			msg: "more than one YAML document in the file; put each in its own file"}
+		return nil, nil, &Error{Code: schema.EUnsupportedIn, Off: -1, Pos: schema.Pos{Line: extra.Line, Col: extra.Column},
+			Msg: "more than one YAML document in the file; put each in its own file"}
 	} else if !errors.Is(err, io.EOF) {
 		return nil, nil, yamlSyntaxError(err)
 	}
@@ -66,13 +66,13 @@ func decodeYAMLNodes(data []byte) (any, *yaml.Node, *decodeError) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func yamlSyntaxError(err error) *decodeError {
+func yamlSyntaxError(err error) *Error {
 	msg := err.Error()
-	e := &decodeError{code: schema.ESyntax, off: -1, msg: strings.TrimPrefix(msg, "yaml: ")}
+	e := &Error{Code: schema.ESyntax, Off: -1, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		e.pos = schema.Pos{Line: line, Col: 1}
-		e.msg = m[2]
+		e.Pos = schema.Pos{Line: line, Col: 1}
+		e.Msg = m[2]
 	}
 	return e
 }
@@ -86,12 +86,12 @@ func (d *yamlDecoder) pointer() string {
 	return b.String()
 }
 
-func (d *yamlDecoder) errorAt(n *yaml.Node, code schema.Code, format string, args ...any) *decodeError {
-	return &decodeError{code: code, off: -1, pos: schema.Pos{Line: n.Line, Col: n.Column},
-		pointer: d.pointer(), msg: fmt.Sprintf(format, args...)}
+func (d *yamlDecoder) errorAt(n *yaml.Node, code schema.Code, format string, args ...any) *Error {
+	return &Error{Code: code, Off: -1, Pos: schema.Pos{Line: n.Line, Col: n.Column},
+		Pointer: d.pointer(), Msg: fmt.Sprintf(format, args...)}
 }
 
-func (d *yamlDecoder) value(n *yaml.Node) (any, *decodeError) {
+func (d *yamlDecoder) value(n *yaml.Node) (any, *Error) {
 	d.budget--
 	if d.budget < 0 {
 		return nil, d.errorAt(n, schema.EAliasLimit, "YAML aliases expand to far more values than the file holds")
@@ -139,7 +139,7 @@ func (d *yamlDecoder) value(n *yaml.Node) (any, *decodeError) {
 	return nil, d.errorAt(n, schema.EUnsupportedIn, "unsupported YAML node")
 }
 
-func (d *yamlDecoder) mapping(n *yaml.Node) (any, *decodeError) {
+func (d *yamlDecoder) mapping(n *yaml.Node) (any, *Error) {
 	out := make(map[string]any, len(n.Content)/2)
 	keyNodes := make(map[string]*yaml.Node, len(n.Content)/2)
 	var merges []*yaml.Node
@@ -158,7 +158,7 @@ func (d *yamlDecoder) mapping(n *yaml.Node) (any, *decodeError) {
 		if first, dup := keyNodes[k.Value]; dup {
 			d.path = append(d.path, k.Value)
 			e := d.errorAt(n.Content[i], schema.EDuplicateKey, "duplicate key %q", k.Value)
-			e.first = &schema.Pos{Line: first.Line, Col: first.Column}
+			e.First = &schema.Pos{Line: first.Line, Col: first.Column}
 			return nil, e
 		}
 		keyNodes[k.Value] = k
@@ -208,7 +208,7 @@ func mergeSources(v *yaml.Node) []*yaml.Node {
 	return out
 }
 
-func (d *yamlDecoder) scalar(n *yaml.Node) (any, *decodeError) {
+func (d *yamlDecoder) scalar(n *yaml.Node) (any, *Error) {
 	switch n.ShortTag() {
 	case "!!null":
 		return nil, nil

@@ -1,4 +1,4 @@
-package definitions
+package decode
 
 import (
 	"sort"
@@ -39,11 +39,11 @@ func newPtrTrie(ptrs []string) *ptrTrie {
 	return root
 }
 
-// locateJSON finds the byte offsets of pointers in a JSON document that
+// LocateJSON finds the byte offsets of pointers in a JSON document that
 // decoded without error. A member of an object is located at its key, an
 // element of an array at its value. Pointers that do not exist resolve to
 // the deepest existing parent.
-func locateJSON(data []byte, ptrs []string) map[string]int {
+func LocateJSON(data []byte, ptrs []string) map[string]int {
 	out := make(map[string]int, len(ptrs))
 	trie := newPtrTrie(ptrs)
 	d := &jsonDecoder{data: data}
@@ -175,24 +175,24 @@ func (d *jsonDecoder) skip() {
 	}
 }
 
-// lineIndex converts byte offsets into line and column numbers.
-type lineIndex struct {
+// LineIndex converts byte offsets into line and column numbers.
+type LineIndex struct {
 	data   []byte
 	starts []int // offset of the first byte of each line
 }
 
-func newLineIndex(data []byte) *lineIndex {
+func NewLineIndex(data []byte) *LineIndex {
 	starts := []int{0}
 	for i, c := range data {
 		if c == '\n' {
 			starts = append(starts, i+1)
 		}
 	}
-	return &lineIndex{data: data, starts: starts}
+	return &LineIndex{data: data, starts: starts}
 }
 
 // pos returns the line and column (in characters) of off.
-func (li *lineIndex) pos(off int) schema.Pos {
+func (li *LineIndex) Pos(off int) schema.Pos {
 	if off < 0 {
 		return schema.Pos{}
 	}
@@ -202,9 +202,9 @@ func (li *lineIndex) pos(off int) schema.Pos {
 	return schema.Pos{Line: line + 1, Col: col}
 }
 
-// locateYAML finds the position of pointers in a decoded YAML tree. A member
+// LocateYAML finds the position of pointers in a decoded YAML tree. A member
 // of a mapping is located at its key.
-func locateYAML(root *yaml.Node, ptrs []string) map[string]schema.Pos {
+func LocateYAML(root *yaml.Node, ptrs []string) map[string]schema.Pos {
 	out := make(map[string]schema.Pos, len(ptrs))
 	for _, p := range ptrs {
 		n := root

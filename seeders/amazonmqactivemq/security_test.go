@@ -1,4 +1,4 @@
-package amazonmq_test
+package amazonmqactivemq_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/warren-tool/warren/seeders/amazonmq"
+	"github.com/warren-tool/warren/seeders/amazonmqactivemq"
 )
 
 func awsEnv(t *testing.T) {
@@ -31,7 +31,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 				http.Redirect(w, r, second.URL+r.URL.Path, code)
 			}))
 			defer first.Close()
-			c, err := amazonmq.New(context.Background(), amazonmq.Config{BrokerID: "b-1", Endpoint: first.URL, MaxAttempts: 1})
+			c, err := amazonmqactivemq.New(context.Background(), amazonmqactivemq.Config{BrokerID: "b-1", Endpoint: first.URL, MaxAttempts: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +60,7 @@ func TestEndlessAnswerIsBounded(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := amazonmq.New(context.Background(), amazonmq.Config{BrokerID: "b-1", Endpoint: srv.URL, MaxAttempts: 1})
+	c, err := amazonmqactivemq.New(context.Background(), amazonmqactivemq.Config{BrokerID: "b-1", Endpoint: srv.URL, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

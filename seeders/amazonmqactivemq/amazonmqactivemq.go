@@ -1,4 +1,4 @@
-// Package amazonmq is warren's seeder for Amazon MQ for ActiveMQ: users
+// Package amazonmqactivemq is warren's seeder for Amazon MQ for ActiveMQ: users
 // only (username, password, groups, console access, replication user),
 // through the Amazon MQ API with the AWS SDK for Go v2 (service/mq).
 // Credentials come from the standard AWS sources (environment, shared
@@ -8,7 +8,7 @@
 // each user as it will be after the reboot, so a change that is waiting
 // counts as done (otherwise every run would make it again), and says which
 // users have one waiting.
-package amazonmq
+package amazonmqactivemq
 
 import (
 	"context"
@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/mq/types"
 	"github.com/aws/smithy-go"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -46,6 +47,7 @@ type Config struct {
 type Client struct {
 	api    *mq.Client
 	broker string
+	cfg    Config
 }
 
 // New loads AWS credentials and configuration from the standard sources.
@@ -74,7 +76,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		o.HTTPClient = noRedirects{&http.Client{Transport: awshttp.NewBuildableClient().GetTransport(),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	})
-	return &Client{api: api, broker: cfg.BrokerID}, nil
+	return &Client{api: api, broker: cfg.BrokerID, cfg: cfg}, nil
 }
 
 // noRedirects is the SDK's HTTP client with two limits: a redirect is an
@@ -196,6 +198,10 @@ func (c *Client) describe(ctx context.Context, name string) (*definitions.User, 
 type ApplyOptions struct {
 	// Resolve reads passwords; nil means definitions.ResolveSecret.
 	Resolve func(*definitions.Secret) (string, error)
+	// Progress, when set, hears of every change as it is made.
+	Progress func(seeders.Progress)
+	// Stop, when closed, stops the apply before the next change.
+	Stop <-chan struct{}
 }
 
 // Apply carries out a plan of user changes: CreateUser (with the password),
@@ -208,10 +214,18 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	}
 	var done []definitions.Change
 	for i, ch := range plan.Changes {
+		select {
+		case <-opts.Stop:
+			return &definitions.ApplyError{Done: done, Remaining: plan.Changes[i:], Err: seeders.ErrInterrupted}
+		default:
+		}
 		if err := c.apply(ctx, ch, opts); err != nil {
 			return &definitions.ApplyError{Done: done, Failed: []definitions.Change{ch}, Remaining: plan.Changes[i+1:], Err: err}
 		}
 		done = append(done, ch)
+		if opts.Progress != nil {
+			opts.Progress(seeders.Progress{What: "user", Changes: []definitions.Change{ch}, Done: len(done), Total: len(plan.Changes)})
+		}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package definitions
+package decode
 
 import (
 	"encoding/json"
@@ -16,19 +16,19 @@ import (
 // keeps hostile input from exhausting the stack.
 const maxDepth = 64
 
-// decodeError is a problem found while decoding, at a byte offset or (for
+// Error is a problem found while decoding, at a byte offset or (for
 // YAML) at a line and column.
-type decodeError struct {
-	code    schema.Code
-	off     int // byte offset, or -1 when pos is set
-	pos     schema.Pos
-	pointer string
-	msg     string
-	// first is where a duplicate key was first seen, for YAML.
-	first *schema.Pos
+type Error struct {
+	Code    schema.Code
+	Off     int // byte offset, or -1 when Pos is set
+	Pos     schema.Pos
+	Pointer string
+	Msg     string
+	// First is where a duplicate key was first seen, for YAML.
+	First *schema.Pos
 }
 
-func (e *decodeError) Error() string { return e.msg }
+func (e *Error) Error() string { return e.Msg }
 
 // jsonDecoder decodes JSON into plain values (map[string]any, []any, string,
 // json.Number, bool, nil). Unlike encoding/json it refuses duplicate keys and
@@ -46,14 +46,14 @@ type jsonDecoder struct {
 	onItem func(key string, i int, v any)
 }
 
-// decodeJSON decodes one JSON document.
-func decodeJSON(data []byte) (any, *decodeError) {
-	return decodeJSONStream(data, nil, nil)
+// JSON decodes one JSON document.
+func JSON(data []byte) (any, *Error) {
+	return JSONStream(data, nil, nil)
 }
 
-// decodeJSONStream decodes one JSON document, streaming the elements of the
+// JSONStream decodes one JSON document, streaming the elements of the
 // top-level arrays that stream names to onItem.
-func decodeJSONStream(data []byte, stream func(string) bool, onItem func(string, int, any)) (any, *decodeError) {
+func JSONStream(data []byte, stream func(string) bool, onItem func(string, int, any)) (any, *Error) {
 	d := &jsonDecoder{data: data, stream: stream, onItem: onItem}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3 // a UTF-8 byte order mark
@@ -84,8 +84,8 @@ func (d *jsonDecoder) pointer() string {
 	return b.String()
 }
 
-func (d *jsonDecoder) errorf(format string, args ...any) *decodeError {
-	return &decodeError{code: schema.ESyntax, off: d.pos, pointer: d.pointer(), msg: fmt.Sprintf(format, args...)}
+func (d *jsonDecoder) errorf(format string, args ...any) *Error {
+	return &Error{Code: schema.ESyntax, Off: d.pos, Pointer: d.pointer(), Msg: fmt.Sprintf(format, args...)}
 }
 
 // describe names the input at the current offset for an error message.
@@ -108,7 +108,7 @@ func (d *jsonDecoder) skipSpace() {
 	}
 }
 
-func (d *jsonDecoder) value() (any, *decodeError) {
+func (d *jsonDecoder) value() (any, *Error) {
 	if d.pos >= len(d.data) {
 		return nil, d.errorf("unexpected end of input, expected a value")
 	}
@@ -131,7 +131,7 @@ func (d *jsonDecoder) value() (any, *decodeError) {
 	return nil, d.errorf("unexpected %s, expected a value", d.describe())
 }
 
-func (d *jsonDecoder) literal(word string) *decodeError {
+func (d *jsonDecoder) literal(word string) *Error {
 	if len(d.data)-d.pos >= len(word) && string(d.data[d.pos:d.pos+len(word)]) == word {
 		d.pos += len(word)
 		return nil
@@ -139,10 +139,10 @@ func (d *jsonDecoder) literal(word string) *decodeError {
 	return d.errorf("unexpected %s, expected a value", d.describe())
 }
 
-func (d *jsonDecoder) object() (any, *decodeError) {
+func (d *jsonDecoder) object() (any, *Error) {
 	if len(d.path) >= maxDepth {
 		e := d.errorf("objects and arrays nest more than %d levels deep", maxDepth)
-		e.code = schema.ETooDeep
+		e.Code = schema.ETooDeep
 		return nil, e
 	}
 	d.pos++ // {
@@ -167,7 +167,7 @@ func (d *jsonDecoder) object() (any, *decodeError) {
 			d.pos = keyOff
 			d.path = append(d.path, key)
 			e := d.errorf("duplicate key %q", key)
-			e.code = schema.EDuplicateKey
+			e.Code = schema.EDuplicateKey
 			return nil, e
 		}
 		d.skipSpace()
@@ -204,7 +204,7 @@ func (d *jsonDecoder) object() (any, *decodeError) {
 	}
 }
 
-func (d *jsonDecoder) array() (any, *decodeError) {
+func (d *jsonDecoder) array() (any, *Error) {
 	var a []any
 	err := d.elements(func(_ int, v any) { a = append(a, v) })
 	if a == nil {
@@ -214,16 +214,16 @@ func (d *jsonDecoder) array() (any, *decodeError) {
 }
 
 // streamArray hands each element of the array at d.pos to onItem.
-func (d *jsonDecoder) streamArray(key string) (any, *decodeError) {
+func (d *jsonDecoder) streamArray(key string) (any, *Error) {
 	err := d.elements(func(i int, v any) { d.onItem(key, i, v) })
 	return []any{}, err
 }
 
 // elements decodes the array at d.pos, passing each element to use.
-func (d *jsonDecoder) elements(use func(i int, v any)) *decodeError {
+func (d *jsonDecoder) elements(use func(i int, v any)) *Error {
 	if len(d.path) >= maxDepth {
 		e := d.errorf("objects and arrays nest more than %d levels deep", maxDepth)
-		e.code = schema.ETooDeep
+		e.Code = schema.ETooDeep
 		return e
 	}
 	d.pos++ // [
@@ -257,7 +257,7 @@ func (d *jsonDecoder) elements(use func(i int, v any)) *decodeError {
 	}
 }
 
-func (d *jsonDecoder) string() (any, *decodeError) {
+func (d *jsonDecoder) string() (any, *Error) {
 	start := d.pos + 1
 	i := start
 	ascii := true
@@ -289,7 +289,7 @@ func (d *jsonDecoder) string() (any, *decodeError) {
 }
 
 // escapedString decodes a string with escapes; start is after the quote.
-func (d *jsonDecoder) escapedString(start int) (any, *decodeError) {
+func (d *jsonDecoder) escapedString(start int) (any, *Error) {
 	var b []byte
 	i := start
 	for i < len(d.data) {
@@ -384,7 +384,7 @@ func hex4(data []byte, i int) (rune, bool) {
 	return r, true
 }
 
-func (d *jsonDecoder) number() (any, *decodeError) {
+func (d *jsonDecoder) number() (any, *Error) {
 	start := d.pos
 	end := scanNumber(d.data, start)
 	if end < 0 {

@@ -1,5 +1,5 @@
 // Package amazonmqfake is a local stand-in for the Amazon MQ users API
-// (ActiveMQ brokers), for tests: it follows contracts/cloud-apis.md §1 —
+// (ActiveMQ brokers), for tests: it follows docs/cloud-apis.md §1 —
 // paths and methods, status codes, error bodies with the X-Amzn-ErrorType
 // header the AWS SDK reads, ListUsers paging with maxResults 5-100, the
 // documented constraints, changes that stay pending until a reboot, and

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
+	"github.com/warren-tool/warren/seeders/amazonmqactivemq"
+	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
+	"github.com/warren-tool/warren/seeders/huaweicloud"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
+)
+
+// Every target is a seeders.Target: diff, apply and export take one path
+// for all of them. The cloud APIs (Amazon MQ for ActiveMQ, Huawei Cloud
+// DMS) never return passwords, so both set them on creation and on update
+// only with --update-passwords.
+
+func cloudFlags(apply bool) []cli.Flag {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "endpoint", EnvVars: []string{"WARREN_ENDPOINT"}, Usage: "the cloud API's URL: amazonmq-activemq defaults to AWS's (or AWS_ENDPOINT_URL_MQ); huaweicloud-rabbitmq needs https://dms.REGION.myhuaweicloud.com"},
+		&cli.StringFlag{Name: "broker-id", EnvVars: []string{"WARREN_BROKER_ID"}, Usage: "amazonmq-activemq: the broker (b-…)"},
+		&cli.StringFlag{Name: "region", Usage: "amazonmq-activemq: the AWS region (default: AWS_REGION or the shared config)"},
+		&cli.StringFlag{Name: "project-id", EnvVars: []string{"WARREN_PROJECT_ID"}, Usage: "huaweicloud-rabbitmq: the project (credentials: HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or HUAWEICLOUD_TOKEN)"},
+		&cli.StringFlag{Name: "instance-id", EnvVars: []string{"WARREN_INSTANCE_ID"}, Usage: "huaweicloud-rabbitmq: the DMS instance"},
+		&cli.BoolFlag{Name: "update-passwords", Usage: "cloud targets: set every user's password again (the APIs never return passwords, so they are otherwise set on creation only)"},
+	}
+	if apply {
+		flags = append(flags, &cli.BoolFlag{Name: "reboot", Usage: "amazonmq-activemq: reboot the broker after the apply, which applies the changes now instead of in the maintenance window"})
+	}
+	return flags
+}
+
+// openTarget connects to the target --target names (or t), through the
+// URLs given (a saved plan's) or the connection flags.
+func openTarget(c *cli.Context, t definitions.Target, urls ...string) (seeders.Target, error) {
+	switch t {
+	case definitions.TargetAmazonMQActiveMQ:
+		warnClearText(c, []string{c.String("endpoint")}, "the AWS request signature and users' passwords")
+		client, err := amazonmqactivemq.New(c.Context, amazonmqactivemq.Config{BrokerID: c.String("broker-id"), Region: c.String("region"), Endpoint: c.String("endpoint")})
+		if err != nil {
+			return nil, err
+		}
+		return amazonmqactivemq.NewTarget(client), nil
+	case definitions.TargetHuaweiCloudRabbit:
+		warnClearText(c, []string{c.String("endpoint")}, "the X-Auth-Token or the request signature, and users' secret keys")
+		client, err := huaweicloud.New(huaweicloud.Config{Endpoint: c.String("endpoint"), ProjectID: c.String("project-id"), InstanceID: c.String("instance-id"),
+			AK: os.Getenv("HUAWEICLOUD_SDK_AK"), SK: os.Getenv("HUAWEICLOUD_SDK_SK"), Token: os.Getenv("HUAWEICLOUD_TOKEN")})
+		if err != nil {
+			return nil, err
+		}
+		return huaweicloud.NewTarget(client), nil
+	}
+	client, err := connect(c, urls...)
+	if err != nil {
+		return nil, err
+	}
+	if t == definitions.TargetAmazonMQRabbitMQ {
+		amq := amazonmqrabbitmq.New(client)
+		amq.Workers = workers()
+		return amq, nil
+	}
+	rt := rabbitmq.NewTarget(client, t)
+	rt.Workers = workers()
+	return rt, nil
+}
+
+// workers reads WARREN_APPLY_WORKERS, how many deletions run at once (for
+// measuring; the default, 4, is what make bench found fastest).
+func workers() int {
+	var n int
+	fmt.Sscan(os.Getenv("WARREN_APPLY_WORKERS"), &n)
+	return n
+}
+
+// refuseUnsupported refuses a flag (or a saved plan's option) the target
+// cannot honour: never ignored.
+func refuseUnsupported(c *cli.Context, t seeders.Target, opts definitions.PlanOptions) error {
+	fromPlan := map[string]bool{"prune": opts.Prune, "keep-guest": opts.KeepGuest, "replace": opts.Replace,
+		"destroy-messages": opts.DestroyMessages, "update-passwords": opts.UpdatePasswords}
+	un := t.Unsupported()
+	for _, flag := range slices.Sorted(maps.Keys(un)) {
+		if c.IsSet(flag) || fromPlan[flag] {
+			return fmt.Errorf("--%s cannot be used with --target %s: %s", flag, t.Name(), un[flag])
+		}
+	}
+	return nil
+}
+
+// makePlan reads the kinds a plan needs (liveKinds) and diffs them with
+// the target's options.
+func makePlan(ctx context.Context, t seeders.Target, desired *definitions.Document, opts definitions.PlanOptions) (*definitions.Plan, error) {
+	live, err := t.Read(ctx, liveKinds(desired, opts.Prune))
+	if err != nil {
+		return nil, err
+	}
+	diffOpts := append(t.DiffOptions(ctx, opts), definitions.WithPrune(opts.Prune), definitions.WithKeepGuest(opts.KeepGuest))
+	return definitions.Diff(desired, live, diffOpts...)
+}
+
+// secretError prints an {env}/{file} reference that could not be read as
+// E034 at its place in the files; other errors pass through.
+func secretError(c *cli.Context, desired *definitions.Document, err error) error {
+	if diags, ok := desired.SecretDiagnostics(err); ok {
+		printDiagnostics(c.App.ErrWriter, diags)
+		return exitCodeError{exitError}
+	}
+	return err
+}
+
+// printNotes writes a target's notes on a plan, one a line.
+func printNotes(c *cli.Context, t seeders.Target, plan *definitions.Plan, opts definitions.PlanOptions) {
+	if n, ok := t.(seeders.Noter); ok {
+		for _, line := range n.Notes(plan, opts) {
+			fmt.Fprintln(c.App.Writer, line)
+		}
+	}
+}
+
+// exportTarget is an export file standing for a broker (diff --against):
+// it is read, never changed, and it is RabbitMQ's format, so only the
+// RabbitMQ targets compare with one.
+type exportTarget struct {
+	name definitions.Target
+	doc  *definitions.Document
+}
+
+var _ seeders.Target = (*exportTarget)(nil)
+
+func (e *exportTarget) Name() definitions.Target { return e.name }
+func (e *exportTarget) Identity(context.Context) (definitions.BrokerID, error) {
+	return definitions.BrokerID{}, nil
+}
+func (e *exportTarget) Read(context.Context, []definitions.Kind) (*definitions.Document, error) {
+	return e.doc, nil
+}
+func (e *exportTarget) DiffOptions(context.Context, definitions.PlanOptions) []definitions.DiffOption {
+	if e.name == definitions.TargetAmazonMQRabbitMQ {
+		return amazonmqrabbitmq.DiffOptions()
+	}
+	return nil
+}
+func (e *exportTarget) Apply(context.Context, *definitions.Plan, seeders.ApplyOptions) error {
+	return errors.New("an export file is compared with, never changed")
+}
+func (e *exportTarget) Unsupported() map[string]string {
+	return map[string]string{
+		"replace":          "an export file is compared with, never changed",
+		"destroy-messages": "an export file is compared with, never changed",
+		"update-passwords": "an export holds password hashes: passwords are compared",
+	}
+}
+
+// renderPlan writes a plan in the chosen format.
+func renderPlan(c *cli.Context, format string, plan *definitions.Plan) error {
+	w := c.App.Writer
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(definitions.ToJSON(plan))
+	case "markdown":
+		definitions.RenderMarkdown(w, plan, "warren diff")
+	default:
+		definitions.RenderText(w, plan, definitions.RenderOptions{Color: useColor(w)})
+	}
+	return nil
+}

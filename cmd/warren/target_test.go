@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUnsupportedFlagsRefused: a flag a target cannot honour is refused
+// with a clear error, never ignored (issue 10, item 2).
+func TestUnsupportedFlagsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(*testing.T)
+		defs  string
+		args  []string
+		want  string
+	}{
+		{"activemq keep-guest", func(t *testing.T) { useFake(t) }, activeMQDefs, []string{"apply", "--yes", "--keep-guest"}, "--keep-guest cannot be used with --target amazonmq-activemq: Amazon MQ for ActiveMQ has no guest user"},
+		{"activemq wait", func(t *testing.T) { useFake(t) }, activeMQDefs, []string{"apply", "--yes", "--wait", "5s"}, "--wait cannot be used with --target amazonmq-activemq"},
+		{"activemq replace", func(t *testing.T) { useFake(t) }, activeMQDefs, []string{"apply", "--yes", "--replace"}, "--replace cannot be used with --target amazonmq-activemq"},
+		{"activemq break-lock", func(t *testing.T) { useFake(t) }, activeMQDefs, []string{"apply", "--yes", "--break-lock"}, "--break-lock cannot be used with --target amazonmq-activemq"},
+		{"activemq diff keep-guest", func(t *testing.T) { useFake(t) }, activeMQDefs, []string{"diff", "--keep-guest"}, "--keep-guest cannot be used with --target amazonmq-activemq"},
+		{"huawei reboot", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"apply", "--yes", "--reboot"}, "--reboot cannot be used with --target huaweicloud-rabbitmq: DMS applies changes at once"},
+		{"huawei destroy-messages", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"apply", "--yes", "--destroy-messages"}, "--destroy-messages cannot be used with --target huaweicloud-rabbitmq"},
+		{"huawei against", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"diff", "--against", "/dev/null"}, "--against cannot be used with --target huaweicloud-rabbitmq"},
+		{"rabbitmq update-passwords", func(t *testing.T) { t.Setenv("WARREN_URL", "http://127.0.0.1:1") }, "vhosts: [{name: v}]\n", []string{"apply", "--yes", "--update-passwords"}, "--update-passwords cannot be used with --target rabbitmq: RabbitMQ's API returns password hashes"},
+		{"rabbitmq reboot", func(t *testing.T) { t.Setenv("WARREN_URL", "http://127.0.0.1:1") }, "vhosts: [{name: v}]\n", []string{"apply", "--yes", "--reboot"}, "--reboot cannot be used with --target rabbitmq"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.setup(t)
+			defs := writeTemp(t, "defs.yaml", tc.defs)
+			code, out, errOut := warren(t, append(tc.args, defs)...)
+			if code != exitError || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, want %d and %q\n%s%s", code, exitError, tc.want, out, errOut)
+			}
+		})
+	}
+}
+
+// TestCloudSavedPlanAndCheck: a cloud target goes through the same path as
+// RabbitMQ: a saved plan is carried out only as reviewed, and the broker
+// is read again after the apply, with --update-passwords too.
+func TestCloudSavedPlanAndCheck(t *testing.T) {
+	useHuawei(t)
+	defs := writeTemp(t, "defs.yaml", huaweiDefs)
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	if code, out, errOut := warren(t, "diff", "-o", plan, defs); code != exitDrift {
+		t.Fatalf("diff -o: exit %d\n%s%s", code, out, errOut)
+	}
+	data, _ := os.ReadFile(plan)
+	if !strings.Contains(string(data), `"instance_id"`) || strings.Contains(string(data), "Inventory-Key-1") {
+		t.Fatalf("the saved plan does not name the instance, or holds a secret:\n%s", data)
+	}
+	code, out, errOut := warren(t, "apply", "--yes", plan)
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
+	}
+	// In sync now: options.update_passwords edited in a plan of no
+	// changes would write every user; the plan made now differs.
+	if code, out, errOut := warren(t, "diff", "-o", plan, defs); code != exitOK {
+		t.Fatalf("diff -o: exit %d\n%s%s", code, out, errOut)
+	}
+	data, _ = os.ReadFile(plan)
+	edited := writeTemp(t, "edited.json", strings.Replace(string(data), `"update_passwords": false`, `"update_passwords": true`, 1))
+	if code, _, errOut := warren(t, "apply", "--yes", edited); code != exitError || !strings.Contains(errOut, `+ in the plan made now only: {"action":"update","address":"user \"inventory_app\""`) {
+		t.Fatalf("edited plan: exit %d\n%s", code, errOut)
+	}
+	// --update-passwords writes every user again, and the result is still
+	// checked (passwords, which DMS never returns, aside).
+	code, out, errOut = warren(t, "apply", "--yes", "--update-passwords", defs)
+	if code != exitOK || !strings.Contains(errOut, "Applied: 0 created, 2 updated") || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("apply --update-passwords: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestCloudExportSelects: export's --only and --vhost hold for a cloud
+// target too.
+func TestCloudExportSelects(t *testing.T) {
+	useHuawei(t)
+	defs := writeTemp(t, "defs.yaml", huaweiDefs)
+	if code, out, errOut := warren(t, "apply", "--yes", defs); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := warren(t, "export", "--only", "vhosts")
+	if code != exitOK || !strings.Contains(out, `"inventory"`) || strings.Contains(out, "inventory_app") {
+		t.Fatalf("export --only vhosts: exit %d\n%s%s", code, out, errOut)
+	}
+}

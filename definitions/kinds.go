@@ -1,0 +1,96 @@
+package definitions
+
+import "slices"
+
+// KindInfo is one row of the table of kinds: what the code needs to know
+// of a kind. Every place that goes through the kinds reads the table; a
+// new kind is one type and one row.
+type KindInfo struct {
+	Kind   Kind
+	Schema string // its definition in the schema's $defs
+	Noun   string // in messages: "topic permission"
+	// InVhost: the kind lives in a vhost (deleting the vhost deletes it;
+	// export --vhost keeps it).
+	InVhost bool
+	// NeedsVhostAccess: deleting one goes through an endpoint that needs
+	// access to its vhost (an administrator without permissions there is
+	// refused).
+	NeedsVhostAccess bool
+	list             list
+	// read makes one object of the kind from a file's map.
+	read func(c *converter, m map[string]any, og *Origin, base string) Object
+	// tree is an object's fields in canonical order.
+	tree func(Object) omap
+}
+
+// list reaches a kind's slice of a Document, whatever its element type.
+type list interface {
+	objects(d *Document) []Object
+	markPresent(d *Document)
+	clear(d *Document)
+	add(d *Document, o Object)
+	keep(d *Document, keep func(Object) bool)
+	merge(dst, src *Document)
+}
+
+type field[T Object] func(*Document) *[]T
+
+func (f field[T]) objects(d *Document) []Object { return objects(*f(d)) }
+func (f field[T]) clear(d *Document)            { *f(d) = nil }
+func (f field[T]) add(d *Document, o Object)    { p := f(d); *p = append(*p, o.(T)) }
+func (f field[T]) merge(dst, src *Document)     { p := f(dst); *p = appendKeep(*p, *f(src)) }
+func (f field[T]) markPresent(d *Document) {
+	if p := f(d); *p == nil {
+		*p = []T{}
+	}
+}
+func (f field[T]) keep(d *Document, keep func(Object) bool) {
+	p := f(d)
+	*p = slices.DeleteFunc(*p, func(o T) bool { return !keep(o) })
+}
+
+// kindTable is the table, in the order a broker needs the kinds created: a
+// permission needs its user and vhost, a binding its exchange and queue.
+var kindTable = []KindInfo{
+	row(KindVhost, "vhost", "vhost", false, false, func(d *Document) *[]*Vhost { return &d.Vhosts }, (*converter).vhost, (*Vhost).tree),
+	row(KindUser, "user", "user", false, false, func(d *Document) *[]*User { return &d.Users }, (*converter).user, (*User).tree),
+	row(KindPermission, "permission", "permission", true, false, func(d *Document) *[]*Permission { return &d.Permissions }, (*converter).permission, (*Permission).tree),
+	row(KindTopicPermission, "topic_permission", "topic permission", true, false, func(d *Document) *[]*TopicPermission { return &d.TopicPermissions }, (*converter).topicPermission, (*TopicPermission).tree),
+	row(KindParameter, "parameter", "parameter", true, true, func(d *Document) *[]*Parameter { return &d.Parameters }, (*converter).parameter, (*Parameter).tree),
+	row(KindGlobalParameter, "global_parameter", "global parameter", false, false, func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters }, (*converter).globalParameter, (*GlobalParameter).tree),
+	row(KindPolicy, "policy", "policy", true, true, func(d *Document) *[]*Policy { return &d.Policies }, (*converter).policy, (*Policy).tree),
+	row(KindExchange, "exchange", "exchange", true, true, func(d *Document) *[]*Exchange { return &d.Exchanges }, (*converter).exchange, (*Exchange).tree),
+	row(KindQueue, "queue", "queue", true, true, func(d *Document) *[]*Queue { return &d.Queues }, (*converter).queue, (*Queue).tree),
+	row(KindBinding, "binding", "binding", true, true, func(d *Document) *[]*Binding { return &d.Bindings }, (*converter).binding, (*Binding).tree),
+}
+
+func row[T Object](k Kind, schema, noun string, inVhost, access bool, slice func(*Document) *[]T,
+	read func(*converter, map[string]any, *Origin, string) T, tree func(T) omap) KindInfo {
+	return KindInfo{Kind: k, Schema: schema, Noun: noun, InVhost: inVhost, NeedsVhostAccess: access, list: field[T](slice),
+		read: func(c *converter, m map[string]any, og *Origin, base string) Object { return read(c, m, og, base) },
+		tree: func(o Object) omap { return tree(o.(T)) }}
+}
+
+// Kinds lists every kind in the table's order.
+var Kinds = func() []Kind {
+	out := make([]Kind, len(kindTable))
+	for i, r := range kindTable {
+		out[i] = r.Kind
+	}
+	return out
+}()
+
+// InfoOf is k's row of the table; ok is false for a key that is no kind.
+func InfoOf(k Kind) (KindInfo, bool) {
+	i := slices.IndexFunc(kindTable, func(r KindInfo) bool { return r.Kind == k })
+	if i < 0 {
+		return KindInfo{}, false
+	}
+	return kindTable[i], true
+}
+
+// info is InfoOf for a kind known to be one.
+func info(k Kind) KindInfo {
+	r, _ := InfoOf(k)
+	return r
+}

@@ -1,0 +1,84 @@
+package huaweicloud
+
+import (
+	"context"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
+)
+
+// Target is Huawei Cloud DMS for RabbitMQ as a seeders.Target: users
+// (access key, secret key) with their permissions, and vhosts by name.
+type Target struct{ c *Client }
+
+var (
+	_ seeders.Target = (*Target)(nil)
+	_ seeders.Noter  = (*Target)(nil)
+)
+
+// NewTarget makes the target from a client.
+func NewTarget(c *Client) *Target { return &Target{c: c} }
+
+func (t *Target) Name() definitions.Target { return definitions.TargetHuaweiCloudRabbit }
+
+// Identity is the endpoint, the project and the instance; warren acts with
+// the project's credentials, not as a broker user.
+func (t *Target) Identity(context.Context) (definitions.BrokerID, error) {
+	return definitions.BrokerID{URLs: []string{t.c.base.String()},
+		Cluster: map[string]string{"project_id": t.c.cfg.ProjectID, "instance_id": t.c.cfg.InstanceID}}, nil
+}
+
+// Read reads the instance's users, permissions and vhosts (every kind DMS
+// has).
+func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.Document, error) {
+	return t.c.Read(ctx)
+}
+
+// DiffOptions compare as DMS holds things (see DiffOptions).
+func (t *Target) DiffOptions(_ context.Context, opts definitions.PlanOptions) []definitions.DiffOption {
+	return DiffOptions(opts.UpdatePasswords)
+}
+
+// DiffOptions: a user is its access key and secret key, which DMS never
+// returns (set on creation, and on update only with updatePasswords, then
+// every time); a vhost is its name; a user is written whole.
+func DiffOptions(updatePasswords bool) []definitions.DiffOption {
+	return []definitions.DiffOption{definitions.WithUsersWrittenWhole(), definitions.WithCompare(func(d, _ definitions.Object) (definitions.Fields, bool) {
+		switch d := d.(type) {
+		case *definitions.User:
+			if updatePasswords && d.Password != nil {
+				return definitions.Fields{{Field: "password", Sensitive: true}}, true
+			}
+			return nil, true
+		case *definitions.Vhost:
+			return nil, true // DMS vhosts are names
+		}
+		return nil, false
+	})}
+}
+
+// Unsupported: DMS has no guest, no queues to replace or messages warren
+// deletes, no lock, no health check and no reboot.
+func (t *Target) Unsupported() map[string]string {
+	return map[string]string{
+		"keep-guest":       "Huawei Cloud DMS has no guest user warren manages",
+		"replace":          "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
+		"destroy-messages": "a vhost deletion through DMS does not list what it takes; warren does not ask",
+		"break-lock":       "the DMS API has no lock warren takes",
+		"wait":             "the DMS API has no health check warren waits for",
+		"reboot":           "DMS applies changes at once",
+	}
+}
+
+// Apply carries out the plan (Client.Apply).
+func (t *Target) Apply(ctx context.Context, plan *definitions.Plan, opts seeders.ApplyOptions) error {
+	return t.c.Apply(ctx, plan, ApplyOptions{Progress: opts.Progress, Stop: opts.Stop})
+}
+
+// Notes: passwords are set on creation only, unless UpdatePasswords.
+func (t *Target) Notes(_ *definitions.Plan, opts definitions.PlanOptions) []string {
+	if opts.UpdatePasswords {
+		return nil
+	}
+	return []string{"Passwords are set on creation only; the API never returns them (--update-passwords sets them all again)."}
+}

@@ -1,0 +1,127 @@
+package rabbitmq
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders"
+)
+
+// Progress reports one step of an apply.
+type Progress = seeders.Progress
+
+// Target is RabbitMQ's management API as a seeders.Target. It acts as the
+// client's user, and, after an apply that logs in as another (the acting
+// user deleted or its password changed), as that one.
+type Target struct {
+	c      *Client
+	acting string
+	held   *Held // the apply lock, while Lock holds it
+	name   definitions.Target
+	extra  []definitions.DiffOption
+	// Workers is how many deletions Apply runs at once (0: 4, what make
+	// bench found fastest).
+	Workers int
+}
+
+var (
+	_ seeders.Target    = (*Target)(nil)
+	_ seeders.Locker    = (*Target)(nil)
+	_ seeders.Versioned = (*Target)(nil)
+)
+
+// NewTarget makes the target rabbitmq; name and extra are for a platform
+// that is RabbitMQ with rules of its own (amazonmqrabbitmq).
+func NewTarget(c *Client, name definitions.Target, extra ...definitions.DiffOption) *Target {
+	return &Target{c: c, name: cmp.Or(name, definitions.TargetRabbitMQ), extra: extra}
+}
+
+// Client is the client the target talks through now.
+func (t *Target) Client() *Client { return t.c }
+
+func (t *Target) Name() definitions.Target { return t.name }
+
+// Identity is the management URLs, the cluster's identity (see
+// Client.Identity) and the user warren logs in as (GET /api/whoami, read
+// once).
+func (t *Target) Identity(ctx context.Context) (definitions.BrokerID, error) {
+	if t.acting == "" {
+		who, err := t.c.Whoami(ctx)
+		if err != nil {
+			return definitions.BrokerID{}, err
+		}
+		t.acting = who.Name
+	}
+	id, err := t.c.Identity(ctx)
+	if err != nil {
+		return definitions.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
+	}
+	return definitions.BrokerID{URLs: t.c.URLs(), Cluster: id, ActingUser: t.acting}, nil
+}
+
+// Read reads the kinds asked for, each from its own endpoint (ReadKinds),
+// and, when they leave out permissions, the acting user's own: a
+// temporary grant an interrupted apply left must show as drift. nil reads
+// the whole export (Client.Read).
+func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
+	if kinds == nil {
+		return t.c.Read(ctx)
+	}
+	live, err := t.c.ReadKinds(ctx, kinds)
+	if err != nil || t.acting == "" || slices.Contains(kinds, definitions.KindPermission) {
+		return live, err
+	}
+	if live.Permissions, err = t.c.UserPermissions(ctx, t.acting); err != nil {
+		return nil, err
+	}
+	return live, nil
+}
+
+// DiffOptions: the acting user (never deleted, its password changed last),
+// and what lives in a vhost the plan deletes, read only then.
+func (t *Target) DiffOptions(ctx context.Context, _ definitions.PlanOptions) []definitions.DiffOption {
+	return append(slices.Clone(t.extra), definitions.WithActingUser(t.acting),
+		definitions.WithVhostContents(func(v string) (*definitions.VhostContents, error) { return t.c.VhostContents(ctx, v) }))
+}
+
+// Unsupported: RabbitMQ returns password hashes, so passwords are compared
+// and set only when they differ; nothing waits for a reboot.
+func (t *Target) Unsupported() map[string]string {
+	return map[string]string{
+		"update-passwords": "RabbitMQ's API returns password hashes: warren compares passwords and sets those that differ",
+		"reboot":           "RabbitMQ applies changes at once",
+	}
+}
+
+// Apply carries out plan (Client.Apply) as the acting user; when the apply
+// logs in as another user, the target carries on as that one.
+func (t *Target) Apply(ctx context.Context, plan *definitions.Plan, opts seeders.ApplyOptions) error {
+	return t.c.Apply(ctx, plan, ApplyOptions{Replace: opts.Replace, DestroyMessages: opts.DestroyMessages,
+		Progress: opts.Progress, Workers: t.Workers, Acting: t.acting, Admins: opts.Admins, Stop: opts.Stop,
+		LoggedIn: func(user, password string) {
+			t.c, t.acting = t.c.As(user, password), user
+			if t.held != nil {
+				t.held.Use(t.c) // the lock goes back as the user warren now is
+			}
+		}})
+}
+
+// Lock takes the broker's apply lock (Client.Lock).
+func (t *Target) Lock(ctx context.Context, breakLock bool, warn io.Writer) (func() error, error) {
+	held, err := t.c.Lock(ctx, LockOptions{Break: breakLock, Warn: warn})
+	if err != nil {
+		return nil, err
+	}
+	t.held = held
+	return held.Release, nil
+}
+
+// Version is the RabbitMQ version the broker runs (GET /api/overview).
+func (t *Target) Version(ctx context.Context) (string, error) {
+	ov, err := t.c.Overview(ctx)
+	return ov.RabbitMQVersion, err
+}

@@ -1,0 +1,95 @@
+package seeders
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// Target is a broker warren compares files with and changes. Every package
+// under seeders that reaches a broker provides one, checked at compile time
+// (var _ seeders.Target = (*Target)(nil)), and cmd has one diff path and
+// one apply path for all of them:
+//
+//	Identity → Read(kinds) → definitions.Diff(desired, live, DiffOptions…) → Plan
+//	→ (Lock, read and diff again) → Apply(Plan) → Read and diff again: no changes
+type Target interface {
+	// Name is the target's --target value.
+	Name() definitions.Target
+	// Identity names the broker (its URLs and what identifies it beyond
+	// them) and the user warren acts as ("" for a cloud API's
+	// credentials). A saved plan records it; apply refuses another.
+	Identity(ctx context.Context) (definitions.BrokerID, error)
+	// Read reads the live definitions of the kinds asked for (a target may
+	// read more); nil means everything, as an export.
+	Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error)
+	// DiffOptions are the options the target's rules need (the acting
+	// user, the platform's own objects, how a cloud API compares users…).
+	DiffOptions(ctx context.Context, opts definitions.PlanOptions) []definitions.DiffOption
+	// Apply carries out a plan, and nothing but the plan; a failure part-way
+	// is a *definitions.ApplyError.
+	Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error
+	// Unsupported names the options (flags without their dashes) the target
+	// cannot honour, each with why; cmd refuses them, never ignores them.
+	Unsupported() map[string]string
+}
+
+// ApplyOptions tune Target.Apply.
+type ApplyOptions struct {
+	definitions.PlanOptions
+	// Admins are the files' administrators whose password warren can read
+	// (name → password): RabbitMQ logs in as one before deleting an
+	// administrator or the acting user.
+	Admins map[string]string
+	// Progress, when set, hears of every step as it ends.
+	Progress func(Progress)
+	// Stop, when closed, makes Apply stop after the step under way and
+	// return an *definitions.ApplyError.
+	Stop <-chan struct{}
+	// Reboot asks a target whose changes wait for a reboot to reboot now.
+	Reboot bool
+}
+
+// ErrInterrupted is why an apply asked to stop (ApplyOptions.Stop)
+// stopped.
+var ErrInterrupted = errors.New("interrupted: stopped after the step under way")
+
+// Progress reports one step of an apply.
+type Progress struct {
+	What        string // "import", "PUT vhost", "delete", "limits", "replace", "user", …
+	Changes     []definitions.Change
+	Done, Total int // changes done so far, of all
+}
+
+// Optional abilities: cmd uses them where a target has them.
+
+// Locker takes a lock on the broker for an apply; release gives it back.
+type Locker interface {
+	Lock(ctx context.Context, breakLock bool, warn io.Writer) (release func() error, err error)
+}
+
+// Versioned says which version of RabbitMQ the broker runs, whose rules
+// the files are checked against before anything is compared.
+type Versioned interface {
+	Version(ctx context.Context) (string, error)
+}
+
+// Noter has notes for a plan: changes waiting for a reboot, passwords that
+// cannot be compared. Read comes first.
+type Noter interface {
+	Notes(plan *definitions.Plan, opts definitions.PlanOptions) []string
+}
+
+// Finisher has something to do after an apply, even of an empty plan (a
+// reboot); it returns what to tell the user.
+type Finisher interface {
+	Finish(ctx context.Context, opts ApplyOptions) (string, error)
+}
+
+// Exporter reads what warren export writes, when that is not Read(nil)
+// (a platform's own objects left out, say).
+type Exporter interface {
+	Export(ctx context.Context) (*definitions.Document, error)
+}
