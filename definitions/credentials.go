@@ -171,10 +171,10 @@ func (f *Fields) compareValue(name string, d, l any, cfg diffConfig) error {
 	if err != nil {
 		return err
 	}
-	if equal(resolved, l) || canonicalJSON(resolved) == canonicalJSON(l) {
+	if equal(resolved, l) || CanonicalJSON(resolved) == CanonicalJSON(l) {
 		return nil
 	}
-	if canonicalJSON(MaskCredentials(resolved)) == canonicalJSON(MaskCredentials(l)) {
+	if CanonicalJSON(MaskCredentials(resolved)) == CanonicalJSON(MaskCredentials(l)) {
 		*f = append(*f, FieldChange{Field: name, Sensitive: true})
 		return nil
 	}

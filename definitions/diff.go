@@ -692,7 +692,7 @@ func (f *Fields) value(name string, d, l any) {
 	if equal(d, l) {
 		return
 	}
-	if canonicalJSON(d) != canonicalJSON(l) {
+	if CanonicalJSON(d) != CanonicalJSON(l) {
 		*f = append(*f, FieldChange{Field: name, Before: l, After: d})
 	}
 }

@@ -359,9 +359,9 @@ func writeJSONScalar(b *bytes.Buffer, v any) {
 	}
 }
 
-// canonicalJSON writes v compactly with sorted keys: equal values give equal
+// CanonicalJSON writes v compactly with sorted keys: equal values give equal
 // strings. It is used in identities (a binding's arguments).
-func canonicalJSON(v any) string {
+func CanonicalJSON(v any) string {
 	if v == nil {
 		return ""
 	}

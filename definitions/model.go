@@ -249,7 +249,7 @@ func (e *Exchange) Key() string        { return key(e.Vhost, e.Name) }
 func (b *Binding) Key() string {
 	args := ""
 	if len(b.Arguments) > 0 {
-		args = canonicalJSON(b.Arguments)
+		args = CanonicalJSON(b.Arguments)
 	}
 	return key(b.Vhost, b.Source, b.DestinationType, b.Destination, b.RoutingKey, args)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/render"
 )
 
 // TestPlansGolden diffs desired.yaml against live.json in each
@@ -59,9 +60,9 @@ func TestPlansGolden(t *testing.T) {
 				got["error"] = err.Error() + "\n"
 			} else {
 				var text bytes.Buffer
-				definitions.RenderText(&text, plan, definitions.RenderOptions{})
+				render.RenderText(&text, plan, render.RenderOptions{})
 				got["plan.txt"] = text.String()
-				pj := definitions.ToJSON(plan)
+				pj := render.ToJSON(plan)
 				// The digest changes with the digest's code, not with the
 				// plan: the golden pins that it is there, not its value.
 				if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(pj.LiveDigest) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/render"
 )
 
 func mustParse(t *testing.T, name, data string) *definitions.Document {
@@ -27,9 +28,9 @@ func mustParse(t *testing.T, name, data string) *definitions.Document {
 func renderAll(t *testing.T, p *definitions.Plan) string {
 	t.Helper()
 	var b bytes.Buffer
-	definitions.RenderText(&b, p, definitions.RenderOptions{})
-	definitions.RenderMarkdown(&b, p, "plan")
-	j, err := json.Marshal(definitions.ToJSON(p))
+	render.RenderText(&b, p, render.RenderOptions{})
+	render.RenderMarkdown(&b, p, "plan")
+	j, err := json.Marshal(render.ToJSON(p))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,15 +107,15 @@ func (c *checker) vhostLimits(v *Vhost, params map[string]*Parameter) {
 		if valid {
 			c.warnf(v, "limits", schema.WVhostLimitsIgnored,
 				"RabbitMQ's import ignores limits inside a vhost; warren apply and boot set them as the vhost-limits parameter, which is how to write them: parameters: [{component: vhost-limits, vhost: %q, name: limits, value: %s}]",
-				v.Name, canonicalJSON(lim))
+				v.Name, CanonicalJSON(lim))
 		}
 		return
 	}
-	if canonicalJSON(lim) != canonicalJSON(p.Value) {
+	if CanonicalJSON(lim) != CanonicalJSON(p.Value) {
 		loc := Location(p)
 		c.diags = append(c.diags, schema.Diagnostic{File: Location(v).File, Pointer: Location(v).Pointer + "/limits",
 			Severity: schema.Error, Code: schema.EVhostLimitsConflict,
-			Message: fmt.Sprintf("vhost %q has limits %s here and %s in its vhost-limits parameter; RabbitMQ applies only the parameter: keep one, or make them equal", v.Name, canonicalJSON(lim), canonicalJSON(p.Value)),
+			Message: fmt.Sprintf("vhost %q has limits %s here and %s in its vhost-limits parameter; RabbitMQ applies only the parameter: keep one, or make them equal", v.Name, CanonicalJSON(lim), CanonicalJSON(p.Value)),
 			Also:    &loc})
 	}
 }

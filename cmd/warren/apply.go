@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/render"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -109,7 +110,7 @@ func runApply(c *cli.Context) error {
 		}
 	}
 	w := c.App.Writer
-	definitions.RenderText(w, plan, definitions.RenderOptions{Color: useColor(w)})
+	render.RenderText(w, plan, render.RenderOptions{Color: useColor(w)})
 	printNotes(c, t, plan, opts)
 	if c.Bool("dry-run") {
 		return nil
@@ -268,7 +269,7 @@ func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opt
 	}
 	if !after.Empty() {
 		fmt.Fprintln(c.App.ErrWriter, "warren: the broker did not take everything; it still differs from the files:")
-		definitions.RenderText(c.App.ErrWriter, after, definitions.RenderOptions{})
+		render.RenderText(c.App.ErrWriter, after, render.RenderOptions{})
 		return exitCodeError{exitError}
 	}
 	fmt.Fprintln(c.App.ErrWriter, "The broker matches the files.")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/render"
 )
 
 // Saved plans: warren diff -o writes one (definitions.SavedPlan), warren
@@ -108,7 +109,7 @@ func fileDigest(path string) (string, error) {
 // Files are left to the caller.
 func newSavedPlan(id definitions.BrokerID, opts definitions.PlanOptions, plan *definitions.Plan) *definitions.SavedPlan {
 	return &definitions.SavedPlan{Warren: "plan", FormatVersion: definitions.SavedPlanFormat, Broker: id,
-		Options: opts, LiveDigest: plan.LiveDigest, Plan: definitions.ToJSON(plan)}
+		Options: opts, LiveDigest: plan.LiveDigest, Plan: render.ToJSON(plan)}
 }
 
 // savePlan writes sp for warren apply PLAN.json, with the command's files

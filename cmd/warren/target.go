@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/render"
 	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/amazonmqactivemq"
 	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
@@ -165,11 +166,11 @@ func renderPlan(c *cli.Context, format string, plan *definitions.Plan) error {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(definitions.ToJSON(plan))
+		return enc.Encode(render.ToJSON(plan))
 	case "markdown":
-		definitions.RenderMarkdown(w, plan, "warren diff")
+		render.RenderMarkdown(w, plan, "warren diff")
 	default:
-		definitions.RenderText(w, plan, definitions.RenderOptions{Color: useColor(w)})
+		render.RenderText(w, plan, render.RenderOptions{Color: useColor(w)})
 	}
 	return nil
 }

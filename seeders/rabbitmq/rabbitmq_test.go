@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/render"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
@@ -59,7 +60,7 @@ func diff(t *testing.T, c *rabbitmq.Client, desired *definitions.Document, opts 
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	definitions.RenderText(&b, plan, definitions.RenderOptions{})
+	render.RenderText(&b, plan, render.RenderOptions{})
 	return plan, b.String()
 }
 

@@ -1,4 +1,4 @@
-package definitions
+package render
 
 import (
 	"bytes"
@@ -9,11 +9,9 @@ import (
 	"strings"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
-)
 
-// Rendering is separate from diffing and deterministic: the same plan
-// always prints the same way, sorted, without timestamps. No secret is ever
-// printed: password changes show as (sensitive).
+	"github.com/warren-tool/warren/definitions"
+)
 
 // RenderOptions tune RenderText.
 type RenderOptions struct {
@@ -28,7 +26,7 @@ var identityFields = []string{"name", "user", "vhost", "exchange", "component", 
 // secretFields never print.
 var secretFields = []string{"password", "password_hash"}
 
-var colors = map[Action]string{Create: "\x1b[32m", Update: "\x1b[33m", Delete: "\x1b[31m", Replace: "\x1b[35m"}
+var colors = map[definitions.Action]string{definitions.Create: "\x1b[32m", definitions.Update: "\x1b[33m", definitions.Delete: "\x1b[31m", definitions.Replace: "\x1b[35m"}
 
 const colorReset = "\x1b[0m"
 
@@ -36,8 +34,8 @@ const colorReset = "\x1b[0m"
 // marker (+ create, ~ update, ± replace, - delete), the fields that change
 // as before → after, long values as a line diff, then what was skipped and
 // a summary line.
-func RenderText(w io.Writer, p *Plan, opts RenderOptions) {
-	paint := func(a Action, s string) string {
+func RenderText(w io.Writer, p *definitions.Plan, opts RenderOptions) {
+	paint := func(a definitions.Action, s string) string {
 		if !opts.Color {
 			return s
 		}
@@ -49,26 +47,26 @@ func RenderText(w io.Writer, p *Plan, opts RenderOptions) {
 	for _, c := range p.Changes {
 		head := fmt.Sprintf("%c %s", c.Action, c.Addr)
 		switch {
-		case c.Action == Replace:
+		case c.Action == definitions.Replace:
 			head += "  (replace: " + c.Reason + ")"
 		case c.Reason != "":
 			head += "  (" + c.Reason + ")"
 		}
 		fmt.Fprintln(w, paint(c.Action, head))
 		switch c.Action {
-		case Create:
+		case definitions.Create:
 			for _, m := range displayFields(c.After) {
-				v := compact(m.val)
-				if m.val == sensitive {
+				v := definitions.OneLine(m.Value)
+				if m.Value == sensitive {
 					v = sensitive
 				}
-				fmt.Fprintf(w, "    %s: %s\n", m.key, v)
+				fmt.Fprintf(w, "    %s: %s\n", m.Name, v)
 			}
-		case Update, Replace:
+		case definitions.Update, definitions.Replace:
 			for _, f := range c.Fields {
 				writeField(w, f, paint)
 			}
-		case Delete:
+		case definitions.Delete:
 			writeTakes(w, c.Takes)
 		}
 	}
@@ -85,7 +83,7 @@ func RenderText(w io.Writer, p *Plan, opts RenderOptions) {
 }
 
 // writeTakes lists what a vhost deletion takes with it.
-func writeTakes(w io.Writer, v *VhostContents) {
+func writeTakes(w io.Writer, v *definitions.VhostContents) {
 	if v == nil {
 		return
 	}
@@ -151,21 +149,22 @@ func writeTakes(w io.Writer, v *VhostContents) {
 }
 
 // Summary is the plan's one-line summary.
-func Summary(p *Plan) string {
+func Summary(p *definitions.Plan) string {
 	if p.Empty() {
 		return "Plan: no changes."
 	}
 	c := p.Counts()
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", c[Create], c[Update], c[Replace], c[Delete])
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", c[definitions.Create], c[definitions.Update], c[definitions.Replace], c[definitions.Delete])
 }
 
-func unmanagedText(p *Plan) string {
+func unmanagedText(p *definitions.Plan) string {
 	var parts []string
-	for _, k := range Kinds {
+	for _, k := range definitions.Kinds {
 		if n := p.Unmanaged[k]; n > 0 {
 			noun := string(k)
 			if n == 1 {
-				noun = info(k).Noun
+				row, _ := definitions.InfoOf(k)
+				noun = row.Noun
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(noun, "_", " ")))
 		}
@@ -173,26 +172,26 @@ func unmanagedText(p *Plan) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeField(w io.Writer, f FieldChange, paint func(Action, string) string) {
+func writeField(w io.Writer, f definitions.FieldChange, paint func(definitions.Action, string) string) {
 	if f.Sensitive {
 		fmt.Fprintf(w, "    %s: %s differs\n", f.Field, sensitive)
 		return
 	}
-	before, after := compact(f.Before), compact(f.After)
+	before, after := definitions.OneLine(f.Before), definitions.OneLine(f.After)
 	if len(before)+len(after) < 100 && !strings.Contains(before+after, "\n") {
 		fmt.Fprintf(w, "    %s: %s → %s\n", f.Field, before, after)
 		return
 	}
 	fmt.Fprintf(w, "    %s:\n", f.Field)
 	dmp := diffmatchpatch.New()
-	a, b, lines := dmp.DiffLinesToChars(pretty(f.Before), pretty(f.After))
+	a, b, lines := dmp.DiffLinesToChars(definitions.PrettyJSON(f.Before), definitions.PrettyJSON(f.After))
 	for _, d := range dmp.DiffCharsToLines(dmp.DiffMain(a, b, false), lines) {
-		marker, action := " ", Action(0)
+		marker, action := " ", definitions.Action(0)
 		switch d.Type {
 		case diffmatchpatch.DiffDelete:
-			marker, action = "-", Delete
+			marker, action = "-", definitions.Delete
 		case diffmatchpatch.DiffInsert:
-			marker, action = "+", Create
+			marker, action = "+", definitions.Create
 		}
 		for _, line := range strings.Split(strings.TrimSuffix(d.Text, "\n"), "\n") {
 			out := "      " + marker + " " + line
@@ -206,15 +205,15 @@ func writeField(w io.Writer, f FieldChange, paint func(Action, string) string) {
 
 // displayFields lists an object's fields for a creation: all but its
 // identity and its secrets.
-func displayFields(o Object) omap {
-	var out omap
-	for _, m := range treeOf(o) {
+func displayFields(o definitions.Object) []definitions.Field {
+	var out []definitions.Field
+	for _, m := range definitions.FieldsOf(o) {
 		switch {
-		case slices.Contains(identityFields, m.key):
-		case slices.Contains(secretFields, m.key):
-			out = append(out, member{m.key, sensitive})
-		case m.key == "value" && isParameter(o):
-			out = append(out, member{m.key, MaskCredentials(m.val)})
+		case slices.Contains(identityFields, m.Name):
+		case slices.Contains(secretFields, m.Name):
+			out = append(out, definitions.Field{Name: m.Name, Value: sensitive})
+		case m.Name == "value" && isParameter(o):
+			out = append(out, definitions.Field{Name: m.Name, Value: definitions.MaskCredentials(m.Value)})
 		default:
 			out = append(out, m)
 		}
@@ -223,168 +222,52 @@ func displayFields(o Object) omap {
 }
 
 // isParameter reports whether o's value may hold URIs with credentials.
-func isParameter(o Object) bool {
+func isParameter(o definitions.Object) bool {
 	switch o.(type) {
-	case *Parameter, *GlobalParameter:
+	case *definitions.Parameter, *definitions.GlobalParameter:
 		return true
 	}
 	return false
 }
 
-func treeOf(o Object) omap { return info(o.Kind()).tree(o) }
-
-// compact writes a value as one line of JSON; nil is "(none)".
-func compact(v any) string {
-	if v == nil {
-		return "(none)"
-	}
-	var b bytes.Buffer
-	switch v := v.(type) {
-	case omap:
-		b.WriteByte('{')
-		for i, m := range v {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeJSONString(&b, m.key)
-			b.WriteString(": ")
-			b.WriteString(compact(m.val))
-		}
-		b.WriteByte('}')
-	default:
-		writeCompact(&b, v)
-	}
-	return b.String()
-}
-
-// pretty writes a value as indented JSON with sorted keys, for line diffs.
-func pretty(v any) string {
-	var b bytes.Buffer
-	dec := json.NewDecoder(strings.NewReader(canonicalJSON(v)))
-	dec.UseNumber() // numbers stay as written: 2^53+1 is not 2^53
-	var raw any
-	dec.Decode(&raw)
-	writeJSON(&b, toOrdered(raw), "\n")
-	return b.String() + "\n"
-}
-
-// toOrdered turns decoded JSON into values writeJSON takes.
-func toOrdered(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, e := range v {
-			out[k] = toOrdered(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = toOrdered(e)
-		}
-		return out
-	}
-	return v
-}
-
-// PlanJSON is the shape of warren diff --format json, version 1. Fields
-// are only ever added within a version.
-type PlanJSON struct {
-	FormatVersion int            `json:"format_version"`
-	InSync        bool           `json:"in_sync"`
-	Summary       map[string]int `json:"summary"`
-	Changes       []ChangeJSON   `json:"changes"`
-	Skipped       []SkipJSON     `json:"skipped"`
-	Unmanaged     map[string]int `json:"unmanaged"`
-	Pruning       bool           `json:"pruning"`
-	LiveDigest    string         `json:"live_digest"`
-}
-
-// ChangeJSON is one change of PlanJSON.
-type ChangeJSON struct {
-	Action  string            `json:"action"`
-	Marker  string            `json:"marker"`
-	Kind    string            `json:"kind"`
-	Step    string            `json:"step"`
-	Address string            `json:"address"`
-	Reason  string            `json:"reason,omitempty"`
-	Fields  []FieldChangeJSON `json:"fields,omitempty"`
-	// Object is the created object, or the deleted one, without secrets.
-	Object map[string]any `json:"object,omitempty"`
-	// Takes is what the deletion of a vhost deletes with it.
-	Takes *VhostContentsJSON `json:"takes,omitempty"`
-}
-
-// VhostContentsJSON is what lives in a vhost a plan deletes.
-type VhostContentsJSON struct {
-	Queues           []QueueMessagesJSON `json:"queues"`
-	Messages         int64               `json:"messages"`
-	Exchanges        []string            `json:"exchanges"`
-	Bindings         int                 `json:"bindings"`
-	Policies         []string            `json:"policies"`
-	Parameters       []string            `json:"parameters"`
-	Permissions      []string            `json:"permissions"`
-	TopicPermissions []string            `json:"topic_permissions"`
-}
-
-// QueueMessagesJSON is a queue with its message count.
-type QueueMessagesJSON struct {
-	Name     string `json:"name"`
-	Messages int64  `json:"messages"`
-}
-
-func contentsJSON(v *VhostContents) *VhostContentsJSON {
+func contentsJSON(v *definitions.VhostContents) *definitions.VhostContentsJSON {
 	if v == nil {
 		return nil
 	}
-	out := &VhostContentsJSON{Queues: []QueueMessagesJSON{}, Messages: v.Messages(), Exchanges: orEmpty(v.Exchanges), Bindings: v.Bindings,
-		Policies: orEmpty(v.Policies), Parameters: orEmpty(v.Parameters), Permissions: orEmpty(v.Permissions), TopicPermissions: orEmpty(v.TopicPermissions)}
+	out := &definitions.VhostContentsJSON{Queues: []definitions.QueueMessagesJSON{}, Messages: v.Messages(), Exchanges: append([]string{}, v.Exchanges...), Bindings: v.Bindings,
+		Policies: append([]string{}, v.Policies...), Parameters: append([]string{}, v.Parameters...), Permissions: append([]string{}, v.Permissions...), TopicPermissions: append([]string{}, v.TopicPermissions...)}
 	for _, q := range v.Queues {
-		out.Queues = append(out.Queues, QueueMessagesJSON{Name: q.Name, Messages: q.Messages})
+		out.Queues = append(out.Queues, definitions.QueueMessagesJSON{Name: q.Name, Messages: q.Messages})
 	}
 	return out
 }
 
-// FieldChangeJSON is one field of a ChangeJSON.
-type FieldChangeJSON struct {
-	Field     string `json:"field"`
-	Before    any    `json:"before,omitempty"`
-	After     any    `json:"after,omitempty"`
-	Sensitive bool   `json:"sensitive,omitempty"`
-}
-
-// SkipJSON is one skipped object of PlanJSON.
-type SkipJSON struct {
-	Address string `json:"address"`
-	Reason  string `json:"reason"`
-}
-
 // ToJSON converts a plan to its documented JSON shape.
-func ToJSON(p *Plan) PlanJSON {
+func ToJSON(p *definitions.Plan) definitions.PlanJSON {
 	c := p.Counts()
-	out := PlanJSON{FormatVersion: 1, InSync: p.Empty(), Changes: []ChangeJSON{}, Skipped: []SkipJSON{}, Unmanaged: map[string]int{},
-		Summary: map[string]int{"create": c[Create], "update": c[Update], "replace": c[Replace], "delete": c[Delete]},
+	out := definitions.PlanJSON{FormatVersion: 1, InSync: p.Empty(), Changes: []definitions.ChangeJSON{}, Skipped: []definitions.SkipJSON{}, Unmanaged: map[string]int{},
+		Summary: map[string]int{"create": c[definitions.Create], "update": c[definitions.Update], "replace": c[definitions.Replace], "delete": c[definitions.Delete]},
 		Pruning: p.Pruning, LiveDigest: p.LiveDigest}
 	for _, ch := range p.Changes {
-		cj := ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Step: string(ch.Step), Address: ch.Addr.String(), Reason: ch.Reason}
+		cj := definitions.ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Step: string(ch.Step), Address: ch.Addr.String(), Reason: ch.Reason}
 		for _, f := range ch.Fields {
-			fj := FieldChangeJSON{Field: f.Field, Sensitive: f.Sensitive}
+			fj := definitions.FieldChangeJSON{Field: f.Field, Sensitive: f.Sensitive}
 			if !f.Sensitive {
 				fj.Before, fj.After = jsonValue(f.Before), jsonValue(f.After)
 			}
 			cj.Fields = append(cj.Fields, fj)
 		}
 		switch ch.Action {
-		case Create:
+		case definitions.Create:
 			cj.Object = objectJSON(ch.After)
-		case Delete:
+		case definitions.Delete:
 			cj.Object = objectJSON(ch.Before)
 			cj.Takes = contentsJSON(ch.Takes)
 		}
 		out.Changes = append(out.Changes, cj)
 	}
 	for _, s := range p.Skipped {
-		out.Skipped = append(out.Skipped, SkipJSON{Address: s.Addr.String(), Reason: s.Reason})
+		out.Skipped = append(out.Skipped, definitions.SkipJSON{Address: s.Addr.String(), Reason: s.Reason})
 	}
 	for k, n := range p.Unmanaged {
 		out.Unmanaged[string(k)] = n
@@ -393,18 +276,18 @@ func ToJSON(p *Plan) PlanJSON {
 }
 
 // objectJSON is an object's fields as JSON values, secrets replaced.
-func objectJSON(o Object) map[string]any {
+func objectJSON(o definitions.Object) map[string]any {
 	out := map[string]any{}
-	for _, m := range treeOf(o) {
-		if slices.Contains(secretFields, m.key) {
-			out[m.key] = sensitive
+	for _, m := range definitions.FieldsOf(o) {
+		if slices.Contains(secretFields, m.Name) {
+			out[m.Name] = sensitive
 			continue
 		}
-		if m.key == "value" && isParameter(o) {
-			out[m.key] = jsonValue(MaskCredentials(m.val))
+		if m.Name == "value" && isParameter(o) {
+			out[m.Name] = jsonValue(definitions.MaskCredentials(m.Value))
 			continue
 		}
-		out[m.key] = jsonValue(m.val)
+		out[m.Name] = jsonValue(m.Value)
 	}
 	return out
 }
@@ -415,12 +298,12 @@ func jsonValue(v any) any {
 	if v == nil {
 		return nil
 	}
-	return json.RawMessage(compact(v))
+	return json.RawMessage(definitions.OneLine(v))
 }
 
 // RenderMarkdown writes the plan for a pull-request comment: a heading
 // with the summary and the text rendering in a diff block.
-func RenderMarkdown(w io.Writer, p *Plan, title string) {
+func RenderMarkdown(w io.Writer, p *definitions.Plan, title string) {
 	fmt.Fprintf(w, "### %s\n\n", title)
 	if p.Empty() {
 		fmt.Fprintln(w, "No changes: the broker matches the files.")

@@ -1,4 +1,4 @@
-package definitions_test
+package render_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/render"
 )
 
 // TestNumbersStayExact diffs values that float64 cannot tell apart: every
@@ -32,8 +33,8 @@ func TestNumbersStayExact(t *testing.T) {
 		t.Fatalf("want one change, got %d", len(plan.Changes))
 	}
 	var text bytes.Buffer
-	definitions.RenderText(&text, plan, definitions.RenderOptions{})
-	js, err := json.Marshal(definitions.ToJSON(plan))
+	render.RenderText(&text, plan, render.RenderOptions{})
+	js, err := json.Marshal(render.ToJSON(plan))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,61 @@
+package definitions
+
+// PlanJSON is the shape of warren diff --format json, version 1. Fields
+// are only ever added within a version.
+type PlanJSON struct {
+	FormatVersion int            `json:"format_version"`
+	InSync        bool           `json:"in_sync"`
+	Summary       map[string]int `json:"summary"`
+	Changes       []ChangeJSON   `json:"changes"`
+	Skipped       []SkipJSON     `json:"skipped"`
+	Unmanaged     map[string]int `json:"unmanaged"`
+	Pruning       bool           `json:"pruning"`
+	LiveDigest    string         `json:"live_digest"`
+}
+
+// ChangeJSON is one change of PlanJSON.
+type ChangeJSON struct {
+	Action  string            `json:"action"`
+	Marker  string            `json:"marker"`
+	Kind    string            `json:"kind"`
+	Step    string            `json:"step"`
+	Address string            `json:"address"`
+	Reason  string            `json:"reason,omitempty"`
+	Fields  []FieldChangeJSON `json:"fields,omitempty"`
+	// Object is the created object, or the deleted one, without secrets.
+	Object map[string]any `json:"object,omitempty"`
+	// Takes is what the deletion of a vhost deletes with it.
+	Takes *VhostContentsJSON `json:"takes,omitempty"`
+}
+
+// VhostContentsJSON is what lives in a vhost a plan deletes.
+type VhostContentsJSON struct {
+	Queues           []QueueMessagesJSON `json:"queues"`
+	Messages         int64               `json:"messages"`
+	Exchanges        []string            `json:"exchanges"`
+	Bindings         int                 `json:"bindings"`
+	Policies         []string            `json:"policies"`
+	Parameters       []string            `json:"parameters"`
+	Permissions      []string            `json:"permissions"`
+	TopicPermissions []string            `json:"topic_permissions"`
+}
+
+// QueueMessagesJSON is a queue with its message count.
+type QueueMessagesJSON struct {
+	Name     string `json:"name"`
+	Messages int64  `json:"messages"`
+}
+
+// FieldChangeJSON is one field of a ChangeJSON.
+type FieldChangeJSON struct {
+	Field     string `json:"field"`
+	Before    any    `json:"before,omitempty"`
+	After     any    `json:"after,omitempty"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+}
+
+// SkipJSON is one skipped object of PlanJSON.
+type SkipJSON struct {
+	Address string `json:"address"`
+	Reason  string `json:"reason"`
+}
