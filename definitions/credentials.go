@@ -162,32 +162,9 @@ func HasCredentials(v any) bool {
 	return false
 }
 
-// compareValue records a parameter's value when it differs: the desired
-// value's references are resolved to compare (the live value's never
-// are), and both sides are shown with their credentials masked; when only
-// a credential differs, the field is sensitive.
-func (f *Fields) compareValue(name string, d, l any, cfg diffConfig) error {
-	resolved, err := ResolveValue(d, cfg.resolve)
-	if err != nil {
-		return err
-	}
-	if equal(resolved, l) || CanonicalJSON(resolved) == CanonicalJSON(l) {
-		return nil
-	}
-	if CanonicalJSON(MaskCredentials(resolved)) == CanonicalJSON(MaskCredentials(l)) {
-		*f = append(*f, FieldChange{Field: name, Sensitive: true})
-		return nil
-	}
-	*f = append(*f, FieldChange{Field: name, Before: MaskCredentials(l), After: MaskCredentials(d)})
-	if !slices.Equal(credentials(resolved), credentials(l)) {
-		*f = append(*f, FieldChange{Field: name + " credentials", Sensitive: true})
-	}
-	return nil
-}
-
-// credentials lists the passwords of the URIs in a value, in a fixed order
+// URIPasswords lists the passwords of the URIs in a value, in a fixed order
 // (map keys sorted), to tell whether they changed.
-func credentials(v any) []string {
+func URIPasswords(v any) []string {
 	var out []string
 	var walk func(any)
 	walk = func(v any) {

@@ -33,11 +33,11 @@ const (
 
 // Normalize returns a copy of d with every default filled in, for
 // comparing. Objects are copied; d is not changed.
-func Normalize(d *Document) *Document { return normalize(d, nil) }
+func Normalize(d *Document) *Document { return NormalizeAgainst(d, nil) }
 
-// normalize is Normalize where a queue whose vhost d does not define takes
+// NormalizeAgainst is Normalize where a queue whose vhost d does not define takes
 // its default queue type from fallback (the broker's vhosts).
-func normalize(d *Document, fallback map[string]string) *Document {
+func NormalizeAgainst(d *Document, fallback map[string]string) *Document {
 	out := *d
 	out.Permissions = mapSlice(d.Permissions, func(p Permission) *Permission { return &p })
 	out.TopicPermissions = mapSlice(d.TopicPermissions, func(p TopicPermission) *TopicPermission { return &p })

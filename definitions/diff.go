@@ -1,10 +1,7 @@
 package definitions
 
 import (
-	"bytes"
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,7 +88,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	// compared as the vhost-limits parameters they stand for (the kind is
 	// not managed for that: nothing else is pruned).
 	nl := Normalize(live)
-	nd := normalize(desired, VhostQueueTypes(live))
+	nd := NormalizeAgainst(desired, VhostQueueTypes(live))
 	nd.Parameters = append(nd.Parameters, VhostLimitParameters(desired)...)
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.fillVhost(desired.OriginalVhostName)
@@ -102,7 +99,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	nd.GlobalParameters = slices.DeleteFunc(slices.Clone(nd.GlobalParameters), isLock)
 	nl.GlobalParameters = slices.DeleteFunc(slices.Clone(nl.GlobalParameters), isLock)
 	digest := make(chan string, 1)
-	go func() { digest <- digestNormalized(nl) }() // on another core meanwhile
+	go func() { digest <- DigestNormalized(nl) }() // on another core meanwhile
 	plan := &Plan{Unmanaged: map[Kind]int{}, Pruning: cfg.prune}
 	var deletes [][]Change
 	var leftovers []Change
@@ -249,16 +246,17 @@ func have(d *Document, k Kind) map[string]Object { return index(d.ObjectsOf(k)) 
 // exchange that the broker has now: deleting the queue or exchange deletes
 // its bindings with it.
 func rebindAfterReplace(changes []Change, desired *Document, live map[string]Object) []Change {
-	replaced := map[string]bool{} // "queue"/"exchange" + vhost + name
+	type ref struct{ kind, vhost, name string }
+	replaced := map[ref]bool{}
 	for _, c := range changes {
 		if c.Action != Replace {
 			continue
 		}
 		switch o := c.After.(type) {
 		case *Queue:
-			replaced[key("queue", o.Vhost, o.Name)] = true
+			replaced[ref{"queue", o.Vhost, o.Name}] = true
 		case *Exchange:
-			replaced[key("exchange", o.Vhost, o.Name)] = true
+			replaced[ref{"exchange", o.Vhost, o.Name}] = true
 		}
 	}
 	if len(replaced) == 0 {
@@ -270,7 +268,7 @@ func rebindAfterReplace(changes []Change, desired *Document, live map[string]Obj
 		if _, exists := live[b.Key()]; !exists {
 			continue // the plan creates it anyway
 		}
-		if replaced[key("exchange", b.Vhost, b.Source)] || replaced[key(b.DestinationType, b.Vhost, b.Destination)] {
+		if replaced[ref{"exchange", b.Vhost, b.Source}] || replaced[ref{b.DestinationType, b.Vhost, b.Destination}] {
 			out = append(out, Change{Action: Create, Kind: KindBinding, Addr: AddrOf(b), After: b,
 				Step: StepRebind, Reason: "re-created: replacing its queue or exchange deletes it"})
 		}
@@ -308,7 +306,10 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 // that needs access to its vhost (an administrator without permissions on
 // the vhost is refused).
 func vhostScoped(o Object) (string, bool) {
-	if o == nil || !info(o.Kind()).NeedsVhostAccess {
+	if o == nil {
+		return "", false
+	}
+	if row, _ := InfoOf(o.Kind()); !row.NeedsVhostAccess {
 		return "", false
 	}
 	return o.VhostName(), true
@@ -740,26 +741,25 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// Digest identifies a document's content: the same definitions give the
-// same digest whatever their order. Each object is hashed on its own, in
-// canonical form, and the hashes are added up, so no sorting is needed.
-func Digest(d *Document) string { return digestNormalized(Normalize(d)) }
-
-func digestNormalized(n *Document) string {
-	var sum [sha256.Size]byte
-	var b bytes.Buffer
-	for _, k := range Kinds {
-		for _, o := range n.ObjectsOf(k) {
-			b.Reset()
-			b.WriteString(string(k))
-			writeCompact(&b, treeOf(o))
-			h := sha256.Sum256(b.Bytes())
-			carry := 0
-			for i := len(sum) - 1; i >= 0; i-- {
-				v := int(sum[i]) + int(h[i]) + carry
-				sum[i], carry = byte(v), v>>8
-			}
-		}
+// compareValue records a parameter's value when it differs: the desired
+// value's references are resolved to compare (the live value's never
+// are), and both sides are shown with their credentials masked; when only
+// a credential differs, the field is sensitive.
+func (f *Fields) compareValue(name string, d, l any, cfg diffConfig) error {
+	resolved, err := ResolveValue(d, cfg.resolve)
+	if err != nil {
+		return err
 	}
-	return hex.EncodeToString(sum[:])
+	if equal(resolved, l) || CanonicalJSON(resolved) == CanonicalJSON(l) {
+		return nil
+	}
+	if CanonicalJSON(MaskCredentials(resolved)) == CanonicalJSON(MaskCredentials(l)) {
+		*f = append(*f, FieldChange{Field: name, Sensitive: true})
+		return nil
+	}
+	*f = append(*f, FieldChange{Field: name, Before: MaskCredentials(l), After: MaskCredentials(d)})
+	if !slices.Equal(URIPasswords(resolved), URIPasswords(l)) {
+		*f = append(*f, FieldChange{Field: name + " credentials", Sensitive: true})
+	}
+	return nil
 }

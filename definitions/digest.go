@@ -1,0 +1,32 @@
+package definitions
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// Digest identifies a document's content: the same definitions give the
+// same digest whatever their order. Each object is hashed on its own, in
+// canonical form, and the hashes are added up, so no sorting is needed.
+func Digest(d *Document) string { return DigestNormalized(Normalize(d)) }
+
+// DigestNormalized is Digest of a document Normalize returned.
+func DigestNormalized(n *Document) string {
+	var sum [sha256.Size]byte
+	var b bytes.Buffer
+	for _, k := range Kinds {
+		for _, o := range n.ObjectsOf(k) {
+			b.Reset()
+			b.WriteString(string(k))
+			writeCompact(&b, treeOf(o))
+			h := sha256.Sum256(b.Bytes())
+			carry := 0
+			for i := len(sum) - 1; i >= 0; i-- {
+				v := int(sum[i]) + int(h[i]) + carry
+				sum[i], carry = byte(v), v>>8
+			}
+		}
+	}
+	return hex.EncodeToString(sum[:])
+}
