@@ -56,7 +56,7 @@ golden: ## rewrite golden files and docs/diagnostics.md from the code
 .PHONY: golden-check
 golden-check: ## fail if make golden would change anything (goldens, docs/diagnostics.md)
 	@before="$$(git diff | sha256sum)"; \
-	WARREN_UPDATE=1 $(GO) test -count=1 -run 'Golden|TestCodes|TestScripts' ./definitions ./schema ./cmd/warren >/dev/null || exit 1; \
+	WARREN_UPDATE=1 $(GO) test -count=1 -run 'Golden|TestCodes|TestScripts' ./definitions/... ./schema ./cmd/warren >/dev/null || exit 1; \
 	if [ "$$(git diff | sha256sum)" != "$$before" ]; then \
 	  echo "make golden changed files: the goldens are stale or the output is not deterministic"; git diff --stat; exit 1; fi; \
 	echo "golden files are up to date"

@@ -28,29 +28,3 @@ func BenchmarkLoadValidate(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkDiff times the diff computation alone on a 150,000-object
-// document against a live copy with 1% of its objects changed.
-func BenchmarkDiff(b *testing.B) {
-	data := defgen.Generate(150000)
-	desired, diags := definitions.Parse("desired.json", data)
-	if diags.HasErrors() {
-		b.Fatal(diags.Error())
-	}
-	live, _ := definitions.Parse("live.json", append([]byte(nil), data...))
-	for i, p := range live.Permissions {
-		if i%100 == 0 {
-			p.Configure = "changed"
-		}
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		plan, err := definitions.Diff(desired, live)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(plan.Changes) != len(live.Permissions)/100+1 && len(plan.Changes) != len(live.Permissions)/100 {
-			b.Fatalf("%d changes", len(plan.Changes))
-		}
-	}
-}

@@ -3,16 +3,17 @@
 // exchanges and bindings, in RabbitMQ's definitions format, with one table
 // of kinds (kinds.go) that every list of kinds reads.
 //
-// It covers load → validate → diff: Load decodes JSON and YAML files
-// (through internal/decode, which rejects duplicate keys and bounds hostile
-// input), converts them to the model, checks them against the JSON Schema
-// (package schema) and then checks their meaning (Check), reporting every
-// problem as a schema.Diagnostic that points at file:line:col. Normalize
-// fills the broker's defaults (one table, defaults.go), Trim and Select cut
-// an export, Encode writes the canonical form that warren fmt prints. Diff
-// compares two documents and returns a Plan of typed steps (plan.go), which
-// RenderText, RenderMarkdown and ToJSON show and a SavedPlan (planfile.go)
-// records for warren apply PLAN.json.
+// It is the load → validate part of load → validate → diff → apply: Load
+// decodes JSON and YAML files (through internal/decode, which rejects
+// duplicate keys and bounds hostile input), converts them to the model,
+// checks them against the JSON Schema (package schema) and then checks
+// their meaning (Check), reporting every problem as a schema.Diagnostic
+// that points at file:line:col. Normalize fills the broker's defaults (one
+// table, defaults.go), Trim and Select cut an export, Encode writes the
+// canonical form that warren fmt prints, Digest identifies a document's
+// content. Diff and the Plan it returns live in definitions/plan, the views
+// of a plan in definitions/render; both read the model through small
+// helpers here (FieldsOf, OneLine, PrettyJSON, CanonicalJSON, InfoOf).
 //
 // The package is pure: no network, no clock.
 package definitions

@@ -24,7 +24,7 @@ func Merge(docs ...*Document) *Document {
 		out.Explanation = cmp.Or(out.Explanation, d.Explanation)
 		out.OriginalClusterName = cmp.Or(out.OriginalClusterName, d.OriginalClusterName)
 		if d.PerVhost() && d.OriginalVhostName != "" {
-			d.fillVhost(d.OriginalVhostName)
+			d.FillVhost(d.OriginalVhostName)
 		}
 		for k, v := range d.Extra {
 			if out.Extra == nil {
@@ -50,8 +50,9 @@ func appendKeep[T any](dst, src []T) []T {
 	return append(dst, src...)
 }
 
-// fillVhost sets the vhost of objects that name none.
-func (d *Document) fillVhost(vhost string) {
+// FillVhost sets the vhost of objects that name none: those of a per-vhost
+// export, which take the vhost it was made from.
+func (d *Document) FillVhost(vhost string) {
 	for _, o := range d.Queues {
 		o.Vhost = cmp.Or(o.Vhost, vhost)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
 )
 
@@ -25,7 +26,7 @@ func mustParse(t *testing.T, name, data string) *definitions.Document {
 }
 
 // renderAll renders a plan as text, markdown and JSON.
-func renderAll(t *testing.T, p *definitions.Plan) string {
+func renderAll(t *testing.T, p *plan.Plan) string {
 	t.Helper()
 	var b bytes.Buffer
 	render.RenderText(&b, p, render.RenderOptions{})
@@ -56,11 +57,11 @@ func TestParameterCredentialsMasked(t *testing.T) {
 	  ],
 	  "global_parameters": [{"name": "g", "value": {"uri": "amqp://g:g-new-secret@other"}}]
 	}`)
-	plan, err := definitions.Diff(desired, live, definitions.WithPrune(true))
+	p, err := plan.Diff(desired, live, plan.WithPrune(true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := renderAll(t, plan)
+	out := renderAll(t, p)
 	for _, secret := range []string{"old-secret", "new-secret", "gone-secret", "create-secret", "g-old-secret", "g-new-secret"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the plan shows %q:\n%s", secret, out)
@@ -71,8 +72,8 @@ func TestParameterCredentialsMasked(t *testing.T) {
 			t.Errorf("the plan does not say %q:\n%s", want, out)
 		}
 	}
-	if plan.Counts()[definitions.Update] != 2 || plan.Counts()[definitions.Create] != 1 || plan.Counts()[definitions.Delete] != 1 {
-		t.Errorf("want 2 updates, 1 creation, 1 deletion; got %v", plan.Counts())
+	if p.Counts()[plan.Update] != 2 || p.Counts()[plan.Create] != 1 || p.Counts()[plan.Delete] != 1 {
+		t.Errorf("want 2 updates, 1 creation, 1 deletion; got %v", p.Counts())
 	}
 }
 
@@ -94,24 +95,24 @@ func TestParameterURIReference(t *testing.T) {
 	desired.Parameters[0].Value.(map[string]any)["src-uri"].([]any)[1] = map[string]any{"file": src2}
 	t.Setenv("SRC1", "amqp://a:pw-one@h1")
 	t.Setenv("DEST", "amqp://b:pw-three@h3")
-	plan, err := definitions.Diff(desired, live)
+	p, err := plan.Diff(desired, live)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !plan.Empty() {
-		t.Errorf("same URIs through references: want no changes, got\n%s", renderAll(t, plan))
+	if !p.Empty() {
+		t.Errorf("same URIs through references: want no changes, got\n%s", renderAll(t, p))
 	}
 	t.Setenv("DEST", "amqp://b:pw-changed@h3")
-	plan, err = definitions.Diff(desired, live)
+	p, err = plan.Diff(desired, live)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := renderAll(t, plan)
-	if plan.Empty() || strings.Contains(out, "pw-") {
+	out := renderAll(t, p)
+	if p.Empty() || strings.Contains(out, "pw-") {
 		t.Errorf("a changed URI behind a reference: want a change that shows no password, got\n%s", out)
 	}
 	os.Unsetenv("DEST")
-	if _, err := definitions.Diff(desired, live); err == nil || !strings.Contains(err.Error(), "DEST") {
+	if _, err := plan.Diff(desired, live); err == nil || !strings.Contains(err.Error(), "DEST") {
 		t.Errorf("unset variable: got %v", err)
 	}
 }
@@ -136,12 +137,12 @@ func TestLiveSecretsNeverResolved(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			plan, err := definitions.Diff(desired, live)
+			p, err := plan.Diff(desired, live)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			if n := plan.Counts()[definitions.Update]; n != 2 {
+			if n := p.Counts()[plan.Update]; n != 2 {
 				t.Errorf("%s: want both the password and the uri to differ (never resolved), got %d updates", ref, n)
 			}
 		}()
@@ -211,12 +212,12 @@ func TestPruneKeepsBrokerGlobalParameters(t *testing.T) {
 	live := mustParse(t, "live.json", `{"global_parameters": [{"name": "internal_cluster_id", "value": "rabbitmq-cluster-id-x"},
 	  {"name": "cluster_name", "value": "c"}, {"name": "imported_definition_hash_value", "value": "h"}, {"name": "mine", "value": 1}]}`)
 	desired := mustParse(t, "want.json", `{"global_parameters": []}`)
-	plan, err := definitions.Diff(desired, live, definitions.WithPrune(true))
+	p, err := plan.Diff(desired, live, plan.WithPrune(true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Changes) != 1 || plan.Changes[0].Addr.String() != `global parameter "mine"` {
-		t.Errorf("want only mine deleted, got\n%s", renderAll(t, plan))
+	if len(p.Changes) != 1 || p.Changes[0].Addr.String() != `global parameter "mine"` {
+		t.Errorf("want only mine deleted, got\n%s", renderAll(t, p))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 )
 
 const exported = `{
@@ -98,8 +99,8 @@ func TestNormalizeFillsWhatTrimLeavesOut(t *testing.T) {
 	if diff := cmp.Diff(definitions.Digest(a), definitions.Digest(b)); diff != "" {
 		t.Errorf("normalized documents differ: %s", diff)
 	}
-	plan, err := definitions.Diff(b, a)
-	if err != nil || !plan.Empty() {
-		t.Errorf("terse against spelled: %v %+v", err, plan)
+	p, err := plan.Diff(b, a)
+	if err != nil || !p.Empty() {
+		t.Errorf("terse against spelled: %v %+v", err, p)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // Limits written inside a vhost object (vhosts: [{name: x, limits:
 // {max-queues: 10}}]), as some files and newer exports have them, are
 // ignored by RabbitMQ's import: a vhost's limits are its vhost-limits
-// runtime parameter. Check warns about them; Diff and the boot seeder turn
+// runtime parameter. Check warns about them; plan.Diff and the boot seeder turn
 // them into that parameter (VhostLimitParameters), so that apply and boot
 // set what the files say.
 

@@ -12,7 +12,7 @@ done
 python3 scripts/measure.py "${RUNS:-5}" .tmp/bench/defs-1000.json .tmp/bench/defs-10000.json .tmp/bench/defs-150000.json
 echo
 echo "In-process (no process start, no file read); BenchmarkDiff is the diff of 150,000 objects with 1% changed:"
-go test ./definitions -run '^$' -bench 'LoadValidate|Diff' -benchmem -benchtime 5x | grep -E '^Benchmark'
+go test ./definitions ./definitions/plan -run '^$' -bench 'LoadValidate|Diff' -benchmem -benchtime 5x | grep -E '^Benchmark'
 echo
 ./scripts/ensure-rabbitmq.sh
 go run ./scripts/benchbroker -warren bin/warren

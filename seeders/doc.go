@@ -2,7 +2,7 @@
 // implements, and one package per target (rabbitmq, amazonmqrabbitmq,
 // amazonmqactivemq, huaweicloud). A target reads a live broker into a
 // definitions.Document (the kinds asked for), gives the diff options its
-// rules need, and carries out a definitions.Plan (apply), through a narrow
+// rules need, and carries out a plan.Plan (apply), through a narrow
 // client for that broker's API; optional interfaces (Waiter, Locker,
 // Versioned, Noter, Finisher, Exporter) add what only some targets have.
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 )
 
 // Target is a broker warren compares files with and changes. Every package
@@ -13,7 +14,7 @@ import (
 // (var _ seeders.Target = (*Target)(nil)), and cmd has one diff path and
 // one apply path for all of them:
 //
-//	Identity → Read(kinds) → definitions.Diff(desired, live, DiffOptions…) → Plan
+//	Identity → Read(kinds) → plan.Diff(desired, live, DiffOptions…) → Plan
 //	→ (Lock, read and diff again) → Apply(Plan) → Read and diff again: no changes
 type Target interface {
 	// Name is the target's --target value.
@@ -21,16 +22,16 @@ type Target interface {
 	// Identity names the broker (its URLs and what identifies it beyond
 	// them) and the user warren acts as ("" for a cloud API's
 	// credentials). A saved plan records it; apply refuses another.
-	Identity(ctx context.Context) (definitions.BrokerID, error)
+	Identity(ctx context.Context) (plan.BrokerID, error)
 	// Read reads the live definitions of the kinds asked for (a target may
 	// read more); nil means everything, as an export.
 	Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error)
 	// DiffOptions are the options the target's rules need (the acting
 	// user, the platform's own objects, how a cloud API compares users…).
-	DiffOptions(ctx context.Context, opts definitions.PlanOptions) []definitions.DiffOption
+	DiffOptions(ctx context.Context, opts plan.PlanOptions) []plan.DiffOption
 	// Apply carries out a plan, and nothing but the plan; a failure part-way
-	// is a *definitions.ApplyError.
-	Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error
+	// is a *plan.ApplyError.
+	Apply(ctx context.Context, plan *plan.Plan, opts ApplyOptions) error
 	// Unsupported names the options (flags without their dashes) the target
 	// cannot honour, each with why; cmd refuses them, never ignores them.
 	Unsupported() map[string]string
@@ -38,7 +39,7 @@ type Target interface {
 
 // ApplyOptions tune Target.Apply.
 type ApplyOptions struct {
-	definitions.PlanOptions
+	plan.PlanOptions
 	// Admins are the files' administrators whose password warren can read
 	// (name → password): RabbitMQ logs in as one before deleting an
 	// administrator or the acting user.
@@ -46,7 +47,7 @@ type ApplyOptions struct {
 	// Progress, when set, hears of every step as it ends.
 	Progress func(Progress)
 	// Stop, when closed, makes Apply stop after the step under way and
-	// return an *definitions.ApplyError.
+	// return an *plan.ApplyError.
 	Stop <-chan struct{}
 	// Reboot asks a target whose changes wait for a reboot to reboot now.
 	Reboot bool
@@ -59,7 +60,7 @@ var ErrInterrupted = errors.New("interrupted: stopped after the step under way")
 // Progress reports one step of an apply.
 type Progress struct {
 	What        string // "import", "PUT vhost", "delete", "limits", "replace", "user", …
-	Changes     []definitions.Change
+	Changes     []plan.Change
 	Done, Total int // changes done so far, of all
 }
 
@@ -79,7 +80,7 @@ type Versioned interface {
 // Noter has notes for a plan: changes waiting for a reboot, passwords that
 // cannot be compared. Read comes first.
 type Noter interface {
-	Notes(plan *definitions.Plan, opts definitions.PlanOptions) []string
+	Notes(plan *plan.Plan, opts plan.PlanOptions) []string
 }
 
 // Finisher has something to do after an apply, even of an empty plan (a

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
 	"github.com/warren-tool/warren/seeders"
 )
@@ -93,12 +94,12 @@ func runApply(c *cli.Context) error {
 	if err := checkBrokerVersion(c, t, desired, target); err != nil {
 		return err
 	}
-	plan, err := makePlan(c.Context, t, desired, opts)
+	p, err := makePlan(c.Context, t, desired, opts)
 	if err != nil {
 		return secretError(c, desired, err)
 	}
 	if saved != nil {
-		now := newSavedPlan(id, opts, plan)
+		now := newSavedPlan(id, opts, p)
 		now.Files = saved.Files
 		if diffs := saved.Differences(now); len(diffs) > 0 {
 			fmt.Fprintf(c.App.ErrWriter, "warren: %s is not the plan apply would carry out now; nothing was applied:\n", c.Args().First())
@@ -110,13 +111,13 @@ func runApply(c *cli.Context) error {
 		}
 	}
 	w := c.App.Writer
-	render.RenderText(w, plan, render.RenderOptions{Color: useColor(w)})
-	printNotes(c, t, plan, opts)
+	render.RenderText(w, p, render.RenderOptions{Color: useColor(w)})
+	printNotes(c, t, p, opts)
 	if c.Bool("dry-run") {
 		return nil
 	}
 	applyOpts := seeders.ApplyOptions{PlanOptions: opts, Admins: filesAdmins(desired), Reboot: c.Bool("reboot")}
-	if plan.Empty() {
+	if p.Empty() {
 		return finish(c, t, applyOpts)
 	}
 	if !c.Bool("yes") {
@@ -145,13 +146,13 @@ func runApply(c *cli.Context) error {
 		if err != nil {
 			return secretError(c, desired, err)
 		}
-		if again.LiveDigest != plan.LiveDigest {
+		if again.LiveDigest != p.LiveDigest {
 			return errors.New("the broker was changed by someone else since the plan was made; nothing was applied: run warren apply again to see the new plan")
 		}
 	}
 	progress := newProgress(c.App.ErrWriter)
 	applyOpts.Progress, applyOpts.Stop = progress.report, stop
-	err = t.Apply(ctx, plan, applyOpts)
+	err = t.Apply(ctx, p, applyOpts)
 	progress.finish()
 	if err != nil {
 		reportFailure(c.App.ErrWriter, err)
@@ -160,7 +161,7 @@ func runApply(c *cli.Context) error {
 	if err := finish(c, t, applyOpts); err != nil {
 		return err
 	}
-	return verify(c, t, desired, opts, plan)
+	return verify(c, t, desired, opts, p)
 }
 
 // finish runs what a target does after an apply (a reboot, when asked).
@@ -249,10 +250,10 @@ func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 // files. When the apply removed the user warren logged in as (guest), the
 // target already acts as the administrator apply checked with. Passwords
 // a cloud API never returns are not compared again.
-func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opts definitions.PlanOptions, applied *definitions.Plan) error {
+func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions, applied *plan.Plan) error {
 	counts := applied.Counts()
 	fmt.Fprintf(c.App.ErrWriter, "Applied: %d created, %d updated, %d replaced, %d deleted.\n",
-		counts[definitions.Create], counts[definitions.Update], counts[definitions.Replace], counts[definitions.Delete])
+		counts[plan.Create], counts[plan.Update], counts[plan.Replace], counts[plan.Delete])
 	id, err := t.Identity(c.Context)
 	if err == nil && id.ActingUser != "" && removedUser(applied, id.ActingUser) {
 		err = fmt.Errorf("user %q, which warren logged in as, was removed", id.ActingUser)
@@ -277,7 +278,7 @@ func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opt
 }
 
 // changedKinds is desired cut down to the kinds a plan changed.
-func changedKinds(desired *definitions.Document, p *definitions.Plan) *definitions.Document {
+func changedKinds(desired *definitions.Document, p *plan.Plan) *definitions.Document {
 	var kinds []definitions.Kind
 	for _, ch := range p.Changes {
 		if !slices.Contains(kinds, ch.Kind) {
@@ -293,9 +294,9 @@ func changedKinds(desired *definitions.Document, p *definitions.Plan) *definitio
 	return &cut
 }
 
-func removedUser(p *definitions.Plan, name string) bool {
+func removedUser(p *plan.Plan, name string) bool {
 	for _, ch := range p.Changes {
-		if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete && ch.Before.(*definitions.User).Name == name {
+		if ch.Kind == definitions.KindUser && ch.Action == plan.Delete && ch.Before.(*definitions.User).Name == name {
 			return true
 		}
 	}
@@ -333,13 +334,13 @@ func confirm(c *cli.Context) error {
 }
 
 func reportFailure(w io.Writer, err error) {
-	var ae *definitions.ApplyError
+	var ae *plan.ApplyError
 	if !errors.As(err, &ae) {
 		fmt.Fprintf(w, "warren: %v\n", err)
 		return
 	}
 	fmt.Fprintf(w, "warren: the apply stopped: %v\n", ae.Err)
-	section := func(title string, chs []definitions.Change) {
+	section := func(title string, chs []plan.Change) {
 		if len(chs) == 0 {
 			return
 		}

@@ -11,10 +11,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
 )
 
-// Saved plans: warren diff -o writes one (definitions.SavedPlan), warren
+// Saved plans: warren diff -o writes one (plan.SavedPlan), warren
 // apply PLAN.json makes the plan again and carries it out only when it is
 // the same, made against the same broker, as the same user, with the same
 // options.
@@ -23,14 +24,14 @@ import (
 var planOptionFlags = []string{"target", "prune", "keep-guest", "replace", "destroy-messages", "update-passwords"}
 
 // planOptionsOf reads the plan options from the command line.
-func planOptionsOf(c *cli.Context, t definitions.Target) definitions.PlanOptions {
-	return definitions.PlanOptions{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
+func planOptionsOf(c *cli.Context, t definitions.Target) plan.PlanOptions {
+	return plan.PlanOptions{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
 		Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), UpdatePasswords: c.Bool("update-passwords")}
 }
 
 // overrideOptions is a saved plan's options with those the command line
 // sets explicitly.
-func overrideOptions(c *cli.Context, o definitions.PlanOptions) definitions.PlanOptions {
+func overrideOptions(c *cli.Context, o plan.PlanOptions) plan.PlanOptions {
 	set := map[string]*bool{"prune": &o.Prune, "keep-guest": &o.KeepGuest, "replace": &o.Replace,
 		"destroy-messages": &o.DestroyMessages, "update-passwords": &o.UpdatePasswords}
 	for _, name := range planOptionFlags {
@@ -48,7 +49,7 @@ func overrideOptions(c *cli.Context, o definitions.PlanOptions) definitions.Plan
 
 // readSavedPlan returns the saved plan when the only argument is one. A
 // file that says it is a plan and does not read as one is an error.
-func readSavedPlan(c *cli.Context) (*definitions.SavedPlan, error) {
+func readSavedPlan(c *cli.Context) (*plan.SavedPlan, error) {
 	if c.NArg() != 1 || !strings.HasSuffix(c.Args().First(), ".json") {
 		return nil, nil
 	}
@@ -56,14 +57,14 @@ func readSavedPlan(c *cli.Context) (*definitions.SavedPlan, error) {
 	if err != nil {
 		return nil, nil // not readable as a plan: load it as definitions
 	}
-	sp, err := definitions.ReadSavedPlan(data)
+	sp, err := plan.ReadSavedPlan(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Args().First(), err)
 	}
 	return sp, nil
 }
 
-func savedPaths(sp *definitions.SavedPlan) []string {
+func savedPaths(sp *plan.SavedPlan) []string {
 	if sp == nil {
 		return nil
 	}
@@ -76,14 +77,14 @@ func savedPaths(sp *definitions.SavedPlan) []string {
 
 // savedURLs are the saved plan's URLs, unless --url (or WARREN_URL) says
 // where to go.
-func savedURLs(c *cli.Context, sp *definitions.SavedPlan) []string {
+func savedURLs(c *cli.Context, sp *plan.SavedPlan) []string {
 	if sp == nil || c.IsSet("url") {
 		return nil
 	}
 	return sp.Broker.URLs
 }
 
-func checkFiles(sp *definitions.SavedPlan) error {
+func checkFiles(sp *plan.SavedPlan) error {
 	for _, f := range sp.Files {
 		sum, err := fileDigest(f.Path)
 		if err != nil {
@@ -107,14 +108,14 @@ func fileDigest(path string) (string, error) {
 
 // newSavedPlan is plan as a saved plan made against the broker id names;
 // Files are left to the caller.
-func newSavedPlan(id definitions.BrokerID, opts definitions.PlanOptions, plan *definitions.Plan) *definitions.SavedPlan {
-	return &definitions.SavedPlan{Warren: "plan", FormatVersion: definitions.SavedPlanFormat, Broker: id,
-		Options: opts, LiveDigest: plan.LiveDigest, Plan: render.ToJSON(plan)}
+func newSavedPlan(id plan.BrokerID, opts plan.PlanOptions, p *plan.Plan) *plan.SavedPlan {
+	return &plan.SavedPlan{Warren: "plan", FormatVersion: plan.SavedPlanFormat, Broker: id,
+		Options: opts, LiveDigest: p.LiveDigest, Plan: render.ToJSON(p)}
 }
 
 // savePlan writes sp for warren apply PLAN.json, with the command's files
 // by absolute path and digest.
-func savePlan(c *cli.Context, out string, sp *definitions.SavedPlan) error {
+func savePlan(c *cli.Context, out string, sp *plan.SavedPlan) error {
 	paths, diags := definitions.Expand(c.Args().Slice())
 	if len(diags) > 0 {
 		return diags
@@ -131,7 +132,7 @@ func savePlan(c *cli.Context, out string, sp *definitions.SavedPlan) error {
 		if err != nil {
 			return err
 		}
-		sp.Files = append(sp.Files, definitions.SavedFile{Path: abs, SHA256: sum})
+		sp.Files = append(sp.Files, plan.SavedFile{Path: abs, SHA256: sum})
 	}
 	data, err := json.MarshalIndent(sp, "", "  ")
 	if err != nil {

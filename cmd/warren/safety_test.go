@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
@@ -213,7 +213,7 @@ func bigVhost(t *testing.T, n *rabbitmqtest.Node, queues int) string {
 func temporaryGrant(n *rabbitmqtest.Node) bool {
 	var p struct{ Configure string }
 	err := n.Do(context.Background(), "GET", "/api/permissions/big/"+n.Admin, nil, &p)
-	return err == nil && p.Configure == definitions.TemporaryPattern
+	return err == nil && p.Configure == plan.TemporaryPattern
 }
 
 // startApply runs warren apply as a process and waits until it has granted

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
 	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/amazonmqactivemq"
@@ -83,7 +84,7 @@ func workers() int {
 
 // refuseUnsupported refuses a flag (or a saved plan's option) the target
 // cannot honour: never ignored.
-func refuseUnsupported(c *cli.Context, t seeders.Target, opts definitions.PlanOptions) error {
+func refuseUnsupported(c *cli.Context, t seeders.Target, opts plan.PlanOptions) error {
 	fromPlan := map[string]bool{"prune": opts.Prune, "keep-guest": opts.KeepGuest, "replace": opts.Replace,
 		"destroy-messages": opts.DestroyMessages, "update-passwords": opts.UpdatePasswords}
 	un := t.Unsupported()
@@ -97,13 +98,13 @@ func refuseUnsupported(c *cli.Context, t seeders.Target, opts definitions.PlanOp
 
 // makePlan reads the kinds a plan needs (liveKinds) and diffs them with
 // the target's options.
-func makePlan(ctx context.Context, t seeders.Target, desired *definitions.Document, opts definitions.PlanOptions) (*definitions.Plan, error) {
+func makePlan(ctx context.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions) (*plan.Plan, error) {
 	live, err := t.Read(ctx, liveKinds(desired, opts.Prune))
 	if err != nil {
 		return nil, err
 	}
-	diffOpts := append(t.DiffOptions(ctx, opts), definitions.WithPrune(opts.Prune), definitions.WithKeepGuest(opts.KeepGuest))
-	return definitions.Diff(desired, live, diffOpts...)
+	diffOpts := append(t.DiffOptions(ctx, opts), plan.WithPrune(opts.Prune), plan.WithKeepGuest(opts.KeepGuest))
+	return plan.Diff(desired, live, diffOpts...)
 }
 
 // secretError prints an {env}/{file} reference that could not be read as
@@ -117,9 +118,9 @@ func secretError(c *cli.Context, desired *definitions.Document, err error) error
 }
 
 // printNotes writes a target's notes on a plan, one a line.
-func printNotes(c *cli.Context, t seeders.Target, plan *definitions.Plan, opts definitions.PlanOptions) {
+func printNotes(c *cli.Context, t seeders.Target, p *plan.Plan, opts plan.PlanOptions) {
 	if n, ok := t.(seeders.Noter); ok {
-		for _, line := range n.Notes(plan, opts) {
+		for _, line := range n.Notes(p, opts) {
 			fmt.Fprintln(c.App.Writer, line)
 		}
 	}
@@ -136,19 +137,19 @@ type exportTarget struct {
 var _ seeders.Target = (*exportTarget)(nil)
 
 func (e *exportTarget) Name() definitions.Target { return e.name }
-func (e *exportTarget) Identity(context.Context) (definitions.BrokerID, error) {
-	return definitions.BrokerID{}, nil
+func (e *exportTarget) Identity(context.Context) (plan.BrokerID, error) {
+	return plan.BrokerID{}, nil
 }
 func (e *exportTarget) Read(context.Context, []definitions.Kind) (*definitions.Document, error) {
 	return e.doc, nil
 }
-func (e *exportTarget) DiffOptions(context.Context, definitions.PlanOptions) []definitions.DiffOption {
+func (e *exportTarget) DiffOptions(context.Context, plan.PlanOptions) []plan.DiffOption {
 	if e.name == definitions.TargetAmazonMQRabbitMQ {
 		return amazonmqrabbitmq.DiffOptions()
 	}
 	return nil
 }
-func (e *exportTarget) Apply(context.Context, *definitions.Plan, seeders.ApplyOptions) error {
+func (e *exportTarget) Apply(context.Context, *plan.Plan, seeders.ApplyOptions) error {
 	return errors.New("an export file is compared with, never changed")
 }
 func (e *exportTarget) Unsupported() map[string]string {
@@ -160,17 +161,17 @@ func (e *exportTarget) Unsupported() map[string]string {
 }
 
 // renderPlan writes a plan in the chosen format.
-func renderPlan(c *cli.Context, format string, plan *definitions.Plan) error {
+func renderPlan(c *cli.Context, format string, p *plan.Plan) error {
 	w := c.App.Writer
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(render.ToJSON(plan))
+		return enc.Encode(render.ToJSON(p))
 	case "markdown":
-		render.RenderMarkdown(w, plan, "warren diff")
+		render.RenderMarkdown(w, p, "warren diff")
 	default:
-		render.RenderText(w, plan, render.RenderOptions{Color: useColor(w)})
+		render.RenderText(w, p, render.RenderOptions{Color: useColor(w)})
 	}
 	return nil
 }

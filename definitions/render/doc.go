@@ -1,8 +1,8 @@
-// Package render shows a plan (package definitions' Plan, for now) to
-// people and programs, the last step of load → validate → diff → show:
-// RenderText for terminals (colors optional), RenderMarkdown for a
-// pull-request comment, Summary for one line, and ToJSON for warren diff
-// --format json and the plan a saved plan records.
+// Package render shows a plan (package plan) to people and programs,
+// between diff and apply in load → validate → diff → apply: RenderText for
+// terminals (colors optional), RenderMarkdown for a pull-request comment,
+// Summary for one line, and ToJSON for warren diff --format json and the
+// plan a saved plan records.
 //
 // Rendering is separate from diffing and deterministic: the same plan
 // always prints the same way, sorted, without timestamps. No secret is ever

@@ -11,6 +11,7 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 )
 
 // RenderOptions tune RenderText.
@@ -26,7 +27,7 @@ var identityFields = []string{"name", "user", "vhost", "exchange", "component", 
 // secretFields never print.
 var secretFields = []string{"password", "password_hash"}
 
-var colors = map[definitions.Action]string{definitions.Create: "\x1b[32m", definitions.Update: "\x1b[33m", definitions.Delete: "\x1b[31m", definitions.Replace: "\x1b[35m"}
+var colors = map[plan.Action]string{plan.Create: "\x1b[32m", plan.Update: "\x1b[33m", plan.Delete: "\x1b[31m", plan.Replace: "\x1b[35m"}
 
 const colorReset = "\x1b[0m"
 
@@ -34,8 +35,8 @@ const colorReset = "\x1b[0m"
 // marker (+ create, ~ update, ± replace, - delete), the fields that change
 // as before → after, long values as a line diff, then what was skipped and
 // a summary line.
-func RenderText(w io.Writer, p *definitions.Plan, opts RenderOptions) {
-	paint := func(a definitions.Action, s string) string {
+func RenderText(w io.Writer, p *plan.Plan, opts RenderOptions) {
+	paint := func(a plan.Action, s string) string {
 		if !opts.Color {
 			return s
 		}
@@ -47,14 +48,14 @@ func RenderText(w io.Writer, p *definitions.Plan, opts RenderOptions) {
 	for _, c := range p.Changes {
 		head := fmt.Sprintf("%c %s", c.Action, c.Addr)
 		switch {
-		case c.Action == definitions.Replace:
+		case c.Action == plan.Replace:
 			head += "  (replace: " + c.Reason + ")"
 		case c.Reason != "":
 			head += "  (" + c.Reason + ")"
 		}
 		fmt.Fprintln(w, paint(c.Action, head))
 		switch c.Action {
-		case definitions.Create:
+		case plan.Create:
 			for _, m := range displayFields(c.After) {
 				v := definitions.OneLine(m.Value)
 				if m.Value == sensitive {
@@ -62,11 +63,11 @@ func RenderText(w io.Writer, p *definitions.Plan, opts RenderOptions) {
 				}
 				fmt.Fprintf(w, "    %s: %s\n", m.Name, v)
 			}
-		case definitions.Update, definitions.Replace:
+		case plan.Update, plan.Replace:
 			for _, f := range c.Fields {
 				writeField(w, f, paint)
 			}
-		case definitions.Delete:
+		case plan.Delete:
 			writeTakes(w, c.Takes)
 		}
 	}
@@ -83,7 +84,7 @@ func RenderText(w io.Writer, p *definitions.Plan, opts RenderOptions) {
 }
 
 // writeTakes lists what a vhost deletion takes with it.
-func writeTakes(w io.Writer, v *definitions.VhostContents) {
+func writeTakes(w io.Writer, v *plan.VhostContents) {
 	if v == nil {
 		return
 	}
@@ -149,15 +150,15 @@ func writeTakes(w io.Writer, v *definitions.VhostContents) {
 }
 
 // Summary is the plan's one-line summary.
-func Summary(p *definitions.Plan) string {
+func Summary(p *plan.Plan) string {
 	if p.Empty() {
 		return "Plan: no changes."
 	}
 	c := p.Counts()
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", c[definitions.Create], c[definitions.Update], c[definitions.Replace], c[definitions.Delete])
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", c[plan.Create], c[plan.Update], c[plan.Replace], c[plan.Delete])
 }
 
-func unmanagedText(p *definitions.Plan) string {
+func unmanagedText(p *plan.Plan) string {
 	var parts []string
 	for _, k := range definitions.Kinds {
 		if n := p.Unmanaged[k]; n > 0 {
@@ -172,7 +173,7 @@ func unmanagedText(p *definitions.Plan) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeField(w io.Writer, f definitions.FieldChange, paint func(definitions.Action, string) string) {
+func writeField(w io.Writer, f plan.FieldChange, paint func(plan.Action, string) string) {
 	if f.Sensitive {
 		fmt.Fprintf(w, "    %s: %s differs\n", f.Field, sensitive)
 		return
@@ -186,12 +187,12 @@ func writeField(w io.Writer, f definitions.FieldChange, paint func(definitions.A
 	dmp := diffmatchpatch.New()
 	a, b, lines := dmp.DiffLinesToChars(definitions.PrettyJSON(f.Before), definitions.PrettyJSON(f.After))
 	for _, d := range dmp.DiffCharsToLines(dmp.DiffMain(a, b, false), lines) {
-		marker, action := " ", definitions.Action(0)
+		marker, action := " ", plan.Action(0)
 		switch d.Type {
 		case diffmatchpatch.DiffDelete:
-			marker, action = "-", definitions.Delete
+			marker, action = "-", plan.Delete
 		case diffmatchpatch.DiffInsert:
-			marker, action = "+", definitions.Create
+			marker, action = "+", plan.Create
 		}
 		for _, line := range strings.Split(strings.TrimSuffix(d.Text, "\n"), "\n") {
 			out := "      " + marker + " " + line
@@ -230,44 +231,44 @@ func isParameter(o definitions.Object) bool {
 	return false
 }
 
-func contentsJSON(v *definitions.VhostContents) *definitions.VhostContentsJSON {
+func contentsJSON(v *plan.VhostContents) *plan.VhostContentsJSON {
 	if v == nil {
 		return nil
 	}
-	out := &definitions.VhostContentsJSON{Queues: []definitions.QueueMessagesJSON{}, Messages: v.Messages(), Exchanges: append([]string{}, v.Exchanges...), Bindings: v.Bindings,
+	out := &plan.VhostContentsJSON{Queues: []plan.QueueMessagesJSON{}, Messages: v.Messages(), Exchanges: append([]string{}, v.Exchanges...), Bindings: v.Bindings,
 		Policies: append([]string{}, v.Policies...), Parameters: append([]string{}, v.Parameters...), Permissions: append([]string{}, v.Permissions...), TopicPermissions: append([]string{}, v.TopicPermissions...)}
 	for _, q := range v.Queues {
-		out.Queues = append(out.Queues, definitions.QueueMessagesJSON{Name: q.Name, Messages: q.Messages})
+		out.Queues = append(out.Queues, plan.QueueMessagesJSON{Name: q.Name, Messages: q.Messages})
 	}
 	return out
 }
 
 // ToJSON converts a plan to its documented JSON shape.
-func ToJSON(p *definitions.Plan) definitions.PlanJSON {
+func ToJSON(p *plan.Plan) plan.PlanJSON {
 	c := p.Counts()
-	out := definitions.PlanJSON{FormatVersion: 1, InSync: p.Empty(), Changes: []definitions.ChangeJSON{}, Skipped: []definitions.SkipJSON{}, Unmanaged: map[string]int{},
-		Summary: map[string]int{"create": c[definitions.Create], "update": c[definitions.Update], "replace": c[definitions.Replace], "delete": c[definitions.Delete]},
+	out := plan.PlanJSON{FormatVersion: 1, InSync: p.Empty(), Changes: []plan.ChangeJSON{}, Skipped: []plan.SkipJSON{}, Unmanaged: map[string]int{},
+		Summary: map[string]int{"create": c[plan.Create], "update": c[plan.Update], "replace": c[plan.Replace], "delete": c[plan.Delete]},
 		Pruning: p.Pruning, LiveDigest: p.LiveDigest}
 	for _, ch := range p.Changes {
-		cj := definitions.ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Step: string(ch.Step), Address: ch.Addr.String(), Reason: ch.Reason}
+		cj := plan.ChangeJSON{Action: ch.Action.Verb(), Marker: string(ch.Action), Kind: string(ch.Kind), Step: string(ch.Step), Address: ch.Addr.String(), Reason: ch.Reason}
 		for _, f := range ch.Fields {
-			fj := definitions.FieldChangeJSON{Field: f.Field, Sensitive: f.Sensitive}
+			fj := plan.FieldChangeJSON{Field: f.Field, Sensitive: f.Sensitive}
 			if !f.Sensitive {
 				fj.Before, fj.After = jsonValue(f.Before), jsonValue(f.After)
 			}
 			cj.Fields = append(cj.Fields, fj)
 		}
 		switch ch.Action {
-		case definitions.Create:
+		case plan.Create:
 			cj.Object = objectJSON(ch.After)
-		case definitions.Delete:
+		case plan.Delete:
 			cj.Object = objectJSON(ch.Before)
 			cj.Takes = contentsJSON(ch.Takes)
 		}
 		out.Changes = append(out.Changes, cj)
 	}
 	for _, s := range p.Skipped {
-		out.Skipped = append(out.Skipped, definitions.SkipJSON{Address: s.Addr.String(), Reason: s.Reason})
+		out.Skipped = append(out.Skipped, plan.SkipJSON{Address: s.Addr.String(), Reason: s.Reason})
 	}
 	for k, n := range p.Unmanaged {
 		out.Unmanaged[string(k)] = n
@@ -303,7 +304,7 @@ func jsonValue(v any) any {
 
 // RenderMarkdown writes the plan for a pull-request comment: a heading
 // with the summary and the text rendering in a diff block.
-func RenderMarkdown(w io.Writer, p *definitions.Plan, title string) {
+func RenderMarkdown(w io.Writer, p *plan.Plan, title string) {
 	fmt.Fprintf(w, "### %s\n\n", title)
 	if p.Empty() {
 		fmt.Fprintln(w, "No changes: the broker matches the files.")

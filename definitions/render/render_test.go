@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
 )
 
@@ -25,16 +26,16 @@ func TestNumbersStayExact(t *testing.T) {
 	policy := `{"policies": [{"name": "p", "vhost": "v", "pattern": ".*", "definition": {"max-length-bytes": %s, "big": %s}}]}`
 	desired := parse(strings.NewReplacer("%s", "9007199254740993").Replace(policy))
 	live := parse(strings.NewReplacer("%s", "9007199254740992").Replace(policy))
-	plan, err := definitions.Diff(desired, live)
+	p, err := plan.Diff(desired, live)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Changes) != 1 {
-		t.Fatalf("want one change, got %d", len(plan.Changes))
+	if len(p.Changes) != 1 {
+		t.Fatalf("want one change, got %d", len(p.Changes))
 	}
 	var text bytes.Buffer
-	render.RenderText(&text, plan, render.RenderOptions{})
-	js, err := json.Marshal(render.ToJSON(plan))
+	render.RenderText(&text, p, render.RenderOptions{})
+	js, err := json.Marshal(render.ToJSON(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +58,12 @@ func TestNumbersStayExact(t *testing.T) {
 	} {
 		a := parse(strings.NewReplacer("%s", tt.a).Replace(policy))
 		b := parse(strings.NewReplacer("%s", tt.b).Replace(policy))
-		plan, err := definitions.Diff(a, b)
+		p, err := plan.Diff(a, b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if plan.Empty() != tt.same {
-			t.Errorf("%s against %s: in sync = %v, want %v", tt.a, tt.b, plan.Empty(), tt.same)
+		if p.Empty() != tt.same {
+			t.Errorf("%s against %s: in sync = %v, want %v", tt.a, tt.b, p.Empty(), tt.same)
 		}
 	}
 }

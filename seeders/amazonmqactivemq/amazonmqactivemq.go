@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/mq/types"
 	"github.com/aws/smithy-go"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
@@ -207,49 +208,49 @@ type ApplyOptions struct {
 // Apply carries out a plan of user changes: CreateUser (with the password),
 // UpdateUser (with the password only when the plan says it changes, that
 // is with --update-passwords), DeleteUser (a 404 is done). It stops at the
-// first failure with a *definitions.ApplyError.
-func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
+// first failure with a *plan.ApplyError.
+func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) error {
 	if opts.Resolve == nil {
 		opts.Resolve = definitions.ResolveSecret
 	}
-	var done []definitions.Change
-	for i, ch := range plan.Changes {
+	var done []plan.Change
+	for i, ch := range p.Changes {
 		select {
 		case <-opts.Stop:
-			return &definitions.ApplyError{Done: done, Remaining: plan.Changes[i:], Err: seeders.ErrInterrupted}
+			return &plan.ApplyError{Done: done, Remaining: p.Changes[i:], Err: seeders.ErrInterrupted}
 		default:
 		}
 		if err := c.apply(ctx, ch, opts); err != nil {
-			return &definitions.ApplyError{Done: done, Failed: []definitions.Change{ch}, Remaining: plan.Changes[i+1:], Err: err}
+			return &plan.ApplyError{Done: done, Failed: []plan.Change{ch}, Remaining: p.Changes[i+1:], Err: err}
 		}
 		done = append(done, ch)
 		if opts.Progress != nil {
-			opts.Progress(seeders.Progress{What: "user", Changes: []definitions.Change{ch}, Done: len(done), Total: len(plan.Changes)})
+			opts.Progress(seeders.Progress{What: "user", Changes: []plan.Change{ch}, Done: len(done), Total: len(p.Changes)})
 		}
 	}
 	return nil
 }
 
-func (c *Client) apply(ctx context.Context, ch definitions.Change, opts ApplyOptions) error {
+func (c *Client) apply(ctx context.Context, ch plan.Change, opts ApplyOptions) error {
 	if ch.Kind != definitions.KindUser {
 		return fmt.Errorf("amazonmq: %s: Amazon MQ for ActiveMQ has users only", ch.Addr)
 	}
 	switch ch.Action {
-	case definitions.Delete:
+	case plan.Delete:
 		name := ch.Before.(*definitions.User).Name
 		_, err := c.api.DeleteUser(ctx, &mq.DeleteUserInput{BrokerId: &c.broker, Username: &name})
 		if err != nil && !notFound(err) {
 			return wrap("DeleteUser", name, err)
 		}
 		return nil
-	case definitions.Create, definitions.Update:
+	case plan.Create, plan.Update:
 		u := ch.After.(*definitions.User)
 		a := u.ActiveMQ
 		if a == nil {
 			a = &definitions.ActiveMQUser{}
 		}
 		var password *string
-		if ch.Action == definitions.Create || slices.ContainsFunc(ch.Fields, func(f definitions.FieldChange) bool { return f.Field == "password" }) {
+		if ch.Action == plan.Create || slices.ContainsFunc(ch.Fields, func(f plan.FieldChange) bool { return f.Field == "password" }) {
 			if u.Password == nil {
 				return fmt.Errorf("amazonmq: %s: a password is needed", ch.Addr)
 			}
@@ -263,7 +264,7 @@ func (c *Client) apply(ctx context.Context, ch definitions.Change, opts ApplyOpt
 		if groups == nil {
 			groups = []string{}
 		}
-		if ch.Action == definitions.Create {
+		if ch.Action == plan.Create {
 			_, err := c.api.CreateUser(ctx, &mq.CreateUserInput{BrokerId: &c.broker, Username: &u.Name, Password: password,
 				ConsoleAccess: a.ConsoleAccess, Groups: groups, ReplicationUser: a.ReplicationUser})
 			if err != nil {

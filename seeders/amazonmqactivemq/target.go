@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -30,13 +31,13 @@ func (t *Target) Name() definitions.Target { return definitions.TargetAmazonMQAc
 
 // Identity is the API's endpoint (or AWS's, by region) and the broker id;
 // warren acts with AWS credentials, not as a broker user.
-func (t *Target) Identity(context.Context) (definitions.BrokerID, error) {
+func (t *Target) Identity(context.Context) (plan.BrokerID, error) {
 	region := t.c.api.Options().Region
 	url := t.c.cfg.Endpoint
 	if url == "" {
 		url = "https://mq." + region + ".amazonaws.com"
 	}
-	return definitions.BrokerID{URLs: []string{url}, Cluster: map[string]string{"broker_id": t.c.broker, "region": region}}, nil
+	return plan.BrokerID{URLs: []string{url}, Cluster: map[string]string{"broker_id": t.c.broker, "region": region}}, nil
 }
 
 // Read reads every user (the only kind), as they will be after the next
@@ -54,25 +55,25 @@ func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.D
 // and replication user. The API never returns passwords, so a password is
 // set on creation, and on update only with UpdatePasswords (then every
 // time: whether it differs cannot be known).
-func (t *Target) DiffOptions(_ context.Context, opts definitions.PlanOptions) []definitions.DiffOption {
+func (t *Target) DiffOptions(_ context.Context, opts plan.PlanOptions) []plan.DiffOption {
 	return DiffOptions(opts.UpdatePasswords)
 }
 
 // DiffOptions are the target's diff options (see Target.DiffOptions).
-func DiffOptions(updatePasswords bool) []definitions.DiffOption {
-	return []definitions.DiffOption{definitions.WithCompare(func(d, l definitions.Object) (definitions.Fields, bool) {
+func DiffOptions(updatePasswords bool) []plan.DiffOption {
+	return []plan.DiffOption{plan.WithCompare(func(d, l definitions.Object) (plan.Fields, bool) {
 		du, ok := d.(*definitions.User)
 		if !ok {
 			return nil, false
 		}
 		lu := l.(*definitions.User)
-		var f definitions.Fields
+		var f plan.Fields
 		da, la := settings(du), settings(lu)
 		f.Set("groups", da.Groups, la.Groups)
 		f.Value("console_access", da.ConsoleAccess != nil && *da.ConsoleAccess, la.ConsoleAccess != nil && *la.ConsoleAccess)
 		f.Value("replication_user", da.ReplicationUser != nil && *da.ReplicationUser, la.ReplicationUser != nil && *la.ReplicationUser)
 		if updatePasswords && du.Password != nil {
-			f = append(f, definitions.FieldChange{Field: "password", Sensitive: true})
+			f = append(f, plan.FieldChange{Field: "password", Sensitive: true})
 		}
 		return f, true
 	})}
@@ -102,13 +103,13 @@ func (t *Target) Unsupported() map[string]string {
 }
 
 // Apply carries out the plan's user changes (Client.Apply).
-func (t *Target) Apply(ctx context.Context, plan *definitions.Plan, opts seeders.ApplyOptions) error {
-	return t.c.Apply(ctx, plan, ApplyOptions{Progress: opts.Progress, Stop: opts.Stop})
+func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
+	return t.c.Apply(ctx, p, ApplyOptions{Progress: opts.Progress, Stop: opts.Stop})
 }
 
 // Notes say which users wait for a reboot (they count as done), that the
 // plan's changes will too, and that passwords are set on creation only.
-func (t *Target) Notes(plan *definitions.Plan, opts definitions.PlanOptions) []string {
+func (t *Target) Notes(p *plan.Plan, opts plan.PlanOptions) []string {
 	var out []string
 	if len(t.pending) > 0 {
 		names := make([]string, 0, len(t.pending))
@@ -118,7 +119,7 @@ func (t *Target) Notes(plan *definitions.Plan, opts definitions.PlanOptions) []s
 		slices.Sort(names)
 		out = append(out, fmt.Sprintf("Waiting for a reboot of the broker: %s. They count as done.", strings.Join(names, ", ")))
 	}
-	if !plan.Empty() {
+	if !p.Empty() {
 		out = append(out, "Amazon MQ applies these changes when the broker reboots (warren apply --reboot, or the maintenance window).")
 	}
 	if !opts.UpdatePasswords {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
@@ -37,8 +38,8 @@ func Owned(o definitions.Object) string {
 }
 
 // DiffOptions are the diff options the target adds.
-func DiffOptions() []definitions.DiffOption {
-	return []definitions.DiffOption{definitions.WithOwned(Owned)}
+func DiffOptions() []plan.DiffOption {
+	return []plan.DiffOption{plan.WithOwned(Owned)}
 }
 
 // DropOwned removes what Amazon MQ owns from an export.

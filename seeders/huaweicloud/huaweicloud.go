@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
@@ -264,46 +265,46 @@ type ApplyOptions struct {
 // or replaced whole (its secret key and all its permissions) when it or
 // any of its permissions changes, then users deleted, then vhosts deleted
 // in one batch. It stops at the first failure with a
-// *definitions.ApplyError.
-func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
+// *plan.ApplyError.
+func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) error {
 	if opts.Resolve == nil {
 		opts.Resolve = definitions.ResolveSecret
 	}
-	var done []definitions.Change
-	remaining := slices.Clone(plan.Changes)
-	step := func(err error, chs ...definitions.Change) error {
+	var done []plan.Change
+	remaining := slices.Clone(p.Changes)
+	step := func(err error, chs ...plan.Change) error {
 		if err != nil {
-			rest := slices.DeleteFunc(slices.Clone(remaining), func(r definitions.Change) bool {
-				return slices.ContainsFunc(chs, func(c definitions.Change) bool { return c.Addr == r.Addr })
+			rest := slices.DeleteFunc(slices.Clone(remaining), func(r plan.Change) bool {
+				return slices.ContainsFunc(chs, func(c plan.Change) bool { return c.Addr == r.Addr })
 			})
-			return &definitions.ApplyError{Done: done, Failed: chs, Remaining: rest, Err: err}
+			return &plan.ApplyError{Done: done, Failed: chs, Remaining: rest, Err: err}
 		}
 		done = append(done, chs...)
-		remaining = slices.DeleteFunc(remaining, func(r definitions.Change) bool {
-			return slices.ContainsFunc(chs, func(c definitions.Change) bool { return c.Addr == r.Addr })
+		remaining = slices.DeleteFunc(remaining, func(r plan.Change) bool {
+			return slices.ContainsFunc(chs, func(c plan.Change) bool { return c.Addr == r.Addr })
 		})
 		if opts.Progress != nil {
-			opts.Progress(seeders.Progress{What: "request", Changes: chs, Done: len(done), Total: len(plan.Changes)})
+			opts.Progress(seeders.Progress{What: "request", Changes: chs, Done: len(done), Total: len(p.Changes)})
 		}
 		select {
 		case <-opts.Stop:
 			if len(remaining) > 0 {
-				return &definitions.ApplyError{Done: done, Remaining: remaining, Err: seeders.ErrInterrupted}
+				return &plan.ApplyError{Done: done, Remaining: remaining, Err: seeders.ErrInterrupted}
 			}
 		default:
 		}
 		return nil
 	}
-	byKind := func(k definitions.Kind, actions ...definitions.Action) []definitions.Change {
-		var out []definitions.Change
-		for _, ch := range plan.Changes {
+	byKind := func(k definitions.Kind, actions ...plan.Action) []plan.Change {
+		var out []plan.Change
+		for _, ch := range p.Changes {
 			if ch.Kind == k && slices.Contains(actions, ch.Action) {
 				out = append(out, ch)
 			}
 		}
 		return out
 	}
-	for _, ch := range byKind(definitions.KindVhost, definitions.Create) {
+	for _, ch := range byKind(definitions.KindVhost, plan.Create) {
 		// PUT /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts creates one
 		err := c.do(ctx, http.MethodPut, c.vhostsPath(), nil, map[string]string{"name": ch.After.(*definitions.Vhost).Name}, nil)
 		if err := step(err, ch); err != nil {
@@ -312,28 +313,28 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 	}
 	// Users to write whole (StepWriteUser), with the changes that make
 	// them; deleting a user takes its permissions with it.
-	touched := map[string][]definitions.Change{}
-	whole := map[string]*definitions.WholeUser{}
+	touched := map[string][]plan.Change{}
+	whole := map[string]*plan.WholeUser{}
 	created := map[string]bool{}
 	var names []string
-	deleted := map[string][]definitions.Change{}
-	for _, ch := range plan.Changes {
+	deleted := map[string][]plan.Change{}
+	for _, ch := range p.Changes {
 		switch {
-		case ch.Step == definitions.StepWriteUser:
+		case ch.Step == plan.StepWriteUser:
 			name := ch.User.Name()
 			if _, ok := touched[name]; !ok {
 				names = append(names, name)
 			}
 			touched[name] = append(touched[name], ch)
 			whole[name] = ch.User
-			created[name] = created[name] || ch.Kind == definitions.KindUser && ch.Action == definitions.Create
-		case ch.Step == definitions.StepDelete && ch.Kind == definitions.KindPermission:
+			created[name] = created[name] || ch.Kind == definitions.KindUser && ch.Action == plan.Create
+		case ch.Step == plan.StepDelete && ch.Kind == definitions.KindPermission:
 			user := ch.Before.(*definitions.Permission).User
 			deleted[user] = append(deleted[user], ch)
-		case ch.Step == definitions.StepDelete && (ch.Kind == definitions.KindUser || ch.Kind == definitions.KindVhost),
-			ch.Step == definitions.StepCreate && ch.Kind == definitions.KindVhost:
+		case ch.Step == plan.StepDelete && (ch.Kind == definitions.KindUser || ch.Kind == definitions.KindVhost),
+			ch.Step == plan.StepCreate && ch.Kind == definitions.KindVhost:
 		default:
-			return &definitions.ApplyError{Remaining: plan.Changes, Err: fmt.Errorf("huaweicloud: %s: DMS has no way to carry out step %q", ch.Addr, ch.Step)}
+			return &plan.ApplyError{Remaining: p.Changes, Err: fmt.Errorf("huaweicloud: %s: DMS has no way to carry out step %q", ch.Addr, ch.Step)}
 		}
 	}
 	slices.Sort(names)
@@ -343,18 +344,18 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 			return err
 		}
 	}
-	for _, ch := range byKind(definitions.KindUser, definitions.Delete) {
+	for _, ch := range byKind(definitions.KindUser, plan.Delete) {
 		// DELETE /v2/{project_id}/instances/{instance_id}/users/{user_name}
 		err := c.do(ctx, http.MethodDelete, c.usersPath()+"/"+ch.Before.(*definitions.User).Name, nil, nil, nil)
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 			err = nil
 		}
-		if err := step(err, append([]definitions.Change{ch}, deleted[ch.Before.(*definitions.User).Name]...)...); err != nil {
+		if err := step(err, append([]plan.Change{ch}, deleted[ch.Before.(*definitions.User).Name]...)...); err != nil {
 			return err
 		}
 	}
-	if dels := byKind(definitions.KindVhost, definitions.Delete); len(dels) > 0 {
+	if dels := byKind(definitions.KindVhost, plan.Delete); len(dels) > 0 {
 		var vhosts []string
 		for _, ch := range dels {
 			vhosts = append(vhosts, ch.Before.(*definitions.Vhost).Name)
@@ -370,7 +371,7 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 
 // writeUser creates or replaces a user with its secret key and all the
 // permissions the plan gives it.
-func (c *Client) writeUser(ctx context.Context, w *definitions.WholeUser, create bool, opts ApplyOptions) error {
+func (c *Client) writeUser(ctx context.Context, w *plan.WholeUser, create bool, opts ApplyOptions) error {
 	if w.User == nil || w.User.Password == nil {
 		return fmt.Errorf("huaweicloud: user %q: DMS needs the user's secret key to change its permissions; the files give none", w.Name())
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders/huaweicloud"
 )
 
@@ -69,8 +70,8 @@ func TestDotSegmentRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	dots := &definitions.User{Name: ".."}
-	plan := &definitions.Plan{Changes: []definitions.Change{{Action: definitions.Delete, Step: definitions.StepDelete, Kind: definitions.KindUser, Addr: definitions.AddrOf(dots), Before: dots}}}
-	err = c.Apply(context.Background(), plan, huaweicloud.ApplyOptions{})
+	p := &plan.Plan{Changes: []plan.Change{{Action: plan.Delete, Step: plan.StepDelete, Kind: definitions.KindUser, Addr: plan.AddrOf(dots), Before: dots}}}
+	err = c.Apply(context.Background(), p, huaweicloud.ApplyOptions{})
 	if err == nil || !strings.Contains(err.Error(), "dot segment") {
 		t.Errorf("got %v, want a refusal", err)
 	}

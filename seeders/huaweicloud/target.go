@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -23,8 +24,8 @@ func (t *Target) Name() definitions.Target { return definitions.TargetHuaweiClou
 
 // Identity is the endpoint, the project and the instance; warren acts with
 // the project's credentials, not as a broker user.
-func (t *Target) Identity(context.Context) (definitions.BrokerID, error) {
-	return definitions.BrokerID{URLs: []string{t.c.base.String()},
+func (t *Target) Identity(context.Context) (plan.BrokerID, error) {
+	return plan.BrokerID{URLs: []string{t.c.base.String()},
 		Cluster: map[string]string{"project_id": t.c.cfg.ProjectID, "instance_id": t.c.cfg.InstanceID}}, nil
 }
 
@@ -35,19 +36,19 @@ func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.D
 }
 
 // DiffOptions compare as DMS holds things (see DiffOptions).
-func (t *Target) DiffOptions(_ context.Context, opts definitions.PlanOptions) []definitions.DiffOption {
+func (t *Target) DiffOptions(_ context.Context, opts plan.PlanOptions) []plan.DiffOption {
 	return DiffOptions(opts.UpdatePasswords)
 }
 
 // DiffOptions: a user is its access key and secret key, which DMS never
 // returns (set on creation, and on update only with updatePasswords, then
 // every time); a vhost is its name; a user is written whole.
-func DiffOptions(updatePasswords bool) []definitions.DiffOption {
-	return []definitions.DiffOption{definitions.WithUsersWrittenWhole(), definitions.WithCompare(func(d, _ definitions.Object) (definitions.Fields, bool) {
+func DiffOptions(updatePasswords bool) []plan.DiffOption {
+	return []plan.DiffOption{plan.WithUsersWrittenWhole(), plan.WithCompare(func(d, _ definitions.Object) (plan.Fields, bool) {
 		switch d := d.(type) {
 		case *definitions.User:
 			if updatePasswords && d.Password != nil {
-				return definitions.Fields{{Field: "password", Sensitive: true}}, true
+				return plan.Fields{{Field: "password", Sensitive: true}}, true
 			}
 			return nil, true
 		case *definitions.Vhost:
@@ -71,12 +72,12 @@ func (t *Target) Unsupported() map[string]string {
 }
 
 // Apply carries out the plan (Client.Apply).
-func (t *Target) Apply(ctx context.Context, plan *definitions.Plan, opts seeders.ApplyOptions) error {
-	return t.c.Apply(ctx, plan, ApplyOptions{Progress: opts.Progress, Stop: opts.Stop})
+func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
+	return t.c.Apply(ctx, p, ApplyOptions{Progress: opts.Progress, Stop: opts.Stop})
 }
 
 // Notes: passwords are set on creation only, unless UpdatePasswords.
-func (t *Target) Notes(_ *definitions.Plan, opts definitions.PlanOptions) []string {
+func (t *Target) Notes(_ *plan.Plan, opts plan.PlanOptions) []string {
 	if opts.UpdatePasswords {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders/huaweicloud"
 )
 
@@ -29,7 +30,7 @@ permissions:
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	plan, err := definitions.Diff(desired, live, append(huaweicloud.DiffOptions(false), definitions.WithPrune(true))...)
+	p, err := plan.Diff(desired, live, append(huaweicloud.DiffOptions(false), plan.WithPrune(true))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ permissions:
 		Perms      int
 	}
 	var got []step
-	for _, ch := range plan.Changes {
+	for _, ch := range p.Changes {
 		s := step{Addr: ch.Addr.String(), Step: string(ch.Step)}
 		if ch.User != nil {
 			s.Perms = len(ch.User.Permissions)

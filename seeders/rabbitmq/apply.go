@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -71,10 +72,10 @@ var ErrInterrupted = seeders.ErrInterrupted
 //     kind (make bench: 1,000 deletions take 30 s one at a time, 4.3 s four
 //     at a time, 4.1 s eight at a time); a 404 counts as done.
 //
-// It stops at the first failure and returns a *definitions.ApplyError.
-func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) error {
-	a, err := c.apply(ctx, plan, opts)
-	var ae *definitions.ApplyError
+// It stops at the first failure and returns a *plan.ApplyError.
+func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) error {
+	a, err := c.apply(ctx, p, opts)
+	var ae *plan.ApplyError
 	if err != nil && a != nil && errors.As(err, &ae) {
 		a.takeBack(ctx, ae)
 	}
@@ -85,10 +86,10 @@ func (c *Client) Apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 // temporary grants that remain: the permissions apply gave itself, and
 // those RabbitMQ gave it when it created a vhost. One that was never given
 // is not found, which counts as done.
-func (a *applier) takeBack(ctx context.Context, ae *definitions.ApplyError) {
+func (a *applier) takeBack(ctx context.Context, ae *plan.ApplyError) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	var remaining []definitions.Change
+	var remaining []plan.Change
 	for _, ch := range ae.Remaining {
 		if !ch.Step.TakesBackGrant() {
 			remaining = append(remaining, ch)
@@ -113,48 +114,48 @@ func (a *applier) stopped() bool {
 	}
 }
 
-func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOptions) (*applier, error) {
+func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*applier, error) {
 	if opts.Resolve == nil {
 		opts.Resolve = definitions.ResolveSecret
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
-	a := &applier{c: c, opts: opts, total: len(plan.Changes), plan: plan}
-	var bulk, limits, vhostPuts, replaced, afterReplace, deletes, last []definitions.Change
-	for _, ch := range plan.Changes {
+	a := &applier{c: c, opts: opts, total: len(p.Changes), plan: p}
+	var bulk, limits, vhostPuts, replaced, afterReplace, deletes, last []plan.Change
+	for _, ch := range p.Changes {
 		switch ch.Step {
-		case definitions.StepActingPassword:
+		case plan.StepActingPassword:
 			last = append(last, ch) // the acting user's password: after everything else
-		case definitions.StepVhostQueueType:
+		case plan.StepVhostQueueType:
 			vhostPuts = append(vhostPuts, ch) // the import leaves an existing vhost's default queue type
-		case definitions.StepDelete, definitions.StepTakeBack, definitions.StepUngrant, definitions.StepRemoveLeftoverGrant, definitions.StepRemoveGuest:
+		case plan.StepDelete, plan.StepTakeBack, plan.StepUngrant, plan.StepRemoveLeftoverGrant, plan.StepRemoveGuest:
 			deletes = append(deletes, ch)
-		case definitions.StepReplace:
+		case plan.StepReplace:
 			replaced = append(replaced, ch)
 			afterReplace = append(afterReplace, ch)
-		case definitions.StepRebind:
+		case plan.StepRebind:
 			afterReplace = append(afterReplace, ch) // re-created after its queue or exchange
-		case definitions.StepCreate, definitions.StepUpdate, definitions.StepBorrowAccess:
+		case plan.StepCreate, plan.StepUpdate, plan.StepBorrowAccess:
 			bulk = append(bulk, ch)
 			if ch.Kind == definitions.KindUser && limitsDiffer(ch) {
 				limits = append(limits, ch)
 			}
 		default:
-			return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: fmt.Errorf("rabbitmq: %s: a plan made for another target (step %q)", ch.Addr, ch.Step)}
+			return nil, &plan.ApplyError{Remaining: p.Changes, Err: fmt.Errorf("rabbitmq: %s: a plan made for another target (step %q)", ch.Addr, ch.Step)}
 		}
 	}
-	if err := a.checkMessages(plan); err != nil {
-		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+	if err := a.checkMessages(p); err != nil {
+		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
 	}
 	if err := a.checkReplace(ctx, replaced); err != nil {
-		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
 	}
 	version, err := c.checkQueueTypeChanges(ctx, vhostPuts)
 	if err != nil {
-		return nil, &definitions.ApplyError{Remaining: plan.Changes, Err: err}
+		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
 	}
-	a.remaining = slices.Clone(plan.Changes)
+	a.remaining = slices.Clone(p.Changes)
 	if a.stopped() {
 		return a, a.fail(ErrInterrupted)
 	}
@@ -199,16 +200,16 @@ func (c *Client) apply(ctx context.Context, plan *definitions.Plan, opts ApplyOp
 // changeActing changes the acting user's password, last of all, and logs
 // in again: with the new password, or, when the files give only a hash, as
 // another administrator of the files.
-func (a *applier) changeActing(ctx context.Context, last []definitions.Change) error {
+func (a *applier) changeActing(ctx context.Context, last []plan.Change) error {
 	for _, ch := range last {
 		if a.stopped() {
 			return a.fail(ErrInterrupted)
 		}
-		var notYet []definitions.Change
+		var notYet []plan.Change
 		if limitsDiffer(ch) {
 			notYet = append(notYet, ch)
 		}
-		if err := a.importChanges(ctx, []definitions.Change{ch}, notYet); err != nil {
+		if err := a.importChanges(ctx, []plan.Change{ch}, notYet); err != nil {
 			return err
 		}
 		u := ch.After.(*definitions.User)
@@ -243,7 +244,7 @@ func (a *applier) changeActing(ctx context.Context, last []definitions.Change) e
 
 // importChanges sends creations and updates as one partial definitions
 // document; notYet are reported done later (their limits follow).
-func (a *applier) importChanges(ctx context.Context, changes, notYet []definitions.Change) error {
+func (a *applier) importChanges(ctx context.Context, changes, notYet []plan.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -260,23 +261,23 @@ func (a *applier) importChanges(ctx context.Context, changes, notYet []definitio
 
 type applier struct {
 	c         *Client
-	plan      *definitions.Plan
+	plan      *plan.Plan
 	checker   *Client // an administrator that remains, once found
 	checkErr  error
 	checkOnce sync.Once
 	opts      ApplyOptions
 	total     int
 	mu        sync.Mutex
-	doneList  []definitions.Change
-	remaining []definitions.Change
+	doneList  []plan.Change
+	remaining []plan.Change
 }
 
-func (a *applier) done(what string, chs ...definitions.Change) {
+func (a *applier) done(what string, chs ...plan.Change) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, ch := range chs {
 		a.doneList = append(a.doneList, ch)
-		if i := slices.IndexFunc(a.remaining, func(r definitions.Change) bool { return r.Addr == ch.Addr && r.Action == ch.Action }); i >= 0 {
+		if i := slices.IndexFunc(a.remaining, func(r plan.Change) bool { return r.Addr == ch.Addr && r.Action == ch.Action }); i >= 0 {
 			a.remaining = slices.Delete(a.remaining, i, i+1)
 		}
 	}
@@ -285,22 +286,22 @@ func (a *applier) done(what string, chs ...definitions.Change) {
 	}
 }
 
-func (a *applier) fail(err error, failed ...definitions.Change) error {
+func (a *applier) fail(err error, failed ...plan.Change) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var remaining []definitions.Change
+	var remaining []plan.Change
 	for _, r := range a.remaining {
-		if !slices.ContainsFunc(failed, func(f definitions.Change) bool { return f.Addr == r.Addr && f.Action == r.Action }) {
+		if !slices.ContainsFunc(failed, func(f plan.Change) bool { return f.Addr == r.Addr && f.Action == r.Action }) {
 			remaining = append(remaining, r)
 		}
 	}
-	return &definitions.ApplyError{Done: a.doneList, Failed: failed, Remaining: remaining, Err: err}
+	return &plan.ApplyError{Done: a.doneList, Failed: failed, Remaining: remaining, Err: err}
 }
 
 // checkMessages refuses a plan that deletes vhosts whose queues hold
 // messages, unless asked to destroy them.
-func (a *applier) checkMessages(plan *definitions.Plan) error {
-	destroys := plan.DestroysMessages()
+func (a *applier) checkMessages(p *plan.Plan) error {
+	destroys := p.DestroysMessages()
 	if len(destroys) == 0 || a.opts.DestroyMessages {
 		return nil
 	}
@@ -314,7 +315,7 @@ func (a *applier) checkMessages(plan *definitions.Plan) error {
 // deleteOne deletes what a change deletes. Without DestroyMessages a queue
 // goes only when empty, and a vhost only after each of its queues went
 // empty: the broker's own check, whatever the plan's message counts said.
-func (a *applier) deleteOne(ctx context.Context, ch definitions.Change) error {
+func (a *applier) deleteOne(ctx context.Context, ch plan.Change) error {
 	switch o := ch.Before.(type) {
 	case *definitions.Queue:
 		err := a.c.deleteQueue(ctx, o, a.opts.DestroyMessages)
@@ -324,7 +325,7 @@ func (a *applier) deleteOne(ctx context.Context, ch definitions.Change) error {
 		}
 		return err
 	case *definitions.Vhost:
-		if ch.Action == definitions.Delete && !a.opts.DestroyMessages {
+		if ch.Action == plan.Delete && !a.opts.DestroyMessages {
 			if err := a.c.emptyVhostQueues(ctx, o.Name); err != nil {
 				return err
 			}
@@ -335,7 +336,7 @@ func (a *applier) deleteOne(ctx context.Context, ch definitions.Change) error {
 
 // checkReplace refuses replacements unless asked for, and the replacement
 // of a queue that holds messages in any case.
-func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Change) error {
+func (a *applier) checkReplace(ctx context.Context, replaced []plan.Change) error {
 	if len(replaced) == 0 {
 		return nil
 	}
@@ -367,17 +368,17 @@ func (a *applier) checkReplace(ctx context.Context, replaced []definitions.Chang
 // plan gives a reason for (a granted permission, the default guest user) runs
 // on its own, in its place: guest, last of all, may be the user warren is
 // logged in as.
-func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) error {
-	var refused []definitions.Change
+func (a *applier) deleteAll(ctx context.Context, deletes []plan.Change) error {
+	var refused []plan.Change
 	var refusedErr error
 	for len(deletes) > 0 {
 		n := 1
-		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == definitions.StepDelete && deletes[0].Step == definitions.StepDelete {
+		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == plan.StepDelete && deletes[0].Step == plan.StepDelete {
 			n++
 		}
 		run := deletes[:n]
 		deletes = deletes[n:]
-		var kept []definitions.Change
+		var kept []plan.Change
 		for _, ch := range run {
 			if a.locksOut(ch) {
 				if err := a.findChecker(ctx); err != nil {
@@ -418,7 +419,7 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 			}()
 		}
 		wg.Wait()
-		var failed []definitions.Change
+		var failed []plan.Change
 		var all []error
 		for i, err := range errs {
 			if err != nil {
@@ -445,9 +446,9 @@ func (a *applier) deleteAll(ctx context.Context, deletes []definitions.Change) e
 
 // locksOut reports whether a deletion could leave nobody able to log in
 // as an administrator: that of an administrator or of the acting user.
-func (a *applier) locksOut(ch definitions.Change) bool {
+func (a *applier) locksOut(ch plan.Change) bool {
 	u, ok := ch.Before.(*definitions.User)
-	return ok && ch.Action == definitions.Delete && (u.Name == a.opts.Acting || slices.Contains(u.Tags, "administrator"))
+	return ok && ch.Action == plan.Delete && (u.Name == a.opts.Acting || slices.Contains(u.Tags, "administrator"))
 }
 
 // findChecker logs in as an administrator that remains after the plan:
@@ -457,7 +458,7 @@ func (a *applier) findChecker(ctx context.Context) error {
 	a.checkOnce.Do(func() {
 		deleted := map[string]bool{}
 		for _, ch := range a.plan.Changes {
-			if ch.Kind == definitions.KindUser && ch.Action == definitions.Delete {
+			if ch.Kind == definitions.KindUser && ch.Action == plan.Delete {
 				deleted[ch.Before.(*definitions.User).Name] = true
 			}
 		}
@@ -501,13 +502,13 @@ func (a *applier) switchTo(other *Client) {
 	}
 }
 
-func without(all, some []definitions.Change) []definitions.Change {
-	return slices.DeleteFunc(slices.Clone(all), func(c definitions.Change) bool {
-		return slices.ContainsFunc(some, func(s definitions.Change) bool { return s.Addr == c.Addr })
+func without(all, some []plan.Change) []plan.Change {
+	return slices.DeleteFunc(slices.Clone(all), func(c plan.Change) bool {
+		return slices.ContainsFunc(some, func(s plan.Change) bool { return s.Addr == c.Addr })
 	})
 }
 
-func limitsDiffer(ch definitions.Change) bool {
+func limitsDiffer(ch plan.Change) bool {
 	after := ch.After.(*definitions.User).Limits
 	var before map[string]int64
 	if ch.Before != nil {
@@ -528,7 +529,7 @@ func limitsDiffer(ch definitions.Change) bool {
 // import: the objects as the plan wants them, with each user's password
 // resolved (or, where the password does not change, the broker's own hash,
 // since an update without one would clear it).
-func importDocument(changes []definitions.Change, resolve func(*definitions.Secret) (string, error)) ([]byte, error) {
+func importDocument(changes []plan.Change, resolve func(*definitions.Secret) (string, error)) ([]byte, error) {
 	doc := &definitions.Document{}
 	for _, ch := range changes {
 		switch o := ch.After.(type) {
@@ -537,13 +538,13 @@ func importDocument(changes []definitions.Change, resolve func(*definitions.Secr
 			u.Limits, u.ActiveMQ, u.Meta = nil, nil, definitions.Meta{}
 			changes := fieldNames(ch)
 			switch {
-			case u.Password != nil && (ch.Action == definitions.Create || slices.Contains(changes, "password")):
+			case u.Password != nil && (ch.Action == plan.Create || slices.Contains(changes, "password")):
 				pw, err := resolve(u.Password)
 				if err != nil {
 					return nil, fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
 				}
 				u.Password, u.PasswordHash, u.HashingAlgorithm = &definitions.Secret{Literal: &pw}, nil, ""
-			case u.PasswordHash != nil && (ch.Action == definitions.Create || slices.Contains(changes, "password_hash")):
+			case u.PasswordHash != nil && (ch.Action == plan.Create || slices.Contains(changes, "password_hash")):
 				u.Password = nil
 			case ch.Before != nil:
 				live := ch.Before.(*definitions.User)
@@ -587,7 +588,7 @@ func importDocument(changes []definitions.Change, resolve func(*definitions.Secr
 	return doc.EncodeJSON(), nil
 }
 
-func fieldNames(ch definitions.Change) []string {
+func fieldNames(ch plan.Change) []string {
 	out := make([]string, len(ch.Fields))
 	for i, f := range ch.Fields {
 		out[i] = f.Field
@@ -596,7 +597,7 @@ func fieldNames(ch definitions.Change) []string {
 }
 
 // setUserLimits makes a user's limits what the plan says.
-func (c *Client) setUserLimits(ctx context.Context, ch definitions.Change) error {
+func (c *Client) setUserLimits(ctx context.Context, ch plan.Change) error {
 	u := ch.After.(*definitions.User)
 	for _, name := range slices.Sorted(maps.Keys(u.Limits)) {
 		body, _ := json.Marshal(map[string]int64{"value": u.Limits[name]})

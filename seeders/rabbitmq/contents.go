@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 )
 
 // VhostContents reads what lives in a vhost, which deleting it deletes:
@@ -18,7 +19,7 @@ import (
 // GET /api/queues/{vhost}, /api/exchanges/{vhost}, /api/bindings/{vhost},
 // /api/policies/{vhost}, /api/parameters, /api/vhosts/{vhost}/permissions,
 // /api/vhosts/{vhost}/topic-permissions
-func (c *Client) VhostContents(ctx context.Context, vhost string) (*definitions.VhostContents, error) {
+func (c *Client) VhostContents(ctx context.Context, vhost string) (*plan.VhostContents, error) {
 	v := esc(vhost)
 	var (
 		queues []struct {
@@ -65,9 +66,9 @@ func (c *Client) VhostContents(ctx context.Context, vhost string) (*definitions.
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := &definitions.VhostContents{}
+	out := &plan.VhostContents{}
 	for _, q := range queues {
-		qm := definitions.QueueMessages{Name: q.Name}
+		qm := plan.QueueMessages{Name: q.Name}
 		if q.Messages != nil {
 			qm.Messages = *q.Messages
 		}
@@ -99,7 +100,7 @@ func (c *Client) VhostContents(ctx context.Context, vhost string) (*definitions.
 			out.TopicPermissions = append(out.TopicPermissions, p.User)
 		}
 	}
-	slices.SortFunc(out.Queues, func(a, b definitions.QueueMessages) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out.Queues, func(a, b plan.QueueMessages) int { return strings.Compare(a.Name, b.Name) })
 	for _, s := range [][]string{out.Exchanges, out.Policies, out.Parameters, out.Permissions, out.TopicPermissions} {
 		slices.Sort(s)
 	}

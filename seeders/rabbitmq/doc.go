@@ -2,7 +2,7 @@
 // package amazonmqrabbitmq, Amazon MQ for RabbitMQ): a narrow client for
 // the management HTTP API; Read and ReadKinds (a live broker into a
 // definitions.Document); Apply, which switches on each change's
-// definitions.Step; Boot; the advisory apply lock; and Target, the
+// plan.Step; Boot; the advisory apply lock; and Target, the
 // seeders.Target cmd drives.
 //
 // It stands at the broker end of load → validate → diff → apply: it never

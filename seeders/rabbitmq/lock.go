@@ -14,11 +14,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 )
 
 // RabbitMQ has no lock. An apply takes an advisory one: the global
-// parameter warren-lock (definitions.LockParameter), written with its
+// parameter warren-lock (plan.LockParameter), written with its
 // holder, host, pid and time, checked before applying, renewed while the
 // apply runs and deleted at its end.
 
@@ -64,7 +64,7 @@ type LockedError struct{ Held LockInfo }
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("another warren apply holds the broker's lock (global parameter %s): %s; wait for it to finish, "+
 		"or, if that apply is gone, run again with --break-lock (a lock not renewed for %s expires on its own)",
-		definitions.LockParameter, e.Held, LockTTL)
+		plan.LockParameter, e.Held, LockTTL)
 }
 
 // LockOptions tune Lock.
@@ -183,7 +183,7 @@ func (h *Held) Release() error {
 			err = rerr
 			return
 		}
-		err = c.do(ctx, http.MethodDelete, "/api/global-parameters/"+esc(definitions.LockParameter), nil, nil)
+		err = c.do(ctx, http.MethodDelete, "/api/global-parameters/"+esc(plan.LockParameter), nil, nil)
 		if NotFound(err) {
 			err = nil
 		}
@@ -198,7 +198,7 @@ func (c *Client) readLock(ctx context.Context) (LockInfo, bool, error) {
 	var p struct {
 		Value json.RawMessage `json:"value"`
 	}
-	err := c.getJSON(ctx, "/api/global-parameters/"+esc(definitions.LockParameter), &p)
+	err := c.getJSON(ctx, "/api/global-parameters/"+esc(plan.LockParameter), &p)
 	if NotFound(err) {
 		return LockInfo{}, false, nil
 	}
@@ -213,6 +213,6 @@ func (c *Client) readLock(ctx context.Context) (LockInfo, bool, error) {
 }
 
 func (c *Client) writeLock(ctx context.Context, l LockInfo) error {
-	body, _ := json.Marshal(map[string]any{"name": definitions.LockParameter, "value": l})
-	return c.do(ctx, http.MethodPut, "/api/global-parameters/"+esc(definitions.LockParameter), body, nil)
+	body, _ := json.Marshal(map[string]any{"name": plan.LockParameter, "value": l})
+	return c.do(ctx, http.MethodPut, "/api/global-parameters/"+esc(plan.LockParameter), body, nil)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
@@ -49,19 +50,19 @@ func parse(t *testing.T, name string, data []byte) *definitions.Document {
 // diff compares desired with the node and returns the plan's text. The
 // node's default guest user is kept: these tests are about what RabbitMQ's
 // import makes, which leaves guest alone.
-func diff(t *testing.T, c *rabbitmq.Client, desired *definitions.Document, opts ...definitions.DiffOption) (*definitions.Plan, string) {
+func diff(t *testing.T, c *rabbitmq.Client, desired *definitions.Document, opts ...plan.DiffOption) (*plan.Plan, string) {
 	t.Helper()
 	live, err := c.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := definitions.Diff(desired, live, append([]definitions.DiffOption{definitions.WithKeepGuest(true)}, opts...)...)
+	p, err := plan.Diff(desired, live, append([]plan.DiffOption{plan.WithKeepGuest(true)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	render.RenderText(&b, plan, render.RenderOptions{})
-	return plan, b.String()
+	render.RenderText(&b, p, render.RenderOptions{})
+	return p, b.String()
 }
 
 const sample = `{
@@ -133,14 +134,14 @@ func TestExportTrimsAndRoundTrip(t *testing.T) {
 	var again map[string]any
 	json.Unmarshal(exported, &again)
 	importDefs(t, n, again)
-	plan, text := diff(t, c, parse(t, "export.json", exported))
-	if !plan.Empty() {
+	p, text := diff(t, c, parse(t, "export.json", exported))
+	if !p.Empty() {
 		t.Errorf("after importing its own export the node differs:\n%s", text)
 	}
 	// The desired file with a plaintext password is in sync too: warren
 	// hashes it with the broker's salt.
-	plan, text = diff(t, c, parse(t, "sample.json", []byte(sample)))
-	if !plan.Empty() {
+	p, text = diff(t, c, parse(t, "sample.json", []byte(sample)))
+	if !p.Empty() {
 		t.Errorf("the sample is not in sync after importing its export:\n%s", text)
 	}
 }
@@ -201,14 +202,14 @@ func TestDriftOfEveryKind(t *testing.T) {
 			var defs map[string]any
 			json.Unmarshal([]byte(sample), &defs)
 			importDefs(t, n, defs)
-			if plan, text := diff(t, c, desired); !plan.Empty() {
+			if p, text := diff(t, c, desired); !p.Empty() {
 				t.Fatalf("not in sync right after the import:\n%s", text)
 			}
 			if err := tt.change(context.Background(), n); err != nil {
 				t.Fatal(err)
 			}
-			plan, text := diff(t, c, desired)
-			if plan.Empty() {
+			p, text := diff(t, c, desired)
+			if p.Empty() {
 				t.Fatalf("no drift found")
 			}
 			for _, w := range tt.want {
@@ -243,8 +244,8 @@ func TestNamesThatNeedEncoding(t *testing.T) {
 	}
 	importDefs(t, n, defs)
 	data, _ := json.Marshal(defs)
-	plan, text := diff(t, c, parse(t, "names.json", data))
-	if !plan.Empty() {
+	pl, text := diff(t, c, parse(t, "names.json", data))
+	if !pl.Empty() {
 		t.Errorf("names that need encoding are not in sync:\n%s", text)
 	}
 	// A per-object endpoint with an encoded name answers too.

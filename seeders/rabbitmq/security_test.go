@@ -10,16 +10,17 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
 // deletePlan is a plan that deletes the given objects, as Diff makes it
 // with pruning.
-func deletePlan(objs ...definitions.Object) *definitions.Plan {
-	p := &definitions.Plan{Pruning: true}
+func deletePlan(objs ...definitions.Object) *plan.Plan {
+	p := &plan.Plan{Pruning: true}
 	for _, o := range objs {
-		p.Changes = append(p.Changes, definitions.Change{Action: definitions.Delete, Step: definitions.StepDelete, Kind: o.Kind(), Addr: definitions.AddrOf(o), Before: o})
+		p.Changes = append(p.Changes, plan.Change{Action: plan.Delete, Step: plan.StepDelete, Kind: o.Kind(), Addr: plan.AddrOf(o), Before: o})
 	}
 	return p
 }
@@ -39,11 +40,11 @@ func TestDotSegmentNamesDeleteNothing(t *testing.T) {
 	c := client(t, n)
 	for _, vhost := range []string{"..", ".", "%2E%2E", "%2e."} {
 		t.Run(vhost, func(t *testing.T) {
-			plan := deletePlan(
+			p := deletePlan(
 				&definitions.TopicPermission{Vhost: vhost, User: "users", Exchange: "ADMIN"},
 				&definitions.Permission{Vhost: vhost, User: "vhosts/v1"},
 			)
-			err := c.Apply(ctx, plan, rabbitmq.ApplyOptions{})
+			err := c.Apply(ctx, p, rabbitmq.ApplyOptions{})
 			if err == nil || !strings.Contains(err.Error(), "dot segment") {
 				t.Errorf("apply: got %v, want a refusal naming the dot segment", err)
 			}
@@ -72,11 +73,11 @@ func TestDeleteBindingWithPercent(t *testing.T) {
 		},
 	})
 	c := client(t, n)
-	plan := deletePlan(
+	p := deletePlan(
 		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "100%.done", Arguments: map[string]any{}},
 		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "a%25b #", Arguments: map[string]any{}},
 	)
-	if err := c.Apply(ctx, plan, rabbitmq.ApplyOptions{}); err != nil {
+	if err := c.Apply(ctx, p, rabbitmq.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var left []map[string]any

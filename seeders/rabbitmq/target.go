@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -22,7 +23,7 @@ type Target struct {
 	acting string
 	held   *Held // the apply lock, while Lock holds it
 	name   definitions.Target
-	extra  []definitions.DiffOption
+	extra  []plan.DiffOption
 	// Workers is how many deletions Apply runs at once (0: 4, what make
 	// bench found fastest).
 	Workers int
@@ -36,7 +37,7 @@ var (
 
 // NewTarget makes the target rabbitmq; name and extra are for a platform
 // that is RabbitMQ with rules of its own (amazonmqrabbitmq).
-func NewTarget(c *Client, name definitions.Target, extra ...definitions.DiffOption) *Target {
+func NewTarget(c *Client, name definitions.Target, extra ...plan.DiffOption) *Target {
 	return &Target{c: c, name: cmp.Or(name, definitions.TargetRabbitMQ), extra: extra}
 }
 
@@ -48,19 +49,19 @@ func (t *Target) Name() definitions.Target { return t.name }
 // Identity is the management URLs, the cluster's identity (see
 // Client.Identity) and the user warren logs in as (GET /api/whoami, read
 // once).
-func (t *Target) Identity(ctx context.Context) (definitions.BrokerID, error) {
+func (t *Target) Identity(ctx context.Context) (plan.BrokerID, error) {
 	if t.acting == "" {
 		who, err := t.c.Whoami(ctx)
 		if err != nil {
-			return definitions.BrokerID{}, err
+			return plan.BrokerID{}, err
 		}
 		t.acting = who.Name
 	}
 	id, err := t.c.Identity(ctx)
 	if err != nil {
-		return definitions.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
+		return plan.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
 	}
-	return definitions.BrokerID{URLs: t.c.URLs(), Cluster: id, ActingUser: t.acting}, nil
+	return plan.BrokerID{URLs: t.c.URLs(), Cluster: id, ActingUser: t.acting}, nil
 }
 
 // Read reads the kinds asked for, each from its own endpoint (ReadKinds),
@@ -83,9 +84,9 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 
 // DiffOptions: the acting user (never deleted, its password changed last),
 // and what lives in a vhost the plan deletes, read only then.
-func (t *Target) DiffOptions(ctx context.Context, _ definitions.PlanOptions) []definitions.DiffOption {
-	return append(slices.Clone(t.extra), definitions.WithActingUser(t.acting),
-		definitions.WithVhostContents(func(v string) (*definitions.VhostContents, error) { return t.c.VhostContents(ctx, v) }))
+func (t *Target) DiffOptions(ctx context.Context, _ plan.PlanOptions) []plan.DiffOption {
+	return append(slices.Clone(t.extra), plan.WithActingUser(t.acting),
+		plan.WithVhostContents(func(v string) (*plan.VhostContents, error) { return t.c.VhostContents(ctx, v) }))
 }
 
 // Unsupported: RabbitMQ returns password hashes, so passwords are compared
@@ -99,8 +100,8 @@ func (t *Target) Unsupported() map[string]string {
 
 // Apply carries out plan (Client.Apply) as the acting user; when the apply
 // logs in as another user, the target carries on as that one.
-func (t *Target) Apply(ctx context.Context, plan *definitions.Plan, opts seeders.ApplyOptions) error {
-	return t.c.Apply(ctx, plan, ApplyOptions{Replace: opts.Replace, DestroyMessages: opts.DestroyMessages,
+func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
+	return t.c.Apply(ctx, p, ApplyOptions{Replace: opts.Replace, DestroyMessages: opts.DestroyMessages,
 		Progress: opts.Progress, Workers: t.Workers, Acting: t.acting, Admins: opts.Admins, Stop: opts.Stop,
 		LoggedIn: func(user, password string) {
 			t.c, t.acting = t.c.As(user, password), user

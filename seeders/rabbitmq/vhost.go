@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 )
 
 // Where each RabbitMQ version reads a vhost's default queue type:
@@ -62,7 +63,7 @@ func versionAtLeast(version string, major, minor int) bool {
 
 // checkQueueTypeChanges refuses, before anything is touched, to change an
 // existing vhost's default queue type on a broker that cannot.
-func (c *Client) checkQueueTypeChanges(ctx context.Context, puts []definitions.Change) (version string, err error) {
+func (c *Client) checkQueueTypeChanges(ctx context.Context, puts []plan.Change) (version string, err error) {
 	if len(puts) == 0 {
 		return "", nil
 	}

@@ -1,23 +1,25 @@
-package definitions
+package plan
 
 import (
 	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/warren-tool/warren/definitions"
 )
 
 // DiffOption tunes Diff.
 type DiffOption func(*diffConfig)
 
 type diffConfig struct {
-	compare    func(d, l Object) (Fields, bool)
+	compare    func(d, l definitions.Object) (Fields, bool)
 	wholeUsers bool
 	prune      bool
 	acting     string
 	keepGuest  bool
-	resolve    func(*Secret) (string, error)
-	owned      func(Object) string
+	resolve    func(*definitions.Secret) (string, error)
+	owned      func(definitions.Object) string
 	contents   func(vhost string) (*VhostContents, error)
 }
 
@@ -41,7 +43,7 @@ func WithKeepGuest(on bool) DiffOption { return func(c *diffConfig) { c.keepGues
 // (both normalized) and true, or false to leave the object to Diff's
 // rules. Cloud APIs that hold less than RabbitMQ (Amazon MQ for
 // ActiveMQ, Huawei Cloud DMS) give theirs.
-func WithCompare(compare func(d, l Object) (Fields, bool)) DiffOption {
+func WithCompare(compare func(d, l definitions.Object) (Fields, bool)) DiffOption {
 	return func(c *diffConfig) { c.compare = compare }
 }
 
@@ -52,14 +54,16 @@ func WithUsersWrittenWhole() DiffOption { return func(c *diffConfig) { c.wholeUs
 
 // WithResolver sets how passwords given as {env} or {file} are read; the
 // default is ResolveSecret.
-func WithResolver(f func(*Secret) (string, error)) DiffOption {
+func WithResolver(f func(*definitions.Secret) (string, error)) DiffOption {
 	return func(c *diffConfig) { c.resolve = f }
 }
 
 // WithOwned marks live objects that belong to the platform (Amazon MQ's
 // AWS-DEFAULT policies, say): owned returns why, or "". They are neither
 // drift nor pruned.
-func WithOwned(owned func(Object) string) DiffOption { return func(c *diffConfig) { c.owned = owned } }
+func WithOwned(owned func(definitions.Object) string) DiffOption {
+	return func(c *diffConfig) { c.owned = owned }
+}
 
 // WithVhostContents tells Diff how to learn what lives in a vhost it
 // deletes (read from the broker only then): each deletion carries what it
@@ -78,8 +82,8 @@ func WithVhostContents(read func(vhost string) (*VhostContents, error)) DiffOpti
 // default type, so live should hold the vhosts of the queues desired names.
 // Passwords are compared by hashing the desired password with the live
 // hash's salt.
-func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
-	cfg := diffConfig{resolve: ResolveSecret}
+func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error) {
+	cfg := diffConfig{resolve: definitions.ResolveSecret}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -87,23 +91,23 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 	// vhost, else the broker's. Limits written inside the files' vhosts are
 	// compared as the vhost-limits parameters they stand for (the kind is
 	// not managed for that: nothing else is pruned).
-	nl := Normalize(live)
-	nd := NormalizeAgainst(desired, VhostQueueTypes(live))
-	nd.Parameters = append(nd.Parameters, VhostLimitParameters(desired)...)
+	nl := definitions.Normalize(live)
+	nd := definitions.NormalizeAgainst(desired, definitions.VhostQueueTypes(live))
+	nd.Parameters = append(nd.Parameters, definitions.VhostLimitParameters(desired)...)
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
-		nd.fillVhost(desired.OriginalVhostName)
+		nd.FillVhost(desired.OriginalVhostName)
 	}
 	// warren's own apply lock is neither drift nor pruned, nor part of the
 	// digest (it comes and goes with every apply).
-	isLock := func(g *GlobalParameter) bool { return g.Name == LockParameter }
+	isLock := func(g *definitions.GlobalParameter) bool { return g.Name == LockParameter }
 	nd.GlobalParameters = slices.DeleteFunc(slices.Clone(nd.GlobalParameters), isLock)
 	nl.GlobalParameters = slices.DeleteFunc(slices.Clone(nl.GlobalParameters), isLock)
 	digest := make(chan string, 1)
-	go func() { digest <- DigestNormalized(nl) }() // on another core meanwhile
-	plan := &Plan{Unmanaged: map[Kind]int{}, Pruning: cfg.prune}
+	go func() { digest <- definitions.DigestNormalized(nl) }() // on another core meanwhile
+	plan := &Plan{Unmanaged: map[definitions.Kind]int{}, Pruning: cfg.prune}
 	var deletes [][]Change
 	var leftovers []Change
-	for _, k := range Kinds {
+	for _, k := range definitions.Kinds {
 		managed := desired.ObjectsOf(k) != nil
 		want := nd.ObjectsOf(k)
 		have := index(nl.ObjectsOf(k))
@@ -141,7 +145,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 			if wanted[l.Key()] {
 				continue
 			}
-			if p, ok := l.(*Permission); ok && IsTemporaryGrant(p) {
+			if p, ok := l.(*definitions.Permission); ok && IsTemporaryGrant(p) {
 				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l, Step: StepRemoveLeftoverGrant, Reason: LeftoverGrantReason})
 				continue
 			}
@@ -160,7 +164,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 				continue
 			}
 			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l}
-			if v, ok := l.(*Vhost); ok && cfg.contents != nil {
+			if v, ok := l.(*definitions.Vhost); ok && cfg.contents != nil {
 				takes, err := cfg.contents(v.Name)
 				if err != nil {
 					return nil, fmt.Errorf("reading what lives in vhost %q, which the plan deletes: %w", v.Name, err)
@@ -171,7 +175,7 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 		}
 		deletes = append(deletes, dels)
 	}
-	plan.Changes = append(plan.Changes, rebindAfterReplace(plan.Changes, nd, have(nl, KindBinding))...)
+	plan.Changes = append(plan.Changes, rebindAfterReplace(plan.Changes, nd, have(nl, definitions.KindBinding))...)
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
@@ -192,31 +196,31 @@ func Diff(desired, live *Document, opts ...DiffOption) (*Plan, error) {
 // for a vhost whose default queue type changes, StepVhostQueueType), and,
 // when users are written whole (WithUsersWrittenWhole), marks every change of a
 // user or its permissions StepWriteUser with the user as the files have it.
-func setSteps(plan *Plan, cfg diffConfig, desired *Document) {
+func setSteps(plan *Plan, cfg diffConfig, desired *definitions.Document) {
 	for i := range plan.Changes {
 		ch := &plan.Changes[i]
 		if ch.Step != "" {
 			continue
 		}
 		ch.Step = stepOf(ch.Action)
-		if ch.Kind == KindVhost && ch.Action == Update &&
+		if ch.Kind == definitions.KindVhost && ch.Action == Update &&
 			slices.ContainsFunc(ch.Fields, func(f FieldChange) bool { return f.Field == "default_queue_type" }) {
 			ch.Step = StepVhostQueueType
 		}
-		if !cfg.wholeUsers || ch.Action == Delete && ch.Kind == KindUser {
+		if !cfg.wholeUsers || ch.Action == Delete && ch.Kind == definitions.KindUser {
 			continue
 		}
 		var user string
-		switch o := cmp.Or[Object](ch.After, ch.Before).(type) {
-		case *User:
+		switch o := cmp.Or[definitions.Object](ch.After, ch.Before).(type) {
+		case *definitions.User:
 			user = o.Name
-		case *Permission:
+		case *definitions.Permission:
 			user = o.User
 		default:
 			continue
 		}
 		if slices.ContainsFunc(plan.Changes, func(c Change) bool {
-			return c.Kind == KindUser && c.Action == Delete && c.Before.(*User).Name == user
+			return c.Kind == definitions.KindUser && c.Action == Delete && c.Before.(*definitions.User).Name == user
 		}) {
 			continue // deleting the user takes its permissions with it
 		}
@@ -225,7 +229,7 @@ func setSteps(plan *Plan, cfg diffConfig, desired *Document) {
 }
 
 // wholeUser is a user of desired with all its permissions.
-func wholeUser(desired *Document, name string) *WholeUser {
+func wholeUser(desired *definitions.Document, name string) *WholeUser {
 	w := &WholeUser{name: name}
 	for _, u := range desired.Users {
 		if u.Name == name {
@@ -240,12 +244,14 @@ func wholeUser(desired *Document, name string) *WholeUser {
 	return w
 }
 
-func have(d *Document, k Kind) map[string]Object { return index(d.ObjectsOf(k)) }
+func have(d *definitions.Document, k definitions.Kind) map[string]definitions.Object {
+	return index(d.ObjectsOf(k))
+}
 
 // rebindAfterReplace re-creates the desired bindings of a replaced queue or
 // exchange that the broker has now: deleting the queue or exchange deletes
 // its bindings with it.
-func rebindAfterReplace(changes []Change, desired *Document, live map[string]Object) []Change {
+func rebindAfterReplace(changes []Change, desired *definitions.Document, live map[string]definitions.Object) []Change {
 	type ref struct{ kind, vhost, name string }
 	replaced := map[ref]bool{}
 	for _, c := range changes {
@@ -253,9 +259,9 @@ func rebindAfterReplace(changes []Change, desired *Document, live map[string]Obj
 			continue
 		}
 		switch o := c.After.(type) {
-		case *Queue:
+		case *definitions.Queue:
 			replaced[ref{"queue", o.Vhost, o.Name}] = true
-		case *Exchange:
+		case *definitions.Exchange:
 			replaced[ref{"exchange", o.Vhost, o.Name}] = true
 		}
 	}
@@ -263,13 +269,13 @@ func rebindAfterReplace(changes []Change, desired *Document, live map[string]Obj
 		return nil
 	}
 	var out []Change
-	for _, o := range sortedObjects(desired.ObjectsOf(KindBinding)) {
-		b := o.(*Binding)
+	for _, o := range sortedObjects(desired.ObjectsOf(definitions.KindBinding)) {
+		b := o.(*definitions.Binding)
 		if _, exists := live[b.Key()]; !exists {
 			continue // the plan creates it anyway
 		}
 		if replaced[ref{"exchange", b.Vhost, b.Source}] || replaced[ref{b.DestinationType, b.Vhost, b.Destination}] {
-			out = append(out, Change{Action: Create, Kind: KindBinding, Addr: AddrOf(b), After: b,
+			out = append(out, Change{Action: Create, Kind: definitions.KindBinding, Addr: AddrOf(b), After: b,
 				Step: StepRebind, Reason: "re-created: replacing its queue or exchange deletes it"})
 		}
 	}
@@ -278,7 +284,7 @@ func rebindAfterReplace(changes []Change, desired *Document, live map[string]Obj
 
 // ungrant removes what RabbitMQ grants on its own: the user that creates a
 // vhost gets full permissions on it, which the files may not ask for.
-func ungrant(changes []Change, desired *Document, acting string) []Change {
+func ungrant(changes []Change, desired *definitions.Document, acting string) []Change {
 	if acting == "" {
 		return nil
 	}
@@ -288,15 +294,15 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 	}
 	var out []Change
 	for _, c := range changes {
-		if c.Kind != KindVhost || c.Action != Create {
+		if c.Kind != definitions.KindVhost || c.Action != Create {
 			continue
 		}
-		v := c.After.(*Vhost).Name
+		v := c.After.(*definitions.Vhost).Name
 		if asked[v] {
 			continue
 		}
-		p := &Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
-		out = append(out, Change{Action: Delete, Kind: KindPermission, Addr: AddrOf(p), Before: p,
+		p := &definitions.Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
+		out = append(out, Change{Action: Delete, Kind: definitions.KindPermission, Addr: AddrOf(p), Before: p,
 			Step: StepUngrant, Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
 	}
 	return out
@@ -305,11 +311,11 @@ func ungrant(changes []Change, desired *Document, acting string) []Change {
 // vhostScoped reports whether deleting an object goes through an endpoint
 // that needs access to its vhost (an administrator without permissions on
 // the vhost is refused).
-func vhostScoped(o Object) (string, bool) {
+func vhostScoped(o definitions.Object) (string, bool) {
 	if o == nil {
 		return "", false
 	}
-	if row, _ := InfoOf(o.Kind()); !row.NeedsVhostAccess {
+	if row, _ := definitions.InfoOf(o.Kind()); !row.NeedsVhostAccess {
 		return "", false
 	}
 	return o.VhostName(), true
@@ -326,7 +332,7 @@ const LeftoverGrantReason = "a temporary grant an interrupted apply left behind"
 
 // IsTemporaryGrant reports whether a permission is one apply granted for
 // itself only.
-func IsTemporaryGrant(p *Permission) bool {
+func IsTemporaryGrant(p *definitions.Permission) bool {
 	return p.Configure == TemporaryPattern || p.Write == TemporaryPattern || p.Read == TemporaryPattern
 }
 
@@ -334,7 +340,7 @@ func IsTemporaryGrant(p *Permission) bool {
 // vhosts where the plan deletes or replaces queues, exchanges, bindings,
 // policies or parameters and the user has none: the API refuses those to
 // an administrator without access to the vhost. Both steps are in the plan.
-func borrowAccess(plan *Plan, live *Document, acting string) {
+func borrowAccess(plan *Plan, live *definitions.Document, acting string) {
 	if acting == "" {
 		return
 	}
@@ -345,11 +351,11 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 		}
 	}
 	for _, c := range plan.Changes {
-		if c.Kind == KindVhost && c.Action == Create {
-			has[c.After.(*Vhost).Name] = true // RabbitMQ grants it while the vhost is created
+		if c.Kind == definitions.KindVhost && c.Action == Create {
+			has[c.After.(*definitions.Vhost).Name] = true // RabbitMQ grants it while the vhost is created
 		}
-		if c.Kind == KindPermission && c.Action != Delete && c.After.(*Permission).User == acting {
-			has[c.After.(*Permission).Vhost] = true
+		if c.Kind == definitions.KindPermission && c.Action != Delete && c.After.(*definitions.Permission).User == acting {
+			has[c.After.(*definitions.Permission).Vhost] = true
 		}
 	}
 	var need []string
@@ -358,7 +364,7 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 			continue
 		}
 		v, ok := vhostScoped(c.Before)
-		if vh, isVhost := c.Before.(*Vhost); isVhost && c.Takes != nil && len(c.Takes.Queues) > 0 {
+		if vh, isVhost := c.Before.(*definitions.Vhost); isVhost && c.Takes != nil && len(c.Takes.Queues) > 0 {
 			v, ok = vh.Name, true // apply deletes its queues first, each only when empty
 		}
 		if ok && !has[v] && !slices.Contains(need, v) {
@@ -368,10 +374,10 @@ func borrowAccess(plan *Plan, live *Document, acting string) {
 	slices.Sort(need)
 	var grants, revokes []Change
 	for _, v := range need {
-		p := &Permission{User: acting, Vhost: v, Configure: TemporaryPattern, Write: TemporaryPattern, Read: TemporaryPattern}
-		grants = append(grants, Change{Action: Create, Kind: KindPermission, Addr: AddrOf(p), After: p,
+		p := &definitions.Permission{User: acting, Vhost: v, Configure: TemporaryPattern, Write: TemporaryPattern, Read: TemporaryPattern}
+		grants = append(grants, Change{Action: Create, Kind: definitions.KindPermission, Addr: AddrOf(p), After: p,
 			Step: StepBorrowAccess, Reason: "for the apply only: the API lets only users with access to a vhost delete what is in it"})
-		revokes = append(revokes, Change{Action: Delete, Kind: KindPermission, Addr: AddrOf(p), Before: p,
+		revokes = append(revokes, Change{Action: Delete, Kind: definitions.KindPermission, Addr: AddrOf(p), Before: p,
 			Step: StepTakeBack, Reason: "taken back: it was given for the apply only"})
 	}
 	// Grants go before the first deletion or replacement, revokes last.
@@ -398,7 +404,7 @@ func actingLast(plan *Plan, acting string) {
 		return
 	}
 	i := slices.IndexFunc(plan.Changes, func(c Change) bool {
-		return c.Kind == KindUser && c.Action == Update && c.After.(*User).Name == acting &&
+		return c.Kind == definitions.KindUser && c.Action == Update && c.After.(*definitions.User).Name == acting &&
 			slices.ContainsFunc(c.Fields, func(f FieldChange) bool { return f.Field == "password" || f.Field == "password_hash" })
 	})
 	if i < 0 {
@@ -414,22 +420,24 @@ const defaultGuestPassword = "guest"
 
 // removeGuest appends the removal of the default user guest, when it is
 // due (see WithKeepGuest).
-func removeGuest(plan *Plan, desired, live *Document, cfg diffConfig) {
+func removeGuest(plan *Plan, desired, live *definitions.Document, cfg diffConfig) {
 	if cfg.keepGuest || desired.Users == nil {
 		return
 	}
-	if slices.ContainsFunc(desired.Users, func(u *User) bool { return u.Name == "guest" }) {
+	if slices.ContainsFunc(desired.Users, func(u *definitions.User) bool { return u.Name == "guest" }) {
 		return
 	}
-	i := slices.IndexFunc(live.Users, func(u *User) bool { return u.Name == "guest" })
+	i := slices.IndexFunc(live.Users, func(u *definitions.User) bool { return u.Name == "guest" })
 	if i < 0 {
 		return
 	}
 	guest := live.Users[i]
-	if guest.PasswordHash == nil || !PasswordMatches(*guest.PasswordHash, guest.HashingAlgorithm, defaultGuestPassword) {
+	if guest.PasswordHash == nil || !definitions.PasswordMatches(*guest.PasswordHash, guest.HashingAlgorithm, defaultGuestPassword) {
 		return // someone set a password: not the default user any more
 	}
-	if slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Kind == KindUser && c.Action == Delete && c.Addr == AddrOf(guest) }) {
+	if slices.ContainsFunc(plan.Changes, func(c Change) bool {
+		return c.Kind == definitions.KindUser && c.Action == Delete && c.Addr == AddrOf(guest)
+	}) {
 		return
 	}
 	if cfg.acting == "guest" && !slices.ContainsFunc(desired.Users, isAdmin) {
@@ -437,15 +445,15 @@ func removeGuest(plan *Plan, desired, live *Document, cfg diffConfig) {
 		return
 	}
 	plan.Skipped = slices.DeleteFunc(plan.Skipped, func(s Skip) bool { return s.Addr == AddrOf(guest) })
-	if !cfg.prune && plan.Unmanaged[KindUser] > 0 {
-		plan.Unmanaged[KindUser]-- // counted there as not in the files
+	if !cfg.prune && plan.Unmanaged[definitions.KindUser] > 0 {
+		plan.Unmanaged[definitions.KindUser]-- // counted there as not in the files
 	}
-	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: KindUser, Addr: AddrOf(guest), Before: guest,
+	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: definitions.KindUser, Addr: AddrOf(guest), Before: guest,
 		Step: StepRemoveGuest, Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
 }
 
-func index(objs []Object) map[string]Object {
-	out := make(map[string]Object, len(objs))
+func index(objs []definitions.Object) map[string]definitions.Object {
+	out := make(map[string]definitions.Object, len(objs))
 	for _, o := range objs {
 		out[o.Key()] = o
 	}
@@ -454,11 +462,11 @@ func index(objs []Object) map[string]Object {
 
 // sortedObjects orders objects by key, vhost limits before other
 // parameters (a vhost's limits should be in place before what fills it).
-func sortedObjects(objs []Object) []Object {
+func sortedObjects(objs []definitions.Object) []definitions.Object {
 	type keyed struct {
 		rank int
 		key  string
-		obj  Object
+		obj  definitions.Object
 	}
 	ks := make([]keyed, len(objs))
 	for i, o := range objs {
@@ -467,32 +475,32 @@ func sortedObjects(objs []Object) []Object {
 	slices.SortFunc(ks, func(a, b keyed) int {
 		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.key, b.key))
 	})
-	out := make([]Object, len(ks))
+	out := make([]definitions.Object, len(ks))
 	for i, k := range ks {
 		out[i] = k.obj
 	}
 	return out
 }
 
-func limitsRank(o Object) int {
-	if p, ok := o.(*Parameter); ok && p.Component == "vhost-limits" {
+func limitsRank(o definitions.Object) int {
+	if p, ok := o.(*definitions.Parameter); ok && p.Component == "vhost-limits" {
 		return 0
 	}
 	return 1
 }
 
 // brokerSkips says why the broker would not keep a desired object, or "".
-func brokerSkips(d *Document, o Object) string {
+func brokerSkips(d *definitions.Document, o definitions.Object) string {
 	switch o := o.(type) {
-	case *Queue:
+	case *definitions.Queue:
 		if strings.HasPrefix(o.Name, "amq.") {
 			return "RabbitMQ reserves amq.* queue names and skips them on import"
 		}
-	case *Exchange:
+	case *definitions.Exchange:
 		if strings.HasPrefix(o.Name, "amq.") {
 			return "RabbitMQ reserves amq.* exchange names and skips them on import"
 		}
-	case *Binding:
+	case *definitions.Binding:
 		if o.Vhost == "" {
 			return "the binding has no vhost"
 		}
@@ -501,21 +509,21 @@ func brokerSkips(d *Document, o Object) string {
 }
 
 // protected says why a live object must not be deleted, or "".
-func protected(o Object, cfg diffConfig) string {
+func protected(o definitions.Object, cfg diffConfig) string {
 	switch o := o.(type) {
-	case *User:
+	case *definitions.User:
 		if cfg.acting != "" && o.Name == cfg.acting {
 			return "warren is logged in as this user"
 		}
-	case *Exchange:
+	case *definitions.Exchange:
 		if o.Name == "" || strings.HasPrefix(o.Name, "amq.") {
 			return "built-in exchange"
 		}
-	case *Queue:
+	case *definitions.Queue:
 		if strings.HasPrefix(o.Name, "amq.") {
 			return "server-named queue"
 		}
-	case *GlobalParameter:
+	case *definitions.GlobalParameter:
 		switch o.Name {
 		case "internal_cluster_id", "imported_definition_hash_value":
 			return "the broker's own global parameter"
@@ -533,7 +541,7 @@ const adminTag = "administrator"
 // keepAnAdministrator makes sure the broker keeps an administrator: it
 // drops the deletion of the last one (and says so), and refuses a plan
 // whose updates would take the tag from every one.
-func keepAnAdministrator(plan *Plan, live *Document) error {
+func keepAnAdministrator(plan *Plan, live *definitions.Document) error {
 	if !slices.ContainsFunc(live.Users, isAdmin) {
 		return nil // nothing to keep
 	}
@@ -544,12 +552,12 @@ func keepAnAdministrator(plan *Plan, live *Document) error {
 		}
 	}
 	for _, c := range plan.Changes {
-		if c.Kind != KindUser {
+		if c.Kind != definitions.KindUser {
 			continue
 		}
 		switch c.Action {
 		case Create, Update, Replace:
-			u := c.After.(*User)
+			u := c.After.(*definitions.User)
 			admins[u.Name] = isAdmin(u)
 		}
 	}
@@ -561,7 +569,7 @@ func keepAnAdministrator(plan *Plan, live *Document) error {
 	}
 	var kept []Change
 	for _, c := range plan.Changes {
-		if c.Kind == KindUser && c.Action == Delete && isAdmin(c.Before.(*User)) {
+		if c.Kind == definitions.KindUser && c.Action == Delete && isAdmin(c.Before.(*definitions.User)) {
 			if remaining <= 1 {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: c.Addr, Reason: "the broker's last administrator"})
 				continue
@@ -577,12 +585,12 @@ func keepAnAdministrator(plan *Plan, live *Document) error {
 	return nil
 }
 
-func isAdmin(u *User) bool { return slices.Contains(u.Tags, adminTag) }
+func isAdmin(u *definitions.User) bool { return slices.Contains(u.Tags, adminTag) }
 
 // compare returns the fields that differ between a desired and a live
 // object of the same identity (both normalized), and, when the broker
 // cannot change them in place, why the object must be replaced.
-func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
+func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, error) {
 	if cfg.compare != nil {
 		if f, ok := cfg.compare(d, l); ok {
 			return f, "", nil
@@ -590,52 +598,52 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 	}
 	var f Fields
 	switch d := d.(type) {
-	case *User:
-		l := l.(*User)
+	case *definitions.User:
+		l := l.(*definitions.User)
 		f.sets("tags", d.Tags, l.Tags)
 		f.value("limits", d.Limits, l.Limits)
 		if err := comparePassword(&f, d, l, cfg); err != nil {
 			return nil, "", err
 		}
-	case *Vhost:
-		l := l.(*Vhost)
+	case *definitions.Vhost:
+		l := l.(*definitions.Vhost)
 		f.value("description", deref(d.Description), deref(l.Description))
 		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
 		f.value("default_queue_type", d.DefaultQueueType, l.DefaultQueueType)
 		f.value("tracing", d.Tracing != nil && *d.Tracing, l.Tracing != nil && *l.Tracing)
-	case *Permission:
-		l := l.(*Permission)
+	case *definitions.Permission:
+		l := l.(*definitions.Permission)
 		f.value("configure", d.Configure, l.Configure)
 		f.value("write", d.Write, l.Write)
 		f.value("read", d.Read, l.Read)
-	case *TopicPermission:
-		l := l.(*TopicPermission)
+	case *definitions.TopicPermission:
+		l := l.(*definitions.TopicPermission)
 		f.value("write", d.Write, l.Write)
 		f.value("read", d.Read, l.Read)
-	case *Parameter:
-		if err := f.compareValue("value", d.Value, l.(*Parameter).Value, cfg); err != nil {
-			return nil, "", &SecretError{Object: d, Field: "value", Err: err}
+	case *definitions.Parameter:
+		if err := f.compareValue("value", d.Value, l.(*definitions.Parameter).Value, cfg); err != nil {
+			return nil, "", &definitions.SecretError{Object: d, Field: "value", Err: err}
 		}
-	case *GlobalParameter:
-		if err := f.compareValue("value", d.Value, l.(*GlobalParameter).Value, cfg); err != nil {
-			return nil, "", &SecretError{Object: d, Field: "value", Err: err}
+	case *definitions.GlobalParameter:
+		if err := f.compareValue("value", d.Value, l.(*definitions.GlobalParameter).Value, cfg); err != nil {
+			return nil, "", &definitions.SecretError{Object: d, Field: "value", Err: err}
 		}
-	case *Policy:
-		l := l.(*Policy)
+	case *definitions.Policy:
+		l := l.(*definitions.Policy)
 		f.value("pattern", d.Pattern, l.Pattern)
 		f.value("apply-to", d.ApplyTo, l.ApplyTo)
 		f.value("priority", *d.Priority, *l.Priority)
 		f.value("definition", d.Definition, l.Definition)
-	case *Queue:
-		l := l.(*Queue)
+	case *definitions.Queue:
+		l := l.(*definitions.Queue)
 		f.value("durable", *d.Durable, *l.Durable)
 		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
 		f.value("arguments", d.Arguments, l.Arguments)
 		if len(f) > 0 {
 			return f, "a queue's durability, auto-delete and arguments cannot change in place", nil
 		}
-	case *Exchange:
-		l := l.(*Exchange)
+	case *definitions.Exchange:
+		l := l.(*definitions.Exchange)
 		f.value("type", d.Type, l.Type)
 		f.value("durable", *d.Durable, *l.Durable)
 		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
@@ -644,23 +652,23 @@ func compare(d, l Object, cfg diffConfig) ([]FieldChange, string, error) {
 		if len(f) > 0 {
 			return f, "an exchange's type, durability, auto-delete, internal flag and arguments cannot change in place", nil
 		}
-	case *Binding:
+	case *definitions.Binding:
 		// A binding is all identity: equal keys, equal bindings.
 	}
 	return f, "", nil
 }
 
-func comparePassword(f *Fields, d, l *User, cfg diffConfig) error {
+func comparePassword(f *Fields, d, l *definitions.User, cfg diffConfig) error {
 	switch {
 	case d.Password != nil:
 		pw, err := cfg.resolve(d.Password)
 		if err != nil {
-			return &SecretError{Object: d, Field: "password", Err: err}
+			return &definitions.SecretError{Object: d, Field: "password", Err: err}
 		}
 		var same bool
 		switch {
 		case l.PasswordHash != nil:
-			same = PasswordMatches(*l.PasswordHash, l.HashingAlgorithm, pw)
+			same = definitions.PasswordMatches(*l.PasswordHash, l.HashingAlgorithm, pw)
 		case l.Password != nil && l.Password.Literal != nil:
 			// A live document's {env} or {file} is never resolved: an
 			// export (--against) must not read local files or variables.
@@ -693,7 +701,7 @@ func (f *Fields) value(name string, d, l any) {
 	if equal(d, l) {
 		return
 	}
-	if CanonicalJSON(d) != CanonicalJSON(l) {
+	if definitions.CanonicalJSON(d) != definitions.CanonicalJSON(l) {
 		*f = append(*f, FieldChange{Field: name, Before: l, After: d})
 	}
 }
@@ -746,19 +754,19 @@ func orEmpty(s []string) []string {
 // are), and both sides are shown with their credentials masked; when only
 // a credential differs, the field is sensitive.
 func (f *Fields) compareValue(name string, d, l any, cfg diffConfig) error {
-	resolved, err := ResolveValue(d, cfg.resolve)
+	resolved, err := definitions.ResolveValue(d, cfg.resolve)
 	if err != nil {
 		return err
 	}
-	if equal(resolved, l) || CanonicalJSON(resolved) == CanonicalJSON(l) {
+	if equal(resolved, l) || definitions.CanonicalJSON(resolved) == definitions.CanonicalJSON(l) {
 		return nil
 	}
-	if CanonicalJSON(MaskCredentials(resolved)) == CanonicalJSON(MaskCredentials(l)) {
+	if definitions.CanonicalJSON(definitions.MaskCredentials(resolved)) == definitions.CanonicalJSON(definitions.MaskCredentials(l)) {
 		*f = append(*f, FieldChange{Field: name, Sensitive: true})
 		return nil
 	}
-	*f = append(*f, FieldChange{Field: name, Before: MaskCredentials(l), After: MaskCredentials(d)})
-	if !slices.Equal(URIPasswords(resolved), URIPasswords(l)) {
+	*f = append(*f, FieldChange{Field: name, Before: definitions.MaskCredentials(l), After: definitions.MaskCredentials(d)})
+	if !slices.Equal(definitions.URIPasswords(resolved), definitions.URIPasswords(l)) {
 		*f = append(*f, FieldChange{Field: name + " credentials", Sensitive: true})
 	}
 	return nil

@@ -1,4 +1,6 @@
-package definitions
+package plan
+
+import "github.com/warren-tool/warren/definitions"
 
 // Action is what a Change does. It prints as its own diff marker.
 type Action rune
@@ -87,21 +89,21 @@ func stepOf(a Action) Step {
 // Addr names one object by kind and identity (Object.Key); it prints as
 // users write it: permission "app" on vhost "/".
 type Addr struct {
-	Kind Kind
+	Kind definitions.Kind
 	Key  string
 	text string
 }
 
 // AddrOf is o's address.
-func AddrOf(o Object) Addr { return Addr{Kind: o.Kind(), Key: o.Key(), text: o.Addr()} }
+func AddrOf(o definitions.Object) Addr { return Addr{Kind: o.Kind(), Key: o.Key(), text: o.Addr()} }
 
 func (a Addr) String() string { return a.text }
 
 // WholeUser is a user with every permission the files give it: what a
 // StepWriteUser sends.
 type WholeUser struct {
-	User        *User // nil when the files do not define the user
-	Permissions []*Permission
+	User        *definitions.User // nil when the files do not define the user
+	Permissions []*definitions.Permission
 	name        string
 }
 
@@ -122,11 +124,11 @@ type FieldChange struct {
 // Delete).
 type Change struct {
 	Action Action
-	Kind   Kind
+	Kind   definitions.Kind
 	Step   Step // what apply does; never empty in a Plan
 	Addr   Addr
-	Before Object
-	After  Object
+	Before definitions.Object
+	After  definitions.Object
 	Fields []FieldChange // what differs, for Update and Replace
 	Reason string        // why, in words, for people: apply never reads it
 	// Takes is, for the deletion of a vhost, what the broker deletes with
@@ -185,8 +187,8 @@ func (p *Plan) DestroysMessages() []Change {
 func (p *Plan) DeletedVhosts() []string {
 	var out []string
 	for _, c := range p.Changes {
-		if c.Kind == KindVhost && c.Action == Delete {
-			out = append(out, c.Before.(*Vhost).Name)
+		if c.Kind == definitions.KindVhost && c.Action == Delete {
+			out = append(out, c.Before.(*definitions.Vhost).Name)
 		}
 	}
 	return out
@@ -211,7 +213,7 @@ type Plan struct {
 	Skipped []Skip
 	// Unmanaged counts, per kind the files manage, live objects the files do
 	// not name; they are deleted only with pruning.
-	Unmanaged map[Kind]int
+	Unmanaged map[definitions.Kind]int
 	// Pruning says whether deletions were considered.
 	Pruning bool
 	// LiveDigest identifies the live definitions Diff compared against; a

@@ -1,4 +1,4 @@
-package definitions
+package plan
 
 // PlanJSON is the shape of warren diff --format json, version 1. Fields
 // are only ever added within a version.
