@@ -206,7 +206,9 @@ func measureBroker() error {
 	}
 	defer n.Stop()
 	res := &Results{Version: n.Version, Values: map[string]float64{}}
-	env := []string{"WARREN_URL=" + n.URL, "WARREN_USERNAME=" + n.Admin, "WARREN_PASSWORD=" + n.AdminPassword}
+	// WARREN_TIMEOUT: on a busy machine one import of 41,200 objects can
+	// outlast warren's default of 60 s per request.
+	env := []string{"WARREN_TIMEOUT=10m", "WARREN_URL=" + n.URL, "WARREN_USERNAME=" + n.Admin, "WARREN_PASSWORD=" + n.AdminPassword}
 	warrenRun := func(profileName string, args ...string) (float64, int64, error) {
 		return process(append(slices.Clone(env), profileEnv(profileName)...), *warren, args...)
 	}
