@@ -426,7 +426,7 @@ func printReport(paths []string) error {
 	}
 	fmt.Println()
 	for _, rw := range rows {
-		fmt.Printf("| %s | ≤ %.2gx |", rw.measure, rw.goal)
+		fmt.Printf("| %s | ≤ %gx |", rw.measure, rw.goal)
 		for _, b := range brokers {
 			v, detail, ok := rw.value(b)
 			if !ok {
