@@ -1,7 +1,9 @@
 package definitions_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/warren-tool/warren/definitions"
@@ -53,4 +55,69 @@ func BenchmarkDiff(b *testing.B) {
 			b.Fatalf("%d changes", len(plan.Changes))
 		}
 	}
+}
+
+// BenchmarkLoad times decoding and converting the make bench broker file
+// (41,200 objects) alone, and BenchmarkValidate the checks on it.
+func BenchmarkLoad(b *testing.B) {
+	data := defgen.BenchShape.Broker()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, diags := definitions.Parse("bench.json", data); diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	doc, diags := definitions.Parse("bench.json", defgen.BenchShape.Broker())
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ds := definitions.Check(doc, definitions.CheckOptions{}); ds.HasErrors() {
+			b.Fatal(ds.Error())
+		}
+	}
+}
+
+// BenchmarkDiffInSync is warren diff's computation on the make bench
+// broker: 41,200 objects, nothing changed.
+func BenchmarkDiffInSync(b *testing.B) {
+	data := defgen.BenchShape.Broker()
+	desired, _ := definitions.Parse("desired.json", data)
+	live, _ := definitions.Parse("live.json", data)
+	b.ReportAllocs()
+	for b.Loop() {
+		plan, err := definitions.Diff(desired, live)
+		if err != nil || !plan.Empty() {
+			b.Fatal(err, len(plan.Changes))
+		}
+	}
+}
+
+// BenchmarkRender renders the plan of an apply from scratch (41,200
+// creations) as text and as JSON.
+func BenchmarkRender(b *testing.B) {
+	desired, _ := definitions.Parse("desired.json", defgen.BenchShape.Broker())
+	plan, err := definitions.Diff(desired, &definitions.Document{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("text", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			definitions.RenderText(io.Discard, plan, definitions.RenderOptions{})
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(definitions.ToJSON(plan)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -183,7 +183,7 @@ func resendable(method, path string) bool {
 // do sends a request to the first node that answers. path is escaped
 // already (segments through url.PathEscape; the vhost / is %2F). A body
 // that is not nil is sent as JSON; out, when not nil, receives the JSON
-// answer.
+// answer (a *[]byte receives the answer as it came).
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
 	if err := checkPath(method, path); err != nil {
 		return err
@@ -250,6 +250,10 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 				ae.Type, ae.Reason = Printable(eb.Error), Printable(eb.Reason)
 			}
 			return resp.StatusCode >= 500 && safe(method), ae
+		}
+		if raw, ok := out.(*[]byte); ok {
+			*raw = data // undecoded: the caller decodes it
+			return false, nil
 		}
 		if out != nil && len(data) > 0 {
 			if err := json.Unmarshal(data, out); err != nil {
