@@ -274,10 +274,11 @@ type applier struct {
 // changeID is what tells a plan's changes apart in done and fail.
 type changeID struct {
 	action definitions.Action
-	addr   string
+	step   definitions.Step
+	addr   definitions.Addr
 }
 
-func idOf(ch definitions.Change) changeID { return changeID{ch.Action, ch.Addr} }
+func idOf(ch definitions.Change) changeID { return changeID{ch.Action, ch.Step, ch.Addr} }
 
 func (a *applier) done(what string, chs ...definitions.Change) {
 	a.mu.Lock()
