@@ -28,3 +28,29 @@ func BenchmarkLoadValidate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad times decoding and converting the make bench broker file
+// (41,200 objects) alone, and BenchmarkValidate the checks on it.
+func BenchmarkLoad(b *testing.B) {
+	data := defgen.BenchShape.Broker()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, diags := definitions.Parse("bench.json", data); diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	doc, diags := definitions.Parse("bench.json", defgen.BenchShape.Broker())
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ds := definitions.Check(doc, definitions.CheckOptions{}); ds.HasErrors() {
+			b.Fatal(ds.Error())
+		}
+	}
+}

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# make bench: load + validate of generated definitions (1,000, 10,000 and
-# 150,000 objects) with bin/warren, side by side with python's json.load of
-# the same file, and warren's peak memory. Prints a Markdown table.
-# Repeat with: make bench (RUNS=N for more runs; the median is shown).
+# make bench: issue 11's table, RabbitMQ 3.10 and 4.0 side by side.
+#  - warren validate of 150,000 objects against python3's json.load, and its
+#    peak memory (no broker);
+#  - on one real node of each version, with 41,200 objects (100 vhosts,
+#    10,000 users and permissions, 10,000 queues, 1,000 exchanges, 10,000
+#    bindings, 100 policies): warren diff and apply against one
+#    GET /api/definitions, and apply from scratch against the broker's own
+#    import (ROUNDS back-to-back pairs, default 5);
+#  - the Go benchmarks of the pure parts (load, validate, diff, render).
+# ROUNDS=1 REPEATS=1 make bench is a quick run; PROFILE=DIR writes CPU and
+# heap profiles of every measured warren command there (go tool pprof).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p .tmp/bench
-for n in 1000 10000 150000; do
-  [ -s ".tmp/bench/defs-$n.json" ] || go run ./scripts/gendefs -n "$n" > ".tmp/bench/defs-$n.json"
+start=$(date +%s)
+out=.tmp/bench
+mkdir -p "$out"
+go build -o bin/benchbroker ./scripts/benchbroker
+flags=(-rounds "${ROUNDS:-5}" -repeats "${REPEATS:-3}")
+prof() { if [ -n "${PROFILE:-}" ]; then echo "-profile=${PROFILE}/$1"; else echo "-profile="; fi; }
+bin/benchbroker "${flags[@]}" "$(prof validate)" -validate -out "$out/validate.json"
+./scripts/ensure-rabbitmq.sh >/dev/null
+./scripts/ensure-rabbitmq-4.0.sh >/dev/null
+for v in 3.10 4.0; do
+  WARREN_RABBITMQ=$v bin/benchbroker "${flags[@]}" "$(prof "$v")" -out "$out/rabbitmq-$v.json"
 done
-python3 scripts/measure.py "${RUNS:-5}" .tmp/bench/defs-1000.json .tmp/bench/defs-10000.json .tmp/bench/defs-150000.json
 echo
-echo "In-process (no process start, no file read); BenchmarkDiff is the diff of 150,000 objects with 1% changed:"
-go test ./definitions ./definitions/plan -run '^$' -bench 'LoadValidate|Diff' -benchmem -benchtime 5x | grep -E '^Benchmark'
+echo "Go benchmarks of the pure parts (in process, no broker):"
+go test ./definitions/... ./seeders/rabbitmq -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-3x}" | grep -E '^Benchmark'
+bin/benchbroker -report "$out/validate.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json"
 echo
-./scripts/ensure-rabbitmq.sh
-go run ./scripts/benchbroker -warren bin/warren
+echo "make bench took $(( ($(date +%s) - start) / 60 )) min $(( ($(date +%s) - start) % 60 )) s on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))."

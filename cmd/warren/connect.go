@@ -33,6 +33,7 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "client-key", EnvVars: []string{"WARREN_CLIENT_KEY"}, Usage: "PEM key of --client-cert"},
 		&cli.BoolFlag{Name: "insecure", Usage: "do not verify the broker's TLS certificate"},
 		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, EnvVars: []string{"WARREN_TIMEOUT"}, Usage: "time limit for each request"},
+		&cli.DurationFlag{Name: "import-timeout", Value: rabbitmq.DefaultImportTimeout, EnvVars: []string{"WARREN_IMPORT_TIMEOUT"}, Usage: "time limit for an import (POST /api/definitions), the broker's own work on every object at once"},
 	}
 }
 
@@ -89,7 +90,7 @@ func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
 	client, err := rabbitmq.New(rabbitmq.Config{
 		URLs: urls, Username: user, Password: password,
 		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
-		Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"),
+		Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"), ImportTimeout: c.Duration("import-timeout"),
 	})
 	if err != nil {
 		return nil, err

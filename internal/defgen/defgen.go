@@ -83,11 +83,37 @@ func Generate(n int) []byte {
 
 // Broker returns a definitions document shaped like a busy broker's: users
 // with password hashes, one permission each, and queues, spread over
-// vhosts. Broker(10000, 10000, 100) is the 30,000-object benchmark file.
+// vhosts. Broker(10000, 10000, 100) is a 30,000-object file.
 func Broker(users, queues, vhosts int) []byte {
+	return Shape{Vhosts: vhosts, Users: users, Queues: queues}.Broker()
+}
+
+// Shape says how many objects of each kind Shape.Broker writes. Every user
+// has one permission.
+type Shape struct {
+	Vhosts, Users, Queues, Exchanges, Bindings, Policies int
+}
+
+// BenchShape is the 41,200-object broker of make bench (issue 11): 100
+// vhosts, 10,000 users, 10,000 permissions, 10,000 queues, 1,000
+// exchanges, 10,000 bindings and 100 policies.
+var BenchShape = Shape{Vhosts: 100, Users: 10000, Queues: 10000, Exchanges: 1000, Bindings: 10000, Policies: 100}
+
+// Objects is how many objects the document holds.
+func (s Shape) Objects() int {
+	return s.Vhosts + 2*s.Users + s.Queues + s.Exchanges + s.Bindings + s.Policies
+}
+
+// Broker writes the document. Queue i, exchange i and policy i live in
+// vhost i%Vhosts; binding i binds exchange (i%Exchanges) to a queue of the
+// same vhost, so every binding's source and destination exist (RabbitMQ
+// 4.0 refuses a binding whose exchange is missing). The output depends only
+// on s.
+func (s Shape) Broker() []byte {
 	var b bytes.Buffer
+	vhosts := max(1, s.Vhosts)
 	b.WriteString(`{"users":[`)
-	for i := range users {
+	for i := range s.Users {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -97,25 +123,57 @@ func Broker(users, queues, vhosts int) []byte {
 			i, base64.StdEncoding.EncodeToString(append(salt, sum[:]...)))
 	}
 	b.WriteString(`],"vhosts":[`)
-	for i := range vhosts {
+	for i := range s.Vhosts {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, `{"name":"vhost-%d"}`, i)
 	}
 	b.WriteString(`],"permissions":[`)
-	for i := range users {
+	for i := range s.Users {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, `{"user":"user-%d","vhost":"vhost-%d","configure":"^user-%d\\.","write":".*","read":".*"}`, i, i%vhosts, i)
 	}
+	if s.Policies > 0 {
+		b.WriteString(`],"policies":[`)
+		for i := range s.Policies {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"vhost":"vhost-%d","name":"policy-%d","pattern":"^queue-%d$","apply-to":"queues","definition":{"max-length":%d},"priority":0}`, i%vhosts, i, i, 1000+i)
+		}
+	}
 	b.WriteString(`],"queues":[`)
-	for i := range queues {
+	for i := range s.Queues {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, `{"name":"queue-%d","vhost":"vhost-%d","durable":true,"auto_delete":false,"arguments":{}}`, i, i%vhosts)
+	}
+	if s.Exchanges > 0 {
+		b.WriteString(`],"exchanges":[`)
+		for i := range s.Exchanges {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"exchange-%d","vhost":"vhost-%d","type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}}`, i, i%vhosts)
+		}
+	}
+	if s.Exchanges > 0 && s.Queues > 0 && s.Bindings > 0 {
+		b.WriteString(`],"bindings":[`)
+		// Exchange x lives in vhost x%vhosts; its queues are those q with
+		// q%vhosts == x%vhosts: q = x%vhosts + k*vhosts.
+		perVhost := max(1, s.Queues/vhosts)
+		for i := range s.Bindings {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			x := i % s.Exchanges
+			q := x%vhosts + ((i/s.Exchanges)%perVhost)*vhosts
+			fmt.Fprintf(&b, `{"source":"exchange-%d","vhost":"vhost-%d","destination":"queue-%d","destination_type":"queue","routing_key":"rk.%d","arguments":{}}`, x, x%vhosts, q, i)
+		}
 	}
 	b.WriteString("]}\n")
 	return b.Bytes()

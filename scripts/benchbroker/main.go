@@ -1,13 +1,23 @@
-// Command benchbroker measures warren against a real RabbitMQ node loaded
-// with about 30,000 objects (10,000 users, 10,000 permissions, 10,000
-// queues in 100 vhosts), side by side with the broker's own import, and
-// prints a Markdown table. make bench runs it: go run ./scripts/benchbroker.
+// Command benchbroker measures warren as whole processes against a real
+// RabbitMQ node and against the tools it must be no slower than (issue 11).
+// make bench runs it three times (scripts/bench.sh):
+//
+//	benchbroker -validate -out V.json        warren validate vs python3 json.load (no broker)
+//	WARREN_RABBITMQ=3.10 benchbroker -out A.json   one node of that version, 41,200 objects
+//	benchbroker -report V.json A.json B.json  the table, versions side by side
+//
+// With -profile DIR, every measured warren command also writes a CPU and a
+// heap profile to DIR (WARREN_CPUPROFILE, WARREN_MEMPROFILE) for go tool
+// pprof.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -21,190 +31,425 @@ import (
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
+var (
+	warren    = flag.String("warren", "bin/warren", "the warren binary")
+	rounds    = flag.Int("rounds", 5, "back-to-back pairs of the broker's import and warren apply, from scratch")
+	repeats   = flag.Int("repeats", 3, "runs of each quick measure (medians are reported)")
+	settle    = flag.Duration("settle", 5*time.Second, "pause after a reset, while the broker finishes deleting queues")
+	out       = flag.String("out", "", "write the results here as JSON")
+	profile   = flag.String("profile", "", "write CPU and heap profiles of each measured warren command to this directory")
+	valid     = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
+	objects   = flag.Int("objects", 150000, "objects in the file of -validate")
+	endpoints = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
+	report    = flag.Bool("report", false, "print the table of the JSON results named as arguments")
+)
+
+// endpointPaths are the listings warren's diff reads (as
+// seeders/rabbitmq's kindEndpoints has them), and the whole export.
+var endpointPaths = []string{
+	"/api/definitions",
+	"/api/users",
+	"/api/vhosts?columns=name,description,tags,default_queue_type,metadata,tracing",
+	"/api/permissions",
+	"/api/policies",
+	"/api/queues?disable_stats=true&columns=name,vhost,type,durable,auto_delete,exclusive,arguments",
+	"/api/exchanges?disable_stats=true&columns=name,vhost,type,durable,auto_delete,internal,arguments",
+	"/api/bindings?columns=source,vhost,destination,destination_type,routing_key,arguments",
+	"/api/bindings",
+	"/api/queues?disable_stats=true",
+}
+
+// Results are one run's figures, by measure name; seconds and bytes.
+type Results struct {
+	Version string             `json:"version"` // RabbitMQ's, "" for -validate
+	Values  map[string]float64 `json:"values"`
+	Rounds  [][2]float64       `json:"rounds,omitempty"` // from scratch: import s, apply s
+}
+
 func main() {
-	users := flag.Int("users", 10000, "users (and as many permissions)")
-	queues := flag.Int("queues", 10000, "queues")
-	vhosts := flag.Int("vhosts", 100, "vhosts")
-	warren := flag.String("warren", "bin/warren", "the warren binary")
-	flag.IntVar(&rounds, "rounds", 3, "rounds of import-from-scratch against apply-from-scratch (medians are reported)")
 	flag.Parse()
-	if err := run(*warren, *users, *queues, *vhosts); err != nil {
+	var err error
+	switch {
+	case *report:
+		err = printReport(flag.Args())
+	case *valid:
+		err = save(measureValidate())
+	default:
+		err = measureBroker()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchbroker:", err)
 		os.Exit(1)
 	}
 }
 
-var rounds int
+func save(r *Results, err error) error {
+	if err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(r, "", "  ")
+	if *out == "" {
+		_, err = os.Stdout.Write(append(data, '\n'))
+		return err
+	}
+	return os.WriteFile(*out, append(data, '\n'), 0o644)
+}
 
-func run(warren string, users, queues, vhosts int) error {
+// process runs a command and returns its wall time and peak resident
+// memory (the kernel's ru_maxrss). Exit code 2 (drift) counts as success.
+func process(env []string, name string, args ...string) (secs float64, rss int64, err error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	secs = time.Since(start).Seconds()
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss * 1024
+		}
+		if cmd.ProcessState.ExitCode() == 2 {
+			err = nil
+		}
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return secs, rss, nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// profileEnv names the profiles of one measured command.
+func profileEnv(name string) []string {
+	if *profile == "" {
+		return nil
+	}
+	os.MkdirAll(*profile, 0o755)
+	return []string{"WARREN_CPUPROFILE=" + filepath.Join(*profile, name+".cpu.pprof"),
+		"WARREN_MEMPROFILE=" + filepath.Join(*profile, name+".mem.pprof")}
+}
+
+func measureValidate() (*Results, error) {
+	dir, err := os.MkdirTemp("", "warren-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "defs.json")
+	data := defgen.Generate(*objects)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "validate: %d objects, %.1f MB, %d runs\n", *objects, float64(len(data))/1e6, *repeats)
+	var w, p []float64
+	var peak int64
+	for i := range *repeats {
+		var env []string
+		if i == 0 {
+			env = profileEnv("validate")
+		}
+		t, rss, err := process(env, *warren, "validate", file)
+		if err != nil {
+			return nil, err
+		}
+		w, peak = append(w, t), max(peak, rss)
+		t, _, err = process(nil, "python3", "-c", "import json,sys; json.load(open(sys.argv[1]))", file)
+		if err != nil {
+			return nil, err
+		}
+		p = append(p, t)
+	}
+	return &Results{Values: map[string]float64{
+		"validate": median(w), "json.load": median(p), "validate.rss": float64(peak), "validate.file": float64(len(data)),
+	}}, nil
+}
+
+func measureBroker() error {
 	// Ctrl-C must still stop the node (the deferred Stop below).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	began := time.Now()
 	dir, err := os.MkdirTemp("", "warren-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	data := defgen.Broker(users, queues, vhosts)
+	shape := defgen.BenchShape
+	data := shape.Broker()
 	file := filepath.Join(dir, "defs.json")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return err
 	}
 	// The same file with 1% of its objects changed: permissions' patterns.
 	changed := filepath.Join(dir, "changed.json")
-	onePercent := (2*users + queues + vhosts) / 100
 	mod := string(data)
-	for i := range onePercent {
+	for i := range shape.Objects() / 100 {
 		mod = strings.Replace(mod, fmt.Sprintf(`"configure":"^user-%d\\."`, i), fmt.Sprintf(`"configure":"^changed-%d\\."`, i), 1)
 	}
 	if err := os.WriteFile(changed, []byte(mod), 0o644); err != nil {
 		return err
 	}
-	objects := 2*users + queues + vhosts
-	fmt.Fprintf(os.Stderr, "the file has %d objects (%.1f MB); starting a node\n", objects, float64(len(data))/1e6)
+	fmt.Fprintf(os.Stderr, "RabbitMQ %s: the file has %d objects (%.1f MB); starting a node\n", rabbitmqtest.Series(), shape.Objects(), float64(len(data))/1e6)
 	n, err := rabbitmqtest.Start(ctx, rabbitmqtest.Options{StartTimeout: 3 * time.Minute})
 	if err != nil {
 		return err
 	}
 	defer n.Stop()
-
-	warrenOn := func(n *rabbitmqtest.Node, args ...string) func() error {
-		return func() error {
-			cmd := exec.Command(warren, args...)
-			cmd.Env = append(os.Environ(), "WARREN_URL="+n.URL, "WARREN_USERNAME="+n.Admin, "WARREN_PASSWORD="+n.AdminPassword)
-			out, err := cmd.CombinedOutput()
-			if code := cmd.ProcessState.ExitCode(); code != 0 && code != 2 {
-				return fmt.Errorf("warren %v: %v\n%s", args, err, out)
-			}
-			return nil
-		}
+	res := &Results{Version: n.Version, Values: map[string]float64{}}
+	// WARREN_TIMEOUT: on a busy machine one import of 41,200 objects can
+	// outlast warren's default of 60 s per request.
+	env := []string{"WARREN_TIMEOUT=10m", "WARREN_URL=" + n.URL, "WARREN_USERNAME=" + n.Admin, "WARREN_PASSWORD=" + n.AdminPassword}
+	warrenRun := func(profileName string, args ...string) (float64, int64, error) {
+		return process(append(slices.Clone(env), profileEnv(profileName)...), *warren, args...)
 	}
-	// A reset deletes 10,000 queues, which the broker finishes in the
-	// background; let it settle before the next measurement.
+	get := func(path string) (float64, int, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", n.URL+path, nil)
+		req.SetBasicAuth(n.Admin, n.AdminPassword)
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		return time.Since(start).Seconds(), len(body), err
+	}
+	getDefs := func() (float64, int, error) { return get("/api/definitions") }
+	post := func(body []byte) func() error { return func() error { return n.PostDefinitions(ctx, body) } }
+	// A reset wipes the node's database (rabbitmqctl reset): deleting 100
+	// vhosts with 10,000 queues through the API takes minutes here. The
+	// blank node has guest again, which makes the harness's administrator.
 	reset := func() error {
-		if err := n.Reset(ctx); err != nil {
+		for _, c := range []string{"stop_app", "reset", "start_app"} {
+			if _, err := n.Ctl(ctx, c); err != nil {
+				return err
+			}
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			err := n.Call(ctx, "guest", "guest", "PUT", "/api/users/"+n.Admin, map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the node did not come back after a reset: %w", err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err := n.Do(ctx, "PUT", "/api/permissions/%2F/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil); err != nil {
 			return err
 		}
-		time.Sleep(15 * time.Second)
+		time.Sleep(*settle)
 		return nil
 	}
-	post := func(body []byte) func() error { return func() error { return n.PostDefinitions(ctx, body) } }
-	type step struct {
-		what   string
-		f      func() error
-		timed  bool
-		versus int // index of the timed step it is compared with, or -1
+	step := func(what string) {
+		fmt.Fprintf(os.Stderr, "RabbitMQ %s, %s: %s...\n", n.Version, time.Since(began).Round(time.Second), what)
 	}
-	// One node for everything, so that no two nodes' speeds are compared,
-	// and both imports from scratch come after a reset.
-	steps := []step{
-		{"warm-up import", post(data), false, -1},
-		{"reset", reset, false, -1},
-		{"warren apply, from scratch (reads, imports, reads again to verify)", warrenOn(n, "apply", "--yes", "--keep-guest", file), true, 4},
-		{"reset", reset, false, -1},
-		{"POST /api/definitions, from scratch", post(data), true, -1},
-		{"warren diff, in sync", warrenOn(n, "diff", "--keep-guest", file), true, 4},
-		{"POST /api/definitions, again (no changes)", post(data), true, -1},
-		{"rabbitmqctl import_definitions, again (no changes)", func() error { _, err := n.Ctl(ctx, "import_definitions", file); return err }, true, -1},
-		{"warren apply, no changes", warrenOn(n, "apply", "--yes", "--keep-guest", file), true, 6},
-		{"POST /api/definitions of the file with 1% changed", post([]byte(mod)), true, -1},
-		{"restore", post(data), false, -1},
-		{"warren apply, 1% of objects changed", warrenOn(n, "apply", "--yes", "--keep-guest", changed), true, 9},
-	}
-	took := make([]time.Duration, len(steps))
-	for i, s := range steps {
-		fmt.Fprintf(os.Stderr, "%s...\n", s.what)
-		start := time.Now()
-		if err := s.f(); err != nil {
-			return err
-		}
-		took[i] = time.Since(start)
-	}
-	fmt.Printf("\nOne real node (RabbitMQ, 2 cores), %d objects (%d users, %d permissions, %d queues, %d vhosts):\n\n", objects, users, users, queues, vhosts)
-	fmt.Println("| step | seconds | compared with | ratio |")
-	fmt.Println("|---|---:|---|---:|")
-	for i, s := range steps {
-		if !s.timed {
-			continue
-		}
-		versus, ratio := "", ""
-		if s.versus >= 0 {
-			versus = steps[s.versus].what
-			ratio = fmt.Sprintf("%.2fx", took[i].Seconds()/took[s.versus].Seconds())
-		}
-		fmt.Printf("| %s | %.2f | %s | %s |\n", s.what, took[i].Seconds(), versus, ratio)
-	}
-	if err := fromScratch(n, reset, post(data), warrenOn(n, "apply", "--yes", "--keep-guest", file)); err != nil {
+
+	step("loading the file (the broker's import)")
+	if err := post(data)(); err != nil {
 		return err
 	}
-	return deletesConcurrency(ctx, n, warrenOn)
-}
-
-// deletesConcurrency times the pruning of 1,000 users one request at a
-// time and four at a time.
-func deletesConcurrency(ctx context.Context, n *rabbitmqtest.Node, warrenOn func(*rabbitmqtest.Node, ...string) func() error) error {
-	const count = 1000
-	fmt.Printf("\nDeleting %d users (warren apply --prune), by requests at once:\n\n| requests at once | seconds |\n|---:|---:|\n", count)
-	for _, workers := range []int{1, 4, 8} {
-		users := defgen.Broker(count, 0, 1)
-		if err := n.PostDefinitions(ctx, users); err != nil {
-			return err
-		}
-		dir, _ := os.MkdirTemp("", "warren-bench-")
-		defer os.RemoveAll(dir)
-		keep := filepath.Join(dir, "keep.json")
-		os.WriteFile(keep, []byte(`{"users": [{"name": "`+n.Admin+`", "tags": ["administrator"]}]}`), 0o644)
-		os.Setenv("WARREN_APPLY_WORKERS", fmt.Sprint(workers))
-		start := time.Now()
-		if err := warrenOn(n, "apply", "--yes", "--keep-guest", "--prune", keep)(); err != nil {
-			return err
-		}
-		fmt.Printf("| %d | %.2f |\n", workers, time.Since(start).Seconds())
-	}
-	os.Unsetenv("WARREN_APPLY_WORKERS")
-	return nil
-}
-
-// fromScratch times the broker's import and warren apply from a blank
-// node, in rounds that alternate which goes first, and reports medians:
-// one import's time varies by several seconds from run to run.
-func fromScratch(n *rabbitmqtest.Node, reset, post, apply func() error) error {
-	var imports, applies []float64
-	timed := func(f func() error) (float64, error) {
-		if err := reset(); err != nil {
-			return 0, err
-		}
-		start := time.Now()
-		err := f()
-		return time.Since(start).Seconds(), err
-	}
-	fmt.Printf("\nFrom scratch, %d rounds on the same node (each after a reset):\n\n| round | POST /api/definitions s | warren apply s | ratio |\n|---:|---:|---:|---:|\n", rounds)
-	for r := range rounds {
-		fmt.Fprintf(os.Stderr, "from scratch, round %d...\n", r+1)
-		var imp, app float64
-		var err error
-		if r%2 == 0 {
-			if app, err = timed(apply); err == nil {
-				imp, err = timed(post)
+	if *endpoints {
+		// What each listing costs the broker, one at a time, against the
+		// whole export: where a diff's time goes on the broker's side.
+		for _, p := range endpointPaths {
+			t, sz, err := get(p)
+			if err != nil {
+				return err
 			}
-		} else {
-			if imp, err = timed(post); err == nil {
-				app, err = timed(apply)
-			}
+			res.Values["endpoint "+p] = t
+			fmt.Fprintf(os.Stderr, "  GET %s: %.3f s, %d bytes\n", p, t, sz)
 		}
+	}
+	// Quick measures, each run -repeats times, alternating with a GET so
+	// that each ratio compares neighbours in time.
+	var gets, diffs, noops, ones []float64
+	var diffRSS int64
+	size := 0
+	for r := range *repeats {
+		step(fmt.Sprintf("diff, apply (no changes, 1%% changed), GET /api/definitions: run %d of %d", r+1, *repeats))
+		pname := func(s string) string {
+			if r == 0 {
+				return s
+			}
+			return ""
+		}
+		g, sz, err := getDefs()
 		if err != nil {
 			return err
 		}
-		imports, applies = append(imports, imp), append(applies, app)
-		fmt.Printf("| %d | %.2f | %.2f | %.2fx |\n", r+1, imp, app, app/imp)
+		gets, size = append(gets, g), sz
+		t, rss, err := warrenRun(pname("diff"), "diff", "--keep-guest", file)
+		if err != nil {
+			return err
+		}
+		diffs, diffRSS = append(diffs, t), max(diffRSS, rss)
+		if t, _, err = warrenRun(pname("apply-nochange"), "apply", "--yes", "--keep-guest", file); err != nil {
+			return err
+		}
+		noops = append(noops, t)
+		if t, _, err = warrenRun(pname("apply-1pct"), "apply", "--yes", "--keep-guest", changed); err != nil {
+			return err
+		}
+		ones = append(ones, t)
+		if err := post(data)(); err != nil { // back to the file
+			return err
+		}
 	}
-	mi, ma := median(imports), median(applies)
-	fmt.Printf("| median | %.2f | %.2f | %.2fx |\n", mi, ma, ma/mi)
-	return nil
+	res.Values["get"], res.Values["get.bytes"] = median(gets), float64(size)
+	res.Values["diff"], res.Values["diff.rss"] = median(diffs), float64(diffRSS)
+	res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
+
+	// From scratch: pairs back to back, each after a reset, alternating
+	// which goes first; one import's time varies by seconds between runs.
+	for r := range *rounds {
+		pair := [2]float64{}
+		order := []int{0, 1}
+		if r%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, which := range order {
+			if err := reset(); err != nil {
+				return err
+			}
+			if which == 0 {
+				step(fmt.Sprintf("from scratch, round %d of %d: the broker's import", r+1, *rounds))
+				start := time.Now()
+				if err := post(data)(); err != nil {
+					return err
+				}
+				pair[0] = time.Since(start).Seconds()
+			} else {
+				step(fmt.Sprintf("from scratch, round %d of %d: warren apply", r+1, *rounds))
+				name := ""
+				if r == 0 {
+					name = "apply-scratch"
+				}
+				t, _, err := warrenRun(name, "apply", "--yes", "--keep-guest", file)
+				if err != nil {
+					return err
+				}
+				pair[1] = t
+			}
+		}
+		res.Rounds = append(res.Rounds, pair)
+	}
+	var ratios, imports, applies []float64
+	for _, p := range res.Rounds {
+		ratios, imports, applies = append(ratios, p[1]/p[0]), append(imports, p[0]), append(applies, p[1])
+	}
+	if len(ratios) > 0 {
+		res.Values["scratch.ratio"], res.Values["scratch.import"], res.Values["scratch.apply"] = median(ratios), median(imports), median(applies)
+	}
+	res.Values["elapsed"] = time.Since(began).Seconds()
+	return save(res, nil)
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
+// printReport prints the goals of issue 11 with each version's figures.
+func printReport(paths []string) error {
+	var validate *Results
+	var brokers []*Results
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		r := &Results{}
+		if err := json.Unmarshal(data, r); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if r.Version == "" {
+			validate = r
+		} else {
+			brokers = append(brokers, r)
+		}
+	}
+	type row struct {
+		measure string
+		goal    float64
+		value   func(r *Results) (ratio float64, detail string, ok bool)
+	}
+	ratio := func(a, b string, unit string) func(r *Results) (float64, string, bool) {
+		return func(r *Results) (float64, string, bool) {
+			x, okx := r.Values[a]
+			y, oky := r.Values[b]
+			if !okx || !oky || y == 0 {
+				return 0, "", false
+			}
+			if unit == "MB" {
+				return x / y, fmt.Sprintf("%.0f MB / %.1f MB", x/1e6, y/1e6), true
+			}
+			return x / y, fmt.Sprintf("%.2f s / %.2f s", x, y), true
+		}
+	}
+	fromValidate := func(f func(r *Results) (float64, string, bool)) func(r *Results) (float64, string, bool) {
+		return func(*Results) (float64, string, bool) {
+			if validate == nil {
+				return 0, "", false
+			}
+			return f(validate)
+		}
+	}
+	rows := []row{
+		{"`warren diff`, in sync, 41k objects / one `GET /api/definitions`", 1.0, ratio("diff", "get", "s")},
+		{"`warren apply`, no changes / one `GET /api/definitions`", 1.0, ratio("apply.nochange", "get", "s")},
+		{"`warren apply`, 1% of objects changed / one `GET /api/definitions`", 1.5, ratio("apply.1pct", "get", "s")},
+		{"`warren apply` from scratch / the broker's own import (median of the pairs' ratios)", 1.05, func(r *Results) (float64, string, bool) {
+			v, ok := r.Values["scratch.ratio"]
+			return v, fmt.Sprintf("medians %.1f s / %.1f s, %d pairs", r.Values["scratch.apply"], r.Values["scratch.import"], len(r.Rounds)), ok
+		}},
+		{"`warren validate`, 150k objects / python3 `json.load` (no broker)", 1.0, fromValidate(ratio("validate", "json.load", "s"))},
+		{"peak memory of `warren validate` / file size (no broker)", 4.0, fromValidate(ratio("validate.rss", "validate.file", "MB"))},
+		{"peak memory of `warren diff` (41k objects) / size of the live definitions as JSON", 10.0, ratio("diff.rss", "get.bytes", "MB")},
+	}
+	fmt.Print("\n| measure | goal |")
+	for _, b := range brokers {
+		fmt.Printf(" RabbitMQ %s |", b.Version)
+	}
+	fmt.Print("\n|---|---:|")
+	for range brokers {
+		fmt.Print("---|")
+	}
+	fmt.Println()
+	for _, rw := range rows {
+		fmt.Printf("| %s | ≤ %gx |", rw.measure, rw.goal)
+		for _, b := range brokers {
+			v, detail, ok := rw.value(b)
+			if !ok {
+				fmt.Print(" — |")
+				continue
+			}
+			mark := "met"
+			if v > rw.goal {
+				mark = "NOT met"
+			}
+			fmt.Printf(" **%.2fx** %s (%s) |", v, mark, detail)
+		}
+		fmt.Println()
+	}
+	for _, b := range brokers {
+		fmt.Printf("\nFrom scratch on RabbitMQ %s (each pair back to back, each run after a reset):\n\n| pair | broker's import s | warren apply s | ratio |\n|---:|---:|---:|---:|\n", b.Version)
+		for i, p := range b.Rounds {
+			fmt.Printf("| %d | %.2f | %.2f | %.2fx |\n", i+1, p[0], p[1], p[1]/p[0])
+		}
+	}
+	for _, b := range brokers {
+		fmt.Printf("\nRabbitMQ %s took %.0f s.", b.Version, b.Values["elapsed"])
+	}
+	fmt.Println()
+	return nil
 }

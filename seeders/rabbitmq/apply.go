@@ -272,15 +272,33 @@ type applier struct {
 	remaining []plan.Change
 }
 
+// changeID is what tells a plan's changes apart in done and fail.
+type changeID struct {
+	action plan.Action
+	step   plan.Step
+	addr   plan.Addr
+}
+
+func idOf(ch plan.Change) changeID { return changeID{ch.Action, ch.Step, ch.Addr} }
+
 func (a *applier) done(what string, chs ...plan.Change) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// In one pass over what remains, each change taking off its first
+	// match: an import of 40,000 objects ends with one call for all.
+	a.doneList = append(a.doneList, chs...)
+	pending := make(map[changeID]int, len(chs))
 	for _, ch := range chs {
-		a.doneList = append(a.doneList, ch)
-		if i := slices.IndexFunc(a.remaining, func(r plan.Change) bool { return r.Addr == ch.Addr && r.Action == ch.Action }); i >= 0 {
-			a.remaining = slices.Delete(a.remaining, i, i+1)
-		}
+		pending[idOf(ch)]++
 	}
+	a.remaining = slices.DeleteFunc(a.remaining, func(r plan.Change) bool {
+		id := idOf(r)
+		if pending[id] == 0 {
+			return false
+		}
+		pending[id]--
+		return true
+	})
 	if a.opts.Progress != nil {
 		a.opts.Progress(Progress{What: what, Changes: chs, Done: len(a.doneList), Total: a.total})
 	}
@@ -289,9 +307,13 @@ func (a *applier) done(what string, chs ...plan.Change) {
 func (a *applier) fail(err error, failed ...plan.Change) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	isFailed := make(map[changeID]bool, len(failed))
+	for _, f := range failed {
+		isFailed[idOf(f)] = true
+	}
 	var remaining []plan.Change
 	for _, r := range a.remaining {
-		if !slices.ContainsFunc(failed, func(f plan.Change) bool { return f.Addr == r.Addr && f.Action == r.Action }) {
+		if !isFailed[idOf(r)] {
 			remaining = append(remaining, r)
 		}
 	}

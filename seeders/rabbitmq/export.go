@@ -159,6 +159,7 @@ var kindEndpoints = map[definitions.Kind]string{
 func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
 	// The kinds are read at once: the broker answers them on its own cores
 	// while warren decodes what has come.
+	fast := make([]*definitions.Document, len(kinds))
 	lists := make([][]map[string]any, len(kinds))
 	errs := make([]error, len(kinds))
 	var wg sync.WaitGroup
@@ -166,7 +167,24 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.getJSON(ctx, kindEndpoints[k], &lists[i])
+			var data []byte
+			if errs[i] = c.getJSON(ctx, kindEndpoints[k], &data); errs[i] != nil {
+				return
+			}
+			if fastKinds[k] {
+				d := &definitions.Document{}
+				if decodeFast(d, k, data) == nil {
+					fast[i] = d
+					return
+				}
+				slowDecodes.Add(1)
+			}
+			if len(data) == 0 {
+				return
+			}
+			if err := json.Unmarshal(data, &lists[i]); err != nil {
+				errs[i] = fmt.Errorf("rabbitmq: GET %s: the answer is not the JSON expected: %w", kindEndpoints[k], err)
+			}
 		}()
 	}
 	wg.Wait()
@@ -175,39 +193,82 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 	}
 	doc := map[string][]map[string]any{}
 	for i, k := range kinds {
-		items := lists[i]
-		kept := items[:0]
-		for _, it := range items {
-			switch k {
-			case definitions.KindQueue:
-				if ex, _ := it["exclusive"].(bool); ex {
-					continue
-				}
-				delete(it, "exclusive")
-			case definitions.KindExchange:
-				if name, _ := it["name"].(string); name == "" || strings.HasPrefix(name, "amq.") {
-					continue
-				}
-			case definitions.KindBinding:
-				if src, _ := it["source"].(string); src == "" {
-					continue
-				}
-			case definitions.KindVhost:
-				cleanVhost(it)
-			}
-			kept = append(kept, it)
+		if fast[i] != nil {
+			continue
 		}
+		kept := keepListed(k, lists[i])
 		doc[string(k)] = kept
 	}
+	out, err := parseAnswers(c.URL()+"/api", doc)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range kinds {
+		if fast[i] != nil {
+			setKind(out, k, fast[i])
+		}
+	}
+	return out, nil
+}
+
+// keepListed drops, in place, what an export leaves out: exclusive queues,
+// built-in exchanges, the default exchange's implicit bindings, and a
+// vhost's values that are the broker's defaults.
+func keepListed(k definitions.Kind, items []map[string]any) []map[string]any {
+	kept := items[:0]
+	for _, it := range items {
+		switch k {
+		case definitions.KindQueue:
+			if ex, _ := it["exclusive"].(bool); ex {
+				continue
+			}
+			delete(it, "exclusive")
+		case definitions.KindExchange:
+			if name, _ := it["name"].(string); name == "" || strings.HasPrefix(name, "amq.") {
+				continue
+			}
+		case definitions.KindBinding:
+			if src, _ := it["source"].(string); src == "" {
+				continue
+			}
+		case definitions.KindVhost:
+			cleanVhost(it)
+		}
+		kept = append(kept, it)
+	}
+	return kept
+}
+
+// parseAnswers makes a Document of listings through the schema and the
+// converter, and refuses answers that are not definitions (answerErrors).
+func parseAnswers(name string, doc map[string][]map[string]any) (*definitions.Document, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	out, diags := definitions.Parse(c.URL()+"/api", raw)
+	out, diags := definitions.Parse(name, raw)
 	if err := answerErrors(out, diags); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// setKind copies one kind's objects from a document into another.
+func setKind(to *definitions.Document, k definitions.Kind, from *definitions.Document) {
+	switch k {
+	case definitions.KindUser:
+		to.Users = from.Users
+	case definitions.KindPermission:
+		to.Permissions = from.Permissions
+	case definitions.KindPolicy:
+		to.Policies = from.Policies
+	case definitions.KindQueue:
+		to.Queues = from.Queues
+	case definitions.KindExchange:
+		to.Exchanges = from.Exchanges
+	case definitions.KindBinding:
+		to.Bindings = from.Bindings
+	}
 }
 
 // identityFields name objects; a wrong type there would make an object

@@ -100,12 +100,17 @@ func TestExportTrimsAndRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	slow := rabbitmq.SlowDecodes.Load()
 	byKind, err := c.ReadKinds(ctx, definitions.Kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a, b := definitions.Digest(whole), definitions.Digest(byKind); a != b {
 		t.Errorf("ReadKinds differs from Read:\n%s\n%s", whole.EncodeJSON(), byKind.EncodeJSON())
+	}
+	// The broker's answers are decoded straight into the model.
+	if n := rabbitmq.SlowDecodes.Load() - slow; n != 0 {
+		t.Errorf("%d of the broker's listings did not take the fast decoder", n)
 	}
 
 	doc, err := c.Export(ctx, rabbitmq.ExportOptions{Trims: append(definitions.DefaultTrims(), "hashes", "guest")})

@@ -106,3 +106,23 @@ func TestCutImportGoesToTheNextNode(t *testing.T) {
 		t.Fatalf("a cut bulk-delete: %v, answered %d; want an error and no second try", err, answered.Load())
 	}
 }
+
+// TestImportTimeout: an import is the broker's work on every object at
+// once and may take minutes; it gets ImportTimeout, other requests Timeout.
+func TestImportTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(400 * time.Millisecond)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := New(Config{URLs: []string{srv.URL}, Username: "ops", Password: "x", Retries: 1, Timeout: 100 * time.Millisecond, ImportTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.do(context.Background(), http.MethodPost, "/api/definitions", []byte("{}"), nil); err != nil {
+		t.Errorf("an import slower than Timeout but within ImportTimeout failed: %v", err)
+	}
+	if err := c.do(context.Background(), http.MethodPut, "/api/vhosts/v", []byte("{}"), nil); err == nil {
+		t.Error("a PUT slower than Timeout succeeded")
+	}
+}

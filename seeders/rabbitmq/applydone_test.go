@@ -1,0 +1,54 @@
+package rabbitmq
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
+)
+
+// TestDoneAndFailKeepTheRest: done takes each change's first match off
+// what remains, in order; fail reports what remains but the failed, also
+// for an import of 100,000 objects booked at once. (Its speed, quadratic
+// before, is measured by make bench, not timed here.)
+func TestDoneAndFailKeepTheRest(t *testing.T) {
+	ch := func(a plan.Action, name string) plan.Change {
+		return plan.Change{Action: a, Kind: definitions.KindUser, Addr: plan.AddrOf(&definitions.User{Name: name})}
+	}
+	all := []plan.Change{ch(plan.Create, "a"), ch(plan.Delete, "a"), ch(plan.Create, "b"),
+		ch(plan.Create, "b"), ch(plan.Update, "c"), ch(plan.Create, "d")}
+	a := &applier{remaining: slices.Clone(all), total: len(all)}
+	a.done("import", ch(plan.Create, "a"), ch(plan.Create, "b"), ch(plan.Create, "x"))
+	want := []plan.Change{all[1], all[3], all[4], all[5]}
+	if d := cmp.Diff(want, a.remaining, cmpopts.EquateComparable(plan.Addr{})); d != "" {
+		t.Errorf("remaining after done (-want +got):\n%s", d)
+	}
+	err := a.fail(errors.New("boom"), ch(plan.Update, "c"))
+	var ae *plan.ApplyError
+	if !errors.As(err, &ae) {
+		t.Fatalf("%T", err)
+	}
+	if d := cmp.Diff([]plan.Change{all[1], all[3], all[5]}, ae.Remaining, cmpopts.EquateComparable(plan.Addr{})); d != "" {
+		t.Errorf("Remaining of the failure (-want +got):\n%s", d)
+	}
+	if len(ae.Done) != 3 {
+		t.Errorf("Done: %d changes, want 3", len(ae.Done))
+	}
+
+	const n = 100000
+	big := make([]plan.Change, n)
+	for i := range big {
+		big[i] = ch(plan.Create, fmt.Sprint("u", i))
+	}
+	a = &applier{remaining: slices.Clone(big), total: n}
+	a.done("import", big[:n-1]...)
+	_ = a.fail(errors.New("boom"), big...)
+	if len(a.remaining) != 1 || a.remaining[0].Addr != big[n-1].Addr {
+		t.Errorf("remaining: %d changes", len(a.remaining))
+	}
+}

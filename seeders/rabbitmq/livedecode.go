@@ -1,0 +1,344 @@
+package rabbitmq
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"sync/atomic"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// The broker's listings of the large kinds (users, permissions, policies,
+// queues, exchanges, bindings) are decoded straight into the model: no
+// tree of maps, no second encoding, no schema pass over 40,000 objects.
+// The fast path takes only answers it understands completely: every field
+// one it knows, of the type it expects, and every field that names the
+// object present. Anything else (a field a newer broker adds, a value of
+// another type, a missing name) makes it give up, and the answer goes the
+// way of every other: into a definitions document, through the schema and
+// the converter, whose diagnostics answerErrors turns into errors. So the
+// fast path gives the Document the slow one would (TestLiveDecodeAgrees),
+// and refuses nothing the slow path takes.
+
+// slowDecodes counts answers the fast path gave up on (tests read it: on
+// RabbitMQ 3.10 and 4.0 none should).
+var slowDecodes atomic.Int64
+
+// errNotFast says that the fast path does not take an answer.
+var errNotFast = errors.New("rabbitmq: the answer is not one the fast decoder takes")
+
+// fastKinds are the kinds the fast path decodes.
+var fastKinds = map[definitions.Kind]bool{
+	definitions.KindUser: true, definitions.KindPermission: true, definitions.KindPolicy: true,
+	definitions.KindQueue: true, definitions.KindExchange: true, definitions.KindBinding: true,
+}
+
+// decodeList decodes a JSON array of objects of type T, each whole: an
+// unknown field is an error.
+func decodeList[T any](data []byte) ([]T, error) {
+	// Numbers decode as float64 and become json.Number as encoding/json
+	// writes them (numbers): the slow path decodes so, encodes again and
+	// parses, and both paths must agree to the digit.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var out []T
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	if out == nil || dec.More() {
+		return nil, errNotFast // null, or more than one value
+	}
+	return out, nil
+}
+
+type liveUser struct {
+	Name             *string `json:"name"`
+	PasswordHash     *string `json:"password_hash"`
+	HashingAlgorithm *string `json:"hashing_algorithm"`
+	Tags             any     `json:"tags"`
+	Limits           any     `json:"limits"`
+}
+
+type livePermission struct {
+	User      *string `json:"user"`
+	Vhost     *string `json:"vhost"`
+	Configure *string `json:"configure"`
+	Write     *string `json:"write"`
+	Read      *string `json:"read"`
+}
+
+type livePolicy struct {
+	Vhost      *string         `json:"vhost"`
+	Name       *string         `json:"name"`
+	Pattern    *string         `json:"pattern"`
+	ApplyTo    *string         `json:"apply-to"`
+	Priority   any             `json:"priority"`
+	Definition *map[string]any `json:"definition"`
+}
+
+type liveQueue struct {
+	Name       *string         `json:"name"`
+	Vhost      *string         `json:"vhost"`
+	Type       *string         `json:"type"`
+	Durable    *bool           `json:"durable"`
+	AutoDelete *bool           `json:"auto_delete"`
+	Exclusive  *bool           `json:"exclusive"`
+	Arguments  *map[string]any `json:"arguments"`
+}
+
+type liveExchange struct {
+	Name       *string         `json:"name"`
+	Vhost      *string         `json:"vhost"`
+	Type       *string         `json:"type"`
+	Durable    *bool           `json:"durable"`
+	AutoDelete *bool           `json:"auto_delete"`
+	Internal   *bool           `json:"internal"`
+	Arguments  *map[string]any `json:"arguments"`
+}
+
+type liveBinding struct {
+	Source          *string         `json:"source"`
+	Vhost           *string         `json:"vhost"`
+	Destination     *string         `json:"destination"`
+	DestinationType *string         `json:"destination_type"`
+	RoutingKey      *string         `json:"routing_key"`
+	Arguments       *map[string]any `json:"arguments"`
+}
+
+// decodeFast decodes one kind's listing into doc, keeping what ReadKinds
+// keeps (no exclusive queue, built-in exchange or implicit binding). It
+// returns errNotFast, or a decoding error, when the slow path must decide.
+func decodeFast(doc *definitions.Document, k definitions.Kind, data []byte) error {
+	switch k {
+	case definitions.KindUser:
+		list, err := decodeList[liveUser](data)
+		if err != nil {
+			return err
+		}
+		out := make([]*definitions.User, 0, len(list))
+		for _, u := range list {
+			if u.Name == nil {
+				return errNotFast
+			}
+			tags, ok := liveTags(u.Tags)
+			if !ok {
+				return errNotFast
+			}
+			limits, ok := liveLimits(u.Limits)
+			if !ok {
+				return errNotFast
+			}
+			out = append(out, &definitions.User{Name: *u.Name, PasswordHash: u.PasswordHash,
+				HashingAlgorithm: deref(u.HashingAlgorithm), Tags: tags, Limits: limits})
+		}
+		doc.Users = out
+	case definitions.KindPermission:
+		list, err := decodeList[livePermission](data)
+		if err != nil {
+			return err
+		}
+		out := make([]*definitions.Permission, 0, len(list))
+		for _, p := range list {
+			if p.User == nil || p.Vhost == nil || p.Configure == nil || p.Write == nil || p.Read == nil {
+				return errNotFast
+			}
+			out = append(out, &definitions.Permission{User: *p.User, Vhost: *p.Vhost, Configure: *p.Configure, Write: *p.Write, Read: *p.Read})
+		}
+		doc.Permissions = out
+	case definitions.KindPolicy:
+		list, err := decodeList[livePolicy](data)
+		if err != nil {
+			return err
+		}
+		out := make([]*definitions.Policy, 0, len(list))
+		for _, p := range list {
+			if p.Name == nil || p.Pattern == nil || p.Definition == nil || *p.Definition == nil {
+				return errNotFast
+			}
+			pol := &definitions.Policy{Vhost: deref(p.Vhost), Name: *p.Name, Pattern: *p.Pattern, ApplyTo: deref(p.ApplyTo), Definition: derefMap(p.Definition)}
+			if p.Priority != nil {
+				n, ok := wholeNumber(numbers(p.Priority))
+				if !ok {
+					return errNotFast
+				}
+				pol.Priority = &n
+			}
+			out = append(out, pol)
+		}
+		doc.Policies = out
+	case definitions.KindQueue:
+		list, err := decodeList[liveQueue](data)
+		if err != nil {
+			return err
+		}
+		out := make([]*definitions.Queue, 0, len(list))
+		for _, q := range list {
+			if q.Name == nil {
+				return errNotFast
+			}
+			if q.Exclusive != nil && *q.Exclusive {
+				continue
+			}
+			out = append(out, &definitions.Queue{Vhost: deref(q.Vhost), Name: *q.Name, Type: deref(q.Type),
+				Durable: q.Durable, AutoDelete: q.AutoDelete, Arguments: derefMap(q.Arguments)})
+		}
+		doc.Queues = out
+	case definitions.KindExchange:
+		list, err := decodeList[liveExchange](data)
+		if err != nil {
+			return err
+		}
+		out := make([]*definitions.Exchange, 0, len(list))
+		for _, x := range list {
+			if x.Name == nil {
+				return errNotFast
+			}
+			if *x.Name == "" || strings.HasPrefix(*x.Name, "amq.") {
+				continue
+			}
+			if x.Type == nil {
+				return errNotFast
+			}
+			out = append(out, &definitions.Exchange{Vhost: deref(x.Vhost), Name: *x.Name, Type: *x.Type,
+				Durable: x.Durable, AutoDelete: x.AutoDelete, Internal: x.Internal, Arguments: derefMap(x.Arguments)})
+		}
+		doc.Exchanges = out
+	case definitions.KindBinding:
+		list, err := decodeList[liveBinding](data)
+		if err != nil {
+			return err
+		}
+		out := make([]*definitions.Binding, 0, len(list))
+		for _, b := range list {
+			if b.Source == nil {
+				return errNotFast
+			}
+			if *b.Source == "" {
+				continue
+			}
+			if b.Destination == nil || b.DestinationType == nil {
+				return errNotFast
+			}
+			out = append(out, &definitions.Binding{Vhost: deref(b.Vhost), Source: *b.Source, Destination: *b.Destination,
+				DestinationType: *b.DestinationType, RoutingKey: deref(b.RoutingKey), Arguments: derefMap(b.Arguments)})
+		}
+		doc.Bindings = out
+	default:
+		return errNotFast
+	}
+	return nil
+}
+
+// numbers turns the float64s of a decoded value into json.Number, as the
+// model holds them, in place.
+func numbers(v any) any {
+	switch v := v.(type) {
+	case float64:
+		return number(v)
+	case map[string]any:
+		for k, e := range v {
+			v[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = numbers(e)
+		}
+	}
+	return v
+}
+
+// number writes a float64 as encoding/json does.
+func number(f float64) any {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return f // NaN or an infinity, which JSON cannot hold
+	}
+	return json.Number(b)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefMap(m *map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	numbers(*m)
+	return *m
+}
+
+// liveTags reads a user's tags as the converter does: a list of strings
+// or RabbitMQ's comma-separated string; absent or null is nil.
+func liveTags(v any) ([]string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		return definitions.SplitTags(v), true
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// liveLimits reads a user's limits: an object of integers (RabbitMQ 3.10
+// and 4.0 write {} for none, or [] once all were cleared); absent or null
+// is nil.
+func liveLimits(v any) (map[string]int64, bool) {
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case []any:
+		if len(v) > 0 {
+			return nil, false
+		}
+		return nil, true // not an object: the converter keeps no limits
+	case map[string]any:
+		out := make(map[string]int64, len(v))
+		for k, e := range v {
+			n, ok := numbers(e).(json.Number)
+			if !ok {
+				return nil, false
+			}
+			i, err := n.Int64()
+			if err != nil {
+				return nil, false
+			}
+			out[k] = i
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// wholeNumber reads a whole number, 1 and 1.0 alike, as the converter
+// reads a policy's priority.
+func wholeNumber(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	if i, err := n.Int64(); err == nil {
+		return i, true
+	}
+	f, err := n.Float64()
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
+}

@@ -1,0 +1,136 @@
+package rabbitmq
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/defgen"
+)
+
+// slowDecode is the way every answer went before the fast path: a tree of
+// maps, what an export leaves out dropped, encoded again, and parsed
+// through the schema and the converter.
+func slowDecode(k definitions.Kind, data []byte) (*definitions.Document, error) {
+	var list []map[string]any
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &list); err != nil {
+			return nil, err
+		}
+	}
+	return parseAnswers("live", map[string][]map[string]any{string(k): keepListed(k, list)})
+}
+
+// TestLiveDecodeAgrees: whatever answer the fast path takes, it gives the
+// Document the slow path gives (origins aside: a live object has none);
+// an answer it does not take goes the slow way, whose errors stand.
+func TestLiveDecodeAgrees(t *testing.T) {
+	cases := []struct {
+		name string
+		kind definitions.Kind
+		data string
+		fast bool // the fast path must take it
+	}{
+		{"users 3.10", definitions.KindUser, `[{"name":"a","password_hash":"kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR","hashing_algorithm":"rabbit_password_hashing_sha256","tags":["administrator"],"limits":{}}]`, true},
+		{"users tags as a string", definitions.KindUser, `[{"name":"a","password_hash":"","hashing_algorithm":"rabbit_password_hashing_sha256","tags":"management, monitoring","limits":{"max-connections":10,"max-channels":2.0}}]`, true},
+		{"users no hash, limits []", definitions.KindUser, `[{"name":"a","password_hash":null,"tags":[],"limits":[]}]`, true},
+		{"users none", definitions.KindUser, `[]`, true},
+		{"users null", definitions.KindUser, `null`, false},
+		{"users limit 1.5", definitions.KindUser, `[{"name":"a","tags":[],"limits":{"max-connections":1.5}}]`, false},
+		{"users unknown field", definitions.KindUser, `[{"name":"a","tags":[],"limits":{},"new_in_5":1}]`, false},
+		{"users tag not a string", definitions.KindUser, `[{"name":"a","tags":[1,"x"]}]`, false},
+		{"users name missing", definitions.KindUser, `[{"tags":[]}]`, false},
+		{"users name a number", definitions.KindUser, `[{"name":5,"tags":[]}]`, false},
+		{"permissions", definitions.KindPermission, `[{"user":"u","vhost":"/","configure":".*","write":"","read":"^a$"}]`, true},
+		{"permissions read missing", definitions.KindPermission, `[{"user":"u","vhost":"/","configure":".*","write":""}]`, false},
+		{"policies", definitions.KindPolicy, `[{"vhost":"v","name":"p","pattern":"^q","apply-to":"queues","definition":{"max-length":1000,"message-ttl":1.0,"x":[1,2.5,{"y":1e3}]},"priority":2.0}]`, true},
+		{"policies huge number", definitions.KindPolicy, `[{"vhost":"v","name":"p","pattern":"^q","apply-to":"all","definition":{"max-length-bytes":123456789012345678901},"priority":0}]`, true},
+		{"policies priority a string", definitions.KindPolicy, `[{"vhost":"v","name":"p","pattern":"^q","definition":{},"priority":"1"}]`, false},
+		{"policies no definition", definitions.KindPolicy, `[{"vhost":"v","name":"p","pattern":"^q"}]`, false},
+		{"queues", definitions.KindQueue, `[{"name":"q","vhost":"v","type":"quorum","durable":true,"auto_delete":false,"exclusive":false,"arguments":{"x-queue-type":"quorum","x-delivery-limit":5}},` +
+			`{"name":"amq.gen-1","vhost":"v","type":"classic","durable":false,"auto_delete":true,"exclusive":true,"arguments":{}},` +
+			`{"name":"c","vhost":"v","durable":true,"auto_delete":false,"arguments":{}}]`, true},
+		{"queues durable a string", definitions.KindQueue, `[{"name":"q","vhost":"v","durable":"yes","arguments":{}}]`, false},
+		{"exchanges", definitions.KindExchange, `[{"name":"","vhost":"v","type":"direct","durable":true,"auto_delete":false,"internal":false,"arguments":{}},` +
+			`{"name":"amq.topic","vhost":"v","type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}},` +
+			`{"name":"x","vhost":"v","type":"x-consistent-hash","durable":true,"auto_delete":false,"internal":true,"arguments":{"hash-header":"h"}}]`, true},
+		{"exchanges type missing", definitions.KindExchange, `[{"name":"x","vhost":"v"}]`, false},
+		{"bindings", definitions.KindBinding, `[{"source":"","vhost":"v","destination":"q","destination_type":"queue","routing_key":"q","arguments":{}},` +
+			`{"source":"x","vhost":"v","destination":"q","destination_type":"queue","routing_key":"a.#","arguments":{"x-match":"all","n":1}}]`, true},
+		{"bindings destination missing", definitions.KindBinding, `[{"source":"x","vhost":"v","destination_type":"queue"}]`, false},
+		{"generated", definitions.KindQueue, string(generated(t, "queues")), true},
+		{"generated bindings", definitions.KindBinding, string(generated(t, "bindings")), true},
+	}
+	ignore := cmp.Options{cmpopts.IgnoreFields(definitions.Meta{}, "Origin"), cmpopts.IgnoreUnexported(definitions.Document{})}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			slow, serr := slowDecode(tc.kind, []byte(tc.data))
+			fast := &definitions.Document{}
+			ferr := decodeFast(fast, tc.kind, []byte(tc.data))
+			if (ferr == nil) != tc.fast {
+				t.Fatalf("the fast path took it: %v, want %v (%v)", ferr == nil, tc.fast, ferr)
+			}
+			if ferr != nil {
+				return
+			}
+			if serr != nil {
+				t.Fatalf("the fast path took an answer the slow path refuses: %v", serr)
+			}
+			want := slow.ObjectsOf(tc.kind)
+			got := fast.ObjectsOf(tc.kind)
+			if want == nil || got == nil {
+				t.Fatalf("kind named: slow %v, fast %v", want != nil, got != nil)
+			}
+			if diff := cmp.Diff(want, got, ignore); diff != "" {
+				t.Errorf("fast and slow paths differ (-slow +fast):\n%s", diff)
+			}
+		})
+	}
+}
+
+// generated is one kind's list of the make bench file, as the broker lists it.
+func generated(t *testing.T, kind string) []byte {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(defgen.Shape{Vhosts: 3, Users: 10, Queues: 20, Exchanges: 5, Bindings: 30, Policies: 4}.Broker(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc[kind]
+}
+
+// BenchmarkReadKindsDecode times decoding the broker's listings of the
+// make bench broker (41,200 objects): the fast path, and the slow path it
+// replaces.
+func BenchmarkReadKindsDecode(b *testing.B) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(defgen.BenchShape.Broker(), &doc); err != nil {
+		b.Fatal(err)
+	}
+	kinds := []definitions.Kind{definitions.KindUser, definitions.KindPermission, definitions.KindPolicy,
+		definitions.KindQueue, definitions.KindExchange, definitions.KindBinding}
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, k := range kinds {
+				if err := decodeFast(&definitions.Document{}, k, doc[string(k)]); err != nil {
+					b.Fatal(k, err)
+				}
+			}
+		}
+	})
+	b.Run("slow", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, k := range kinds {
+				if _, err := slowDecode(k, doc[string(k)]); err != nil {
+					b.Fatal(k, err)
+				}
+			}
+		}
+	})
+}
+
+// SlowDecodes lets the real-node tests check that the brokers' answers
+// take the fast path.
+var SlowDecodes = &slowDecodes
