@@ -3,6 +3,7 @@ package schema_test
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -91,7 +92,13 @@ func ownFiles(t *testing.T) map[string][]byte {
 		}
 		out[f] = data
 	}
-	archives, _ := filepath.Glob("../definitions/testdata/*/*.txtar")
+	var archives []string
+	filepath.WalkDir("../definitions", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Ext(path) == ".txtar" {
+			archives = append(archives, path)
+		}
+		return nil
+	})
 	for _, f := range archives {
 		ar, err := txtar.ParseFile(f)
 		if err != nil {
