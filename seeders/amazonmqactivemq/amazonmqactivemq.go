@@ -195,24 +195,11 @@ func (c *Client) describe(ctx context.Context, name string) (*definitions.User, 
 	return &definitions.User{Name: name, ActiveMQ: a}, change, nil
 }
 
-// ApplyOptions tune Apply.
-type ApplyOptions struct {
-	// Resolve reads passwords; nil means definitions.ResolveSecret.
-	Resolve func(*definitions.Secret) (string, error)
-	// Progress, when set, hears of every change as it is made.
-	Progress func(seeders.Progress)
-	// Stop, when closed, stops the apply before the next change.
-	Stop <-chan struct{}
-}
-
 // Apply carries out a plan of user changes: CreateUser (with the password),
 // UpdateUser (with the password only when the plan says it changes, that
 // is with --update-passwords), DeleteUser (a 404 is done). It stops at the
 // first failure with a *plan.ApplyError.
-func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) error {
-	if opts.Resolve == nil {
-		opts.Resolve = definitions.ResolveSecret
-	}
+func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
 	var done []plan.Change
 	for i, ch := range p.Changes {
 		select {
@@ -220,7 +207,7 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) err
 			return &plan.ApplyError{Done: done, Remaining: p.Changes[i:], Err: seeders.ErrInterrupted}
 		default:
 		}
-		if err := c.apply(ctx, ch, opts); err != nil {
+		if err := c.apply(ctx, ch); err != nil {
 			return &plan.ApplyError{Done: done, Failed: []plan.Change{ch}, Remaining: p.Changes[i+1:], Err: err}
 		}
 		done = append(done, ch)
@@ -231,7 +218,7 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) err
 	return nil
 }
 
-func (c *Client) apply(ctx context.Context, ch plan.Change, opts ApplyOptions) error {
+func (c *Client) apply(ctx context.Context, ch plan.Change) error {
 	if ch.Kind != definitions.KindUser {
 		return fmt.Errorf("amazonmq: %s: Amazon MQ for ActiveMQ has users only", ch.Addr)
 	}
@@ -254,7 +241,7 @@ func (c *Client) apply(ctx context.Context, ch plan.Change, opts ApplyOptions) e
 			if u.Password == nil {
 				return fmt.Errorf("amazonmq: %s: a password is needed", ch.Addr)
 			}
-			pw, err := opts.Resolve(u.Password)
+			pw, err := definitions.ResolveSecret(u.Password)
 			if err != nil {
 				return fmt.Errorf("amazonmq: %s: %w", ch.Addr, err)
 			}

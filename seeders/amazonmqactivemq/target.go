@@ -104,7 +104,7 @@ func (t *Target) Unsupported() map[string]string {
 
 // Apply carries out the plan's user changes (Client.Apply).
 func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
-	return t.c.Apply(ctx, p, ApplyOptions{Progress: opts.Progress, Stop: opts.Stop})
+	return t.c.Apply(ctx, p, opts)
 }
 
 // Notes say which users wait for a reboot (they count as done), that the

@@ -252,24 +252,12 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	return doc, nil
 }
 
-// ApplyOptions tune Apply.
-type ApplyOptions struct {
-	Resolve func(*definitions.Secret) (string, error)
-	// Progress, when set, hears of every request as it ends.
-	Progress func(seeders.Progress)
-	// Stop, when closed, stops the apply before the next request.
-	Stop <-chan struct{}
-}
-
 // Apply carries out a plan: vhosts created first, then each user created
 // or replaced whole (its secret key and all its permissions) when it or
 // any of its permissions changes, then users deleted, then vhosts deleted
 // in one batch. It stops at the first failure with a
 // *plan.ApplyError.
-func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) error {
-	if opts.Resolve == nil {
-		opts.Resolve = definitions.ResolveSecret
-	}
+func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
 	var done []plan.Change
 	remaining := slices.Clone(p.Changes)
 	step := func(err error, chs ...plan.Change) error {
@@ -339,7 +327,7 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) err
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		err := c.writeUser(ctx, whole[name], created[name], opts)
+		err := c.writeUser(ctx, whole[name], created[name])
 		if err := step(err, touched[name]...); err != nil {
 			return err
 		}
@@ -371,12 +359,12 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) err
 
 // writeUser creates or replaces a user with its secret key and all the
 // permissions the plan gives it.
-func (c *Client) writeUser(ctx context.Context, w *plan.WholeUser, create bool, opts ApplyOptions) error {
+func (c *Client) writeUser(ctx context.Context, w *plan.WholeUser, create bool) error {
 	if w.User == nil || w.User.Password == nil {
 		return fmt.Errorf("huaweicloud: user %q: DMS needs the user's secret key to change its permissions; the files give none", w.Name())
 	}
 	name := w.User.Name
-	sk, err := opts.Resolve(w.User.Password)
+	sk, err := definitions.ResolveSecret(w.User.Password)
 	if err != nil {
 		return fmt.Errorf("huaweicloud: user %q: %w", name, err)
 	}

@@ -2,6 +2,7 @@ package huaweicloud_test
 
 import (
 	"context"
+	"github.com/warren-tool/warren/seeders"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -71,7 +72,7 @@ func TestDotSegmentRefused(t *testing.T) {
 	}
 	dots := &definitions.User{Name: ".."}
 	p := &plan.Plan{Changes: []plan.Change{{Action: plan.Delete, Step: plan.StepDelete, Kind: definitions.KindUser, Addr: plan.AddrOf(dots), Before: dots}}}
-	err = c.Apply(context.Background(), p, huaweicloud.ApplyOptions{})
+	err = c.Apply(context.Background(), p, seeders.ApplyOptions{})
 	if err == nil || !strings.Contains(err.Error(), "dot segment") {
 		t.Errorf("got %v, want a refusal", err)
 	}

@@ -73,7 +73,7 @@ func (t *Target) Unsupported() map[string]string {
 
 // Apply carries out the plan (Client.Apply).
 func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
-	return t.c.Apply(ctx, p, ApplyOptions{Progress: opts.Progress, Stop: opts.Stop})
+	return t.c.Apply(ctx, p, opts)
 }
 
 // Notes: passwords are set on creation only, unless UpdatePasswords.
