@@ -55,6 +55,11 @@ type Options struct {
 	Files map[string]string
 	// Plugins to enable besides rabbitmq_management.
 	Plugins []string
+	// Series picks the RabbitMQ release series of this node ("3.10",
+	// "4.0"); "" means Series(), that is WARREN_RABBITMQ. Tests that need
+	// both versions at once (a migration from 3.x to 4.x, a fleet of mixed
+	// versions) set it.
+	Series string
 	// NoAdmin skips creating the node's own administrator; for nodes that
 	// boot with definitions and so have no guest to create it with.
 	NoAdmin bool
@@ -133,12 +138,19 @@ func Series() string {
 // Available reports whether RabbitMQ of the chosen series can be run here,
 // and if not, why.
 func Available() error {
-	_, err := findInstall()
+	_, err := findInstall(Series())
 	return err
 }
 
-func findInstall() (install, error) {
-	switch series := Series(); series {
+// AvailableSeries reports whether RabbitMQ of the given series can be run
+// here, and if not, why.
+func AvailableSeries(series string) error {
+	_, err := findInstall(series)
+	return err
+}
+
+func findInstall(series string) (install, error) {
+	switch series {
 	case "3.10":
 		// The scripts under /usr/lib/rabbitmq/bin run as the calling user;
 		// the wrappers in /usr/sbin switch to the rabbitmq user, which
@@ -221,7 +233,11 @@ func randomHex(n int) string {
 
 // Start starts a node and waits until its management API answers.
 func Start(ctx context.Context, opts Options) (*Node, error) {
-	inst, err := findInstall()
+	series := opts.Series
+	if series == "" {
+		series = Series()
+	}
+	inst, err := findInstall(series)
 	if err != nil {
 		return nil, err
 	}

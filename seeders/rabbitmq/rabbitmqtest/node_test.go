@@ -3,6 +3,7 @@ package rabbitmqtest
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,25 @@ func TestSharedNodeResets(t *testing.T) {
 	out, err := n.Ctl(ctx, "list_vhosts", "--quiet")
 	if err != nil || out == "" {
 		t.Errorf("rabbitmqctl: %q, %v", out, err)
+	}
+}
+
+// A node can be of another series than WARREN_RABBITMQ's, so that one test
+// can run 3.10 and 4.0 side by side (a migration, a mixed fleet).
+func TestNodeOfEachSeries(t *testing.T) {
+	for _, series := range []string{"3.10", "4.0"} {
+		t.Run(series, func(t *testing.T) {
+			if err := AvailableSeries(series); err != nil {
+				Unavailable(t, err)
+			}
+			n, err := Start(context.Background(), Options{Series: series})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer n.Stop()
+			if !strings.HasPrefix(n.Version, series+".") {
+				t.Errorf("Options{Series: %q} started RabbitMQ %s", series, n.Version)
+			}
+		})
 	}
 }
