@@ -579,16 +579,27 @@ type argRule struct {
 
 var (
 	nonNegInt = func(v any) string {
-		if n, ok := integer(v); !ok || n < 0 {
+		if !atLeast(v, 0) {
 			return "must be a whole number of at least 0"
 		}
 		return ""
 	}
 	posInt = func(v any) string {
-		if n, ok := integer(v); !ok || n < 1 {
+		if !atLeast(v, 1) {
 			return "must be a whole number of at least 1"
 		}
 		return ""
+	}
+	// expiry is a queue's x-message-ttl or x-expires (from min): RabbitMQ
+	// caps both at ten years (rabbit_misc:check_expiry, "value_too_large"),
+	// which its policies' message-ttl and expires are not.
+	expiry = func(min int64) func(any) string {
+		return func(v any) string {
+			if n, ok := integer(v); !ok || n < min || n > maxExpiry {
+				return fmt.Sprintf("must be a whole number of milliseconds from %d to %d (ten years)", min, maxExpiry)
+			}
+			return ""
+		}
 	}
 	aString = func(v any) string {
 		if _, ok := v.(string); !ok {
@@ -612,12 +623,16 @@ var (
 	}
 )
 
+// maxExpiry is ?MAX_EXPIRY_TIMER's successor in rabbit_misc:check_expiry:
+// ten years in milliseconds (3.10.8 and 4.0.5 alike).
+const maxExpiry = 315_360_000_000
+
 var queueArgs = map[string]argRule{
 	"x-queue-type":       {check: oneOf(queueTypes...)},
 	"x-max-length":       {check: nonNegInt, types: []string{"classic", "quorum"}},
 	"x-max-length-bytes": {check: nonNegInt},
-	"x-message-ttl":      {check: nonNegInt, types: []string{"classic", "quorum"}},
-	"x-expires":          {check: posInt, types: []string{"classic", "quorum"}},
+	"x-message-ttl":      {check: expiry(0), types: []string{"classic", "quorum"}},
+	"x-expires":          {check: expiry(1), types: []string{"classic", "quorum"}},
 	"x-max-priority": {check: func(v any) string {
 		if n, ok := integer(v); !ok || n < 0 || n > 255 {
 			return "must be a whole number from 0 to 255"
@@ -640,7 +655,7 @@ var queueArgs = map[string]argRule{
 	// Classic queues take it from 4.0 (RuleClassicLeaderLoc, in queue).
 	"x-queue-leader-locator": {check: oneOf("client-local", "balanced", "random", "least-leaders"), types: []string{"classic", "quorum", "stream"}},
 	"x-delivery-limit": {check: func(v any) string {
-		if n, ok := integer(v); !ok || n < -1 {
+		if !atLeast(v, -1) {
 			return "must be a whole number of at least -1"
 		}
 		return ""

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,6 +330,20 @@ func wholeNumber(v any) (int64, bool) {
 	}
 	return int64(f), true
 }
+
+// atLeast reports whether v is an integer written as one and at least min.
+// RabbitMQ's integers have no bound, so an integer beyond int64 is still
+// one: at least min when positive.
+func atLeast(v any, min int64) bool {
+	if n, ok := integer(v); ok {
+		return n >= min
+	}
+	s, ok := v.(json.Number)
+	return ok && bigIntegerLiteral.MatchString(string(s)) && s[0] != '-'
+}
+
+// bigIntegerLiteral is an integer literal, of any size.
+var bigIntegerLiteral = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 
 // integer reads an integer written as one. 1000.0 and 1e3 are not: the
 // broker's JSON decoder reads them as floats, and every place that wants

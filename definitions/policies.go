@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -44,7 +45,7 @@ var (
 
 func intAtLeast(min int64, what string) func(any) string {
 	return func(v any) string {
-		if n, ok := integer(v); !ok || n < min {
+		if !atLeast(v, min) {
 			return what
 		}
 		return ""
@@ -82,7 +83,7 @@ var policyKeys = map[string]policyKey{
 	// "Invalid overflow strategy" and keeps its default (rabbit_quorum_queue.erl overflow/3).
 	"overflow": {check: oneOf("drop-head", "reject-publish", "reject-publish-dlx"), queues: classicQuorum, operator: true,
 		operatorRules: []string{RuleOperatorOverflowQV}},
-	"delivery-limit":   {check: intAtLeast(-1<<62, "must be a whole number"), queues: onlyQuorum, operator: true},
+	"delivery-limit":   {check: intAtLeast(math.MinInt64, "must be a whole number"), queues: onlyQuorum, operator: true},
 	"consumer-timeout": {check: intAtLeast(0, "must be a whole number of milliseconds, at least 0"), queues: allQueueTypes, rules: []string{RuleConsumerTimeout}},
 	"max-age": {check: func(v any) string {
 		s, ok := v.(string)
@@ -202,6 +203,9 @@ func (c *checker) policyDefinition(o Object, field string, def map[string]any, a
 		}
 		if k.plugin != "" {
 			c.warnf(o, f, schema.WPluginNeeded, "%s key %s needs the %s plugin on the node; without it RabbitMQ refuses the %s (\"not recognised policy settings\")", kind, name, k.plugin, kind)
+		}
+		if name == "delivery-limit" && !atLeast(v, 0) {
+			c.byVersion(o, f, RuleNegDeliveryLimit, "%s key delivery-limit %v", kind, v)
 		}
 		c.policyApplies(o, f, name, k, applyTo)
 	}

@@ -66,6 +66,7 @@ const (
 	RuleLocalRandom        = "exchange-x-local-random"
 	RuleQueueMode          = "x-queue-mode-removed"
 	RuleQueueVersion1      = "x-queue-version-1-removed"
+	RuleNegDeliveryLimit   = "policy-negative-delivery-limit"
 	RuleTransientNonExcl   = "transient-non-exclusive-queues"
 	RuleVhostProtected     = "vhost-protected-from-deletion"
 	RuleProtectedTag       = "user-tag-protected"
@@ -139,6 +140,11 @@ var VersionRules = []VersionRule{
 		From: "4.3.0", Effect: Refused,
 		Fix:    "remove x-queue-mode (classic queues v2 page messages out by themselves)",
 		Source: "release-notes/4.3.0.md \"Classic Queues v1 Storage (CQv1) is Removed\"; commit a67de22527"},
+	{ID: RuleNegDeliveryLimit, What: "a negative delivery-limit in a policy or operator policy (-1 disables the limit from 4.0)",
+		Until: "4.0.0", Effect: Refused,
+		Fix:     "remove delivery-limit (there is no default limit before 4.0) or set it to 0 or more",
+		Source:  "release-notes/4.0.1.md \"Quorum Queues Now Have a Default Redelivery Limit\"; commit c2abfda4e8 \"QQ: a delivery-limit of -1 disables the delivery limit\"; deps/rabbit/src/rabbit_policies.erl validate_policy0 takes Value >= 0 at v3.13.7",
+		Checked: "3.10.8 answers 400 \"-1 is not a valid delivery limit\", 4.0.5 accepts it (TestBrokerRefuses)"},
 	{ID: RuleQueueVersion1, What: "x-queue-version: 1",
 		From: "4.3.0", Effect: Refused,
 		Fix:    "remove x-queue-version or set it to 2",
