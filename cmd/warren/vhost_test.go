@@ -100,6 +100,11 @@ func TestApplyDefaultQueueTypeAndVhostLimits(t *testing.T) {
 	// Changing an existing vhost's default queue type: a PUT from 3.11, a
 	// refusal that says why before anything is touched on 3.10.
 	changed := writeTemp(t, "changed.yaml", strings.Replace(vhostDefs, "{name: plain}", "{name: plain, default_queue_type: quorum, description: now quorum}", 1))
+	const cannot = "cannot change an existing vhost's default queue type"
+	code, out, _ = warren(t, "diff", changed)
+	if code != exitDrift || strings.HasPrefix(n.Version, "3.10.") != strings.Contains(out, cannot) {
+		t.Errorf("diff of a default queue type change on %s: exit %d, want %d and the note %q only on 3.10:\n%s", n.Version, code, exitDrift, cannot, out)
+	}
 	code, out, errOut = warren(t, "apply", "--yes", "--replace", changed)
 	if strings.HasPrefix(n.Version, "3.10.") {
 		if code != exitError || !strings.Contains(errOut, "sets a vhost's default queue type only when it creates the vhost") {

@@ -24,6 +24,8 @@ type Target struct {
 	held   *Held // the apply lock, while Lock holds it
 	name   definitions.Target
 	extra  []plan.DiffOption
+	// version is the broker's, once Version has read it.
+	version string
 	// Workers is how many deletions Apply runs at once (0: 4, what make
 	// bench found fastest).
 	Workers int
@@ -33,6 +35,7 @@ var (
 	_ seeders.Target    = (*Target)(nil)
 	_ seeders.Locker    = (*Target)(nil)
 	_ seeders.Versioned = (*Target)(nil)
+	_ seeders.Noter     = (*Target)(nil)
 )
 
 // NewTarget makes the target rabbitmq; name and extra are for a platform
@@ -124,5 +127,23 @@ func (t *Target) Lock(ctx context.Context, breakLock bool, warn io.Writer) (func
 // Version is the RabbitMQ version the broker runs (GET /api/overview).
 func (t *Target) Version(ctx context.Context) (string, error) {
 	ov, err := t.c.Overview(ctx)
+	if err == nil {
+		t.version = ov.RabbitMQVersion
+	}
 	return ov.RabbitMQVersion, err
+}
+
+// Notes: what the plan asks of the broker's version that it cannot do, so
+// that a diff says it before an apply stops on it (checkQueueTypeChanges).
+func (t *Target) Notes(p *plan.Plan, _ plan.PlanOptions) []string {
+	if t.version == "" || versionAtLeast(t.version, 3, 11) {
+		return nil
+	}
+	var notes []string
+	for _, ch := range p.Changes {
+		if ch.Step == plan.StepVhostQueueType {
+			notes = append(notes, fmt.Sprintf("%s: RabbitMQ %s cannot change an existing vhost's default queue type (3.11 and later can); apply will stop before changing anything. Delete and create the vhost again, or upgrade.", ch.Addr, t.version))
+		}
+	}
+	return notes
 }
