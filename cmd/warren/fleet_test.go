@@ -389,3 +389,60 @@ func TestFleetUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleFleet: the README's inventory validates, with --strict, and
+// says what its staging overlay changes; its base is canonically formatted.
+func TestExampleFleet(t *testing.T) {
+	t.Setenv("BILLING_PASSWORD", "x")
+	t.Setenv("TESTER_PASSWORD", "x")
+	inv := filepath.Join(examplesDir(t), "fleet", "inventory.yaml")
+	code, out, errOut := warren(t, "validate", "--strict", "--inventory", inv)
+	if code != exitOK {
+		t.Fatalf("validate --inventory: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		`layer: policy "orders-ttl" on vhost "shop": deleted by ` + filepath.Join(filepath.Dir(inv), "overlays/staging.yaml") + ":15:5",
+		`layer: queue "orders.incoming" on vhost "shop": arguments.x-max-length set by ` + filepath.Join(filepath.Dir(inv), "overlays/staging.yaml") + ":22:7 (was " +
+			filepath.Join(filepath.Dir(inv), "base/definitions.yaml") + ":28:7)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate --inventory: no %q in\n%s", want, out)
+		}
+	}
+	if code, out, _ := warren(t, "fmt", "--check", filepath.Join(examplesDir(t), "fleet", "base")); code != exitOK {
+		t.Errorf("examples/fleet/base is not canonically formatted:\n%s", out)
+	}
+	// The JSON form of the same.
+	code, out, _ = warren(t, "validate", "--inventory", inv, "--format", "json")
+	var rep struct {
+		Valid   bool
+		Brokers []struct {
+			Name   string
+			Valid  bool
+			Files  []string
+			Layers []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || !rep.Valid || len(rep.Brokers) != 3 || len(rep.Brokers[2].Layers) != 2 || len(rep.Brokers[2].Files) != 2 {
+		t.Errorf("validate --inventory --format json: exit %d, %v\n%s", code, err, out)
+	}
+}
+
+// TestFleetLayerErrorPointsAtOverlay: an error in a field an overlay set
+// is reported at the overlay's line, by validate --inventory and by diff.
+func TestFleetLayerErrorPointsAtOverlay(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(fleetBase), 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("queues:\n  - name: orders\n    vhost: shop\n    arguments:\n      x-max-length: -1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "inv.yaml"), []byte("brokers:\n  - {name: b, urls: [\"http://127.0.0.1:1\"], files: [base.yaml], overlays: [bad.yaml]}\n"), 0o644)
+	t.Setenv("APP_PASSWORD", "x")
+	want := filepath.Join(dir, "bad.yaml") + ":5:7: /queues/0/arguments/x-max-length: "
+	code, out, errOut := warren(t, "validate", "--inventory", filepath.Join(dir, "inv.yaml"))
+	if code != exitError || !strings.Contains(out, want) {
+		t.Errorf("validate --inventory: exit %d, want 1 and %q\n%s%s", code, want, out, errOut)
+	}
+	code, out, errOut = warren(t, "diff", "--inventory", filepath.Join(dir, "inv.yaml"))
+	if code != exitError || !strings.Contains(out, want) || !strings.Contains(out, "1 broker: 1 failed") {
+		t.Errorf("diff --inventory: exit %d, want 1 and %q\n%s%s", code, want, out, errOut)
+	}
+}

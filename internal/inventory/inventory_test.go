@@ -145,9 +145,10 @@ func TestLayers(t *testing.T) {
 }
 
 // TestLayerErrors: an error found after merging points at the overlay
-// that set the field; a bad $layer is E092.
+// that set the field; a bad $layer is E092; an object defined twice in
+// one layer stays E020.
 func TestLayerErrors(t *testing.T) {
-	doc, layers, diags := definitions.LoadLayers([]string{"testdata/fleet/base.yaml"}, []string{"testdata/fleet/bad.yaml"}, definitions.LoadOptions{})
+	doc, layers, diags := definitions.LoadLayers([]string{"testdata/fleet/base.yaml"}, []string{"testdata/fleet/bad.yaml", "testdata/fleet/dup.yaml"}, definitions.LoadOptions{})
 	diags = append(diags, layers.Remap(definitions.Check(doc, definitions.CheckOptions{}))...)
 	golden(t, "layer-errors.txt", lines(diags))
 }
