@@ -140,6 +140,9 @@ func brokerRunOf(c *cli.Context) *brokerRun {
 // useBroker makes b's settings the defaults of the command: flags given
 // (on the command line or in their environment variables) win.
 func useBroker(c *cli.Context, b *inventory.Broker) error {
+	if hasFlag(c, "output") && c.String("output") != "" && c.Command.Name == "diff" && c.NArg() == 0 {
+		return errors.New("-o with --broker needs the files named on the command line: a saved plan records files, not an inventory entry's layers")
+	}
 	set := func(name, value string) {
 		if !c.IsSet(name) && value != "" {
 			c.Set(name, value) // a command without the flag (validate) ignores it

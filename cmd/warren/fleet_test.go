@@ -253,6 +253,7 @@ func TestFleet(t *testing.T) {
 	if code != exitError {
 		t.Fatalf("diff with a broker down: exit %d, want 1\n%s%s", code, out, errOut)
 	}
+	t.Logf("warren diff --inventory %s:\n%s", inv, out) // the README's example
 	if st := reportLine(t, out, "down")[1]; st != "failed" {
 		t.Errorf("down: %s, want failed", st)
 	}
@@ -377,6 +378,7 @@ func TestFleetUsage(t *testing.T) {
 		{[]string{"diff", "--inventory", inv, "defs.yaml"}, 1, "name no files"},
 		{[]string{"diff", "--inventory", inv, "-o", "plan.json"}, 1, "--output works on one broker"},
 		{[]string{"export", "--inventory", inv}, 1, "works on one broker: give --broker NAME"},
+		{[]string{"diff", "--inventory", inv, "--broker", "a", "-o", "plan.json"}, 1, "-o with --broker needs the files named"},
 		{[]string{"apply", "--format", "json", "defs.yaml"}, 1, "--format is the fleet report's"},
 		{[]string{"diff", "--inventory", bad}, 1, "/brokers/0/password: the password is written in the inventory"},
 	} {

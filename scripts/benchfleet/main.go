@@ -1,7 +1,8 @@
 // Command benchfleet measures a fleet run (issue 12): the same files
 // diffed against N real nodes at once (warren diff --inventory) against
-// one node's diff (warren diff --url), both as whole processes: wall time
-// and peak memory (the process's max RSS), the median of -rounds pairs.
+// one node's diff (warren diff --url, each node in turn), as whole
+// processes: wall time, CPU time and peak memory (the process's max RSS),
+// medians over -rounds rounds; and the fleet one broker at a time.
 // Goals: the fleet in at most 1.5× one diff's time, and in at most N× its
 // memory.
 //
@@ -41,15 +42,17 @@ var (
 
 // Results are one run's measurements.
 type Results struct {
-	Version     string  `json:"version"`
-	Nodes       int     `json:"nodes"`
-	Objects     int     `json:"objects"`
-	OneSeconds  float64 `json:"one_seconds"`
-	OneRSS      int64   `json:"one_rss_bytes"`
-	OneCPU      float64 `json:"one_cpu_seconds"`
-	FleetSecs   float64 `json:"fleet_seconds"`
-	FleetRSS    int64   `json:"fleet_rss_bytes"`
-	FleetCPU    float64 `json:"fleet_cpu_seconds"`
+	Version    string  `json:"version"`
+	Nodes      int     `json:"nodes"`
+	Objects    int     `json:"objects"`
+	OneSeconds float64 `json:"one_seconds"`
+	OneRSS     int64   `json:"one_rss_bytes"`
+	OneCPU     float64 `json:"one_cpu_seconds"`
+	FleetSecs  float64 `json:"fleet_seconds"`
+	FleetRSS   int64   `json:"fleet_rss_bytes"`
+	FleetCPU   float64 `json:"fleet_cpu_seconds"`
+	// SerialSecs is the same fleet one broker at a time (--concurrency 1).
+	SerialSecs  float64 `json:"serial_seconds"`
 	TimeRatio   float64 `json:"time_ratio"`
 	MemoryRatio float64 `json:"memory_ratio"`
 }
@@ -121,26 +124,36 @@ func measure() (*Results, error) {
 	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(inv.String()), 0o644); err != nil {
 		return nil, err
 	}
-	one := []string{"diff", "--url", ns[0].URL, "--username", ns[0].Admin, filepath.Join(dir, "defs.json")}
 	fleet := []string{"diff", "--inventory", filepath.Join(dir, "inventory.yaml"), "--concurrency", fmt.Sprint(*nodes)}
-	oneEnv := append(slices.Clone(env), "WARREN_PASSWORD="+ns[0].AdminPassword)
-	var oneT, fleetT, oneCPU, fleetCPU []float64
+	var oneT, fleetT, oneCPU, fleetCPU, serialT []float64
 	var oneRSS, fleetRSS []int64
 	for r := range *rounds {
 		fmt.Fprintf(os.Stderr, "fleet: round %d of %d\n", r+1, *rounds)
-		t, cpu, rss, err := process(oneEnv, one...)
-		if err != nil {
-			return nil, fmt.Errorf("one diff: %w", err)
+		// One node's diff, of each node in turn (a node's management
+		// plugin caches a listing for a while: always the same node would
+		// flatter it).
+		for _, n := range ns {
+			one := []string{"diff", "--url", n.URL, "--username", n.Admin, filepath.Join(dir, "defs.json")}
+			t, cpu, rss, err := process(append(slices.Clone(env), "WARREN_PASSWORD="+n.AdminPassword), one...)
+			if err != nil {
+				return nil, fmt.Errorf("one diff: %w", err)
+			}
+			oneT, oneCPU, oneRSS = append(oneT, t), append(oneCPU, cpu), append(oneRSS, rss)
 		}
-		oneT, oneCPU, oneRSS = append(oneT, t), append(oneCPU, cpu), append(oneRSS, rss)
-		if t, cpu, rss, err = process(env, fleet...); err != nil {
+		t, cpu, rss, err := process(env, fleet...)
+		if err != nil {
 			return nil, fmt.Errorf("fleet diff: %w", err)
 		}
 		fleetT, fleetCPU, fleetRSS = append(fleetT, t), append(fleetCPU, cpu), append(fleetRSS, rss)
+		serial := append(slices.Clone(fleet[:len(fleet)-1]), "1")
+		if t, _, _, err = process(env, serial...); err != nil {
+			return nil, fmt.Errorf("fleet diff, one at a time: %w", err)
+		}
+		serialT = append(serialT, t)
 	}
 	res := &Results{Version: ns[0].Version, Nodes: *nodes, Objects: shape.Objects(),
 		OneSeconds: median(oneT), OneRSS: medianInt(oneRSS), OneCPU: median(oneCPU),
-		FleetSecs: median(fleetT), FleetRSS: medianInt(fleetRSS), FleetCPU: median(fleetCPU)}
+		FleetSecs: median(fleetT), FleetRSS: medianInt(fleetRSS), FleetCPU: median(fleetCPU), SerialSecs: median(serialT)}
 	res.TimeRatio = res.FleetSecs / res.OneSeconds
 	res.MemoryRatio = float64(res.FleetRSS) / float64(res.OneRSS)
 	return res, nil
@@ -185,6 +198,7 @@ func report(r *Results) {
 	fmt.Printf("  %-34s %9s %12s %14s\n", "", "time", "peak memory", "warren's CPU")
 	fmt.Printf("  %-34s %8.2fs %9.0f MB %13.2fs\n", "one node's diff (--url)", r.OneSeconds, float64(r.OneRSS)/1e6, r.OneCPU)
 	fmt.Printf("  %-34s %8.2fs %9.0f MB %13.2fs\n", fmt.Sprintf("%d nodes at once (--inventory)", r.Nodes), r.FleetSecs, float64(r.FleetRSS)/1e6, r.FleetCPU)
+	fmt.Printf("  %-34s %8.2fs\n", fmt.Sprintf("%d nodes one at a time", r.Nodes), r.SerialSecs)
 	fmt.Printf("  %-34s %8.2f× %11.2f×\n", "fleet / one", r.TimeRatio, r.MemoryRatio)
 	fmt.Printf("  %-34s %9s %12s\n", "goal", "≤ 1.50×", fmt.Sprintf("≤ %d×", r.Nodes))
 	fmt.Printf("  (the nodes run on the same %d cores as warren: a fleet diff's time is bounded by the brokers' own work)\n", runtime.NumCPU())
