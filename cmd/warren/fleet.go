@@ -506,7 +506,7 @@ func writeFleetTable(w io.Writer, rep fleetReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "BROKER\tTARGET\tSTATUS\tCREATE\tUPDATE\tREPLACE\tDELETE\tTIME")
 	for _, r := range rep.Brokers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.1fs\n", r.Name, r.Target, r.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2fs\n", r.Name, r.Target, r.Status,
 			r.Counts.Create, r.Counts.Update, r.Counts.Replace, r.Counts.Delete, float64(r.Duration)/1000)
 	}
 	tw.Flush()

@@ -163,7 +163,7 @@ brokers:
 // name, target, status, create, update, replace, delete.
 func reportLine(t *testing.T, out, name string) []string {
 	t.Helper()
-	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+(\S+)\s+(in sync|drift|applied|failed|not run)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\.\ds$`)
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+(\S+)\s+(in sync|drift|applied|failed|not run)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\.\d\ds$`)
 	m := re.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no report line for %s in:\n%s", name, out)
