@@ -82,6 +82,14 @@ const (
 	WVhostLimitsIgnored     Code = "W140"
 )
 
+// Inventories and layered files.
+const (
+	EInventoryPassword  Code = "E090"
+	EInventoryDuplicate Code = "E091"
+	ELayerMode          Code = "E092"
+	WLayerNothing       Code = "W150"
+)
+
 // Info describes a Code for docs/diagnostics.md.
 type Info struct {
 	Code     Code
@@ -131,6 +139,9 @@ var Codes = []Info{
 	{EYAMLTag, Error, "YAML tag", "A YAML value carries a tag (!!binary, !!set, a custom !foo). Definitions are JSON data: warren would drop the tag silently, so it refuses the file. Write the plain value."},
 	{EVhostLimitsConflict, Error, "vhost limits given twice, differently", "A vhost's limits are written inside the vhost object and as its vhost-limits parameter, with different values. RabbitMQ applies only the parameter; warren cannot tell which one is meant. Keep the parameter."},
 	{EVhostQueueTypeConflict, Error, "default queue type given twice, differently", "A vhost's default_queue_type and its metadata.default_queue_type disagree. RabbitMQ's import reads only metadata, the HTTP API and warren read the top-level field first; keep one, or make them equal."},
+	{EInventoryPassword, Error, "password written in the inventory", "An inventory entry's password is written in the inventory itself. The inventory names where the password is, never the password: password: {env: NAME} (an environment variable) or password: {file: PATH} (a file, relative to the inventory; one trailing newline dropped)."},
+	{EInventoryDuplicate, Error, "broker defined twice", "Two inventory entries have the same name; --broker NAME and the report would not know which one is meant. The message names both places."},
+	{ELayerMode, Error, "invalid $layer", "An overlay object's $layer is not patch (the default: the overlay's fields replace the base object's, maps merge key by key, null removes a key), replace (the overlay's object replaces the base's) or delete (the base's object is removed)."},
 	{WUnknownField, Warning, "unknown field", "warren does not know this field. It is kept and written back unchanged (so newer exports round-trip), but a typo is the usual cause; RabbitMQ ignores unknown fields silently."},
 	{WLiteralPassword, Warning, "password in the file", "A password is written in the file in clear. Use password: {env: NAME} or password: {file: PATH}, or a password_hash."},
 	{WUndefinedUser, Warning, "user not defined in the files", "A permission names a user that no file defines. It must exist on the broker, or RabbitMQ refuses the permission (no_such_user)."},
@@ -149,6 +160,7 @@ var Codes = []Info{
 	{WVersionIgnored, Warning, "ignored by the RabbitMQ version", "The RabbitMQ version checked accepts this and does nothing with it, for example protected_from_deletion in a vhost's metadata before 4.0.6, or the protected user tag before 4.2."},
 	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id, imported_definition_hash_value) would be copied to another cluster. warren export trims it by default."},
 	{WNoPassword, Warning, "user without password", "A user has neither password nor password_hash. RabbitMQ's own import (POST /api/definitions, or a boot-time import) creates such a user without a password: it cannot log in. warren apply leaves an existing user's password alone, and warren boot refuses such a user. A default warren export writes users this way; use export --password-refs, or add password: {env: NAME}."},
+	{WLayerNothing, Warning, "overlay deletes nothing", "An overlay object with $layer: delete names an object that no layer below it defines. A typo in its name or vhost is the usual cause; the base may also have dropped it."},
 	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},
 }
 

@@ -28,5 +28,7 @@ echo
 echo "Go benchmarks of the pure parts (in process, no broker):"
 go test ./definitions/... ./seeders/rabbitmq -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-3x}" | grep -E '^Benchmark'
 bin/benchbroker -report "$out/validate.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json"
+# Issue 12's fleet row: the same files diffed against 4 nodes at once (scripts/benchfleet).
+go build -o bin/benchfleet ./scripts/benchfleet && bin/benchfleet -rounds "${REPEATS:-3}" -out "$out/fleet.json"
 echo
 echo "make bench took $(( ($(date +%s) - start) / 60 )) min $(( ($(date +%s) - start) % 60 )) s on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))."

@@ -63,11 +63,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // run decides the exit code
 		Commands: []*cli.Command{
-			validateCommand(),
+			withInventory(validateCommand()), // fleet.go
 			fmtCommand(),
-			exportCommand(),
-			diffCommand(),
-			applyCommand(),
+			withInventory(exportCommand()),
+			withInventory(diffCommand()),
+			withInventory(applyCommand()),
 			bootCommand(),
 			schemaCommand(),
 			hashCommand(),
@@ -143,12 +143,15 @@ func loadFiles(c *cli.Context, paths ...string) (*definitions.Document, schema.D
 	if paths == nil {
 		paths = c.Args().Slice()
 	}
-	if len(paths) == 0 {
-		return nil, nil, fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
-	}
 	size, err := parseSize(c.String("max-size"))
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(paths) == 0 {
+		if doc, diags, ok := brokerFiles(c, definitions.LoadOptions{MaxSize: size}); ok { // fleet.go
+			return doc, diags, nil
+		}
+		return nil, nil, fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
 	}
 	doc, diags := definitions.Load(paths, definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
 	return doc, diags, nil

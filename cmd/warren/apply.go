@@ -98,6 +98,7 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return secretError(c, desired, err)
 	}
+	observePlan(c, p) // for a fleet's report
 	if saved != nil {
 		now := newSavedPlan(id, opts, p)
 		now.Files = saved.Files

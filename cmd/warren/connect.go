@@ -53,6 +53,8 @@ func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
 	}
 	user, password := c.String("username"), ""
 	switch {
+	case brokerPassword(c) != "": // an inventory entry's {env: NAME} (fleet.go)
+		password = brokerPassword(c)
 	case c.String("password-file") != "":
 		p, err := definitions.ReadSecretFile(c.String("password-file"))
 		if err != nil {

@@ -87,6 +87,7 @@ func runDiff(c *cli.Context) error {
 	if err != nil {
 		return secretError(c, desired, err)
 	}
+	observePlan(c, plan) // for a fleet's report
 	if out := c.String("output"); out != "" {
 		if err := savePlan(c, out, newSavedPlan(id, opts, plan)); err != nil {
 			return err
@@ -112,7 +113,7 @@ func loadValid(c *cli.Context, target definitions.Target, paths ...string) (*def
 		return nil, err
 	}
 	if doc != nil {
-		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...)
+		diags = remapLayers(c, append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...))
 	}
 	if diags.HasErrors() || doc == nil {
 		printDiagnostics(c.App.ErrWriter, diags)

@@ -51,7 +51,7 @@ func runValidate(c *cli.Context) error {
 		return err
 	}
 	if doc != nil {
-		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...)
+		diags = remapLayers(c, append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...))
 	}
 	if c.Bool("strict") {
 		diags = diags.Strict()
