@@ -29,6 +29,11 @@ type Options struct {
 	Version string
 	// Upstream is how the new cluster reaches the old one.
 	Upstream URITemplate
+	// ActingUser is the user warren logs in to the new cluster as: when
+	// the old cluster has a user of that name, it is not moved (its
+	// password hash would lock warren out half-way), and the new
+	// cluster's stays as it is.
+	ActingUser string
 }
 
 // Change is one thing Transform changed, on the object it names.
@@ -152,6 +157,13 @@ func (t *transformer) run(old *definitions.Document) {
 		}),
 	}
 	t.res.Definitions = nd
+	nd.Users = slices.DeleteFunc(nd.Users, func(u *definitions.User) bool {
+		if u.Name != t.opts.ActingUser {
+			return false
+		}
+		t.change(u, "", "not moved", "warren logs in to the new cluster as this user: the new cluster's keeps its password (its permissions are moved)")
+		return true
+	})
 	t.res.Federation = &definitions.Document{Parameters: []*definitions.Parameter{}, Policies: []*definitions.Policy{}}
 
 	userPolicies, operatorPolicies := t.policies(old)
