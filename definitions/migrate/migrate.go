@@ -105,7 +105,9 @@ func Transform(old *definitions.Document, opts Options) *Result {
 	t := &transformer{opts: opts, res: &Result{}}
 	t.run(old)
 	old.Resolve(t.res.Problems)
-	slices.SortFunc(t.res.Queues, func(a, b Queue) int { return cmp.Or(strings.Compare(a.Vhost, b.Vhost), strings.Compare(a.Name, b.Name)) })
+	slices.SortFunc(t.res.Queues, func(a, b Queue) int {
+		return cmp.Or(strings.Compare(a.Vhost, b.Vhost), strings.Compare(a.Name, b.Name))
+	})
 	slices.SortStableFunc(t.res.Changes, func(a, b Change) int { return strings.Compare(a.Addr, b.Addr) })
 	t.res.Problems.Sort()
 	return t.res

@@ -123,3 +123,31 @@ func TestParseURITemplate(t *testing.T) {
 		}
 	}
 }
+
+// The user warren logs in to the new cluster as keeps its password there:
+// moving the old cluster's hash would lock warren out half-way.
+func TestTransformKeepsActingUser(t *testing.T) {
+	old, diags := definitions.Parse("old.yaml", []byte(`users:
+  - {name: admin, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: [administrator]}
+  - {name: app, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: []}
+permissions:
+  - {user: admin, vhost: /, configure: ".*", write: ".*", read: ".*"}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res := migrate.Transform(old, migrate.Options{Version: "4.0", ActingUser: "admin", Upstream: migrate.URITemplate{Literal: "amqp://old"}})
+	var users []string
+	for _, u := range res.Definitions.Users {
+		users = append(users, u.Name)
+	}
+	if d := cmp.Diff([]string{"app"}, users); d != "" {
+		t.Errorf("users moved (-want +got):\n%s", d)
+	}
+	if len(res.Definitions.Permissions) != 1 {
+		t.Errorf("the acting user's permissions were not moved: %v", res.Definitions.Permissions)
+	}
+	if len(res.Changes) != 1 || !strings.Contains(res.Changes[0].String(), `user "admin": not moved`) {
+		t.Errorf("changes: %v", res.Changes)
+	}
+}
