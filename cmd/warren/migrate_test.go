@@ -221,6 +221,22 @@ func TestMigrate310To40(t *testing.T) {
 		}
 	}
 
+	// While it drains, plain.log has the federation policy, which carries
+	// the keys of the policy it shadows (only one policy applies).
+	var pl struct {
+		Policy                    string
+		EffectivePolicyDefinition map[string]any `json:"effective_policy_definition"`
+	}
+	for deadline := time.Now().Add(20 * time.Second); pl.Policy == "" && time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if err := nw.Do(ctx, "GET", "/api/queues/%2F/plain.log", nil, &pl); err != nil { // the queue's statistics say it
+			t.Fatal(err)
+		}
+	}
+	if pl.Policy != "warren-migrate.capped" || fmt.Sprint(pl.EffectivePolicyDefinition["max-length"]) != "1000" ||
+		pl.EffectivePolicyDefinition["federation-upstream"] != "warren-migrate" {
+		t.Errorf("plain.log on the new cluster: policy %q with %v, want warren-migrate.capped with max-length 1000 and the upstream", pl.Policy, pl.EffectivePolicyDefinition)
+	}
+
 	// A consumer on the new cluster receives every message that waited on
 	// the old one.
 	for _, q := range migrateQueues {
