@@ -90,6 +90,19 @@ const (
 	WLayerNothing       Code = "W150"
 )
 
+// warren migrate: what cannot be moved from a 3.x cluster to a 4.x one
+// automatically (errors), and what moves with a change in behaviour.
+const (
+	EMigrateTransient     Code = "E100"
+	EMigrateAutoDelete    Code = "E101"
+	EMigrateNoEquivalent  Code = "E102"
+	EMigratePattern       Code = "E103"
+	EMigrateUpstream      Code = "E104"
+	WMigrateBehaviour     Code = "W160"
+	WMigratePolicyChanged Code = "W161"
+	WMigrateNotDrained    Code = "W162"
+)
+
 // Info describes a Code for docs/diagnostics.md.
 type Info struct {
 	Code     Code
@@ -142,6 +155,11 @@ var Codes = []Info{
 	{EInventoryPassword, Error, "password written in the inventory", "An inventory entry's password is written in the inventory itself. The inventory names where the password is, never the password: password: {env: NAME} (an environment variable) or password: {file: PATH} (a file, relative to the inventory; one trailing newline dropped)."},
 	{EInventoryDuplicate, Error, "broker defined twice", "Two inventory entries have the same name; --broker NAME and the report would not know which one is meant. The message names both places."},
 	{ELayerMode, Error, "invalid $layer", "An overlay object's $layer is not patch (the default: the overlay's fields replace the base object's, maps merge key by key, null removes a key), replace (the overlay's object replaces the base's) or delete (the base's object is removed)."},
+	{EMigrateTransient, Error, "mirrored queue is not durable", "warren migrate: a non-durable classic queue that a mirroring policy (ha-mode) matches would become a quorum queue, and quorum queues must be durable. Declare it durable on the old cluster, or keep it out of the policy's pattern; migrate plan changes nothing until then."},
+	{EMigrateAutoDelete, Error, "mirrored queue is auto-delete", "warren migrate: an auto-delete classic queue that a mirroring policy matches would become a quorum queue, and quorum queues cannot be auto-delete. Declare it without auto-delete (x-expires removes an unused queue), or keep it out of the policy's pattern."},
+	{EMigrateNoEquivalent, Error, "refused by the new version, no equivalent", "warren migrate: a policy key or queue argument the new RabbitMQ version refuses, for which warren knows no replacement that keeps the queue's behaviour. The message names the version rule (docs/rabbitmq-versions.md) and its fix; change it on the old cluster (or in the export) and plan again."},
+	{EMigratePattern, Error, "policy pattern cannot be matched", "warren migrate: a policy's pattern does not compile, so which queues it mirrors cannot be told."},
+	{EMigrateUpstream, Error, "one upstream URI for several vhosts", "warren migrate: queues in several vhosts are to be drained, and a federation upstream's URI names the old vhost in its path, so each vhost needs its own: put {vhost} in --upstream-uri env:NAME or file:PATH (or give a URI without a password, to which warren adds each vhost)."},
 	{WUnknownField, Warning, "unknown field", "warren does not know this field. It is kept and written back unchanged (so newer exports round-trip), but a typo is the usual cause; RabbitMQ ignores unknown fields silently."},
 	{WLiteralPassword, Warning, "password in the file", "A password is written in the file in clear. Use password: {env: NAME} or password: {file: PATH}, or a password_hash."},
 	{WUndefinedUser, Warning, "user not defined in the files", "A permission names a user that no file defines. It must exist on the broker, or RabbitMQ refuses the permission (no_such_user)."},
@@ -161,6 +179,9 @@ var Codes = []Info{
 	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id, imported_definition_hash_value) would be copied to another cluster. warren export trims it by default."},
 	{WNoPassword, Warning, "user without password", "A user has neither password nor password_hash. RabbitMQ's own import (POST /api/definitions, or a boot-time import) creates such a user without a password: it cannot log in. warren apply leaves an existing user's password alone, and warren boot refuses such a user. A default warren export writes users this way; use export --password-refs, or add password: {env: NAME}."},
 	{WLayerNothing, Warning, "overlay deletes nothing", "An overlay object with $layer: delete names an object that no layer below it defines. A typo in its name or vhost is the usual cause; the base may also have dropped it."},
+	{WMigrateBehaviour, Warning, "moved with a change in behaviour", "warren migrate: a queue argument quorum queues refuse was dropped or translated in a way that changes what the queue does: x-max-priority (4.0's quorum queues have two priorities, 0-4 and 5 and above), x-overflow reject-publish-dlx (quorum queues reject without dead-lettering), an argument the queue's new type does not take."},
+	{WMigratePolicyChanged, Warning, "another policy applies", "warren migrate: with the keys the new version refuses gone (a policy that held only ha-* keys is dropped) or with the queue's new type, a different policy (or none) applies to the queue on the new cluster. Check that its keys suit the queue."},
+	{WMigrateNotDrained, Warning, "messages not moved", "warren migrate: queue federation does not move a stream's messages; consumers read the old stream until it is no longer needed."},
 	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},
 }
 

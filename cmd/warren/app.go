@@ -69,6 +69,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			withInventory(diffCommand()),
 			withInventory(applyCommand()),
 			bootCommand(),
+			migrateCommand(),
 			schemaCommand(),
 			hashCommand(),
 			completionCommand(),
@@ -189,6 +190,14 @@ func flagsFirst(app *cli.App, args []string) []string {
 	}
 	if cmd == nil {
 		return args
+	}
+	// A command with subcommands (migrate plan): the subcommand's flags.
+	for at+1 < len(args) && cmd.Subcommands != nil {
+		sub := cmd.Command(args[at+1])
+		if sub == nil {
+			break
+		}
+		cmd, at = sub, at+1
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {

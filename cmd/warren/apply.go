@@ -82,6 +82,15 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	return applyTo(c, t, target, desired, opts, saved, "warren diff -o")
+}
+
+// applyTo is apply's own path from the desired definitions on: check
+// them against the broker's version, make the plan, refuse a saved plan
+// that is no longer the plan (remake names the command that makes it
+// again), show it, confirm, lock, apply, and check the result. warren
+// migrate apply and finish go through it too.
+func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desired *definitions.Document, opts plan.PlanOptions, saved *plan.SavedPlan, remake string) error {
 	if err := refuseUnsupported(c, t, opts); err != nil {
 		return err
 	}
@@ -107,7 +116,7 @@ func runApply(c *cli.Context) error {
 			for _, d := range diffs {
 				fmt.Fprintf(c.App.ErrWriter, "  %s\n", d)
 			}
-			fmt.Fprintln(c.App.ErrWriter, "Run warren diff -o again and review the new plan.")
+			fmt.Fprintf(c.App.ErrWriter, "Run %s again and review the new plan.\n", remake)
 			return exitCodeError{exitError}
 		}
 	}

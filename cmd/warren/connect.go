@@ -43,6 +43,25 @@ func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
 	if len(given) == 0 {
 		given = c.StringSlice("url")
 	}
+	return connectAs(c, login{user: c.String("username"), passwordFile: c.String("password-file"),
+		passwordEnv: "WARREN_PASSWORD", password: c.String("password"), known: brokerPassword(c)}, given...)
+}
+
+// login is who connectAs logs in as, and where the password comes from:
+// known (an inventory entry's, already read), else the file, else the
+// environment variable, else the (hidden) flag's value, else a prompt on
+// the terminal.
+type login struct {
+	user, passwordFile, passwordEnv, password, known string
+	fileFlag                                         string // the flag that named passwordFile ("password-file")
+}
+
+// connectAs is connect for a broker of the command's choosing (warren
+// migrate talks to two).
+func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, error) {
+	if l.fileFlag == "" {
+		l.fileFlag = "password-file"
+	}
 	var urls []string
 	for _, u := range given {
 		for _, part := range strings.Split(u, ",") { // WARREN_URL may list several
@@ -51,24 +70,24 @@ func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
 			}
 		}
 	}
-	user, password := c.String("username"), ""
+	user, password := l.user, ""
 	switch {
-	case brokerPassword(c) != "": // an inventory entry's {env: NAME} (fleet.go)
-		password = brokerPassword(c)
-	case c.String("password-file") != "":
-		p, err := definitions.ReadSecretFile(c.String("password-file"))
+	case l.known != "": // an inventory entry's {env: NAME} (fleet.go)
+		password = l.known
+	case l.passwordFile != "":
+		p, err := definitions.ReadSecretFile(l.passwordFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading --password-file %s: %w", c.String("password-file"), err)
+			return nil, fmt.Errorf("reading --%s %s: %w", l.fileFlag, l.passwordFile, err)
 		}
 		if p == "" {
-			return nil, fmt.Errorf("--password-file %s is empty", c.String("password-file"))
+			return nil, fmt.Errorf("--%s %s is empty", l.fileFlag, l.passwordFile)
 		}
 		password = p
-	case os.Getenv("WARREN_PASSWORD") != "":
-		password = os.Getenv("WARREN_PASSWORD")
-	case c.String("password") != "":
+	case os.Getenv(l.passwordEnv) != "":
+		password = os.Getenv(l.passwordEnv)
+	case l.password != "":
 		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --password is visible to every user of this machine; use WARREN_PASSWORD or --password-file")
-		password = c.String("password")
+		password = l.password
 	}
 	if user == "" || password == "" {
 		if (user == "" || user == "guest") && password == "" && allLoopback(urls) {

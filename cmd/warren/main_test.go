@@ -86,6 +86,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"no-such-command"}, exitError},
 		{[]string{"--version"}, exitOK},
 		{[]string{"validate", "--no-such-flag", valid}, exitError},
+		{[]string{"migrate", "plan", "--upstream-uri", "env:OLD_URI"}, exitError},                   // no --to
+		{[]string{"migrate", "status", "--to", "http://127.0.0.1:9", "--format", "xml"}, exitError}, // before any request
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -1,0 +1,153 @@
+package migrate_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/migrate"
+)
+
+var update = os.Getenv("WARREN_UPDATE") != ""
+
+// TestTransformGolden transforms the old.yaml of each testdata/*.txtar
+// archive with the options its comment gives (version=, upstream=) and
+// compares the report and the new cluster's definitions (Desired) with
+// the archive's report and new.yaml.
+func TestTransformGolden(t *testing.T) {
+	archives, _ := filepath.Glob("testdata/*.txtar")
+	if len(archives) == 0 {
+		t.Fatal("no golden archives")
+	}
+	for _, path := range archives {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := migrate.Options{Version: "4.0"}
+			upstream := "amqp://old.example:5672"
+			for _, line := range strings.Split(string(ar.Comment), "\n") {
+				if v, ok := strings.CutPrefix(line, "version="); ok {
+					opts.Version = v
+				}
+				if v, ok := strings.CutPrefix(line, "upstream="); ok {
+					upstream = v
+				}
+			}
+			if opts.Upstream, err = migrate.ParseURITemplate(upstream); err != nil {
+				t.Fatal(err)
+			}
+			var old []byte
+			for _, f := range ar.Files {
+				if f.Name == "old.yaml" {
+					old = f.Data
+				}
+			}
+			doc, diags := definitions.Parse("old.yaml", old)
+			if diags.HasErrors() {
+				t.Fatalf("old.yaml: %v", diags)
+			}
+			res := migrate.Transform(doc, opts)
+			var report bytes.Buffer
+			res.Report(&report)
+			got := map[string]string{"report": report.String(), "new.yaml": ""}
+			if len(res.Problems) == 0 {
+				d := res.Desired()
+				d.Sort()
+				got["new.yaml"] = string(d.EncodeYAML(""))
+			}
+			changed := false
+			for i, f := range ar.Files {
+				want, ok := got[f.Name]
+				if !ok {
+					continue
+				}
+				delete(got, f.Name)
+				if update {
+					ar.Files[i].Data, changed = []byte(want), true
+					continue
+				}
+				if d := cmp.Diff(string(f.Data), want); d != "" {
+					t.Errorf("%s (-want +got):\n%s", f.Name, d)
+				}
+			}
+			for name, data := range got {
+				if update {
+					ar.Files, changed = append(ar.Files, txtar.File{Name: name, Data: []byte(data)}), true
+					continue
+				}
+				t.Errorf("%s: missing from the archive", name)
+			}
+			if changed {
+				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseURITemplate(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		vhost   string
+		want    any
+		wantErr string
+	}{
+		{in: "env:OLD_URI_{vhost}", vhost: "/", want: map[string]any{"env": "OLD_URI_DEFAULT"}},
+		{in: "env:OLD_URI_{vhost}", vhost: "orders-eu.1", want: map[string]any{"env": "OLD_URI_ORDERS_EU_1"}},
+		{in: "file:/run/secrets/old-{vhost}", vhost: "a/b", want: map[string]any{"file": "/run/secrets/old-a_b"}},
+		{in: "amqps://fed@old.example:5671", vhost: "/", want: "amqps://fed@old.example:5671/%2F"},
+		{in: "amqp://fed:secret@old.example", wantErr: "holds a password"},
+		{in: "amqp://old.example/orders", wantErr: "names a vhost"},
+		{in: "http://old.example", wantErr: "use env:NAME"},
+	} {
+		tmpl, err := migrate.ParseURITemplate(c.in)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("%s: error %v, want one saying %q (and no password)", c.in, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		if d := cmp.Diff(c.want, tmpl.For(c.vhost)); d != "" {
+			t.Errorf("%s for %q (-want +got):\n%s", c.in, c.vhost, d)
+		}
+	}
+}
+
+// The user warren logs in to the new cluster as keeps its password there:
+// moving the old cluster's hash would lock warren out half-way.
+func TestTransformKeepsActingUser(t *testing.T) {
+	old, diags := definitions.Parse("old.yaml", []byte(`users:
+  - {name: admin, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: [administrator]}
+  - {name: app, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: []}
+permissions:
+  - {user: admin, vhost: /, configure: ".*", write: ".*", read: ".*"}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res := migrate.Transform(old, migrate.Options{Version: "4.0", ActingUser: "admin", Upstream: migrate.URITemplate{Literal: "amqp://old"}})
+	var users []string
+	for _, u := range res.Definitions.Users {
+		users = append(users, u.Name)
+	}
+	if d := cmp.Diff([]string{"app"}, users); d != "" {
+		t.Errorf("users moved (-want +got):\n%s", d)
+	}
+	if len(res.Definitions.Permissions) != 1 {
+		t.Errorf("the acting user's permissions were not moved: %v", res.Definitions.Permissions)
+	}
+	if len(res.Changes) != 1 || !strings.Contains(res.Changes[0].String(), `user "admin": not moved`) {
+		t.Errorf("changes: %v", res.Changes)
+	}
+}
