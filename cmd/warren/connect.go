@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/inventory"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"golang.org/x/term"
 )
@@ -53,7 +55,8 @@ func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
 // the terminal.
 type login struct {
 	user, passwordFile, passwordEnv, password, known string
-	fileFlag                                         string // the flag that named passwordFile ("password-file")
+	tls                                              *inventory.TLS // an inventory entry's, instead of the TLS flags
+	fileFlag                                         string         // the flag that named passwordFile ("password-file")
 }
 
 // connectAs is connect for a broker of the command's choosing (warren
@@ -105,14 +108,19 @@ func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, erro
 		password = p
 	}
 	warnClearText(c, urls, "the password (Basic auth) and, on an import, users' passwords")
-	if c.Bool("insecure") {
-		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --insecure: the broker's TLS certificate is not verified; anyone on the path can pose as the broker and read the password")
-	}
-	client, err := rabbitmq.New(rabbitmq.Config{
+	cfg := rabbitmq.Config{
 		URLs: urls, Username: user, Password: password,
 		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
 		Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"), ImportTimeout: c.Duration("import-timeout"),
-	})
+	}
+	if t := l.tls; t != nil {
+		cfg.CACert, cfg.ClientCert, cfg.ClientKey = cmp.Or(t.CA, cfg.CACert), cmp.Or(t.ClientCert, cfg.ClientCert), cmp.Or(t.ClientKey, cfg.ClientKey)
+		cfg.Insecure = cfg.Insecure || t.Insecure
+	}
+	if cfg.Insecure {
+		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --insecure: the broker's TLS certificate is not verified; anyone on the path can pose as the broker and read the password")
+	}
+	client, err := rabbitmq.New(cfg)
 	if err != nil {
 		return nil, err
 	}

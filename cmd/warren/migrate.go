@@ -16,6 +16,7 @@ import (
 	"github.com/warren-tool/warren/definitions/migrate"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
+	"github.com/warren-tool/warren/internal/inventory"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -23,9 +24,10 @@ import (
 // (definitions/migrate makes the new cluster's definitions and the
 // federation; everything else is warren's ordinary plan and apply).
 //
-// The brokers are named by --from and --to (management URLs); an
-// inventory's broker names would resolve to URLs and credentials in
-// migrateSide, the one place that turns flags into a broker.
+// The brokers are named by --from and --to: management URLs, or names of
+// an inventory's brokers (--inventory, WARREN_INVENTORY), resolved to URLs,
+// credentials and TLS settings in migrateSide, the one place that turns
+// flags into a broker.
 
 func migrateCommand() *cli.Command {
 	return &cli.Command{
@@ -53,10 +55,11 @@ func migrateFlags(upstream bool) []cli.Flag {
 		}
 	}
 	flags = append(flags,
-		&cli.StringFlag{Name: "from", EnvVars: []string{"WARREN_FROM_URL"}, Usage: "the old cluster's management URL"},
+		&cli.StringFlag{Name: "inventory", EnvVars: []string{"WARREN_INVENTORY"}, Usage: "inventory file whose broker names --from and --to may give instead of URLs (see README, Clusters and fleets)"},
+		&cli.StringFlag{Name: "from", EnvVars: []string{"WARREN_FROM_URL"}, Usage: "the old cluster's management URL, or a broker's name in --inventory"},
 		&cli.StringFlag{Name: "from-username", EnvVars: []string{"WARREN_FROM_USERNAME"}, Usage: "user on the old cluster (default: --username)"},
 		&cli.StringFlag{Name: "from-password-file", EnvVars: []string{"WARREN_FROM_PASSWORD_FILE"}, Usage: "its password's file (or WARREN_FROM_PASSWORD; default: as --password-file)"},
-		&cli.StringFlag{Name: "to", EnvVars: []string{"WARREN_TO_URL"}, Usage: "the new cluster's management URL"},
+		&cli.StringFlag{Name: "to", EnvVars: []string{"WARREN_TO_URL"}, Usage: "the new cluster's management URL, or a broker's name in --inventory"},
 		&cli.StringFlag{Name: "to-username", EnvVars: []string{"WARREN_TO_USERNAME"}, Usage: "user on the new cluster (default: --username)"},
 		&cli.StringFlag{Name: "to-password-file", EnvVars: []string{"WARREN_TO_PASSWORD_FILE"}, Usage: "its password's file (or WARREN_TO_PASSWORD; default: as --password-file)"},
 	)
@@ -77,6 +80,21 @@ func migrateSide(c *cli.Context, side, url string) (*rabbitmq.Client, error) {
 		return nil, fmt.Errorf("no --%s: give the %s cluster's management URL", side, map[string]string{"from": "old", "to": "new"}[side])
 	}
 	l := login{user: c.String("username"), passwordFile: c.String("password-file"), passwordEnv: "WARREN_PASSWORD", password: c.String("password")}
+	urls := []string{url}
+	if !strings.Contains(url, "://") { // a broker's name in the inventory
+		b, err := inventoryBroker(c, side, url)
+		if err != nil {
+			return nil, err
+		}
+		urls = b.URLs
+		if b.Username != "" {
+			l.user = b.Username
+		}
+		if l.known, err = b.Password(); err != nil {
+			return nil, err
+		}
+		l.tls = &b.TLS
+	}
 	if u := c.String(side + "-username"); u != "" {
 		l.user = u
 	}
@@ -89,7 +107,30 @@ func migrateSide(c *cli.Context, side, url string) (*rabbitmq.Client, error) {
 			l.passwordFile = ""
 		}
 	}
-	return connectAs(c, l, url)
+	if c.String(side+"-password-file") != "" || os.Getenv("WARREN_"+strings.ToUpper(side)+"_PASSWORD") != "" {
+		l.known = "" // --from-…/--to-… given: they override the inventory's
+	}
+	return connectAs(c, l, urls...)
+}
+
+// inventoryBroker finds --from's or --to's broker name in the inventory.
+func inventoryBroker(c *cli.Context, side, name string) (*inventory.Broker, error) {
+	path := c.String("inventory")
+	if path == "" {
+		return nil, fmt.Errorf("--%s %q is not a URL (http[s]://host:port), and no inventory names brokers: give --inventory FILE or set WARREN_INVENTORY", side, name)
+	}
+	inv, err := loadInventory(c, path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := inv.Broker(name)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", side, err)
+	}
+	if b.Target != string(definitions.TargetRabbitMQ) {
+		return nil, fmt.Errorf("--%s: broker %q is %s; warren migrate moves between RabbitMQ clusters", side, name, b.Target)
+	}
+	return b, nil
 }
 
 // migrateSource is where the old cluster's definitions were read: its

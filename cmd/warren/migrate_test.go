@@ -280,6 +280,32 @@ func TestMigrate310To40(t *testing.T) {
 	if code, out, _ := warren(t, "migrate", "status"); code != exitOK || !strings.Contains(out, "Drained") || !strings.Contains(out, "mirrored.jobs") {
 		t.Errorf("migrate status (text): exit %d\n%s", code, out)
 	}
+	// The same through an inventory's broker names: URLs, users and
+	// passwords ({env}, {file}) come from the entries.
+	invDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(invDir, "new.password"), []byte(nw.AdminPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv := writeTemp(t, "inventory.yaml", fmt.Sprintf(`brokers:
+  - {name: blue, urls: [%q], username: %q, password: {env: BLUE_PASSWORD}, files: [defs]}
+  - {name: green, urls: [%q], username: %q, password: {file: %q}, files: [defs]}
+`, old.URL, old.Admin, nw.URL, nw.Admin, filepath.Join(invDir, "new.password")))
+	t.Setenv("BLUE_PASSWORD", old.AdminPassword)
+	for _, v := range []string{"WARREN_FROM_URL", "WARREN_FROM_USERNAME", "WARREN_FROM_PASSWORD", "WARREN_TO_URL", "WARREN_TO_USERNAME", "WARREN_TO_PASSWORD"} {
+		t.Setenv(v, "")
+	}
+	if code, out, errOut := warren(t, "migrate", "status", "--inventory", inv, "--from", "blue", "--to", "green"); code != exitOK || !strings.Contains(out, "Drained") {
+		t.Errorf("migrate status --from blue --to green (inventory): exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := warren(t, "migrate", "status", "--from", "blue", "--to", "green"); code != exitError || !strings.Contains(errOut, "no inventory names brokers") {
+		t.Errorf("migrate status --from blue without an inventory: exit %d\n%s", code, errOut)
+	}
+	t.Setenv("WARREN_FROM_URL", old.URL)
+	t.Setenv("WARREN_FROM_USERNAME", old.Admin)
+	t.Setenv("WARREN_FROM_PASSWORD", old.AdminPassword)
+	t.Setenv("WARREN_TO_URL", nw.URL)
+	t.Setenv("WARREN_TO_USERNAME", nw.Admin)
+	t.Setenv("WARREN_TO_PASSWORD", nw.AdminPassword)
 
 	code, out, errOut = warren(t, "migrate", "finish", "--yes")
 	if code != exitOK || !strings.Contains(out, `- policy "warren-migrate.capped" on vhost "/"`) {
