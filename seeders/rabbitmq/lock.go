@@ -73,6 +73,13 @@ type LockOptions struct {
 	Break bool
 	// Warn hears what Lock has to say (a stale or broken lock).
 	Warn io.Writer
+	// While, when set, runs once the lock is written and while Lock waits
+	// to see whether another apply wrote it at the same moment: what it
+	// reads is read under the lock (it began after the lock was written),
+	// and the wait costs no time of its own. When the lock turns out to be
+	// another's, While's work is thrown away with a LockedError; when
+	// While fails, the lock is given back and its error returned.
+	While func(ctx context.Context) error
 }
 
 // Held is a lock this process holds; Release gives it back.
@@ -116,7 +123,12 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	}
 	// Two applies that both found no lock both wrote one: the last write
 	// wins, and the other sees it here.
-	time.Sleep(200 * time.Millisecond)
+	wait := time.After(200 * time.Millisecond)
+	var whileErr error
+	if opts.While != nil {
+		whileErr = opts.While(ctx)
+	}
+	<-wait
 	now2, found, err := c.readLock(ctx)
 	if err != nil {
 		return nil, err
@@ -126,6 +138,10 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	}
 	h := &Held{c: c, info: me, stop: make(chan struct{}), done: make(chan struct{})}
 	go h.renew()
+	if whileErr != nil {
+		h.Release()
+		return nil, whileErr
+	}
 	return h, nil
 }
 
