@@ -248,7 +248,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			return false, RedirectError(resp, "rabbitmq", c.bases[idx], path, "--url")
 		}
 		limit := c.answerLimit(path)
-		data, rerr := readAnswer(resp, limit)
+		data, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		if rerr != nil {
 			return resendable(method, path), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
 		}
@@ -480,17 +480,4 @@ func (c *Client) Vhosts(ctx context.Context) ([]VhostInfo, error) {
 	var out []VhostInfo
 	err := c.getJSON(ctx, "/api/vhosts?columns=name,description,tags,default_queue_type,tracing", &out)
 	return out, err
-}
-
-// readAnswer reads at most limit+1 bytes of an answer, into a buffer of
-// the size the broker announces (up to 64 MiB: a larger announcement is
-// not trusted with an allocation before the bytes come). io.ReadAll's
-// doubling allocated four times a 5 MB listing.
-func readAnswer(resp *http.Response, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= min(limit, 64<<20) {
-		buf.Grow(int(n) + bytes.MinRead)
-	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	return buf.Bytes(), err
 }
