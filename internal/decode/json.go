@@ -36,7 +36,7 @@ func (e *Error) Error() string { return e.Msg }
 type jsonDecoder struct {
 	data []byte
 	pos  int
-	path []any // keys (string) and indexes (int) of the value being decoded
+	path []step // keys and indexes of the value being decoded
 
 	// stream, when set, names top-level keys whose array elements go to
 	// onItem one by one instead of into the result, which then holds an
@@ -48,7 +48,16 @@ type jsonDecoder struct {
 	// interned holds the short strings seen so far (keys, vhost names,
 	// types), so a file's thousands of repeats of "vhost" or "/" share one
 	// copy instead of each being allocated and kept by the model.
-	interned map[string]string
+	interned map[string]any
+	// boxed is the interned value of the string string() decoded last, or
+	// nil: a value shares its interface value too, not only its bytes.
+	boxed any
+}
+
+// step is one key (index < 0) or array index of a pointer.
+type step struct {
+	key   string
+	index int
 }
 
 // Interning bounds: strings up to maxInternLen bytes are shared, until
@@ -87,11 +96,10 @@ func (d *jsonDecoder) pointer() string {
 	var b strings.Builder
 	for _, p := range d.path {
 		b.WriteByte('/')
-		switch p := p.(type) {
-		case string:
-			b.WriteString(schema.EscapePointerToken(p))
-		case int:
-			b.WriteString(strconv.Itoa(p))
+		if p.index < 0 {
+			b.WriteString(schema.EscapePointerToken(p.key))
+		} else {
+			b.WriteString(strconv.Itoa(p.index))
 		}
 	}
 	return b.String()
@@ -134,6 +142,9 @@ func (d *jsonDecoder) value() (any, *Error) {
 		s, err := d.string()
 		if err != nil {
 			return nil, err
+		}
+		if d.boxed != nil {
+			return d.boxed, nil
 		}
 		return s, nil
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -181,7 +192,7 @@ func (d *jsonDecoder) object() (any, *Error) {
 		}
 		if _, dup := m[key]; dup {
 			d.pos = keyOff
-			d.path = append(d.path, key)
+			d.path = append(d.path, step{key, -1})
 			e := d.errorf("duplicate key %q", key)
 			e.Code = schema.EDuplicateKey
 			return nil, e
@@ -192,7 +203,7 @@ func (d *jsonDecoder) object() (any, *Error) {
 		}
 		d.pos++
 		d.skipSpace()
-		d.path = append(d.path, key)
+		d.path = append(d.path, step{key, -1})
 		var v any
 		if len(d.path) == 1 && d.stream != nil && d.stream(key) && d.pos < len(d.data) && d.data[d.pos] == '[' {
 			v, err = d.streamArray(key)
@@ -250,7 +261,7 @@ func (d *jsonDecoder) elements(use func(i int, v any)) *Error {
 	}
 	for i := 0; ; i++ {
 		d.skipSpace()
-		d.path = append(d.path, i)
+		d.path = append(d.path, step{index: i})
 		v, err := d.value()
 		if err != nil {
 			return err
@@ -274,6 +285,7 @@ func (d *jsonDecoder) elements(use func(i int, v any)) *Error {
 }
 
 func (d *jsonDecoder) string() (string, *Error) {
+	d.boxed = nil
 	start := d.pos + 1
 	i := start
 	ascii := true
@@ -286,7 +298,9 @@ func (d *jsonDecoder) string() (string, *Error) {
 				return "", d.errorf("invalid UTF-8 in string")
 			}
 			d.pos = i + 1
-			return d.text(s), nil
+			var str string
+			str, d.boxed = d.intern(s)
+			return str, nil
 		}
 		if c == '\\' {
 			return d.escapedString(start)
@@ -378,20 +392,29 @@ func (d *jsonDecoder) escapedString(start int) (string, *Error) {
 // 150,000-object file, not worth a string that aliases mutable memory),
 // except that a short string seen before is returned as that one.
 func (d *jsonDecoder) text(b []byte) string {
+	s, _ := d.intern(b)
+	return s
+}
+
+// intern returns b as a string, and, when b is short, as an interface
+// value holding it, both shared with the equal strings decoded before.
+func (d *jsonDecoder) intern(b []byte) (string, any) {
 	if len(b) > maxInternLen {
-		return string(b)
+		return string(b), nil
 	}
-	if s, ok := d.interned[string(b)]; ok { // no allocation for the lookup
-		return s
+	if v, ok := d.interned[string(b)]; ok { // no allocation for the lookup
+		return v.(string), v
 	}
 	s := string(b)
-	if len(d.interned) < maxInterned {
-		if d.interned == nil {
-			d.interned = make(map[string]string, 256)
-		}
-		d.interned[s] = s
+	if len(d.interned) >= maxInterned {
+		return s, nil
 	}
-	return s
+	if d.interned == nil {
+		d.interned = make(map[string]any, 256)
+	}
+	v := any(s)
+	d.interned[s] = v
+	return s, v
 }
 
 func hex4(data []byte, i int) (rune, bool) {
