@@ -42,6 +42,12 @@ func TestPlainPatternCompiles(t *testing.T) {
 		if !plainPattern(p) {
 			t.Errorf("plainPattern(%q) = false, want the shortcut", p)
 		}
+		if _, err := syntax.Parse(p, syntax.Perl); err != nil {
+			t.Errorf("%q: RE2 refuses it: %v", p, err)
+		}
+		if _, err := regexp2.Compile(p, regexp2.None); err != nil {
+			t.Errorf("%q: PCRE refuses it: %v", p, err)
+		}
 	}
 	for _, p := range []string{"(", "a**", "*", "^*", `\d+`, "a{2}", "[a-", `a\`, "x|y", "{user}"} {
 		if plainPattern(p) {

@@ -124,6 +124,10 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	// Two applies that both found no lock both wrote one: the last write
 	// wins, and the other sees it here.
 	wait := time.After(200 * time.Millisecond)
+	// Renewed from now on: While may read for longer than the lock lives
+	// unrenewed.
+	h := &Held{c: c, info: me, stop: make(chan struct{}), done: make(chan struct{})}
+	go h.renew()
 	var whileErr error
 	if opts.While != nil {
 		whileErr = opts.While(ctx)
@@ -131,13 +135,13 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	<-wait
 	now2, found, err := c.readLock(ctx)
 	if err != nil {
+		h.abandon()
 		return nil, err
 	}
 	if !found || now2.Token != me.Token {
+		h.abandon()
 		return nil, &LockedError{Held: now2}
 	}
-	h := &Held{c: c, info: me, stop: make(chan struct{}), done: make(chan struct{})}
-	go h.renew()
 	if whileErr != nil {
 		h.Release()
 		return nil, whileErr
@@ -179,6 +183,14 @@ func (h *Held) renew() {
 			cancel()
 		}
 	}
+}
+
+// abandon stops renewing a lock that is not this process's after all.
+func (h *Held) abandon() {
+	h.once.Do(func() {
+		close(h.stop)
+		<-h.done
+	})
 }
 
 // Release gives the lock back (when it is still this process's).
