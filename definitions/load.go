@@ -155,7 +155,17 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	if limit <= 0 {
 		limit = DefaultMaxSize
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	// A file is read into a buffer of its size: io.ReadAll's doubling
+	// allocated 2.5 times a 20 MB file and kept the last buffer, up to
+	// twice the file, for the rest of the run.
+	var buf bytes.Buffer
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
+			buf.Grow(int(st.Size()) + bytes.MinRead)
+		}
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, schema.Diagnostics{readError(name, err)}
 	}

@@ -103,8 +103,32 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	if err := checkBrokerVersion(c, t, desired, target); err != nil {
 		return err
 	}
-	p, err := makePlan(c.Context, t, desired, opts)
-	if err != nil {
+	// With --yes nobody reviews the plan before it is carried out: the
+	// lock is taken first and the plan read once, under it, instead of
+	// read, locked and read again. The read runs while the lock waits to
+	// see off a concurrent taker, so it costs an apply with nothing to do
+	// two small requests, and it spares one with changes a whole read.
+	ctx, stop := c.Context, (<-chan struct{})(nil)
+	var p *plan.Plan
+	locked := false
+	if lw, ok := t.(lockWhiler); ok && c.Bool("yes") && !c.Bool("dry-run") {
+		var release func()
+		ctx, stop, release = onInterrupt(c.Context, c.App.ErrWriter)
+		defer release()
+		unlock, err := lw.LockWhile(ctx, c.Bool("break-lock"), c.App.ErrWriter, func(ctx context.Context) error {
+			if beforeApply != nil {
+				beforeApply()
+			}
+			var err error
+			p, err = makePlan(ctx, t, desired, opts)
+			return err
+		})
+		if err != nil {
+			return secretError(c, desired, err)
+		}
+		defer releaseLock(c, unlock)
+		locked = true
+	} else if p, err = makePlan(c.Context, t, desired, opts); err != nil {
 		return secretError(c, desired, err)
 	}
 	observePlan(c, p) // for a fleet's report
@@ -135,18 +159,17 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 			return err
 		}
 	}
-	ctx, stop, release := onInterrupt(c.Context, c.App.ErrWriter)
-	defer release()
-	if l, ok := t.(seeders.Locker); ok {
+	if !locked {
+		var release func()
+		ctx, stop, release = onInterrupt(c.Context, c.App.ErrWriter)
+		defer release()
+	}
+	if l, ok := t.(seeders.Locker); ok && !locked {
 		unlock, err := l.Lock(ctx, c.Bool("break-lock"), c.App.ErrWriter)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			if err := unlock(); err != nil {
-				fmt.Fprintf(c.App.ErrWriter, "warren: releasing the broker's lock: %v\n", err)
-			}
-		}()
+		defer releaseLock(c, unlock)
 		if beforeApply != nil {
 			beforeApply()
 		}
@@ -174,6 +197,19 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	return verify(c, t, desired, opts, p)
 }
 
+// lockWhiler takes the broker's lock running a function once the lock is
+// written (rabbitmq.Target.LockWhile).
+type lockWhiler interface {
+	LockWhile(ctx context.Context, breakLock bool, warn io.Writer, while func(context.Context) error) (func() error, error)
+}
+
+// releaseLock gives the broker's lock back, saying so when it cannot.
+func releaseLock(c *cli.Context, unlock func() error) {
+	if err := unlock(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warren: releasing the broker's lock: %v\n", err)
+	}
+}
+
 // finish runs what a target does after an apply (a reboot, when asked).
 func finish(c *cli.Context, t seeders.Target, opts seeders.ApplyOptions) error {
 	f, ok := t.(seeders.Finisher)
@@ -188,7 +224,7 @@ func finish(c *cli.Context, t seeders.Target, opts seeders.ApplyOptions) error {
 }
 
 // beforeApply, when set (by tests), runs after the lock is taken and
-// before the broker is read again.
+// before the broker is read under it (again, after a confirmation).
 var beforeApply func()
 
 // onInterrupt catches SIGINT and SIGTERM while an apply runs: the first

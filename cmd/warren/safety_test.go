@@ -411,7 +411,10 @@ func TestApplySaysTheBrokerChangedBySomeoneElse(t *testing.T) {
 	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: v}\n")
 	beforeApply = func() { n.Do(ctx, "PUT", "/api/vhosts/surprise", nil, nil) }
 	t.Cleanup(func() { beforeApply = nil })
-	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
+	// Someone reviews the plan (a terminal, no --yes), and the broker
+	// changes before the lock is taken. (With --yes the plan is read under
+	// the lock: TestApplyYesPlansUnderTheLock.)
+	code, _, errOut := warrenOnTerminal(t, "yes", "apply", "--keep-guest", defs)
 	if code != exitError || !strings.Contains(errOut, "changed by someone else") {
 		t.Fatalf("apply after a change behind its back: exit %d\n%s", code, errOut)
 	}

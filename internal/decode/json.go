@@ -36,7 +36,7 @@ func (e *Error) Error() string { return e.Msg }
 type jsonDecoder struct {
 	data []byte
 	pos  int
-	path []any // keys (string) and indexes (int) of the value being decoded
+	path []step // keys and indexes of the value being decoded
 
 	// stream, when set, names top-level keys whose array elements go to
 	// onItem one by one instead of into the result, which then holds an
@@ -44,7 +44,29 @@ type jsonDecoder struct {
 	// being alive at once.
 	stream func(key string) bool
 	onItem func(key string, i int, v any)
+
+	// interned holds the short strings seen so far (keys, vhost names,
+	// types), so a file's thousands of repeats of "vhost" or "/" share one
+	// copy instead of each being allocated and kept by the model.
+	interned map[string]any
+	// boxed is the interned value of the string string() decoded last, or
+	// nil: a value shares its interface value too, not only its bytes.
+	boxed any
 }
+
+// step is one key (index < 0) or array index of a pointer.
+type step struct {
+	key   string
+	index int
+}
+
+// Interning bounds: strings up to maxInternLen bytes are shared, until
+// maxInterned distinct ones have been seen (a file of unique names stops
+// paying for lookups that never hit once the table is full).
+const (
+	maxInternLen = 32
+	maxInterned  = 8192
+)
 
 // JSON decodes one JSON document.
 func JSON(data []byte) (any, *Error) {
@@ -74,11 +96,10 @@ func (d *jsonDecoder) pointer() string {
 	var b strings.Builder
 	for _, p := range d.path {
 		b.WriteByte('/')
-		switch p := p.(type) {
-		case string:
-			b.WriteString(schema.EscapePointerToken(p))
-		case int:
-			b.WriteString(strconv.Itoa(p))
+		if p.index < 0 {
+			b.WriteString(schema.EscapePointerToken(p.key))
+		} else {
+			b.WriteString(strconv.Itoa(p.index))
 		}
 	}
 	return b.String()
@@ -118,7 +139,14 @@ func (d *jsonDecoder) value() (any, *Error) {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		return d.string()
+		s, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		if d.boxed != nil {
+			return d.boxed, nil
+		}
+		return s, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case c == 't':
@@ -158,14 +186,13 @@ func (d *jsonDecoder) object() (any, *Error) {
 			return nil, d.errorf("unexpected %s, expected a string key", d.describe())
 		}
 		keyOff := d.pos
-		k, err := d.string()
+		key, err := d.string()
 		if err != nil {
 			return nil, err
 		}
-		key := k.(string)
 		if _, dup := m[key]; dup {
 			d.pos = keyOff
-			d.path = append(d.path, key)
+			d.path = append(d.path, step{key, -1})
 			e := d.errorf("duplicate key %q", key)
 			e.Code = schema.EDuplicateKey
 			return nil, e
@@ -176,7 +203,7 @@ func (d *jsonDecoder) object() (any, *Error) {
 		}
 		d.pos++
 		d.skipSpace()
-		d.path = append(d.path, key)
+		d.path = append(d.path, step{key, -1})
 		var v any
 		if len(d.path) == 1 && d.stream != nil && d.stream(key) && d.pos < len(d.data) && d.data[d.pos] == '[' {
 			v, err = d.streamArray(key)
@@ -234,7 +261,7 @@ func (d *jsonDecoder) elements(use func(i int, v any)) *Error {
 	}
 	for i := 0; ; i++ {
 		d.skipSpace()
-		d.path = append(d.path, i)
+		d.path = append(d.path, step{index: i})
 		v, err := d.value()
 		if err != nil {
 			return err
@@ -257,7 +284,8 @@ func (d *jsonDecoder) elements(use func(i int, v any)) *Error {
 	}
 }
 
-func (d *jsonDecoder) string() (any, *Error) {
+func (d *jsonDecoder) string() (string, *Error) {
+	d.boxed = nil
 	start := d.pos + 1
 	i := start
 	ascii := true
@@ -267,17 +295,19 @@ func (d *jsonDecoder) string() (any, *Error) {
 			s := d.data[start:i]
 			if !ascii && !utf8.Valid(s) {
 				d.pos = start
-				return nil, d.errorf("invalid UTF-8 in string")
+				return "", d.errorf("invalid UTF-8 in string")
 			}
 			d.pos = i + 1
-			return d.text(s), nil
+			var str string
+			str, d.boxed = d.intern(s)
+			return str, nil
 		}
 		if c == '\\' {
 			return d.escapedString(start)
 		}
 		if c < 0x20 {
 			d.pos = i
-			return nil, d.errorf("control character %U in string (escape it)", rune(c))
+			return "", d.errorf("control character %U in string (escape it)", rune(c))
 		}
 		if c >= 0x80 {
 			ascii = false
@@ -285,11 +315,11 @@ func (d *jsonDecoder) string() (any, *Error) {
 		i++
 	}
 	d.pos = i
-	return nil, d.errorf("unexpected end of input in string")
+	return "", d.errorf("unexpected end of input in string")
 }
 
 // escapedString decodes a string with escapes; start is after the quote.
-func (d *jsonDecoder) escapedString(start int) (any, *Error) {
+func (d *jsonDecoder) escapedString(start int) (string, *Error) {
 	var b []byte
 	i := start
 	for i < len(d.data) {
@@ -298,13 +328,13 @@ func (d *jsonDecoder) escapedString(start int) (any, *Error) {
 		case c == '"':
 			if !utf8.Valid(b) {
 				d.pos = start
-				return nil, d.errorf("invalid UTF-8 in string")
+				return "", d.errorf("invalid UTF-8 in string")
 			}
 			d.pos = i + 1
 			return string(b), nil
 		case c < 0x20:
 			d.pos = i
-			return nil, d.errorf("control character %U in string (escape it)", rune(c))
+			return "", d.errorf("control character %U in string (escape it)", rune(c))
 		case c != '\\':
 			b = append(b, c)
 			i++
@@ -332,7 +362,7 @@ func (d *jsonDecoder) escapedString(start int) (any, *Error) {
 			r, ok := hex4(d.data, i)
 			if !ok {
 				d.pos = i - 2
-				return nil, d.errorf(`invalid \u escape`)
+				return "", d.errorf(`invalid \u escape`)
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -350,18 +380,41 @@ func (d *jsonDecoder) escapedString(start int) (any, *Error) {
 			b = utf8.AppendRune(b, r)
 		default:
 			d.pos = i - 2
-			return nil, d.errorf("invalid escape \\%c in string", e)
+			return "", d.errorf("invalid escape \\%c in string", e)
 		}
 	}
 	d.pos = len(d.data)
-	return nil, d.errorf("unexpected end of input in string")
+	return "", d.errorf("unexpected end of input in string")
 }
 
-// text returns b as a string. It copies: sharing the file's bytes through
+// text returns b as a string. It copies (sharing the file's bytes through
 // unsafe.String gained no time and saved about 16 MB of 170 MB peak on a
-// 150,000-object file, not worth a string that aliases mutable memory.
+// 150,000-object file, not worth a string that aliases mutable memory),
+// except that a short string seen before is returned as that one.
 func (d *jsonDecoder) text(b []byte) string {
-	return string(b)
+	s, _ := d.intern(b)
+	return s
+}
+
+// intern returns b as a string, and, when b is short, as an interface
+// value holding it, both shared with the equal strings decoded before.
+func (d *jsonDecoder) intern(b []byte) (string, any) {
+	if len(b) > maxInternLen {
+		return string(b), nil
+	}
+	if v, ok := d.interned[string(b)]; ok { // no allocation for the lookup
+		return v.(string), v
+	}
+	s := string(b)
+	if len(d.interned) >= maxInterned {
+		return s, nil
+	}
+	if d.interned == nil {
+		d.interned = make(map[string]any, 256)
+	}
+	v := any(s)
+	d.interned[s] = v
+	return s, v
 }
 
 func hex4(data []byte, i int) (rune, bool) {

@@ -103,7 +103,7 @@ func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
 			}
 			d.skipSpace()
 			d.pos++ // :
-			if c := n.children[k.(string)]; c != nil {
+			if c := n.children[k]; c != nil {
 				if _, seen := found[c]; !seen { // a duplicate key: the first wins
 					found[c] = keyOff
 				}

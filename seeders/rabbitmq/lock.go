@@ -73,6 +73,13 @@ type LockOptions struct {
 	Break bool
 	// Warn hears what Lock has to say (a stale or broken lock).
 	Warn io.Writer
+	// While, when set, runs once the lock is written and while Lock waits
+	// to see whether another apply wrote it at the same moment: what it
+	// reads is read under the lock (it began after the lock was written),
+	// and the wait costs no time of its own. When the lock turns out to be
+	// another's, While's work is thrown away with a LockedError; when
+	// While fails, the lock is given back and its error returned.
+	While func(ctx context.Context) error
 }
 
 // Held is a lock this process holds; Release gives it back.
@@ -116,16 +123,29 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	}
 	// Two applies that both found no lock both wrote one: the last write
 	// wins, and the other sees it here.
-	time.Sleep(200 * time.Millisecond)
+	wait := time.After(200 * time.Millisecond)
+	// Renewed from now on: While may read for longer than the lock lives
+	// unrenewed.
+	h := &Held{c: c, info: me, stop: make(chan struct{}), done: make(chan struct{})}
+	go h.renew()
+	var whileErr error
+	if opts.While != nil {
+		whileErr = opts.While(ctx)
+	}
+	<-wait
 	now2, found, err := c.readLock(ctx)
 	if err != nil {
+		h.abandon()
 		return nil, err
 	}
 	if !found || now2.Token != me.Token {
+		h.abandon()
 		return nil, &LockedError{Held: now2}
 	}
-	h := &Held{c: c, info: me, stop: make(chan struct{}), done: make(chan struct{})}
-	go h.renew()
+	if whileErr != nil {
+		h.Release()
+		return nil, whileErr
+	}
 	return h, nil
 }
 
@@ -163,6 +183,14 @@ func (h *Held) renew() {
 			cancel()
 		}
 	}
+}
+
+// abandon stops renewing a lock that is not this process's after all.
+func (h *Held) abandon() {
+	h.once.Do(func() {
+		close(h.stop)
+		<-h.done
+	})
 }
 
 // Release gives the lock back (when it is still this process's).

@@ -124,6 +124,19 @@ func (t *Target) Lock(ctx context.Context, breakLock bool, warn io.Writer) (func
 	return held.Release, nil
 }
 
+// LockWhile takes the broker's apply lock as Lock does, running while
+// once the lock is written (LockOptions.While): an apply with nothing to
+// review reads its plan under the lock, at the cost of none of Lock's
+// wait and without reading the broker a second time.
+func (t *Target) LockWhile(ctx context.Context, breakLock bool, warn io.Writer, while func(context.Context) error) (func() error, error) {
+	held, err := t.c.Lock(ctx, LockOptions{Break: breakLock, Warn: warn, While: while})
+	if err != nil {
+		return nil, err
+	}
+	t.held = held
+	return held.Release, nil
+}
+
 // Version is the RabbitMQ version the broker runs (GET /api/overview).
 func (t *Target) Version(ctx context.Context) (string, error) {
 	ov, err := t.c.Overview(ctx)

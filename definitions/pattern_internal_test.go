@@ -1,0 +1,57 @@
+package definitions
+
+import (
+	"regexp/syntax"
+	"testing"
+
+	"github.com/dlclark/regexp2"
+)
+
+// TestPlainPatternCompiles checks the shortcut of checker.pattern: every
+// pattern plainPattern lets through without parsing must compile in RE2
+// and in PCRE (regexp2), over every string of up to five characters made
+// of the characters that matter to it, and the common patterns must take
+// the shortcut.
+func TestPlainPatternCompiles(t *testing.T) {
+	alphabet := []byte(`a.*+?^$\{}-`)
+	var walk func(prefix []byte)
+	taken := 0
+	walk = func(prefix []byte) {
+		if len(prefix) > 0 && plainPattern(string(prefix)) {
+			taken++
+			p := string(prefix)
+			if _, err := syntax.Parse(p, syntax.Perl); err != nil {
+				t.Errorf("plainPattern(%q) is true, but RE2 refuses it: %v", p, err)
+			}
+			if _, err := regexp2.Compile(p, regexp2.None); err != nil {
+				t.Errorf("plainPattern(%q) is true, but PCRE refuses it: %v", p, err)
+			}
+		}
+		if len(prefix) == 5 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(prefix, c))
+		}
+	}
+	walk(nil)
+	if taken == 0 {
+		t.Fatal("plainPattern took no pattern")
+	}
+	for _, p := range []string{"", ".*", "^$", `^user-12\..*$`, `^amq\.`, "^{username}-.*", `^{vhost}\.q`, "queue_1", `a\-b`} {
+		if !plainPattern(p) {
+			t.Errorf("plainPattern(%q) = false, want the shortcut", p)
+		}
+		if _, err := syntax.Parse(p, syntax.Perl); err != nil {
+			t.Errorf("%q: RE2 refuses it: %v", p, err)
+		}
+		if _, err := regexp2.Compile(p, regexp2.None); err != nil {
+			t.Errorf("%q: PCRE refuses it: %v", p, err)
+		}
+	}
+	for _, p := range []string{"(", "a**", "*", "^*", `\d+`, "a{2}", "[a-", `a\`, "x|y", "{user}"} {
+		if plainPattern(p) {
+			t.Errorf("plainPattern(%q) = true, want it parsed", p)
+		}
+	}
+}
