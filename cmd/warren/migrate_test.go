@@ -385,3 +385,33 @@ func TestMigrateRefuses(t *testing.T) {
 		t.Fatalf("migrate finish with messages left: exit %d, want 1 naming the queue\n%s%s", code, out, errOut)
 	}
 }
+
+// TestMigrateSameCluster: --from and --to naming one cluster (two URLs of
+// it, or the same URL) is refused before anything is read or changed:
+// migrate changes only the new cluster, and here it is the old one.
+func TestMigrateSameCluster(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	for _, side := range []string{"FROM", "TO"} {
+		t.Setenv("WARREN_"+side+"_URL", n.URL)
+		t.Setenv("WARREN_"+side+"_USERNAME", n.Admin)
+		t.Setenv("WARREN_"+side+"_PASSWORD", n.AdminPassword)
+	}
+	for _, args := range [][]string{
+		{"migrate", "plan", "--upstream-uri", "amqp://127.0.0.1:5672"},
+		{"migrate", "apply", "--yes", "--upstream-uri", "amqp://127.0.0.1:5672"},
+	} {
+		code, out, errOut := warren(t, args...)
+		if code != exitError || !strings.Contains(errOut, "--from and --to are the same cluster") {
+			t.Errorf("warren %s with --from = --to: exit %d, want 1 and a refusal\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	var policies []struct{ Name string }
+	if err := n.Do(context.Background(), "GET", "/api/policies", nil, &policies); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range policies {
+		if strings.HasPrefix(p.Name, "warren-migrate") {
+			t.Errorf("migrate apply with --from = --to changed the old cluster: policy %q", p.Name)
+		}
+	}
+}
