@@ -433,6 +433,23 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 		t.res.Problems = append(t.res.Problems, schema.Diagnostic{Severity: schema.Error, Code: schema.EMigrateUpstream,
 			Message: fmt.Sprintf("queues in %d vhosts (%s) are to be drained and each vhost's upstream needs its own URI (the path names the old vhost): put {vhost} in the upstream's env:NAME or file:PATH", len(vhosts), strings.Join(vhosts, ", "))})
 	}
+	// {vhost} stands for a slug: two vhosts with one slug would read the
+	// same URI, and one of them would drain the other's old vhost.
+	bySlug := map[string]string{}
+	for _, vhost := range vhosts {
+		if t.opts.Upstream.Literal != "" || !t.opts.Upstream.PerVhost() {
+			break
+		}
+		ref := "file:" + fmt.Sprint(t.opts.Upstream.For(vhost).(map[string]any)["file"])
+		if t.opts.Upstream.Env != "" {
+			ref = "env:" + fmt.Sprint(t.opts.Upstream.For(vhost).(map[string]any)["env"])
+		}
+		if other, dup := bySlug[ref]; dup {
+			t.res.Problems = append(t.res.Problems, schema.Diagnostic{Severity: schema.Error, Code: schema.EMigrateUpstream,
+				Message: fmt.Sprintf("vhosts %q and %q would read their upstream's URI from the same place (%s): {vhost} is a slug and cannot tell them apart; give amqp[s]://[user@]host[:port] without a password instead", other, vhost, ref)})
+		}
+		bySlug[ref] = vhost
+	}
 	for _, vhost := range vhosts {
 		queues := byVhost[vhost]
 		up := &definitions.Parameter{Vhost: vhost, Component: "federation-upstream", Name: UpstreamName,
