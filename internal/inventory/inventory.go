@@ -11,6 +11,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,11 +97,22 @@ func Parse(path string, data []byte) (*Inventory, schema.Diagnostics) {
 	literal := map[string]bool{}
 	for i, item := range list {
 		m, _ := item.(map[string]any)
-		if _, ok := m["password"].(string); ok {
+		switch m["password"].(type) {
+		case nil, map[string]any, []any:
+		default: // a string, a number, a boolean: written out
 			ptr := fmt.Sprintf("/brokers/%d/password", i)
 			literal[ptr] = true
 			diags = append(diags, schema.Diagnostic{Pointer: ptr, Severity: schema.Error, Code: schema.EInventoryPassword,
 				Message: "the password is written in the inventory: give {env: NAME} or {file: PATH} instead"})
+		}
+		// Credentials in a URL are a password written out too.
+		urls, _ := m["urls"].([]any)
+		for j, raw := range urls {
+			s, _ := raw.(string)
+			if u, err := url.Parse(s); err == nil && u.User != nil || err != nil && strings.Contains(s, "@") {
+				diags = append(diags, schema.Diagnostic{Pointer: fmt.Sprintf("/brokers/%d/urls/%d", i, j), Severity: schema.Error, Code: schema.EInventoryPassword,
+					Message: "the URL holds credentials (user@ or user:password@): give username, and password as {env: NAME} or {file: PATH}"})
+			}
 		}
 	}
 	seen := map[string]bool{}

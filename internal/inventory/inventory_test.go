@@ -116,6 +116,9 @@ func TestInvalid(t *testing.T) {
 		t.Error("an inventory with errors was returned")
 	}
 	golden(t, "invalid.txt", lines(diags))
+	if strings.Contains(lines(diags), "hunter") {
+		t.Error("a diagnostic shows a password written in the inventory")
+	}
 	// The same as JSON: positions from the JSON locator.
 	_, diags = Parse("inv.json", []byte("{\"brokers\": [\n  {\"name\": \"a\", \"urls\": [\"http://x\"], \"files\": [\"f\"], \"password\": \"pw\"}\n]}"))
 	if got, want := lines(diags), "inv.json:2:55: /brokers/0/password: the password is written in the inventory: give {env: NAME} or {file: PATH} instead [E090]\n"; got != want {
