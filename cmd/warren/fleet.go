@@ -130,6 +130,9 @@ type brokerRun struct {
 	plan     *plan.Plan
 	// started ends the broker's turn holding appSetup (runOne).
 	started func()
+	// fleet: a fleet run's broker, which logs in with its own entry's
+	// password only (never WARREN_PASSWORD, meant for one broker).
+	fleet bool
 }
 
 // appSetup: urfave/cli's help flag and help command are package globals
@@ -431,7 +434,7 @@ func runOne(ctx context.Context, command string, b *inventory.Broker, pass []str
 	if ctx.Err() != nil {
 		return // --fail-fast stopped the run before this broker's turn
 	}
-	br := &brokerRun{broker: b}
+	br := &brokerRun{broker: b, fleet: true}
 	if b.PasswordEnv != "" {
 		pw, err := b.Password()
 		if err != nil {

@@ -470,3 +470,16 @@ func TestFleetRunsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetOwnPasswords: a fleet's broker logs in with its entry's own
+// password source; WARREN_PASSWORD (one broker's) is not sent to an entry
+// that names none.
+func TestFleetOwnPasswords(t *testing.T) {
+	path := writeTemp(t, "inv.yaml", fmt.Sprintf("brokers:\n  - {name: nopw, urls: [%q], username: app, files: [defs.yaml]}\n", deadURL(t)))
+	os.WriteFile(filepath.Join(filepath.Dir(path), "defs.yaml"), []byte("vhosts: [{name: v}]\n"), 0o644)
+	t.Setenv("WARREN_PASSWORD", "another-brokers-password")
+	code, out, errOut := warren(t, "diff", "--inventory", path)
+	if code != exitError || !strings.Contains(out, `nopw: no password for user "app": give the inventory entry password`) {
+		t.Errorf("an entry without a password: exit %d, want 1 and no login\n%s%s", code, out, errOut)
+	}
+}
