@@ -11,6 +11,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -58,7 +59,11 @@ type TLS struct {
 // Load reads and checks an inventory file. The inventory is nil when
 // any diagnostic is an error.
 func Load(path string) (*Inventory, schema.Diagnostics) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
+	if errors.Is(err, errTooLarge) {
+		return nil, schema.Diagnostics{{File: path, Severity: schema.Error, Code: schema.ETooLarge,
+			Message: fmt.Sprintf("larger than %d MiB: not an inventory", MaxSize>>20)}}
+	}
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -67,6 +72,25 @@ func Load(path string) (*Inventory, schema.Diagnostics) {
 		return nil, schema.Diagnostics{{File: path, Severity: schema.Error, Code: schema.ERead, Message: "cannot read: " + err.Error()}}
 	}
 	return Parse(path, data)
+}
+
+// MaxSize is the largest inventory file Load reads (a device such as
+// /dev/zero given as one would never end).
+const MaxSize = 16 << 20
+
+var errTooLarge = errors.New("too large")
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err == nil && len(data) > MaxSize {
+		err = errTooLarge
+	}
+	return data, err
 }
 
 // Parse checks an inventory file's content; path names it in diagnostics

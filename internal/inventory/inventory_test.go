@@ -127,6 +127,10 @@ func TestInvalid(t *testing.T) {
 	if _, diags := Load("testdata/fleet/missing.yaml"); len(diags) != 1 || diags[0].Code != schema.ERead {
 		t.Errorf("missing file: %v", diags)
 	}
+	// A device that never ends is refused at MaxSize, not read forever.
+	if _, diags := Load("/dev/zero"); len(diags) != 1 || diags[0].Code != schema.ETooLarge {
+		t.Errorf("/dev/zero: %v", diags)
+	}
 }
 
 // TestLayers loads the staging entry's base and overlay and pins what the
