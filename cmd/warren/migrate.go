@@ -613,7 +613,10 @@ func runMigrateFinish(c *cli.Context) error {
 	}
 	desired := &definitions.Document{
 		Policies: slices.DeleteFunc(slices.Clone(live.Policies), func(p *definitions.Policy) bool {
-			return p.Name == migrate.PolicyPrefix || strings.HasPrefix(p.Name, migrate.PolicyPrefix+".")
+			// migrate apply's: its name, and its upstream (a policy of the
+			// same name that federates nothing is the user's own).
+			return (p.Name == migrate.PolicyPrefix || strings.HasPrefix(p.Name, migrate.PolicyPrefix+".")) &&
+				p.Definition["federation-upstream"] == migrate.UpstreamName
 		}),
 		Parameters: slices.DeleteFunc(slices.Clone(live.Parameters), func(p *definitions.Parameter) bool {
 			return p.Component == "federation-upstream" && p.Name == migrate.UpstreamName

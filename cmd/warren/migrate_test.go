@@ -307,6 +307,11 @@ func TestMigrate310To40(t *testing.T) {
 	t.Setenv("WARREN_TO_USERNAME", nw.Admin)
 	t.Setenv("WARREN_TO_PASSWORD", nw.AdminPassword)
 
+	// A policy of the user's whose name only looks like migrate's stays.
+	if err := nw.Do(ctx, "PUT", "/api/policies/%2F/warren-migrate.mine", map[string]any{"pattern": "^mine$", "apply-to": "queues",
+		"definition": map[string]any{"max-length": 5}}, nil); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut = warren(t, "migrate", "finish", "--yes")
 	if code != exitOK || !strings.Contains(out, `- policy "warren-migrate.capped" on vhost "/"`) {
 		t.Fatalf("migrate finish: exit %d\n%s%s", code, out, errOut)
@@ -319,8 +324,8 @@ func TestMigrate310To40(t *testing.T) {
 	if err := nw.Do(ctx, "GET", "/api/parameters/federation-upstream", nil, &params); err != nil {
 		t.Fatal(err)
 	}
-	if len(policies) != 1 || policies[0].Name != "capped" || len(params) != 0 {
-		t.Errorf("after finish: policies %v and %d federation upstreams, want only capped and none", policies, len(params))
+	if len(policies) != 2 || policies[0].Name != "capped" || policies[1].Name != "warren-migrate.mine" || len(params) != 0 {
+		t.Errorf("after finish: policies %v and %d federation upstreams, want capped and warren-migrate.mine, and none", policies, len(params))
 	}
 	if code, out, _ := warren(t, "migrate", "finish", "--yes"); code != exitOK || !strings.Contains(out, "No federation left") {
 		t.Errorf("second migrate finish: exit %d\n%s", code, out)
