@@ -101,6 +101,7 @@ const (
 	WMigrateBehaviour     Code = "W160"
 	WMigratePolicyChanged Code = "W161"
 	WMigrateNotDrained    Code = "W162"
+	WMigratePolicyTie     Code = "W163"
 )
 
 // Info describes a Code for docs/diagnostics.md.
@@ -182,6 +183,7 @@ var Codes = []Info{
 	{WMigrateBehaviour, Warning, "moved with a change in behaviour", "warren migrate: a queue argument quorum queues refuse was dropped or translated in a way that changes what the queue does: x-max-priority (4.0's quorum queues have two priorities, 0-4 and 5 and above), x-overflow reject-publish-dlx (quorum queues reject without dead-lettering), an argument the queue's new type does not take."},
 	{WMigratePolicyChanged, Warning, "another policy applies", "warren migrate: with the keys the new version refuses gone (a policy that held only ha-* keys is dropped) or with the queue's new type, a different policy (or none) applies to the queue on the new cluster. Check that its keys suit the queue."},
 	{WMigrateNotDrained, Warning, "messages not moved", "warren migrate: queue federation does not move a stream's messages; consumers read the old stream until it is no longer needed."},
+	{WMigratePolicyTie, Warning, "mirroring decided by a priority tie", "warren migrate: two policies match a classic queue at the same priority and only one of them mirrors it (ha-mode). Which one RabbitMQ applies is undefined; warren takes the first by name to decide whether the queue becomes a quorum queue. Give the policies different priorities on the old cluster and plan again."},
 	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},
 }
 

@@ -192,6 +192,14 @@ func (t *transformer) run(old *definitions.Document) {
 		autoDelete := q.AutoDelete != nil && *q.AutoDelete
 		up := effective(userPolicies, q.Vhost, q.Name, oldType)
 		op := effective(operatorPolicies, q.Vhost, q.Name, oldType)
+		if other := tiedMirroring(userPolicies, up, q.Vhost, q.Name, oldType); other != nil && oldType == "classic" {
+			what := "taken as mirrored, as policy %q says"
+			if up.definition["ha-mode"] == nil {
+				what = "taken as not mirrored, as policy %q says"
+			}
+			t.change(q, schema.WMigratePolicyTie, fmt.Sprintf(what, up.name),
+				"policies %q and %q match it at priority %d and only one mirrors: RabbitMQ applies either (which is undefined); warren took the first by name. Give them different priorities on the old cluster and plan again", up.name, other.name, up.priority)
+		}
 		var mirror *policy
 		for _, p := range []*policy{up, op} {
 			if p != nil && p.definition["ha-mode"] != nil {
@@ -566,6 +574,25 @@ func effective(policies []*policy, vhost, queue, queueType string) *policy {
 		}
 	}
 	return best
+}
+
+// tiedMirroring is a policy other than best that matches the queue at
+// best's priority and disagrees with it about mirroring (ha-mode): which
+// of the two RabbitMQ applies is undefined.
+func tiedMirroring(policies []*policy, best *policy, vhost, queue, queueType string) *policy {
+	if best == nil {
+		return nil
+	}
+	for _, p := range policies {
+		if p == best || p.vhost != vhost || p.priority != best.priority || !appliesTo(p.applyTo, queueType) ||
+			(p.definition["ha-mode"] != nil) == (best.definition["ha-mode"] != nil) {
+			continue
+		}
+		if ok, _ := p.pattern.MatchString(queue); ok {
+			return p
+		}
+	}
+	return nil
 }
 
 func appliesTo(applyTo, queueType string) bool {
