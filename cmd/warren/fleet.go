@@ -309,6 +309,9 @@ func runFleet(c *cli.Context, command string, inv *inventory.Inventory) error {
 	if err != nil {
 		return err
 	}
+	if len(inv.Brokers) == 0 {
+		return fmt.Errorf("%s lists no brokers", inv.Path)
+	}
 	if len(brokers) == 0 {
 		return fmt.Errorf("no broker of %s matches --select %s", inv.Path, strings.Join(c.StringSlice("select"), " "))
 	}

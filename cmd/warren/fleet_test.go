@@ -363,6 +363,7 @@ func section(out, name string) string {
 // TestFleetUsage pins the refusals that need no broker.
 func TestFleetUsage(t *testing.T) {
 	inv := writeTemp(t, "inv.yaml", "brokers:\n  - {name: a, urls: [\"http://127.0.0.1:1\"], files: [defs.yaml], labels: {env: x}}\n")
+	empty := writeTemp(t, "empty.yaml", "brokers: []\n")
 	bad := writeTemp(t, "bad.yaml", "brokers:\n  - {name: a, urls: [\"http://127.0.0.1:1\"], password: hunter2, files: [defs.yaml]}\n")
 	t.Setenv("WARREN_INVENTORY", "")
 	for _, tc := range []struct {
@@ -382,6 +383,7 @@ func TestFleetUsage(t *testing.T) {
 		{[]string{"apply", "--format", "json", "defs.yaml"}, 1, "--format is the fleet report's"},
 		{[]string{"diff", "--inventory", bad}, 1, "/brokers/0/password: the password is written in the inventory"},
 		{[]string{"diff", "--inventory", inv, "--concurrency", "0"}, 1, "--concurrency 0: give at least 1"},
+		{[]string{"diff", "--inventory", empty}, 1, "empty.yaml lists no brokers"},
 		{[]string{"diff", "--inventory", inv, "--concurrency", "-1"}, 1, "--concurrency -1: give at least 1"},
 	} {
 		code, out, errOut := warren(t, tc.args...)
