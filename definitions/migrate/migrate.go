@@ -500,6 +500,9 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 				}
 				slices.Sort(carried)
 				why = fmt.Sprintf("it shadows policy %q and carries its keys (%s): only one policy applies to a queue", shadowed, strings.Join(carried, ", "))
+				if len(carried) == 0 {
+					why = fmt.Sprintf("it shadows policy %q, whose keys are all for exchanges: only one policy applies to a queue", shadowed)
+				}
 			}
 			t.res.Federation.Policies = append(t.res.Federation.Policies, fp)
 			t.res.Changes = append(t.res.Changes, Change{Addr: fp.Addr(), What: "added: federates " + strings.Join(names, ", ") + " from the old cluster", Reason: why})
