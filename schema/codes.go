@@ -101,6 +101,7 @@ const (
 	WMigrateBehaviour     Code = "W160"
 	WMigratePolicyChanged Code = "W161"
 	WMigrateNotDrained    Code = "W162"
+	WMigratePolicyTie     Code = "W163"
 )
 
 // Info describes a Code for docs/diagnostics.md.
@@ -152,7 +153,7 @@ var Codes = []Info{
 	{EYAMLTag, Error, "YAML tag", "A YAML value carries a tag (!!binary, !!set, a custom !foo). Definitions are JSON data: warren would drop the tag silently, so it refuses the file. Write the plain value."},
 	{EVhostLimitsConflict, Error, "vhost limits given twice, differently", "A vhost's limits are written inside the vhost object and as its vhost-limits parameter, with different values. RabbitMQ applies only the parameter; warren cannot tell which one is meant. Keep the parameter."},
 	{EVhostQueueTypeConflict, Error, "default queue type given twice, differently", "A vhost's default_queue_type and its metadata.default_queue_type disagree. RabbitMQ's import reads only metadata, the HTTP API and warren read the top-level field first; keep one, or make them equal."},
-	{EInventoryPassword, Error, "password written in the inventory", "An inventory entry's password is written in the inventory itself. The inventory names where the password is, never the password: password: {env: NAME} (an environment variable) or password: {file: PATH} (a file, relative to the inventory; one trailing newline dropped)."},
+	{EInventoryPassword, Error, "password written in the inventory", "An inventory entry's password is written in the inventory itself (as password: VALUE, or as credentials in one of its URLs, user:password@ or user@). The inventory names where the password is, never the password: password: {env: NAME} (an environment variable) or password: {file: PATH} (a file, relative to the inventory; one trailing newline dropped)."},
 	{EInventoryDuplicate, Error, "broker defined twice", "Two inventory entries have the same name; --broker NAME and the report would not know which one is meant. The message names both places."},
 	{ELayerMode, Error, "invalid $layer", "An overlay object's $layer is not patch (the default: the overlay's fields replace the base object's, maps merge key by key, null removes a key), replace (the overlay's object replaces the base's) or delete (the base's object is removed)."},
 	{EMigrateTransient, Error, "mirrored queue is not durable", "warren migrate: a non-durable classic queue that a mirroring policy (ha-mode) matches would become a quorum queue, and quorum queues must be durable. Declare it durable on the old cluster, or keep it out of the policy's pattern; migrate plan changes nothing until then."},
@@ -182,6 +183,7 @@ var Codes = []Info{
 	{WMigrateBehaviour, Warning, "moved with a change in behaviour", "warren migrate: a queue argument quorum queues refuse was dropped or translated in a way that changes what the queue does: x-max-priority (4.0's quorum queues have two priorities, 0-4 and 5 and above), x-overflow reject-publish-dlx (quorum queues reject without dead-lettering), an argument the queue's new type does not take."},
 	{WMigratePolicyChanged, Warning, "another policy applies", "warren migrate: with the keys the new version refuses gone (a policy that held only ha-* keys is dropped) or with the queue's new type, a different policy (or none) applies to the queue on the new cluster. Check that its keys suit the queue."},
 	{WMigrateNotDrained, Warning, "messages not moved", "warren migrate: queue federation does not move a stream's messages; consumers read the old stream until it is no longer needed."},
+	{WMigratePolicyTie, Warning, "mirroring decided by a priority tie", "warren migrate: two policies match a classic queue at the same priority and only one of them mirrors it (ha-mode). Which one RabbitMQ applies is undefined; warren takes the first by name to decide whether the queue becomes a quorum queue. Give the policies different priorities on the old cluster and plan again."},
 	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},
 }
 

@@ -45,8 +45,12 @@ func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
 	if len(given) == 0 {
 		given = c.StringSlice("url")
 	}
-	return connectAs(c, login{user: c.String("username"), passwordFile: c.String("password-file"),
-		passwordEnv: "WARREN_PASSWORD", password: c.String("password"), known: brokerPassword(c)}, given...)
+	l := login{user: c.String("username"), passwordFile: c.String("password-file"),
+		passwordEnv: "WARREN_PASSWORD", password: c.String("password"), known: brokerPassword(c)}
+	if br := brokerRunOf(c); br != nil && br.fleet {
+		l.passwordEnv = "" // fleet.go: the entry's own password source, or none
+	}
+	return connectAs(c, l, given...)
 }
 
 // login is who connectAs logs in as, and where the password comes from:
@@ -99,6 +103,9 @@ func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, erro
 	}
 	if user == "" {
 		return nil, errors.New("no user: set --username or WARREN_USERNAME (guest is used only for a loopback URL)")
+	}
+	if password == "" && l.passwordEnv == "" {
+		return nil, fmt.Errorf("no password for user %q: give the inventory entry password: {env: NAME} or {file: PATH}", user)
 	}
 	if password == "" {
 		p, err := prompt(c, user)

@@ -58,6 +58,9 @@ func withInventory(cmd *cli.Command) *cli.Command {
 	}
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
+		if br := brokerRunOf(c); br != nil && br.started != nil {
+			br.started() // a fleet's broker: its app is set up
+		}
 		path, name := c.String("inventory"), c.String("broker")
 		if path == "" && name != "" {
 			path = os.Getenv("WARREN_INVENTORY")
@@ -125,7 +128,17 @@ type brokerRun struct {
 	password string
 	layers   *definitions.Layers
 	plan     *plan.Plan
+	// started ends the broker's turn holding appSetup (runOne).
+	started func()
+	// fleet: a fleet run's broker, which logs in with its own entry's
+	// password only (never WARREN_PASSWORD, meant for one broker).
+	fleet bool
 }
+
+// appSetup: urfave/cli's help flag and help command are package globals
+// that every App writes to while it sets up and parses its flags, so the
+// apps of a fleet's brokers take turns until their command runs.
+var appSetup sync.Mutex
 
 type brokerRunKey struct{}
 
@@ -296,10 +309,16 @@ func runFleet(c *cli.Context, command string, inv *inventory.Inventory) error {
 	if err != nil {
 		return err
 	}
+	if len(inv.Brokers) == 0 {
+		return fmt.Errorf("%s lists no brokers", inv.Path)
+	}
 	if len(brokers) == 0 {
 		return fmt.Errorf("no broker of %s matches --select %s", inv.Path, strings.Join(c.StringSlice("select"), " "))
 	}
 	conc := c.Int("concurrency")
+	if c.IsSet("concurrency") && conc < 1 {
+		return fmt.Errorf("--concurrency %d: give at least 1 (brokers worked on at once)", conc)
+	}
 	if conc == 0 {
 		conc = inv.Concurrency
 	}
@@ -418,7 +437,7 @@ func runOne(ctx context.Context, command string, b *inventory.Broker, pass []str
 	if ctx.Err() != nil {
 		return // --fail-fast stopped the run before this broker's turn
 	}
-	br := &brokerRun{broker: b}
+	br := &brokerRun{broker: b, fleet: true}
 	if b.PasswordEnv != "" {
 		pw, err := b.Password()
 		if err != nil {
@@ -436,7 +455,10 @@ func runOne(ctx context.Context, command string, b *inventory.Broker, pass []str
 	}
 	args = append(args, pass...)
 	app := newApp(strings.NewReader(""), &buf, &buf)
+	appSetup.Lock()
+	br.started = sync.OnceFunc(appSetup.Unlock)
 	code := runApp(context.WithValue(ctx, brokerRunKey{}, br), app, args, &buf)
+	br.started() // when the command never ran (a usage error)
 	if br.plan != nil {
 		counts := br.plan.Counts()
 		r.Counts = fleetCounts{Create: counts[plan.Create], Update: counts[plan.Update], Replace: counts[plan.Replace], Delete: counts[plan.Delete]}

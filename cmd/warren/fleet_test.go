@@ -363,6 +363,7 @@ func section(out, name string) string {
 // TestFleetUsage pins the refusals that need no broker.
 func TestFleetUsage(t *testing.T) {
 	inv := writeTemp(t, "inv.yaml", "brokers:\n  - {name: a, urls: [\"http://127.0.0.1:1\"], files: [defs.yaml], labels: {env: x}}\n")
+	empty := writeTemp(t, "empty.yaml", "brokers: []\n")
 	bad := writeTemp(t, "bad.yaml", "brokers:\n  - {name: a, urls: [\"http://127.0.0.1:1\"], password: hunter2, files: [defs.yaml]}\n")
 	t.Setenv("WARREN_INVENTORY", "")
 	for _, tc := range []struct {
@@ -381,6 +382,9 @@ func TestFleetUsage(t *testing.T) {
 		{[]string{"diff", "--inventory", inv, "--broker", "a", "-o", "plan.json"}, 1, "-o with --broker needs the files named"},
 		{[]string{"apply", "--format", "json", "defs.yaml"}, 1, "--format is the fleet report's"},
 		{[]string{"diff", "--inventory", bad}, 1, "/brokers/0/password: the password is written in the inventory"},
+		{[]string{"diff", "--inventory", inv, "--concurrency", "0"}, 1, "--concurrency 0: give at least 1"},
+		{[]string{"diff", "--inventory", empty}, 1, "empty.yaml lists no brokers"},
+		{[]string{"diff", "--inventory", inv, "--concurrency", "-1"}, 1, "--concurrency -1: give at least 1"},
 	} {
 		code, out, errOut := warren(t, tc.args...)
 		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
@@ -446,5 +450,38 @@ func TestFleetLayerErrorPointsAtOverlay(t *testing.T) {
 	code, out, errOut = warren(t, "diff", "--inventory", filepath.Join(dir, "inv.yaml"))
 	if code != exitError || !strings.Contains(out, want) || !strings.Contains(out, "1 broker: 1 failed") {
 		t.Errorf("diff --inventory: exit %d, want 1 and %q\n%s%s", code, want, out, errOut)
+	}
+}
+
+// TestFleetRunsAtOnce: a fleet's brokers run at once in one process
+// (here against dead URLs: no node needed), each reported; under go test
+// -race this is the test that sees their apps share nothing unguarded.
+func TestFleetRunsAtOnce(t *testing.T) {
+	var inv strings.Builder
+	inv.WriteString("brokers:\n")
+	for i := range 6 {
+		fmt.Fprintf(&inv, "  - {name: b%d, urls: [%q], username: u, password: {env: FLEET_RACE_PW}, files: [defs.yaml]}\n", i, deadURL(t))
+	}
+	path := writeTemp(t, "inv.yaml", inv.String())
+	os.WriteFile(filepath.Join(filepath.Dir(path), "defs.yaml"), []byte("vhosts: [{name: v}]\n"), 0o644)
+	t.Setenv("FLEET_RACE_PW", "x")
+	for _, cmd := range [][]string{{"diff"}, {"apply", "--yes"}} {
+		code, out, errOut := warren(t, append(cmd, "--inventory", path, "--concurrency", "6")...)
+		if code != exitError || !strings.Contains(out, "6 brokers: 6 failed") {
+			t.Errorf("warren %s: exit %d, want 1 and 6 failed\n%s%s", cmd[0], code, out, errOut)
+		}
+	}
+}
+
+// TestFleetOwnPasswords: a fleet's broker logs in with its entry's own
+// password source; WARREN_PASSWORD (one broker's) is not sent to an entry
+// that names none.
+func TestFleetOwnPasswords(t *testing.T) {
+	path := writeTemp(t, "inv.yaml", fmt.Sprintf("brokers:\n  - {name: nopw, urls: [%q], username: app, files: [defs.yaml]}\n", deadURL(t)))
+	os.WriteFile(filepath.Join(filepath.Dir(path), "defs.yaml"), []byte("vhosts: [{name: v}]\n"), 0o644)
+	t.Setenv("WARREN_PASSWORD", "another-brokers-password")
+	code, out, errOut := warren(t, "diff", "--inventory", path)
+	if code != exitError || !strings.Contains(out, `nopw: no password for user "app": give the inventory entry password`) {
+		t.Errorf("an entry without a password: exit %d, want 1 and no login\n%s%s", code, out, errOut)
 	}
 }

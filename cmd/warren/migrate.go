@@ -144,7 +144,9 @@ type migrateSource struct {
 
 // readOld reads the old cluster's definitions, trimmed of what is
 // node-specific as warren export trims them, hashes kept.
-func readOld(c *cli.Context, from, file string) (*definitions.Document, migrateSource, error) {
+// newCluster is the new cluster's identity: an old cluster that is the
+// same cluster is refused (migrate changes only the new one).
+func readOld(c *cli.Context, from, file string, newCluster map[string]string) (*definitions.Document, migrateSource, error) {
 	var doc *definitions.Document
 	var src migrateSource
 	switch {
@@ -167,6 +169,13 @@ func readOld(c *cli.Context, from, file string) (*definitions.Document, migrateS
 		client, err := migrateSide(c, "from", from)
 		if err != nil {
 			return nil, src, err
+		}
+		oldID, err := client.Identity(c.Context)
+		if err != nil {
+			return nil, src, fmt.Errorf("reading the old cluster's identity: %w", err)
+		}
+		if id := oldID["internal_cluster_id"]; id != "" && id == newCluster["internal_cluster_id"] {
+			return nil, src, errors.New("--from and --to are the same cluster: warren migrate moves definitions to a new cluster and never changes the old one")
 		}
 		if doc, err = client.Read(c.Context); err != nil {
 			return nil, src, fmt.Errorf("reading the old cluster: %w", err)
@@ -201,7 +210,7 @@ var migrateOptions = plan.PlanOptions{Target: string(definitions.TargetRabbitMQ)
 
 // transform reads the old cluster and makes the new cluster's
 // definitions; what cannot be migrated is printed and stops the command.
-func transform(c *cli.Context, from, file, upstream, version, acting string, quiet bool) (*migrate.Result, migrateSource, error) {
+func transform(c *cli.Context, from, file, upstream, version string, to plan.BrokerID, quiet bool) (*migrate.Result, migrateSource, error) {
 	if upstream == "" {
 		return nil, migrateSource{}, errors.New("no --upstream-uri: say how the new cluster reaches the old one over AMQP (env:NAME, file:PATH, or a URI without a password)")
 	}
@@ -209,11 +218,11 @@ func transform(c *cli.Context, from, file, upstream, version, acting string, qui
 	if err != nil {
 		return nil, migrateSource{}, err
 	}
-	old, src, err := readOld(c, from, file)
+	old, src, err := readOld(c, from, file, to.Cluster)
 	if err != nil {
 		return nil, src, err
 	}
-	res := migrate.Transform(old, migrate.Options{Version: version, Upstream: tmpl, ActingUser: acting})
+	res := migrate.Transform(old, migrate.Options{Version: version, Upstream: tmpl, ActingUser: to.ActingUser})
 	if !quiet || len(res.Problems) > 0 {
 		res.Report(c.App.Writer)
 	}
@@ -253,7 +262,7 @@ func runMigratePlan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, src, err := transform(c, c.String("from"), c.String("from-file"), c.String("upstream-uri"), version, id.ActingUser, false)
+	res, src, err := transform(c, c.String("from"), c.String("from-file"), c.String("upstream-uri"), version, id, false)
 	if err != nil {
 		return err
 	}
@@ -388,7 +397,7 @@ func runMigrateApply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, src, err := transform(c, from, file, upstream, version, id.ActingUser, true)
+	res, src, err := transform(c, from, file, upstream, version, id, true)
 	if err != nil {
 		return err
 	}
@@ -604,7 +613,10 @@ func runMigrateFinish(c *cli.Context) error {
 	}
 	desired := &definitions.Document{
 		Policies: slices.DeleteFunc(slices.Clone(live.Policies), func(p *definitions.Policy) bool {
-			return p.Name == migrate.PolicyPrefix || strings.HasPrefix(p.Name, migrate.PolicyPrefix+".")
+			// migrate apply's: its name, and its upstream (a policy of the
+			// same name that federates nothing is the user's own).
+			return (p.Name == migrate.PolicyPrefix || strings.HasPrefix(p.Name, migrate.PolicyPrefix+".")) &&
+				p.Definition["federation-upstream"] == migrate.UpstreamName
 		}),
 		Parameters: slices.DeleteFunc(slices.Clone(live.Parameters), func(p *definitions.Parameter) bool {
 			return p.Component == "federation-upstream" && p.Name == migrate.UpstreamName

@@ -307,6 +307,11 @@ func TestMigrate310To40(t *testing.T) {
 	t.Setenv("WARREN_TO_USERNAME", nw.Admin)
 	t.Setenv("WARREN_TO_PASSWORD", nw.AdminPassword)
 
+	// A policy of the user's whose name only looks like migrate's stays.
+	if err := nw.Do(ctx, "PUT", "/api/policies/%2F/warren-migrate.mine", map[string]any{"pattern": "^mine$", "apply-to": "queues",
+		"definition": map[string]any{"max-length": 5}}, nil); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut = warren(t, "migrate", "finish", "--yes")
 	if code != exitOK || !strings.Contains(out, `- policy "warren-migrate.capped" on vhost "/"`) {
 		t.Fatalf("migrate finish: exit %d\n%s%s", code, out, errOut)
@@ -319,8 +324,8 @@ func TestMigrate310To40(t *testing.T) {
 	if err := nw.Do(ctx, "GET", "/api/parameters/federation-upstream", nil, &params); err != nil {
 		t.Fatal(err)
 	}
-	if len(policies) != 1 || policies[0].Name != "capped" || len(params) != 0 {
-		t.Errorf("after finish: policies %v and %d federation upstreams, want only capped and none", policies, len(params))
+	if len(policies) != 2 || policies[0].Name != "capped" || policies[1].Name != "warren-migrate.mine" || len(params) != 0 {
+		t.Errorf("after finish: policies %v and %d federation upstreams, want capped and warren-migrate.mine, and none", policies, len(params))
 	}
 	if code, out, _ := warren(t, "migrate", "finish", "--yes"); code != exitOK || !strings.Contains(out, "No federation left") {
 		t.Errorf("second migrate finish: exit %d\n%s", code, out)
@@ -383,5 +388,35 @@ func TestMigrateRefuses(t *testing.T) {
 	code, out, errOut = warren(t, "migrate", "finish", "--yes")
 	if code != exitError || !strings.Contains(errOut, `queue "events" on vhost "/": 2 messages`) {
 		t.Fatalf("migrate finish with messages left: exit %d, want 1 naming the queue\n%s%s", code, out, errOut)
+	}
+}
+
+// TestMigrateSameCluster: --from and --to naming one cluster (two URLs of
+// it, or the same URL) is refused before anything is read or changed:
+// migrate changes only the new cluster, and here it is the old one.
+func TestMigrateSameCluster(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	for _, side := range []string{"FROM", "TO"} {
+		t.Setenv("WARREN_"+side+"_URL", n.URL)
+		t.Setenv("WARREN_"+side+"_USERNAME", n.Admin)
+		t.Setenv("WARREN_"+side+"_PASSWORD", n.AdminPassword)
+	}
+	for _, args := range [][]string{
+		{"migrate", "plan", "--upstream-uri", "amqp://127.0.0.1:5672"},
+		{"migrate", "apply", "--yes", "--upstream-uri", "amqp://127.0.0.1:5672"},
+	} {
+		code, out, errOut := warren(t, args...)
+		if code != exitError || !strings.Contains(errOut, "--from and --to are the same cluster") {
+			t.Errorf("warren %s with --from = --to: exit %d, want 1 and a refusal\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	var policies []struct{ Name string }
+	if err := n.Do(context.Background(), "GET", "/api/policies", nil, &policies); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range policies {
+		if strings.HasPrefix(p.Name, "warren-migrate") {
+			t.Errorf("migrate apply with --from = --to changed the old cluster: policy %q", p.Name)
+		}
 	}
 }

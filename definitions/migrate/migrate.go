@@ -192,6 +192,14 @@ func (t *transformer) run(old *definitions.Document) {
 		autoDelete := q.AutoDelete != nil && *q.AutoDelete
 		up := effective(userPolicies, q.Vhost, q.Name, oldType)
 		op := effective(operatorPolicies, q.Vhost, q.Name, oldType)
+		if other := tiedMirroring(userPolicies, up, q.Vhost, q.Name, oldType); other != nil && oldType == "classic" {
+			what := "taken as mirrored, as policy %q says"
+			if up.definition["ha-mode"] == nil {
+				what = "taken as not mirrored, as policy %q says"
+			}
+			t.change(q, schema.WMigratePolicyTie, fmt.Sprintf(what, up.name),
+				"policies %q and %q match it at priority %d and only one mirrors: RabbitMQ applies either (which is undefined); warren took the first by name. Give them different priorities on the old cluster and plan again", up.name, other.name, up.priority)
+		}
 		var mirror *policy
 		for _, p := range []*policy{up, op} {
 			if p != nil && p.definition["ha-mode"] != nil {
@@ -433,6 +441,23 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 		t.res.Problems = append(t.res.Problems, schema.Diagnostic{Severity: schema.Error, Code: schema.EMigrateUpstream,
 			Message: fmt.Sprintf("queues in %d vhosts (%s) are to be drained and each vhost's upstream needs its own URI (the path names the old vhost): put {vhost} in the upstream's env:NAME or file:PATH", len(vhosts), strings.Join(vhosts, ", "))})
 	}
+	// {vhost} stands for a slug: two vhosts with one slug would read the
+	// same URI, and one of them would drain the other's old vhost.
+	bySlug := map[string]string{}
+	for _, vhost := range vhosts {
+		if t.opts.Upstream.Literal != "" || !t.opts.Upstream.PerVhost() {
+			break
+		}
+		ref := "file:" + fmt.Sprint(t.opts.Upstream.For(vhost).(map[string]any)["file"])
+		if t.opts.Upstream.Env != "" {
+			ref = "env:" + fmt.Sprint(t.opts.Upstream.For(vhost).(map[string]any)["env"])
+		}
+		if other, dup := bySlug[ref]; dup {
+			t.res.Problems = append(t.res.Problems, schema.Diagnostic{Severity: schema.Error, Code: schema.EMigrateUpstream,
+				Message: fmt.Sprintf("vhosts %q and %q would read their upstream's URI from the same place (%s): {vhost} is a slug and cannot tell them apart; give amqp[s]://[user@]host[:port] without a password instead", other, vhost, ref)})
+		}
+		bySlug[ref] = vhost
+	}
 	for _, vhost := range vhosts {
 		queues := byVhost[vhost]
 		up := &definitions.Parameter{Vhost: vhost, Component: "federation-upstream", Name: UpstreamName,
@@ -475,6 +500,9 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 				}
 				slices.Sort(carried)
 				why = fmt.Sprintf("it shadows policy %q and carries its keys (%s): only one policy applies to a queue", shadowed, strings.Join(carried, ", "))
+				if len(carried) == 0 {
+					why = fmt.Sprintf("it shadows policy %q, whose keys are all for exchanges: only one policy applies to a queue", shadowed)
+				}
 			}
 			t.res.Federation.Policies = append(t.res.Federation.Policies, fp)
 			t.res.Changes = append(t.res.Changes, Change{Addr: fp.Addr(), What: "added: federates " + strings.Join(names, ", ") + " from the old cluster", Reason: why})
@@ -549,6 +577,25 @@ func effective(policies []*policy, vhost, queue, queueType string) *policy {
 		}
 	}
 	return best
+}
+
+// tiedMirroring is a policy other than best that matches the queue at
+// best's priority and disagrees with it about mirroring (ha-mode): which
+// of the two RabbitMQ applies is undefined.
+func tiedMirroring(policies []*policy, best *policy, vhost, queue, queueType string) *policy {
+	if best == nil {
+		return nil
+	}
+	for _, p := range policies {
+		if p == best || p.vhost != vhost || p.priority != best.priority || !appliesTo(p.applyTo, queueType) ||
+			(p.definition["ha-mode"] != nil) == (best.definition["ha-mode"] != nil) {
+			continue
+		}
+		if ok, _ := p.pattern.MatchString(queue); ok {
+			return p
+		}
+	}
+	return nil
 }
 
 func appliesTo(applyTo, queueType string) bool {

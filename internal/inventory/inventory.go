@@ -11,6 +11,8 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,7 +59,11 @@ type TLS struct {
 // Load reads and checks an inventory file. The inventory is nil when
 // any diagnostic is an error.
 func Load(path string) (*Inventory, schema.Diagnostics) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
+	if errors.Is(err, errTooLarge) {
+		return nil, schema.Diagnostics{{File: path, Severity: schema.Error, Code: schema.ETooLarge,
+			Message: fmt.Sprintf("larger than %d MiB: not an inventory", MaxSize>>20)}}
+	}
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -66,6 +72,25 @@ func Load(path string) (*Inventory, schema.Diagnostics) {
 		return nil, schema.Diagnostics{{File: path, Severity: schema.Error, Code: schema.ERead, Message: "cannot read: " + err.Error()}}
 	}
 	return Parse(path, data)
+}
+
+// MaxSize is the largest inventory file Load reads (a device such as
+// /dev/zero given as one would never end).
+const MaxSize = 16 << 20
+
+var errTooLarge = errors.New("too large")
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err == nil && len(data) > MaxSize {
+		err = errTooLarge
+	}
+	return data, err
 }
 
 // Parse checks an inventory file's content; path names it in diagnostics
@@ -96,11 +121,22 @@ func Parse(path string, data []byte) (*Inventory, schema.Diagnostics) {
 	literal := map[string]bool{}
 	for i, item := range list {
 		m, _ := item.(map[string]any)
-		if _, ok := m["password"].(string); ok {
+		switch m["password"].(type) {
+		case nil, map[string]any, []any:
+		default: // a string, a number, a boolean: written out
 			ptr := fmt.Sprintf("/brokers/%d/password", i)
 			literal[ptr] = true
 			diags = append(diags, schema.Diagnostic{Pointer: ptr, Severity: schema.Error, Code: schema.EInventoryPassword,
 				Message: "the password is written in the inventory: give {env: NAME} or {file: PATH} instead"})
+		}
+		// Credentials in a URL are a password written out too.
+		urls, _ := m["urls"].([]any)
+		for j, raw := range urls {
+			s, _ := raw.(string)
+			if u, err := url.Parse(s); err == nil && u.User != nil || err != nil && strings.Contains(s, "@") {
+				diags = append(diags, schema.Diagnostic{Pointer: fmt.Sprintf("/brokers/%d/urls/%d", i, j), Severity: schema.Error, Code: schema.EInventoryPassword,
+					Message: "the URL holds credentials (user@ or user:password@): give username, and password as {env: NAME} or {file: PATH}"})
+			}
 		}
 	}
 	seen := map[string]bool{}

@@ -116,6 +116,9 @@ func TestInvalid(t *testing.T) {
 		t.Error("an inventory with errors was returned")
 	}
 	golden(t, "invalid.txt", lines(diags))
+	if strings.Contains(lines(diags), "hunter") {
+		t.Error("a diagnostic shows a password written in the inventory")
+	}
 	// The same as JSON: positions from the JSON locator.
 	_, diags = Parse("inv.json", []byte("{\"brokers\": [\n  {\"name\": \"a\", \"urls\": [\"http://x\"], \"files\": [\"f\"], \"password\": \"pw\"}\n]}"))
 	if got, want := lines(diags), "inv.json:2:55: /brokers/0/password: the password is written in the inventory: give {env: NAME} or {file: PATH} instead [E090]\n"; got != want {
@@ -123,6 +126,10 @@ func TestInvalid(t *testing.T) {
 	}
 	if _, diags := Load("testdata/fleet/missing.yaml"); len(diags) != 1 || diags[0].Code != schema.ERead {
 		t.Errorf("missing file: %v", diags)
+	}
+	// A device that never ends is refused at MaxSize, not read forever.
+	if _, diags := Load("/dev/zero"); len(diags) != 1 || diags[0].Code != schema.ETooLarge {
+		t.Errorf("/dev/zero: %v", diags)
 	}
 }
 
