@@ -341,6 +341,16 @@ func readMigratePlan(path string) (*migratePlan, error) {
 	return &mp, nil
 }
 
+// migrateApplyFlags are the flags of the subcommands that change the new
+// cluster (apply, finish).
+func migrateApplyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
+		&cli.BoolFlag{Name: "break-lock", Usage: "take the new cluster's apply lock even when another apply holds it"},
+	}
+}
+
 func migrateApplyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "apply",
@@ -352,11 +362,7 @@ func migrateApplyCommand() *cli.Command {
 			"afterwards. Definitions and federation go in one plan: the import creates the policies and upstreams\n" +
 			"before the queues, so each queue is federated from the moment it exists. The old cluster is not changed.\n\n" +
 			"Exit codes: 0 applied (or nothing to do), 1 error.",
-		Flags: append(migrateFlags(true),
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
-			&cli.BoolFlag{Name: "break-lock", Usage: "take the new cluster's apply lock even when another apply holds it"},
-		),
+		Flags:  append(migrateFlags(true), migrateApplyFlags()...),
 		Action: runMigrateApply,
 	}
 }
@@ -538,11 +544,7 @@ func migrateFinishCommand() *cli.Command {
 			"warren apply's own path; the plain policies they shadowed apply again. The old cluster is not changed:\n" +
 			"retire it when nothing uses it.\n\n" +
 			"Exit codes: 0 finished (or nothing to do), 1 error or not drained.",
-		Flags: append(migrateFlags(false),
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
-			&cli.BoolFlag{Name: "break-lock", Usage: "take the new cluster's apply lock even when another apply holds it"},
-		),
+		Flags:  append(migrateFlags(false), migrateApplyFlags()...),
 		Action: runMigrateFinish,
 	}
 }
