@@ -711,6 +711,10 @@ func (n *Node) PostDefinitions(ctx context.Context, data []byte) error {
 	}
 	req.SetBasicAuth(n.Admin, n.AdminPassword)
 	req.Header.Set("Content-Type", "application/json")
+	// A connection of its own: a kept-alive one may be dead after a
+	// rabbitmqctl reset (make bench: "write: use of closed network
+	// connection"), and a POST is not retried.
+	req.Close = true
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
