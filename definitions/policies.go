@@ -204,6 +204,9 @@ func (c *checker) policyDefinition(o Object, field string, def map[string]any, a
 		if k.plugin != "" {
 			c.warnf(o, f, schema.WPluginNeeded, "%s key %s needs the %s plugin on the node; without it RabbitMQ refuses the %s (\"not recognised policy settings\")", kind, name, k.plugin, kind)
 		}
+		if name == "queue-master-locator" && (v == "balanced" || v == "least-leaders") {
+			c.byVersion(o, f, RuleMasterLocatorLeader, "%s key queue-master-locator %v", kind, v)
+		}
 		if name == "delivery-limit" && !atLeast(v, 0) {
 			c.byVersion(o, f, RuleNegDeliveryLimit, "%s key delivery-limit %v", kind, v)
 		}

@@ -50,26 +50,27 @@ type VersionRule struct {
 
 // Rule IDs Check refers to.
 const (
-	RuleCMQRemoved         = "cmq-removed"
-	RuleOperatorCMQ        = "operator-policy-cmq"
-	RuleOperatorCMQSync    = "operator-policy-cmq-sync"
-	RuleMissingBindingEnd  = "binding-missing-end-refused"
-	RuleApplyToQueueType   = "apply-to-queue-type"
-	RuleConsumerTimeout    = "policy-consumer-timeout"
-	RuleTargetGroupSize    = "policy-target-group-size"
-	RuleStreamFilterSize   = "policy-stream-filter-size-bytes"
-	RuleOperatorOverflowQV = "operator-policy-overflow-queue-version"
-	RuleOperatorMasterLoc  = "operator-policy-queue-master-locator"
-	RuleMasterLocator      = "queue-master-locator-denied"
-	RuleDisconnectTimeout  = "policy-consumer-disconnected-timeout"
-	RuleClassicLeaderLoc   = "classic-queue-leader-locator"
-	RuleLocalRandom        = "exchange-x-local-random"
-	RuleQueueMode          = "x-queue-mode-removed"
-	RuleQueueVersion1      = "x-queue-version-1-removed"
-	RuleNegDeliveryLimit   = "policy-negative-delivery-limit"
-	RuleTransientNonExcl   = "transient-non-exclusive-queues"
-	RuleVhostProtected     = "vhost-protected-from-deletion"
-	RuleProtectedTag       = "user-tag-protected"
+	RuleCMQRemoved          = "cmq-removed"
+	RuleOperatorCMQ         = "operator-policy-cmq"
+	RuleOperatorCMQSync     = "operator-policy-cmq-sync"
+	RuleMissingBindingEnd   = "binding-missing-end-refused"
+	RuleApplyToQueueType    = "apply-to-queue-type"
+	RuleConsumerTimeout     = "policy-consumer-timeout"
+	RuleTargetGroupSize     = "policy-target-group-size"
+	RuleStreamFilterSize    = "policy-stream-filter-size-bytes"
+	RuleOperatorOverflowQV  = "operator-policy-overflow-queue-version"
+	RuleOperatorMasterLoc   = "operator-policy-queue-master-locator"
+	RuleMasterLocator       = "queue-master-locator-denied"
+	RuleDisconnectTimeout   = "policy-consumer-disconnected-timeout"
+	RuleClassicLeaderLoc    = "classic-queue-leader-locator"
+	RuleLocalRandom         = "exchange-x-local-random"
+	RuleQueueMode           = "x-queue-mode-removed"
+	RuleQueueVersion1       = "x-queue-version-1-removed"
+	RuleNegDeliveryLimit    = "policy-negative-delivery-limit"
+	RuleMasterLocatorLeader = "policy-queue-master-locator-leader-values"
+	RuleTransientNonExcl    = "transient-non-exclusive-queues"
+	RuleVhostProtected      = "vhost-protected-from-deletion"
+	RuleProtectedTag        = "user-tag-protected"
 	// Not a refusal: when the import gives an untyped queue its vhost's
 	// default queue type (and checks its arguments for that type).
 	RuleImportVhostQueueType = "import-untyped-queue-vhost-default-type"
@@ -145,6 +146,11 @@ var VersionRules = []VersionRule{
 		Fix:     "remove delivery-limit (there is no default limit before 4.0) or set it to 0 or more",
 		Source:  "release-notes/4.0.1.md \"Quorum Queues Now Have a Default Redelivery Limit\"; commit c2abfda4e8 \"QQ: a delivery-limit of -1 disables the delivery limit\"; deps/rabbit/src/rabbit_policies.erl validate_policy0 takes Value >= 0 at v3.13.7",
 		Checked: "3.10.8 answers 400 \"-1 is not a valid delivery limit\", 4.0.5 accepts it (TestBrokerRefuses)"},
+	{ID: RuleMasterLocatorLeader, What: "queue-master-locator balanced or least-leaders in a policy or operator policy (3.x takes min-masters, client-local and random)",
+		Until: "4.0.0", Effect: Refused,
+		Fix:     "use min-masters, client-local or random",
+		Source:  "deps/rabbit/src/rabbit_queue_location_validator.erl validate_strategy at v3.13.7 takes the rabbit_queue_master_locator modules (min-masters, client-local, random); deps/rabbit/src/rabbit_classic_queue.erl validate_policy at v4.0.5 takes rabbit_queue_location:queue_leader_locators()",
+		Checked: "3.10.8 answers 400 \"invalid queue-master-locator value\", 4.0.5 accepts it (TestBrokerRefuses)"},
 	{ID: RuleQueueVersion1, What: "x-queue-version: 1",
 		From: "4.3.0", Effect: Refused,
 		Fix:    "remove x-queue-version or set it to 2",

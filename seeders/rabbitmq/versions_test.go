@@ -45,6 +45,8 @@ var brokerCases = []struct {
 	{name: "x-expires over ten years", doc: queue("exp", true, false, `{"x-expires": 315360000001}`)},
 	{name: "delivery-limit -1", doc: policy(`{"delivery-limit": -1}`, "quorum_queues")},
 	{name: "operator policy with delivery-limit -1", doc: operatorPolicy(`{"delivery-limit": -1}`)},
+	{name: "queue-master-locator balanced", doc: policy(`{"queue-master-locator": "balanced"}`, "queues")},
+	{name: "operator policy with queue-master-locator least-leaders", doc: operatorPolicy(`{"queue-master-locator": "least-leaders"}`)},
 	{name: "good policy", doc: policy(`{"max-length": 10, "message-ttl": 1000, "overflow": "reject-publish"}`, "queues")},
 	{name: "operator policy with ha-mode", doc: operatorPolicy(`{"ha-mode": "all"}`)},
 	{name: "operator policy with dead-letter-exchange", doc: operatorPolicy(`{"dead-letter-exchange": "dlx"}`)},
