@@ -302,6 +302,9 @@ func runFleet(c *cli.Context, command string, inv *inventory.Inventory) error {
 	if c.NArg() > 0 {
 		return errors.New("a fleet run takes each broker's files from the inventory: name no files (or use --broker NAME)")
 	}
+	if c.IsSet("password") { // no environment variable: given on the command line
+		return errors.New("--password is not passed to a fleet's brokers: each logs in with its own entry's password ({env: NAME} or {file: PATH})")
+	}
 	if command == "apply" && !c.Bool("yes") && !c.Bool("dry-run") {
 		return errors.New("a fleet apply cannot ask for confirmation: review warren diff --inventory, then run again with --yes (or use --dry-run)")
 	}
@@ -556,6 +559,9 @@ func validateInventory(c *cli.Context, inv *inventory.Inventory) error {
 	}
 	if c.NArg() > 0 {
 		return errors.New("validate --inventory takes each broker's files from the inventory: name no files (or use --broker NAME)")
+	}
+	if len(inv.Brokers) == 0 {
+		return fmt.Errorf("%s lists no brokers", inv.Path)
 	}
 	size, err := parseSize(c.String("max-size"))
 	if err != nil {

@@ -384,6 +384,8 @@ func TestFleetUsage(t *testing.T) {
 		{[]string{"diff", "--inventory", bad}, 1, "/brokers/0/password: the password is written in the inventory"},
 		{[]string{"diff", "--inventory", inv, "--concurrency", "0"}, 1, "--concurrency 0: give at least 1"},
 		{[]string{"diff", "--inventory", empty}, 1, "empty.yaml lists no brokers"},
+		{[]string{"validate", "--inventory", empty}, 1, "empty.yaml lists no brokers"},
+		{[]string{"diff", "--inventory", inv, "--password", "hunter2"}, 1, "--password is not passed to a fleet's brokers"},
 		{[]string{"diff", "--inventory", inv, "--concurrency", "-1"}, 1, "--concurrency -1: give at least 1"},
 	} {
 		code, out, errOut := warren(t, tc.args...)
