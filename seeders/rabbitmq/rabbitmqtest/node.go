@@ -205,7 +205,16 @@ func (in install) command(ctx context.Context, env []string, prog string, args .
 	return exec.CommandContext(ctx, "chroot", append([]string{in.root, "/bin/sh"}, argv...)...)
 }
 
-// freePorts asks the kernel for n distinct free TCP ports on loopback.
+// handedOut are the ports freePorts gave this process: the kernel may
+// offer a released port again, and two nodes started at once (a cluster,
+// a fleet, a migration's pair) must not both take it.
+var (
+	handedOutMu sync.Mutex
+	handedOut   = map[int]bool{}
+)
+
+// freePorts asks the kernel for n distinct free TCP ports on loopback that
+// this process has not handed out before.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -213,14 +222,21 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
+	handedOutMu.Lock()
+	defer handedOutMu.Unlock()
 	var out []int
-	for range n {
+	for len(out) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
+		ls = append(ls, l) // held until the end: the kernel offers another
+		port := l.Addr().(*net.TCPAddr).Port
+		if handedOut[port] {
+			continue
+		}
+		handedOut[port] = true
+		out = append(out, port)
 	}
 	return out, nil
 }
@@ -231,8 +247,19 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Start starts a node and waits until its management API answers.
+// Start starts a node and waits until its management API answers. A node
+// that lost one of its ports to another process between freePorts and its
+// boot (eaddrinuse) is started again on other ports, twice at most.
 func Start(ctx context.Context, opts Options) (*Node, error) {
+	for attempt := 1; ; attempt++ {
+		n, err := start(ctx, opts)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "eaddrinuse") {
+			return n, err
+		}
+	}
+}
+
+func start(ctx context.Context, opts Options) (*Node, error) {
 	series := opts.Series
 	if series == "" {
 		series = Series()

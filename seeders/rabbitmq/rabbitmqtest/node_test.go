@@ -61,3 +61,20 @@ func TestNodeOfEachSeries(t *testing.T) {
 		})
 	}
 }
+
+// freePorts never hands out a port twice in one process: nodes started at
+// once (a cluster, a fleet) each bind theirs only later, and a port
+// handed to two of them stopped one with eaddrinuse.
+func TestFreePortsNeverTwice(t *testing.T) {
+	seen := map[int]bool{}
+	for range 300 {
+		ports, err := freePorts(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[ports[0]] {
+			t.Fatalf("port %d handed out twice", ports[0])
+		}
+		seen[ports[0]] = true
+	}
+}
