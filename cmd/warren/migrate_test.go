@@ -87,19 +87,27 @@ func amqpURL(n *rabbitmqtest.Node) string {
 	return fmt.Sprintf("amqp://%s:%s@127.0.0.1:%d/%%2F", url.PathEscape(n.Admin), url.PathEscape(n.AdminPassword), n.AMQPPort)
 }
 
-// publishAMQP sends messages to a queue through the default exchange, with
-// publisher confirms, persistent.
-func publishAMQP(t *testing.T, n *rabbitmqtest.Node, queue string, bodies []string) {
+// amqpChannel opens a channel to n over AMQP 0-9-1; close closes its
+// connection.
+func amqpChannel(t *testing.T, n *rabbitmqtest.Node) (ch *amqp.Channel, close func()) {
 	t.Helper()
 	conn, err := amqp.Dial(amqpURL(n))
 	if err != nil {
 		t.Fatalf("AMQP to %s: %v", n.Name, err)
 	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
+	if ch, err = conn.Channel(); err != nil {
+		conn.Close()
 		t.Fatal(err)
 	}
+	return ch, func() { conn.Close() }
+}
+
+// publishAMQP sends messages to a queue through the default exchange, with
+// publisher confirms, persistent.
+func publishAMQP(t *testing.T, n *rabbitmqtest.Node, queue string, bodies []string) {
+	t.Helper()
+	ch, closeConn := amqpChannel(t, n)
+	defer closeConn()
 	if err := ch.Confirm(false); err != nil {
 		t.Fatal(err)
 	}
@@ -121,15 +129,8 @@ func publishAMQP(t *testing.T, n *rabbitmqtest.Node, queue string, bodies []stri
 // timeout, and returns their bodies.
 func consume(t *testing.T, n *rabbitmqtest.Node, queue string, want int, timeout time.Duration) []string {
 	t.Helper()
-	conn, err := amqp.Dial(amqpURL(n))
-	if err != nil {
-		t.Fatalf("AMQP to %s: %v", n.Name, err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch, closeConn := amqpChannel(t, n)
+	defer closeConn()
 	if err := ch.Qos(10, 0, false); err != nil {
 		t.Fatal(err)
 	}
