@@ -14,7 +14,7 @@ func (f *File) HeaderComment() string {
 		return ""
 	}
 	var lines []string
-	for _, line := range strings.SplitAfter(string(f.data), "\n") {
+	for _, line := range strings.SplitAfter(string(f.bytes()), "\n") {
 		t := strings.TrimSpace(line)
 		if t != "" && !strings.HasPrefix(t, "#") {
 			break

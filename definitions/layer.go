@@ -189,9 +189,9 @@ func (l *Layers) rawOf(o Object) map[string]any {
 	if !ok {
 		var v any
 		if og.File.Format == "json" {
-			v, _ = decode.JSON(og.File.data)
+			v, _ = decode.JSON(og.File.bytes())
 		} else {
-			v, _, _ = decode.YAML(og.File.data)
+			v, _, _ = decode.YAML(og.File.bytes())
 		}
 		top, _ = v.(map[string]any)
 		l.raw[og.File] = top

@@ -3,12 +3,15 @@ package definitions
 import (
 	"bytes"
 	"fmt"
-	"github.com/warren-tool/warren/internal/decode"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/warren-tool/warren/internal/decode"
 
 	"github.com/warren-tool/warren/schema"
 	"gopkg.in/yaml.v3"
@@ -21,7 +24,11 @@ const DefaultMaxSize = 128 << 20
 type File struct {
 	Name   string // as the user named it; "<stdin>" for standard input
 	Format string // "json" or "yaml"
+	// data is the file's bytes; nil for a large file, which was mapped to
+	// be parsed and is read again (see reread) only to place diagnostics.
 	data   []byte
+	reread *reread
+	mu     sync.Mutex
 	// rabbitVersion is the file's own rabbit_version, which decides how
 	// RabbitMQ reads hashes without hashing_algorithm.
 	rabbitVersion string
@@ -29,8 +36,25 @@ type File struct {
 	lines         *decode.LineIndex
 }
 
-// Data returns the file's bytes as read.
-func (f *File) Data() []byte { return f.data }
+// Data returns the file's bytes as read, or nil when a large file has
+// changed since it was parsed.
+func (f *File) Data() []byte { return f.bytes() }
+
+// bytes returns f.data, reading a released file again the first time. A
+// file that is no longer what was parsed (its size or CRC-32C differs)
+// gives nil: positions found in it would be wrong.
+func (f *File) bytes() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r := f.reread; f.data == nil && r != nil {
+		f.reread = nil
+		data, err := os.ReadFile(r.path)
+		if err == nil && len(data) == r.size && crc32.Checksum(data, castagnoli) == r.sum {
+			f.data = data
+		}
+	}
+	return f.data
+}
 
 // positions finds where pointers are in the file.
 func (f *File) positions(ptrs []string) map[string]schema.Pos {
@@ -39,10 +63,14 @@ func (f *File) positions(ptrs []string) map[string]schema.Pos {
 	case f.yroot != nil:
 		return decode.LocateYAML(f.yroot, ptrs)
 	case f.Format == "json":
-		if f.lines == nil {
-			f.lines = decode.NewLineIndex(f.data)
+		data := f.bytes()
+		if data == nil {
+			return out
 		}
-		for p, off := range decode.LocateJSON(f.data, ptrs) {
+		if f.lines == nil {
+			f.lines = decode.NewLineIndex(data)
+		}
+		for p, off := range decode.LocateJSON(data, ptrs) {
 			out[p] = f.lines.Pos(off)
 		}
 	}
@@ -155,12 +183,18 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	if limit <= 0 {
 		limit = DefaultMaxSize
 	}
-	// A file is read into a buffer of its size: io.ReadAll's doubling
-	// allocated 2.5 times a 20 MB file and kept the last buffer, up to
-	// twice the file, for the rest of the run.
+	// A large file is mapped, not read: see mapFile. Another is read into a
+	// buffer of its size: io.ReadAll's doubling allocated 2.5 times a 20 MB
+	// file and kept the last buffer, up to twice the file, for the rest of
+	// the run.
 	var buf bytes.Buffer
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
+			if st.Size() >= mapMin {
+				if m, ok := mapFile(f, st.Size()); ok {
+					return parseMapped(name, path, m)
+				}
+			}
 			buf.Grow(int(st.Size()) + bytes.MinRead)
 		}
 	}
@@ -176,11 +210,35 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	return Parse(name, data)
 }
 
+// parseMapped parses a mapped file, releasing its pages as the decoder
+// moves on, and unmaps it.
+func parseMapped(name, path string, m *mapping) (doc *Document, diags schema.Diagnostics) {
+	defer m.unmap()
+	defer faultGuard(func() {
+		doc, diags = nil, schema.Diagnostics{{File: name, Severity: schema.Error, Code: schema.ERead,
+			Message: "cannot read: the file changed (was truncated) while it was read"}}
+	})()
+	f := &File{Name: name, Format: formatOf(name, m.data), data: m.data}
+	doc, diags = parse(f, m.consumed)
+	sum := m.finish()
+	f.mu.Lock()
+	// The line index reads the bytes too.
+	f.data, f.lines, f.reread = nil, nil, &reread{path: path, size: len(m.data), sum: sum}
+	f.mu.Unlock()
+	return doc, diags
+}
+
 // Parse decodes and converts one file's content. Diagnostics carry the
-// file's name and their line and column. The document keeps data (its
-// strings share data's bytes): the caller must not modify it afterwards.
+// file's name and their line and column. The document keeps data (to
+// place diagnostics found later): the caller must not modify it afterwards.
 func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
-	f := &File{Name: name, Format: formatOf(name, data), data: data}
+	return parse(&File{Name: name, Format: formatOf(name, data), data: data}, nil)
+}
+
+// parse decodes and converts f.data; consumed, when set, is told which
+// bytes the decoder is done with.
+func parse(f *File, consumed func(off int)) (*Document, schema.Diagnostics) {
+	name, data := f.Name, f.data
 	var diags schema.Diagnostics
 	c := newConverter(f, &diags)
 	var (
@@ -190,7 +248,7 @@ func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
 	if f.Format == "json" {
 		// Objects are checked and converted as they are decoded, so the
 		// decoded values of a large file are never all alive at once.
-		v, derr = decode.JSONStream(data, isKind, c.item)
+		v, derr = decode.JSONStream(data, decode.Stream{Keys: isKind, Item: c.item, Consumed: consumed})
 	} else {
 		v, f.yroot, derr = decode.YAML(data)
 		if top, ok := v.(map[string]any); ok && derr == nil {

@@ -97,9 +97,10 @@ func (d *Document) duplicates() schema.Diagnostics {
 		objs := d.ObjectsOf(k)
 		seen := make(map[string]Object, len(objs))
 		for _, o := range objs {
-			first, dup := seen[o.Key()]
+			key := o.Key()
+			first, dup := seen[key]
 			if !dup {
-				seen[o.Key()] = o
+				seen[key] = o
 				continue
 			}
 			loc, firstLoc := Location(o), Location(first)

@@ -38,17 +38,19 @@ type jsonDecoder struct {
 	pos  int
 	path []step // keys and indexes of the value being decoded
 
-	// stream, when set, names top-level keys whose array elements go to
-	// onItem one by one instead of into the result, which then holds an
-	// empty array for that key. This keeps a large file's values from all
-	// being alive at once.
-	stream func(key string) bool
-	onItem func(key string, i int, v any)
+	stream Stream // what goes to a callback instead of into the result
+	// spare is the map of the element stream.Item was given last, cleared,
+	// for the next object: 150,000 objects then cost one map, not 150,000.
+	spare map[string]any
 
 	// interned holds the short strings seen so far (keys, vhost names,
 	// types), so a file's thousands of repeats of "vhost" or "/" share one
 	// copy instead of each being allocated and kept by the model.
 	interned map[string]any
+	// recent is a direct-mapped cache in front of interned: the keys and
+	// values a file repeats thousands of times are found by comparing
+	// bytes, without hashing them (hashing was a tenth of validate's time).
+	recent [recentSize]any
 	// boxed is the interned value of the string string() decoded last, or
 	// nil: a value shares its interface value too, not only its bytes.
 	boxed any
@@ -66,17 +68,43 @@ type step struct {
 const (
 	maxInternLen = 32
 	maxInterned  = 8192
+	recentSize   = 512 // a power of two
 )
+
+// recentSlot is where b goes in the recent cache: a cheap mix of its
+// length and three of its bytes (b is not empty).
+func recentSlot(b []byte) int {
+	n := len(b)
+	return (n*131 + int(b[0])*31 + int(b[n/2])*7 + int(b[n-1])) & (recentSize - 1)
+}
 
 // JSON decodes one JSON document.
 func JSON(data []byte) (any, *Error) {
-	return JSONStream(data, nil, nil)
+	return JSONStream(data, Stream{})
+}
+
+// Stream says which top-level arrays JSONStream hands over element by
+// element, and to what.
+type Stream struct {
+	// Keys names the top-level keys whose array elements go to Item one by
+	// one instead of into the result, which then holds an empty array for
+	// that key. This keeps a large file's values from all being alive at
+	// once.
+	Keys func(key string) bool
+	// Item is given each element. An element that is an object is cleared
+	// and reused for the next one once Item returns: Item may keep the
+	// values in it, never the map itself.
+	Item func(key string, i int, v any)
+	// Consumed, when set, is told after each element handed to Item that
+	// the decoder is done with the bytes before off: it reads them again
+	// only to report an error.
+	Consumed func(off int)
 }
 
 // JSONStream decodes one JSON document, streaming the elements of the
-// top-level arrays that stream names to onItem.
-func JSONStream(data []byte, stream func(string) bool, onItem func(string, int, any)) (any, *Error) {
-	d := &jsonDecoder{data: data, stream: stream, onItem: onItem}
+// top-level arrays that stream names.
+func JSONStream(data []byte, stream Stream) (any, *Error) {
+	d := &jsonDecoder{data: data, stream: stream}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3 // a UTF-8 byte order mark
 	}
@@ -174,7 +202,12 @@ func (d *jsonDecoder) object() (any, *Error) {
 		return nil, e
 	}
 	d.pos++ // {
-	m := make(map[string]any)
+	m := d.spare
+	if m != nil {
+		d.spare = nil
+	} else {
+		m = make(map[string]any)
+	}
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
@@ -190,13 +223,6 @@ func (d *jsonDecoder) object() (any, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := m[key]; dup {
-			d.pos = keyOff
-			d.path = append(d.path, step{key, -1})
-			e := d.errorf("duplicate key %q", key)
-			e.Code = schema.EDuplicateKey
-			return nil, e
-		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
 			return nil, d.errorf("unexpected %s, expected ':' after key %q", d.describe(), key)
@@ -205,7 +231,7 @@ func (d *jsonDecoder) object() (any, *Error) {
 		d.skipSpace()
 		d.path = append(d.path, step{key, -1})
 		var v any
-		if len(d.path) == 1 && d.stream != nil && d.stream(key) && d.pos < len(d.data) && d.data[d.pos] == '[' {
+		if len(d.path) == 1 && d.stream.Keys != nil && d.stream.Keys(key) && d.pos < len(d.data) && d.data[d.pos] == '[' {
 			v, err = d.streamArray(key)
 		} else {
 			v, err = d.value()
@@ -214,7 +240,17 @@ func (d *jsonDecoder) object() (any, *Error) {
 			return nil, err
 		}
 		d.path = d.path[:len(d.path)-1]
+		// A key seen before leaves the map as long as it was: one hash,
+		// not a look-up and then an assignment.
+		n := len(m)
 		m[key] = v
+		if len(m) == n {
+			d.pos = keyOff
+			d.path = append(d.path, step{key, -1})
+			e := d.errorf("duplicate key %q", key)
+			e.Code = schema.EDuplicateKey
+			return nil, e
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input, expected ',' or '}'")
@@ -240,9 +276,18 @@ func (d *jsonDecoder) array() (any, *Error) {
 	return a, err
 }
 
-// streamArray hands each element of the array at d.pos to onItem.
+// streamArray hands each element of the array at d.pos to stream.Item.
 func (d *jsonDecoder) streamArray(key string) (any, *Error) {
-	err := d.elements(func(i int, v any) { d.onItem(key, i, v) })
+	err := d.elements(func(i int, v any) {
+		d.stream.Item(key, i, v)
+		if m, ok := v.(map[string]any); ok {
+			clear(m)
+			d.spare = m
+		}
+		if d.stream.Consumed != nil {
+			d.stream.Consumed(d.pos)
+		}
+	})
 	return []any{}, err
 }
 
@@ -402,7 +447,17 @@ func (d *jsonDecoder) intern(b []byte) (string, any) {
 	if len(b) > maxInternLen {
 		return string(b), nil
 	}
-	if v, ok := d.interned[string(b)]; ok { // no allocation for the lookup
+	if len(b) == 0 {
+		return "", emptyString
+	}
+	slot := recentSlot(b)
+	if v := d.recent[slot]; v != nil {
+		if s := v.(string); s == string(b) { // no allocation for the comparison
+			return s, v
+		}
+	}
+	if v, ok := d.interned[string(b)]; ok { // nor for the lookup
+		d.recent[slot] = v
 		return v.(string), v
 	}
 	s := string(b)
@@ -414,8 +469,11 @@ func (d *jsonDecoder) intern(b []byte) (string, any) {
 	}
 	v := any(s)
 	d.interned[s] = v
+	d.recent[slot] = v
 	return s, v
 }
+
+var emptyString any = ""
 
 func hex4(data []byte, i int) (rune, bool) {
 	if i+4 > len(data) {

@@ -1,0 +1,126 @@
+package definitions
+
+import (
+	"bytes"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/warren-tool/warren/internal/defgen"
+	"github.com/warren-tool/warren/schema"
+)
+
+// largeFile writes a definitions file above mapMin whose last objects
+// have problems: a field the schema does not know and a permission for a
+// user nobody defines, so diagnostics must be placed near the file's end,
+// after the decoder released the pages there.
+func largeFile(t *testing.T) (string, []byte) {
+	t.Helper()
+	data := defgen.Generate(20000)
+	tail := []byte(`{"user":"nobody","vhost":"vhost-0","configure":".*","write":".*","read":".*","colour":"red"}]`)
+	i := bytes.LastIndex(data, []byte(`"permissions":[`))
+	j := bytes.IndexByte(data[i:], ']') + i
+	data = append(append(append([]byte{}, data[:j]...), append([]byte(","), tail...)...), data[j+1:]...)
+	if len(data) < 2*mapMin {
+		t.Fatalf("the file is %d bytes; the test needs more than %d", len(data), 2*mapMin)
+	}
+	path := filepath.Join(t.TempDir(), "large.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, data
+}
+
+// TestLoadLargeFileMapped: a large file is mapped and released after
+// parsing, and gives the document and the positioned diagnostics that
+// parsing its bytes gives; its bytes come back when asked for.
+func TestLoadLargeFileMapped(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("files are not mapped on " + runtime.GOOS)
+	}
+	path, data := largeFile(t)
+	doc, diags := Load([]string{path}, LoadOptions{})
+	if doc == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	f := doc.Files()[0]
+	if f.data != nil || f.reread == nil {
+		t.Fatal("the large file's bytes are still held after parsing")
+	}
+	if f.reread.sum != crc32.Checksum(data, castagnoli) || f.reread.size != len(data) {
+		t.Errorf("checksum %08x size %d, want %08x %d", f.reread.sum, f.reread.size, crc32.Checksum(data, castagnoli), len(data))
+	}
+	diags = append(diags, Check(doc, CheckOptions{})...)
+
+	want, wdiags := Parse(path, data)
+	wdiags = append(wdiags, Check(want, CheckOptions{})...)
+	if !bytes.Equal(doc.EncodeJSON(), want.EncodeJSON()) {
+		t.Error("the mapped file's document differs from the parsed bytes'")
+	}
+	got, exp := diags.Error(), wdiags.Error()
+	if got != exp {
+		t.Errorf("diagnostics differ:\nmapped: %s\nparsed: %s", got, exp)
+	}
+	placed := 0
+	for _, d := range diags {
+		if d.Code == schema.WUnknownField || d.Code == schema.WUndefinedUser {
+			if d.Pos.Line == 0 {
+				t.Errorf("not placed: %v", d)
+			}
+			placed++
+		}
+	}
+	if placed != 2 {
+		t.Errorf("want the unknown field and the unknown user reported, got %v", diags)
+	}
+	if !bytes.Equal(f.Data(), data) {
+		t.Error("Data does not give the file's bytes back")
+	}
+}
+
+// TestLargeFileChangedAfterParsing: a large file changed after it was
+// parsed is not used to place diagnostics (its positions would be wrong).
+func TestLargeFileChangedAfterParsing(t *testing.T) {
+	path, data := largeFile(t)
+	doc, _ := Load([]string{path}, LoadOptions{})
+	if doc == nil || doc.Files()[0].data != nil {
+		t.Skip("the file was not mapped")
+	}
+	changed := append([]byte("\n\n\n"), data[:len(data)-3]...)
+	if err := os.WriteFile(path, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range Check(doc, CheckOptions{}) {
+		if d.Pos.Line != 0 {
+			t.Errorf("placed in a file that changed since: %v", d)
+		}
+	}
+	if doc.Files()[0].Data() != nil {
+		t.Error("Data gives the bytes of a file that changed since it was parsed")
+	}
+}
+
+// TestMappedFileTruncatedWhileParsed: a mapped file cut short under the
+// decoder (SIGBUS) is an error, not a crash.
+func TestMappedFileTruncatedWhileParsed(t *testing.T) {
+	path, _ := largeFile(t)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	m, ok := mapFile(f, st.Size())
+	if !ok {
+		t.Skip("files are not mapped here")
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	doc, diags := parseMapped(path, path, m)
+	if doc != nil || len(diags) != 1 || diags[0].Code != schema.ERead {
+		t.Fatalf("want one read error, got %v", diags)
+	}
+}
