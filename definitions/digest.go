@@ -16,7 +16,7 @@ func DigestNormalized(n *Document) string {
 	var sum [sha256.Size]byte
 	var b bytes.Buffer
 	for _, k := range Kinds {
-		for _, o := range n.ObjectsOf(k) {
+		for o := range n.All(k) {
 			b.Reset()
 			b.WriteString(string(k))
 			writeCompact(&b, treeOf(o))

@@ -144,7 +144,7 @@ func (s *Secret) tree() any {
 }
 
 func (u *User) tree() omap {
-	m := omap{{"name", u.Name}}
+	m := append(make(omap, 0, 8), member{"name", u.Name})
 	if u.Password != nil {
 		m.add("password", u.Password.tree())
 	}
@@ -176,7 +176,7 @@ func (u *User) tree() omap {
 }
 
 func (v *Vhost) tree() omap {
-	m := omap{{"name", v.Name}}
+	m := append(make(omap, 0, 8), member{"name", v.Name})
 	if v.Description != nil {
 		m.add("description", *v.Description)
 	}
@@ -203,7 +203,7 @@ func (p *TopicPermission) tree() omap {
 }
 
 func (p *Parameter) tree() omap {
-	m := omap{}
+	m := make(omap, 0, 8)
 	addString(&m, "vhost", p.Vhost)
 	m.add("component", p.Component)
 	m.add("name", p.Name)
@@ -219,7 +219,7 @@ func (p *GlobalParameter) tree() omap {
 }
 
 func (p *Policy) tree() omap {
-	m := omap{{"name", p.Name}}
+	m := append(make(omap, 0, 8), member{"name", p.Name})
 	addString(&m, "vhost", p.Vhost)
 	m.add("pattern", p.Pattern)
 	addString(&m, "apply-to", p.ApplyTo)
@@ -232,7 +232,7 @@ func (p *Policy) tree() omap {
 }
 
 func (q *Queue) tree() omap {
-	m := omap{{"name", q.Name}}
+	m := append(make(omap, 0, 8), member{"name", q.Name})
 	addString(&m, "vhost", q.Vhost)
 	addString(&m, "type", q.Type)
 	addBool(&m, "durable", q.Durable)
@@ -243,7 +243,7 @@ func (q *Queue) tree() omap {
 }
 
 func (e *Exchange) tree() omap {
-	m := omap{{"name", e.Name}}
+	m := append(make(omap, 0, 8), member{"name", e.Name})
 	addString(&m, "vhost", e.Vhost)
 	m.add("type", e.Type)
 	addBool(&m, "durable", e.Durable)
@@ -255,7 +255,7 @@ func (e *Exchange) tree() omap {
 }
 
 func (b *Binding) tree() omap {
-	m := omap{}
+	m := make(omap, 0, 8)
 	addString(&m, "vhost", b.Vhost)
 	m.add("source", b.Source)
 	m.add("destination_type", b.DestinationType)

@@ -1,6 +1,9 @@
 package definitions
 
-import "slices"
+import (
+	"iter"
+	"slices"
+)
 
 // KindInfo is one row of the table of kinds: what the code needs to know
 // of a kind. Every place that goes through the kinds reads the table; a
@@ -26,6 +29,7 @@ type KindInfo struct {
 // list reaches a kind's slice of a Document, whatever its element type.
 type list interface {
 	objects(d *Document) []Object
+	all(d *Document) iter.Seq[Object]
 	markPresent(d *Document)
 	clear(d *Document)
 	add(d *Document, o Object)
@@ -36,9 +40,18 @@ type list interface {
 type field[T Object] func(*Document) *[]T
 
 func (f field[T]) objects(d *Document) []Object { return objects(*f(d)) }
-func (f field[T]) clear(d *Document)            { *f(d) = nil }
-func (f field[T]) add(d *Document, o Object)    { p := f(d); *p = append(*p, o.(T)) }
-func (f field[T]) merge(dst, src *Document)     { p := f(dst); *p = appendKeep(*p, *f(src)) }
+func (f field[T]) all(d *Document) iter.Seq[Object] {
+	return func(yield func(Object) bool) {
+		for _, o := range *f(d) {
+			if !yield(o) {
+				return
+			}
+		}
+	}
+}
+func (f field[T]) clear(d *Document)         { *f(d) = nil }
+func (f field[T]) add(d *Document, o Object) { p := f(d); *p = append(*p, o.(T)) }
+func (f field[T]) merge(dst, src *Document)  { p := f(dst); *p = appendKeep(*p, *f(src)) }
 func (f field[T]) markPresent(d *Document) {
 	if p := f(d); *p == nil {
 		*p = []T{}

@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 )
 
@@ -280,6 +281,15 @@ func (d *Document) Objects() []Object {
 		out = append(out, d.ObjectsOf(k)...)
 	}
 	return out
+}
+
+// All ranges over the objects of one kind, as ObjectsOf lists them, without
+// making a list.
+func (d *Document) All(k Kind) iter.Seq[Object] {
+	if r, ok := InfoOf(k); ok {
+		return r.list.all(d)
+	}
+	return func(func(Object) bool) {}
 }
 
 // ObjectsOf returns the objects of one kind: nil when the document does not

@@ -27,40 +27,42 @@ func DotSegment(name string) bool {
 
 // pathNames lists the names of an object that go into a URL path of the
 // management API, by field.
-func pathNames(o Object) [][2]string {
+func pathNames(dst [][2]string, o Object) [][2]string {
 	switch o := o.(type) {
 	case *User:
-		return [][2]string{{"name", o.Name}}
+		return append(dst, [2]string{"name", o.Name})
 	case *Vhost:
-		return [][2]string{{"name", o.Name}}
+		return append(dst, [2]string{"name", o.Name})
 	case *Permission:
-		return [][2]string{{"user", o.User}, {"vhost", o.Vhost}}
+		return append(dst, [2]string{"user", o.User}, [2]string{"vhost", o.Vhost})
 	case *TopicPermission:
-		return [][2]string{{"user", o.User}, {"vhost", o.Vhost}, {"exchange", o.Exchange}}
+		return append(dst, [2]string{"user", o.User}, [2]string{"vhost", o.Vhost}, [2]string{"exchange", o.Exchange})
 	case *Parameter:
-		return [][2]string{{"component", o.Component}, {"vhost", o.Vhost}, {"name", o.Name}}
+		return append(dst, [2]string{"component", o.Component}, [2]string{"vhost", o.Vhost}, [2]string{"name", o.Name})
 	case *GlobalParameter:
-		return [][2]string{{"name", o.Name}}
+		return append(dst, [2]string{"name", o.Name})
 	case *Policy:
-		return [][2]string{{"vhost", o.Vhost}, {"name", o.Name}}
+		return append(dst, [2]string{"vhost", o.Vhost}, [2]string{"name", o.Name})
 	case *Queue:
-		return [][2]string{{"vhost", o.Vhost}, {"name", o.Name}}
+		return append(dst, [2]string{"vhost", o.Vhost}, [2]string{"name", o.Name})
 	case *Exchange:
-		return [][2]string{{"vhost", o.Vhost}, {"name", o.Name}}
+		return append(dst, [2]string{"vhost", o.Vhost}, [2]string{"name", o.Name})
 	case *Binding:
 		// The routing key is the path's last segment when the binding has
 		// no arguments (its properties key): a binding with routing key
 		// ".." could be created but never deleted.
-		return [][2]string{{"vhost", o.Vhost}, {"source", o.Source}, {"destination", o.Destination}, {"routing_key", o.RoutingKey}}
+		return append(dst, [2]string{"vhost", o.Vhost}, [2]string{"source", o.Source}, [2]string{"destination", o.Destination}, [2]string{"routing_key", o.RoutingKey})
 	}
-	return nil
+	return dst
 }
 
 // dotNames refuses names that are dot segments (E085).
 func (c *checker) dotNames() {
+	var buf [][2]string
 	for _, k := range Kinds {
-		for _, o := range c.doc.ObjectsOf(k) {
-			for _, f := range pathNames(o) {
+		for o := range c.doc.All(k) {
+			buf = pathNames(buf[:0], o)
+			for _, f := range buf {
 				if f[1] != "" && DotSegment(f[1]) {
 					c.errorf(o, f[0], schema.EDotName, "%s %q is a dot segment: in a URL path it would name another object (RabbitMQ resolves . and ..); rename it", f[0], f[1])
 				}
