@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -127,6 +128,7 @@ func Trim(d *Document, names []string) error {
 	}
 	if on("strip_cmq_keys_from_policies") || on("prepare_for_quorum_queue_migration") {
 		for _, p := range d.Policies {
+			p.Definition = maps.Clone(p.Definition)
 			for _, k := range cmqKeys {
 				delete(p.Definition, k)
 			}
@@ -137,6 +139,9 @@ func Trim(d *Document, names []string) error {
 			if q.QueueType() != "classic" {
 				continue
 			}
+			// A copy: a broker's listing shares equal argument maps
+			// between queues.
+			q.Arguments = maps.Clone(q.Arguments)
 			if q.Arguments == nil {
 				q.Arguments = map[string]any{}
 			}

@@ -104,3 +104,22 @@ func TestNormalizeFillsWhatTrimLeavesOut(t *testing.T) {
 		t.Errorf("terse against spelled: %v %+v", err, p)
 	}
 }
+
+// TestTrimLeavesSharedArgumentsAlone: a broker's listing shares one
+// arguments map between equal queues; turning the classic ones into quorum
+// queues must not change the others through it.
+func TestTrimLeavesSharedArgumentsAlone(t *testing.T) {
+	args := map[string]any{"x-queue-mode": "lazy"}
+	classic := &definitions.Queue{Vhost: "/", Name: "c", Arguments: args}
+	stream := &definitions.Queue{Vhost: "/", Name: "s", Type: "stream", Arguments: args}
+	doc := &definitions.Document{Queues: []*definitions.Queue{classic, stream}}
+	if err := definitions.Trim(doc, []string{"prepare_for_quorum_queue_migration"}); err != nil {
+		t.Fatal(err)
+	}
+	if classic.Arguments["x-queue-type"] != "quorum" || classic.Arguments["x-queue-mode"] != nil {
+		t.Errorf("classic queue's arguments: %v", classic.Arguments)
+	}
+	if len(stream.Arguments) != 1 || stream.Arguments["x-queue-mode"] != "lazy" {
+		t.Errorf("the stream's arguments changed through the shared map: %v", stream.Arguments)
+	}
+}
