@@ -50,7 +50,7 @@ func (c *converter) top(top map[string]any) {
 	d.OriginalClusterName = str(top, "original_cluster_name")
 	d.Format = str(top, "rabbitmq_definition_format")
 	d.OriginalVhostName = str(top, "original_vhost_name")
-	d.Extra = c.extra(top, "", "")
+	d.Extra = c.extra(top, "", itemPtr{})
 	for _, k := range Kinds {
 		if _, ok := top[string(k)].([]any); ok {
 			d.markPresent(k)
@@ -62,10 +62,10 @@ func (c *converter) top(top map[string]any) {
 // it to the document.
 func (c *converter) item(kind string, i int, v any) {
 	k := Kind(kind)
-	base := "/" + kind + "/" + strconv.Itoa(i)
+	base := itemPtr{kind: kind, i: i}
 	for _, d := range schema.ValidateDef(info(k).Schema, v) {
 		d.File = c.file.Name
-		d.Pointer = base + d.Pointer
+		d.Pointer = base.String() + d.Pointer
 		*c.diags = append(*c.diags, d)
 	}
 	m, ok := v.(map[string]any)
@@ -76,6 +76,21 @@ func (c *converter) item(kind string, i int, v any) {
 	d := c.doc
 	r := info(k)
 	r.list.add(d, r.read(c, m, og, base))
+}
+
+// itemPtr is the JSON pointer of an object in a file (/users/3), made
+// only when a diagnostic needs it: 150,000 objects made as many strings.
+type itemPtr struct {
+	kind string
+	i    int
+	s    string // the pointer itself, when given whole
+}
+
+func (p itemPtr) String() string {
+	if p.s != "" || p.kind == "" {
+		return p.s
+	}
+	return "/" + p.kind + "/" + strconv.Itoa(p.i)
 }
 
 // markPresent makes the list of a kind non-nil: the file names the kind,
@@ -131,7 +146,7 @@ var fieldSets = sync.OnceValue(func() map[string]fieldSet {
 
 // extra collects the fields of m that have no typed field, warning about
 // those the schema does not know. base is the object's pointer.
-func (c *converter) extra(m map[string]any, def, base string) map[string]any {
+func (c *converter) extra(m map[string]any, def string, base itemPtr) map[string]any {
 	fs := fieldSets()[def]
 	var out map[string]any
 	for k, v := range m {
@@ -144,18 +159,18 @@ func (c *converter) extra(m map[string]any, def, base string) map[string]any {
 		out[k] = v
 		if !fs.known[k] {
 			*c.diags = append(*c.diags, schema.Diagnostic{
-				File: c.file.Name, Pointer: base + "/" + schema.EscapePointerToken(k), Severity: schema.Warning,
+				File: c.file.Name, Pointer: base.String() + "/" + schema.EscapePointerToken(k), Severity: schema.Warning,
 				Code: schema.WUnknownField, Message: fmt.Sprintf("unknown field %q (kept as written)", k)})
 		}
 	}
 	return out
 }
 
-func (c *converter) meta(m map[string]any, og *Origin, def, base string) Meta {
+func (c *converter) meta(m map[string]any, og *Origin, def string, base itemPtr) Meta {
 	return Meta{Origin: og, Extra: c.extra(m, def, base)}
 }
 
-func (c *converter) user(m map[string]any, og *Origin, base string) *User {
+func (c *converter) user(m map[string]any, og *Origin, base itemPtr) *User {
 	u := &User{
 		Name:             str(m, "name"),
 		Password:         secret(m["password"]),
@@ -172,7 +187,7 @@ func (c *converter) user(m map[string]any, og *Origin, base string) *User {
 			} else if _, whole := wholeNumber(v); whole {
 				// The schema takes 10.0 for an integer; the broker does not.
 				*c.diags = append(*c.diags, schema.Diagnostic{
-					File: c.file.Name, Pointer: base + "/limits/" + schema.EscapePointerToken(k), Severity: schema.Error,
+					File: c.file.Name, Pointer: base.String() + "/limits/" + schema.EscapePointerToken(k), Severity: schema.Error,
 					Code: schema.ELimit, Message: fmt.Sprintf("%s must be written as an integer (RabbitMQ refuses %s: \"should be a number, actually was %s\")", k, v, v)})
 			}
 		}
@@ -186,7 +201,7 @@ func (c *converter) user(m map[string]any, og *Origin, base string) *User {
 	return u
 }
 
-func (c *converter) vhost(m map[string]any, og *Origin, base string) *Vhost {
+func (c *converter) vhost(m map[string]any, og *Origin, base itemPtr) *Vhost {
 	v := &Vhost{
 		Name:             str(m, "name"),
 		Description:      strp(m, "description"),
@@ -199,28 +214,28 @@ func (c *converter) vhost(m map[string]any, og *Origin, base string) *Vhost {
 	return v
 }
 
-func (c *converter) permission(m map[string]any, og *Origin, base string) *Permission {
+func (c *converter) permission(m map[string]any, og *Origin, base itemPtr) *Permission {
 	return &Permission{User: str(m, "user"), Vhost: str(m, "vhost"),
 		Configure: str(m, "configure"), Write: str(m, "write"), Read: str(m, "read"),
 		Meta: c.meta(m, og, "permission", base)}
 }
 
-func (c *converter) topicPermission(m map[string]any, og *Origin, base string) *TopicPermission {
+func (c *converter) topicPermission(m map[string]any, og *Origin, base itemPtr) *TopicPermission {
 	return &TopicPermission{User: str(m, "user"), Vhost: str(m, "vhost"), Exchange: str(m, "exchange"),
 		Write: str(m, "write"), Read: str(m, "read"),
 		Meta: c.meta(m, og, "topic_permission", base)}
 }
 
-func (c *converter) parameter(m map[string]any, og *Origin, base string) *Parameter {
+func (c *converter) parameter(m map[string]any, og *Origin, base itemPtr) *Parameter {
 	return &Parameter{Vhost: str(m, "vhost"), Component: str(m, "component"), Name: str(m, "name"),
 		Value: m["value"], Meta: c.meta(m, og, "parameter", base)}
 }
 
-func (c *converter) globalParameter(m map[string]any, og *Origin, base string) *GlobalParameter {
+func (c *converter) globalParameter(m map[string]any, og *Origin, base itemPtr) *GlobalParameter {
 	return &GlobalParameter{Name: str(m, "name"), Value: m["value"], Meta: c.meta(m, og, "global_parameter", base)}
 }
 
-func (c *converter) policy(m map[string]any, og *Origin, base string) *Policy {
+func (c *converter) policy(m map[string]any, og *Origin, base itemPtr) *Policy {
 	p := &Policy{Vhost: str(m, "vhost"), Name: str(m, "name"), Pattern: str(m, "pattern"),
 		ApplyTo: str(m, "apply-to"), Meta: c.meta(m, og, "policy", base)}
 	if n, ok := wholeNumber(m["priority"]); ok {
@@ -230,14 +245,14 @@ func (c *converter) policy(m map[string]any, og *Origin, base string) *Policy {
 	return p
 }
 
-func (c *converter) queue(m map[string]any, og *Origin, base string) *Queue {
+func (c *converter) queue(m map[string]any, og *Origin, base itemPtr) *Queue {
 	q := &Queue{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
 		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Meta: c.meta(m, og, "queue", base)}
 	q.Arguments, _ = m["arguments"].(map[string]any)
 	return q
 }
 
-func (c *converter) exchange(m map[string]any, og *Origin, base string) *Exchange {
+func (c *converter) exchange(m map[string]any, og *Origin, base itemPtr) *Exchange {
 	e := &Exchange{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
 		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Internal: boolp(m, "internal"),
 		Meta: c.meta(m, og, "exchange", base)}
@@ -245,7 +260,7 @@ func (c *converter) exchange(m map[string]any, og *Origin, base string) *Exchang
 	return e
 }
 
-func (c *converter) binding(m map[string]any, og *Origin, base string) *Binding {
+func (c *converter) binding(m map[string]any, og *Origin, base itemPtr) *Binding {
 	b := &Binding{Vhost: str(m, "vhost"), Source: str(m, "source"), Destination: str(m, "destination"),
 		DestinationType: str(m, "destination_type"), RoutingKey: str(m, "routing_key"),
 		Meta: c.meta(m, og, "binding", base)}

@@ -21,7 +21,7 @@ type KindInfo struct {
 	NeedsVhostAccess bool
 	list             list
 	// read makes one object of the kind from a file's map.
-	read func(c *converter, m map[string]any, og *Origin, base string) Object
+	read func(c *converter, m map[string]any, og *Origin, base itemPtr) Object
 	// tree is an object's fields in canonical order.
 	tree func(Object) omap
 }
@@ -78,9 +78,9 @@ var kindTable = []KindInfo{
 }
 
 func row[T Object](k Kind, schema, noun string, inVhost, access bool, slice func(*Document) *[]T,
-	read func(*converter, map[string]any, *Origin, string) T, tree func(T) omap) KindInfo {
+	read func(*converter, map[string]any, *Origin, itemPtr) T, tree func(T) omap) KindInfo {
 	return KindInfo{Kind: k, Schema: schema, Noun: noun, InVhost: inVhost, NeedsVhostAccess: access, list: field[T](slice),
-		read: func(c *converter, m map[string]any, og *Origin, base string) Object { return read(c, m, og, base) },
+		read: func(c *converter, m map[string]any, og *Origin, base itemPtr) Object { return read(c, m, og, base) },
 		tree: func(o Object) omap { return tree(o.(T)) }}
 }
 

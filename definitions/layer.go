@@ -270,7 +270,7 @@ func (l *Layers) patch(r KindInfo, old, o Object) (Object, []FieldSource, schema
 		diags = append(diags, d)
 	}
 	c := newConverter(og.File, &diags)
-	merged := r.read(c, m, og, basePtr)
+	merged := r.read(c, m, og, itemPtr{s: basePtr})
 	// The base's own problems were reported when it was loaded; keep only
 	// those in fields an overlay set.
 	diags = slices.DeleteFunc(l.Remap(diags), func(d schema.Diagnostic) bool { return d.File == og.File.Name })
