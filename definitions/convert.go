@@ -122,20 +122,34 @@ var typed = map[string][]string{
 
 // fieldSets holds, per schema definition, which fields are typed and which
 // the schema knows.
-type fieldSet struct{ typed, known map[string]bool }
+type fieldSet struct {
+	known map[string]bool
+	// names lists the typed fields: seven at most, so scanning it costs
+	// less than hashing the key (extra runs for every field of every
+	// object).
+	names []string
+}
+
+// isTyped reports whether k is a typed field.
+func (fs *fieldSet) isTyped(k string) bool {
+	for _, n := range fs.names {
+		if n == k {
+			return true
+		}
+	}
+	return false
+}
 
 var fieldSets = sync.OnceValue(func() map[string]fieldSet {
 	out := map[string]fieldSet{}
 	for _, def := range append([]string{""}, "user", "vhost", "permission", "topic_permission", "parameter",
 		"global_parameter", "policy", "queue", "exchange", "binding") {
-		fs := fieldSet{typed: map[string]bool{}, known: map[string]bool{}}
+		fs := fieldSet{known: map[string]bool{}}
 		names := typed[def]
 		if def == "" {
 			names = typedTop
 		}
-		for _, n := range names {
-			fs.typed[n] = true
-		}
+		fs.names = names
 		for _, n := range schema.Properties(def) {
 			fs.known[n] = true
 		}
@@ -150,7 +164,7 @@ func (c *converter) extra(m map[string]any, def string, base itemPtr) map[string
 	fs := fieldSets()[def]
 	var out map[string]any
 	for k, v := range m {
-		if fs.typed[k] {
+		if fs.isTyped(k) {
 			continue
 		}
 		if out == nil {
