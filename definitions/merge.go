@@ -53,20 +53,23 @@ func appendKeep[T any](dst, src []T) []T {
 // FillVhost sets the vhost of objects that name none: those of a per-vhost
 // export, which take the vhost it was made from.
 func (d *Document) FillVhost(vhost string) {
-	for _, o := range d.Queues {
-		o.Vhost = cmp.Or(o.Vhost, vhost)
-	}
-	for _, o := range d.Exchanges {
-		o.Vhost = cmp.Or(o.Vhost, vhost)
-	}
-	for _, o := range d.Bindings {
-		o.Vhost = cmp.Or(o.Vhost, vhost)
-	}
-	for _, o := range d.Policies {
-		o.Vhost = cmp.Or(o.Vhost, vhost)
-	}
-	for _, o := range d.Parameters {
-		o.Vhost = cmp.Or(o.Vhost, vhost)
+	fillVhost(d.Queues, func(o *Queue) *string { return &o.Vhost }, vhost)
+	fillVhost(d.Exchanges, func(o *Exchange) *string { return &o.Vhost }, vhost)
+	fillVhost(d.Bindings, func(o *Binding) *string { return &o.Vhost }, vhost)
+	fillVhost(d.Policies, func(o *Policy) *string { return &o.Vhost }, vhost)
+	fillVhost(d.Parameters, func(o *Parameter) *string { return &o.Vhost }, vhost)
+}
+
+// fillVhost gives the objects without a vhost this one. It changes
+// copies, not the objects: a normalized document shares its objects with
+// the one it was made from.
+func fillVhost[T any](objs []*T, field func(*T) *string, vhost string) {
+	for i, o := range objs {
+		if *field(o) == "" && vhost != "" {
+			c := *o
+			*field(&c) = vhost
+			objs[i] = &c
+		}
 	}
 }
 

@@ -123,3 +123,31 @@ func TestTrimLeavesSharedArgumentsAlone(t *testing.T) {
 		t.Errorf("the stream's arguments changed through the shared map: %v", stream.Arguments)
 	}
 }
+
+// TestNormalizeSharesButNeverChanges: Normalize shares the objects that
+// need no default with the document it was given, and filling in a
+// per-vhost export's vhost afterwards does not reach them.
+func TestNormalizeSharesButNeverChanges(t *testing.T) {
+	yes, no := true, false
+	plain := &definitions.Queue{Name: "q", Durable: &yes, AutoDelete: &no, Arguments: map[string]any{"x-queue-type": "classic"}}
+	bare := &definitions.Queue{Name: "r"}
+	perm := &definitions.Permission{User: "u", Vhost: "/", Configure: ".*"}
+	d := &definitions.Document{Queues: []*definitions.Queue{plain, bare}, Permissions: []*definitions.Permission{perm}}
+	n := definitions.Normalize(d)
+	if n.Queues[0] != plain || n.Permissions[0] != perm {
+		t.Error("objects that need no default were copied")
+	}
+	if n.Queues[1] == bare || bare.Durable != nil || bare.Arguments != nil {
+		t.Errorf("a queue that needs defaults was changed in place: %+v", bare)
+	}
+	if n.Queues[1].Arguments["x-queue-type"] != "classic" || !*n.Queues[1].Durable {
+		t.Errorf("defaults not filled in: %+v", n.Queues[1])
+	}
+	n.FillVhost("v")
+	if plain.Vhost != "" || bare.Vhost != "" {
+		t.Error("FillVhost on the normalized document changed the original's queues")
+	}
+	if n.Queues[0].Vhost != "v" || n.Queues[1].Vhost != "v" {
+		t.Error("FillVhost did not fill in the vhost")
+	}
+}
