@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -167,17 +168,24 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if fastKinds[k] {
+				// The listing is decoded as it arrives, each object into the
+				// model at once (decodeFast).
+				d := &definitions.Document{}
+				err := c.getJSON(ctx, kindEndpoints[k], streamAnswer(func(body io.Reader) error { return decodeFast(d, k, body) }))
+				if !errors.Is(err, errNotFast) {
+					fast[i], errs[i] = d, err
+					return
+				}
+				// The fast path gave up, maybe halfway through: the listing
+				// is read again, whole, and takes the slow path, which
+				// decides. The broker may have changed in between; what
+				// counts is the second answer alone.
+				slowDecodes.Add(1)
+			}
 			var data []byte
 			if errs[i] = c.getJSON(ctx, kindEndpoints[k], &data); errs[i] != nil {
 				return
-			}
-			if fastKinds[k] {
-				d := &definitions.Document{}
-				if decodeFast(d, k, data) == nil {
-					fast[i] = d
-					return
-				}
-				slowDecodes.Add(1)
 			}
 			if len(data) == 0 {
 				return
