@@ -156,7 +156,9 @@ var kindEndpoints = map[definitions.Kind]string{
 // from its own endpoint: on a broker with many queues, reading the users
 // and permissions a file manages costs a fraction of a whole export. It
 // leaves out what an export leaves out: exclusive queues, built-in
-// exchanges, and the default exchange's implicit bindings.
+// exchanges, and the default exchange's implicit bindings. The objects of
+// one kind share equal strings and maps (a sharer): the caller copies a
+// map before changing it, as Normalize does.
 func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
 	// The kinds are read at once: the broker answers them on its own cores
 	// while warren decodes what has come.

@@ -139,11 +139,12 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 	switch k {
 	case definitions.KindUser:
 		out := []*definitions.User{}
+		sh := newSharer()
 		err := streamList(r, func(u *liveUser) error {
 			if u.Name == nil {
 				return errNotFast
 			}
-			tags, ok := liveTags(u.Tags)
+			tags, ok := liveTags(u.Tags, sh)
 			if !ok {
 				return errNotFast
 			}
@@ -151,8 +152,11 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 			if !ok {
 				return errNotFast
 			}
+			if limits != nil && len(limits) == 0 {
+				limits = sh.noLimits
+			}
 			out = append(out, &definitions.User{Name: *u.Name, PasswordHash: u.PasswordHash,
-				HashingAlgorithm: deref(u.HashingAlgorithm), Tags: tags, Limits: limits})
+				HashingAlgorithm: sh.str(u.HashingAlgorithm), Tags: tags, Limits: limits})
 			return nil
 		})
 		if err != nil {
@@ -161,11 +165,13 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		doc.Users = out
 	case definitions.KindPermission:
 		out := []*definitions.Permission{}
+		sh := newSharer()
 		err := streamList(r, func(p *livePermission) error {
 			if p.User == nil || p.Vhost == nil || p.Configure == nil || p.Write == nil || p.Read == nil {
 				return errNotFast
 			}
-			out = append(out, &definitions.Permission{User: *p.User, Vhost: *p.Vhost, Configure: *p.Configure, Write: *p.Write, Read: *p.Read})
+			out = append(out, &definitions.Permission{User: *p.User, Vhost: sh.str(p.Vhost),
+				Configure: sh.str(p.Configure), Write: sh.str(p.Write), Read: sh.str(p.Read)})
 			return nil
 		})
 		if err != nil {
@@ -195,6 +201,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		doc.Policies = out
 	case definitions.KindQueue:
 		out := []*definitions.Queue{}
+		sh := newSharer()
 		err := streamList(r, func(q *liveQueue) error {
 			if q.Name == nil {
 				return errNotFast
@@ -202,8 +209,8 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 			if q.Exclusive != nil && *q.Exclusive {
 				return nil
 			}
-			out = append(out, &definitions.Queue{Vhost: deref(q.Vhost), Name: *q.Name, Type: deref(q.Type),
-				Durable: q.Durable, AutoDelete: q.AutoDelete, Arguments: derefMap(q.Arguments)})
+			out = append(out, &definitions.Queue{Vhost: sh.str(q.Vhost), Name: *q.Name, Type: sh.str(q.Type),
+				Durable: q.Durable, AutoDelete: q.AutoDelete, Arguments: sh.args(q.Arguments)})
 			return nil
 		})
 		if err != nil {
@@ -212,6 +219,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		doc.Queues = out
 	case definitions.KindExchange:
 		out := []*definitions.Exchange{}
+		sh := newSharer()
 		err := streamList(r, func(x *liveExchange) error {
 			if x.Name == nil {
 				return errNotFast
@@ -222,8 +230,8 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 			if x.Type == nil {
 				return errNotFast
 			}
-			out = append(out, &definitions.Exchange{Vhost: deref(x.Vhost), Name: *x.Name, Type: *x.Type,
-				Durable: x.Durable, AutoDelete: x.AutoDelete, Internal: x.Internal, Arguments: derefMap(x.Arguments)})
+			out = append(out, &definitions.Exchange{Vhost: sh.str(x.Vhost), Name: *x.Name, Type: sh.str(x.Type),
+				Durable: x.Durable, AutoDelete: x.AutoDelete, Internal: x.Internal, Arguments: sh.args(x.Arguments)})
 			return nil
 		})
 		if err != nil {
@@ -232,6 +240,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		doc.Exchanges = out
 	case definitions.KindBinding:
 		out := []*definitions.Binding{}
+		sh := newSharer()
 		err := streamList(r, func(b *liveBinding) error {
 			if b.Source == nil {
 				return errNotFast
@@ -242,8 +251,8 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 			if b.Destination == nil || b.DestinationType == nil {
 				return errNotFast
 			}
-			out = append(out, &definitions.Binding{Vhost: deref(b.Vhost), Source: *b.Source, Destination: *b.Destination,
-				DestinationType: *b.DestinationType, RoutingKey: deref(b.RoutingKey), Arguments: derefMap(b.Arguments)})
+			out = append(out, &definitions.Binding{Vhost: sh.str(b.Vhost), Source: sh.str(b.Source), Destination: *b.Destination,
+				DestinationType: sh.str(b.DestinationType), RoutingKey: deref(b.RoutingKey), Arguments: sh.args(b.Arguments)})
 			return nil
 		})
 		if err != nil {
@@ -254,6 +263,55 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		return errNotFast
 	}
 	return nil
+}
+
+// A sharer makes equal values of one listing share memory, which the live
+// definitions hold all through a diff: the vhost of 10,000 queues is one
+// string, their equal arguments ({"x-queue-type":"classic"} on RabbitMQ
+// 4.0, {} for most bindings) one map, every user's empty limits one map.
+// So the objects ReadKinds returns must be taken as read-only: a map is
+// copied before it is changed (Normalize and the planner do).
+type sharer struct {
+	strings  map[string]string
+	maps     map[string]map[string]any
+	noLimits map[string]int64
+}
+
+func newSharer() *sharer {
+	return &sharer{strings: map[string]string{}, maps: map[string]map[string]any{}, noLimits: map[string]int64{}}
+}
+
+// str is *p ("" for nil), the first equal string the listing had.
+func (sh *sharer) str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	if s, ok := sh.strings[*p]; ok {
+		return s
+	}
+	sh.strings[*p] = *p
+	return *p
+}
+
+// args is derefMap(m), the first equal map the listing had: equal maps
+// encode alike (encoding/json sorts keys, numbers are written one way).
+func (sh *sharer) args(m *map[string]any) map[string]any {
+	v := derefMap(m)
+	if v == nil {
+		return nil
+	}
+	key := []byte("{}")
+	if len(v) > 0 {
+		var err error
+		if key, err = json.Marshal(v); err != nil {
+			return v
+		}
+	}
+	if shared, ok := sh.maps[string(key)]; ok {
+		return shared
+	}
+	sh.maps[string(key)] = v
+	return v
 }
 
 // numbers turns the float64s of a decoded value into json.Number, as the
@@ -300,7 +358,7 @@ func derefMap(m *map[string]any) map[string]any {
 
 // liveTags reads a user's tags as the converter does: a list of strings
 // or RabbitMQ's comma-separated string; absent or null is nil.
-func liveTags(v any) ([]string, bool) {
+func liveTags(v any, sh *sharer) ([]string, bool) {
 	switch v := v.(type) {
 	case nil:
 		return nil, true
@@ -313,7 +371,7 @@ func liveTags(v any) ([]string, bool) {
 			if !ok {
 				return nil, false
 			}
-			out = append(out, s)
+			out = append(out, sh.str(&s))
 		}
 		return out, true
 	}
