@@ -42,6 +42,10 @@ func TestLiveDecodeAgrees(t *testing.T) {
 		{"users no hash, limits []", definitions.KindUser, `[{"name":"a","password_hash":null,"tags":[],"limits":[]}]`, true},
 		{"users none", definitions.KindUser, `[]`, true},
 		{"users null", definitions.KindUser, `null`, false},
+		{"users then a newline", definitions.KindUser, "[{\"name\":\"a\",\"tags\":[]}]\n", true},
+		{"users then another value", definitions.KindUser, `[{"name":"a","tags":[]}] []`, false},
+		{"users unfinished", definitions.KindUser, `[{"name":"a","tags":[]},`, false},
+		{"users unknown field on the second", definitions.KindUser, `[{"name":"a","tags":[]},{"name":"b","tags":[],"new_in_5":1}]`, false},
 		{"users limit 1.5", definitions.KindUser, `[{"name":"a","tags":[],"limits":{"max-connections":1.5}}]`, false},
 		{"users unknown field", definitions.KindUser, `[{"name":"a","tags":[],"limits":{},"new_in_5":1}]`, false},
 		{"users tag not a string", definitions.KindUser, `[{"name":"a","tags":[1,"x"]}]`, false},
@@ -77,6 +81,9 @@ func TestLiveDecodeAgrees(t *testing.T) {
 				t.Fatalf("the fast path took it: %v, want %v (%v)", ferr == nil, tc.fast, ferr)
 			}
 			if ferr != nil {
+				if got := fast.ObjectsOf(tc.kind); got != nil {
+					t.Errorf("the fast path gave up but left %d objects in the document", len(got))
+				}
 				return
 			}
 			if serr != nil {
