@@ -51,8 +51,10 @@ func streamList[T any](r io.Reader, add func(*T) error) error {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return notFast(err)
 	}
+	var v T // one for every element: add keeps what it needs of it
 	for dec.More() {
-		var v T
+		var zero T
+		v = zero
 		if err := dec.Decode(&v); err != nil {
 			return notFast(err)
 		}
