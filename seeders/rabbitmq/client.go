@@ -195,7 +195,8 @@ func resendable(method, path string) bool {
 // do sends a request to the first node that answers. path is escaped
 // already (segments through url.PathEscape; the vhost / is %2F). A body
 // that is not nil is sent as JSON; out, when not nil, receives the JSON
-// answer (a *[]byte receives the answer as it came).
+// answer (a *[]byte receives the answer as it came; a streamAnswer reads
+// it as it arrives).
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
 	if err := checkPath(method, path); err != nil {
 		return err
