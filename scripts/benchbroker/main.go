@@ -41,6 +41,7 @@ var (
 	valid     = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
 	objects   = flag.Int("objects", 150000, "objects in the file of -validate")
 	endpoints = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
+	applies   = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
 	report    = flag.Bool("report", false, "print the table of the JSON results named as arguments")
 )
 
@@ -277,11 +278,15 @@ func measureBroker() error {
 	}
 	// Quick measures, each run -repeats times, alternating with a GET so
 	// that each ratio compares neighbours in time.
-	var gets, diffs, noops, ones []float64
+	var gets, diffs, noops, ones, diffRSSs []float64
 	var diffRSS int64
 	size := 0
 	for r := range *repeats {
-		step(fmt.Sprintf("diff, apply (no changes, 1%% changed), GET /api/definitions: run %d of %d", r+1, *repeats))
+		what := "diff, apply (no changes, 1% changed), GET /api/definitions"
+		if !*applies {
+			what = "diff, GET /api/definitions"
+		}
+		step(fmt.Sprintf("%s: run %d of %d", what, r+1, *repeats))
 		pname := func(s string) string {
 			if r == 0 {
 				return s
@@ -297,7 +302,10 @@ func measureBroker() error {
 		if err != nil {
 			return err
 		}
-		diffs, diffRSS = append(diffs, t), max(diffRSS, rss)
+		diffs, diffRSS, diffRSSs = append(diffs, t), max(diffRSS, rss), append(diffRSSs, float64(rss))
+		if !*applies {
+			continue
+		}
 		if t, _, err = warrenRun(pname("apply-nochange"), "apply", "--yes", "--keep-guest", file); err != nil {
 			return err
 		}
@@ -311,8 +319,10 @@ func measureBroker() error {
 		}
 	}
 	res.Values["get"], res.Values["get.bytes"] = median(gets), float64(size)
-	res.Values["diff"], res.Values["diff.rss"] = median(diffs), float64(diffRSS)
-	res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
+	res.Values["diff"], res.Values["diff.rss"], res.Values["diff.rss.median"] = median(diffs), float64(diffRSS), median(diffRSSs)
+	if *applies {
+		res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
+	}
 
 	// From scratch: pairs back to back, each after a reset, alternating
 	// which goes first; one import's time varies by seconds between runs.

@@ -195,7 +195,8 @@ func resendable(method, path string) bool {
 // do sends a request to the first node that answers. path is escaped
 // already (segments through url.PathEscape; the vhost / is %2F). A body
 // that is not nil is sent as JSON; out, when not nil, receives the JSON
-// answer (a *[]byte receives the answer as it came).
+// answer (a *[]byte receives the answer as it came; a streamAnswer reads
+// it as it arrives).
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
 	if err := checkPath(method, path); err != nil {
 		return err
@@ -248,12 +249,23 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			return false, RedirectError(resp, "rabbitmq", c.bases[idx], path, "--url")
 		}
 		limit := c.answerLimit(path)
+		if stream, ok := out.(streamAnswer); ok && resp.StatusCode < 300 {
+			body := &boundedBody{r: resp.Body, left: limit}
+			err := stream(body)
+			switch {
+			case body.err != nil:
+				return resendable(method, path), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, body.err)
+			case body.left < 0:
+				return false, c.tooLarge(method, path, limit, idx)
+			}
+			return false, err
+		}
 		data, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		if rerr != nil {
 			return resendable(method, path), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
 		}
 		if int64(len(data)) > limit {
-			return false, fmt.Errorf("rabbitmq: %s %s: the answer is larger than %d MiB; warren stops reading there (is %s a RabbitMQ management API?)", method, path, limit>>20, c.bases[idx].Redacted())
+			return false, c.tooLarge(method, path, limit, idx)
 		}
 		if resp.StatusCode >= 300 {
 			ae := &APIError{Method: method, Path: path, Status: resp.StatusCode, User: c.cfg.Username}
@@ -276,6 +288,59 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 	}
 	// No node answered: the error is the last one's, never nil.
 	return true, lastErr
+}
+
+// tooLarge is the error for an answer larger than limit.
+func (c *Client) tooLarge(method, path string, limit int64, idx int) error {
+	return fmt.Errorf("rabbitmq: %s %s: the answer is larger than %d MiB; warren stops reading there (is %s a RabbitMQ management API?)", method, path, limit>>20, c.bases[idx].Redacted())
+}
+
+// A streamAnswer reads a 2xx answer as it arrives, instead of whole: do
+// hands it the body, which ends in an error past the answer's limit. It
+// is called afresh on each attempt, so it must start from nothing each
+// time. Its error is do's, except when the body could not be read (the
+// connection broke: the request is tried again as any other) or was too
+// large.
+type streamAnswer func(body io.Reader) error
+
+// errTooLarge ends a body past the answer's limit.
+var errTooLarge = errors.New("rabbitmq: the answer is larger than the limit")
+
+// boundedBody reads an answer up to left bytes, and records the error of
+// the connection apart from what its reader makes of the bytes.
+type boundedBody struct {
+	r    io.Reader
+	left int64 // bytes that may still be read; < 0 once past the limit
+	err  error // the connection's error, io.EOF aside
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	if len(p) == 0 {
+		// One byte past the limit: there is more, or the answer ends
+		// exactly there.
+		var one [1]byte
+		n, err := b.r.Read(one[:])
+		if n > 0 {
+			b.left = -1
+			return 0, errTooLarge
+		}
+		if err != nil && err != io.EOF {
+			b.err = err
+		}
+		return 0, err
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 func (c *Client) send(ctx context.Context, base *url.URL, method, path string, body []byte) (*http.Response, error) {

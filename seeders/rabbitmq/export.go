@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -155,7 +156,9 @@ var kindEndpoints = map[definitions.Kind]string{
 // from its own endpoint: on a broker with many queues, reading the users
 // and permissions a file manages costs a fraction of a whole export. It
 // leaves out what an export leaves out: exclusive queues, built-in
-// exchanges, and the default exchange's implicit bindings.
+// exchanges, and the default exchange's implicit bindings. The objects of
+// one kind share equal strings and maps (a sharer): the caller copies a
+// map before changing it, as Normalize does.
 func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
 	// The kinds are read at once: the broker answers them on its own cores
 	// while warren decodes what has come.
@@ -167,17 +170,24 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if fastKinds[k] {
+				// The listing is decoded as it arrives, each object into the
+				// model at once (decodeFast).
+				d := &definitions.Document{}
+				err := c.getJSON(ctx, kindEndpoints[k], streamAnswer(func(body io.Reader) error { return decodeFast(d, k, body) }))
+				if !errors.Is(err, errNotFast) {
+					fast[i], errs[i] = d, err
+					return
+				}
+				// The fast path gave up, maybe halfway through: the listing
+				// is read again, whole, and takes the slow path, which
+				// decides. The broker may have changed in between; what
+				// counts is the second answer alone.
+				slowDecodes.Add(1)
+			}
 			var data []byte
 			if errs[i] = c.getJSON(ctx, kindEndpoints[k], &data); errs[i] != nil {
 				return
-			}
-			if fastKinds[k] {
-				d := &definitions.Document{}
-				if decodeFast(d, k, data) == nil {
-					fast[i] = d
-					return
-				}
-				slowDecodes.Add(1)
 			}
 			if len(data) == 0 {
 				return

@@ -1,9 +1,10 @@
 package rabbitmq
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"strings"
 	"sync/atomic"
@@ -36,22 +37,46 @@ var fastKinds = map[definitions.Kind]bool{
 	definitions.KindQueue: true, definitions.KindExchange: true, definitions.KindBinding: true,
 }
 
-// decodeList decodes a JSON array of objects of type T, each whole: an
-// unknown field is an error.
-func decodeList[T any](data []byte) ([]T, error) {
+// streamList decodes a JSON array of objects of type T from r one
+// element at a time, as the answer arrives, and hands each to add: neither
+// the whole answer nor a slice of every element is held. An unknown field
+// is errNotFast; so are null, anything but an array, and anything after it
+// (the slow path decides what those are).
+func streamList[T any](r io.Reader, add func(*T) error) error {
 	// Numbers decode as float64 and become json.Number as encoding/json
 	// writes them (numbers): the slow path decodes so, encodes again and
 	// parses, and both paths must agree to the digit.
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	var out []T
-	if err := dec.Decode(&out); err != nil {
-		return nil, err
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return notFast(err)
 	}
-	if out == nil || dec.More() {
-		return nil, errNotFast // null, or more than one value
+	var v T // one for every element: add keeps what it needs of it
+	for dec.More() {
+		var zero T
+		v = zero
+		if err := dec.Decode(&v); err != nil {
+			return notFast(err)
+		}
+		if err := add(&v); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return notFast(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return notFast(err) // more than one value
+	}
+	return nil
+}
+
+// notFast is errNotFast, wrapping what made the fast path give up.
+func notFast(err error) error {
+	if err == nil || err == io.EOF {
+		return errNotFast
+	}
+	return fmt.Errorf("%w: %w", errNotFast, err)
 }
 
 type liveUser struct {
@@ -108,22 +133,20 @@ type liveBinding struct {
 	Arguments       *map[string]any `json:"arguments"`
 }
 
-// decodeFast decodes one kind's listing into doc, keeping what ReadKinds
-// keeps (no exclusive queue, built-in exchange or implicit binding). It
-// returns errNotFast, or a decoding error, when the slow path must decide.
-func decodeFast(doc *definitions.Document, k definitions.Kind, data []byte) error {
+// decodeFast decodes one kind's listing from r into doc as it arrives,
+// keeping what ReadKinds keeps (no exclusive queue, built-in exchange or
+// implicit binding). It returns an error wrapping errNotFast when the slow
+// path must decide; doc is then left as it was.
+func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) error {
 	switch k {
 	case definitions.KindUser:
-		list, err := decodeList[liveUser](data)
-		if err != nil {
-			return err
-		}
-		out := make([]*definitions.User, 0, len(list))
-		for _, u := range list {
+		out := []*definitions.User{}
+		sh := newSharer()
+		err := streamList(r, func(u *liveUser) error {
 			if u.Name == nil {
 				return errNotFast
 			}
-			tags, ok := liveTags(u.Tags)
+			tags, ok := liveTags(u.Tags, sh)
 			if !ok {
 				return errNotFast
 			}
@@ -131,30 +154,35 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, data []byte) erro
 			if !ok {
 				return errNotFast
 			}
+			if limits != nil && len(limits) == 0 {
+				limits = sh.noLimits
+			}
 			out = append(out, &definitions.User{Name: *u.Name, PasswordHash: u.PasswordHash,
-				HashingAlgorithm: deref(u.HashingAlgorithm), Tags: tags, Limits: limits})
+				HashingAlgorithm: sh.str(u.HashingAlgorithm), Tags: tags, Limits: limits})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		doc.Users = out
 	case definitions.KindPermission:
-		list, err := decodeList[livePermission](data)
-		if err != nil {
-			return err
-		}
-		out := make([]*definitions.Permission, 0, len(list))
-		for _, p := range list {
+		out := []*definitions.Permission{}
+		sh := newSharer()
+		err := streamList(r, func(p *livePermission) error {
 			if p.User == nil || p.Vhost == nil || p.Configure == nil || p.Write == nil || p.Read == nil {
 				return errNotFast
 			}
-			out = append(out, &definitions.Permission{User: *p.User, Vhost: *p.Vhost, Configure: *p.Configure, Write: *p.Write, Read: *p.Read})
-		}
-		doc.Permissions = out
-	case definitions.KindPolicy:
-		list, err := decodeList[livePolicy](data)
+			out = append(out, &definitions.Permission{User: *p.User, Vhost: sh.str(p.Vhost),
+				Configure: sh.str(p.Configure), Write: sh.str(p.Write), Read: sh.str(p.Read)})
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		out := make([]*definitions.Policy, 0, len(list))
-		for _, p := range list {
+		doc.Permissions = out
+	case definitions.KindPolicy:
+		out := []*definitions.Policy{}
+		err := streamList(r, func(p *livePolicy) error {
 			if p.Name == nil || p.Pattern == nil || p.Definition == nil || *p.Definition == nil {
 				return errNotFast
 			}
@@ -167,69 +195,125 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, data []byte) erro
 				pol.Priority = &n
 			}
 			out = append(out, pol)
-		}
-		doc.Policies = out
-	case definitions.KindQueue:
-		list, err := decodeList[liveQueue](data)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		out := make([]*definitions.Queue, 0, len(list))
-		for _, q := range list {
+		doc.Policies = out
+	case definitions.KindQueue:
+		out := []*definitions.Queue{}
+		sh := newSharer()
+		err := streamList(r, func(q *liveQueue) error {
 			if q.Name == nil {
 				return errNotFast
 			}
 			if q.Exclusive != nil && *q.Exclusive {
-				continue
+				return nil
 			}
-			out = append(out, &definitions.Queue{Vhost: deref(q.Vhost), Name: *q.Name, Type: deref(q.Type),
-				Durable: q.Durable, AutoDelete: q.AutoDelete, Arguments: derefMap(q.Arguments)})
-		}
-		doc.Queues = out
-	case definitions.KindExchange:
-		list, err := decodeList[liveExchange](data)
+			out = append(out, &definitions.Queue{Vhost: sh.str(q.Vhost), Name: *q.Name, Type: sh.str(q.Type),
+				Durable: q.Durable, AutoDelete: q.AutoDelete, Arguments: sh.args(q.Arguments)})
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		out := make([]*definitions.Exchange, 0, len(list))
-		for _, x := range list {
+		doc.Queues = out
+	case definitions.KindExchange:
+		out := []*definitions.Exchange{}
+		sh := newSharer()
+		err := streamList(r, func(x *liveExchange) error {
 			if x.Name == nil {
 				return errNotFast
 			}
 			if *x.Name == "" || strings.HasPrefix(*x.Name, "amq.") {
-				continue
+				return nil
 			}
 			if x.Type == nil {
 				return errNotFast
 			}
-			out = append(out, &definitions.Exchange{Vhost: deref(x.Vhost), Name: *x.Name, Type: *x.Type,
-				Durable: x.Durable, AutoDelete: x.AutoDelete, Internal: x.Internal, Arguments: derefMap(x.Arguments)})
-		}
-		doc.Exchanges = out
-	case definitions.KindBinding:
-		list, err := decodeList[liveBinding](data)
+			out = append(out, &definitions.Exchange{Vhost: sh.str(x.Vhost), Name: *x.Name, Type: sh.str(x.Type),
+				Durable: x.Durable, AutoDelete: x.AutoDelete, Internal: x.Internal, Arguments: sh.args(x.Arguments)})
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		out := make([]*definitions.Binding, 0, len(list))
-		for _, b := range list {
+		doc.Exchanges = out
+	case definitions.KindBinding:
+		out := []*definitions.Binding{}
+		sh := newSharer()
+		err := streamList(r, func(b *liveBinding) error {
 			if b.Source == nil {
 				return errNotFast
 			}
 			if *b.Source == "" {
-				continue
+				return nil
 			}
 			if b.Destination == nil || b.DestinationType == nil {
 				return errNotFast
 			}
-			out = append(out, &definitions.Binding{Vhost: deref(b.Vhost), Source: *b.Source, Destination: *b.Destination,
-				DestinationType: *b.DestinationType, RoutingKey: deref(b.RoutingKey), Arguments: derefMap(b.Arguments)})
+			out = append(out, &definitions.Binding{Vhost: sh.str(b.Vhost), Source: sh.str(b.Source), Destination: *b.Destination,
+				DestinationType: sh.str(b.DestinationType), RoutingKey: deref(b.RoutingKey), Arguments: sh.args(b.Arguments)})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		doc.Bindings = out
 	default:
 		return errNotFast
 	}
 	return nil
+}
+
+// A sharer makes equal values of one listing share memory, which the live
+// definitions hold all through a diff: the vhost of 10,000 queues is one
+// string, their equal arguments ({"x-queue-type":"classic"} on RabbitMQ
+// 4.0, {} for most bindings) one map, every user's empty limits one map.
+// So the objects ReadKinds returns must be taken as read-only: a map is
+// copied before it is changed (Normalize and the planner do).
+type sharer struct {
+	strings  map[string]string
+	maps     map[string]map[string]any
+	noLimits map[string]int64
+}
+
+func newSharer() *sharer {
+	return &sharer{strings: map[string]string{}, maps: map[string]map[string]any{}, noLimits: map[string]int64{}}
+}
+
+// str is *p ("" for nil), the first equal string the listing had.
+func (sh *sharer) str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	if s, ok := sh.strings[*p]; ok {
+		return s
+	}
+	sh.strings[*p] = *p
+	return *p
+}
+
+// args is derefMap(m), the first equal map the listing had: equal maps
+// encode alike (encoding/json sorts keys, numbers are written one way).
+func (sh *sharer) args(m *map[string]any) map[string]any {
+	v := derefMap(m)
+	if v == nil {
+		return nil
+	}
+	key := []byte("{}")
+	if len(v) > 0 {
+		var err error
+		if key, err = json.Marshal(v); err != nil {
+			return v
+		}
+	}
+	if shared, ok := sh.maps[string(key)]; ok {
+		return shared
+	}
+	sh.maps[string(key)] = v
+	return v
 }
 
 // numbers turns the float64s of a decoded value into json.Number, as the
@@ -276,7 +360,7 @@ func derefMap(m *map[string]any) map[string]any {
 
 // liveTags reads a user's tags as the converter does: a list of strings
 // or RabbitMQ's comma-separated string; absent or null is nil.
-func liveTags(v any) ([]string, bool) {
+func liveTags(v any, sh *sharer) ([]string, bool) {
 	switch v := v.(type) {
 	case nil:
 		return nil, true
@@ -289,7 +373,7 @@ func liveTags(v any) ([]string, bool) {
 			if !ok {
 				return nil, false
 			}
-			out = append(out, s)
+			out = append(out, sh.str(&s))
 		}
 		return out, true
 	}
