@@ -124,3 +124,49 @@ func TestMappedFileTruncatedWhileParsed(t *testing.T) {
 		t.Fatalf("want one read error, got %v", diags)
 	}
 }
+
+// TestLargeStdinIsRead: standard input is read, not mapped, even when it is
+// a large regular file: it has no path to read it again by (its bytes and
+// the positions of diagnostics found after parsing were lost), and it is
+// read from where its offset stands, not from the file's start.
+func TestLargeStdinIsRead(t *testing.T) {
+	path, data := largeFile(t)
+	in, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	doc, diags := Load([]string{"-"}, LoadOptions{Stdin: in})
+	if doc == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	if !bytes.Equal(doc.Files()[0].Data(), data) {
+		t.Error("Data does not give standard input's bytes")
+	}
+	placed := false
+	for _, d := range Check(doc, CheckOptions{}) {
+		if d.Code == schema.WUndefinedUser {
+			placed = d.Pos.Line != 0
+		}
+	}
+	if !placed {
+		t.Error("the undefined user found after parsing standard input is not placed")
+	}
+
+	// A shell that read a line of the file before handing it over.
+	shifted := filepath.Join(t.TempDir(), "shifted")
+	if err := os.WriteFile(shifted, append([]byte("a first line\n"), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in2, err := os.Open(shifted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in2.Close()
+	if _, err := in2.Seek(int64(len("a first line\n")), 0); err != nil {
+		t.Fatal(err)
+	}
+	if doc, diags := Load([]string{"-"}, LoadOptions{Stdin: in2}); doc == nil || diags.HasErrors() {
+		t.Errorf("standard input read from its offset: %v", diags)
+	}
+}
