@@ -170,3 +170,47 @@ func TestLargeStdinIsRead(t *testing.T) {
 		t.Errorf("standard input read from its offset: %v", diags)
 	}
 }
+
+// TestLayerOverChangedLargeBase: an overlay patches an object of a large
+// base file, which layering decodes again from the file; when the file
+// changed since it was loaded, that is an error, not a patch of an empty
+// object (the queue lost its type, durability and arguments, and a plan
+// would have changed the broker's queue to match).
+func TestLayerOverChangedLargeBase(t *testing.T) {
+	path, data := largeFile(t)
+	doc, diags := Load([]string{path}, LoadOptions{})
+	if doc == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	if doc.Files()[0].data != nil {
+		t.Skip("the file was not mapped")
+	}
+	if err := os.WriteFile(path, append([]byte("\n"), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	over := filepath.Join(t.TempDir(), "over.json")
+	if err := os.WriteFile(over, []byte(`{"queues":[{"name":"q-0","vhost":"vhost-0","arguments":{"x-max-length":5}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ov, diags := Load([]string{over}, LoadOptions{})
+	if ov == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	l := &Layers{patched: map[string]map[string]*patchedObject{}, raw: map[*File]map[string]any{}, files: map[string]*File{}}
+	diags, _ = l.apply(doc, ov)
+	if diags.HasErrors() {
+		if len(diags) != 1 || diags[0].Code != schema.ERead || diags[0].File != path {
+			t.Errorf("want a read error for the base, got %v", diags)
+		}
+		return
+	}
+	for _, q := range doc.Queues {
+		if q.Name == "q-0" && q.Vhost == "vhost-0" {
+			if q.Durable == nil || q.Arguments["x-queue-type"] != "classic" {
+				t.Errorf("the patched queue lost the base's fields, without an error: %+v", q)
+			}
+			return
+		}
+	}
+	t.Error("queue q-0 is gone")
+}
