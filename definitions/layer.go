@@ -182,26 +182,41 @@ func (l *Layers) apply(doc, ov *Document) (diags schema.Diagnostics, matched map
 }
 
 // rawOf is an object's fields as its file has them (decoded again, once
-// per file, only for files whose objects overlays patch).
-func (l *Layers) rawOf(o Object) map[string]any {
+// per file, only for files whose objects overlays patch). ok is false when
+// the file cannot be had again as it was loaded: a large file is read
+// again from disk (see File.bytes), and may have changed since.
+func (l *Layers) rawOf(o Object) (raw map[string]any, ok bool) {
 	og := o.meta().Origin
 	top, ok := l.raw[og.File]
 	if !ok {
 		var v any
-		if og.File.Format == "json" {
-			v, _ = decode.JSON(og.File.bytes())
-		} else {
-			v, _, _ = decode.YAML(og.File.bytes())
+		switch data := og.File.bytes(); {
+		case data == nil: // changed since: top stays nil
+		case og.File.Format == "json":
+			v, _ = decode.JSON(data)
+		default:
+			v, _, _ = decode.YAML(data)
 		}
 		top, _ = v.(map[string]any)
 		l.raw[og.File] = top
 	}
+	if top == nil {
+		return nil, false
+	}
 	list, _ := top[string(o.Kind())].([]any)
 	if og.Index >= len(list) {
-		return map[string]any{}
+		return map[string]any{}, true
 	}
 	m, _ := list[og.Index].(map[string]any)
-	return m
+	return m, true
+}
+
+// unreadable is the error for an object whose file cannot be read again to
+// layer it.
+func unreadable(o Object) schema.Diagnostic {
+	loc := Location(o)
+	return schema.Diagnostic{File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: schema.ERead,
+		Message: fmt.Sprintf("cannot layer %s: %s changed since it was read (read again to apply the overlays); run again", o.Addr(), loc.File)}
 }
 
 // patch merges overlay object o into old, recording where each field it
@@ -214,9 +229,17 @@ func (l *Layers) patch(r KindInfo, old, o Object) (Object, []FieldSource, schema
 		byPtr = map[string]*patchedObject{}
 		l.patched[og.File.Name] = byPtr
 	}
+	over, ok := l.rawOf(o)
+	if !ok {
+		return old, nil, schema.Diagnostics{unreadable(o)}
+	}
 	po := byPtr[basePtr]
 	if po == nil {
-		po = &patchedObject{raw: deepCopy(l.rawOf(old)).(map[string]any), src: map[string]fieldFrom{}}
+		raw, ok := l.rawOf(old)
+		if !ok {
+			return old, nil, schema.Diagnostics{unreadable(old)}
+		}
+		po = &patchedObject{raw: deepCopy(raw).(map[string]any), src: map[string]fieldFrom{}}
 		byPtr[basePtr] = po
 	}
 	overPtr, overFile := Pointer(o), o.meta().Origin.File
@@ -257,7 +280,7 @@ func (l *Layers) patch(r KindInfo, old, o Object) (Object, []FieldSource, schema
 			po.src[p] = fieldFrom{file: overFile, ptr: overPtr + p}
 		}
 	}
-	merge(po.raw, l.rawOf(o), "")
+	merge(po.raw, over, "")
 	m := deepCopy(po.raw).(map[string]any)
 	if r.InVhost {
 		if _, set := m["vhost"]; !set && old.VhostName() != "" {

@@ -190,7 +190,10 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	var buf bytes.Buffer
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
-			if st.Size() >= mapMin {
+			// Standard input is read: it has no path to read it again by
+			// (to place diagnostics), and it starts at its offset, not at
+			// the file's start.
+			if st.Size() >= mapMin && path != "-" {
 				if m, ok := mapFile(f, st.Size()); ok {
 					return parseMapped(name, path, m)
 				}

@@ -124,3 +124,93 @@ func TestMappedFileTruncatedWhileParsed(t *testing.T) {
 		t.Fatalf("want one read error, got %v", diags)
 	}
 }
+
+// TestLargeStdinIsRead: standard input is read, not mapped, even when it is
+// a large regular file: it has no path to read it again by (its bytes and
+// the positions of diagnostics found after parsing were lost), and it is
+// read from where its offset stands, not from the file's start.
+func TestLargeStdinIsRead(t *testing.T) {
+	path, data := largeFile(t)
+	in, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	doc, diags := Load([]string{"-"}, LoadOptions{Stdin: in})
+	if doc == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	if !bytes.Equal(doc.Files()[0].Data(), data) {
+		t.Error("Data does not give standard input's bytes")
+	}
+	placed := false
+	for _, d := range Check(doc, CheckOptions{}) {
+		if d.Code == schema.WUndefinedUser {
+			placed = d.Pos.Line != 0
+		}
+	}
+	if !placed {
+		t.Error("the undefined user found after parsing standard input is not placed")
+	}
+
+	// A shell that read a line of the file before handing it over.
+	shifted := filepath.Join(t.TempDir(), "shifted")
+	if err := os.WriteFile(shifted, append([]byte("a first line\n"), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in2, err := os.Open(shifted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in2.Close()
+	if _, err := in2.Seek(int64(len("a first line\n")), 0); err != nil {
+		t.Fatal(err)
+	}
+	if doc, diags := Load([]string{"-"}, LoadOptions{Stdin: in2}); doc == nil || diags.HasErrors() {
+		t.Errorf("standard input read from its offset: %v", diags)
+	}
+}
+
+// TestLayerOverChangedLargeBase: an overlay patches an object of a large
+// base file, which layering decodes again from the file; when the file
+// changed since it was loaded, that is an error, not a patch of an empty
+// object (the queue lost its type, durability and arguments, and a plan
+// would have changed the broker's queue to match).
+func TestLayerOverChangedLargeBase(t *testing.T) {
+	path, data := largeFile(t)
+	doc, diags := Load([]string{path}, LoadOptions{})
+	if doc == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	if doc.Files()[0].data != nil {
+		t.Skip("the file was not mapped")
+	}
+	if err := os.WriteFile(path, append([]byte("\n"), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	over := filepath.Join(t.TempDir(), "over.json")
+	if err := os.WriteFile(over, []byte(`{"queues":[{"name":"q-0","vhost":"vhost-0","arguments":{"x-max-length":5}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ov, diags := Load([]string{over}, LoadOptions{})
+	if ov == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	l := &Layers{patched: map[string]map[string]*patchedObject{}, raw: map[*File]map[string]any{}, files: map[string]*File{}}
+	diags, _ = l.apply(doc, ov)
+	if diags.HasErrors() {
+		if len(diags) != 1 || diags[0].Code != schema.ERead || diags[0].File != path {
+			t.Errorf("want a read error for the base, got %v", diags)
+		}
+		return
+	}
+	for _, q := range doc.Queues {
+		if q.Name == "q-0" && q.Vhost == "vhost-0" {
+			if q.Durable == nil || q.Arguments["x-queue-type"] != "classic" {
+				t.Errorf("the patched queue lost the base's fields, without an error: %+v", q)
+			}
+			return
+		}
+	}
+	t.Error("queue q-0 is gone")
+}

@@ -52,3 +52,33 @@ func TestDecodeJSONValues(t *testing.T) {
 		t.Errorf("deep nesting: got %v", err)
 	}
 }
+
+// TestDuplicateKeyBeforeItsValue: a duplicate key is reported at the key,
+// whatever its value holds: a value that is malformed, too deep or holds a
+// duplicate of its own is not decoded first (nor, for a streamed array,
+// handed over element by element).
+func TestDuplicateKeyBeforeItsValue(t *testing.T) {
+	for _, in := range []string{
+		`{"a": 1, "a": }`,
+		`{"a": 1, "a": tru}`,
+		`{"a": {"b": 1}, "a": {"b": 1, "b": 2}}`,
+		`{"a": 1, "a": ` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+		`{"a": 1, "a": "unterminated`,
+	} {
+		_, err := JSON([]byte(in))
+		if err == nil || err.Code != schema.EDuplicateKey || err.Pointer != "/a" || err.Off < 2 || in[err.Off:err.Off+3] != `"a"` {
+			t.Errorf("%s: want duplicate key /a at the second \"a\", got %+v", in, err)
+		}
+	}
+	var items []string
+	_, err := JSONStream([]byte(`{"users": [{"name": "a"}], "users": [{"name": "b"}]}`), Stream{
+		Keys: func(k string) bool { return k == "users" },
+		Item: func(_ string, _ int, v any) { items = append(items, v.(map[string]any)["name"].(string)) },
+	})
+	if err == nil || err.Code != schema.EDuplicateKey || err.Pointer != "/users" || err.Off != 27 {
+		t.Errorf("want duplicate key /users at offset 27, got %+v", err)
+	}
+	if len(items) != 1 {
+		t.Errorf("the duplicate key's array was streamed: items %v", items)
+	}
+}

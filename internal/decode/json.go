@@ -223,6 +223,16 @@ func (d *jsonDecoder) object() (any, *Error) {
 		if err != nil {
 			return nil, err
 		}
+		// A duplicate is reported at the key before its value is decoded:
+		// a malformed value must not hide it (nor a streamed array be
+		// handed over twice).
+		if _, dup := m[key]; dup {
+			d.pos = keyOff
+			d.path = append(d.path, step{key, -1})
+			e := d.errorf("duplicate key %q", key)
+			e.Code = schema.EDuplicateKey
+			return nil, e
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
 			return nil, d.errorf("unexpected %s, expected ':' after key %q", d.describe(), key)
@@ -240,17 +250,7 @@ func (d *jsonDecoder) object() (any, *Error) {
 			return nil, err
 		}
 		d.path = d.path[:len(d.path)-1]
-		// A key seen before leaves the map as long as it was: one hash,
-		// not a look-up and then an assignment.
-		n := len(m)
 		m[key] = v
-		if len(m) == n {
-			d.pos = keyOff
-			d.path = append(d.path, step{key, -1})
-			e := d.errorf("duplicate key %q", key)
-			e.Code = schema.EDuplicateKey
-			return nil, e
-		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input, expected ',' or '}'")
