@@ -145,7 +145,7 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 		}
 	}
 	w := c.App.Writer
-	render.RenderText(w, p, render.RenderOptions{Color: useColor(w)})
+	renderText(w, p)
 	printNotes(c, t, p, opts)
 	if c.Bool("dry-run") {
 		return nil
