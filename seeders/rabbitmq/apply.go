@@ -609,7 +609,7 @@ func importDocument(changes []plan.Change, resolve func(*definitions.Secret) (st
 			doc.Bindings = append(doc.Bindings, o)
 		}
 	}
-	return doc.EncodeJSON(), nil
+	return doc.EncodeCompactJSON(), nil
 }
 
 func fieldNames(ch plan.Change) []string {
