@@ -275,6 +275,54 @@ func (d *Document) EncodeJSON() []byte {
 	return b.Bytes()
 }
 
+// EncodeCompactJSON writes d as EncodeJSON does, without the whitespace:
+// the same keys in the same order, the same values, numbers as written.
+// It is for machines (a broker's import parses a third fewer bytes).
+func (d *Document) EncodeCompactJSON() []byte {
+	var b bytes.Buffer
+	writeJSONCompact(&b, d.tree())
+	return b.Bytes()
+}
+
+// writeJSONCompact is writeJSON without whitespace.
+func writeJSONCompact(b *bytes.Buffer, v any) {
+	switch v := v.(type) {
+	case omap:
+		b.WriteByte('{')
+		for i, m := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, m.key)
+			b.WriteByte(':')
+			writeJSONCompact(b, m.val)
+		}
+		b.WriteByte('}')
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range slices.Sorted(maps.Keys(v)) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, k)
+			b.WriteByte(':')
+			writeJSONCompact(b, v[k])
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONCompact(b, e)
+		}
+		b.WriteByte(']')
+	default:
+		writeJSONScalar(b, v)
+	}
+}
+
 // EncodeYAML writes d in canonical YAML, starting with a comment that tells
 // editors where the schema is.
 func (d *Document) EncodeYAML(schemaComment string) []byte {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -110,6 +111,7 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	// two small requests, and it spares one with changes a whole read.
 	ctx, stop := c.Context, (<-chan struct{})(nil)
 	var p *plan.Plan
+	var text []byte // the plan as text, when made while the lock waited
 	locked := false
 	if lw, ok := t.(lockWhiler); ok && c.Bool("yes") && !c.Bool("dry-run") {
 		var release func()
@@ -120,7 +122,13 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 				beforeApply()
 			}
 			var err error
-			p, err = makePlan(ctx, t, desired, opts)
+			if p, err = makePlan(ctx, t, desired, opts); err == nil {
+				// What is left of the lock's wait (from scratch, the
+				// reads are quick) prints the plan, in a buffer for now.
+				var b bytes.Buffer
+				renderTextAs(&b, p, useColor(c.App.Writer))
+				text = b.Bytes()
+			}
 			return err
 		})
 		if err != nil {
@@ -145,7 +153,11 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 		}
 	}
 	w := c.App.Writer
-	render.RenderText(w, p, render.RenderOptions{Color: useColor(w)})
+	if text != nil {
+		w.Write(text)
+	} else {
+		renderText(w, p)
+	}
 	printNotes(c, t, p, opts)
 	if c.Bool("dry-run") {
 		return nil

@@ -15,7 +15,6 @@ import (
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/migrate"
 	"github.com/warren-tool/warren/definitions/plan"
-	"github.com/warren-tool/warren/definitions/render"
 	"github.com/warren-tool/warren/internal/inventory"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
@@ -276,7 +275,7 @@ func runMigratePlan(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "\nNew cluster (%s, RabbitMQ %s):\n", c.String("to"), version)
-	render.RenderText(w, p, render.RenderOptions{Color: useColor(w)})
+	renderText(w, p)
 	old := src.URL
 	if old == "" {
 		old = src.File

@@ -2,7 +2,9 @@ package plan
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -109,17 +111,24 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	var leftovers []Change
 	for _, k := range definitions.Kinds {
 		managed := desired.ObjectsOf(k) != nil
-		want := nd.ObjectsOf(k)
-		have := index(nl.ObjectsOf(k))
+		// Each object's key is made once: a key is a new string.
+		liveObjs := nl.ObjectsOf(k)
+		liveKeys := make([]string, len(liveObjs))
+		have := make(map[string]definitions.Object, len(liveObjs))
+		for i, l := range liveObjs {
+			liveKeys[i] = l.Key()
+			have[liveKeys[i]] = l
+		}
 		var changes []Change
 		wanted := map[string]bool{}
-		for _, d := range sortedObjects(want) {
+		for _, kd := range sortKeyed(keyedObjects(nd.ObjectsOf(k))) {
+			d := kd.obj
 			if why := brokerSkips(nd, d); why != "" {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: why})
 				continue
 			}
-			wanted[d.Key()] = true
-			l, ok := have[d.Key()]
+			wanted[kd.key] = true
+			l, ok := have[kd.key]
 			if ok && cfg.owned != nil && cfg.owned(l) != "" {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)})
 				continue
@@ -141,10 +150,14 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		}
 		plan.Changes = append(plan.Changes, changes...)
 		var dels []Change
-		for _, l := range sortedObjects(nl.ObjectsOf(k)) {
-			if wanted[l.Key()] {
-				continue
+		var gone []keyed
+		for i, l := range liveObjs {
+			if !wanted[liveKeys[i]] {
+				gone = append(gone, keyed{limitsRank(l), liveKeys[i], l})
 			}
+		}
+		for _, kl := range sortKeyed(gone) {
+			l := kl.obj
 			if p, ok := l.(*definitions.Permission); ok && IsTemporaryGrant(p) {
 				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l, Step: StepRemoveLeftoverGrant, Reason: LeftoverGrantReason})
 				continue
@@ -175,7 +188,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		}
 		deletes = append(deletes, dels)
 	}
-	plan.Changes = append(plan.Changes, rebindAfterReplace(plan.Changes, nd, have(nl, definitions.KindBinding))...)
+	plan.Changes = append(plan.Changes, rebindAfterReplace(plan.Changes, nd, nl)...)
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
@@ -244,14 +257,10 @@ func wholeUser(desired *definitions.Document, name string) *WholeUser {
 	return w
 }
 
-func have(d *definitions.Document, k definitions.Kind) map[string]definitions.Object {
-	return index(d.ObjectsOf(k))
-}
-
 // rebindAfterReplace re-creates the desired bindings of a replaced queue or
 // exchange that the broker has now: deleting the queue or exchange deletes
 // its bindings with it.
-func rebindAfterReplace(changes []Change, desired *definitions.Document, live map[string]definitions.Object) []Change {
+func rebindAfterReplace(changes []Change, desired, liveDoc *definitions.Document) []Change {
 	type ref struct{ kind, vhost, name string }
 	replaced := map[ref]bool{}
 	for _, c := range changes {
@@ -268,6 +277,7 @@ func rebindAfterReplace(changes []Change, desired *definitions.Document, live ma
 	if len(replaced) == 0 {
 		return nil
 	}
+	live := index(liveDoc.ObjectsOf(definitions.KindBinding))
 	var out []Change
 	for _, o := range sortedObjects(desired.ObjectsOf(definitions.KindBinding)) {
 		b := o.(*definitions.Binding)
@@ -463,23 +473,37 @@ func index(objs []definitions.Object) map[string]definitions.Object {
 // sortedObjects orders objects by key, vhost limits before other
 // parameters (a vhost's limits should be in place before what fills it).
 func sortedObjects(objs []definitions.Object) []definitions.Object {
-	type keyed struct {
-		rank int
-		key  string
-		obj  definitions.Object
-	}
-	ks := make([]keyed, len(objs))
-	for i, o := range objs {
-		ks[i] = keyed{limitsRank(o), o.Key(), o}
-	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.key, b.key))
-	})
+	ks := sortKeyed(keyedObjects(objs))
 	out := make([]definitions.Object, len(ks))
 	for i, k := range ks {
 		out[i] = k.obj
 	}
 	return out
+}
+
+// keyed is an object with its key (made once) and its rank in
+// sortedObjects' order.
+type keyed struct {
+	rank int
+	key  string
+	obj  definitions.Object
+}
+
+// keyedObjects pairs objects with their keys.
+func keyedObjects(objs []definitions.Object) []keyed {
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		ks[i] = keyed{limitsRank(o), o.Key(), o}
+	}
+	return ks
+}
+
+// sortKeyed sorts in sortedObjects' order, in place.
+func sortKeyed(ks []keyed) []keyed {
+	slices.SortFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.key, b.key))
+	})
+	return ks
 }
 
 func limitsRank(o definitions.Object) int {
@@ -706,7 +730,10 @@ func (f *Fields) value(name string, d, l any) {
 	}
 }
 
-// equal is a fast path for values of the same simple type.
+// equal is a fast path: true only for values that are surely the same
+// (CanonicalJSON would write them alike), compared without writing them:
+// values of the same type, maps and lists of such values. false means
+// "not sure", and the caller compares the values' canonical JSON.
 func equal(a, b any) bool {
 	switch a := a.(type) {
 	case string:
@@ -718,9 +745,38 @@ func equal(a, b any) bool {
 	case int64:
 		v, ok := b.(int64)
 		return ok && a == v
+	case json.Number:
+		v, ok := b.(json.Number)
+		return ok && a == v
 	case map[string]any:
 		m, ok := b.(map[string]any)
-		return ok && len(a) == 0 && len(m) == 0
+		if !ok || len(a) != len(m) {
+			return false
+		}
+		for k, x := range a {
+			y, ok := m[k]
+			if !ok || !equal(x, y) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		l, ok := b.([]any)
+		if !ok || len(a) != len(l) {
+			return false
+		}
+		for i := range a {
+			if !equal(a[i], l[i]) {
+				return false
+			}
+		}
+		return true
+	case []string:
+		l, ok := b.([]string)
+		return ok && slices.Equal(a, l)
+	case map[string]int64:
+		m, ok := b.(map[string]int64)
+		return ok && maps.Equal(a, m)
 	}
 	return false
 }

@@ -6,6 +6,9 @@
 //	WARREN_RABBITMQ=3.10 benchbroker -out A.json   one node of that version, 41,200 objects
 //	benchbroker -report V.json A.json B.json  the table, versions side by side
 //
+// -only quick or -only scratch measures one part of a broker run (make
+// bench measures both); -warren names another binary to measure.
+//
 // With -profile DIR, every measured warren command also writes a CPU and a
 // heap profile to DIR (WARREN_CPUPROFILE, WARREN_MEMPROFILE) for go tool
 // pprof.
@@ -43,7 +46,21 @@ var (
 	endpoints = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
 	applies   = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
 	report    = flag.Bool("report", false, "print the table of the JSON results named as arguments")
+	only      = flag.String("only", "", "measure only these rows of a broker run, comma-separated: quick (diff, apply without changes and with 1% changed, each against one GET), scratch (apply from scratch against the import); default all")
 )
+
+// measures says whether a broker run measures a row (-only).
+func measures(row string) bool {
+	if *only == "" {
+		return true
+	}
+	for _, r := range strings.Split(*only, ",") {
+		if strings.TrimSpace(r) == row {
+			return true
+		}
+	}
+	return false
+}
 
 // endpointPaths are the listings warren's diff reads (as
 // seeders/rabbitmq's kindEndpoints has them), and the whole export.
@@ -281,7 +298,11 @@ func measureBroker() error {
 	var gets, diffs, noops, ones, diffRSSs []float64
 	var diffRSS int64
 	size := 0
-	for r := range *repeats {
+	quick := *repeats
+	if !measures("quick") {
+		quick = 0
+	}
+	for r := range quick {
 		what := "diff, apply (no changes, 1% changed), GET /api/definitions"
 		if !*applies {
 			what = "diff, GET /api/definitions"
@@ -318,15 +339,21 @@ func measureBroker() error {
 			return err
 		}
 	}
-	res.Values["get"], res.Values["get.bytes"] = median(gets), float64(size)
-	res.Values["diff"], res.Values["diff.rss"], res.Values["diff.rss.median"] = median(diffs), float64(diffRSS), median(diffRSSs)
-	if *applies {
-		res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
+	if quick > 0 {
+		res.Values["get"], res.Values["get.bytes"] = median(gets), float64(size)
+		res.Values["diff"], res.Values["diff.rss"], res.Values["diff.rss.median"] = median(diffs), float64(diffRSS), median(diffRSSs)
+		if *applies {
+			res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
+		}
+	}
+	scratchRounds := *rounds
+	if !measures("scratch") {
+		scratchRounds = 0
 	}
 
 	// From scratch: pairs back to back, each after a reset, alternating
 	// which goes first; one import's time varies by seconds between runs.
-	for r := range *rounds {
+	for r := range scratchRounds {
 		pair := [2]float64{}
 		order := []int{0, 1}
 		if r%2 == 1 {
@@ -337,14 +364,14 @@ func measureBroker() error {
 				return err
 			}
 			if which == 0 {
-				step(fmt.Sprintf("from scratch, round %d of %d: the broker's import", r+1, *rounds))
+				step(fmt.Sprintf("from scratch, round %d of %d: the broker's import", r+1, scratchRounds))
 				start := time.Now()
 				if err := post(data)(); err != nil {
 					return err
 				}
 				pair[0] = time.Since(start).Seconds()
 			} else {
-				step(fmt.Sprintf("from scratch, round %d of %d: warren apply", r+1, *rounds))
+				step(fmt.Sprintf("from scratch, round %d of %d: warren apply", r+1, scratchRounds))
 				name := ""
 				if r == 0 {
 					name = "apply-scratch"

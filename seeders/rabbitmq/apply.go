@@ -386,16 +386,18 @@ func (a *applier) checkReplace(ctx context.Context, replaced []plan.Change) erro
 }
 
 // deleteAll runs the deletions in plan order: a run of plain deletions of
-// one kind goes a few at a time, the next run only after it. A deletion the
-// plan gives a reason for (a granted permission, the default guest user) runs
-// on its own, in its place: guest, last of all, may be the user warren is
-// logged in as.
+// one kind goes a few at a time, the next run only after it, and so does a
+// run of grants taken back (each a permission of the acting user on a
+// vhost of its own: an apply that creates 100 vhosts takes back 100 grants
+// RabbitMQ gave it). The default guest user is deleted on its own, in its
+// place: last of all, it may be the user warren is logged in as.
 func (a *applier) deleteAll(ctx context.Context, deletes []plan.Change) error {
 	var refused []plan.Change
 	var refusedErr error
+	together := func(s plan.Step) bool { return s == plan.StepDelete || s.TakesBackGrant() }
 	for len(deletes) > 0 {
 		n := 1
-		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == plan.StepDelete && deletes[0].Step == plan.StepDelete {
+		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == deletes[0].Step && together(deletes[0].Step) {
 			n++
 		}
 		run := deletes[:n]
@@ -607,7 +609,7 @@ func importDocument(changes []plan.Change, resolve func(*definitions.Secret) (st
 			doc.Bindings = append(doc.Bindings, o)
 		}
 	}
-	return doc.EncodeJSON(), nil
+	return doc.EncodeCompactJSON(), nil
 }
 
 func fieldNames(ch plan.Change) []string {
