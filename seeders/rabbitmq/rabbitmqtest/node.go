@@ -729,6 +729,9 @@ func findEpmd(root string) (string, error) {
 	return "", errors.New("epmd not found")
 }
 
+// ownConnection sends each request on a new connection.
+var ownConnection = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // PostDefinitions imports a definitions document with RabbitMQ's own
 // import (POST /api/definitions), as the node's administrator.
 func (n *Node) PostDefinitions(ctx context.Context, data []byte) error {
@@ -739,10 +742,11 @@ func (n *Node) PostDefinitions(ctx context.Context, data []byte) error {
 	req.SetBasicAuth(n.Admin, n.AdminPassword)
 	req.Header.Set("Content-Type", "application/json")
 	// A connection of its own: a kept-alive one may be dead after a
-	// rabbitmqctl reset (make bench: "write: use of closed network
-	// connection"), and a POST is not retried.
-	req.Close = true
-	resp, err := http.DefaultClient.Do(req)
+	// rabbitmqctl reset or the server's idle timeout (make bench: "write:
+	// use of closed network connection"), and a POST is not retried.
+	// req.Close alone was not enough: it closes the connection after the
+	// request, but the request still took an idle one from the pool.
+	resp, err := ownConnection.Do(req)
 	if err != nil {
 		return err
 	}

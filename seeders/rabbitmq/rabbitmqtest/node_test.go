@@ -2,8 +2,13 @@ package rabbitmqtest
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -76,5 +81,36 @@ func TestFreePortsNeverTwice(t *testing.T) {
 			t.Fatalf("port %d handed out twice", ports[0])
 		}
 		seen[ports[0]] = true
+	}
+}
+
+// PostDefinitions never sends its import on a kept-alive connection (one a
+// reset or the server's idle timeout may have closed: make bench's import
+// failed with "use of closed network connection").
+func TestPostDefinitionsOwnConnection(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	n := &Node{URL: srv.URL, Admin: "a", AdminPassword: "p"}
+	ctx := context.Background()
+	if err := n.Do(ctx, "GET", "/api/overview", nil, nil); err != nil { // leaves an idle connection
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := n.PostDefinitions(ctx, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := conns.Load(); got != 3 {
+		t.Errorf("%d connections for a GET and two imports, want 3 (an import took a kept-alive one)", got)
 	}
 }
