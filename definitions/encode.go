@@ -280,47 +280,8 @@ func (d *Document) EncodeJSON() []byte {
 // It is for machines (a broker's import parses a third fewer bytes).
 func (d *Document) EncodeCompactJSON() []byte {
 	var b bytes.Buffer
-	writeJSONCompact(&b, d.tree())
+	writeCompactAs(&b, d.tree(), false)
 	return b.Bytes()
-}
-
-// writeJSONCompact is writeJSON without whitespace.
-func writeJSONCompact(b *bytes.Buffer, v any) {
-	switch v := v.(type) {
-	case omap:
-		b.WriteByte('{')
-		for i, m := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, m.key)
-			b.WriteByte(':')
-			writeJSONCompact(b, m.val)
-		}
-		b.WriteByte('}')
-	case map[string]any:
-		b.WriteByte('{')
-		for i, k := range slices.Sorted(maps.Keys(v)) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, k)
-			b.WriteByte(':')
-			writeJSONCompact(b, v[k])
-		}
-		b.WriteByte('}')
-	case []any:
-		b.WriteByte('[')
-		for i, e := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONCompact(b, e)
-		}
-		b.WriteByte(']')
-	default:
-		writeJSONScalar(b, v)
-	}
 }
 
 // EncodeYAML writes d in canonical YAML, starting with a comment that tells
@@ -418,7 +379,11 @@ func CanonicalJSON(v any) string {
 	return b.String()
 }
 
-func writeCompact(b *bytes.Buffer, v any) {
+func writeCompact(b *bytes.Buffer, v any) { writeCompactAs(b, v, true) }
+
+// writeCompactAs writes v without whitespace, maps with sorted keys;
+// canonical also writes numbers in normal form (1.0 as 1), for comparing.
+func writeCompactAs(b *bytes.Buffer, v any, canonical bool) {
 	switch v := v.(type) {
 	case omap: // already in a fixed order
 		b.WriteByte('{')
@@ -428,7 +393,7 @@ func writeCompact(b *bytes.Buffer, v any) {
 			}
 			writeJSONString(b, m.key)
 			b.WriteByte(':')
-			writeCompact(b, m.val)
+			writeCompactAs(b, m.val, canonical)
 		}
 		b.WriteByte('}')
 	case map[string]any:
@@ -439,7 +404,7 @@ func writeCompact(b *bytes.Buffer, v any) {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			writeCompact(b, v[k])
+			writeCompactAs(b, v[k], canonical)
 		}
 		b.WriteByte('}')
 	case []any:
@@ -448,19 +413,23 @@ func writeCompact(b *bytes.Buffer, v any) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeCompact(b, e)
+			writeCompactAs(b, e, canonical)
 		}
 		b.WriteByte(']')
 	case json.Number:
-		b.WriteString(normalizeNumber(v))
+		if canonical {
+			b.WriteString(normalizeNumber(v))
+		} else {
+			writeJSONScalar(b, v)
+		}
 	case []string:
-		writeCompact(b, tagList(v))
+		writeCompactAs(b, tagList(v), canonical)
 	case map[string]int64:
 		m := make(map[string]any, len(v))
 		for k, n := range v {
 			m[k] = n
 		}
-		writeCompact(b, m)
+		writeCompactAs(b, m, canonical)
 	default:
 		writeJSONScalar(b, v)
 	}
