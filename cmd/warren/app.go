@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -35,17 +35,7 @@ func (e exitCodeError) Error() string { return "exit " + strconv.Itoa(e.code) }
 // run is warren's one exit path: it runs the command line and returns the
 // exit code. It never calls os.Exit, so tests run it in-process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := newApp(stdin, stdout, stderr)
-	err := app.Run(flagsFirst(app, args))
-	if err == nil {
-		return exitOK
-	}
-	var ec exitCodeError
-	if errors.As(err, &ec) {
-		return ec.code
-	}
-	fmt.Fprintf(stderr, "warren: %v\n", err)
-	return exitError
+	return runApp(context.Background(), newApp(stdin, stdout, stderr), args, stderr)
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
