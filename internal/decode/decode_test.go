@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warren-tool/warren/schema"
 )
@@ -80,5 +81,29 @@ func TestDuplicateKeyBeforeItsValue(t *testing.T) {
 	}
 	if len(items) != 1 {
 		t.Errorf("the duplicate key's array was streamed: items %v", items)
+	}
+}
+
+// TestLocateMalformed: a duplicate key's first occurrence is located in a
+// document that did not decode; what follows the duplicate may be
+// malformed, and locating must still end (FuzzLoad found it looping on a
+// ':' inside an array).
+func TestLocateMalformed(t *testing.T) {
+	for _, in := range []string{
+		`{"a": [1 : 2], "b": 1}`,
+		`{"a": [{"x": 1}, : ]}`,
+		`{"a": [,,,`,
+		`{"a": {"b" 1, "c": 2}}`,
+		`[`,
+		`{"a": [1 } ], "b": 2}`,
+		`{"a": [1, 2`,
+	} {
+		done := make(chan map[string]int, 1)
+		go func() { done <- LocateJSON([]byte(in), []string{"/a/1", "/a/2", "/b", "/a/c"}) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("LocateJSON(%s) does not end", in)
+		}
 	}
 }

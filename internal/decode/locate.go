@@ -39,10 +39,12 @@ func newPtrTrie(ptrs []string) *ptrTrie {
 	return root
 }
 
-// LocateJSON finds the byte offsets of pointers in a JSON document that
-// decoded without error. A member of an object is located at its key, an
-// element of an array at its value. Pointers that do not exist resolve to
-// the deepest existing parent.
+// LocateJSON finds the byte offsets of pointers in a JSON document. A
+// member of an object is located at its key, an element of an array at its
+// value. Pointers that do not exist resolve to the deepest existing parent.
+// The document need not have decoded (a duplicate key's first occurrence
+// is located in one that did not): past what is malformed, nothing is
+// found.
 func LocateJSON(data []byte, ptrs []string) map[string]int {
 	out := make(map[string]int, len(ptrs))
 	trie := newPtrTrie(ptrs)
@@ -125,6 +127,7 @@ func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
 				d.pos++
 				return
 			}
+			start := d.pos
 			if c := n.children[strconv.Itoa(i)]; c != nil {
 				found[c] = d.pos
 				d.locate(c, found)
@@ -135,14 +138,17 @@ func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
 			if d.pos < len(d.data) && d.data[d.pos] == ',' {
 				d.pos++
 			}
+			if d.pos == start {
+				return // malformed (a ':' or '}' where a value goes): nothing moves past it
+			}
 		}
 	default:
 		d.skip()
 	}
 }
 
-// skip moves past the value at d.pos without building it. The document
-// decoded cleanly before, so no error handling is needed here.
+// skip moves past the value at d.pos without building it, checking
+// nothing; at a ',' or ':' where a value should be, it does not move.
 func (d *jsonDecoder) skip() {
 	depth := 0
 	for d.pos < len(d.data) {
