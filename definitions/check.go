@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"regexp/syntax"
 	"slices"
@@ -727,7 +726,7 @@ var queueArgs = map[string]argRule{
 // QueueType returns the queue's type: the type field, else x-queue-type,
 // else classic.
 func (q *Queue) QueueType() string {
-	if t, ok := q.Arguments["x-queue-type"].(string); ok && t != "" {
+	if t, ok := q.Arguments.Get("x-queue-type").(string); ok && t != "" {
 		return t
 	}
 	if q.Type != "" {
@@ -757,11 +756,10 @@ func (c *checker) queue(q *Queue) {
 			qt, vhostType = untyped, qt
 		}
 	}
-	if at, ok := q.Arguments["x-queue-type"].(string); ok && q.Type != "" && at != q.Type {
+	if at, ok := q.Arguments.Get("x-queue-type").(string); ok && q.Type != "" && at != q.Type {
 		c.errorf(q, "type", schema.EQueueArgument, "type %q and x-queue-type %q disagree", q.Type, at)
 	}
-	for _, name := range slices.Sorted(maps.Keys(q.Arguments)) {
-		v := q.Arguments[name]
+	for name, v := range q.Arguments.All() {
 		field := "arguments/" + schema.EscapePointerToken(name)
 		rule, known := queueArgs[name]
 		if !known {
@@ -779,7 +777,7 @@ func (c *checker) queue(q *Queue) {
 			c.warnf(q, field, schema.WVersionRefused, "%s is not supported by %s queues, and RabbitMQ %s makes this untyped queue a %s queue (its vhost's default type) and refuses it; give the queue a type [%s]", name, vhostType, r.Versions(), vhostType, r.ID)
 		}
 		if rule.types != nil && slices.Contains(queueTypes, qt) && !slices.Contains(rule.types, qt) {
-			if q.Type == "" && q.Arguments["x-queue-type"] == nil && qt != "classic" {
+			if q.Type == "" && q.Arguments.Get("x-queue-type") == nil && qt != "classic" {
 				c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues (the queue names no type, so it is of its vhost's default type, %s)", name, qt, qt)
 			} else {
 				c.errorf(q, field, schema.EQueueArgument, "%s is not supported by %s queues", name, qt)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/warren-tool/warren/internal/decode"
 	"github.com/warren-tool/warren/schema"
 )
 
@@ -21,10 +22,25 @@ type converter struct {
 	file  *File
 	diags *schema.Diagnostics
 	doc   *Document
+	// spare takes back the decoded maps the model copied (arguments,
+	// limits), for the decoder to reuse.
+	spare decode.Spare
+	// noLimits is every user's empty limits: a model's maps are never
+	// changed in place, so one will do.
+	noLimits map[string]int64
 }
 
 func newConverter(f *File, diags *schema.Diagnostics) *converter {
-	return &converter{file: f, diags: diags, doc: &Document{files: []*File{f}}}
+	return &converter{file: f, diags: diags, doc: &Document{files: []*File{f}}, noLimits: map[string]int64{}}
+}
+
+// table is the Table of a decoded value (nil unless it is an object), whose
+// map goes back to the decoder.
+func (c *converter) table(v any) Table {
+	m, _ := v.(map[string]any)
+	t := TableOf(m)
+	c.spare.Put(m)
+	return t
 }
 
 // isKind reports whether a top-level key holds a list of objects.
@@ -194,7 +210,10 @@ func (c *converter) user(m map[string]any, og *Origin, base itemPtr) *User {
 		Meta:             c.meta(m, og, "user", base),
 	}
 	if lim, ok := m["limits"].(map[string]any); ok {
-		u.Limits = map[string]int64{}
+		u.Limits = c.noLimits
+		if len(lim) > 0 {
+			u.Limits = make(map[string]int64, len(lim))
+		}
 		for k, v := range lim {
 			if n, ok := integer(v); ok {
 				u.Limits[k] = n
@@ -205,6 +224,7 @@ func (c *converter) user(m map[string]any, og *Origin, base itemPtr) *User {
 					Code: schema.ELimit, Message: fmt.Sprintf("%s must be written as an integer (RabbitMQ refuses %s: \"should be a number, actually was %s\")", k, v, v)})
 			}
 		}
+		c.spare.Put(lim)
 	}
 	if a, ok := m["activemq"].(map[string]any); ok {
 		u.ActiveMQ = &ActiveMQUser{Groups: tags(a, "groups"), ConsoleAccess: boolp(a, "console_access"), ReplicationUser: boolp(a, "replication_user")}
@@ -262,7 +282,7 @@ func (c *converter) policy(m map[string]any, og *Origin, base itemPtr) *Policy {
 func (c *converter) queue(m map[string]any, og *Origin, base itemPtr) *Queue {
 	q := &Queue{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
 		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Meta: c.meta(m, og, "queue", base)}
-	q.Arguments, _ = m["arguments"].(map[string]any)
+	q.Arguments = c.table(m["arguments"])
 	return q
 }
 
@@ -270,7 +290,7 @@ func (c *converter) exchange(m map[string]any, og *Origin, base itemPtr) *Exchan
 	e := &Exchange{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
 		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Internal: boolp(m, "internal"),
 		Meta: c.meta(m, og, "exchange", base)}
-	e.Arguments, _ = m["arguments"].(map[string]any)
+	e.Arguments = c.table(m["arguments"])
 	return e
 }
 
@@ -278,7 +298,7 @@ func (c *converter) binding(m map[string]any, og *Origin, base itemPtr) *Binding
 	b := &Binding{Vhost: str(m, "vhost"), Source: str(m, "source"), Destination: str(m, "destination"),
 		DestinationType: str(m, "destination_type"), RoutingKey: str(m, "routing_key"),
 		Meta: c.meta(m, og, "binding", base)}
-	b.Arguments, _ = m["arguments"].(map[string]any)
+	b.Arguments = c.table(m["arguments"])
 	return b
 }
 

@@ -1,8 +1,6 @@
 package definitions
 
 import (
-	"maps"
-	"reflect"
 	"slices"
 	"unsafe"
 )
@@ -55,7 +53,7 @@ func NormalizeAgainst(d *Document, fallback map[string]string) *Document {
 	out.Vhosts = mapSlice(d.Vhosts, normalizeVhost)
 	out.Policies = mapSlice(d.Policies, normalizePolicy)
 	defaults := VhostQueueTypes(d)
-	args := map[queueArgsKey]map[string]any{}
+	args := map[queueArgsKey]Table{}
 	out.Queues = mapSlice(d.Queues, func(q *Queue) *Queue {
 		dqt, ok := defaults[q.Vhost]
 		if !ok {
@@ -137,7 +135,7 @@ func vhostQueueType(top string, metadata map[string]any) string {
 // (quorum queues and streams are durable and not auto-delete), else
 // classic. This is what RabbitMQ does for a queue declared without a type.
 func QueueTypeIn(q *Queue, vhostDefault string) string {
-	if t, ok := q.Arguments["x-queue-type"].(string); ok && t != "" {
+	if t, ok := q.Arguments.Get("x-queue-type").(string); ok && t != "" {
 		return t
 	}
 	if q.Type != "" {
@@ -191,32 +189,31 @@ func normalizePolicy(in *Policy) *Policy {
 	return &p
 }
 
-// queueArgsKey identifies a queue's arguments map (by address: a broker's
-// listing shares one map between equal queues) with the type normalizing
-// adds to it, so that equal queues share one normalized map too.
+// queueArgsKey identifies a queue's arguments (by the address and length
+// of their fields: a broker's listing shares one Table between equal
+// queues, and every empty Table has the same address) with the type
+// normalizing adds to them, so that equal queues share one normalized
+// Table too.
 type queueArgsKey struct {
-	args unsafe.Pointer
-	typ  string
+	fields *Field
+	n      int
+	typ    string
 }
 
-func normalizeQueue(in *Queue, vhostDefault string, memo map[queueArgsKey]map[string]any) *Queue {
+func normalizeQueue(in *Queue, vhostDefault string, memo map[queueArgsKey]Table) *Queue {
 	typ := QueueTypeIn(in, vhostDefault)
 	if in.Durable != nil && in.AutoDelete != nil && in.Type == "" {
-		if t, ok := in.Arguments["x-queue-type"].(string); ok && t == typ {
+		if t, ok := in.Arguments.Get("x-queue-type").(string); ok && t == typ {
 			return in
 		}
 	}
 	q := *in
 	q.Durable = orTrue(q.Durable)
 	q.AutoDelete = orFalse(q.AutoDelete)
-	k := queueArgsKey{reflect.ValueOf(in.Arguments).UnsafePointer(), typ}
+	k := queueArgsKey{unsafe.SliceData(in.Arguments), len(in.Arguments), typ}
 	args, ok := memo[k]
 	if !ok {
-		args = maps.Clone(in.Arguments)
-		if args == nil {
-			args = map[string]any{}
-		}
-		args["x-queue-type"] = typ
+		args = in.Arguments.With("x-queue-type", typ)
 		memo[k] = args
 	}
 	q.Arguments, q.Type = args, ""
@@ -232,7 +229,7 @@ func normalizeExchange(in *Exchange) *Exchange {
 	e.AutoDelete = orFalse(e.AutoDelete)
 	e.Internal = orFalse(e.Internal)
 	if e.Arguments == nil {
-		e.Arguments = map[string]any{}
+		e.Arguments = Table{}
 	}
 	return &e
 }
@@ -242,7 +239,7 @@ func normalizeBinding(in *Binding) *Binding {
 		return in
 	}
 	b := *in
-	b.Arguments = map[string]any{}
+	b.Arguments = Table{}
 	return &b
 }
 

@@ -9,7 +9,8 @@ import (
 // What the views (package render) need of the model's canonical form,
 // without the ordered tree itself.
 
-// Field is one field of an object, as warren fmt writes it.
+// Field is one field of an object: of an object's fields as warren fmt
+// writes them (FieldsOf), or of a Table.
 type Field struct {
 	Name  string
 	Value any // a model value: OneLine and PrettyJSON print it
@@ -17,12 +18,7 @@ type Field struct {
 
 // FieldsOf is o's fields in canonical order.
 func FieldsOf(o Object) []Field {
-	tree := treeOf(o)
-	out := make([]Field, len(tree))
-	for i, m := range tree {
-		out[i] = Field{m.key, m.val}
-	}
-	return out
+	return treeOf(o)
 }
 
 // treeOf is o's fields in canonical order, from the table of kinds.
@@ -43,9 +39,9 @@ func OneLine(v any) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeJSONString(&b, m.key)
+			writeJSONString(&b, m.Name)
 			b.WriteString(": ")
-			b.WriteString(OneLine(m.val))
+			b.WriteString(OneLine(m.Value))
 		}
 		b.WriteByte('}')
 	default:

@@ -20,12 +20,10 @@ import (
 // to a definitions file shows only what changed.
 
 // member is one field of an ordered object.
-type member struct {
-	key string
-	val any
-}
+type member = Field
 
-// omap is an object whose fields are written in the order given.
+// omap is an object whose fields are written in the order given. A Table
+// is one whose order is by name.
 type omap []member
 
 func (m *omap) add(k string, v any) { *m = append(*m, member{k, v}) }
@@ -119,6 +117,12 @@ func addBool(m *omap, k string, v *bool) {
 }
 
 func addMap(m *omap, k string, v map[string]any) {
+	if v != nil {
+		m.add(k, v)
+	}
+}
+
+func addTable(m *omap, k string, v Table) {
 	if v != nil {
 		m.add(k, v)
 	}
@@ -237,7 +241,7 @@ func (q *Queue) tree() omap {
 	addString(&m, "type", q.Type)
 	addBool(&m, "durable", q.Durable)
 	addBool(&m, "auto_delete", q.AutoDelete)
-	addMap(&m, "arguments", q.Arguments)
+	addTable(&m, "arguments", q.Arguments)
 	m.addExtra(q.Extra)
 	return m
 }
@@ -249,7 +253,7 @@ func (e *Exchange) tree() omap {
 	addBool(&m, "durable", e.Durable)
 	addBool(&m, "auto_delete", e.AutoDelete)
 	addBool(&m, "internal", e.Internal)
-	addMap(&m, "arguments", e.Arguments)
+	addTable(&m, "arguments", e.Arguments)
 	m.addExtra(e.Extra)
 	return m
 }
@@ -261,7 +265,7 @@ func (b *Binding) tree() omap {
 	m.add("destination_type", b.DestinationType)
 	m.add("destination", b.Destination)
 	m.add("routing_key", b.RoutingKey)
-	addMap(&m, "arguments", b.Arguments)
+	addTable(&m, "arguments", b.Arguments)
 	m.addExtra(b.Extra)
 	return m
 }
@@ -316,11 +320,13 @@ func writeJSON(b *bytes.Buffer, v any, nl string) {
 				b.WriteByte(',')
 			}
 			b.WriteString(nl + "  ")
-			writeJSONString(b, m.key)
+			writeJSONString(b, m.Name)
 			b.WriteString(": ")
-			writeJSON(b, m.val, nl+"  ")
+			writeJSON(b, m.Value, nl+"  ")
 		}
 		b.WriteString(nl + "}")
+	case Table:
+		writeJSON(b, omap(v), nl)
 	case map[string]any:
 		keys := slices.Sorted(maps.Keys(v))
 		om := make(omap, len(keys))
@@ -385,15 +391,17 @@ func writeCompact(b *bytes.Buffer, v any) { writeCompactAs(b, v, true) }
 // canonical also writes numbers in normal form (1.0 as 1), for comparing.
 func writeCompactAs(b *bytes.Buffer, v any, canonical bool) {
 	switch v := v.(type) {
+	case Table: // sorted by name already
+		writeCompactAs(b, omap(v), canonical)
 	case omap: // already in a fixed order
 		b.WriteByte('{')
 		for i, m := range v {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, m.key)
+			writeJSONString(b, m.Name)
 			b.WriteByte(':')
-			writeCompactAs(b, m.val, canonical)
+			writeCompactAs(b, m.Value, canonical)
 		}
 		b.WriteByte('}')
 	case map[string]any:
@@ -507,9 +515,11 @@ func yamlNode(v any) *yaml.Node {
 	case omap:
 		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		for _, m := range v {
-			n.Content = append(n.Content, yamlScalar("!!str", m.key), yamlNode(m.val))
+			n.Content = append(n.Content, yamlScalar("!!str", m.Name), yamlNode(m.Value))
 		}
 		return n
+	case Table:
+		return yamlNode(omap(v))
 	case map[string]any:
 		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		for _, k := range slices.Sorted(maps.Keys(v)) {

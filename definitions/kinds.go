@@ -28,6 +28,7 @@ type KindInfo struct {
 
 // list reaches a kind's slice of a Document, whatever its element type.
 type list interface {
+	len(d *Document) int
 	objects(d *Document) []Object
 	all(d *Document) iter.Seq[Object]
 	markPresent(d *Document)
@@ -39,6 +40,7 @@ type list interface {
 
 type field[T Object] func(*Document) *[]T
 
+func (f field[T]) len(d *Document) int          { return len(*f(d)) }
 func (f field[T]) objects(d *Document) []Object { return objects(*f(d)) }
 func (f field[T]) all(d *Document) iter.Seq[Object] {
 	return func(yield func(Object) bool) {

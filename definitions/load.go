@@ -251,7 +251,7 @@ func parse(f *File, consumed func(off int)) (*Document, schema.Diagnostics) {
 	if f.Format == "json" {
 		// Objects are checked and converted as they are decoded, so the
 		// decoded values of a large file are never all alive at once.
-		v, derr = decode.JSONStream(data, decode.Stream{Keys: isKind, Item: c.item, Consumed: consumed})
+		v, derr = decode.JSONStream(data, decode.Stream{Keys: isKind, Item: c.item, Consumed: consumed, Spare: &c.spare})
 	} else {
 		v, f.yroot, derr = decode.YAML(data)
 		if top, ok := v.(map[string]any); ok && derr == nil {

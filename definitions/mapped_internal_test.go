@@ -216,7 +216,7 @@ func TestLayerOverChangedLargeBase(t *testing.T) {
 	}
 	for _, q := range doc.Queues {
 		if q.Name == "q-0" && q.Vhost == "vhost-0" {
-			if q.Durable == nil || q.Arguments["x-queue-type"] != "classic" {
+			if q.Durable == nil || q.Arguments.Get("x-queue-type") != "classic" {
 				t.Errorf("the patched queue lost the base's fields, without an error: %+v", q)
 			}
 			return

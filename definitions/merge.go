@@ -97,9 +97,8 @@ func Location(o Object) schema.Location {
 func (d *Document) duplicates() schema.Diagnostics {
 	var out schema.Diagnostics
 	for _, k := range Kinds {
-		objs := d.ObjectsOf(k)
-		seen := make(map[string]Object, len(objs))
-		for _, o := range objs {
+		seen := make(map[string]Object, info(k).list.len(d))
+		for o := range d.All(k) {
 			key := o.Key()
 			first, dup := seen[key]
 			if !dup {

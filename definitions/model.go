@@ -186,7 +186,7 @@ type Queue struct {
 	Type        string // as newer exports write it; x-queue-type in Arguments says the same
 	Durable     *bool
 	AutoDelete  *bool
-	Arguments   map[string]any
+	Arguments   Table
 	Meta
 }
 
@@ -197,7 +197,7 @@ type Exchange struct {
 	Durable     *bool
 	AutoDelete  *bool
 	Internal    *bool
-	Arguments   map[string]any
+	Arguments   Table
 	Meta
 }
 
@@ -208,7 +208,7 @@ type Binding struct {
 	Destination     string
 	DestinationType string // queue or exchange
 	RoutingKey      string
-	Arguments       map[string]any
+	Arguments       Table
 	Meta
 }
 

@@ -34,7 +34,7 @@ func TestConvert(t *testing.T) {
 		{
 			name: "empty lists are kept, absent ones are nil",
 			in:   "vhosts: []\nqueues: [{name: q, vhost: v, durable: false, arguments: {x-queue-type: quorum}}]\n",
-			want: &Document{Vhosts: []*Vhost{}, Queues: []*Queue{{Name: "q", Vhost: "v", Durable: ptr(false), Arguments: map[string]any{"x-queue-type": "quorum"}}}},
+			want: &Document{Vhosts: []*Vhost{}, Queues: []*Queue{{Name: "q", Vhost: "v", Durable: ptr(false), Arguments: Table{{"x-queue-type", "quorum"}}}}},
 		},
 		{
 			name: "policy priority and vhost metadata",

@@ -139,16 +139,9 @@ func Trim(d *Document, names []string) error {
 			if q.QueueType() != "classic" {
 				continue
 			}
-			// A copy: a broker's listing shares equal argument maps
-			// between queues.
-			q.Arguments = maps.Clone(q.Arguments)
-			if q.Arguments == nil {
-				q.Arguments = map[string]any{}
-			}
-			for _, k := range quorumRefuses {
-				delete(q.Arguments, k)
-			}
-			q.Arguments["x-queue-type"] = "quorum"
+			// Without and With copy: a broker's listing shares equal
+			// arguments between queues.
+			q.Arguments = q.Arguments.Without(quorumRefuses...).With("x-queue-type", "quorum")
 			q.Type = ""
 			durable := true
 			q.Durable = &durable // quorum queues are always durable

@@ -106,21 +106,21 @@ func TestNormalizeFillsWhatTrimLeavesOut(t *testing.T) {
 }
 
 // TestTrimLeavesSharedArgumentsAlone: a broker's listing shares one
-// arguments map between equal queues; turning the classic ones into quorum
+// arguments Table between equal queues; turning the classic ones into quorum
 // queues must not change the others through it.
 func TestTrimLeavesSharedArgumentsAlone(t *testing.T) {
-	args := map[string]any{"x-queue-mode": "lazy"}
+	args := definitions.TableOf(map[string]any{"x-queue-mode": "lazy"})
 	classic := &definitions.Queue{Vhost: "/", Name: "c", Arguments: args}
 	stream := &definitions.Queue{Vhost: "/", Name: "s", Type: "stream", Arguments: args}
 	doc := &definitions.Document{Queues: []*definitions.Queue{classic, stream}}
 	if err := definitions.Trim(doc, []string{"prepare_for_quorum_queue_migration"}); err != nil {
 		t.Fatal(err)
 	}
-	if classic.Arguments["x-queue-type"] != "quorum" || classic.Arguments["x-queue-mode"] != nil {
+	if classic.Arguments.Get("x-queue-type") != "quorum" || classic.Arguments.Get("x-queue-mode") != nil {
 		t.Errorf("classic queue's arguments: %v", classic.Arguments)
 	}
-	if len(stream.Arguments) != 1 || stream.Arguments["x-queue-mode"] != "lazy" {
-		t.Errorf("the stream's arguments changed through the shared map: %v", stream.Arguments)
+	if len(stream.Arguments) != 1 || stream.Arguments.Get("x-queue-mode") != "lazy" {
+		t.Errorf("the stream's arguments changed through the shared Table: %v", stream.Arguments)
 	}
 }
 
@@ -129,7 +129,7 @@ func TestTrimLeavesSharedArgumentsAlone(t *testing.T) {
 // per-vhost export's vhost afterwards does not reach them.
 func TestNormalizeSharesButNeverChanges(t *testing.T) {
 	yes, no := true, false
-	plain := &definitions.Queue{Name: "q", Durable: &yes, AutoDelete: &no, Arguments: map[string]any{"x-queue-type": "classic"}}
+	plain := &definitions.Queue{Name: "q", Durable: &yes, AutoDelete: &no, Arguments: definitions.TableOf(map[string]any{"x-queue-type": "classic"})}
 	bare := &definitions.Queue{Name: "r"}
 	perm := &definitions.Permission{User: "u", Vhost: "/", Configure: ".*"}
 	d := &definitions.Document{Queues: []*definitions.Queue{plain, bare}, Permissions: []*definitions.Permission{perm}}
@@ -140,7 +140,7 @@ func TestNormalizeSharesButNeverChanges(t *testing.T) {
 	if n.Queues[1] == bare || bare.Durable != nil || bare.Arguments != nil {
 		t.Errorf("a queue that needs defaults was changed in place: %+v", bare)
 	}
-	if n.Queues[1].Arguments["x-queue-type"] != "classic" || !*n.Queues[1].Durable {
+	if n.Queues[1].Arguments.Get("x-queue-type") != "classic" || !*n.Queues[1].Durable {
 		t.Errorf("defaults not filled in: %+v", n.Queues[1])
 	}
 	n.FillVhost("v")

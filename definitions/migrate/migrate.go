@@ -150,11 +150,11 @@ func (t *transformer) run(old *definitions.Document) {
 		TopicPermissions: copyAll(old.TopicPermissions, func(p definitions.TopicPermission) *definitions.TopicPermission { p.Meta = fresh(p.Meta); return &p }),
 		GlobalParameters: copyAll(old.GlobalParameters, func(p definitions.GlobalParameter) *definitions.GlobalParameter { p.Meta = fresh(p.Meta); return &p }),
 		Exchanges: copyAll(old.Exchanges, func(e definitions.Exchange) *definitions.Exchange {
-			e.Meta, e.Arguments = fresh(e.Meta), maps.Clone(e.Arguments)
+			e.Meta = fresh(e.Meta) // Tables are never changed in place: sharing them is a copy
 			return &e
 		}),
 		Bindings: copyAll(old.Bindings, func(b definitions.Binding) *definitions.Binding {
-			b.Meta, b.Arguments = fresh(b.Meta), maps.Clone(b.Arguments)
+			b.Meta = fresh(b.Meta)
 			return &b
 		}),
 	}
@@ -182,11 +182,13 @@ func (t *transformer) run(old *definitions.Document) {
 		oldQueues = append(oldQueues, q)
 		nq := *q
 		nq.Meta = fresh(q.Meta)
-		nq.Arguments = maps.Clone(q.Arguments)
+		// The new queue's arguments, changed as a map and made a Table at
+		// the end.
+		args := q.Arguments.Map()
 		oldType := definitions.QueueTypeIn(q, vhostTypes[q.Vhost])
 		nq.Type = oldType
-		if _, ok := nq.Arguments["x-queue-type"]; ok {
-			nq.Arguments["x-queue-type"] = oldType
+		if _, ok := args["x-queue-type"]; ok {
+			args["x-queue-type"] = oldType
 		}
 		durable := q.Durable == nil || *q.Durable
 		autoDelete := q.AutoDelete != nil && *q.AutoDelete
@@ -223,18 +225,19 @@ func (t *transformer) run(old *definitions.Document) {
 			}
 			nq.Type = "quorum"
 			nq.Durable = ptr(true)
-			if _, ok := nq.Arguments["x-queue-type"]; ok {
-				nq.Arguments["x-queue-type"] = "quorum"
+			if _, ok := args["x-queue-type"]; ok {
+				args["x-queue-type"] = "quorum"
 			}
 			t.change(q, "", "classic → quorum", "mirrored by %s %q (ha-mode %v); RabbitMQ 4 has no classic queue mirroring, quorum queues replicate", kind, mirror.name, mirror.definition["ha-mode"])
-			t.queueArguments(q, &nq)
+			t.queueArguments(q, nq.Type, args)
 			converted[q.Vhost]++
 		default:
-			t.queueArguments(q, &nq)
+			t.queueArguments(q, nq.Type, args)
 			if oldType == "classic" && durable && !autoDelete {
 				plainClassic[q.Vhost] = append(plainClassic[q.Vhost], q.Name)
 			}
 		}
+		nq.Arguments = definitions.TableOf(args)
 		nd.Queues = append(nd.Queues, &nq)
 		if nq.Type == "stream" {
 			t.change(q, schema.WMigrateNotDrained, "not federated", "queue federation does not move a stream's messages: consumers read the old stream until it is no longer needed")
@@ -315,12 +318,11 @@ func (t *transformer) run(old *definitions.Document) {
 	t.validate()
 }
 
-// queueArguments drops or translates the arguments the queue's new type or
-// the new version refuses.
-func (t *transformer) queueArguments(q *definitions.Queue, nq *definitions.Queue) {
-	for _, name := range slices.Sorted(maps.Keys(q.Arguments)) {
-		v := q.Arguments[name]
-		quorum := nq.Type == "quorum"
+// queueArguments drops or translates, in args (the new queue's arguments),
+// the arguments the queue's new type (newType) or the new version refuses.
+func (t *transformer) queueArguments(q *definitions.Queue, newType string, args map[string]any) {
+	for name, v := range q.Arguments.All() {
+		quorum := newType == "quorum"
 		switch {
 		case name == "x-queue-type":
 		case name == "x-queue-master-locator":
@@ -328,38 +330,38 @@ func (t *transformer) queueArguments(q *definitions.Queue, nq *definitions.Queue
 			if !quorum && !refused {
 				continue
 			}
-			delete(nq.Arguments, name)
+			delete(args, name)
 			loc := "balanced"
 			if v == "client-local" {
 				loc = "client-local"
 			}
-			nq.Arguments["x-queue-leader-locator"] = loc
+			args["x-queue-leader-locator"] = loc
 			t.change(q, "", fmt.Sprintf("argument x-queue-master-locator %v → x-queue-leader-locator %s", v, loc), "the leader locator is its successor")
 		case name == "x-overflow" && v == "reject-publish-dlx" && quorum:
-			nq.Arguments[name] = "reject-publish"
+			args[name] = "reject-publish"
 			t.change(q, schema.WMigrateBehaviour, "argument x-overflow reject-publish-dlx → reject-publish", "quorum queues do not dead-letter the publishes they reject")
 		case name == "x-max-priority" && quorum:
-			delete(nq.Arguments, name)
+			delete(args, name)
 			t.change(q, schema.WMigrateBehaviour, fmt.Sprintf("argument x-max-priority %v dropped", v), "quorum queues refuse it; from RabbitMQ 4.0 they have two priorities (0–4 normal, 5 and above high) without it")
 		case (name == "x-queue-mode" || name == "x-queue-version" || name == "x-ha-policy") && quorum:
-			delete(nq.Arguments, name)
+			delete(args, name)
 			t.change(q, "", fmt.Sprintf("argument %s %v dropped", name, v), "a classic-queue setting that quorum queues refuse and do not need")
 		default:
-			if types, known := definitions.QueueArgumentTypes(name); known && types != nil && !slices.Contains(types, nq.Type) {
-				delete(nq.Arguments, name)
-				t.change(q, schema.WMigrateBehaviour, fmt.Sprintf("argument %s %v dropped", name, v), "%s queues refuse it", nq.Type)
+			if types, known := definitions.QueueArgumentTypes(name); known && types != nil && !slices.Contains(types, newType) {
+				delete(args, name)
+				t.change(q, schema.WMigrateBehaviour, fmt.Sprintf("argument %s %v dropped", name, v), "%s queues refuse it", newType)
 				continue
 			}
 			if r, refused := definitions.QueueArgumentRefusedBy(name, t.opts.Version); refused {
 				if name == "x-queue-mode" {
-					delete(nq.Arguments, name)
+					delete(args, name)
 					t.change(q, "", fmt.Sprintf("argument %s %v dropped", name, v), "RabbitMQ %s refuses it and classic queues v2 page messages out by themselves [%s]", t.opts.Version, r.ID)
 					continue
 				}
 				t.problem(q, "arguments/"+schema.EscapePointerToken(name), schema.EMigrateNoEquivalent, "argument %s: RabbitMQ %s refuses it and warren knows no equivalent: %s [%s]", name, t.opts.Version, r.Fix, r.ID)
 			}
 			if n, ok := v.(json.Number); ok && name == "x-queue-version" && n == "1" && definitions.Rule(definitions.RuleQueueVersion1).AppliesTo(t.opts.Version) {
-				delete(nq.Arguments, name)
+				delete(args, name)
 				t.change(q, "", "argument x-queue-version 1 dropped", "RabbitMQ %s has only version 2", t.opts.Version)
 			}
 		}

@@ -2,9 +2,7 @@ package plan
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -731,55 +729,10 @@ func (f *Fields) value(name string, d, l any) {
 }
 
 // equal is a fast path: true only for values that are surely the same
-// (CanonicalJSON would write them alike), compared without writing them:
-// values of the same type, maps and lists of such values. false means
-// "not sure", and the caller compares the values' canonical JSON.
-func equal(a, b any) bool {
-	switch a := a.(type) {
-	case string:
-		s, ok := b.(string)
-		return ok && a == s
-	case bool:
-		v, ok := b.(bool)
-		return ok && a == v
-	case int64:
-		v, ok := b.(int64)
-		return ok && a == v
-	case json.Number:
-		v, ok := b.(json.Number)
-		return ok && a == v
-	case map[string]any:
-		m, ok := b.(map[string]any)
-		if !ok || len(a) != len(m) {
-			return false
-		}
-		for k, x := range a {
-			y, ok := m[k]
-			if !ok || !equal(x, y) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		l, ok := b.([]any)
-		if !ok || len(a) != len(l) {
-			return false
-		}
-		for i := range a {
-			if !equal(a[i], l[i]) {
-				return false
-			}
-		}
-		return true
-	case []string:
-		l, ok := b.([]string)
-		return ok && slices.Equal(a, l)
-	case map[string]int64:
-		m, ok := b.(map[string]int64)
-		return ok && maps.Equal(a, m)
-	}
-	return false
-}
+// (CanonicalJSON would write them alike), compared without writing them.
+// false means "not sure", and the caller compares the values' canonical
+// JSON.
+func equal(a, b any) bool { return definitions.SameValue(a, b) }
 
 // sets records a field when two lists differ as sets.
 func (f *Fields) sets(name string, d, l []string) {

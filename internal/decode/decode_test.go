@@ -2,6 +2,9 @@ package decode
 
 import (
 	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +85,45 @@ func TestDuplicateKeyBeforeItsValue(t *testing.T) {
 	if len(items) != 1 {
 		t.Errorf("the duplicate key's array was streamed: items %v", items)
 	}
+}
+
+// TestStreamSpare: maps an Item gives back are decoded into again, cleared
+// first, and what Item copied out of them stays as it was.
+func TestStreamSpare(t *testing.T) {
+	var (
+		spare Spare
+		args  []map[string]any // the arguments maps Item was given
+		kept  []string         // what Item copied of them
+	)
+	_, err := JSONStream([]byte(`{"queues": [{"arguments": {"x": "1", "y": "2"}}, {"arguments": {"z": "3"}}, {"arguments": {}}]}`), Stream{
+		Keys: func(k string) bool { return k == "queues" },
+		Item: func(_ string, _ int, v any) {
+			a := v.(map[string]any)["arguments"].(map[string]any)
+			args = append(args, a)
+			kept = append(kept, fmt.Sprint(a))
+			spare.Put(a)
+		},
+		Spare: &spare,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"map[x:1 y:2]", "map[z:3]", "map[]"}; !slices.Equal(kept, want) {
+		t.Errorf("the elements' arguments decoded as %v, want %v", kept, want)
+	}
+	// The element's own map comes back too, so the second element's
+	// arguments may land in either; by the third, one map is in use again.
+	reused := false
+	for i := 1; i < len(args); i++ {
+		for j := range i {
+			reused = reused || reflect.ValueOf(args[i]).UnsafePointer() == reflect.ValueOf(args[j]).UnsafePointer()
+		}
+	}
+	if !reused {
+		t.Error("no map given back was decoded into again")
+	}
+	var nilSpare *Spare
+	nilSpare.Put(map[string]any{}) // takes nothing, and does not panic
 }
 
 // TestLocateMalformed: a duplicate key's first occurrence is located in a

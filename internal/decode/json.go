@@ -39,9 +39,10 @@ type jsonDecoder struct {
 	path []step // keys and indexes of the value being decoded
 
 	stream Stream // what goes to a callback instead of into the result
-	// spare is the map of the element stream.Item was given last, cleared,
-	// for the next object: 150,000 objects then cost one map, not 150,000.
-	spare map[string]any
+	// spare holds maps to decode objects into: the element stream.Item was
+	// given last, and what Item gave back (stream.Spare). 150,000 objects
+	// then cost a few maps, not 150,000 and their arguments' 150,000.
+	spare *Spare
 
 	// interned holds the short strings seen so far (keys, vhost names,
 	// types), so a file's thousands of repeats of "vhost" or "/" share one
@@ -99,12 +100,45 @@ type Stream struct {
 	// the decoder is done with the bytes before off: it reads them again
 	// only to report an error.
 	Consumed func(off int)
+	// Spare, when set, takes back the maps inside an element that Item did
+	// not keep (it copied what it needed): the decoder decodes later
+	// objects into them.
+	Spare *Spare
+}
+
+// Spare holds maps that nothing refers to any more, for a decoder to
+// decode objects into. The zero Spare is empty and ready; a nil *Spare
+// takes nothing.
+type Spare struct{ maps []map[string]any }
+
+// maxSpare bounds what a Spare holds: an element has few maps.
+const maxSpare = 16
+
+// Put gives m back: nothing may use it afterwards.
+func (s *Spare) Put(m map[string]any) {
+	if s != nil && m != nil && len(s.maps) < maxSpare {
+		s.maps = append(s.maps, m)
+	}
+}
+
+// get returns an empty map, a spare one when there is one.
+func (s *Spare) get() map[string]any {
+	if s == nil || len(s.maps) == 0 {
+		return make(map[string]any)
+	}
+	m := s.maps[len(s.maps)-1]
+	s.maps = s.maps[:len(s.maps)-1]
+	clear(m)
+	return m
 }
 
 // JSONStream decodes one JSON document, streaming the elements of the
 // top-level arrays that stream names.
 func JSONStream(data []byte, stream Stream) (any, *Error) {
-	d := &jsonDecoder{data: data, stream: stream}
+	d := &jsonDecoder{data: data, stream: stream, spare: stream.Spare}
+	if d.spare == nil && stream.Item != nil {
+		d.spare = &Spare{}
+	}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3 // a UTF-8 byte order mark
 	}
@@ -202,12 +236,7 @@ func (d *jsonDecoder) object() (any, *Error) {
 		return nil, e
 	}
 	d.pos++ // {
-	m := d.spare
-	if m != nil {
-		d.spare = nil
-	} else {
-		m = make(map[string]any)
-	}
+	m := d.spare.get()
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
@@ -281,8 +310,7 @@ func (d *jsonDecoder) streamArray(key string) (any, *Error) {
 	err := d.elements(func(i int, v any) {
 		d.stream.Item(key, i, v)
 		if m, ok := v.(map[string]any); ok {
-			clear(m)
-			d.spare = m
+			d.spare.Put(m)
 		}
 		if d.stream.Consumed != nil {
 			d.stream.Consumed(d.pos)

@@ -62,7 +62,7 @@ func TestImportDocumentCompact(t *testing.T) {
 	tracing := true
 	changes := []plan.Change{
 		{Action: plan.Create, Kind: definitions.KindVhost, After: &definitions.Vhost{Name: "v", Tags: []string{"a b"}, Tracing: &tracing}},
-		{Action: plan.Create, Kind: definitions.KindQueue, After: &definitions.Queue{Vhost: "v", Name: "q", Arguments: map[string]any{"x-max-length": int64(10), "x-queue-type": "quorum"}}},
+		{Action: plan.Create, Kind: definitions.KindQueue, After: &definitions.Queue{Vhost: "v", Name: "q", Arguments: definitions.TableOf(map[string]any{"x-max-length": int64(10), "x-queue-type": "quorum"})}},
 		{Action: plan.Create, Kind: definitions.KindPermission, After: &definitions.Permission{User: "u", Vhost: "v", Configure: "^a b$", Write: ".*", Read: ""}},
 	}
 	body, err := importDocument(changes, definitions.ResolveSecret)

@@ -84,7 +84,7 @@ func (c *Client) readQueueTypes(ctx context.Context, doc *definitions.Document) 
 	defaults := definitions.VhostQueueTypes(doc)
 	need := false
 	for _, q := range doc.Queues {
-		if q.Type == "" && q.Arguments["x-queue-type"] == nil && defaults[q.Vhost] != "" {
+		if q.Type == "" && q.Arguments.Get("x-queue-type") == nil && defaults[q.Vhost] != "" {
 			need = true
 			break
 		}
@@ -101,7 +101,7 @@ func (c *Client) readQueueTypes(ctx context.Context, doc *definitions.Document) 
 		types[[2]string{q.Vhost, q.Name}] = q.Type
 	}
 	for _, q := range doc.Queues {
-		if q.Type == "" && q.Arguments["x-queue-type"] == nil && defaults[q.Vhost] != "" {
+		if q.Type == "" && q.Arguments.Get("x-queue-type") == nil && defaults[q.Vhost] != "" {
 			q.Type = types[[2]string{q.Vhost, q.Name}]
 		}
 	}

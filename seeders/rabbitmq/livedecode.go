@@ -270,17 +270,17 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 // A sharer makes equal values of one listing share memory, which the live
 // definitions hold all through a diff: the vhost of 10,000 queues is one
 // string, their equal arguments ({"x-queue-type":"classic"} on RabbitMQ
-// 4.0, {} for most bindings) one map, every user's empty limits one map.
-// So the objects ReadKinds returns must be taken as read-only: a map is
-// copied before it is changed (Normalize and the planner do).
+// 4.0) one Table, every user's empty limits one map. So the objects
+// ReadKinds returns must be taken as read-only: a map is copied before it
+// is changed (Normalize and the planner do), and a Table is never changed.
 type sharer struct {
 	strings  map[string]string
-	maps     map[string]map[string]any
+	tables   map[string]definitions.Table
 	noLimits map[string]int64
 }
 
 func newSharer() *sharer {
-	return &sharer{strings: map[string]string{}, maps: map[string]map[string]any{}, noLimits: map[string]int64{}}
+	return &sharer{strings: map[string]string{}, tables: map[string]definitions.Table{}, noLimits: map[string]int64{}}
 }
 
 // str is *p ("" for nil), the first equal string the listing had.
@@ -295,25 +295,23 @@ func (sh *sharer) str(p *string) string {
 	return *p
 }
 
-// args is derefMap(m), the first equal map the listing had: equal maps
-// encode alike (encoding/json sorts keys, numbers are written one way).
-func (sh *sharer) args(m *map[string]any) map[string]any {
-	v := derefMap(m)
-	if v == nil {
-		return nil
+// args is derefMap(m) as a Table, the first equal one the listing had:
+// equal Tables encode alike (sorted keys, numbers as written, and written
+// one way by number). An empty Table shares nothing to begin with.
+func (sh *sharer) args(m *map[string]any) definitions.Table {
+	t := definitions.TableOf(derefMap(m))
+	if len(t) == 0 {
+		return t
 	}
-	key := []byte("{}")
-	if len(v) > 0 {
-		var err error
-		if key, err = json.Marshal(v); err != nil {
-			return v
-		}
+	key, err := t.MarshalJSON()
+	if err != nil {
+		return t
 	}
-	if shared, ok := sh.maps[string(key)]; ok {
+	if shared, ok := sh.tables[string(key)]; ok {
 		return shared
 	}
-	sh.maps[string(key)] = v
-	return v
+	sh.tables[string(key)] = t
+	return t
 }
 
 // numbers turns the float64s of a decoded value into json.Number, as the

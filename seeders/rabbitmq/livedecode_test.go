@@ -104,7 +104,7 @@ func TestLiveDecodeAgrees(t *testing.T) {
 // The objects of one listing share equal strings and equal argument
 // maps: the live definitions are held all through a diff, and 10,000
 // queues of 100 vhosts need 100 vhost names and, on RabbitMQ 4.0 (which
-// lists x-queue-type among the arguments), a few argument maps.
+// lists x-queue-type among the arguments), a few argument Tables.
 func TestLiveDecodeShares(t *testing.T) {
 	same := func(a, b any) bool { return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() }
 	sameString := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
@@ -119,7 +119,7 @@ func TestLiveDecodeShares(t *testing.T) {
 	if !same(a.Arguments, b.Arguments) || !sameString(a.Vhost, b.Vhost) || !sameString(a.Vhost, c.Vhost) || !sameString(a.Type, b.Type) {
 		t.Error("equal queue arguments, vhosts or types are not shared")
 	}
-	if same(a.Arguments, c.Arguments) || c.Arguments["x-queue-type"] != "quorum" {
+	if same(a.Arguments, c.Arguments) || c.Arguments.Get("x-queue-type") != "quorum" {
 		t.Errorf("different arguments are shared: %v, %v", a.Arguments, c.Arguments)
 	}
 	bindings := `[{"source":"x","vhost":"v","destination":"q1","destination_type":"queue","routing_key":"a","arguments":{}},` +

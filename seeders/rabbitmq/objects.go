@@ -143,7 +143,7 @@ func (c *Client) deleteBinding(ctx context.Context, b *definitions.Binding) erro
 		if err := c.getJSON(ctx, base, &list); err != nil {
 			return "", false, err
 		}
-		want := canonical(b.Arguments)
+		want := canonical(b.Arguments.Map())
 		i := slices.IndexFunc(list, func(l bindingInfo) bool {
 			return l.RoutingKey == b.RoutingKey && canonical(l.Arguments) == want
 		})

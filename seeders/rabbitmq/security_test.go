@@ -74,8 +74,8 @@ func TestDeleteBindingWithPercent(t *testing.T) {
 	})
 	c := client(t, n)
 	p := deletePlan(
-		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "100%.done", Arguments: map[string]any{}},
-		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "a%25b #", Arguments: map[string]any{}},
+		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "100%.done", Arguments: definitions.Table{}},
+		&definitions.Binding{Vhost: "v", Source: "x", Destination: "q", DestinationType: "queue", RoutingKey: "a%25b #", Arguments: definitions.Table{}},
 	)
 	if err := c.Apply(ctx, p, rabbitmq.ApplyOptions{}); err != nil {
 		t.Fatal(err)
