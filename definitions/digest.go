@@ -15,11 +15,12 @@ func Digest(d *Document) string { return DigestNormalized(Normalize(d)) }
 func DigestNormalized(n *Document) string {
 	var sum [sha256.Size]byte
 	var b bytes.Buffer
+	w := &compactWriter{b: &b, canonical: true}
 	for _, k := range Kinds {
 		for o := range n.All(k) {
 			b.Reset()
 			b.WriteString(string(k))
-			writeCompact(&b, treeOf(o))
+			w.object(o) // writeCompact(treeOf(o)), without the tree
 			h := sha256.Sum256(b.Bytes())
 			carry := 0
 			for i := len(sum) - 1; i >= 0; i-- {

@@ -28,13 +28,6 @@ type omap []member
 
 func (m *omap) add(k string, v any) { *m = append(*m, member{k, v}) }
 
-// addExtra appends unknown fields, sorted by name.
-func (m *omap) addExtra(extra map[string]any) {
-	for _, k := range slices.Sorted(maps.Keys(extra)) {
-		m.add(k, extra[k])
-	}
-}
-
 // Sort puts every list of d in canonical order (by each object's Key).
 func (d *Document) Sort() {
 	sortByKey(d.Users)
@@ -69,6 +62,29 @@ func sortByKey[T Object](s []T) {
 // that kind.
 func (d *Document) tree() omap {
 	var m omap
+	d.topFields(&treeWriter{&m})
+	for _, k := range documentOrder {
+		r := info(k)
+		list := r.list.objects(d)
+		if list == nil {
+			continue
+		}
+		out := make([]any, len(list))
+		for i, o := range list {
+			out[i] = r.tree(o)
+		}
+		m.add(string(k), out)
+	}
+	return m
+}
+
+// documentOrder is the order of the lists in a document, as RabbitMQ's
+// export writes them.
+var documentOrder = []Kind{KindUser, KindVhost, KindPermission, KindTopicPermission, KindParameter,
+	KindGlobalParameter, KindPolicy, KindQueue, KindExchange, KindBinding}
+
+// topFields gives d's fields other than its lists of objects.
+func (d *Document) topFields(w fieldWriter) {
 	for _, f := range []struct{ k, v string }{
 		{"rabbit_version", d.RabbitVersion}, {"rabbitmq_version", d.RabbitMQVersion},
 		{"product_name", d.ProductName}, {"product_version", d.ProductVersion},
@@ -76,56 +92,114 @@ func (d *Document) tree() omap {
 		{"rabbitmq_definition_format", d.Format}, {"original_vhost_name", d.OriginalVhostName},
 	} {
 		if f.v != "" {
-			m.add(f.k, f.v)
+			w.str(f.k, f.v)
 		}
 	}
-	m.addExtra(d.Extra)
-	addList(&m, "users", d.Users, (*User).tree)
-	addList(&m, "vhosts", d.Vhosts, (*Vhost).tree)
-	addList(&m, "permissions", d.Permissions, (*Permission).tree)
-	addList(&m, "topic_permissions", d.TopicPermissions, (*TopicPermission).tree)
-	addList(&m, "parameters", d.Parameters, (*Parameter).tree)
-	addList(&m, "global_parameters", d.GlobalParameters, (*GlobalParameter).tree)
-	addList(&m, "policies", d.Policies, (*Policy).tree)
-	addList(&m, "queues", d.Queues, (*Queue).tree)
-	addList(&m, "exchanges", d.Exchanges, (*Exchange).tree)
-	addList(&m, "bindings", d.Bindings, (*Binding).tree)
-	return m
+	extra(w, d.Extra)
 }
 
-func addList[T any](m *omap, k string, list []T, tree func(T) omap) {
-	if list == nil {
+// A fieldWriter takes an object's fields in canonical order. Each kind
+// gives its fields once (its fields method), to either writer: treeWriter
+// builds the ordered tree (fmt, export, plans, YAML), compactWriter writes
+// compact JSON straight into a buffer (digests and imports of 40,000
+// objects, without a tree of them or a boxed value for every field).
+type fieldWriter interface {
+	str(k, v string)
+	tags(k string, v []string)
+	limits(k string, v map[string]int64)
+	val(k string, v any) // bools, numbers, Tables, maps, lists, any value
+}
+
+// extra gives unknown fields, sorted by name.
+func extra(w fieldWriter, extra map[string]any) {
+	if len(extra) == 0 {
 		return
 	}
-	out := make([]any, len(list))
-	for i, o := range list {
-		out[i] = tree(o)
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		w.val(k, extra[k])
 	}
-	m.add(k, out)
 }
 
-func addString(m *omap, k, v string) {
+func strField(w fieldWriter, k, v string) {
 	if v != "" {
-		m.add(k, v)
+		w.str(k, v)
 	}
 }
 
-func addBool(m *omap, k string, v *bool) {
+func boolField(w fieldWriter, k string, v *bool) {
 	if v != nil {
-		m.add(k, *v)
+		w.val(k, *v)
 	}
 }
 
-func addMap(m *omap, k string, v map[string]any) {
-	if v != nil {
-		m.add(k, v)
+// treeWriter builds an omap.
+type treeWriter struct{ m *omap }
+
+func (t *treeWriter) str(k, v string)           { t.m.add(k, v) }
+func (t *treeWriter) val(k string, v any)       { t.m.add(k, v) }
+func (t *treeWriter) tags(k string, v []string) { t.m.add(k, tagList(v)) }
+func (t *treeWriter) limits(k string, v map[string]int64) {
+	lim := omap{}
+	for _, n := range slices.Sorted(maps.Keys(v)) {
+		lim.add(n, json.Number(strconv.FormatInt(v[n], 10)))
 	}
+	t.m.add(k, lim)
 }
 
-func addTable(m *omap, k string, v Table) {
-	if v != nil {
-		m.add(k, v)
+// compactWriter writes fields as writeCompactAs writes an omap's (with
+// canonical numbers when canonical), without the braces.
+type compactWriter struct {
+	b         *bytes.Buffer
+	canonical bool
+	n         int // fields written
+}
+
+func (c *compactWriter) key(k string) {
+	if c.n > 0 {
+		c.b.WriteByte(',')
 	}
+	c.n++
+	writeJSONString(c.b, k)
+	c.b.WriteByte(':')
+}
+
+func (c *compactWriter) str(k, v string) { c.key(k); writeJSONString(c.b, v) }
+func (c *compactWriter) val(k string, v any) {
+	c.key(k)
+	writeCompactAs(c.b, v, c.canonical)
+}
+func (c *compactWriter) tags(k string, v []string) {
+	c.key(k)
+	c.b.WriteByte('[')
+	for i, t := range v {
+		if i > 0 {
+			c.b.WriteByte(',')
+		}
+		writeJSONString(c.b, t)
+	}
+	c.b.WriteByte(']')
+}
+func (c *compactWriter) limits(k string, v map[string]int64) {
+	c.key(k)
+	c.b.WriteByte('{')
+	for i, n := range slices.Sorted(maps.Keys(v)) {
+		if i > 0 {
+			c.b.WriteByte(',')
+		}
+		writeJSONString(c.b, n)
+		c.b.WriteByte(':')
+		c.b.WriteString(strconv.FormatInt(v[n], 10))
+	}
+	c.b.WriteByte('}')
+}
+
+// object writes o as compact JSON (writeCompactAs of its tree, without
+// the tree): one compactWriter writes any number of objects.
+func (c *compactWriter) object(o Object) {
+	c.b.WriteByte('{')
+	c.n = 0
+	info(o.Kind()).fields(o, c)
+	c.b.WriteByte('}')
 }
 
 func tagList(tags []string) []any {
@@ -147,127 +221,134 @@ func (s *Secret) tree() any {
 	}
 }
 
-func (u *User) tree() omap {
-	m := append(make(omap, 0, 8), member{"name", u.Name})
+func (u *User) fields(w fieldWriter) {
+	w.str("name", u.Name)
 	if u.Password != nil {
-		m.add("password", u.Password.tree())
+		w.val("password", u.Password.tree())
 	}
 	if u.PasswordHash != nil {
-		m.add("password_hash", *u.PasswordHash)
+		w.str("password_hash", *u.PasswordHash)
 	}
-	addString(&m, "hashing_algorithm", u.HashingAlgorithm)
+	strField(w, "hashing_algorithm", u.HashingAlgorithm)
 	if u.Tags != nil {
-		m.add("tags", tagList(u.Tags))
+		w.tags("tags", u.Tags)
 	}
 	if u.Limits != nil {
-		lim := omap{}
-		for _, k := range slices.Sorted(maps.Keys(u.Limits)) {
-			lim.add(k, json.Number(strconv.FormatInt(u.Limits[k], 10)))
-		}
-		m.add("limits", lim)
+		w.limits("limits", u.Limits)
 	}
 	if a := u.ActiveMQ; a != nil {
 		am := omap{}
 		if a.Groups != nil {
 			am.add("groups", tagList(a.Groups))
 		}
-		addBool(&am, "console_access", a.ConsoleAccess)
-		addBool(&am, "replication_user", a.ReplicationUser)
-		m.add("activemq", am)
+		if a.ConsoleAccess != nil {
+			am.add("console_access", *a.ConsoleAccess)
+		}
+		if a.ReplicationUser != nil {
+			am.add("replication_user", *a.ReplicationUser)
+		}
+		w.val("activemq", am)
 	}
-	m.addExtra(u.Extra)
-	return m
+	extra(w, u.Extra)
 }
 
-func (v *Vhost) tree() omap {
-	m := append(make(omap, 0, 8), member{"name", v.Name})
+func (v *Vhost) fields(w fieldWriter) {
+	w.str("name", v.Name)
 	if v.Description != nil {
-		m.add("description", *v.Description)
+		w.str("description", *v.Description)
 	}
 	if v.Tags != nil {
-		m.add("tags", tagList(v.Tags))
+		w.tags("tags", v.Tags)
 	}
-	addString(&m, "default_queue_type", v.DefaultQueueType)
-	addBool(&m, "tracing", v.Tracing)
-	addMap(&m, "metadata", v.Metadata)
-	m.addExtra(v.Extra)
-	return m
+	strField(w, "default_queue_type", v.DefaultQueueType)
+	boolField(w, "tracing", v.Tracing)
+	if v.Metadata != nil {
+		w.val("metadata", v.Metadata)
+	}
+	extra(w, v.Extra)
 }
 
-func (p *Permission) tree() omap {
-	m := omap{{"user", p.User}, {"vhost", p.Vhost}, {"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
-	m.addExtra(p.Extra)
-	return m
+func (p *Permission) fields(w fieldWriter) {
+	w.str("user", p.User)
+	w.str("vhost", p.Vhost)
+	w.str("configure", p.Configure)
+	w.str("write", p.Write)
+	w.str("read", p.Read)
+	extra(w, p.Extra)
 }
 
-func (p *TopicPermission) tree() omap {
-	m := omap{{"user", p.User}, {"vhost", p.Vhost}, {"exchange", p.Exchange}, {"write", p.Write}, {"read", p.Read}}
-	m.addExtra(p.Extra)
-	return m
+func (p *TopicPermission) fields(w fieldWriter) {
+	w.str("user", p.User)
+	w.str("vhost", p.Vhost)
+	w.str("exchange", p.Exchange)
+	w.str("write", p.Write)
+	w.str("read", p.Read)
+	extra(w, p.Extra)
 }
 
-func (p *Parameter) tree() omap {
-	m := make(omap, 0, 8)
-	addString(&m, "vhost", p.Vhost)
-	m.add("component", p.Component)
-	m.add("name", p.Name)
-	m.add("value", p.Value)
-	m.addExtra(p.Extra)
-	return m
+func (p *Parameter) fields(w fieldWriter) {
+	strField(w, "vhost", p.Vhost)
+	w.str("component", p.Component)
+	w.str("name", p.Name)
+	w.val("value", p.Value)
+	extra(w, p.Extra)
 }
 
-func (p *GlobalParameter) tree() omap {
-	m := omap{{"name", p.Name}, {"value", p.Value}}
-	m.addExtra(p.Extra)
-	return m
+func (p *GlobalParameter) fields(w fieldWriter) {
+	w.str("name", p.Name)
+	w.val("value", p.Value)
+	extra(w, p.Extra)
 }
 
-func (p *Policy) tree() omap {
-	m := append(make(omap, 0, 8), member{"name", p.Name})
-	addString(&m, "vhost", p.Vhost)
-	m.add("pattern", p.Pattern)
-	addString(&m, "apply-to", p.ApplyTo)
+func (p *Policy) fields(w fieldWriter) {
+	w.str("name", p.Name)
+	strField(w, "vhost", p.Vhost)
+	w.str("pattern", p.Pattern)
+	strField(w, "apply-to", p.ApplyTo)
 	if p.Priority != nil {
-		m.add("priority", json.Number(strconv.FormatInt(*p.Priority, 10)))
+		w.val("priority", json.Number(strconv.FormatInt(*p.Priority, 10)))
 	}
-	addMap(&m, "definition", p.Definition)
-	m.addExtra(p.Extra)
-	return m
+	if p.Definition != nil {
+		w.val("definition", p.Definition)
+	}
+	extra(w, p.Extra)
 }
 
-func (q *Queue) tree() omap {
-	m := append(make(omap, 0, 8), member{"name", q.Name})
-	addString(&m, "vhost", q.Vhost)
-	addString(&m, "type", q.Type)
-	addBool(&m, "durable", q.Durable)
-	addBool(&m, "auto_delete", q.AutoDelete)
-	addTable(&m, "arguments", q.Arguments)
-	m.addExtra(q.Extra)
-	return m
+func (q *Queue) fields(w fieldWriter) {
+	w.str("name", q.Name)
+	strField(w, "vhost", q.Vhost)
+	strField(w, "type", q.Type)
+	boolField(w, "durable", q.Durable)
+	boolField(w, "auto_delete", q.AutoDelete)
+	if q.Arguments != nil {
+		w.val("arguments", q.Arguments)
+	}
+	extra(w, q.Extra)
 }
 
-func (e *Exchange) tree() omap {
-	m := append(make(omap, 0, 8), member{"name", e.Name})
-	addString(&m, "vhost", e.Vhost)
-	m.add("type", e.Type)
-	addBool(&m, "durable", e.Durable)
-	addBool(&m, "auto_delete", e.AutoDelete)
-	addBool(&m, "internal", e.Internal)
-	addTable(&m, "arguments", e.Arguments)
-	m.addExtra(e.Extra)
-	return m
+func (e *Exchange) fields(w fieldWriter) {
+	w.str("name", e.Name)
+	strField(w, "vhost", e.Vhost)
+	w.str("type", e.Type)
+	boolField(w, "durable", e.Durable)
+	boolField(w, "auto_delete", e.AutoDelete)
+	boolField(w, "internal", e.Internal)
+	if e.Arguments != nil {
+		w.val("arguments", e.Arguments)
+	}
+	extra(w, e.Extra)
 }
 
-func (b *Binding) tree() omap {
-	m := make(omap, 0, 8)
-	addString(&m, "vhost", b.Vhost)
-	m.add("source", b.Source)
-	m.add("destination_type", b.DestinationType)
-	m.add("destination", b.Destination)
-	m.add("routing_key", b.RoutingKey)
-	addTable(&m, "arguments", b.Arguments)
-	m.addExtra(b.Extra)
-	return m
+func (b *Binding) fields(w fieldWriter) {
+	strField(w, "vhost", b.Vhost)
+	w.str("source", b.Source)
+	w.str("destination_type", b.DestinationType)
+	w.str("destination", b.Destination)
+	w.str("routing_key", b.RoutingKey)
+	if b.Arguments != nil {
+		w.val("arguments", b.Arguments)
+	}
+	extra(w, b.Extra)
 }
 
 // EncodeJSON writes d in canonical JSON. It does not sort d; call Sort
@@ -284,7 +365,27 @@ func (d *Document) EncodeJSON() []byte {
 // It is for machines (a broker's import parses a third fewer bytes).
 func (d *Document) EncodeCompactJSON() []byte {
 	var b bytes.Buffer
-	writeCompactAs(&b, d.tree(), false)
+	top, objects := &compactWriter{b: &b}, &compactWriter{b: &b}
+	b.WriteByte('{')
+	d.topFields(top)
+	for _, k := range documentOrder {
+		r := info(k)
+		if !r.list.present(d) {
+			continue
+		}
+		top.key(string(k))
+		b.WriteByte('[')
+		i := 0
+		for o := range r.list.all(d) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			objects.object(o)
+			i++
+		}
+		b.WriteByte(']')
+	}
+	b.WriteByte('}')
 	return b.Bytes()
 }
 

@@ -22,13 +22,21 @@ type KindInfo struct {
 	list             list
 	// read makes one object of the kind from a file's map.
 	read func(c *converter, m map[string]any, og *Origin, base itemPtr) Object
-	// tree is an object's fields in canonical order.
-	tree func(Object) omap
+	// fields gives an object's fields in canonical order.
+	fields func(Object, fieldWriter)
+}
+
+// tree is an object's fields in canonical order, as an ordered tree.
+func (r KindInfo) tree(o Object) omap {
+	var m omap
+	r.fields(o, &treeWriter{&m})
+	return m
 }
 
 // list reaches a kind's slice of a Document, whatever its element type.
 type list interface {
 	len(d *Document) int
+	present(d *Document) bool // the list is not nil
 	objects(d *Document) []Object
 	all(d *Document) iter.Seq[Object]
 	markPresent(d *Document)
@@ -41,6 +49,7 @@ type list interface {
 type field[T Object] func(*Document) *[]T
 
 func (f field[T]) len(d *Document) int          { return len(*f(d)) }
+func (f field[T]) present(d *Document) bool     { return *f(d) != nil }
 func (f field[T]) objects(d *Document) []Object { return objects(*f(d)) }
 func (f field[T]) all(d *Document) iter.Seq[Object] {
 	return func(yield func(Object) bool) {
@@ -67,23 +76,23 @@ func (f field[T]) keep(d *Document, keep func(Object) bool) {
 // kindTable is the table, in the order a broker needs the kinds created: a
 // permission needs its user and vhost, a binding its exchange and queue.
 var kindTable = []KindInfo{
-	row(KindVhost, "vhost", "vhost", false, false, func(d *Document) *[]*Vhost { return &d.Vhosts }, (*converter).vhost, (*Vhost).tree),
-	row(KindUser, "user", "user", false, false, func(d *Document) *[]*User { return &d.Users }, (*converter).user, (*User).tree),
-	row(KindPermission, "permission", "permission", true, false, func(d *Document) *[]*Permission { return &d.Permissions }, (*converter).permission, (*Permission).tree),
-	row(KindTopicPermission, "topic_permission", "topic permission", true, false, func(d *Document) *[]*TopicPermission { return &d.TopicPermissions }, (*converter).topicPermission, (*TopicPermission).tree),
-	row(KindParameter, "parameter", "parameter", true, true, func(d *Document) *[]*Parameter { return &d.Parameters }, (*converter).parameter, (*Parameter).tree),
-	row(KindGlobalParameter, "global_parameter", "global parameter", false, false, func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters }, (*converter).globalParameter, (*GlobalParameter).tree),
-	row(KindPolicy, "policy", "policy", true, true, func(d *Document) *[]*Policy { return &d.Policies }, (*converter).policy, (*Policy).tree),
-	row(KindExchange, "exchange", "exchange", true, true, func(d *Document) *[]*Exchange { return &d.Exchanges }, (*converter).exchange, (*Exchange).tree),
-	row(KindQueue, "queue", "queue", true, true, func(d *Document) *[]*Queue { return &d.Queues }, (*converter).queue, (*Queue).tree),
-	row(KindBinding, "binding", "binding", true, true, func(d *Document) *[]*Binding { return &d.Bindings }, (*converter).binding, (*Binding).tree),
+	row(KindVhost, "vhost", "vhost", false, false, func(d *Document) *[]*Vhost { return &d.Vhosts }, (*converter).vhost, (*Vhost).fields),
+	row(KindUser, "user", "user", false, false, func(d *Document) *[]*User { return &d.Users }, (*converter).user, (*User).fields),
+	row(KindPermission, "permission", "permission", true, false, func(d *Document) *[]*Permission { return &d.Permissions }, (*converter).permission, (*Permission).fields),
+	row(KindTopicPermission, "topic_permission", "topic permission", true, false, func(d *Document) *[]*TopicPermission { return &d.TopicPermissions }, (*converter).topicPermission, (*TopicPermission).fields),
+	row(KindParameter, "parameter", "parameter", true, true, func(d *Document) *[]*Parameter { return &d.Parameters }, (*converter).parameter, (*Parameter).fields),
+	row(KindGlobalParameter, "global_parameter", "global parameter", false, false, func(d *Document) *[]*GlobalParameter { return &d.GlobalParameters }, (*converter).globalParameter, (*GlobalParameter).fields),
+	row(KindPolicy, "policy", "policy", true, true, func(d *Document) *[]*Policy { return &d.Policies }, (*converter).policy, (*Policy).fields),
+	row(KindExchange, "exchange", "exchange", true, true, func(d *Document) *[]*Exchange { return &d.Exchanges }, (*converter).exchange, (*Exchange).fields),
+	row(KindQueue, "queue", "queue", true, true, func(d *Document) *[]*Queue { return &d.Queues }, (*converter).queue, (*Queue).fields),
+	row(KindBinding, "binding", "binding", true, true, func(d *Document) *[]*Binding { return &d.Bindings }, (*converter).binding, (*Binding).fields),
 }
 
 func row[T Object](k Kind, schema, noun string, inVhost, access bool, slice func(*Document) *[]T,
-	read func(*converter, map[string]any, *Origin, itemPtr) T, tree func(T) omap) KindInfo {
+	read func(*converter, map[string]any, *Origin, itemPtr) T, fields func(T, fieldWriter)) KindInfo {
 	return KindInfo{Kind: k, Schema: schema, Noun: noun, InVhost: inVhost, NeedsVhostAccess: access, list: field[T](slice),
-		read: func(c *converter, m map[string]any, og *Origin, base itemPtr) Object { return read(c, m, og, base) },
-		tree: func(o Object) omap { return tree(o.(T)) }}
+		read:   func(c *converter, m map[string]any, og *Origin, base itemPtr) Object { return read(c, m, og, base) },
+		fields: func(o Object, w fieldWriter) { fields(o.(T), w) }}
 }
 
 // Kinds lists every kind in the table's order.
