@@ -292,6 +292,21 @@ func (d *Document) All(k Kind) iter.Seq[Object] {
 	return func(func(Object) bool) {}
 }
 
+// Has reports whether d names kind k: its list is not nil (it may be
+// empty), as ObjectsOf(k) != nil says without making the list.
+func (d *Document) Has(k Kind) bool {
+	r, ok := InfoOf(k)
+	return ok && r.list.present(d)
+}
+
+// Count is how many objects of kind k d has.
+func (d *Document) Count(k Kind) int {
+	if r, ok := InfoOf(k); ok {
+		return r.list.len(d)
+	}
+	return 0
+}
+
 // ObjectsOf returns the objects of one kind: nil when the document does not
 // name the kind, empty when it names it with no objects.
 func (d *Document) ObjectsOf(k Kind) []Object {

@@ -281,7 +281,7 @@ func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 	var out []definitions.Kind
 	vhostScoped := false
 	for _, k := range definitions.Kinds {
-		if desired.ObjectsOf(k) != nil {
+		if desired.Has(k) {
 			out = append(out, k)
 			if info, _ := definitions.InfoOf(k); info.NeedsVhostAccess {
 				vhostScoped = true

@@ -3,6 +3,7 @@ package plan
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -108,25 +109,29 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	var deletes [][]Change
 	var leftovers []Change
 	for _, k := range definitions.Kinds {
-		managed := desired.ObjectsOf(k) != nil
-		// Each object's key is made once: a key is a new string.
+		managed := desired.Has(k)
+		// Each object's key is made once: a key is a new string. A live
+		// key the files name is wanted (at the index have gives it).
 		liveObjs := nl.ObjectsOf(k)
 		liveKeys := make([]string, len(liveObjs))
-		have := make(map[string]definitions.Object, len(liveObjs))
+		have := make(map[string]int, len(liveObjs))
 		for i, l := range liveObjs {
 			liveKeys[i] = l.Key()
-			have[liveKeys[i]] = l
+			have[liveKeys[i]] = i
 		}
+		wanted := make([]bool, len(liveObjs))
 		var changes []Change
-		wanted := map[string]bool{}
-		for _, kd := range sortKeyed(keyedObjects(nd.ObjectsOf(k))) {
+		for _, kd := range sortKeyed(keyedObjects(nd.All(k), nd.Count(k))) {
 			d := kd.obj
 			if why := brokerSkips(nd, d); why != "" {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: why})
 				continue
 			}
-			wanted[kd.key] = true
-			l, ok := have[kd.key]
+			var l definitions.Object
+			i, ok := have[kd.key]
+			if ok {
+				l, wanted[i] = liveObjs[i], true
+			}
 			if ok && cfg.owned != nil && cfg.owned(l) != "" {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)})
 				continue
@@ -150,7 +155,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		var dels []Change
 		var gone []keyed
 		for i, l := range liveObjs {
-			if !wanted[liveKeys[i]] {
+			if !wanted[have[liveKeys[i]]] { // by key, should two share one
 				gone = append(gone, keyed{limitsRank(l), liveKeys[i], l})
 			}
 		}
@@ -471,7 +476,7 @@ func index(objs []definitions.Object) map[string]definitions.Object {
 // sortedObjects orders objects by key, vhost limits before other
 // parameters (a vhost's limits should be in place before what fills it).
 func sortedObjects(objs []definitions.Object) []definitions.Object {
-	ks := sortKeyed(keyedObjects(objs))
+	ks := sortKeyed(keyedObjects(slices.Values(objs), len(objs)))
 	out := make([]definitions.Object, len(ks))
 	for i, k := range ks {
 		out[i] = k.obj
@@ -487,11 +492,11 @@ type keyed struct {
 	obj  definitions.Object
 }
 
-// keyedObjects pairs objects with their keys.
-func keyedObjects(objs []definitions.Object) []keyed {
-	ks := make([]keyed, len(objs))
-	for i, o := range objs {
-		ks[i] = keyed{limitsRank(o), o.Key(), o}
+// keyedObjects pairs objects (n of them, or about) with their keys.
+func keyedObjects(objs iter.Seq[definitions.Object], n int) []keyed {
+	ks := make([]keyed, 0, n)
+	for o := range objs {
+		ks = append(ks, keyed{limitsRank(o), o.Key(), o})
 	}
 	return ks
 }
