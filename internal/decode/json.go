@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -55,6 +56,9 @@ type jsonDecoder struct {
 	// boxed is the interned value of the string string() decoded last, or
 	// nil: a value shares its interface value too, not only its bytes.
 	boxed any
+	// internLimit is how many distinct strings interned may hold; 0 is
+	// maxInterned.
+	internLimit int
 }
 
 // step is one key (index < 0) or array index of a pointer.
@@ -489,7 +493,7 @@ func (d *jsonDecoder) intern(b []byte) (string, any) {
 		return v.(string), v
 	}
 	s := string(b)
-	if len(d.interned) >= maxInterned {
+	if limit := cmp.Or(d.internLimit, maxInterned); len(d.interned) >= limit {
 		return s, nil
 	}
 	if d.interned == nil {
@@ -571,4 +575,47 @@ func scanNumber(data []byte, i int) int {
 // isJSONNumber reports whether s is a number in JSON's grammar.
 func isJSONNumber(s string) bool {
 	return s != "" && scanNumber([]byte(s), 0) == len(s)
+}
+
+// Values decodes many JSON values one after another (the elements of a
+// broker's listing, each decoded as it arrives), sharing between them the
+// strings it interned and the maps given back to its Spare. It interns
+// fewer strings than a file's decoder: the keys every element repeats and
+// a few values, not a listing's thousands of names (a table of them cost
+// more than it saved).
+type Values struct {
+	d jsonDecoder
+}
+
+// valuesInterned is how many distinct strings a Values interns.
+const valuesInterned = 256
+
+// Decode decodes data, which holds one JSON value. Its strings are copies:
+// data may be reused once Decode returns.
+func (vs *Values) Decode(data []byte) (any, *Error) {
+	d := &vs.d
+	if d.spare == nil {
+		d.spare, d.internLimit = &Spare{}, valuesInterned
+	}
+	d.data, d.pos, d.path = data, 0, d.path[:0]
+	defer func() { d.data = nil }()
+	d.skipSpace()
+	v, err := d.value()
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return nil, d.errorf("unexpected %s after the value", d.describe())
+	}
+	return v, nil
+}
+
+// Spare takes back the maps of a decoded value that nothing uses any
+// more, for the next values.
+func (vs *Values) Spare() *Spare {
+	if vs.d.spare == nil {
+		vs.d.spare, vs.d.internLimit = &Spare{}, valuesInterned
+	}
+	return vs.d.spare
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/decode"
 )
 
 // The broker's listings of the large kinds (users, permissions, policies,
@@ -37,38 +40,148 @@ var fastKinds = map[definitions.Kind]bool{
 	definitions.KindQueue: true, definitions.KindExchange: true, definitions.KindBinding: true,
 }
 
-// streamList decodes a JSON array of objects of type T from r one
-// element at a time, as the answer arrives, and hands each to add: neither
-// the whole answer nor a slice of every element is held. An unknown field
-// is errNotFast; so are null, anything but an array, and anything after it
-// (the slow path decides what those are).
-func streamList[T any](r io.Reader, add func(*T) error) error {
-	// Numbers decode as float64 and become json.Number as encoding/json
-	// writes them (numbers): the slow path decodes so, encodes again and
-	// parses, and both paths must agree to the digit.
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+// elements reads a JSON array of objects from r one element at a time, as
+// the answer arrives, and hands each to each, decoded (numbers as
+// encoding/json writes the float64 it reads them as: the slow path decodes
+// so, encodes again and parses, and both paths must agree to the digit).
+// Neither the whole answer nor every element is held: each element's bytes
+// are decoded (decode.Values) in a buffer reused for the next, and the maps
+// each puts in spare are decoded into again. Anything but an array of
+// objects that warren's decoder takes, and anything after the array, is
+// errNotFast (the slow path decides what those are).
+func elements(r io.Reader, each func(m map[string]any, spare *decode.Spare) error) error {
+	er := elementReader{r: r, buf: make([]byte, 0, 32<<10)}
+	var vs decode.Values
+	if c, err := er.skipSpace(); err != nil || c != '[' {
 		return notFast(err)
 	}
-	var v T // one for every element: add keeps what it needs of it
-	for dec.More() {
-		var zero T
-		v = zero
-		if err := dec.Decode(&v); err != nil {
+	er.start++
+	for first := true; ; first = false {
+		c, err := er.skipSpace()
+		if err != nil {
 			return notFast(err)
 		}
-		if err := add(&v); err != nil {
+		if c == ']' {
+			er.start++
+			break
+		}
+		if !first {
+			if c != ',' {
+				return errNotFast
+			}
+			er.start++
+			if c, err = er.skipSpace(); err != nil {
+				return notFast(err)
+			}
+		}
+		if c != '{' {
+			return errNotFast
+		}
+		elem, err := er.object()
+		if err != nil {
+			return notFast(err)
+		}
+		v, derr := vs.Decode(elem)
+		if derr != nil {
+			return notFast(derr)
+		}
+		m := v.(map[string]any)
+		if !floatNumbers(m) {
+			return errNotFast
+		}
+		if err := each(m, vs.Spare()); err != nil {
 			return err
 		}
+		vs.Spare().Put(m)
 	}
-	if _, err := dec.Token(); err != nil { // the closing ]
-		return notFast(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := er.skipSpace(); err != io.EOF {
 		return notFast(err) // more than one value
 	}
 	return nil
+}
+
+// elementReader reads a JSON array's elements from r: buf[start:] holds
+// what was read and not yet taken.
+type elementReader struct {
+	r     io.Reader
+	buf   []byte
+	start int
+	err   error // the reader's, once it has one
+}
+
+// fill reads more, keeping buf[start:]; it fails once the reader has.
+func (er *elementReader) fill() error {
+	if er.err != nil {
+		return er.err
+	}
+	if er.start > 0 {
+		n := copy(er.buf, er.buf[er.start:])
+		er.buf, er.start = er.buf[:n], 0
+	}
+	if len(er.buf) == cap(er.buf) {
+		er.buf = slices.Grow(er.buf, cap(er.buf))
+	}
+	n, err := er.r.Read(er.buf[len(er.buf):cap(er.buf)])
+	er.buf = er.buf[:len(er.buf)+n]
+	if err != nil && n == 0 {
+		er.err = err
+		return err
+	}
+	return nil
+}
+
+// skipSpace moves past whitespace to the next byte, which it returns
+// without taking it; io.EOF at the end.
+func (er *elementReader) skipSpace() (byte, error) {
+	for {
+		for er.start < len(er.buf) {
+			switch c := er.buf[er.start]; c {
+			case ' ', '\t', '\n', '\r':
+				er.start++
+			default:
+				return c, nil
+			}
+		}
+		if err := er.fill(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// object takes the object at buf[start] (a '{'), returning its bytes: its
+// braces matched outside strings. It checks nothing else (the decoder does).
+func (er *elementReader) object() ([]byte, error) {
+	depth, inString, escaped := 0, false, false
+	for i := er.start; ; i++ {
+		if i == len(er.buf) {
+			off := i - er.start
+			if err := er.fill(); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
+			i = er.start + off
+		}
+		c := er.buf[i]
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped, inString = c == '\\', c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				out := er.buf[er.start : i+1]
+				er.start = i + 1
+				return out, nil
+			}
+		}
+	}
 }
 
 // notFast is errNotFast, wrapping what made the fast path give up.
@@ -79,116 +192,182 @@ func notFast(err error) error {
 	return fmt.Errorf("%w: %w", errNotFast, err)
 }
 
-type liveUser struct {
-	Name             *string `json:"name"`
-	PasswordHash     *string `json:"password_hash"`
-	HashingAlgorithm *string `json:"hashing_algorithm"`
-	Tags             any     `json:"tags"`
-	Limits           any     `json:"limits"`
+// floatNumbers turns the numbers of a decoded value, in place, into what
+// encoding/json gives for them: the float64 it reads, written as it writes
+// one. false: a number no float64 holds (encoding/json refuses it too).
+func floatNumbers(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if n, ok := e.(json.Number); ok {
+				f, err := strconv.ParseFloat(string(n), 64)
+				if err != nil {
+					return false
+				}
+				v[k] = number(f)
+			} else if !floatNumbers(e) {
+				return false
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if n, ok := e.(json.Number); ok {
+				f, err := strconv.ParseFloat(string(n), 64)
+				if err != nil {
+					return false
+				}
+				v[i] = number(f)
+			} else if !floatNumbers(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
-type livePermission struct {
-	User      *string `json:"user"`
-	Vhost     *string `json:"vhost"`
-	Configure *string `json:"configure"`
-	Write     *string `json:"write"`
-	Read      *string `json:"read"`
+// An object is one element of a listing, read field by field as the fast
+// path takes them: a field that is absent or null is absent; one of
+// another type, or one the kind does not have, makes the fast path give
+// up (ok turns false).
+type object struct {
+	m  map[string]any
+	ok bool
 }
 
-type livePolicy struct {
-	Vhost      *string         `json:"vhost"`
-	Name       *string         `json:"name"`
-	Pattern    *string         `json:"pattern"`
-	ApplyTo    *string         `json:"apply-to"`
-	Priority   any             `json:"priority"`
-	Definition *map[string]any `json:"definition"`
+// known reports whether every field of o is one of names.
+func (o *object) known(names ...string) bool {
+	for k := range o.m {
+		if !slices.Contains(names, k) {
+			o.ok = false
+		}
+	}
+	return o.ok
 }
 
-type liveQueue struct {
-	Name       *string         `json:"name"`
-	Vhost      *string         `json:"vhost"`
-	Type       *string         `json:"type"`
-	Durable    *bool           `json:"durable"`
-	AutoDelete *bool           `json:"auto_delete"`
-	Exclusive  *bool           `json:"exclusive"`
-	Arguments  *map[string]any `json:"arguments"`
+// str is a string field, and whether it is there.
+func (o *object) str(k string) (string, bool) {
+	switch v := o.m[k].(type) {
+	case nil:
+		return "", false
+	case string:
+		return v, true
+	}
+	o.ok = false
+	return "", false
 }
 
-type liveExchange struct {
-	Name       *string         `json:"name"`
-	Vhost      *string         `json:"vhost"`
-	Type       *string         `json:"type"`
-	Durable    *bool           `json:"durable"`
-	AutoDelete *bool           `json:"auto_delete"`
-	Internal   *bool           `json:"internal"`
-	Arguments  *map[string]any `json:"arguments"`
+// boolean is a boolean field, nil when absent: one of two pointers the
+// listing shares (its objects are read-only).
+func (o *object) boolean(k string) *bool {
+	switch v := o.m[k].(type) {
+	case nil:
+		return nil
+	case bool:
+		if v {
+			return &yes
+		}
+		return &no
+	}
+	o.ok = false
+	return nil
 }
 
-type liveBinding struct {
-	Source          *string         `json:"source"`
-	Vhost           *string         `json:"vhost"`
-	Destination     *string         `json:"destination"`
-	DestinationType *string         `json:"destination_type"`
-	RoutingKey      *string         `json:"routing_key"`
-	Arguments       *map[string]any `json:"arguments"`
+// The booleans of the model objects the fast path makes.
+var yes, no = true, false
+
+// obj is an object field, nil when absent.
+func (o *object) obj(k string) map[string]any {
+	switch v := o.m[k].(type) {
+	case nil:
+		return nil
+	case map[string]any:
+		return v
+	}
+	o.ok = false
+	return nil
 }
+
+var (
+	userFields       = []string{"name", "password_hash", "hashing_algorithm", "tags", "limits"}
+	permissionFields = []string{"user", "vhost", "configure", "write", "read"}
+	policyFields     = []string{"vhost", "name", "pattern", "apply-to", "priority", "definition"}
+	queueFields      = []string{"name", "vhost", "type", "durable", "auto_delete", "exclusive", "arguments"}
+	exchangeFields   = []string{"name", "vhost", "type", "durable", "auto_delete", "internal", "arguments"}
+	bindingFields    = []string{"source", "vhost", "destination", "destination_type", "routing_key", "arguments"}
+)
 
 // decodeFast decodes one kind's listing from r into doc as it arrives,
 // keeping what ReadKinds keeps (no exclusive queue, built-in exchange or
 // implicit binding). It returns an error wrapping errNotFast when the slow
 // path must decide; doc is then left as it was.
 func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) error {
+	sh := newSharer()
+	// each adds one element to out; commit puts out in doc, once the
+	// whole listing is taken.
+	var (
+		each   func(o *object) error
+		commit func()
+	)
 	switch k {
 	case definitions.KindUser:
 		out := []*definitions.User{}
-		sh := newSharer()
-		err := streamList(r, func(u *liveUser) error {
-			if u.Name == nil {
+		commit = func() { doc.Users = out }
+		each = func(o *object) error {
+			name, named := o.str("name")
+			algorithm, _ := o.str("hashing_algorithm")
+			var hash *string
+			if h, ok := o.str("password_hash"); ok {
+				hash = &h
+			}
+			if !o.known(userFields...) || !named {
 				return errNotFast
 			}
-			tags, ok := liveTags(u.Tags, sh)
+			tags, ok := liveTags(o.m["tags"], sh)
 			if !ok {
 				return errNotFast
 			}
-			limits, ok := liveLimits(u.Limits)
+			limits, ok := liveLimits(o.m["limits"])
 			if !ok {
 				return errNotFast
 			}
 			if limits != nil && len(limits) == 0 {
 				limits = sh.noLimits
 			}
-			out = append(out, &definitions.User{Name: *u.Name, PasswordHash: u.PasswordHash,
-				HashingAlgorithm: sh.str(u.HashingAlgorithm), Tags: tags, Limits: limits})
+			out = append(out, &definitions.User{Name: name, PasswordHash: hash,
+				HashingAlgorithm: sh.str(algorithm), Tags: tags, Limits: limits})
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		doc.Users = out
 	case definitions.KindPermission:
 		out := []*definitions.Permission{}
-		sh := newSharer()
-		err := streamList(r, func(p *livePermission) error {
-			if p.User == nil || p.Vhost == nil || p.Configure == nil || p.Write == nil || p.Read == nil {
+		commit = func() { doc.Permissions = out }
+		each = func(o *object) error {
+			user, u := o.str("user")
+			vhost, v := o.str("vhost")
+			configure, c := o.str("configure")
+			write, w := o.str("write")
+			read, r := o.str("read")
+			if !o.known(permissionFields...) || !u || !v || !c || !w || !r {
 				return errNotFast
 			}
-			out = append(out, &definitions.Permission{User: *p.User, Vhost: sh.str(p.Vhost),
-				Configure: sh.str(p.Configure), Write: sh.str(p.Write), Read: sh.str(p.Read)})
+			out = append(out, &definitions.Permission{User: user, Vhost: sh.str(vhost),
+				Configure: sh.str(configure), Write: sh.str(write), Read: sh.str(read)})
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		doc.Permissions = out
 	case definitions.KindPolicy:
 		out := []*definitions.Policy{}
-		err := streamList(r, func(p *livePolicy) error {
-			if p.Name == nil || p.Pattern == nil || p.Definition == nil || *p.Definition == nil {
+		commit = func() { doc.Policies = out }
+		each = func(o *object) error {
+			vhost, _ := o.str("vhost")
+			name, named := o.str("name")
+			pattern, patterned := o.str("pattern")
+			applyTo, _ := o.str("apply-to")
+			def := o.obj("definition")
+			if !o.known(policyFields...) || !named || !patterned || def == nil {
 				return errNotFast
 			}
-			pol := &definitions.Policy{Vhost: deref(p.Vhost), Name: *p.Name, Pattern: *p.Pattern, ApplyTo: deref(p.ApplyTo), Definition: derefMap(p.Definition)}
-			if p.Priority != nil {
-				n, ok := wholeNumber(numbers(p.Priority))
+			pol := &definitions.Policy{Vhost: vhost, Name: name, Pattern: pattern, ApplyTo: applyTo, Definition: def}
+			if p := o.m["priority"]; p != nil {
+				n, ok := wholeNumber(p)
 				if !ok {
 					return errNotFast
 				}
@@ -196,74 +375,94 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 			}
 			out = append(out, pol)
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		doc.Policies = out
 	case definitions.KindQueue:
 		out := []*definitions.Queue{}
-		sh := newSharer()
-		err := streamList(r, func(q *liveQueue) error {
-			if q.Name == nil {
+		commit = func() { doc.Queues = out }
+		each = func(o *object) error {
+			name, named := o.str("name")
+			vhost, _ := o.str("vhost")
+			typ, _ := o.str("type")
+			durable, autoDelete, exclusive, args := o.boolean("durable"), o.boolean("auto_delete"), o.boolean("exclusive"), o.obj("arguments")
+			if !o.known(queueFields...) || !named {
 				return errNotFast
 			}
-			if q.Exclusive != nil && *q.Exclusive {
+			if exclusive != nil && *exclusive {
 				return nil
 			}
-			out = append(out, &definitions.Queue{Vhost: sh.str(q.Vhost), Name: *q.Name, Type: sh.str(q.Type),
-				Durable: q.Durable, AutoDelete: q.AutoDelete, Arguments: sh.args(q.Arguments)})
+			out = append(out, &definitions.Queue{Vhost: sh.str(vhost), Name: name, Type: sh.str(typ),
+				Durable: durable, AutoDelete: autoDelete, Arguments: sh.args(args)})
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		doc.Queues = out
 	case definitions.KindExchange:
 		out := []*definitions.Exchange{}
-		sh := newSharer()
-		err := streamList(r, func(x *liveExchange) error {
-			if x.Name == nil {
+		commit = func() { doc.Exchanges = out }
+		each = func(o *object) error {
+			name, named := o.str("name")
+			vhost, _ := o.str("vhost")
+			typ, typed := o.str("type")
+			durable, autoDelete, internal, args := o.boolean("durable"), o.boolean("auto_delete"), o.boolean("internal"), o.obj("arguments")
+			if !o.known(exchangeFields...) || !named {
 				return errNotFast
 			}
-			if *x.Name == "" || strings.HasPrefix(*x.Name, "amq.") {
+			if name == "" || strings.HasPrefix(name, "amq.") {
 				return nil
 			}
-			if x.Type == nil {
+			if !typed {
 				return errNotFast
 			}
-			out = append(out, &definitions.Exchange{Vhost: sh.str(x.Vhost), Name: *x.Name, Type: sh.str(x.Type),
-				Durable: x.Durable, AutoDelete: x.AutoDelete, Internal: x.Internal, Arguments: sh.args(x.Arguments)})
+			out = append(out, &definitions.Exchange{Vhost: sh.str(vhost), Name: name, Type: sh.str(typ),
+				Durable: durable, AutoDelete: autoDelete, Internal: internal, Arguments: sh.args(args)})
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		doc.Exchanges = out
 	case definitions.KindBinding:
 		out := []*definitions.Binding{}
-		sh := newSharer()
-		err := streamList(r, func(b *liveBinding) error {
-			if b.Source == nil {
+		commit = func() { doc.Bindings = out }
+		each = func(o *object) error {
+			source, sourced := o.str("source")
+			vhost, _ := o.str("vhost")
+			destination, destined := o.str("destination")
+			destinationType, destTyped := o.str("destination_type")
+			routingKey, _ := o.str("routing_key")
+			args := o.obj("arguments")
+			if !o.known(bindingFields...) || !sourced {
 				return errNotFast
 			}
-			if *b.Source == "" {
+			if source == "" {
 				return nil
 			}
-			if b.Destination == nil || b.DestinationType == nil {
+			if !destined || !destTyped {
 				return errNotFast
 			}
-			out = append(out, &definitions.Binding{Vhost: sh.str(b.Vhost), Source: sh.str(b.Source), Destination: *b.Destination,
-				DestinationType: sh.str(b.DestinationType), RoutingKey: deref(b.RoutingKey), Arguments: sh.args(b.Arguments)})
+			out = append(out, &definitions.Binding{Vhost: sh.str(vhost), Source: sh.str(source), Destination: destination,
+				DestinationType: sh.str(destinationType), RoutingKey: routingKey, Arguments: sh.args(args)})
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		doc.Bindings = out
 	default:
 		return errNotFast
 	}
+	var o object // one for every element
+	err := elements(r, func(m map[string]any, spare *decode.Spare) error {
+		o = object{m: m, ok: true}
+		if err := each(&o); err != nil {
+			return err
+		}
+		if !o.ok {
+			return errNotFast
+		}
+		// What the model copied goes back to the decoder: arguments (a
+		// Table now) and limits.
+		for _, k := range []string{"arguments", "limits"} {
+			if a, ok := m[k].(map[string]any); ok {
+				spare.Put(a)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	commit()
 	return nil
 }
 
@@ -283,23 +482,20 @@ func newSharer() *sharer {
 	return &sharer{strings: map[string]string{}, tables: map[string]definitions.Table{}, noLimits: map[string]int64{}}
 }
 
-// str is *p ("" for nil), the first equal string the listing had.
-func (sh *sharer) str(p *string) string {
-	if p == nil {
-		return ""
+// str is the first string equal to s the listing had.
+func (sh *sharer) str(s string) string {
+	if shared, ok := sh.strings[s]; ok {
+		return shared
 	}
-	if s, ok := sh.strings[*p]; ok {
-		return s
-	}
-	sh.strings[*p] = *p
-	return *p
+	sh.strings[s] = s
+	return s
 }
 
-// args is derefMap(m) as a Table, the first equal one the listing had:
-// equal Tables encode alike (sorted keys, numbers as written, and written
-// one way by number). An empty Table shares nothing to begin with.
-func (sh *sharer) args(m *map[string]any) definitions.Table {
-	t := definitions.TableOf(derefMap(m))
+// args is m as a Table, the first equal one the listing had: equal Tables
+// encode alike (sorted keys, numbers as written, and written one way by
+// number). An empty Table shares nothing to begin with.
+func (sh *sharer) args(m map[string]any) definitions.Table {
+	t := definitions.TableOf(m)
 	if len(t) == 0 {
 		return t
 	}
@@ -348,14 +544,6 @@ func deref(s *string) string {
 	return *s
 }
 
-func derefMap(m *map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	numbers(*m)
-	return *m
-}
-
 // liveTags reads a user's tags as the converter does: a list of strings
 // or RabbitMQ's comma-separated string; absent or null is nil.
 func liveTags(v any, sh *sharer) ([]string, bool) {
@@ -371,7 +559,7 @@ func liveTags(v any, sh *sharer) ([]string, bool) {
 			if !ok {
 				return nil, false
 			}
-			out = append(out, sh.str(&s))
+			out = append(out, sh.str(s))
 		}
 		return out, true
 	}

@@ -3,9 +3,11 @@ package rabbitmq
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
@@ -68,6 +70,16 @@ func TestLiveDecodeAgrees(t *testing.T) {
 		{"bindings", definitions.KindBinding, `[{"source":"","vhost":"v","destination":"q","destination_type":"queue","routing_key":"q","arguments":{}},` +
 			`{"source":"x","vhost":"v","destination":"q","destination_type":"queue","routing_key":"a.#","arguments":{"x-match":"all","n":1}}]`, true},
 		{"bindings destination missing", definitions.KindBinding, `[{"source":"x","vhost":"v","destination_type":"queue"}]`, false},
+		{"bindings braces and quotes in strings", definitions.KindBinding, ` [ {"source":"x}","vhost":"v[","destination":"q}\\\"{[","destination_type":"queue","routing_key":"a\\\\\"]}","arguments":{"k":"{\\\"}","l":[{"m":"]"}]}} ,` + "\n" +
+			`{"source":"x","vhost":"v","destination":"q","destination_type":"queue","routing_key":"\\u00e9\\n","arguments":null} ] `, true},
+		{"queues numbers as encoding/json has them", definitions.KindQueue, `[{"name":"q","vhost":"v","arguments":{"a":1.0,"b":1e3,"c":12345678901234567890,"d":[0.1,-0]}}]`, true},
+		{"queues number too large for a float64", definitions.KindQueue, `[{"name":"q","vhost":"v","arguments":{"a":1e400}}]`, false},
+		{"queues a key twice", definitions.KindQueue, `[{"name":"q","vhost":"v","name":"r"}]`, false},
+		{"queues not objects", definitions.KindQueue, `[{"name":"q","vhost":"v"},1]`, false},
+		{"queues a list in the list", definitions.KindQueue, `[[{"name":"q"}]]`, false},
+		{"queues invalid UTF-8", definitions.KindQueue, "[{\"name\":\"q\xff\",\"vhost\":\"v\"}]", false},
+		{"queues arguments a list", definitions.KindQueue, `[{"name":"q","vhost":"v","arguments":[]}]`, false},
+		{"queues unbalanced", definitions.KindQueue, `[{"name":"q","vhost":"v","arguments":{"a":[}}]`, false},
 		{"generated", definitions.KindQueue, string(generated(t, "queues")), true},
 		{"generated bindings", definitions.KindBinding, string(generated(t, "bindings")), true},
 	}
@@ -98,6 +110,35 @@ func TestLiveDecodeAgrees(t *testing.T) {
 				t.Errorf("fast and slow paths differ (-slow +fast):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestLiveDecodeInPieces: an answer that arrives a byte at a time (or an
+// element split anywhere) decodes as one that arrives whole.
+func TestLiveDecodeInPieces(t *testing.T) {
+	for _, kind := range []definitions.Kind{definitions.KindUser, definitions.KindPermission, definitions.KindPolicy,
+		definitions.KindQueue, definitions.KindExchange, definitions.KindBinding} {
+		data := generated(t, string(kind))
+		whole, pieces := &definitions.Document{}, &definitions.Document{}
+		if err := decodeFast(whole, kind, bytes.NewReader(data)); err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if err := decodeFast(pieces, kind, iotest.OneByteReader(bytes.NewReader(data))); err != nil {
+			t.Fatalf("%s, a byte at a time: %v", kind, err)
+		}
+		if len(whole.ObjectsOf(kind)) == 0 {
+			t.Fatalf("%s: nothing decoded", kind)
+		}
+		if diff := cmp.Diff(whole, pieces, cmpopts.IgnoreUnexported(definitions.Document{})); diff != "" {
+			t.Errorf("%s: a byte at a time differs (-whole +pieces):\n%s", kind, diff)
+		}
+	}
+	// A reader's error mid-element is the fast path's giving up, and
+	// leaves the document as it was.
+	doc := &definitions.Document{}
+	err := decodeFast(doc, definitions.KindQueue, iotest.TimeoutReader(iotest.HalfReader(bytes.NewReader(generated(t, "queues")))))
+	if !errors.Is(err, errNotFast) || doc.Queues != nil {
+		t.Errorf("a reader failing mid-answer: %v, %d queues", err, len(doc.Queues))
 	}
 }
 
