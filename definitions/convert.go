@@ -25,13 +25,10 @@ type converter struct {
 	// spare takes back the decoded maps the model copied (arguments,
 	// limits), for the decoder to reuse.
 	spare decode.Spare
-	// noLimits is every user's empty limits: a model's maps are never
-	// changed in place, so one will do.
-	noLimits map[string]int64
 }
 
 func newConverter(f *File, diags *schema.Diagnostics) *converter {
-	return &converter{file: f, diags: diags, doc: &Document{files: []*File{f}}, noLimits: map[string]int64{}}
+	return &converter{file: f, diags: diags, doc: &Document{files: []*File{f}}}
 }
 
 // table is the Table of a decoded value (nil unless it is an object), whose
@@ -210,7 +207,7 @@ func (c *converter) user(m map[string]any, og *Origin, base itemPtr) *User {
 		Meta:             c.meta(m, og, "user", base),
 	}
 	if lim, ok := m["limits"].(map[string]any); ok {
-		u.Limits = c.noLimits
+		u.Limits = noLimits // every user's empty limits: a model's maps are never changed in place
 		if len(lim) > 0 {
 			u.Limits = make(map[string]int64, len(lim))
 		}

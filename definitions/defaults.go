@@ -77,6 +77,9 @@ func mapSlice[T any](s []*T, f func(*T) *T) []*T {
 	return out
 }
 
+// noLimits is the limits Normalize gives a user without: {}, shared.
+var noLimits = map[string]int64{}
+
 func normalizeUser(in *User) *User {
 	hashAlgorithm := in.PasswordHash != nil && in.HashingAlgorithm == ""
 	if in.Tags != nil && in.Limits != nil && !hashAlgorithm {
@@ -87,7 +90,7 @@ func normalizeUser(in *User) *User {
 		u.Tags = []string{}
 	}
 	if u.Limits == nil {
-		u.Limits = map[string]int64{}
+		u.Limits = noLimits // read-only, as every model map
 	}
 	if hashAlgorithm {
 		u.HashingAlgorithm = HashSHA256

@@ -60,9 +60,19 @@ func (f field[T]) all(d *Document) iter.Seq[Object] {
 		}
 	}
 }
-func (f field[T]) clear(d *Document)         { *f(d) = nil }
-func (f field[T]) add(d *Document, o Object) { p := f(d); *p = append(*p, o.(T)) }
-func (f field[T]) merge(dst, src *Document)  { p := f(dst); *p = appendKeep(*p, *f(src)) }
+func (f field[T]) clear(d *Document) { *f(d) = nil }
+
+// add appends o, doubling the list when it is full: append grows a long
+// list by a quarter at a time, and 150,000 objects left four times their
+// list's size in garbage.
+func (f field[T]) add(d *Document, o Object) {
+	p := f(d)
+	if len(*p) == cap(*p) {
+		*p = slices.Grow(*p, max(cap(*p), 8))
+	}
+	*p = append(*p, o.(T))
+}
+func (f field[T]) merge(dst, src *Document) { p := f(dst); *p = appendKeep(*p, *f(src)) }
 func (f field[T]) markPresent(d *Document) {
 	if p := f(d); *p == nil {
 		*p = []T{}

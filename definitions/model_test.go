@@ -2,10 +2,12 @@ package definitions
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/warren-tool/warren/schema"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -138,5 +140,23 @@ bindings: [{vhost: v, source: x, destination: q, destination_type: queue, routin
 		if got := len(doc.ObjectsOf(k)); got != want {
 			t.Errorf("after Select of vhost v: %d %s, want %d", got, k, want)
 		}
+	}
+}
+
+// TestDuplicates: every later definition of a key is reported, each
+// against the first, however many there are and in whatever order.
+func TestDuplicates(t *testing.T) {
+	doc, _ := Parse("d.json", []byte(`{"users": [{"name": "a"}, {"name": "b"}, {"name": "a"}, {"name": "a"}, {"name": "c"}, {"name": "b"}],
+		"permissions": [{"user": "a", "vhost": "v", "configure": "", "write": "", "read": ""}]}`))
+	diags := doc.duplicates()
+	var got []string
+	for _, d := range diags {
+		if d.Code == schema.EDuplicate {
+			got = append(got, d.Pointer+" also "+d.Also.Pointer)
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"/users/2 also /users/0", "/users/3 also /users/0", "/users/5 also /users/1"}; !slices.Equal(got, want) {
+		t.Errorf("duplicates %v, want %v", got, want)
 	}
 }
