@@ -18,8 +18,8 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## build bin/warren
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/warren
+build: ## build bin/warren (without cgo, as the release is: make bench measures what users run)
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/warren
 
 .PHONY: release
 release: ## static binaries for Linux and macOS (amd64, arm64) in dist/, with SHA256SUMS, checked
