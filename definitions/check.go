@@ -469,7 +469,7 @@ func (c *checker) hash(u *User) {
 
 // versionOf returns the rabbit_version of the file an object came from.
 func (c *checker) versionOf(o Object) string {
-	if og := o.meta().Origin; og != nil {
+	if og := o.meta().Origin; og.File != nil {
 		return og.File.rabbitVersion
 	}
 	return c.doc.RabbitVersion

@@ -85,7 +85,7 @@ func (c *converter) item(kind string, i int, v any) {
 	if !ok {
 		return // the schema reported it
 	}
-	og := &Origin{File: c.file, Index: i}
+	og := Origin{File: c.file, Index: i}
 	d := c.doc
 	r := info(k)
 	r.list.add(d, r.read(c, m, og, base))
@@ -193,11 +193,11 @@ func (c *converter) extra(m map[string]any, def string, base itemPtr) map[string
 	return out
 }
 
-func (c *converter) meta(m map[string]any, og *Origin, def string, base itemPtr) Meta {
+func (c *converter) meta(m map[string]any, og Origin, def string, base itemPtr) Meta {
 	return Meta{Origin: og, Extra: c.extra(m, def, base)}
 }
 
-func (c *converter) user(m map[string]any, og *Origin, base itemPtr) *User {
+func (c *converter) user(m map[string]any, og Origin, base itemPtr) *User {
 	u := &User{
 		Name:             str(m, "name"),
 		Password:         secret(m["password"]),
@@ -232,7 +232,7 @@ func (c *converter) user(m map[string]any, og *Origin, base itemPtr) *User {
 	return u
 }
 
-func (c *converter) vhost(m map[string]any, og *Origin, base itemPtr) *Vhost {
+func (c *converter) vhost(m map[string]any, og Origin, base itemPtr) *Vhost {
 	v := &Vhost{
 		Name:             str(m, "name"),
 		Description:      strp(m, "description"),
@@ -245,28 +245,28 @@ func (c *converter) vhost(m map[string]any, og *Origin, base itemPtr) *Vhost {
 	return v
 }
 
-func (c *converter) permission(m map[string]any, og *Origin, base itemPtr) *Permission {
+func (c *converter) permission(m map[string]any, og Origin, base itemPtr) *Permission {
 	return &Permission{User: str(m, "user"), Vhost: str(m, "vhost"),
 		Configure: str(m, "configure"), Write: str(m, "write"), Read: str(m, "read"),
 		Meta: c.meta(m, og, "permission", base)}
 }
 
-func (c *converter) topicPermission(m map[string]any, og *Origin, base itemPtr) *TopicPermission {
+func (c *converter) topicPermission(m map[string]any, og Origin, base itemPtr) *TopicPermission {
 	return &TopicPermission{User: str(m, "user"), Vhost: str(m, "vhost"), Exchange: str(m, "exchange"),
 		Write: str(m, "write"), Read: str(m, "read"),
 		Meta: c.meta(m, og, "topic_permission", base)}
 }
 
-func (c *converter) parameter(m map[string]any, og *Origin, base itemPtr) *Parameter {
+func (c *converter) parameter(m map[string]any, og Origin, base itemPtr) *Parameter {
 	return &Parameter{Vhost: str(m, "vhost"), Component: str(m, "component"), Name: str(m, "name"),
 		Value: m["value"], Meta: c.meta(m, og, "parameter", base)}
 }
 
-func (c *converter) globalParameter(m map[string]any, og *Origin, base itemPtr) *GlobalParameter {
+func (c *converter) globalParameter(m map[string]any, og Origin, base itemPtr) *GlobalParameter {
 	return &GlobalParameter{Name: str(m, "name"), Value: m["value"], Meta: c.meta(m, og, "global_parameter", base)}
 }
 
-func (c *converter) policy(m map[string]any, og *Origin, base itemPtr) *Policy {
+func (c *converter) policy(m map[string]any, og Origin, base itemPtr) *Policy {
 	p := &Policy{Vhost: str(m, "vhost"), Name: str(m, "name"), Pattern: str(m, "pattern"),
 		ApplyTo: str(m, "apply-to"), Meta: c.meta(m, og, "policy", base)}
 	if n, ok := wholeNumber(m["priority"]); ok {
@@ -276,14 +276,14 @@ func (c *converter) policy(m map[string]any, og *Origin, base itemPtr) *Policy {
 	return p
 }
 
-func (c *converter) queue(m map[string]any, og *Origin, base itemPtr) *Queue {
+func (c *converter) queue(m map[string]any, og Origin, base itemPtr) *Queue {
 	q := &Queue{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
 		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Meta: c.meta(m, og, "queue", base)}
 	q.Arguments = c.table(m["arguments"])
 	return q
 }
 
-func (c *converter) exchange(m map[string]any, og *Origin, base itemPtr) *Exchange {
+func (c *converter) exchange(m map[string]any, og Origin, base itemPtr) *Exchange {
 	e := &Exchange{Vhost: str(m, "vhost"), Name: str(m, "name"), Type: str(m, "type"),
 		Durable: boolp(m, "durable"), AutoDelete: boolp(m, "auto_delete"), Internal: boolp(m, "internal"),
 		Meta: c.meta(m, og, "exchange", base)}
@@ -291,7 +291,7 @@ func (c *converter) exchange(m map[string]any, og *Origin, base itemPtr) *Exchan
 	return e
 }
 
-func (c *converter) binding(m map[string]any, og *Origin, base itemPtr) *Binding {
+func (c *converter) binding(m map[string]any, og Origin, base itemPtr) *Binding {
 	b := &Binding{Vhost: str(m, "vhost"), Source: str(m, "source"), Destination: str(m, "destination"),
 		DestinationType: str(m, "destination_type"), RoutingKey: str(m, "routing_key"),
 		Meta: c.meta(m, og, "binding", base)}

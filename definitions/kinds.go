@@ -21,7 +21,7 @@ type KindInfo struct {
 	NeedsVhostAccess bool
 	list             list
 	// read makes one object of the kind from a file's map.
-	read func(c *converter, m map[string]any, og *Origin, base itemPtr) Object
+	read func(c *converter, m map[string]any, og Origin, base itemPtr) Object
 	// fields gives an object's fields in canonical order.
 	fields func(Object, fieldWriter)
 }
@@ -99,9 +99,9 @@ var kindTable = []KindInfo{
 }
 
 func row[T Object](k Kind, schema, noun string, inVhost, access bool, slice func(*Document) *[]T,
-	read func(*converter, map[string]any, *Origin, itemPtr) T, fields func(T, fieldWriter)) KindInfo {
+	read func(*converter, map[string]any, Origin, itemPtr) T, fields func(T, fieldWriter)) KindInfo {
 	return KindInfo{Kind: k, Schema: schema, Noun: noun, InVhost: inVhost, NeedsVhostAccess: access, list: field[T](slice),
-		read:   func(c *converter, m map[string]any, og *Origin, base itemPtr) Object { return read(c, m, og, base) },
+		read:   func(c *converter, m map[string]any, og Origin, base itemPtr) Object { return read(c, m, og, base) },
 		fields: func(o Object, w fieldWriter) { fields(o.(T), w) }}
 }
 

@@ -78,7 +78,7 @@ func fillVhost[T any](objs []*T, field func(*T) *string, vhost string) {
 // or "" when it came from no file.
 func Pointer(o Object) string {
 	og := o.meta().Origin
-	if og == nil {
+	if og.File == nil {
 		return ""
 	}
 	return "/" + string(o.Kind()) + "/" + strconv.Itoa(og.Index)
@@ -87,7 +87,7 @@ func Pointer(o Object) string {
 // Location returns where an object was read from.
 func Location(o Object) schema.Location {
 	og := o.meta().Origin
-	if og == nil {
+	if og.File == nil {
 		return schema.Location{}
 	}
 	return schema.Location{File: og.File.Name, Pointer: Pointer(o)}
