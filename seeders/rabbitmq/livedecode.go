@@ -41,14 +41,15 @@ var fastKinds = map[definitions.Kind]bool{
 }
 
 // elements reads a JSON array of objects from r one element at a time, as
-// the answer arrives, and hands each to each, decoded (numbers as
+// the answer arrives, and gives each element, decoded, to each (numbers as
 // encoding/json writes the float64 it reads them as: the slow path decodes
 // so, encodes again and parses, and both paths must agree to the digit).
 // Neither the whole answer nor every element is held: each element's bytes
-// are decoded (decode.Values) in a buffer reused for the next, and the maps
-// each puts in spare are decoded into again. Anything but an array of
-// objects that warren's decoder takes, and anything after the array, is
-// errNotFast (the slow path decides what those are).
+// are cut out in a buffer reused for the next and decoded (decode.Values),
+// and the element's map, with what each puts in spare, is decoded into
+// again. Anything but an array of objects that warren's decoder takes, and
+// anything after the array, is errNotFast (the slow path decides what
+// those are).
 func elements(r io.Reader, each func(m map[string]any, spare *decode.Spare) error) error {
 	er := elementReader{r: r, buf: make([]byte, 0, 32<<10)}
 	var vs decode.Values
