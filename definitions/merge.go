@@ -115,16 +115,14 @@ func (d *Document) duplicates() schema.Diagnostics {
 		}
 		slices.SortFunc(ks, func(a, b keyed) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.i, b.i)) })
 		var list []Object // made only when there is a duplicate
+		first := 0        // where the run of ks[j]'s key starts
 		for j := 1; j < len(ks); j++ {
 			if ks[j].key != ks[j-1].key {
+				first = j
 				continue
 			}
 			if list == nil {
 				list = objs.objects(d)
-			}
-			first := j - 1
-			for first > 0 && ks[first-1].key == ks[j].key {
-				first--
 			}
 			o := list[ks[j].i]
 			loc, firstLoc := Location(o), Location(list[ks[first].i])

@@ -139,6 +139,8 @@ func (t Table) Equal(u Table) bool {
 // surely the same (CanonicalJSON would write them alike).
 func sameValue(a, b any) bool {
 	switch a := a.(type) {
+	case nil:
+		return b == nil
 	case string:
 		s, ok := b.(string)
 		return ok && a == s

@@ -257,6 +257,18 @@ func (o *object) str(k string) (string, bool) {
 	return "", false
 }
 
+// vhost is the vhost field of an object of a vhost: absent is "" (a
+// per-vhost answer's), but null is no vhost at all, which the slow path
+// refuses (an identity field).
+func (o *object) vhost() string {
+	v, ok := o.m["vhost"]
+	if ok && v == nil {
+		o.ok = false
+	}
+	s, _ := o.str("vhost")
+	return s
+}
+
 // boolean is a boolean field, nil when absent: one of two pointers the
 // listing shares (its objects are read-only).
 func (o *object) boolean(k string) *bool {
@@ -358,7 +370,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		out := []*definitions.Policy{}
 		commit = func() { doc.Policies = out }
 		each = func(o *object) error {
-			vhost, _ := o.str("vhost")
+			vhost := o.vhost()
 			name, named := o.str("name")
 			pattern, patterned := o.str("pattern")
 			applyTo, _ := o.str("apply-to")
@@ -382,7 +394,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		commit = func() { doc.Queues = out }
 		each = func(o *object) error {
 			name, named := o.str("name")
-			vhost, _ := o.str("vhost")
+			vhost := o.vhost()
 			typ, _ := o.str("type")
 			durable, autoDelete, exclusive, args := o.boolean("durable"), o.boolean("auto_delete"), o.boolean("exclusive"), o.obj("arguments")
 			if !o.known(queueFields...) || !named {
@@ -400,7 +412,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		commit = func() { doc.Exchanges = out }
 		each = func(o *object) error {
 			name, named := o.str("name")
-			vhost, _ := o.str("vhost")
+			vhost := o.vhost()
 			typ, typed := o.str("type")
 			durable, autoDelete, internal, args := o.boolean("durable"), o.boolean("auto_delete"), o.boolean("internal"), o.obj("arguments")
 			if !o.known(exchangeFields...) || !named {
@@ -421,7 +433,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		commit = func() { doc.Bindings = out }
 		each = func(o *object) error {
 			source, sourced := o.str("source")
-			vhost, _ := o.str("vhost")
+			vhost := o.vhost()
 			destination, destined := o.str("destination")
 			destinationType, destTyped := o.str("destination_type")
 			routingKey, _ := o.str("routing_key")

@@ -80,6 +80,11 @@ func TestLiveDecodeAgrees(t *testing.T) {
 		{"queues invalid UTF-8", definitions.KindQueue, "[{\"name\":\"q\xff\",\"vhost\":\"v\"}]", false},
 		{"queues arguments a list", definitions.KindQueue, `[{"name":"q","vhost":"v","arguments":[]}]`, false},
 		{"queues unbalanced", definitions.KindQueue, `[{"name":"q","vhost":"v","arguments":{"a":[}}]`, false},
+		{"queues vhost null", definitions.KindQueue, `[{"name":"q","vhost":null,"durable":true,"auto_delete":false,"arguments":{}}]`, false},
+		{"exchanges vhost null", definitions.KindExchange, `[{"name":"x","vhost":null,"type":"direct"}]`, false},
+		{"bindings vhost null", definitions.KindBinding, `[{"source":"x","vhost":null,"destination":"q","destination_type":"queue","routing_key":"","arguments":{}}]`, false},
+		{"policies vhost null", definitions.KindPolicy, `[{"vhost":null,"name":"p","pattern":"^q","definition":{}}]`, false},
+		{"queues arguments hold null", definitions.KindQueue, `[{"name":"q","vhost":"v","arguments":{"k":null,"l":[null]}}]`, true},
 		{"generated", definitions.KindQueue, string(generated(t, "queues")), true},
 		{"generated bindings", definitions.KindBinding, string(generated(t, "bindings")), true},
 	}
