@@ -22,7 +22,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -30,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/warren-tool/warren/internal/benchproc"
 	"github.com/warren-tool/warren/internal/defgen"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
@@ -85,6 +85,7 @@ type Results struct {
 }
 
 func main() {
+	benchproc.Main() // a copy that measures one command exits here
 	flag.Parse()
 	var err error
 	switch {
@@ -114,28 +115,18 @@ func save(r *Results, err error) error {
 }
 
 // process runs a command and returns its wall time and peak resident
-// memory (the kernel's ru_maxrss). Exit code 2 (drift) counts as success.
+// memory, measured by a fresh copy of benchbroker (benchproc: this process
+// holds the files it generated, and os/exec would count its memory as the
+// command's). Exit code 2 (drift) counts as success.
 func process(env []string, name string, args ...string) (secs float64, rss int64, err error) {
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stderr strings.Builder
-	cmd.Stdout = io.Discard
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	secs = time.Since(start).Seconds()
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss * 1024
-		}
-		if cmd.ProcessState.ExitCode() == 2 {
-			err = nil
-		}
-	}
+	r, err := benchproc.Run(env, []int{2}, name, args...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+		return 0, 0, err
 	}
-	return secs, rss, nil
+	if r.MaxRSS <= r.Floor {
+		fmt.Fprintf(os.Stderr, "benchbroker: %s's peak memory is at most %d MB, the measuring copy's own\n", name, r.Floor>>20)
+	}
+	return r.Seconds, r.MaxRSS, nil
 }
 
 func median(xs []float64) float64 {

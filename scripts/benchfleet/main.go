@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -28,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/warren-tool/warren/internal/benchproc"
 	"github.com/warren-tool/warren/internal/defgen"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
@@ -58,6 +58,7 @@ type Results struct {
 }
 
 func main() {
+	benchproc.Main() // a copy that measures one command exits here
 	flag.Parse()
 	r, err := measure()
 	if err != nil {
@@ -160,25 +161,16 @@ func measure() (*Results, error) {
 }
 
 // process runs warren and returns its wall time, its CPU time (user and
-// system) and its peak memory; exit 0
-// (in sync) or 2 (drift: guest, which the file does not define) is
+// system) and its peak memory, measured by a fresh copy of benchfleet
+// (benchproc: os/exec would count this process's memory as warren's); exit
+// 0 (in sync) or 2 (drift: guest, which the file does not define) is
 // expected.
 func process(env []string, args ...string) (secs, cpu float64, rss int64, err error) {
-	cmd := exec.Command(*warren, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	secs = time.Since(start).Seconds()
-	if err != nil && (cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 2) {
-		return 0, 0, 0, fmt.Errorf("%w\n%s", err, stderr.String())
+	r, err := benchproc.Run(env, []int{2}, *warren, args...)
+	if err != nil {
+		return 0, 0, 0, err
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024
-	}
-	cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
-	return secs, cpu, rss, nil
+	return r.Seconds, r.CPU, r.MaxRSS, nil
 }
 
 func median(xs []float64) float64 {
