@@ -146,6 +146,11 @@ func JSONStream(data []byte, stream Stream) (any, *Error) {
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3 // a UTF-8 byte order mark
 	}
+	return d.document()
+}
+
+// document decodes the one value d.data holds from d.pos on.
+func (d *jsonDecoder) document() (any, *Error) {
 	d.skipSpace()
 	v, err := d.value()
 	if err != nil {
@@ -599,16 +604,7 @@ func (vs *Values) Decode(data []byte) (any, *Error) {
 	}
 	d.data, d.pos, d.path = data, 0, d.path[:0]
 	defer func() { d.data = nil }()
-	d.skipSpace()
-	v, err := d.value()
-	if err != nil {
-		return nil, err
-	}
-	d.skipSpace()
-	if d.pos < len(d.data) {
-		return nil, d.errorf("unexpected %s after the value", d.describe())
-	}
-	return v, nil
+	return d.document()
 }
 
 // Spare takes back the maps of a decoded value that nothing uses any

@@ -197,33 +197,35 @@ func notFast(err error) error {
 // encoding/json gives for them: the float64 it reads, written as it writes
 // one. false: a number no float64 holds (encoding/json refuses it too).
 func floatNumbers(v any) bool {
+	var ok bool
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
-			if n, ok := e.(json.Number); ok {
-				f, err := strconv.ParseFloat(string(n), 64)
-				if err != nil {
-					return false
-				}
-				v[k] = number(f)
-			} else if !floatNumbers(e) {
+			if v[k], ok = floatNumber(e); !ok {
 				return false
 			}
 		}
 	case []any:
 		for i, e := range v {
-			if n, ok := e.(json.Number); ok {
-				f, err := strconv.ParseFloat(string(n), 64)
-				if err != nil {
-					return false
-				}
-				v[i] = number(f)
-			} else if !floatNumbers(e) {
+			if v[i], ok = floatNumber(e); !ok {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// floatNumber is floatNumbers for one value, which it returns.
+func floatNumber(v any) (any, bool) {
+	n, isNumber := v.(json.Number)
+	if !isNumber {
+		return v, floatNumbers(v)
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return nil, false
+	}
+	return number(f), true
 }
 
 // An object is one element of a listing, read field by field as the fast
