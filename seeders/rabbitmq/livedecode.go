@@ -308,7 +308,7 @@ var (
 	policyFields     = []string{"vhost", "name", "pattern", "apply-to", "priority", "definition"}
 	queueFields      = []string{"name", "vhost", "type", "durable", "auto_delete", "exclusive", "arguments"}
 	exchangeFields   = []string{"name", "vhost", "type", "durable", "auto_delete", "internal", "arguments"}
-	bindingFields    = []string{"source", "vhost", "destination", "destination_type", "routing_key", "arguments"}
+	bindingFields    = []string{"source", "vhost", "destination", "destination_type", "routing_key", "arguments", "properties_key"}
 )
 
 // decodeFast decodes one kind's listing from r into doc as it arrives,

@@ -69,6 +69,8 @@ func TestLiveDecodeAgrees(t *testing.T) {
 		{"exchanges type missing", definitions.KindExchange, `[{"name":"x","vhost":"v"}]`, false},
 		{"bindings", definitions.KindBinding, `[{"source":"","vhost":"v","destination":"q","destination_type":"queue","routing_key":"q","arguments":{}},` +
 			`{"source":"x","vhost":"v","destination":"q","destination_type":"queue","routing_key":"a.#","arguments":{"x-match":"all","n":1}}]`, true},
+		{"bindings listed whole", definitions.KindBinding, `[{"source":"","vhost":"v","destination":"q","destination_type":"queue","routing_key":"q","arguments":{},"properties_key":"q"},` +
+			`{"source":"x","vhost":"v","destination":"q","destination_type":"queue","routing_key":"a.#","arguments":{"x-match":"all"},"properties_key":"a.%23~PIT-aSd"}]`, true},
 		{"bindings destination missing", definitions.KindBinding, `[{"source":"x","vhost":"v","destination_type":"queue"}]`, false},
 		{"bindings braces and quotes in strings", definitions.KindBinding, ` [ {"source":"x}","vhost":"v[","destination":"q}\\\"{[","destination_type":"queue","routing_key":"a\\\\\"]}","arguments":{"k":"{\\\"}","l":[{"m":"]"}]}} ,` + "\n" +
 			`{"source":"x","vhost":"v","destination":"q","destination_type":"queue","routing_key":"\\u00e9\\n","arguments":null} ] `, true},
