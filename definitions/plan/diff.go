@@ -3,7 +3,6 @@ package plan
 import (
 	"cmp"
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 
@@ -120,47 +119,60 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 			have[liveKeys[i]] = i
 		}
 		wanted := make([]bool, len(liveObjs))
-		var changes []Change
-		for _, kd := range sortKeyed(keyedObjects(nd.All(k), nd.Count(k))) {
-			d := kd.obj
+		// The files' objects are gone through in their order, and what
+		// they give (changes, skips) sorted by key afterwards: in sync,
+		// nothing is, and no list of 40,000 keyed objects is made and
+		// sorted to find that out.
+		var changes []keyed[Change]
+		var skips []keyed[Skip]
+		var failed *keyed[error] // the first by key, as if gone through sorted
+		for d := range nd.All(k) {
+			key, rank := d.Key(), limitsRank(d)
 			if why := brokerSkips(nd, d); why != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: why})
+				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: why}})
 				continue
 			}
 			var l definitions.Object
-			i, ok := have[kd.key]
+			i, ok := have[key]
 			if ok {
 				l, wanted[i] = liveObjs[i], true
 			}
 			if ok && cfg.owned != nil && cfg.owned(l) != "" {
-				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)})
+				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)}})
 				continue
 			}
 			if !ok {
-				changes = append(changes, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d}})
 				continue
 			}
 			fields, replace, err := compare(d, l, cfg)
 			if err != nil {
-				return nil, err
+				if e := (keyed[error]{rank, key, err}); failed == nil || byRankAndKey(e, *failed) < 0 {
+					failed = &e
+				}
+				continue
 			}
 			switch {
 			case replace != "":
-				changes = append(changes, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields, Reason: replace})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields, Reason: replace}})
 			case len(fields) > 0:
-				changes = append(changes, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields}})
 			}
 		}
-		plan.Changes = append(plan.Changes, changes...)
+		if failed != nil {
+			return nil, failed.v
+		}
+		plan.Skipped = appendSorted(plan.Skipped, skips)
+		plan.Changes = appendSorted(plan.Changes, changes)
 		var dels []Change
-		var gone []keyed
+		var gone []keyed[definitions.Object]
 		for i, l := range liveObjs {
 			if !wanted[have[liveKeys[i]]] { // by key, should two share one
-				gone = append(gone, keyed{limitsRank(l), liveKeys[i], l})
+				gone = append(gone, keyed[definitions.Object]{limitsRank(l), liveKeys[i], l})
 			}
 		}
 		for _, kl := range sortKeyed(gone) {
-			l := kl.obj
+			l := kl.v
 			if p, ok := l.(*definitions.Permission); ok && IsTemporaryGrant(p) {
 				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l, Step: StepRemoveLeftoverGrant, Reason: LeftoverGrantReason})
 				continue
@@ -476,37 +488,39 @@ func index(objs []definitions.Object) map[string]definitions.Object {
 // sortedObjects orders objects by key, vhost limits before other
 // parameters (a vhost's limits should be in place before what fills it).
 func sortedObjects(objs []definitions.Object) []definitions.Object {
-	ks := sortKeyed(keyedObjects(slices.Values(objs), len(objs)))
-	out := make([]definitions.Object, len(ks))
-	for i, k := range ks {
-		out[i] = k.obj
+	ks := make([]keyed[definitions.Object], len(objs))
+	for i, o := range objs {
+		ks[i] = keyed[definitions.Object]{limitsRank(o), o.Key(), o}
 	}
-	return out
+	return appendSorted(nil, ks)
 }
 
-// keyed is an object with its key (made once) and its rank in
-// sortedObjects' order.
-type keyed struct {
+// keyed is something of an object (the object itself, a change to it)
+// with the object's key (made once) and its rank in sortedObjects' order.
+type keyed[T any] struct {
 	rank int
 	key  string
-	obj  definitions.Object
+	v    T
 }
 
-// keyedObjects pairs objects (n of them, or about) with their keys.
-func keyedObjects(objs iter.Seq[definitions.Object], n int) []keyed {
-	ks := make([]keyed, 0, n)
-	for o := range objs {
-		ks = append(ks, keyed{limitsRank(o), o.Key(), o})
+// byRankAndKey is sortedObjects' order.
+func byRankAndKey[T any](a, b keyed[T]) int {
+	return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.key, b.key))
+}
+
+// sortKeyed sorts in sortedObjects' order, in place (stably: two of one
+// key stay in the order given).
+func sortKeyed[T any](ks []keyed[T]) []keyed[T] {
+	slices.SortStableFunc(ks, byRankAndKey[T])
+	return ks
+}
+
+// appendSorted appends ks' values to out in sortedObjects' order.
+func appendSorted[T any](out []T, ks []keyed[T]) []T {
+	for _, k := range sortKeyed(ks) {
+		out = append(out, k.v)
 	}
-	return ks
-}
-
-// sortKeyed sorts in sortedObjects' order, in place.
-func sortKeyed(ks []keyed) []keyed {
-	slices.SortFunc(ks, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.key, b.key))
-	})
-	return ks
+	return out
 }
 
 func limitsRank(o definitions.Object) int {
