@@ -145,11 +145,12 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d}})
 				continue
 			}
+			if failed != nil && byRankAndKey(keyed[error]{rank, key, nil}, *failed) > 0 {
+				continue // sorted, it would not have been reached: its secrets are not read
+			}
 			fields, replace, err := compare(d, l, cfg)
 			if err != nil {
-				if e := (keyed[error]{rank, key, err}); failed == nil || byRankAndKey(e, *failed) < 0 {
-					failed = &e
-				}
+				failed = &keyed[error]{rank, key, err}
 				continue
 			}
 			switch {

@@ -34,10 +34,12 @@ type Result struct {
 	Seconds float64 // wall time, as the copy timed it around the command
 	CPU     float64 // user and system time, seconds
 	MaxRSS  int64   // peak resident memory, bytes
-	// Floor is the copy's own peak when it started the command: a MaxRSS
-	// at or below it says only "at most Floor".
+	// Floor is the copy's own peak, which the kernel counts from when the
+	// copy started the command: a MaxRSS at or below it says only "at
+	// most Floor".
 	Floor    int64
-	ExitCode int
+	ExitCode int    // -1 when a signal ended the command
+	Signal   string // the signal that ended it, if one did
 }
 
 // report is what a copy writes back.
@@ -51,6 +53,11 @@ type report struct {
 // in ok (besides 0) count as success; any other is an error carrying the
 // command's standard error.
 func Run(env []string, ok []int, name string, args ...string) (Result, error) {
+	if os.Getenv(childEnv) != "" {
+		// A copy that did not stop in Main would run the whole program
+		// again, and start another copy, and another.
+		return Result{}, errors.New("benchproc: Main was not called first thing in main")
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return Result{}, err
@@ -81,6 +88,9 @@ func Run(env []string, ok []int, name string, args ...string) (Result, error) {
 	if rep.Err != "" {
 		return rep.Result, fmt.Errorf("%s: %s", name, rep.Err)
 	}
+	if rep.Signal != "" {
+		return rep.Result, fmt.Errorf("%s %s: %s\n%s", name, strings.Join(args, " "), rep.Signal, stderr.String())
+	}
 	if rep.ExitCode != 0 && !containsInt(ok, rep.ExitCode) {
 		return rep.Result, fmt.Errorf("%s %s: exit status %d\n%s", name, strings.Join(args, " "), rep.ExitCode, stderr.String())
 	}
@@ -106,6 +116,7 @@ func Main() {
 	}
 	os.Unsetenv(childEnv)
 	n, _ := strconv.Atoi(fd)
+	syscall.CloseOnExec(n) // the measured command must not write the report
 	out := os.NewFile(uintptr(n), "report")
 	rep := measure(os.Args[2:]) // os.Args[1] is "--"
 	json.NewEncoder(out).Encode(rep)
@@ -117,16 +128,20 @@ func measure(argv []string) report {
 	if len(argv) == 0 {
 		return report{Err: "no command"}
 	}
-	floor := peakRSS()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = os.Stderr // the command's errors reach Run
 	start := time.Now()
 	err := cmd.Run()
-	rep := report{Result: Result{Seconds: time.Since(start).Seconds(), Floor: floor}}
+	// Read afterwards: the peak only grows, and what counts is the peak
+	// when the command was started, which Run's own work added to.
+	rep := report{Result: Result{Seconds: time.Since(start).Seconds(), Floor: peakRSS()}}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
 		rep.ExitCode = exit.ExitCode()
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			rep.Signal = "killed by signal " + ws.Signal().String()
+		}
 	case err != nil:
 		rep.Err = err.Error()
 		return rep

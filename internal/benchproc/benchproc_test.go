@@ -44,3 +44,45 @@ func TestRunExitCodes(t *testing.T) {
 		t.Error("a command that cannot start is no error")
 	}
 }
+
+// TestReportIsTheCopys: the measured command cannot reach the report's
+// pipe (it would be taken for the report), nor see the variable that
+// makes a copy.
+func TestReportIsTheCopys(t *testing.T) {
+	r, err := Run(nil, nil, "sh", "-c", `echo '{"MaxRSS":1,"ExitCode":0}' >&3 2>/dev/null; test -z "$`+childEnv+`"`)
+	if err != nil || r.MaxRSS == 1 {
+		t.Errorf("the command wrote the report or saw the marker: %+v, %v", r, err)
+	}
+}
+
+// TestFloorCoversTheCopy: a command that holds less than the copy is
+// measured at or below the copy's floor, never above it (the copy's own
+// work before it starts the command counts).
+func TestFloorCoversTheCopy(t *testing.T) {
+	for range 20 {
+		r, err := Run(nil, nil, "true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.MaxRSS > r.Floor {
+			t.Fatalf("true: %d kB, above the copy's floor of %d kB", r.MaxRSS>>10, r.Floor>>10)
+		}
+	}
+}
+
+// TestRunKilled: a command a signal ends is an error that names it.
+func TestRunKilled(t *testing.T) {
+	_, err := Run(nil, []int{2}, "sh", "-c", "kill -KILL $$")
+	if err == nil || !strings.Contains(err.Error(), "killed by signal killed") {
+		t.Errorf("a killed command: %v", err)
+	}
+}
+
+// TestRunInACopy: a copy that did not stop in Main refuses to start
+// another.
+func TestRunInACopy(t *testing.T) {
+	t.Setenv(childEnv, "3")
+	if _, err := Run(nil, nil, "true"); err == nil || !strings.Contains(err.Error(), "Main was not called") {
+		t.Errorf("Run in a copy: %v", err)
+	}
+}
