@@ -24,7 +24,7 @@ func TestCompactWriterIsTheTree(t *testing.T) {
 			docs[name] = data
 		}
 	}
-	examples, _ := filepath.Glob("../examples/*/*")
+	paths, _ := filepath.Glob("../examples/*/*") // and the corpus's, when it is there
 	archives, _ := filepath.Glob("testdata/diagnostics/*.txtar")
 	for _, a := range archives {
 		ar, err := txtar.ParseFile(a)
@@ -38,12 +38,12 @@ func TestCompactWriterIsTheTree(t *testing.T) {
 	if dir, ok := testcorpus.Path(); ok {
 		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
-				examples = append(examples, p)
+				paths = append(paths, p)
 			}
 			return nil
 		})
 	}
-	for _, p := range examples {
+	for _, p := range paths {
 		if data, err := os.ReadFile(p); err == nil {
 			add(p, data)
 		}
