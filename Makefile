@@ -32,8 +32,9 @@ deps: ## install what the tests need (RabbitMQ 3.10 and 4.0, Go modules)
 	$(GO) mod download
 
 .PHONY: lint
-lint: ## go vet, and gofmt must have nothing to change
+lint: ## go vet, gofmt must have nothing to change, and warren must build for Windows too
 	$(GO) vet ./...
+	GOOS=windows $(GO) build -o /dev/null ./cmd/warren
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 .PHONY: test

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/urfave/cli/v2"
@@ -135,7 +134,7 @@ func rewriteInPlace(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+	if hardLinks(st) > 1 {
 		f, err := os.OpenFile(real, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {
 			return err

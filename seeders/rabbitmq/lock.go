@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/warren-tool/warren/definitions/plan"
@@ -51,11 +49,6 @@ func (l LockInfo) stale(now time.Time, host string) string {
 		return "its process is gone"
 	}
 	return ""
-}
-
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // LockedError says another apply holds the lock.
