@@ -152,6 +152,18 @@ func TestExportCommand(t *testing.T) {
 	if code, _, errOut := warren(t, "export", "--trim", "nonsense"); code != exitError || !strings.Contains(errOut, `unknown trim "nonsense"`) {
 		t.Errorf("unknown trim: exit %d %s", code, errOut)
 	}
+	// A vhost the broker lacks is an error, and no file: its empty lists
+	// would make diff --prune delete every vhost.
+	missing := filepath.Join(dir, "missing.json")
+	if code, _, errOut := warren(t, "export", "--vhost", "ordrs", "-o", missing); code != exitError || !strings.Contains(errOut, `--vhost "ordrs": the broker has no such vhost`) || !strings.Contains(errOut, `"orders"`) {
+		t.Errorf("export --vhost of a missing vhost: exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("export --vhost of a missing vhost wrote %s (%v)", missing, err)
+	}
+	if code, out, errOut := warren(t, "export", "--vhost", "orders"); code != exitOK || !strings.Contains(out, `"orders"`) {
+		t.Errorf("export --vhost orders: exit %d\n%s%s", code, out, errOut)
+	}
 }
 
 // TestTLS starts a node with a TLS management listener signed by a test CA.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -67,6 +68,22 @@ func exportTrims(c *cli.Context) ([]string, error) {
 	return trims, nil
 }
 
+// vhostNames lists vhosts' names for a message, the first ten of them.
+func vhostNames(vhosts []*definitions.Vhost) string {
+	if len(vhosts) == 0 {
+		return "none"
+	}
+	var names []string
+	for _, v := range vhosts {
+		names = append(names, strconv.Quote(v.Name))
+	}
+	slices.Sort(names)
+	if len(names) > 10 {
+		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	return strings.Join(names, ", ")
+}
+
 func splitList(values []string) []string {
 	var out []string
 	for _, v := range values {
@@ -121,6 +138,11 @@ func runExport(c *cli.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	// A vhost the broker lacks would export empty lists, and an empty list
+	// manages its kind: diff --prune of that file deletes every vhost.
+	if opts.Vhost != "" && !slices.ContainsFunc(doc.Vhosts, func(v *definitions.Vhost) bool { return v.Name == opts.Vhost }) {
+		return fmt.Errorf("--vhost %q: the broker has no such vhost (it has %s); nothing was written", opts.Vhost, vhostNames(doc.Vhosts))
 	}
 	if err := definitions.Trim(doc, opts.Trims); err != nil {
 		return err
