@@ -81,6 +81,8 @@ func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, erro
 	switch {
 	case l.known != "": // an inventory entry's {env: NAME} (fleet.go)
 		password = l.known
+	case l.passwordFile != "" && l.password != "":
+		return nil, fmt.Errorf("both --%s and --password give the password: give one", l.fileFlag)
 	case l.passwordFile != "":
 		p, err := definitions.ReadSecretFile(l.passwordFile)
 		if err != nil {
@@ -90,11 +92,13 @@ func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, erro
 			return nil, fmt.Errorf("--%s %s is empty", l.fileFlag, l.passwordFile)
 		}
 		password = p
-	case os.Getenv(l.passwordEnv) != "":
-		password = os.Getenv(l.passwordEnv)
+	// The command line wins over the environment (WARREN_PASSWORD), as for
+	// every other flag.
 	case l.password != "":
 		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --password is visible to every user of this machine; use WARREN_PASSWORD or --password-file")
 		password = l.password
+	case os.Getenv(l.passwordEnv) != "":
+		password = os.Getenv(l.passwordEnv)
 	}
 	if user == "" || password == "" {
 		if (user == "" || user == "guest") && password == "" && allLoopback(urls) {

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -134,6 +138,33 @@ func TestPasswordFileBounded(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("--password-file %s hangs", p)
 		}
+	}
+}
+
+// --password on the command line wins over WARREN_PASSWORD, as every flag
+// wins over its variable; with --password-file as well, it is an error.
+func TestPasswordFlagWinsOverTheEnvironment(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pw, _ := r.BasicAuth()
+		mu.Lock()
+		got = append(got, pw)
+		mu.Unlock()
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"not_authorised","reason":"Login failed"}`))
+	}))
+	defer srv.Close()
+	t.Setenv("WARREN_PASSWORD", "from-the-environment")
+	code, _, errOut := warren(t, "export", "--url", srv.URL, "--username", "u", "--password", "from-the-flag")
+	mu.Lock()
+	if code != exitError || len(got) == 0 || slices.ContainsFunc(got, func(pw string) bool { return pw != "from-the-flag" }) {
+		t.Errorf("--password with WARREN_PASSWORD set: exit %d, the broker saw %q\n%s", code, got, errOut)
+	}
+	mu.Unlock()
+	file := writeTemp(t, "pw", "from-the-file\n")
+	if code, _, errOut := warren(t, "export", "--url", srv.URL, "--username", "u", "--password", "x", "--password-file", file); code != exitError || !strings.Contains(errOut, "both --password-file and --password") {
+		t.Errorf("--password and --password-file: exit %d\n%s", code, errOut)
 	}
 }
 
