@@ -97,7 +97,7 @@ func runFmt(c *cli.Context) error {
 				}
 			}
 		case out != "":
-			if err := writeFileAtomic(out, formatted, 0o644); err != nil {
+			if err := writeFileAtomic(out, formatted, outputMode(p, doc)); err != nil {
 				return err
 			}
 		case p == "-" || to != "":
@@ -117,6 +117,19 @@ func runFmt(c *cli.Context) error {
 		return exitCodeError{exitError}
 	}
 	return nil
+}
+
+// outputMode is the mode of what fmt -o writes: no more open than the
+// input file, and only its owner's when it holds users or credentials (as
+// an export is).
+func outputMode(input string, doc *definitions.Document) os.FileMode {
+	perm := exportMode(doc)
+	if input != "-" {
+		if st, err := os.Stat(input); err == nil {
+			perm &= st.Mode().Perm()
+		}
+	}
+	return perm
 }
 
 // rewriteInPlace gives an existing file new content and keeps what points

@@ -215,4 +215,22 @@ func TestFmtKeepsLinksAndUmask(t *testing.T) {
 	if st, _ := os.Stat(out); st.Mode().Perm() != 0o600 {
 		t.Errorf("umask 077: mode %v, want 0600", st.Mode().Perm())
 	}
+	syscall.Umask(0o022)
+	// -o is no more open than its input (0640 here), and only its owner's
+	// when the file holds users: a backup's hashes stay private.
+	if code, _, errOut := warren(t, "fmt", "--to", "yaml", real, "-o", out); code != exitOK {
+		t.Fatalf("fmt -o: %s", errOut)
+	}
+	if st, _ := os.Stat(out); st.Mode().Perm() != 0o640 {
+		t.Errorf("fmt -o of a 0640 file: mode %v, want 0640", st.Mode().Perm())
+	}
+	backup := filepath.Join(dir, "backup.json")
+	os.WriteFile(backup, []byte(`{"users":[{"name":"app","password_hash":"kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR","hashing_algorithm":"rabbit_password_hashing_sha256","tags":[]}]}`), 0o644)
+	hashes := filepath.Join(dir, "hashes.yaml")
+	if code, _, errOut := warren(t, "fmt", "--to", "yaml", backup, "-o", hashes); code != exitOK {
+		t.Fatalf("fmt -o: %s", errOut)
+	}
+	if st, _ := os.Stat(hashes); st.Mode().Perm() != 0o600 {
+		t.Errorf("fmt -o of a file with users: mode %v, want 0600", st.Mode().Perm())
+	}
 }
