@@ -149,3 +149,29 @@ func TestLocateMalformed(t *testing.T) {
 		}
 	}
 }
+
+// Every YAML syntax error has a place: yaml.v3 leaves the line out when it
+// is the first, and names none for bytes its reader refuses.
+func TestYAMLSyntaxErrorsArePlaced(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		off int        // the byte, when found by warren
+		pos schema.Pos // the line, when named by yaml.v3
+		msg string
+	}{
+		{"this is : not : yaml: [\n", -1, schema.Pos{Line: 1, Col: 1}, "mapping values are not allowed"},
+		{"vhosts:\n  - name: a\n  - name: b: c: d\n", -1, schema.Pos{Line: 3, Col: 1}, "mapping values are not allowed"},
+		{"vhosts:\n  - name: a\n  - name: \"b\xff\"\n", 32, schema.Pos{}, "UTF-8"},
+		{"vhosts:\n  - name: a\n  - name: b\x01c\n", 31, schema.Pos{}, "control characters"},
+		{"\ufeffvhosts:\n  - name: a\x7f\n", 22, schema.Pos{}, "control characters"},
+	} {
+		_, _, err := YAML([]byte(tc.in))
+		if err == nil {
+			t.Errorf("%q: no error", tc.in)
+			continue
+		}
+		if err.Off != tc.off || err.Pos != tc.pos || !strings.Contains(err.Msg, tc.msg) {
+			t.Errorf("%q: got %+v (offset %d, %v), want offset %d, position %v, %q", tc.in, err, err.Off, err.Pos, tc.off, tc.pos, tc.msg)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/warren-tool/warren/schema"
 	"gopkg.in/yaml.v3"
@@ -44,14 +45,14 @@ func decodeYAMLNodes(data []byte) (any, *yaml.Node, *Error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil, &Error{Code: schema.EUnsupportedIn, Off: -1, Msg: "empty document"}
 		}
-		return nil, nil, yamlSyntaxError(err)
+		return nil, nil, yamlSyntaxError(err, data)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, nil, &Error{Code: schema.EUnsupportedIn, Off: -1, Pos: schema.Pos{Line: extra.Line, Col: extra.Column},
 			Msg: "more than one YAML document in the file; put each in its own file"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, nil, yamlSyntaxError(err)
+		return nil, nil, yamlSyntaxError(err, data)
 	}
 	// A document without aliases produces at most one value per node, and a
 	// node takes at least one byte: the budget allows generous reuse through
@@ -66,15 +67,36 @@ func decodeYAMLNodes(data []byte) (any, *yaml.Node, *Error) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func yamlSyntaxError(err error) *Error {
+func yamlSyntaxError(err error, data []byte) *Error {
 	msg := err.Error()
-	e := &Error{Code: schema.ESyntax, Off: -1, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	// yaml.v3 names the line where the construct that failed began, and no
+	// line when that is the first (its marks count from 0, and 0 is left
+	// out); it never names a column. Its reader's errors (bytes that are not
+	// UTF-8, control characters) name no line at all: warren finds the byte.
+	e := &Error{Code: schema.ESyntax, Off: -1, Pos: schema.Pos{Line: 1, Col: 1}, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		e.Pos = schema.Pos{Line: line, Col: 1}
 		e.Msg = m[2]
+	} else if off := unreadableAt(data); off >= 0 && (strings.Contains(e.Msg, "UTF-8") || strings.Contains(e.Msg, "control characters")) {
+		e.Off, e.Pos = off, schema.Pos{}
 	}
 	return e
+}
+
+// unreadableAt is the offset of the first byte YAML's reader refuses: one
+// that is not UTF-8, or a character outside YAML's printable set; or -1.
+func unreadableAt(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		printable := r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 ||
+			r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
+		if r == utf8.RuneError && size <= 1 || !printable {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 func (d *yamlDecoder) pointer() string {
