@@ -1,7 +1,6 @@
 package definitions
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -240,19 +239,40 @@ func (e *SecretError) Error() string {
 
 func (e *SecretError) Unwrap() error { return e.Err }
 
-// SecretDiagnostics turns a SecretError in err into an E034 diagnostic at
-// the reference's place in d's files; ok is false for any other error.
+// SecretDiagnostics turns the SecretErrors in err (one, or several
+// joined) into E034 diagnostics at the references' places in d's files; ok
+// is false when err holds none.
 func (d *Document) SecretDiagnostics(err error) (diags schema.Diagnostics, ok bool) {
-	var se *SecretError
-	if !errors.As(err, &se) {
+	for _, se := range secretErrors(err, nil) {
+		loc := Location(se.Object)
+		if loc.Pointer != "" {
+			loc.Pointer += "/" + se.Field
+		}
+		diags = append(diags, schema.Diagnostic{File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: schema.ESecretSource,
+			Message: fmt.Sprintf("%s: %s cannot be read: %v", se.Object.Addr(), se.Field, se.Err)})
+	}
+	if len(diags) == 0 {
 		return nil, false
 	}
-	loc := Location(se.Object)
-	if loc.Pointer != "" {
-		loc.Pointer += "/" + se.Field
-	}
-	diags = schema.Diagnostics{{File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: schema.ESecretSource,
-		Message: fmt.Sprintf("%s: %s cannot be read: %v", se.Object.Addr(), se.Field, se.Err)}}
 	d.resolve(diags)
 	return diags, true
+}
+
+// secretErrors appends the SecretErrors err holds, through wrapping and
+// errors.Join, to out.
+func secretErrors(err error, out []*SecretError) []*SecretError {
+	switch e := err.(type) {
+	case nil:
+		return out
+	case *SecretError:
+		return append(out, e)
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			out = secretErrors(inner, out)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return secretErrors(e.Unwrap(), out)
+	}
+	return out
 }

@@ -407,3 +407,28 @@ func TestApplyWaitGivesUp(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 }
+
+// boot says every secret it cannot read, at once and each at its place,
+// and leaves no directory behind.
+func TestBootSaysEveryUnreadableSecret(t *testing.T) {
+	t.Setenv("NO_SUCH_ONE", "")
+	t.Setenv("NO_SUCH_TWO", "")
+	t.Setenv("NO_SUCH_URI", "")
+	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: NO_SUCH_ONE}, tags: [administrator]}\n  - {name: app, password: {env: NO_SUCH_TWO}, tags: []}\n"+
+		"vhosts:\n  - {name: orders}\nglobal_parameters:\n  - {name: upstream, value: {uri: {env: NO_SUCH_URI}}}\n")
+	for _, format := range []string{"files", "kubernetes"} {
+		out := filepath.Join(t.TempDir(), "boot")
+		code, _, errOut := warren(t, "boot", defs, "--out", out, "--format", format)
+		if code != exitError {
+			t.Errorf("%s: exit %d, want %d\n%s", format, code, exitError, errOut)
+		}
+		for _, want := range []string{"defs.yaml:2:", "NO_SUCH_ONE", "defs.yaml:3:", "NO_SUCH_TWO", "defs.yaml:7:", "NO_SUCH_URI"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s: %q not said:\n%s", format, want, errOut)
+			}
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: a failed boot left %s (%v)", format, out, err)
+		}
+	}
+}

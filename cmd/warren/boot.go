@@ -46,10 +46,7 @@ func runBoot(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out := c.String("out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
+	out := c.String("out") // made once what goes in it is made: a failed boot leaves no directory
 	switch c.String("format") {
 	case "kubernetes":
 		return runBootKubernetes(c, doc, alg)
@@ -70,6 +67,9 @@ func runBoot(c *cli.Context) error {
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s\n", w)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
 	}
 	if err := writeFileAtomic(defsPath, res.Definitions, 0o600); err != nil {
 		return err

@@ -68,12 +68,15 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 		rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force")},
 		rabbitmq.KubernetesOptions{Name: c.String("name"), Namespace: c.String("namespace"), MountPath: c.String("mount-path")})
 	if err != nil {
-		return err
+		return secretError(c, doc, err)
 	}
 	for _, w := range out.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s\n", w)
 	}
 	dir := c.String("out")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	files := []struct {
 		name string
 		data []byte

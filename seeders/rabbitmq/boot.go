@@ -76,11 +76,13 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		Policies: n.Policies, Queues: n.Queues, Exchanges: n.Exchanges, Bindings: n.Bindings,
 	}
 	// URIs given as {env} or {file} are resolved into the file (0600).
+	// Every secret that cannot be read is said at once.
+	var unread []error
 	for _, p := range n.Parameters {
 		p := *p
 		v, err := definitions.ResolveValue(p.Value, opts.Resolve)
 		if err != nil {
-			return nil, &definitions.SecretError{Object: &p, Field: "value", Err: err}
+			unread = append(unread, &definitions.SecretError{Object: &p, Field: "value", Err: err})
 		}
 		p.Value = v
 		out.Parameters = append(out.Parameters, &p)
@@ -89,7 +91,7 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		p := *p
 		v, err := definitions.ResolveValue(p.Value, opts.Resolve)
 		if err != nil {
-			return nil, &definitions.SecretError{Object: &p, Field: "value", Err: err}
+			unread = append(unread, &definitions.SecretError{Object: &p, Field: "value", Err: err})
 		}
 		p.Value = v
 		out.GlobalParameters = append(out.GlobalParameters, &p)
@@ -107,7 +109,8 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		if u.Password != nil {
 			pw, err := opts.Resolve(u.Password)
 			if err != nil {
-				return nil, &definitions.SecretError{Object: &u, Field: "password", Err: err}
+				unread = append(unread, &definitions.SecretError{Object: &u, Field: "password", Err: err})
+				continue
 			}
 			hash, err := definitions.HashPassword(pw, alg, nil)
 			if err != nil {
@@ -117,6 +120,9 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 		}
 		u.ActiveMQ = nil
 		out.Users = append(out.Users, &u)
+	}
+	if len(unread) > 0 {
+		return nil, errors.Join(unread...)
 	}
 	out.Sort()
 	config, err := bootConfig(opts.DefinitionsPath, opts.HTTPS)
