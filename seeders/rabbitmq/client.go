@@ -155,10 +155,14 @@ func (e *APIError) Error() string {
 		if strings.Contains(strings.ToLower(e.Reason), "access refused") {
 			return fmt.Sprintf("%s: user %q was refused access (401 %s): it needs permissions on the vhost", where, e.User, e.Reason)
 		}
-		if strings.Contains(strings.ToLower(e.Reason), "administrator") {
+		// RabbitMQ 3.10.8 and 4.0.5: "Not administrator user" and "User not
+		// authorised to access object" (a management or monitoring user),
+		// "Not management user" (no tag): the password was right.
+		reason := strings.ToLower(e.Reason)
+		if strings.Contains(reason, "administrator") || strings.Contains(reason, "not management") || strings.Contains(reason, "not authorised to access") {
 			return fmt.Sprintf("%s: user %q is not an administrator; warren needs the administrator tag (401 %s)", where, e.User, e.Reason)
 		}
-		return fmt.Sprintf("%s: user %q could not log in: wrong user name or password (401 %s)", where, e.User, e.Type)
+		return fmt.Sprintf("%s: user %q could not log in: wrong user name or password (401 %s)", where, e.User, cmp.Or(e.Reason, e.Type))
 	}
 	msg := e.Type
 	if e.Reason != "" && e.Reason != e.Type {
