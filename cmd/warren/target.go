@@ -146,10 +146,30 @@ func (e *exportTarget) Read(context.Context, []definitions.Kind) (*definitions.D
 	return e.doc, nil
 }
 func (e *exportTarget) DiffOptions(context.Context, plan.PlanOptions) []plan.DiffOption {
+	opts := []plan.DiffOption{plan.WithPasswordsUnshown()}
 	if e.name == definitions.TargetAmazonMQRabbitMQ {
-		return amazonmqrabbitmq.DiffOptions()
+		opts = append(opts, amazonmqrabbitmq.DiffOptions()...)
 	}
-	return nil
+	return opts
+}
+
+// Notes says which users' passwords the export does not show, and so were
+// not compared.
+func (e *exportTarget) Notes(*plan.Plan, plan.PlanOptions) []string {
+	n := 0
+	for _, u := range e.doc.Users {
+		if plan.PasswordUnshown(u) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	what := "the passwords of " + plural(n, "user") + " were not compared: the export holds no password hash for them"
+	if n == 1 {
+		what = "the password of 1 user was not compared: the export holds no password hash for it"
+	}
+	return []string{"Note: " + what + " (warren export --no-trim hashes writes them)."}
 }
 func (e *exportTarget) Apply(context.Context, *plan.Plan, seeders.ApplyOptions) error {
 	return errors.New("an export file is compared with, never changed")

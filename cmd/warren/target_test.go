@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warren-tool/warren/definitions"
 )
 
 // TestUnsupportedFlagsRefused: a flag a target cannot honour is refused
@@ -86,5 +88,29 @@ func TestCloudExportSelects(t *testing.T) {
 	code, out, errOut := warren(t, "export", "--only", "vhosts")
 	if code != exitOK || !strings.Contains(out, `"inventory"`) || strings.Contains(out, "inventory_app") {
 		t.Fatalf("export --only vhosts: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// diff --against an export that holds no hashes (export's default) does
+// not call every password changed: it cannot know them, and says so. A
+// hash it holds is compared.
+func TestAgainstAnExportWithoutHashes(t *testing.T) {
+	t.Setenv("APP_PW", "app-password-1")
+	desired := writeTemp(t, "defs.yaml", "users:\n  - {name: app, password: {env: APP_PW}, tags: []}\nvhosts:\n  - {name: orders}\n")
+	trimmed := writeTemp(t, "export.json", `{"users":[{"name":"app","tags":[]}],"vhosts":[{"name":"orders"}]}`)
+	code, out, errOut := warren(t, "diff", "--keep-guest", "--against", trimmed, desired)
+	if code != exitOK || !strings.Contains(out+errOut, "the password of 1 user was not compared") {
+		t.Errorf("against an export without hashes: exit %d\n%s%s", code, out, errOut)
+	}
+	for pw, want := range map[string]int{"app-password-1": exitOK, "another-one": exitDrift} {
+		hash, err := definitions.HashPassword(pw, "rabbit_password_hashing_sha256", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		export := writeTemp(t, "export.json", `{"users":[{"name":"app","password_hash":"`+hash+`","hashing_algorithm":"rabbit_password_hashing_sha256","tags":[]}],"vhosts":[{"name":"orders"}]}`)
+		code, out, errOut := warren(t, "diff", "--keep-guest", "--against", export, desired)
+		if code != want || strings.Contains(out+errOut, "not compared") {
+			t.Errorf("against an export with the hash of %q: exit %d, want %d\n%s%s", pw, code, want, out, errOut)
+		}
 	}
 }

@@ -21,6 +21,9 @@ type diffConfig struct {
 	resolve    func(*definitions.Secret) (string, error)
 	owned      func(definitions.Object) string
 	contents   func(vhost string) (*VhostContents, error)
+	// unshown: a live user without a hash or a literal password has one
+	// the source does not show.
+	unshown bool
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -46,6 +49,11 @@ func WithKeepGuest(on bool) DiffOption { return func(c *diffConfig) { c.keepGues
 func WithCompare(compare func(d, l definitions.Object) (Fields, bool)) DiffOption {
 	return func(c *diffConfig) { c.compare = compare }
 }
+
+// WithPasswordsUnshown says the live definitions leave passwords out (an
+// export without hashes, diff --against): a live user with neither a hash
+// nor a literal password has one that cannot be known, and is not compared.
+func WithPasswordsUnshown() DiffOption { return func(c *diffConfig) { c.unshown = true } }
 
 // WithUsersWrittenWhole says the target writes a user whole, with its
 // secret and all its permissions (Huawei Cloud DMS): every change of a
@@ -701,6 +709,9 @@ func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, er
 }
 
 func comparePassword(f *Fields, d, l *definitions.User, cfg diffConfig) error {
+	if cfg.unshown && PasswordUnshown(l) {
+		return nil
+	}
 	switch {
 	case d.Password != nil:
 		pw, err := cfg.resolve(d.Password)
@@ -725,6 +736,12 @@ func comparePassword(f *Fields, d, l *definitions.User, cfg diffConfig) error {
 		}
 	}
 	return nil
+}
+
+// PasswordUnshown says a live user shows neither its hash nor its
+// password (as a literal): an export trimmed of hashes.
+func PasswordUnshown(l *definitions.User) bool {
+	return l.PasswordHash == nil && (l.Password == nil || l.Password.Literal == nil)
 }
 
 // Fields collects the fields that differ between two objects.
