@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
@@ -200,6 +202,7 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	err = t.Apply(ctx, p, applyOpts)
 	progress.finish()
 	if err != nil {
+		recheckFailed(c, t, desired, opts, p, err)
 		reportFailure(c.App.ErrWriter, err)
 		return exitCodeError{exitError}
 	}
@@ -333,6 +336,56 @@ func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opt
 	}
 	fmt.Fprintln(c.App.ErrWriter, "The broker matches the files.")
 	return nil
+}
+
+// recheckFailed reads the broker again after a failed apply, for the kinds
+// of the changes that failed: RabbitMQ's import is not atomic, and a
+// failed one may have made some of what it held. A failed creation or
+// update the broker now matches the files in is moved to Done, so that
+// the report is true. When the broker cannot be read, the report stays as
+// it was, and says so.
+func recheckFailed(c *cli.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions, p *plan.Plan, err error) {
+	var ae *plan.ApplyError
+	if !errors.As(err, &ae) || len(ae.Failed) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 2*time.Minute)
+	defer cancel()
+	opts.UpdatePasswords = false
+	after, rerr := makePlan(ctx, t, changedKinds(desired, &plan.Plan{Changes: ae.Failed}), opts)
+	if rerr != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warren: reading the broker again to see what the failed step made: %v (some changes listed as failed may have been made)\n", rerr)
+		return
+	}
+	pending := make(map[plan.Addr]bool, len(after.Changes))
+	for _, ch := range after.Changes {
+		pending[ch.Addr] = true
+	}
+	var failed []plan.Change
+	for _, ch := range ae.Failed {
+		if (ch.Step == plan.StepCreate || ch.Step == plan.StepUpdate) && !pending[ch.Addr] {
+			ae.Done = append(ae.Done, ch)
+			continue
+		}
+		failed = append(failed, ch)
+	}
+	if len(failed) == len(ae.Failed) {
+		return
+	}
+	ae.Failed = failed
+	// Done in the plan's order, as it was made.
+	type id struct {
+		action plan.Action
+		step   plan.Step
+		addr   plan.Addr
+	}
+	order := make(map[id]int, len(p.Changes))
+	for i, ch := range p.Changes {
+		order[id{ch.Action, ch.Step, ch.Addr}] = i
+	}
+	slices.SortStableFunc(ae.Done, func(a, b plan.Change) int {
+		return cmp.Compare(order[id{a.Action, a.Step, a.Addr}], order[id{b.Action, b.Step, b.Addr}])
+	})
 }
 
 // changedKinds is desired cut down to the kinds a plan changed.

@@ -249,6 +249,23 @@ func TestApplyRejectionThenConverge(t *testing.T) {
 	if code != exitError || !strings.Contains(errOut, "the apply stopped") || !strings.Contains(errOut, "federation-upstream-set") || !strings.Contains(errOut, "Failed (") || !strings.Contains(errOut, "not atomic") {
 		t.Fatalf("a policy the broker refuses: exit %d\n%s", code, errOut)
 	}
+	// The import made what came before the policy (vhosts, users): the
+	// report, made after reading the broker again, says so.
+	i := strings.Index(errOut, "\nDone (")
+	if i < 0 {
+		t.Fatalf("nothing under Done:\n%s", errOut)
+	}
+	done, failed, _ := strings.Cut(errOut[i:], "\nFailed (")
+	for _, want := range []string{`+ vhost "v"`, `+ user "app"`} {
+		if !strings.Contains(done, want) {
+			t.Errorf("%s, which the import made, is not under Done:\n%s", want, errOut)
+		}
+	}
+	for _, want := range []string{`+ policy "p" on vhost "v"`, `+ queue "q" on vhost "v"`} {
+		if !strings.Contains(failed, want) {
+			t.Errorf("%s, which the import did not make, is not under Failed:\n%s", want, errOut)
+		}
+	}
 	fixed := writeTemp(t, "fixed.yaml", strings.Replace(bad, "federation-upstream-set: all", "max-length: 1", 1))
 	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", fixed); code != exitOK {
 		t.Fatalf("the fixed re-run: exit %d\n%s%s", code, out, errOut)
