@@ -24,7 +24,7 @@ const (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-const exitCodesHelp = `Exit codes: 0 success (diff: in sync), 1 error (invalid files, failed command, bad usage), 2 diff found drift.`
+const exitCodesHelp = `Exit codes: 0 success (diff: in sync), 1 error (invalid files, failed command, bad usage), 2 diff found drift (migrate status: messages left on the old cluster).`
 
 // exitCodeError carries an exit code out of an action without printing
 // anything more: the action has already said what went wrong.

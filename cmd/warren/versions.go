@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
@@ -42,9 +43,14 @@ func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Docum
 		return err
 	}
 	ov := struct{ RabbitMQVersion string }{version}
-	if _, err := definitions.CheckRabbitMQVersion(ov.RabbitMQVersion); err != nil {
+	supported, err := definitions.CheckRabbitMQVersion(ov.RabbitMQVersion)
+	if err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, whose rules warren does not know; checked for every supported version only\n", ov.RabbitMQVersion)
 		return nil
+	}
+	if !supported {
+		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, which is out of support (supported: %s); checking its rules anyway\n",
+			ov.RabbitMQVersion, strings.Join(definitions.SupportedSeries, ", "))
 	}
 	var errs schema.Diagnostics
 	for _, d := range definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: ov.RabbitMQVersion}) {

@@ -26,6 +26,11 @@ func TestBrokerVersionRules(t *testing.T) {
 	for _, args := range [][]string{{"diff", "--keep-guest", defs}, {"apply", "--yes", "--keep-guest", defs}} {
 		cmd := args[0]
 		code, out, errOut := warren(t, args...)
+		// 3.10.8 is out of support, 4.0.5 is not: the command says which.
+		supported, _ := definitions.CheckRabbitMQVersion(ov.RabbitMQVersion)
+		if said := strings.Contains(errOut, "RabbitMQ "+ov.RabbitMQVersion+", which is out of support"); said == supported {
+			t.Errorf("%s on RabbitMQ %s (supported: %v): out of support said: %v\n%s", cmd, ov.RabbitMQVersion, supported, said, errOut)
+		}
 		switch {
 		case refused:
 			if code != exitError || !strings.Contains(errOut, "[E063]") || !strings.Contains(errOut, "defs.yaml:4:") ||
