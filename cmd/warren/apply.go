@@ -28,9 +28,10 @@ func applyCommand() *cli.Command {
 		Usage:     "make a live broker match definitions files (or carry out a plan saved by warren diff -o)",
 		ArgsUsage: "FILE|DIR|- ... | PLAN.json",
 		Description: "Computes the same plan as warren diff, prints it, asks for confirmation (on a terminal; elsewhere\n" +
-			"--yes is required), and carries it out: vhosts one by one, every other creation and update in one\n" +
-			"partial import (POST /api/definitions), then what an import cannot do object by object, deletions last.\n" +
-			"Afterwards warren reads the broker again and reports anything it did not take.\n\n" +
+			"--yes is required), and carries it out: every creation and update in one partial import (POST\n" +
+			"/api/definitions; a vhost whose default queue type changes is PUT first), then what an import cannot do\n" +
+			"object by object, deletions last. Afterwards warren reads the broker again and reports anything it did\n" +
+			"not take; after a failed step, it reads the broker again to report what was made.\n\n" +
 			"Nothing is deleted without --prune, and never the user warren logs in as (except guest, below), built-in\n" +
 			"objects or the last administrator. A queue or exchange whose properties cannot change in place is\n" +
 			"replaced only with --replace, and a queue only when it holds no messages (unless --destroy-messages). A\n" +
@@ -489,7 +490,7 @@ func (p *progress) report(pr seeders.Progress) {
 	}
 	switch {
 	case pr.What == "import":
-		fmt.Fprintf(p.w, "  imported %d objects in one request (%d/%d)\n", len(pr.Changes), pr.Done, pr.Total)
+		fmt.Fprintf(p.w, "  imported %s in one request (%d/%d)\n", plural(len(pr.Changes), "object"), pr.Done, pr.Total)
 	default:
 		for _, ch := range pr.Changes {
 			fmt.Fprintf(p.w, "  %c %s (%d/%d)\n", ch.Action, ch.Addr, pr.Done, pr.Total)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
@@ -78,7 +79,22 @@ func runBoot(c *cli.Context) error {
 	if err := writeFileAtomic(confPath, []byte(res.Config), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "wrote %s (%d users, %d vhosts, %d permissions) and %s\n",
-		defsPath, len(doc.Users), len(doc.Vhosts), len(doc.Permissions), confPath)
+	fmt.Fprintf(c.App.Writer, "wrote %s (%s) and %s\n", defsPath, counts(doc), confPath)
 	return nil
+}
+
+// counts says how many objects of each kind doc holds: "2 users, 1 vhost,
+// 3 permissions" (kinds it has none of are left out).
+func counts(doc *definitions.Document) string {
+	var parts []string
+	for _, k := range definitions.Kinds {
+		if n := doc.Count(k); n > 0 {
+			info, _ := definitions.InfoOf(k)
+			parts = append(parts, plural(n, info.Noun))
+		}
+	}
+	if len(parts) == 0 {
+		return "no objects"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -91,8 +91,8 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 			return err
 		}
 	}
-	fmt.Fprintf(c.App.Writer, "wrote %s (Secret %q: %d users, %d vhosts, %d permissions), %s and %s\n",
-		filepath.Join(dir, "secret.yaml"), c.String("name"), len(doc.Users), len(doc.Vhosts), len(doc.Permissions),
+	fmt.Fprintf(c.App.Writer, "wrote %s (Secret %q: %s), %s and %s\n",
+		filepath.Join(dir, "secret.yaml"), c.String("name"), counts(doc),
 		filepath.Join(dir, "rabbitmqcluster-patch.yaml"), filepath.Join(dir, "bitnami-values.yaml"))
 	return nil
 }
