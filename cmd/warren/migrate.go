@@ -455,6 +455,18 @@ func migrationState(c *cli.Context) ([]queueStatus, *rabbitmq.Target, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// One cluster given twice would read as every queue migrated.
+	oldID, err := oldClient.Identity(c.Context)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the old cluster's identity: %w", err)
+	}
+	newID, err := t.Client().Identity(c.Context)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the new cluster's identity: %w", err)
+	}
+	if id := oldID["internal_cluster_id"]; id != "" && id == newID["internal_cluster_id"] {
+		return nil, nil, errors.New("--from and --to are the same cluster: there is no migration between them to report on")
+	}
 	old, err := oldClient.Read(c.Context)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the old cluster: %w", err)

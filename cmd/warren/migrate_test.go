@@ -405,6 +405,8 @@ func TestMigrateSameCluster(t *testing.T) {
 	for _, args := range [][]string{
 		{"migrate", "plan", "--upstream-uri", "amqp://127.0.0.1:5672"},
 		{"migrate", "apply", "--yes", "--upstream-uri", "amqp://127.0.0.1:5672"},
+		{"migrate", "status"},
+		{"migrate", "finish", "--yes"},
 	} {
 		code, out, errOut := warren(t, args...)
 		if code != exitError || !strings.Contains(errOut, "--from and --to are the same cluster") {
