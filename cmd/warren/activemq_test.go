@@ -154,6 +154,13 @@ func TestActiveMQErrors(t *testing.T) {
 	if code, out, errOut := warren(t, "apply", "--yes", defs); code != exitOK || !strings.Contains(out, "Plan: 1 to create") {
 		t.Fatalf("the re-run: exit %d\n%s%s", code, out, errOut)
 	}
+	// A password change that fails stays failed: the API never returns a
+	// password, so reading the broker again cannot show it made.
+	fake.Fail("UpdateUser", 500, 500, 500, 500, 500, 500, 500, 500)
+	code, _, errOut = warren(t, "apply", "--yes", "--update-passwords", defs)
+	if code != exitError || !strings.Contains(errOut, "Failed (1)") || strings.Contains(errOut, "Done (") {
+		t.Fatalf("a failed password change: exit %d\n%s", code, errOut)
+	}
 	// Invalid groups are refused before anything is sent.
 	bad := writeTemp(t, "bad.yaml", "users:\n  - {name: zz, password: {env: ORDERS_PW}, activemq: {groups: [\"bad group\"]}}\n")
 	if code, _, errOut := warren(t, "apply", "--yes", bad); code != exitError || !strings.Contains(errOut, "E054") {

@@ -161,7 +161,7 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	} else {
 		renderText(w, p)
 	}
-	printNotes(c, t, p, opts)
+	printNotes(c.App.Writer, t, p, opts)
 	if c.Bool("dry-run") {
 		return nil
 	}
@@ -203,7 +203,7 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	err = t.Apply(ctx, p, applyOpts)
 	progress.finish()
 	if err != nil {
-		recheckFailed(c, t, desired, opts, p, err)
+		recheckFailed(c, ctx, t, desired, opts, p, err)
 		reportFailure(c.App.ErrWriter, err)
 		return exitCodeError{exitError}
 	}
@@ -345,14 +345,19 @@ func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opt
 // update the broker now matches the files in is moved to Done, so that
 // the report is true. When the broker cannot be read, the report stays as
 // it was, and says so.
-func recheckFailed(c *cli.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions, p *plan.Plan, err error) {
+func recheckFailed(c *cli.Context, applyCtx context.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions, p *plan.Plan, err error) {
 	var ae *plan.ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 2*time.Minute)
+	if applyCtx.Err() != nil { // stopped at once (a second Ctrl-C): no more requests
+		fmt.Fprintln(c.App.ErrWriter, "warren: stopped at once: some changes listed as failed may have been made")
+		return
+	}
+	ctx, cancel := context.WithTimeout(applyCtx, 30*time.Second)
 	defer cancel()
-	opts.UpdatePasswords = false
+	// The plan's own options: with --update-passwords, a password the
+	// target cannot read back (Amazon MQ for ActiveMQ) stays failed.
 	after, rerr := makePlan(ctx, t, changedKinds(desired, &plan.Plan{Changes: ae.Failed}), opts)
 	if rerr != nil {
 		fmt.Fprintf(c.App.ErrWriter, "warren: reading the broker again to see what the failed step made: %v (some changes listed as failed may have been made)\n", rerr)
