@@ -82,7 +82,7 @@ func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, erro
 	case l.known != "": // an inventory entry's {env: NAME} (fleet.go)
 		password = l.known
 	case l.passwordFile != "" && l.password != "":
-		return nil, fmt.Errorf("both --%s and --password give the password: give one", l.fileFlag)
+		return nil, fmt.Errorf("both a password file (--%s or its variable) and --password give the password: give one", l.fileFlag)
 	case l.passwordFile != "":
 		p, err := definitions.ReadSecretFile(l.passwordFile)
 		if err != nil {

@@ -107,7 +107,10 @@ func migrateSide(c *cli.Context, side, url string) (*rabbitmq.Client, error) {
 		}
 	}
 	if c.String(side+"-password-file") != "" || os.Getenv("WARREN_"+strings.ToUpper(side)+"_PASSWORD") != "" {
-		l.known = "" // --from-…/--to-… given: they override the inventory's
+		// --from-…/--to-… given: they override the inventory's, and the
+		// --password both sides share (which would reach the other side's
+		// cluster).
+		l.known, l.password = "", ""
 	}
 	return connectAs(c, l, urls...)
 }

@@ -163,8 +163,47 @@ func TestPasswordFlagWinsOverTheEnvironment(t *testing.T) {
 	}
 	mu.Unlock()
 	file := writeTemp(t, "pw", "from-the-file\n")
-	if code, _, errOut := warren(t, "export", "--url", srv.URL, "--username", "u", "--password", "x", "--password-file", file); code != exitError || !strings.Contains(errOut, "both --password-file and --password") {
+	if code, _, errOut := warren(t, "export", "--url", srv.URL, "--username", "u", "--password", "x", "--password-file", file); code != exitError || !strings.Contains(errOut, "both a password file (--password-file or its variable) and --password") {
 		t.Errorf("--password and --password-file: exit %d\n%s", code, errOut)
+	}
+}
+
+// In migrate, a side's own password (WARREN_FROM_PASSWORD, --from-password-file)
+// wins over the --password both sides share, which must not reach the old
+// cluster.
+func TestMigrateSidePasswordWinsOverTheSharedFlag(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	server := func(name string, answer func(w http.ResponseWriter)) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, pw, _ := r.BasicAuth()
+			mu.Lock()
+			seen[name] = append(seen[name], pw)
+			mu.Unlock()
+			answer(w)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	refuse := func(w http.ResponseWriter) {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"not_authorized","reason":"Login failed"}`))
+	}
+	old := server("old", refuse)
+	newer := server("new", func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"rabbitmq_version":"4.0.5","management_version":"4.0.5","cluster_name":"new","name":"u","tags":["administrator"]}`))
+	})
+	t.Setenv("WARREN_PASSWORD", "")
+	t.Setenv("WARREN_FROM_PASSWORD", "the-old-clusters")
+	warren(t, "migrate", "status", "--from", old.URL, "--to", newer.URL, "--username", "u", "--password", "the-new-clusters")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen["old"]) == 0 || slices.Contains(seen["old"], "the-new-clusters") || slices.ContainsFunc(seen["old"], func(pw string) bool { return pw != "the-old-clusters" }) {
+		t.Errorf("the old cluster saw %q, want only WARREN_FROM_PASSWORD", seen["old"])
+	}
+	if len(seen["new"]) == 0 || slices.ContainsFunc(seen["new"], func(pw string) bool { return pw != "the-new-clusters" }) {
+		t.Errorf("the new cluster saw %q, want only --password", seen["new"])
 	}
 }
 
@@ -191,6 +230,7 @@ func TestFmtKeepsLinksAndUmask(t *testing.T) {
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real.json")
 	os.WriteFile(real, []byte(`{"vhosts":[{"name":"b"},{"name":"a"}]}`), 0o640)
+	os.Chmod(real, 0o640) // whatever the umask
 	link := filepath.Join(dir, "link.json")
 	os.Symlink("real.json", link)
 	hard := filepath.Join(dir, "hard.json")
