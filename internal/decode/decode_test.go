@@ -164,6 +164,8 @@ func TestYAMLSyntaxErrorsArePlaced(t *testing.T) {
 		{"vhosts:\n  - name: a\n  - name: \"b\xff\"\n", 32, schema.Pos{}, "UTF-8"},
 		{"vhosts:\n  - name: a\n  - name: b\x01c\n", 31, schema.Pos{}, "control characters"},
 		{"\ufeffvhosts:\n  - name: a\x7f\n", 22, schema.Pos{}, "control characters"},
+		{"a: b\n\nc: \xed\xa0\x80\n", 9, schema.Pos{}, "invalid Unicode character"},
+		{"a: &y b\n\nc: *x\n", 12, schema.Pos{}, "unknown anchor 'x'"},
 	} {
 		_, _, err := YAML([]byte(tc.in))
 		if err == nil {

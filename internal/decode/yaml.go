@@ -69,17 +69,34 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func yamlSyntaxError(err error, data []byte) *Error {
 	msg := err.Error()
-	// yaml.v3 names the line where the construct that failed began, and no
-	// line when that is the first (its marks count from 0, and 0 is left
-	// out); it never names a column. Its reader's errors (bytes that are not
-	// UTF-8, control characters) name no line at all: warren finds the byte.
-	e := &Error{Code: schema.ESyntax, Off: -1, Pos: schema.Pos{Line: 1, Col: 1}, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	e := &Error{Code: schema.ESyntax, Off: -1, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		// The line where the construct that failed began; no column.
 		line, _ := strconv.Atoi(m[1])
 		e.Pos = schema.Pos{Line: line, Col: 1}
 		e.Msg = m[2]
-	} else if off := unreadableAt(data); off >= 0 && (strings.Contains(e.Msg, "UTF-8") || strings.Contains(e.Msg, "control characters")) {
-		e.Off, e.Pos = off, schema.Pos{}
+		return e
+	}
+	utf16 := bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff})
+	switch {
+	case utf16: // decoded by yaml.v3: offsets in data are not its
+	case strings.Contains(e.Msg, "UTF-8") || strings.Contains(e.Msg, "control characters") || strings.Contains(e.Msg, "invalid Unicode"):
+		// The reader's errors name no line: warren finds the byte.
+		if off := unreadableAt(data); off >= 0 {
+			e.Off = off
+		}
+	case strings.HasPrefix(e.Msg, "unknown anchor '"):
+		// An alias without its anchor: the first *name in the file.
+		name := strings.TrimSuffix(strings.TrimPrefix(e.Msg, "unknown anchor '"), "' referenced")
+		if off := bytes.Index(data, []byte("*"+name)); off >= 0 {
+			e.Off = off
+		}
+	case strings.Contains(e.Msg, "anchor") || strings.Contains(e.Msg, "alias") || strings.HasPrefix(e.Msg, "attempted") || strings.HasPrefix(e.Msg, "cannot decode"):
+		// yaml.v3's own checks, which know no place.
+	default:
+		// The parser's and scanner's: yaml.v3 leaves the line out only when
+		// it is the first (its marks count from 0, and 0 is left out).
+		e.Pos = schema.Pos{Line: 1, Col: 1}
 	}
 	return e
 }
