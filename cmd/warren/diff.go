@@ -96,9 +96,13 @@ func runDiff(c *cli.Context) error {
 	if err := renderPlan(c, format, plan); err != nil {
 		return err
 	}
+	// Notes go with a text plan; beside a json or markdown one, to standard
+	// error, which a CI job's log shows.
+	notes := c.App.ErrWriter
 	if format == "text" {
-		printNotes(c, t, plan, opts)
+		notes = c.App.Writer
 	}
+	printNotes(notes, t, plan, opts)
 	if !plan.Empty() {
 		return exitCodeError{exitDrift}
 	}

@@ -120,10 +120,10 @@ func secretError(c *cli.Context, desired *definitions.Document, err error) error
 }
 
 // printNotes writes a target's notes on a plan, one a line.
-func printNotes(c *cli.Context, t seeders.Target, p *plan.Plan, opts plan.PlanOptions) {
+func printNotes(w io.Writer, t seeders.Target, p *plan.Plan, opts plan.PlanOptions) {
 	if n, ok := t.(seeders.Noter); ok {
 		for _, line := range n.Notes(p, opts) {
-			fmt.Fprintln(c.App.Writer, line)
+			fmt.Fprintln(w, line)
 		}
 	}
 }
@@ -153,8 +153,8 @@ func (e *exportTarget) DiffOptions(context.Context, plan.PlanOptions) []plan.Dif
 	return opts
 }
 
-// Notes says which users' passwords the export does not show, and so were
-// not compared.
+// Notes counts the export's users without a password hash: their
+// passwords are not compared.
 func (e *exportTarget) Notes(*plan.Plan, plan.PlanOptions) []string {
 	n := 0
 	for _, u := range e.doc.Users {
@@ -165,11 +165,7 @@ func (e *exportTarget) Notes(*plan.Plan, plan.PlanOptions) []string {
 	if n == 0 {
 		return nil
 	}
-	what := "the passwords of " + plural(n, "user") + " were not compared: the export holds no password hash for them"
-	if n == 1 {
-		what = "the password of 1 user was not compared: the export holds no password hash for it"
-	}
-	return []string{"Note: " + what + " (warren export --no-trim hashes writes them)."}
+	return []string{fmt.Sprintf("Note: the export holds no password hash for %s: a password the files give for one is not compared (warren export --no-trim hashes writes them).", plural(n, "user"))}
 }
 func (e *exportTarget) Apply(context.Context, *plan.Plan, seeders.ApplyOptions) error {
 	return errors.New("an export file is compared with, never changed")

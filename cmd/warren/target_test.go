@@ -99,8 +99,13 @@ func TestAgainstAnExportWithoutHashes(t *testing.T) {
 	desired := writeTemp(t, "defs.yaml", "users:\n  - {name: app, password: {env: APP_PW}, tags: []}\nvhosts:\n  - {name: orders}\n")
 	trimmed := writeTemp(t, "export.json", `{"users":[{"name":"app","tags":[]}],"vhosts":[{"name":"orders"}]}`)
 	code, out, errOut := warren(t, "diff", "--keep-guest", "--against", trimmed, desired)
-	if code != exitOK || !strings.Contains(out+errOut, "the password of 1 user was not compared") {
+	if code != exitOK || !strings.Contains(out, "the export holds no password hash for 1 user") {
 		t.Errorf("against an export without hashes: exit %d\n%s%s", code, out, errOut)
+	}
+	// Beside a json plan, the note goes to standard error.
+	code, out, errOut = warren(t, "diff", "--keep-guest", "--format", "json", "--against", trimmed, desired)
+	if code != exitOK || strings.Contains(out, "password hash") || !strings.Contains(errOut, "the export holds no password hash for 1 user") {
+		t.Errorf("--format json against an export without hashes: exit %d\n%s%s", code, out, errOut)
 	}
 	for pw, want := range map[string]int{"app-password-1": exitOK, "another-one": exitDrift} {
 		hash, err := definitions.HashPassword(pw, "rabbit_password_hashing_sha256", nil)
