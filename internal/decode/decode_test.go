@@ -177,3 +177,23 @@ func TestYAMLSyntaxErrorsArePlaced(t *testing.T) {
 		}
 	}
 }
+
+// Lines end at LF, CRLF or a lone CR; a byte order mark takes no column.
+func TestLineIndex(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		off  int
+		want schema.Pos
+	}{
+		{"ab\ncd", 4, schema.Pos{Line: 2, Col: 2}},
+		{"ab\r\ncd", 5, schema.Pos{Line: 2, Col: 2}},
+		{"ab\rcd\ref", 7, schema.Pos{Line: 3, Col: 2}},
+		{"\ufeffab", 4, schema.Pos{Line: 1, Col: 2}},
+		{"\ufeffa\nb", 5, schema.Pos{Line: 2, Col: 1}},
+		{"é\x01", 2, schema.Pos{Line: 1, Col: 2}},
+	} {
+		if got := NewLineIndex([]byte(tc.data)).Pos(tc.off); got != tc.want {
+			t.Errorf("%q at %d: %v, want %v", tc.data, tc.off, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -187,24 +188,31 @@ type LineIndex struct {
 	starts []int // offset of the first byte of each line
 }
 
+// NewLineIndex indexes data's lines: a line ends at LF, CRLF or a lone CR
+// (as YAML and editors count them).
 func NewLineIndex(data []byte) *LineIndex {
 	starts := []int{0}
 	for i, c := range data {
-		if c == '\n' {
+		if c == '\n' || c == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
 			starts = append(starts, i+1)
 		}
 	}
 	return &LineIndex{data: data, starts: starts}
 }
 
-// pos returns the line and column (in characters) of off.
+// Pos returns the line and column (in characters) of off. A byte order
+// mark is no character: editors do not show it.
 func (li *LineIndex) Pos(off int) schema.Pos {
 	if off < 0 {
 		return schema.Pos{}
 	}
 	off = min(off, len(li.data))
 	line := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
-	col := utf8.RuneCount(li.data[li.starts[line]:off]) + 1
+	start := li.starts[line]
+	if line == 0 && off >= 3 && bytes.HasPrefix(li.data, []byte("\ufeff")) {
+		start = 3
+	}
+	col := utf8.RuneCount(li.data[start:off]) + 1
 	return schema.Pos{Line: line + 1, Col: col}
 }
 
