@@ -166,6 +166,14 @@ func TestYAMLSyntaxErrorsArePlaced(t *testing.T) {
 		{"\ufeffvhosts:\n  - name: a\x7f\n", 22, schema.Pos{}, "control characters"},
 		{"a: b\n\nc: \xed\xa0\x80\n", 9, schema.Pos{}, "invalid Unicode character"},
 		{"a: &y b\n\nc: *x\n", 12, schema.Pos{}, "unknown anchor 'x'"},
+		// Not in a quoted pattern, a comment or a longer alias.
+		{"p: {pattern: \"^.*base\"}\nv: *base\n", 27, schema.Pos{}, "unknown anchor 'base'"},
+		{"# use *x\na: &xy 1\nb: *xy\nc: [*x]\n", 29, schema.Pos{}, "unknown anchor 'x'"},
+		{"p: 'it''s *x'\nq: *x\n", 17, schema.Pos{}, "unknown anchor 'x'"},
+		// The parser counts its lines from 0, the scanner from 1.
+		{"a: 1\nb: 2\nc: 3\nd: [1\n", -1, schema.Pos{Line: 4, Col: 1}, "did not find expected ',' or ']'"},
+		{"vhosts:\n  - {name: a}\n\n- {name: b}\n", -1, schema.Pos{Line: 4, Col: 1}, "did not find expected key"},
+		{"a: 1\nb:\n\t- x\n", -1, schema.Pos{Line: 3, Col: 1}, "found character that cannot start any token"},
 	} {
 		_, _, err := YAML([]byte(tc.in))
 		if err == nil {

@@ -189,7 +189,8 @@ type LineIndex struct {
 }
 
 // NewLineIndex indexes data's lines: a line ends at LF, CRLF or a lone CR
-// (as YAML and editors count them).
+// (YAML 1.2's line breaks; yaml.v3 also breaks at NEL, U+2028 and U+2029,
+// which warren does not).
 func NewLineIndex(data []byte) *LineIndex {
 	starts := []int{0}
 	for i, c := range data {

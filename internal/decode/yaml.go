@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -71,8 +72,13 @@ func yamlSyntaxError(err error, data []byte) *Error {
 	msg := err.Error()
 	e := &Error{Code: schema.ESyntax, Off: -1, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		// The line where the construct that failed began; no column.
+		// The line where the construct that failed began (no column).
+		// yaml.v3 counts a scanner error's line from 1 and a parser
+		// error's from 0.
 		line, _ := strconv.Atoi(m[1])
+		if slices.Contains(yamlParserProblems, m[2]) {
+			line++
+		}
 		e.Pos = schema.Pos{Line: line, Col: 1}
 		e.Msg = m[2]
 		return e
@@ -88,7 +94,7 @@ func yamlSyntaxError(err error, data []byte) *Error {
 	case strings.HasPrefix(e.Msg, "unknown anchor '"):
 		// An alias without its anchor: the first *name in the file.
 		name := strings.TrimSuffix(strings.TrimPrefix(e.Msg, "unknown anchor '"), "' referenced")
-		if off := bytes.Index(data, []byte("*"+name)); off >= 0 {
+		if off := aliasAt(data, name); off >= 0 {
 			e.Off = off
 		}
 	case strings.Contains(e.Msg, "anchor") || strings.Contains(e.Msg, "alias") || strings.HasPrefix(e.Msg, "attempted") || strings.HasPrefix(e.Msg, "cannot decode"):
@@ -100,6 +106,52 @@ func yamlSyntaxError(err error, data []byte) *Error {
 	}
 	return e
 }
+
+// yamlParserProblems are the problems yaml.v3's parser (not its scanner)
+// reports (parserc.go), whose line it counts from 0.
+var yamlParserProblems = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>",
+	"did not find expected node content", "did not find expected key", "did not find expected '-' indicator",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found duplicate %TAG directive",
+	"found undefined tag handle",
+}
+
+// aliasAt is the offset of the first alias *name in data, outside quoted
+// text and comments, or -1.
+func aliasAt(data []byte, name string) int {
+	var quote byte // the quote a scalar opened, or 0
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case quote == '"' && c == '\\':
+			i++ // an escaped character
+		case quote != 0:
+			if c == quote {
+				if quote == '\'' && i+1 < len(data) && data[i+1] == '\'' {
+					i++ // '' in a single-quoted scalar
+				} else {
+					quote = 0
+				}
+			}
+		case c == '#' && (i == 0 || isYAMLSpace(data[i-1])):
+			for i < len(data) && data[i] != '\n' && data[i] != '\r' {
+				i++
+			}
+		case (c == '"' || c == '\'') && (i == 0 || isYAMLSpace(data[i-1]) || strings.IndexByte("[{,:-", data[i-1]) >= 0):
+			quote = c
+		case c == '*' && (i == 0 || isYAMLSpace(data[i-1]) || strings.IndexByte("[{,:-", data[i-1]) >= 0) &&
+			bytes.HasPrefix(data[i+1:], []byte(name)):
+			end := i + 1 + len(name)
+			if end == len(data) || isYAMLSpace(data[end]) || strings.IndexByte(",]}", data[end]) >= 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func isYAMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // unreadableAt is the offset of the first byte YAML's reader refuses: one
 // that is not UTF-8, or a character outside YAML's printable set; or -1.
