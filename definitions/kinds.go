@@ -1,8 +1,10 @@
 package definitions
 
 import (
+	"fmt"
 	"iter"
 	"slices"
+	"strings"
 )
 
 // KindInfo is one row of the table of kinds: what the code needs to know
@@ -127,4 +129,13 @@ func InfoOf(k Kind) (KindInfo, bool) {
 func info(k Kind) KindInfo {
 	r, _ := InfoOf(k)
 	return r
+}
+
+// CountOf says n objects of kind k in words: "1 topic permission", "2
+// policies" (the kind's key is its plural).
+func CountOf(k Kind, n int) string {
+	if n == 1 {
+		return "1 " + info(k).Noun
+	}
+	return fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(k), "_", " "))
 }

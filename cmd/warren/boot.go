@@ -89,8 +89,7 @@ func counts(doc *definitions.Document) string {
 	var parts []string
 	for _, k := range definitions.Kinds {
 		if n := doc.Count(k); n > 0 {
-			info, _ := definitions.InfoOf(k)
-			parts = append(parts, plural(n, info.Noun))
+			parts = append(parts, definitions.CountOf(k, n))
 		}
 	}
 	if len(parts) == 0 {

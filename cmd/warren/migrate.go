@@ -176,7 +176,7 @@ func readOld(c *cli.Context, from, file string, newCluster map[string]string) (*
 		if err != nil {
 			return nil, src, fmt.Errorf("reading the old cluster's identity: %w", err)
 		}
-		if id := oldID["internal_cluster_id"]; id != "" && id == newCluster["internal_cluster_id"] {
+		if sameCluster(oldID, newCluster) {
 			return nil, src, errors.New("--from and --to are the same cluster: warren migrate moves definitions to a new cluster and never changes the old one")
 		}
 		if doc, err = client.Read(c.Context); err != nil {
@@ -189,6 +189,13 @@ func readOld(c *cli.Context, from, file string, newCluster map[string]string) (*
 	}
 	src.Digest = definitions.Digest(doc)
 	return doc, src, nil
+}
+
+// sameCluster says whether two clusters' identities are one cluster's
+// (their internal_cluster_id).
+func sameCluster(a, b map[string]string) bool {
+	id := a["internal_cluster_id"]
+	return id != "" && id == b["internal_cluster_id"]
 }
 
 // migrateTarget connects to the new cluster as an ordinary target.
@@ -467,7 +474,7 @@ func migrationState(c *cli.Context) ([]queueStatus, *rabbitmq.Target, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the new cluster's identity: %w", err)
 	}
-	if id := oldID["internal_cluster_id"]; id != "" && id == newID["internal_cluster_id"] {
+	if sameCluster(oldID, newID) {
 		return nil, nil, errors.New("--from and --to are the same cluster: there is no migration between them to report on")
 	}
 	old, err := oldClient.Read(c.Context)

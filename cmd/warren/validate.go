@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
@@ -81,9 +80,6 @@ func runValidate(c *cli.Context) error {
 func plural(n int, word string) string {
 	if n == 1 {
 		return fmt.Sprintf("1 %s", word)
-	}
-	if stem, ok := strings.CutSuffix(word, "y"); ok {
-		return fmt.Sprintf("%d %sies", n, stem) // policies
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -162,12 +162,7 @@ func unmanagedText(p *plan.Plan) string {
 	var parts []string
 	for _, k := range definitions.Kinds {
 		if n := p.Unmanaged[k]; n > 0 {
-			noun := string(k)
-			if n == 1 {
-				row, _ := definitions.InfoOf(k)
-				noun = row.Noun
-			}
-			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(noun, "_", " ")))
+			parts = append(parts, definitions.CountOf(k, n))
 		}
 	}
 	return strings.Join(parts, ", ")
