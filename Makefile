@@ -5,9 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 15s
-# The RabbitMQ that make node and make demo run: 3.10 (the host's package) or
-# 4.0 (Debian trixie's, in a chroot). make test runs the real-node tests on both.
-RABBITMQ ?= 3.10
+# The RabbitMQ that make node and make demo run: 4.3 (Debian testing's, in a
+# chroot), 4.0 (Debian trixie's, in a chroot) or 3.10 (the host's package).
+# make test runs the real-node tests on all three.
+RABBITMQ ?= 4.3
 # The packages whose tests start RabbitMQ nodes.
 NODE_PKGS = $(shell $(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '/rabbitmqtest/ {print $$1}')
 
@@ -26,9 +27,10 @@ release: ## static binaries for Linux and macOS (amd64, arm64) in dist/, with SH
 	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) ./scripts/release.sh
 
 .PHONY: deps
-deps: ## install what the tests need (RabbitMQ 3.10 and 4.0, Go modules)
+deps: ## install what the tests need (RabbitMQ 3.10, 4.0 and 4.3, Go modules)
 	./scripts/ensure-rabbitmq.sh
-	./scripts/ensure-rabbitmq-4.0.sh >/dev/null
+	./scripts/ensure-rabbitmq-chroot.sh 4.0 >/dev/null
+	./scripts/ensure-rabbitmq-chroot.sh 4.3 >/dev/null
 	$(GO) mod download
 
 .PHONY: lint
@@ -38,11 +40,13 @@ lint: ## go vet, gofmt must have nothing to change, and warren must build for Wi
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 .PHONY: test
-test: deps lint golden-check ## everything CI runs: lint, all tests (on real RabbitMQ 3.10 and 4.0 nodes), short fuzz runs
-	@echo "== every test, real nodes on RabbitMQ 3.10"
-	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 ./...
+test: deps lint golden-check ## everything CI runs: lint, all tests (on real RabbitMQ 3.10, 4.0 and 4.3 nodes), short fuzz runs
+	@echo "== every test, real nodes on RabbitMQ 4.3"
+	CI=$${CI:-} WARREN_RABBITMQ=4.3 $(GO) test -count=1 ./...
 	@echo "== the real-node tests again, on RabbitMQ 4.0"
 	CI=$${CI:-} WARREN_RABBITMQ=4.0 $(GO) test -count=1 $(NODE_PKGS)
+	@echo "== the real-node tests again, on RabbitMQ 3.10"
+	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 $(NODE_PKGS)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPathAgrees$$' -fuzztime 5s ./schema
 
@@ -63,18 +67,18 @@ golden-check: ## fail if make golden would change anything (goldens, docs/diagno
 	echo "golden files are up to date"
 
 .PHONY: bench
-bench: build ## issue 11's table on RabbitMQ 3.10 and 4.0 (ROUNDS=1 REPEATS=1 for a quick run, PROFILE=DIR for pprof profiles)
+bench: build ## the speed table on RabbitMQ 3.10, 4.0 and 4.3 (ROUNDS=1 REPEATS=1 for a quick run, PROFILE=DIR for pprof profiles)
 	./scripts/bench.sh
 
 .PHONY: node
-node: ## start a disposable RabbitMQ node to try warren on (RABBITMQ=4.0 for 4.0; Ctrl-C stops it)
-	@if [ "$(RABBITMQ)" = 4.0 ]; then ./scripts/ensure-rabbitmq-4.0.sh >/dev/null; else ./scripts/ensure-rabbitmq.sh; fi
+node: ## start a disposable RabbitMQ node to try warren on (4.3; RABBITMQ=4.0 or 3.10 for another; Ctrl-C stops it)
+	@if [ "$(RABBITMQ)" = 3.10 ]; then ./scripts/ensure-rabbitmq.sh; else ./scripts/ensure-rabbitmq-chroot.sh $(RABBITMQ) >/dev/null; fi
 	$(GO) build -o bin/devnode ./scripts/devnode
 	mkdir -p .tmp
 	WARREN_RABBITMQ=$(RABBITMQ) bin/devnode -env .tmp/node.env
 
 .PHONY: demo
-demo: build ## warren's main job on a real local node: boot (no guest), diff, drift, apply, export (RABBITMQ=4.0 for 4.0)
+demo: build ## warren's main job on a real local node: boot (no guest), diff, drift, apply, export (4.3; RABBITMQ=4.0 or 3.10)
 	WARREN_RABBITMQ=$(RABBITMQ) ./scripts/demo.sh
 
 .PHONY: clean

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: issue 11's table, RabbitMQ 3.10 and 4.0 side by side.
+# make bench: the speed table, RabbitMQ 3.10, 4.0 and 4.3 side by side.
 #  - warren validate of 150,000 objects against python3's json.load, and its
 #    peak memory (no broker);
 #  - on one real node of each version, with 41,200 objects (100 vhosts,
@@ -20,15 +20,16 @@ flags=(-rounds "${ROUNDS:-5}" -repeats "${REPEATS:-3}")
 prof() { if [ -n "${PROFILE:-}" ]; then echo "-profile=${PROFILE}/$1"; else echo "-profile="; fi; }
 bin/benchbroker "${flags[@]}" "$(prof validate)" -validate -out "$out/validate.json"
 ./scripts/ensure-rabbitmq.sh >/dev/null
-./scripts/ensure-rabbitmq-4.0.sh >/dev/null
-for v in 3.10 4.0; do
+./scripts/ensure-rabbitmq-chroot.sh 4.0 >/dev/null
+./scripts/ensure-rabbitmq-chroot.sh 4.3 >/dev/null
+for v in 3.10 4.0 4.3; do
   WARREN_RABBITMQ=$v bin/benchbroker "${flags[@]}" "$(prof "$v")" -out "$out/rabbitmq-$v.json"
 done
 echo
 echo "Go benchmarks of the pure parts (in process, no broker):"
 go test ./definitions/... ./seeders/rabbitmq -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-3x}" | grep -E '^Benchmark'
-bin/benchbroker -report "$out/validate.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json"
-# Issue 12's fleet row: the same files diffed against 4 nodes at once (scripts/benchfleet).
+bin/benchbroker -report "$out/validate.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json" "$out/rabbitmq-4.3.json"
+# The fleet row: the same files diffed against 4 nodes at once (scripts/benchfleet).
 go build -o bin/benchfleet ./scripts/benchfleet && bin/benchfleet -rounds "${REPEATS:-3}" -out "$out/fleet.json"
 echo
 echo "make bench took $(( ($(date +%s) - start) / 60 )) min $(( ($(date +%s) - start) % 60 )) s on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))."

@@ -14,8 +14,10 @@ step() { say "$@"; "$@"; }                                              # must s
 step_exits() { want=$1; shift; say "$@"; set +e; "$@"; got=$?; set -e; # must exit with $want
   [ "$got" = "$want" ] || { echo "demo: expected exit $want, got $got" >&2; exit 1; }; }
 
-# RABBITMQ=4.0 make demo (WARREN_RABBITMQ=4.0 here) runs it on RabbitMQ 4.0.
-if [ "${WARREN_RABBITMQ:-3.10}" = 4.0 ]; then ./scripts/ensure-rabbitmq-4.0.sh >/dev/null; else ./scripts/ensure-rabbitmq.sh; fi
+# It runs on RabbitMQ 4.3; RABBITMQ=4.0 or 3.10 make demo (WARREN_RABBITMQ
+# here) runs it on another version.
+export WARREN_RABBITMQ="${WARREN_RABBITMQ:-4.3}"
+if [ "$WARREN_RABBITMQ" = 3.10 ]; then ./scripts/ensure-rabbitmq.sh; else ./scripts/ensure-rabbitmq-chroot.sh "$WARREN_RABBITMQ" >/dev/null; fi
 D=.tmp/demo
 rm -rf "$D" && mkdir -p "$D"
 

@@ -3,14 +3,13 @@
 // directory and epmd, the management plugin on, ready once its management
 // API answers, stopped and removed afterwards.
 //
-// Two RabbitMQ versions can run here. WARREN_RABBITMQ picks one for the
-// whole process: "3.10" (the default) is the host's rabbitmq-server package;
-// "4.0" is Debian trixie's package in a chroot that
-// scripts/ensure-rabbitmq-4.0.sh prepares (WARREN_RABBITMQ_ROOT names the
-// chroot, default ${XDG_CACHE_HOME:-$HOME/.cache}/warren/rabbitmq-4.0-trixie).
-// A 4.0 node runs through chroot(8), so it needs root; its data directory
-// lives inside the chroot, and files it must read are copied there
-// (Options.Files, Options.TLS).
+// Three RabbitMQ versions can run here (AllSeries). WARREN_RABBITMQ picks
+// one for the whole process: "3.10" (the default) is the host's
+// rabbitmq-server package; "4.0" is Debian trixie's package and "4.3"
+// Debian testing's, each in a chroot that scripts/ensure-rabbitmq-chroot.sh
+// prepares (ChrootDir). A chroot's node runs through chroot(8), so it needs
+// root; its data directory lives inside the chroot, and files it must read
+// are copied there (Options.Files, Options.TLS).
 //
 // A node is reached through an administrator of its own (Node.Admin), not
 // guest: tests import files that change or remove guest.
@@ -126,6 +125,50 @@ type install struct {
 	bin    string // the directory of rabbitmq-server, rabbitmqctl, as the node sees it
 }
 
+// AllSeries are the RabbitMQ release series the tests run, oldest first:
+// 3.10 is the host's package, 4.0 and 4.3 run in chroots.
+var AllSeries = []string{"3.10", "4.0", "4.3"}
+
+// Releases are the RabbitMQ releases the tests were written against, by
+// series. A chroot records the release it installed (Debian's testing
+// moves); a test whose expectations come from a real node of one release
+// names both when the node runs another (ExpectRelease).
+var Releases = map[string]string{"3.10": "3.10.8", "4.0": "4.0.5", "4.3": "4.3.6"}
+
+// ChrootDir is where scripts/ensure-rabbitmq-chroot.sh makes the chroot of
+// a series: $WARREN_RABBITMQ_CACHE/rabbitmq-SERIES-SUITE, the cache
+// defaulting to ${XDG_CACHE_HOME:-$HOME/.cache}/warren.
+func ChrootDir(series string) string {
+	cache := os.Getenv("WARREN_RABBITMQ_CACHE")
+	if cache == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, _ := os.UserHomeDir()
+			base = filepath.Join(home, ".cache")
+		}
+		cache = filepath.Join(base, "warren")
+	}
+	suite := map[string]string{"4.0": "trixie", "4.3": "testing"}[series]
+	return filepath.Join(cache, "rabbitmq-"+series+"-"+suite)
+}
+
+// Release is the release a node of this process's series is expected to
+// run (Releases), and Mismatch says so in words when the node runs
+// another: a test whose expectation came from a real node of one release
+// adds it to its failure, so a later Debian release that behaves
+// differently names both versions.
+func Release() string { return Releases[Series()] }
+
+// Mismatch is "" when the node runs the release its series' expectations
+// were taken from, and otherwise a sentence naming both.
+func (n *Node) Mismatch() string {
+	want := Releases[n.inst.series]
+	if want == "" || n.Version == want || strings.HasPrefix(n.Version, want+"+") {
+		return ""
+	}
+	return fmt.Sprintf(" (expected from RabbitMQ %s; this node runs %s)", want, n.Version)
+}
+
 // Series is the RabbitMQ release series this process's nodes run:
 // WARREN_RABBITMQ, "3.10" when unset.
 func Series() string {
@@ -164,29 +207,21 @@ func findInstall(series string) (install, error) {
 			return install{series: series, bin: filepath.Dir(p)}, nil
 		}
 		return install{}, errors.New("rabbitmq-server is not installed (make deps installs it)")
-	case "4.0":
-		root := os.Getenv("WARREN_RABBITMQ_ROOT")
-		if root == "" {
-			cache := os.Getenv("XDG_CACHE_HOME")
-			if cache == "" {
-				home, _ := os.UserHomeDir()
-				cache = filepath.Join(home, ".cache")
-			}
-			root = filepath.Join(cache, "warren", "rabbitmq-4.0-trixie")
-		}
+	case "4.0", "4.3":
+		root := ChrootDir(series)
 		in := install{series: series, root: root, bin: "/usr/lib/rabbitmq/bin"}
 		if _, err := os.Stat(filepath.Join(root, in.bin, "rabbitmq-server")); err != nil {
-			return install{}, fmt.Errorf("RabbitMQ 4.0 is not prepared in %s (make deps prepares it: scripts/ensure-rabbitmq-4.0.sh)", root)
+			return install{}, fmt.Errorf("RabbitMQ %s is not prepared in %s (make deps prepares it: scripts/ensure-rabbitmq-chroot.sh %s)", series, root, series)
 		}
 		if _, err := os.Stat(filepath.Join(root, "proc", "self")); err != nil {
-			return install{}, fmt.Errorf("/proc is not mounted in %s (scripts/ensure-rabbitmq-4.0.sh mounts it)", root)
+			return install{}, fmt.Errorf("/proc is not mounted in %s (scripts/ensure-rabbitmq-chroot.sh %s mounts it)", root, series)
 		}
 		if os.Geteuid() != 0 {
-			return install{}, errors.New("a RabbitMQ 4.0 node runs in a chroot, which needs root")
+			return install{}, fmt.Errorf("a RabbitMQ %s node runs in a chroot, which needs root", series)
 		}
 		return in, nil
 	default:
-		return install{}, fmt.Errorf("WARREN_RABBITMQ=%q: the versions here are 3.10 and 4.0", series)
+		return install{}, fmt.Errorf("WARREN_RABBITMQ=%q: the versions here are %s", series, strings.Join(AllSeries, ", "))
 	}
 }
 

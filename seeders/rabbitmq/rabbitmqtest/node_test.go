@@ -48,9 +48,9 @@ func TestSharedNodeResets(t *testing.T) {
 }
 
 // A node can be of another series than WARREN_RABBITMQ's, so that one test
-// can run 3.10 and 4.0 side by side (a migration, a mixed fleet).
+// can run several versions side by side (a migration, a mixed fleet).
 func TestNodeOfEachSeries(t *testing.T) {
-	for _, series := range []string{"3.10", "4.0"} {
+	for _, series := range AllSeries {
 		t.Run(series, func(t *testing.T) {
 			if err := AvailableSeries(series); err != nil {
 				Unavailable(t, err)
