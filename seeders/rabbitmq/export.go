@@ -20,6 +20,14 @@ import (
 // than the broker's defaults are set, so an export stays short. A queue
 // without a type in a vhost whose default is not classic gets its type
 // (GET /api/queues), so that the export says what the broker has.
+//
+// RabbitMQ 4.3's export differs from its listings in three ways that Read
+// evens out, so that it reads what ReadKinds reads: it leaves
+// internal_cluster_id out of global_parameters (read here from
+// GET /api/global-parameters/internal_cluster_id), writes each vhost's
+// limits inside the vhost as well as in its vhost-limits parameter (the
+// parameter is what the broker holds, and the copy is dropped), and leaves
+// out an exchange's internal flag when it is false.
 func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	raw, err := c.Definitions(ctx)
 	if err != nil {
@@ -67,6 +75,27 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 		if in.Tracing {
 			t := true
 			v.Tracing = &t
+		}
+	}
+	for _, v := range doc.Vhosts {
+		delete(v.Extra, "limits")
+	}
+	for _, e := range doc.Exchanges {
+		if e.Internal == nil {
+			no := false
+			e.Internal = &no
+		}
+	}
+	if !slices.ContainsFunc(doc.GlobalParameters, func(g *definitions.GlobalParameter) bool { return g.Name == "internal_cluster_id" }) {
+		var p struct {
+			Value any `json:"value"`
+		}
+		switch err := c.getJSON(ctx, "/api/global-parameters/internal_cluster_id", &p); {
+		case NotFound(err):
+		case err != nil:
+			return nil, err
+		default:
+			doc.GlobalParameters = append(doc.GlobalParameters, &definitions.GlobalParameter{Name: "internal_cluster_id", Value: p.Value})
 		}
 	}
 	if err := c.readQueueTypes(ctx, doc); err != nil {
