@@ -20,7 +20,7 @@ import (
 // warren migrate end to end: a real 3.10.8 node is the old cluster (a
 // mirroring policy, a classic mirrored queue, a quorum queue and a plain
 // classic queue with a policy of its own, messages waiting in each), a
-// real 4.0.5 node with the federation plugin the new one. Messages are
+// real 4.3.6 node with the federation plugin the new one. Messages are
 // published and consumed over AMQP 0-9-1 to prove they moved.
 
 const migrateOldDefs = `{
@@ -39,11 +39,11 @@ const migrateOldDefs = `{
 
 var migrateQueues = []string{"events", "mirrored.jobs", "plain.log"}
 
-// startPair starts a 3.10 and a 4.0 node at once, or skips (fails in CI)
+// startPair starts a 3.10 and a 4.3 node at once, or skips (fails in CI)
 // when either series cannot run here.
 func startPair(t *testing.T) (old, nw *rabbitmqtest.Node) {
 	t.Helper()
-	for _, s := range []string{"3.10", "4.0"} {
+	for _, s := range []string{"3.10", "4.3"} {
 		if err := rabbitmqtest.AvailableSeries(s); err != nil {
 			rabbitmqtest.Unavailable(t, fmt.Errorf("RabbitMQ %s: %w", s, err))
 		}
@@ -57,7 +57,7 @@ func startPair(t *testing.T) (old, nw *rabbitmqtest.Node) {
 	}()
 	go func() {
 		defer wg.Done()
-		nw, newErr = rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Series: "4.0",
+		nw, newErr = rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Series: "4.3",
 			Plugins: []string{"rabbitmq_federation", "rabbitmq_federation_management"}})
 	}()
 	wg.Wait()
@@ -70,7 +70,7 @@ func startPair(t *testing.T) (old, nw *rabbitmqtest.Node) {
 		}
 	})
 	if oldErr != nil || newErr != nil {
-		t.Fatalf("starting the nodes: 3.10: %v; 4.0: %v", oldErr, newErr)
+		t.Fatalf("starting the nodes: 3.10: %v; 4.3: %v", oldErr, newErr)
 	}
 	t.Logf("old: RabbitMQ %s at %s; new: RabbitMQ %s at %s", old.Version, old.URL, nw.Version, nw.URL)
 	// Both sides through the environment, each with its own user.
