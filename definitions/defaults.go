@@ -170,6 +170,11 @@ func normalizeVhost(in *Vhost) *Vhost {
 		v.Tags = []string{}
 	}
 	v.Tracing = orFalse(v.Tracing)
+	if v.Protected == nil {
+		if p, ok := v.Metadata["protected_from_deletion"].(bool); ok {
+			v.Protected = &p
+		}
+	}
 	v.Metadata = nil // folded into the fields above
 	return &v
 }

@@ -262,8 +262,18 @@ func (v *Vhost) fields(w fieldWriter) {
 	}
 	strField(w, "default_queue_type", v.DefaultQueueType)
 	boolField(w, "tracing", v.Tracing)
-	if v.Metadata != nil {
-		w.val("metadata", v.Metadata)
+	md := v.Metadata
+	if _, ok := md["protected_from_deletion"]; v.Protected != nil && !ok {
+		// A normalized vhost holds it as a field; RabbitMQ reads it only
+		// from metadata.
+		md = maps.Clone(md)
+		if md == nil {
+			md = map[string]any{}
+		}
+		md["protected_from_deletion"] = *v.Protected
+	}
+	if md != nil {
+		w.val("metadata", md)
 	}
 	extra(w, v.Extra)
 }

@@ -140,6 +140,10 @@ type Vhost struct {
 	// and default_queue_type there too. The top-level fields win.
 	Metadata map[string]any
 	Tracing  *bool
+	// Protected is metadata.protected_from_deletion (RabbitMQ 4.0.6+
+	// refuses to delete a protected vhost), filled by Normalize; nil when
+	// absent: files that do not say leave the broker's protection alone.
+	Protected *bool
 	Meta
 }
 
@@ -274,6 +278,22 @@ func (q *Queue) Addr() string           { return fmt.Sprintf("queue %q on vhost 
 func (e *Exchange) Addr() string        { return fmt.Sprintf("exchange %q on vhost %q", e.Name, e.Vhost) }
 func (b *Binding) Addr() string {
 	return fmt.Sprintf("binding %q → %s %q on vhost %q (routing key %q)", b.Source, b.DestinationType, b.Destination, b.Vhost, b.RoutingKey)
+}
+
+// Place says where o was read from, as file:line:col (the file alone when
+// the position cannot be found), or "" for an object that did not come
+// from a file (a live broker's).
+func Place(o Object) string {
+	f := o.meta().Origin.File
+	if f == nil {
+		return ""
+	}
+	ptr := Pointer(o)
+	pos := f.positions([]string{ptr})[ptr]
+	if pos.Line == 0 {
+		return f.Name
+	}
+	return fmt.Sprintf("%s:%d:%d", f.Name, pos.Line, pos.Col)
 }
 
 // Objects returns every object of d, kind by kind in creation order.

@@ -21,6 +21,9 @@ type diffConfig struct {
 	resolve    func(*definitions.Secret) (string, error)
 	owned      func(definitions.Object) string
 	contents   func(vhost string) (*VhostContents, error)
+	// version is the broker's RabbitMQ version ("" when unknown: every
+	// protection is taken as honoured).
+	version string
 	// unshown: a live user without a hash or a literal password has one
 	// the source does not show.
 	unshown bool
@@ -73,6 +76,23 @@ func WithOwned(owned func(definitions.Object) string) DiffOption {
 	return func(c *diffConfig) { c.owned = owned }
 }
 
+// WithRabbitMQVersion names the broker's RabbitMQ version: vhost deletion
+// protection is compared only where the broker honours it (4.0.6+), and a
+// user tagged protected is left alone only where RabbitMQ protects it
+// (4.2+). Without it both are taken as honoured.
+func WithRabbitMQVersion(v string) DiffOption { return func(c *diffConfig) { c.version = v } }
+
+// vhostProtection reports whether the broker honours a vhost's
+// protected_from_deletion.
+func (c diffConfig) vhostProtection() bool {
+	return !definitions.Rule(definitions.RuleVhostProtected).AppliesTo(c.version)
+}
+
+// protectedTag reports whether the broker protects users tagged protected.
+func (c diffConfig) protectedTag() bool {
+	return !definitions.Rule(definitions.RuleProtectedTag).AppliesTo(c.version)
+}
+
 // WithVhostContents tells Diff how to learn what lives in a vhost it
 // deletes (read from the broker only then): each deletion carries what it
 // takes with it.
@@ -113,6 +133,17 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	digest := make(chan string, 1)
 	go func() { digest <- definitions.DigestNormalized(nl) }() // on another core meanwhile
 	plan := &Plan{Unmanaged: map[definitions.Kind]int{}, Pruning: cfg.prune}
+	// A per-vhost file manages its own vhost and nothing outside it.
+	scope := ""
+	if desired.PerVhost() && desired.OriginalVhostName != "" {
+		scope = desired.OriginalVhostName
+	}
+	var refs map[Addr]definitions.Object
+	var closed map[string]string
+	if cfg.prune {
+		refs = references(nd)
+		closed = unprunableVhosts(nd, nl, cfg)
+	}
 	var deletes [][]Change
 	var leftovers []Change
 	for _, k := range definitions.Kinds {
@@ -186,7 +217,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				leftovers = append(leftovers, Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l, Step: StepRemoveLeftoverGrant, Reason: LeftoverGrantReason})
 				continue
 			}
-			if !managed {
+			if !managed || scope != "" && l.VhostName() != scope {
 				continue
 			}
 			if cfg.owned != nil && cfg.owned(l) != "" {
@@ -197,6 +228,14 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				continue
 			}
 			if why := protected(l, cfg); why != "" {
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
+				continue
+			}
+			if r, ok := refs[AddrOf(l)]; ok {
+				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: referredReason(r)})
+				continue
+			}
+			if why, ok := closed[l.VhostName()]; ok && k != definitions.KindVhost {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
 				continue
 			}
@@ -221,6 +260,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	borrowAccess(plan, nl, cfg.acting)
 	actingLast(plan, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
+	leaveProtectedUsers(plan, nl, cfg)
 	plan.LiveDigest = <-digest
 	setSteps(plan, cfg, nd)
 	if err := keepAnAdministrator(plan, nl); err != nil {
@@ -573,9 +613,15 @@ func protected(o definitions.Object, cfg diffConfig) string {
 		if strings.HasPrefix(o.Name, "amq.") {
 			return "server-named queue"
 		}
+	case *definitions.Vhost:
+		if cfg.vhostProtection() && o.Protected != nil && *o.Protected {
+			return protectedVhostReason(o.Name)
+		}
 	case *definitions.GlobalParameter:
 		switch o.Name {
-		case "internal_cluster_id", "imported_definition_hash_value":
+		case "internal_cluster_id", "imported_definition_hash_value", "cluster_tags":
+			// cluster_tags is node configuration (RabbitMQ 4 writes it,
+			// warren export trims it), as the cluster's id is.
 			return "the broker's own global parameter"
 		case "cluster_name":
 			// warren export trims it by default: an export applied with
@@ -661,6 +707,9 @@ func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, er
 		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
 		f.value("default_queue_type", d.DefaultQueueType, l.DefaultQueueType)
 		f.value("tracing", d.Tracing != nil && *d.Tracing, l.Tracing != nil && *l.Tracing)
+		if d.Protected != nil && cfg.vhostProtection() {
+			f.value("protected_from_deletion", *d.Protected, l.Protected != nil && *l.Protected)
+		}
 	case *definitions.Permission:
 		l := l.(*definitions.Permission)
 		f.value("configure", d.Configure, l.Configure)

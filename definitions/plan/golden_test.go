@@ -22,7 +22,7 @@ var update = os.Getenv("WARREN_UPDATE") != ""
 // TestPlansGolden diffs desired.yaml against live.json in each
 // testdata/*.txtar and compares the plan, rendered as text and as
 // JSON, with plan.txt and plan.json. The comment may say "prune",
-// "keep-guest" and "acting=NAME".
+// "keep-guest", "acting=NAME" and "rabbitmq=VERSION" (the broker's).
 func TestPlansGolden(t *testing.T) {
 	// The goldens' one secret reference: set, so that no plan depends on
 	// the environment.
@@ -59,6 +59,9 @@ func TestPlansGolden(t *testing.T) {
 				}
 				if name, ok := strings.CutPrefix(line, "acting="); ok {
 					opts = append(opts, plan.WithActingUser(name))
+				}
+				if v, ok := strings.CutPrefix(line, "rabbitmq="); ok {
+					opts = append(opts, plan.WithRabbitMQVersion(v))
 				}
 			}
 			p, err := plan.Diff(desired, live, opts...)

@@ -198,6 +198,21 @@ func (p *Plan) DeletedVhosts() []string {
 type Skip struct {
 	Addr   Addr
 	Reason string
+	// Differs says the broker's object differs from the files and stays
+	// so (a user protected on the broker): the plan changes nothing, but
+	// the broker does not match the files.
+	Differs bool
+}
+
+// LeftDiffering counts the skips whose object differs from the files.
+func (p *Plan) LeftDiffering() int {
+	n := 0
+	for _, s := range p.Skipped {
+		if s.Differs {
+			n++
+		}
+	}
+	return n
 }
 
 // Plan is the result of Diff: everything apply will do, in order. Apply

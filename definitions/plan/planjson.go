@@ -58,4 +58,6 @@ type FieldChangeJSON struct {
 type SkipJSON struct {
 	Address string `json:"address"`
 	Reason  string `json:"reason"`
+	// Differs: the broker's object differs from the files and is left so.
+	Differs bool `json:"differs,omitempty"`
 }

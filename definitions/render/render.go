@@ -43,7 +43,7 @@ func RenderText(w io.Writer, p *plan.Plan, opts RenderOptions) {
 		return colors[a] + s + colorReset
 	}
 	if p.Empty() {
-		fmt.Fprintln(w, "No changes: the broker matches the files.")
+		fmt.Fprintln(w, NoChanges(p))
 	}
 	for _, c := range p.Changes {
 		head := fmt.Sprintf("%c %s", c.Action, c.Addr)
@@ -263,7 +263,7 @@ func ToJSON(p *plan.Plan) plan.PlanJSON {
 		out.Changes = append(out.Changes, cj)
 	}
 	for _, s := range p.Skipped {
-		out.Skipped = append(out.Skipped, plan.SkipJSON{Address: s.Addr.String(), Reason: s.Reason})
+		out.Skipped = append(out.Skipped, plan.SkipJSON{Address: s.Addr.String(), Reason: s.Reason, Differs: s.Differs})
 	}
 	for k, n := range p.Unmanaged {
 		out.Unmanaged[string(k)] = n
@@ -297,12 +297,24 @@ func jsonValue(v any) any {
 	return json.RawMessage(definitions.OneLine(v))
 }
 
+// NoChanges is what an empty plan says: that the broker matches the
+// files, or, when objects that differ are left alone, how many.
+func NoChanges(p *plan.Plan) string {
+	if n := p.LeftDiffering(); n > 0 {
+		if n == 1 {
+			return "No changes warren can make: 1 object differs from the files and is left alone (below)."
+		}
+		return fmt.Sprintf("No changes warren can make: %d objects differ from the files and are left alone (below).", n)
+	}
+	return "No changes: the broker matches the files."
+}
+
 // RenderMarkdown writes the plan for a pull-request comment: a heading
 // with the summary and the text rendering in a diff block.
 func RenderMarkdown(w io.Writer, p *plan.Plan, title string) {
 	fmt.Fprintf(w, "### %s\n\n", title)
-	if p.Empty() {
-		fmt.Fprintln(w, "No changes: the broker matches the files.")
+	if p.Empty() && p.LeftDiffering() == 0 {
+		fmt.Fprintln(w, NoChanges(p))
 		return
 	}
 	fmt.Fprintf(w, "%s\n\n```diff\n", Summary(p))
