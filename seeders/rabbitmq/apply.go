@@ -163,6 +163,12 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 		if err := c.putVhost(ctx, ch.After.(*definitions.Vhost), version); err != nil {
 			return a, a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
 		}
+		if v := ch.After.(*definitions.Vhost); v.Protected != nil && slices.ContainsFunc(ch.Fields, func(f plan.FieldChange) bool { return f.Field == "protected_from_deletion" }) {
+			// PUT /api/vhosts/{name} leaves the protection as it was.
+			if err := c.setVhostProtection(ctx, v.Name, *v.Protected); err != nil {
+				return a, a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
+			}
+		}
 		a.done("PUT vhost", ch)
 	}
 	if err := a.importChanges(ctx, bulk, limits); err != nil {
@@ -346,6 +352,13 @@ func (a *applier) deleteOne(ctx context.Context, ch plan.Change) error {
 		}
 		return err
 	case *definitions.Vhost:
+		if ch.Action == plan.Delete {
+			// The plan leaves protected vhosts alone; one protected since
+			// is refused before anything in it is touched.
+			if err := a.c.checkVhostUnprotected(ctx, o.Name); err != nil {
+				return err
+			}
+		}
 		if ch.Action == plan.Delete && !a.opts.DestroyMessages {
 			if err := a.c.emptyVhostQueues(ctx, o.Name); err != nil {
 				return err

@@ -118,9 +118,12 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 }
 
 // DiffOptions: the acting user (never deleted, its password changed last),
-// and what lives in a vhost the plan deletes, read only then.
+// what lives in a vhost the plan deletes, read only then, and the broker's
+// version (which protections it honours; when it cannot be read, every
+// protection is taken as honoured).
 func (t *Target) DiffOptions(ctx context.Context, _ plan.PlanOptions) []plan.DiffOption {
-	return append(slices.Clone(t.extra), plan.WithActingUser(t.acting),
+	version, _ := t.Version(ctx)
+	return append(slices.Clone(t.extra), plan.WithActingUser(t.acting), plan.WithRabbitMQVersion(version),
 		plan.WithVhostContents(func(v string) (*plan.VhostContents, error) { return t.c.VhostContents(ctx, v) }))
 }
 
