@@ -335,6 +335,10 @@ func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opt
 		render.RenderText(c.App.ErrWriter, after, render.RenderOptions{})
 		return exitCodeError{exitError}
 	}
+	if n := after.LeftDiffering(); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "The broker matches the files, but for %s left alone (see the plan).\n", plural(n, "object"))
+		return nil
+	}
 	fmt.Fprintln(c.App.ErrWriter, "The broker matches the files.")
 	return nil
 }

@@ -52,12 +52,19 @@ func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Docum
 		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, which is out of support (supported: %s); checking its rules anyway\n",
 			ov.RabbitMQVersion, strings.Join(definitions.SupportedSeries, ", "))
 	}
-	var errs schema.Diagnostics
+	var errs, ignored schema.Diagnostics
 	for _, d := range definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: ov.RabbitMQVersion}) {
-		if d.Severity == schema.Error {
+		switch {
+		case d.Severity == schema.Error:
 			errs = append(errs, d)
+		case d.Code == schema.WVersionIgnored:
+			// What this broker's version ignores (a vhost's protection
+			// before 4.0.6, say), said with the version's name.
+			ignored = append(ignored, d)
 		}
 	}
+	ignored.Sort()
+	printDiagnostics(c.App.ErrWriter, ignored)
 	if len(errs) == 0 {
 		return nil
 	}
