@@ -130,8 +130,8 @@ func TestPruneLeavesProtectedVhost(t *testing.T) {
 	n := rabbitmqtest.Shared(t)
 	tg := rabbitmq.NewTarget(client(t, n), "")
 	importDefs(t, n, map[string]any{
-		"vhosts": []any{map[string]any{"name": "p", "metadata": map[string]any{"protected_from_deletion": true}}, map[string]any{"name": "gone"}},
-		"queues": []any{map[string]any{"name": "q", "vhost": "p", "durable": true, "auto_delete": false, "arguments": map[string]any{}}},
+		"vhosts":   []any{map[string]any{"name": "p", "metadata": map[string]any{"protected_from_deletion": true}}, map[string]any{"name": "gone"}},
+		"queues":   []any{map[string]any{"name": "q", "vhost": "p", "durable": true, "auto_delete": false, "arguments": map[string]any{}}},
 		"bindings": []any{map[string]any{"source": "amq.direct", "vhost": "p", "destination": "q", "destination_type": "queue", "routing_key": "k", "arguments": map[string]any{}}},
 	})
 	files := parse(t, "files.yaml", []byte("vhosts:\n  - name: /\n  - name: a\nqueues: []\nbindings: []\n"))
