@@ -180,6 +180,11 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)}})
 				continue
 			}
+			if !ok && cfg.owned != nil && cfg.owned(d) != "" {
+				// The platform's own object, missing: the files do not make it.
+				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(d)}})
+				continue
+			}
 			if !ok {
 				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d}})
 				continue

@@ -18,13 +18,31 @@ import (
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
+// SystemUser is the user Amazon MQ creates for its own monitoring, tagged
+// protected (which RabbitMQ honours from 4.2 only).
+const SystemUser = "monitoring-AWS-OWNED-DO-NOT-DELETE"
+
 // Owned says why a live object belongs to Amazon MQ, or "". Amazon MQ
 // creates policies named AWS-DEFAULT-POLICY-* (and, on RabbitMQ 3 clusters,
-// ha-all-AWS-OWNED-DO-NOT-DELETE) and sets vhost limits on the default
-// vhost /. They are neither drift nor pruned, and the files cannot change
-// them.
+// ha-all-AWS-OWNED-DO-NOT-DELETE), sets vhost limits on the default vhost
+// /, and has its system user (SystemUser) with its permissions. They are
+// neither drift nor pruned, and the files cannot change them, nor create
+// them where they are missing.
 func Owned(o definitions.Object) string {
+	const system = "owned by Amazon MQ (its system user, protected, is left alone, on every RabbitMQ version)"
 	switch o := o.(type) {
+	case *definitions.User:
+		if o.Name == SystemUser {
+			return system
+		}
+	case *definitions.Permission:
+		if o.User == SystemUser {
+			return system
+		}
+	case *definitions.TopicPermission:
+		if o.User == SystemUser {
+			return system
+		}
 	case *definitions.Policy:
 		if strings.HasPrefix(o.Name, "AWS-DEFAULT-") || strings.Contains(o.Name, "AWS-OWNED") {
 			return "owned by Amazon MQ (its default policies are left alone)"

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 )
 
 func TestOwned(t *testing.T) {
@@ -23,5 +24,46 @@ func TestOwned(t *testing.T) {
 		if got := Owned(tt.o) != ""; got != tt.want {
 			t.Errorf("Owned(%s) = %v, want %v", tt.o.Addr(), got, tt.want)
 		}
+	}
+}
+
+// TestSystemUserLeftAlone: Amazon MQ's system user and its permissions are
+// neither changed, pruned nor created by the files, also on a RabbitMQ
+// that does not honour its protected tag (3.13).
+func TestSystemUserLeftAlone(t *testing.T) {
+	parse := func(data string) *definitions.Document {
+		d, diags := definitions.Parse("x.json", []byte(data))
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		return d
+	}
+	live := parse(`{"users": [{"name": "admin", "password_hash": "", "tags": ["administrator"]},
+		{"name": "monitoring-AWS-OWNED-DO-NOT-DELETE", "password_hash": "", "tags": ["monitoring", "protected"]}],
+		"vhosts": [{"name": "/"}],
+		"permissions": [{"user": "monitoring-AWS-OWNED-DO-NOT-DELETE", "vhost": "/", "configure": "", "write": "", "read": ".*"}]}`)
+	for _, tc := range []struct{ name, files string }{
+		{"pruned", `{"users": [{"name": "admin", "password_hash": "", "tags": ["administrator"]}], "permissions": []}`},
+		{"changed", `{"users": [{"name": "admin", "password_hash": "", "tags": ["administrator"]},
+			{"name": "monitoring-AWS-OWNED-DO-NOT-DELETE", "password_hash": "", "tags": ["administrator"]}],
+			"permissions": [{"user": "monitoring-AWS-OWNED-DO-NOT-DELETE", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}]}`},
+	} {
+		for _, version := range []string{"3.13.7", "4.2.3"} {
+			p, err := plan.Diff(parse(tc.files), live, append(DiffOptions(), plan.WithPrune(true), plan.WithRabbitMQVersion(version))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Empty() {
+				t.Errorf("%s on %s: the plan changes the system user: %+v", tc.name, version, p.Changes)
+			}
+		}
+	}
+	missing := parse(`{"users": [{"name": "admin", "password_hash": "", "tags": ["administrator"]}]}`)
+	p, err := plan.Diff(parse(`{"users": [{"name": "monitoring-AWS-OWNED-DO-NOT-DELETE", "password": "x", "tags": []}]}`), missing, DiffOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() {
+		t.Errorf("the files create Amazon MQ's system user: %+v", p.Changes)
 	}
 }
