@@ -506,6 +506,10 @@ func removeGuest(plan *Plan, desired, live *definitions.Document, cfg diffConfig
 	if slices.ContainsFunc(desired.Users, func(u *definitions.User) bool { return u.Name == "guest" }) {
 		return
 	}
+	if slices.ContainsFunc(desired.Permissions, func(p *definitions.Permission) bool { return p.User == "guest" }) ||
+		slices.ContainsFunc(desired.TopicPermissions, func(p *definitions.TopicPermission) bool { return p.User == "guest" }) {
+		return // the files give guest permissions: they want it
+	}
 	i := slices.IndexFunc(live.Users, func(u *definitions.User) bool { return u.Name == "guest" })
 	if i < 0 {
 		return
