@@ -138,7 +138,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		scope = desired.OriginalVhostName
 	}
-	var refs map[Addr]definitions.Object
+	var refs map[refKey]definitions.Object
 	var closed map[string]string
 	if cfg.prune {
 		refs = references(nd)
@@ -236,7 +236,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
 				continue
 			}
-			if r, ok := refs[AddrOf(l)]; ok {
+			if r, ok := refs[refKey{k, kl.key}]; ok {
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: referredReason(r)})
 				continue
 			}

@@ -24,13 +24,19 @@ func escPath(s string) string {
 	return strings.NewReplacer("%", "%25", "/", "%2F", " ", "%20", "?", "%3F", "#", "%23").Replace(s)
 }
 
+// refKey is an object's kind and identity (Object.Key).
+type refKey struct {
+	kind definitions.Kind
+	key  string
+}
+
 // references lists the vhosts, users, exchanges and queues the files
 // refer to, each with the first object (in the files' order, kind by
 // kind) that refers to it: a prune must not delete what the files need.
-func references(d *definitions.Document) map[Addr]definitions.Object {
-	out := map[Addr]definitions.Object{}
+func references(d *definitions.Document) map[refKey]definitions.Object {
+	out := map[refKey]definitions.Object{}
 	add := func(target definitions.Object, from definitions.Object) {
-		a := AddrOf(target)
+		a := refKey{target.Kind(), target.Key()}
 		if _, ok := out[a]; !ok {
 			out[a] = from
 		}
