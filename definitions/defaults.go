@@ -26,6 +26,9 @@ import (
 //	            virtual host" description of /). RabbitMQ 3.9+ repeats them
 //	            in metadata, read when the top-level field is absent;
 //	            "undefined" and "classic" mean unset (unset is classic).
+//	            metadata.protected_from_deletion becomes Protected; absent
+//	            stays nil, and is not compared (the broker's protection is
+//	            left as it is).
 //
 // RabbitMQ's own import fails on a queue without durable or auto_delete and
 // on a user without tags; warren always sends them, so files need not.
