@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -320,7 +321,8 @@ func (a *applier) fail(err error, failed ...plan.Change) error {
 }
 
 // checkMessages refuses a plan that deletes vhosts whose queues hold
-// messages, unless asked to destroy them.
+// messages, or a number of messages that could not be known, unless asked
+// to destroy them.
 func (a *applier) checkMessages(p *plan.Plan) error {
 	destroys := p.DestroysMessages()
 	if len(destroys) == 0 || a.opts.DestroyMessages {
@@ -328,7 +330,28 @@ func (a *applier) checkMessages(p *plan.Plan) error {
 	}
 	var parts []string
 	for _, ch := range destroys {
-		parts = append(parts, fmt.Sprintf("%s (its queues hold %d messages)", ch.Addr, ch.Takes.Messages()))
+		n, unknown := ch.Takes.Messages(), ch.Takes.Unknown()
+		switch {
+		case len(unknown) == 0:
+			parts = append(parts, fmt.Sprintf("%s (its queues hold %d messages)", ch.Addr, n))
+		default:
+			q := make([]string, len(unknown))
+			for i, u := range unknown {
+				q[i] = strconv.Quote(u)
+			}
+			held := ""
+			if n > 0 {
+				held = fmt.Sprintf("hold at least %d messages, and ", n)
+			}
+			why := ""
+			for _, qm := range ch.Takes.Queues {
+				if qm.Unknown && qm.Why != "" {
+					why = ": " + qm.Why
+					break
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%s (its queues %sthe message count of %s could not be known%s)", ch.Addr, held, strings.Join(q, ", "), why))
+		}
 	}
 	return fmt.Errorf("the plan deletes %s, and its messages with it; nothing was changed. Drain the queues, or run again with --destroy-messages to destroy them", strings.Join(parts, ", "))
 }
@@ -373,12 +396,18 @@ func (a *applier) checkReplace(ctx context.Context, replaced []plan.Change) erro
 		if !ok {
 			continue
 		}
+		if a.opts.DestroyMessages {
+			continue
+		}
 		n, err := a.c.QueueMessages(ctx, q.Vhost, q.Name)
 		if err != nil {
 			return err
 		}
-		if n > 0 && !a.opts.DestroyMessages {
-			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n)
+		if n.Messages > 0 {
+			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n.Messages)
+		}
+		if !n.Known {
+			return fmt.Errorf("%s may hold messages (%s); warren replaces only queues known to be empty (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n.Why)
 		}
 	}
 	return nil
