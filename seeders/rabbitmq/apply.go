@@ -52,6 +52,11 @@ type ApplyOptions struct {
 	// back its temporary grants and returns an *ApplyError wrapping
 	// ErrInterrupted.
 	Stop <-chan struct{}
+	// Check, when set, says whether the apply may carry on changing the
+	// broker: it re-reads the apply lock (Held.Check) before each step
+	// (the import, a vhost's PUT, each run of deletions), and the apply
+	// stops with its error.
+	Check func(context.Context) error
 }
 
 // ErrInterrupted is why an apply asked to stop stopped.
@@ -104,6 +109,14 @@ func (a *applier) takeBack(ctx context.Context, ae *plan.ApplyError) {
 		ae.Done = append(ae.Done, ch)
 	}
 	ae.Remaining = remaining
+}
+
+// check says whether the apply may carry on (ApplyOptions.Check).
+func (a *applier) check(ctx context.Context) error {
+	if a.opts.Check == nil {
+		return nil
+	}
+	return a.opts.Check(ctx)
 }
 
 func (a *applier) stopped() bool {
@@ -161,6 +174,9 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 		return a, a.fail(ErrInterrupted)
 	}
 	for _, ch := range vhostPuts {
+		if err := a.check(ctx); err != nil {
+			return a, a.fail(err)
+		}
 		if err := c.putVhost(ctx, ch.After.(*definitions.Vhost), version); err != nil {
 			return a, a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
 		}
@@ -181,6 +197,9 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 	for _, ch := range replaced {
 		if a.stopped() {
 			return a, a.fail(ErrInterrupted)
+		}
+		if err := a.check(ctx); err != nil {
+			return a, a.fail(err)
 		}
 		if err := a.deleteOne(ctx, ch); err != nil && !NotFound(err) {
 			return a, a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
@@ -248,6 +267,9 @@ func (a *applier) changeActing(ctx context.Context, last []plan.Change) error {
 func (a *applier) importChanges(ctx context.Context, changes, notYet []plan.Change) error {
 	if len(changes) == 0 {
 		return nil
+	}
+	if err := a.check(ctx); err != nil {
+		return a.fail(err)
 	}
 	body, err := importDocument(changes, a.opts.Resolve)
 	if err != nil {
@@ -427,6 +449,9 @@ func (a *applier) deleteAll(ctx context.Context, deletes []plan.Change) error {
 		n := 1
 		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == deletes[0].Step && together(deletes[0].Step) {
 			n++
+		}
+		if err := a.check(ctx); err != nil {
+			return a.fail(err, refused...)
 		}
 		run := deletes[:n]
 		deletes = deletes[n:]
