@@ -142,3 +142,51 @@ func TestPruneVhostRightAfterPublishKeepsMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneVhostWithoutAccessCountsWhenApplying: warren has no permission
+// on the vhost (it took back RabbitMQ's grant when it created it), so the
+// plan cannot count its queues; apply borrows access, counts, and deletes
+// only empty queues.
+func TestPruneVhostWithoutAccessCountsWhenApplying(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := context.Background()
+	if err := n.Do(ctx, "PUT", "/api/vhosts/data", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	grant := "/api/permissions/data/" + url.PathEscape(n.Admin)
+	if err := n.Do(ctx, "PUT", grant, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(t, n, "data", "orders", "quorum", 5)
+	publishTo(t, n, "data", "empty", "quorum", 0)
+	if err := n.Do(ctx, "DELETE", grant, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n")
+	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
+	if code != exitError || !strings.Contains(out, `"orders" (an unknown number of messages)`) || !strings.Contains(out, "counted when applying") ||
+		!strings.Contains(errOut, `queue "orders" on vhost "data" holds 5 messages`) {
+		t.Fatalf("prune of a vhost warren has no access to, with messages: exit %d\n%s%s", code, out, errOut)
+	}
+	if !queueExists(t, n, "data", "orders") {
+		t.Fatal("the quorum queue and its 5 messages were destroyed without --destroy-messages")
+	}
+	// Drained, the vhost goes without the flag.
+	if err := n.Do(ctx, "PUT", grant, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "DELETE", "/api/queues/data/orders/contents", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "DELETE", grant, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := warren(t, "apply", "--yes", "--prune", defs); code != exitOK {
+		t.Fatalf("prune of a vhost with empty queues only: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := n.Do(ctx, "GET", "/api/vhosts/data", nil, nil); err == nil {
+		t.Fatal("vhost data is still there")
+	}
+	mustInSync(t, "--prune", defs)
+}

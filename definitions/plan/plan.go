@@ -158,6 +158,10 @@ type QueueMessages struct {
 	Messages int64
 	Unknown  bool
 	Why      string // why the count is unknown
+	// AtApply: the count is unknown only for want of access to the vhost,
+	// which apply borrows before deleting it; apply counts then, and
+	// deletes no queue that holds messages (DestroysMessages leaves it).
+	AtApply bool
 }
 
 // Messages is how many messages the vhost's queues hold (at least, when
@@ -181,6 +185,18 @@ func (v *VhostContents) Unknown() []string {
 	return out
 }
 
+// Uncountable names the queues whose message count is unknown and that
+// apply cannot count either (AtApply aside).
+func (v *VhostContents) Uncountable() []string {
+	var out []string
+	for _, q := range v.Queues {
+		if q.Unknown && !q.AtApply {
+			out = append(out, q.Name)
+		}
+	}
+	return out
+}
+
 // Empty reports whether nothing lives in the vhost.
 func (v *VhostContents) Empty() bool {
 	return len(v.Queues)+len(v.Exchanges)+v.Bindings+len(v.Policies)+len(v.Parameters)+len(v.Permissions)+len(v.TopicPermissions) == 0
@@ -188,12 +204,12 @@ func (v *VhostContents) Empty() bool {
 
 // DestroysMessages lists the changes that may delete messages: vhost
 // deletions whose queues held messages when the plan was made, or held a
-// number that could not be known. Apply refuses them unless asked to
-// destroy messages.
+// number that could not be known (and that apply cannot count either).
+// Apply refuses them unless asked to destroy messages.
 func (p *Plan) DestroysMessages() []Change {
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Takes != nil && (c.Takes.Messages() > 0 || len(c.Takes.Unknown()) > 0) {
+		if c.Takes != nil && (c.Takes.Messages() > 0 || len(c.Takes.Uncountable()) > 0) {
 			out = append(out, c)
 		}
 	}

@@ -144,8 +144,10 @@ func writeTakes(w io.Writer, v *plan.VhostContents) {
 	list("parameters", v.Parameters)
 	list("permissions of", v.Permissions)
 	list("topic permissions of", v.TopicPermissions)
-	if n, unknown := v.Messages(), len(v.Unknown()) > 0; n > 0 || unknown {
-		fmt.Fprintf(w, "    destroys %s: apply refuses without --destroy-messages\n", messages(n, unknown))
+	if n, unknown := v.Messages(), len(v.Uncountable()) > 0; n > 0 || unknown {
+		fmt.Fprintf(w, "    destroys %s: apply refuses without --destroy-messages\n", messages(n, len(v.Unknown()) > 0))
+	} else if len(v.Unknown()) > 0 {
+		fmt.Fprintln(w, "    messages: counted when applying, once warren has access to the vhost; apply deletes no queue that holds any without --destroy-messages")
 	}
 }
 

@@ -32,6 +32,10 @@ type Count struct {
 	Messages int64 // known to be at least this many
 	Known    bool  // Messages is the number the queue holds
 	Why      string
+	// NoAccess: the count could not be read because the user has no
+	// permission on the vhost; an apply that deletes the vhost borrows
+	// access first, and counts then.
+	NoAccess bool
 }
 
 // amqpTarget is where the broker's AMQP 0-9-1 listener is.
@@ -47,6 +51,10 @@ type amqpState struct {
 	once   sync.Once
 	target amqpTarget
 	err    error
+	// unreachable is the first failure to reach the listener at all (no
+	// answer, refused, TLS): each vhost's count would wait for it again.
+	mu          sync.Mutex
+	unreachable error
 }
 
 // amqpListener finds the AMQP listener: Config.AMQPURL when given, else
@@ -162,7 +170,9 @@ func (c *Client) QueueCounts(ctx context.Context, vhost string, queues []QueueSt
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			out[q.Name] = Count{Why: "its count could not be read over AMQP: " + connErr.Error()}
+			var ae *amqp.Error
+			noAccess := errors.As(connErr, &ae) && (ae.Code == amqp.NotAllowed || ae.Code == amqp.AccessRefused)
+			out[q.Name] = Count{Why: "its count could not be read over AMQP: " + connErr.Error(), NoAccess: noAccess}
 			continue
 		}
 		n, consumers, err := passiveCount(conn, q.Name)
@@ -214,6 +224,12 @@ func (c *Client) dialAMQP(ctx context.Context, vhost string) (*amqp.Connection, 
 	if err != nil {
 		return nil, err
 	}
+	c.amqp.mu.Lock()
+	unreachable := c.amqp.unreachable
+	c.amqp.mu.Unlock()
+	if unreachable != nil {
+		return nil, unreachable
+	}
 	timeout := min(c.cfg.Timeout, 15*time.Second)
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
 		timeout = time.Until(d)
@@ -251,9 +267,15 @@ func (c *Client) dialAMQP(ctx context.Context, vhost string) (*amqp.Connection, 
 		}
 		var ae *amqp.Error
 		if errors.As(err, &ae) {
-			return nil, fmt.Errorf("AMQP %s: %d %s%s", t.addr, ae.Code, amqpReason(ae), hint)
+			return nil, &amqpDialError{msg: fmt.Sprintf("AMQP %s: %d %s%s", t.addr, ae.Code, amqpReason(ae), hint), err: ae}
 		}
-		return nil, fmt.Errorf("AMQP %s: %v%s", t.addr, Printable(err.Error()), hint)
+		err = fmt.Errorf("AMQP %s: %v%s", t.addr, Printable(err.Error()), hint)
+		if ctx.Err() == nil {
+			c.amqp.mu.Lock()
+			c.amqp.unreachable = err
+			c.amqp.mu.Unlock()
+		}
+		return nil, err
 	}
 	return conn, nil
 }
@@ -269,3 +291,14 @@ func amqpReason(e *amqp.Error) string {
 	}
 	return Printable(e.Reason)
 }
+
+// amqpDialError is a refused AMQP connection, in words that never quote
+// the broker (its reason can name the user), with the broker's code kept
+// for errors.As.
+type amqpDialError struct {
+	msg string
+	err *amqp.Error
+}
+
+func (e *amqpDialError) Error() string { return e.msg }
+func (e *amqpDialError) Unwrap() error { return e.err }

@@ -352,7 +352,7 @@ func (a *applier) checkMessages(p *plan.Plan) error {
 	}
 	var parts []string
 	for _, ch := range destroys {
-		n, unknown := ch.Takes.Messages(), ch.Takes.Unknown()
+		n, unknown := ch.Takes.Messages(), ch.Takes.Uncountable()
 		switch {
 		case len(unknown) == 0:
 			parts = append(parts, fmt.Sprintf("%s (its queues hold %d messages)", ch.Addr, n))
@@ -367,7 +367,7 @@ func (a *applier) checkMessages(p *plan.Plan) error {
 			}
 			why := ""
 			for _, qm := range ch.Takes.Queues {
-				if qm.Unknown && qm.Why != "" {
+				if qm.Unknown && !qm.AtApply && qm.Why != "" {
 					why = ": " + qm.Why
 					break
 				}

@@ -81,7 +81,7 @@ func (c *Client) VhostContents(ctx context.Context, vhost string) (*plan.VhostCo
 		if !ok {
 			continue // deleted since it was listed
 		}
-		out.Queues = append(out.Queues, plan.QueueMessages{Name: q.Name, Messages: n.Messages, Unknown: !n.Known, Why: n.Why})
+		out.Queues = append(out.Queues, plan.QueueMessages{Name: q.Name, Messages: n.Messages, Unknown: !n.Known, Why: n.Why, AtApply: n.NoAccess})
 	}
 	for _, x := range exchanges {
 		if x.Name != "" && !strings.HasPrefix(x.Name, "amq.") {
