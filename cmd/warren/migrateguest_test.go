@@ -8,7 +8,7 @@ import (
 
 // TestMigrateLeavesDefaultGuestBehind: the old 3.10 node still has guest
 // with its default password (the harness logs in as an administrator of
-// its own); the new 4.0 node was booted without guest. migrate apply must
+// its own); the new node was booted without guest. migrate apply must
 // not bring guest back, and says so, and lists the administrator it
 // moves.
 func TestMigrateLeavesDefaultGuestBehind(t *testing.T) {
