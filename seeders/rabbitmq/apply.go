@@ -428,7 +428,7 @@ func (a *applier) checkReplace(ctx context.Context, replaced []plan.Change) erro
 		if n.Messages > 0 {
 			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n.Messages)
 		}
-		if !n.Known {
+		if !n.Known && !n.NoAccess { // without access now, it is counted when deleted, after access is borrowed
 			return fmt.Errorf("%s may hold messages (%s); warren replaces only queues known to be empty (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n.Why)
 		}
 	}
