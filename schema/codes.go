@@ -102,6 +102,8 @@ const (
 	WMigratePolicyChanged Code = "W161"
 	WMigrateNotDrained    Code = "W162"
 	WMigratePolicyTie     Code = "W163"
+	WMigrateDefaultGuest  Code = "W168"
+	WMigrateAdministrator Code = "W169"
 )
 
 // Info describes a Code for docs/diagnostics.md.
@@ -184,6 +186,8 @@ var Codes = []Info{
 	{WMigratePolicyChanged, Warning, "another policy applies", "warren migrate: with the keys the new version refuses gone (a policy that held only ha-* keys is dropped) or with the queue's new type, a different policy (or none) applies to the queue on the new cluster. Check that its keys suit the queue."},
 	{WMigrateNotDrained, Warning, "messages not moved", "warren migrate: queue federation does not move a stream's messages; consumers read the old stream until it is no longer needed."},
 	{WMigratePolicyTie, Warning, "mirroring decided by a priority tie", "warren migrate: two policies match a classic queue at the same priority and only one of them mirrors it (ha-mode). Which one RabbitMQ applies is undefined; warren takes the first by name to decide whether the queue becomes a quorum queue. Give the policies different priorities on the old cluster and plan again."},
+	{WMigrateDefaultGuest, Warning, "default guest not moved", "warren migrate: the old cluster's user guest still has RabbitMQ's default password, guest. It is not moved, nor are its permissions: a well-known password on an administrator of the new cluster is what a migration must not bring back. Applications that log in as guest need a user of their own."},
+	{WMigrateAdministrator, Warning, "administrator moved", "warren migrate: a user tagged administrator on the old cluster is moved with its tag and its password hash: whoever knows its password can change everything on the new cluster. Check that it should be an administrator there."},
 	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},
 }
 

@@ -35,6 +35,8 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "client-key", EnvVars: []string{"WARREN_CLIENT_KEY"}, Usage: "PEM key of --client-cert"},
 		&cli.BoolFlag{Name: "insecure", Usage: "do not verify the broker's TLS certificate"},
 		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, EnvVars: []string{"WARREN_TIMEOUT"}, Usage: "time limit for each request"},
+		&cli.StringFlag{Name: "amqp-url", EnvVars: []string{"WARREN_AMQP_URL"},
+			Usage: "the broker's AMQP 0-9-1 listener (amqp://host:port or amqps://host:port), where warren reads queues' message counts before deleting them; default: the listener the management API lists"},
 		&cli.DurationFlag{Name: "import-timeout", Value: rabbitmq.DefaultImportTimeout, EnvVars: []string{"WARREN_IMPORT_TIMEOUT"}, Usage: "time limit for an import (POST /api/definitions), the broker's own work on every object at once"},
 	}
 }
@@ -123,6 +125,7 @@ func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, erro
 		URLs: urls, Username: user, Password: password,
 		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
 		Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"), ImportTimeout: c.Duration("import-timeout"),
+		AMQPURL: c.String("amqp-url"),
 	}
 	if t := l.tls; t != nil {
 		cfg.CACert, cfg.ClientCert, cfg.ClientKey = cmp.Or(t.CA, cfg.CACert), cmp.Or(t.ClientCert, cfg.ClientCert), cmp.Or(t.ClientKey, cfg.ClientKey)

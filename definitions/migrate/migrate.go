@@ -166,6 +166,20 @@ func (t *transformer) run(old *definitions.Document) {
 		t.change(u, "", "not moved", "warren logs in to the new cluster as this user: the new cluster's keeps its password (its permissions are moved)")
 		return true
 	})
+	notMoved := map[string]bool{}
+	nd.Users = slices.DeleteFunc(nd.Users, func(u *definitions.User) bool {
+		if defaultGuest(u) {
+			t.change(u, schema.WMigrateDefaultGuest, "not moved, nor its permissions", "its password is RabbitMQ's default, guest: a well-known password is not brought to the new cluster")
+			notMoved[u.Name] = true
+			return true
+		}
+		if slices.Contains(u.Tags, "administrator") {
+			t.change(u, schema.WMigrateAdministrator, "moved as an administrator", "it keeps its tag and password hash: whoever knows its password can change everything on the new cluster")
+		}
+		return false
+	})
+	nd.Permissions = slices.DeleteFunc(nd.Permissions, func(p *definitions.Permission) bool { return notMoved[p.User] })
+	nd.TopicPermissions = slices.DeleteFunc(nd.TopicPermissions, func(p *definitions.TopicPermission) bool { return notMoved[p.User] })
 	t.res.Federation = &definitions.Document{Parameters: []*definitions.Parameter{}, Policies: []*definitions.Policy{}}
 
 	userPolicies, operatorPolicies := t.policies(old)
@@ -664,4 +678,29 @@ func deref(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+// defaultGuest reports whether a user is guest with RabbitMQ's default
+// password: its hash checks against "guest" (with the hash's algorithm, or
+// any RabbitMQ ships when it names none), or its password is "guest".
+func defaultGuest(u *definitions.User) bool {
+	if u.Name != "guest" {
+		return false
+	}
+	if u.Password != nil && u.Password.Literal != nil && *u.Password.Literal == "guest" {
+		return true
+	}
+	if u.PasswordHash == nil || *u.PasswordHash == "" {
+		return false
+	}
+	algs := []string{u.HashingAlgorithm}
+	if u.HashingAlgorithm == "" {
+		algs = []string{"rabbit_password_hashing_sha256", "rabbit_password_hashing_sha512", "rabbit_password_hashing_md5"}
+	}
+	for _, alg := range algs {
+		if definitions.PasswordMatches(*u.PasswordHash, alg, "guest") {
+			return true
+		}
+	}
+	return false
 }

@@ -261,7 +261,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
 	plan.Changes = append(plan.Changes, leftovers...)
-	plan.Changes = append(plan.Changes, ungrant(plan.Changes, nd, cfg.acting)...)
+	plan.Changes = ungrant(plan.Changes, nd, cfg.acting)
 	borrowAccess(plan, nl, cfg.acting)
 	actingLast(plan, cfg.acting)
 	removeGuest(plan, nd, nl, cfg)
@@ -363,15 +363,21 @@ func rebindAfterReplace(changes []Change, desired, liveDoc *definitions.Document
 
 // ungrant removes what RabbitMQ grants on its own: the user that creates a
 // vhost gets full permissions on it, which the files may not ask for.
+// Nothing tells that grant from one given on purpose, so the import that
+// creates the vhost also overwrites it with a marked one (TemporaryPattern;
+// the broker imports permissions after vhosts, in the same request): an
+// apply cut off before the take-back leaves a grant that the next plan
+// finds (IsTemporaryGrant) and removes. The marks go with the other
+// creations, the take-backs last.
 func ungrant(changes []Change, desired *definitions.Document, acting string) []Change {
 	if acting == "" {
-		return nil
+		return changes
 	}
 	asked := map[string]bool{}
 	for _, p := range desired.Permissions {
 		asked[p.Vhost] = asked[p.Vhost] || p.User == acting
 	}
-	var out []Change
+	var marks, takeBacks []Change
 	for _, c := range changes {
 		if c.Kind != definitions.KindVhost || c.Action != Create {
 			continue
@@ -380,11 +386,21 @@ func ungrant(changes []Change, desired *definitions.Document, acting string) []C
 		if asked[v] {
 			continue
 		}
-		p := &definitions.Permission{User: acting, Vhost: v, Configure: ".*", Write: ".*", Read: ".*"}
-		out = append(out, Change{Action: Delete, Kind: definitions.KindPermission, Addr: AddrOf(p), Before: p,
+		p := &definitions.Permission{User: acting, Vhost: v, Configure: TemporaryPattern, Write: TemporaryPattern, Read: TemporaryPattern}
+		marks = append(marks, Change{Action: Create, Kind: definitions.KindPermission, Addr: AddrOf(p), After: p,
+			Step: StepBorrowAccess, Reason: "for the apply only: marks the full permissions RabbitMQ grants the user that creates a vhost, so that a run cut off before taking them back leaves a grant the next plan finds"})
+		takeBacks = append(takeBacks, Change{Action: Delete, Kind: definitions.KindPermission, Addr: AddrOf(p), Before: p,
 			Step: StepUngrant, Reason: "RabbitMQ grants the user that creates a vhost full permissions on it; the files do not ask for them"})
 	}
-	return out
+	if len(marks) == 0 {
+		return changes
+	}
+	first := slices.IndexFunc(changes, func(c Change) bool { return c.Action == Delete || c.Action == Replace })
+	if first < 0 {
+		first = len(changes)
+	}
+	out := slices.Insert(slices.Clone(changes), first, marks...)
+	return append(out, takeBacks...)
 }
 
 // vhostScoped reports whether deleting an object goes through an endpoint

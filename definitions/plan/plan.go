@@ -150,13 +150,22 @@ type VhostContents struct {
 	TopicPermissions []string // users
 }
 
-// QueueMessages is a queue with the messages it holds.
+// QueueMessages is a queue with the messages it holds. When Unknown, the
+// queue holds at least Messages, and may hold more: an unknown count is
+// never taken for none.
 type QueueMessages struct {
 	Name     string
 	Messages int64
+	Unknown  bool
+	Why      string // why the count is unknown
+	// AtApply: the count is unknown only for want of access to the vhost,
+	// which apply borrows before deleting it; apply counts then, and
+	// deletes no queue that holds messages (DestroysMessages leaves it).
+	AtApply bool
 }
 
-// Messages is how many messages the vhost's queues hold.
+// Messages is how many messages the vhost's queues hold (at least, when
+// a count is unknown).
 func (v *VhostContents) Messages() int64 {
 	var n int64
 	for _, q := range v.Queues {
@@ -165,18 +174,42 @@ func (v *VhostContents) Messages() int64 {
 	return n
 }
 
+// Unknown names the queues whose message count is unknown.
+func (v *VhostContents) Unknown() []string {
+	var out []string
+	for _, q := range v.Queues {
+		if q.Unknown {
+			out = append(out, q.Name)
+		}
+	}
+	return out
+}
+
+// Uncountable names the queues whose message count is unknown and that
+// apply cannot count either (AtApply aside).
+func (v *VhostContents) Uncountable() []string {
+	var out []string
+	for _, q := range v.Queues {
+		if q.Unknown && !q.AtApply {
+			out = append(out, q.Name)
+		}
+	}
+	return out
+}
+
 // Empty reports whether nothing lives in the vhost.
 func (v *VhostContents) Empty() bool {
 	return len(v.Queues)+len(v.Exchanges)+v.Bindings+len(v.Policies)+len(v.Parameters)+len(v.Permissions)+len(v.TopicPermissions) == 0
 }
 
-// DestroysMessages lists the changes that delete messages: vhost deletions
-// whose queues held messages when the plan was made. Apply refuses them
-// unless asked to destroy messages.
+// DestroysMessages lists the changes that may delete messages: vhost
+// deletions whose queues held messages when the plan was made, or held a
+// number that could not be known (and that apply cannot count either).
+// Apply refuses them unless asked to destroy messages.
 func (p *Plan) DestroysMessages() []Change {
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Takes != nil && c.Takes.Messages() > 0 {
+		if c.Takes != nil && (c.Takes.Messages() > 0 || len(c.Takes.Uncountable()) > 0) {
 			out = append(out, c)
 		}
 	}

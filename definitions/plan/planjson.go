@@ -30,20 +30,26 @@ type ChangeJSON struct {
 
 // VhostContentsJSON is what lives in a vhost a plan deletes.
 type VhostContentsJSON struct {
-	Queues           []QueueMessagesJSON `json:"queues"`
-	Messages         int64               `json:"messages"`
-	Exchanges        []string            `json:"exchanges"`
-	Bindings         int                 `json:"bindings"`
-	Policies         []string            `json:"policies"`
-	Parameters       []string            `json:"parameters"`
-	Permissions      []string            `json:"permissions"`
-	TopicPermissions []string            `json:"topic_permissions"`
+	Queues   []QueueMessagesJSON `json:"queues"`
+	Messages int64               `json:"messages"`
+	// MessagesUnknown names the queues whose count could not be known;
+	// Messages is then a lower bound.
+	MessagesUnknown  []string `json:"messages_unknown,omitempty"`
+	Exchanges        []string `json:"exchanges"`
+	Bindings         int      `json:"bindings"`
+	Policies         []string `json:"policies"`
+	Parameters       []string `json:"parameters"`
+	Permissions      []string `json:"permissions"`
+	TopicPermissions []string `json:"topic_permissions"`
 }
 
 // QueueMessagesJSON is a queue with its message count.
 type QueueMessagesJSON struct {
 	Name     string `json:"name"`
 	Messages int64  `json:"messages"`
+	// Unknown: the queue holds at least Messages, how many more is not
+	// known.
+	Unknown bool `json:"unknown,omitempty"`
 }
 
 // FieldChangeJSON is one field of a ChangeJSON.

@@ -100,7 +100,7 @@ func writeTakes(w io.Writer, v *plan.VhostContents) {
 	}
 	var parts []string
 	if len(v.Queues) > 0 {
-		parts = append(parts, fmt.Sprintf("%s holding %s", count(len(v.Queues), "queue", "queues"), count(int(v.Messages()), "message", "messages")))
+		parts = append(parts, fmt.Sprintf("%s holding %s", count(len(v.Queues), "queue", "queues"), messages(v.Messages(), len(v.Unknown()) > 0)))
 	}
 	for _, p := range []struct {
 		n         int
@@ -135,7 +135,7 @@ func writeTakes(w io.Writer, v *plan.VhostContents) {
 				q = append(q, fmt.Sprintf("… and %d more", len(v.Queues)-10))
 				break
 			}
-			q = append(q, fmt.Sprintf("%q (%s)", qm.Name, count(int(qm.Messages), "message", "messages")))
+			q = append(q, fmt.Sprintf("%q (%s)", qm.Name, messages(qm.Messages, qm.Unknown)))
 		}
 		fmt.Fprintf(w, "    queues: %s\n", strings.Join(q, ", "))
 	}
@@ -144,9 +144,25 @@ func writeTakes(w io.Writer, v *plan.VhostContents) {
 	list("parameters", v.Parameters)
 	list("permissions of", v.Permissions)
 	list("topic permissions of", v.TopicPermissions)
-	if n := v.Messages(); n > 0 {
-		fmt.Fprintf(w, "    destroys %s: apply refuses without --destroy-messages\n", count(int(n), "message", "messages"))
+	if n, unknown := v.Messages(), len(v.Uncountable()) > 0; n > 0 || unknown {
+		fmt.Fprintf(w, "    destroys %s: apply refuses without --destroy-messages\n", messages(n, len(v.Unknown()) > 0))
+	} else if len(v.Unknown()) > 0 {
+		fmt.Fprintln(w, "    messages: counted when applying, once warren has access to the vhost; apply deletes no queue that holds any without --destroy-messages")
 	}
+}
+
+// messages says how many messages: n, or at least n when the count is not
+// known, never "0 messages" for a count warren does not have.
+func messages(n int64, unknown bool) string {
+	switch {
+	case unknown && n == 0:
+		return "an unknown number of messages"
+	case unknown:
+		return fmt.Sprintf("at least %d messages", n)
+	case n == 1:
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
 }
 
 // Summary is the plan's one-line summary.
@@ -230,10 +246,10 @@ func contentsJSON(v *plan.VhostContents) *plan.VhostContentsJSON {
 	if v == nil {
 		return nil
 	}
-	out := &plan.VhostContentsJSON{Queues: []plan.QueueMessagesJSON{}, Messages: v.Messages(), Exchanges: append([]string{}, v.Exchanges...), Bindings: v.Bindings,
+	out := &plan.VhostContentsJSON{Queues: []plan.QueueMessagesJSON{}, Messages: v.Messages(), MessagesUnknown: v.Unknown(), Exchanges: append([]string{}, v.Exchanges...), Bindings: v.Bindings,
 		Policies: append([]string{}, v.Policies...), Parameters: append([]string{}, v.Parameters...), Permissions: append([]string{}, v.Permissions...), TopicPermissions: append([]string{}, v.TopicPermissions...)}
 	for _, q := range v.Queues {
-		out.Queues = append(out.Queues, plan.QueueMessagesJSON{Name: q.Name, Messages: q.Messages})
+		out.Queues = append(out.Queues, plan.QueueMessagesJSON{Name: q.Name, Messages: q.Messages, Unknown: q.Unknown})
 	}
 	return out
 }

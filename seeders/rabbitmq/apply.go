@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,11 @@ type ApplyOptions struct {
 	// back its temporary grants and returns an *ApplyError wrapping
 	// ErrInterrupted.
 	Stop <-chan struct{}
+	// Check, when set, says whether the apply may carry on changing the
+	// broker: it re-reads the apply lock (Held.Check) before each step
+	// (the import, a vhost's PUT, each run of deletions), and the apply
+	// stops with its error.
+	Check func(context.Context) error
 }
 
 // ErrInterrupted is why an apply asked to stop stopped.
@@ -103,6 +109,14 @@ func (a *applier) takeBack(ctx context.Context, ae *plan.ApplyError) {
 		ae.Done = append(ae.Done, ch)
 	}
 	ae.Remaining = remaining
+}
+
+// check says whether the apply may carry on (ApplyOptions.Check).
+func (a *applier) check(ctx context.Context) error {
+	if a.opts.Check == nil {
+		return nil
+	}
+	return a.opts.Check(ctx)
 }
 
 func (a *applier) stopped() bool {
@@ -160,6 +174,9 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 		return a, a.fail(ErrInterrupted)
 	}
 	for _, ch := range vhostPuts {
+		if err := a.check(ctx); err != nil {
+			return a, a.fail(err)
+		}
 		if err := c.putVhost(ctx, ch.After.(*definitions.Vhost), version); err != nil {
 			return a, a.fail(fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err), ch)
 		}
@@ -186,6 +203,9 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 	for _, ch := range replaced {
 		if a.stopped() {
 			return a, a.fail(ErrInterrupted)
+		}
+		if err := a.check(ctx); err != nil {
+			return a, a.fail(err)
 		}
 		if err := a.deleteOne(ctx, ch); err != nil && !NotFound(err) {
 			return a, a.fail(fmt.Errorf("%c %s: deleting it to create it again: %w", ch.Action, ch.Addr, err), ch)
@@ -253,6 +273,9 @@ func (a *applier) changeActing(ctx context.Context, last []plan.Change) error {
 func (a *applier) importChanges(ctx context.Context, changes, notYet []plan.Change) error {
 	if len(changes) == 0 {
 		return nil
+	}
+	if err := a.check(ctx); err != nil {
+		return a.fail(err)
 	}
 	body, err := importDocument(changes, a.opts.Resolve)
 	if err != nil {
@@ -326,7 +349,8 @@ func (a *applier) fail(err error, failed ...plan.Change) error {
 }
 
 // checkMessages refuses a plan that deletes vhosts whose queues hold
-// messages, unless asked to destroy them.
+// messages, or a number of messages that could not be known, unless asked
+// to destroy them.
 func (a *applier) checkMessages(p *plan.Plan) error {
 	destroys := p.DestroysMessages()
 	if len(destroys) == 0 || a.opts.DestroyMessages {
@@ -334,7 +358,28 @@ func (a *applier) checkMessages(p *plan.Plan) error {
 	}
 	var parts []string
 	for _, ch := range destroys {
-		parts = append(parts, fmt.Sprintf("%s (its queues hold %d messages)", ch.Addr, ch.Takes.Messages()))
+		n, unknown := ch.Takes.Messages(), ch.Takes.Uncountable()
+		switch {
+		case len(unknown) == 0:
+			parts = append(parts, fmt.Sprintf("%s (its queues hold %d messages)", ch.Addr, n))
+		default:
+			q := make([]string, len(unknown))
+			for i, u := range unknown {
+				q[i] = strconv.Quote(u)
+			}
+			held := ""
+			if n > 0 {
+				held = fmt.Sprintf("hold at least %d messages, and ", n)
+			}
+			why := ""
+			for _, qm := range ch.Takes.Queues {
+				if qm.Unknown && !qm.AtApply && qm.Why != "" {
+					why = ": " + qm.Why
+					break
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%s (its queues %sthe message count of %s could not be known%s)", ch.Addr, held, strings.Join(q, ", "), why))
+		}
 	}
 	return fmt.Errorf("the plan deletes %s, and its messages with it; nothing was changed. Drain the queues, or run again with --destroy-messages to destroy them", strings.Join(parts, ", "))
 }
@@ -386,12 +431,18 @@ func (a *applier) checkReplace(ctx context.Context, replaced []plan.Change) erro
 		if !ok {
 			continue
 		}
+		if a.opts.DestroyMessages {
+			continue
+		}
 		n, err := a.c.QueueMessages(ctx, q.Vhost, q.Name)
 		if err != nil {
 			return err
 		}
-		if n > 0 && !a.opts.DestroyMessages {
-			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n)
+		if n.Messages > 0 {
+			return fmt.Errorf("%s holds %d messages; warren replaces only empty queues (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n.Messages)
+		}
+		if !n.Known && !n.NoAccess { // without access now, it is counted when deleted, after access is borrowed
+			return fmt.Errorf("%s may hold messages (%s); warren replaces only queues known to be empty (drain it, change the files back, or run again with --destroy-messages to destroy them)", ch.Addr, n.Why)
 		}
 	}
 	return nil
@@ -411,6 +462,9 @@ func (a *applier) deleteAll(ctx context.Context, deletes []plan.Change) error {
 		n := 1
 		for n < len(deletes) && deletes[n].Kind == deletes[0].Kind && deletes[n].Step == deletes[0].Step && together(deletes[0].Step) {
 			n++
+		}
+		if err := a.check(ctx); err != nil {
+			return a.fail(err, refused...)
 		}
 		run := deletes[:n]
 		deletes = deletes[n:]

@@ -54,6 +54,10 @@ type Config struct {
 	// /api/queues, …); 0 means DefaultMaxAnswer. Answers about one object
 	// are bounded by MaxObjectAnswer (or MaxAnswer when smaller).
 	MaxAnswer int64
+	// AMQPURL (amqp://host:port or amqps://host:port) is where the broker's
+	// AMQP 0-9-1 listener is, for reading queues' message counts; ""
+	// finds it through GET /api/overview.
+	AMQPURL string
 }
 
 // The bounds on what warren reads of an answer: a broker (or whatever
@@ -71,6 +75,8 @@ type Client struct {
 	http  *http.Client
 	slow  *http.Client  // for imports: the same transport, ImportTimeout
 	cur   *atomic.Int64 // the URL that answered last; requests run concurrently
+	tls   *tls.Config   // the management API's, for AMQP over TLS too
+	amqp  *amqpState
 }
 
 // DefaultImportTimeout bounds an import when Config.ImportTimeout is 0.
@@ -91,7 +97,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxAnswer <= 0 {
 		cfg.MaxAnswer = DefaultMaxAnswer
 	}
-	c := &Client{cfg: cfg, cur: new(atomic.Int64)}
+	c := &Client{cfg: cfg, cur: new(atomic.Int64), amqp: &amqpState{}}
 	for _, raw := range cfg.URLs {
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -121,6 +127,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		tlsConf.Certificates = []tls.Certificate{cert}
 	}
+	c.tls = tlsConf
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConf
 	transport.MaxIdleConnsPerHost = 8

@@ -24,6 +24,7 @@ func (c *Client) VhostContents(ctx context.Context, vhost string) (*plan.VhostCo
 	var (
 		queues []struct {
 			Name     string `json:"name"`
+			Type     string `json:"type"`
 			Messages *int64 `json:"messages"`
 		}
 		exchanges, policies []struct {
@@ -45,7 +46,7 @@ func (c *Client) VhostContents(ctx context.Context, vhost string) (*plan.VhostCo
 		path string
 		out  any
 	}{
-		{"/api/queues/" + v + "?columns=name,messages", &queues},
+		{"/api/queues/" + v + "?columns=name,type,messages", &queues},
 		{"/api/exchanges/" + v + "?disable_stats=true&columns=name", &exchanges},
 		{"/api/bindings/" + v + "?columns=source", &bindings},
 		{"/api/policies/" + v, &policies},
@@ -67,12 +68,20 @@ func (c *Client) VhostContents(ctx context.Context, vhost string) (*plan.VhostCo
 		return nil, err
 	}
 	out := &plan.VhostContents{}
+	stats := make([]QueueStat, len(queues))
+	for i, q := range queues {
+		stats[i] = QueueStat{Name: q.Name, Type: q.Type, Stat: q.Messages}
+	}
+	counts, err := c.QueueCounts(ctx, vhost, stats)
+	if err != nil {
+		return nil, err
+	}
 	for _, q := range queues {
-		qm := plan.QueueMessages{Name: q.Name}
-		if q.Messages != nil {
-			qm.Messages = *q.Messages
+		n, ok := counts[q.Name]
+		if !ok {
+			continue // deleted since it was listed
 		}
-		out.Queues = append(out.Queues, qm)
+		out.Queues = append(out.Queues, plan.QueueMessages{Name: q.Name, Messages: n.Messages, Unknown: !n.Known, Why: n.Why, AtApply: n.NoAccess})
 	}
 	for _, x := range exchanges {
 		if x.Name != "" && !strings.HasPrefix(x.Name, "amq.") {
@@ -118,17 +127,20 @@ func (c *Client) deleteQueue(ctx context.Context, q *definitions.Queue, destroy 
 }
 
 // NotEmptyError is a queue deletion refused because the queue holds
-// messages.
+// messages, or may hold some: its count could not be known.
 type NotEmptyError struct {
 	Vhost, Name string
-	Messages    int64 // -1 when the broker refused without saying how many
+	Messages    int64  // -1 when the broker refused without saying how many
+	Unknown     string // why the count is not known; "" when it is
 }
 
 func (e *NotEmptyError) Error() string {
-	switch e.Messages {
-	case -1:
+	switch {
+	case e.Unknown != "":
+		return fmt.Sprintf("queue %q on vhost %q may hold messages: %s", e.Name, e.Vhost, e.Unknown)
+	case e.Messages == -1:
 		return fmt.Sprintf("queue %q on vhost %q holds messages", e.Name, e.Vhost)
-	case 1:
+	case e.Messages == 1:
 		return fmt.Sprintf("queue %q on vhost %q holds 1 message", e.Name, e.Vhost)
 	}
 	return fmt.Sprintf("queue %q on vhost %q holds %d messages", e.Name, e.Vhost, e.Messages)
@@ -137,9 +149,10 @@ func (e *NotEmptyError) Error() string {
 // deleteEmptyQueue deletes a queue only when it holds no message. A classic
 // queue is deleted with ?if-empty=true, the broker's own atomic check.
 // Quorum queues and streams do not take if-empty (the broker answers 400
-// whether they are empty or not): warren reads the queue's message count
-// from the management statistics, which may be a few seconds behind, and
-// deletes the queue only when it is 0. A 404 is trusted only when a GET
+// whether they are empty or not): warren reads the queue's count from the
+// queue itself (QueueCounts), just before deleting it, and deletes it only
+// when the count is known and 0; a stream, whose length cannot be read
+// exactly, is never deleted this way. A 404 is trusted only when a GET
 // confirms it.
 // GET, DELETE /api/queues/{vhost}/{name}[?if-empty=true]
 func (c *Client) deleteEmptyQueue(ctx context.Context, q *definitions.Queue) error {
@@ -152,8 +165,18 @@ func (c *Client) deleteEmptyQueue(ctx context.Context, q *definitions.Queue) err
 		return err // a 404: the queue is gone, which NotFound reports
 	}
 	if live.Type != "" && live.Type != "classic" {
-		if live.Messages != nil && *live.Messages > 0 {
-			return &NotEmptyError{Vhost: q.Vhost, Name: q.Name, Messages: *live.Messages}
+		counts, err := c.QueueCounts(ctx, q.Vhost, []QueueStat{{Name: q.Name, Type: live.Type, Stat: live.Messages}})
+		if err != nil {
+			return err
+		}
+		n, ok := counts[q.Name]
+		switch {
+		case !ok:
+			return c.deleteVerified(ctx, q, path, path) // gone: the 404 is checked
+		case n.Messages > 0:
+			return &NotEmptyError{Vhost: q.Vhost, Name: q.Name, Messages: n.Messages}
+		case !n.Known:
+			return &NotEmptyError{Vhost: q.Vhost, Name: q.Name, Messages: -1, Unknown: n.Why}
 		}
 		return c.deleteVerified(ctx, q, path, path)
 	}
@@ -183,7 +206,7 @@ func (c *Client) emptyVhostQueues(ctx context.Context, vhost string) error {
 		if err != nil && !NotFound(err) {
 			var ne *NotEmptyError
 			if errors.As(err, &ne) {
-				return fmt.Errorf("%w; deleting the vhost would destroy them (--destroy-messages allows it)", err)
+				return fmt.Errorf("%w; deleting the vhost would destroy them (drain the queue, or run again with --destroy-messages to destroy them)", err)
 			}
 			return err
 		}

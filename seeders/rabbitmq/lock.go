@@ -17,8 +17,25 @@ import (
 
 // RabbitMQ has no lock. An apply takes an advisory one: the global
 // parameter warren-lock (plan.LockParameter), written with its
-// holder, host, pid and time, checked before applying, renewed while the
-// apply runs and deleted at its end.
+// holder, host, pid, process identity, time and a random token, checked
+// before applying, renewed while the apply runs and deleted at its end.
+//
+// A lock is a lease: it is stale when not renewed for LockTTL. Its pid is
+// looked at only when the lock was written by this very machine's boot and
+// PID namespace (processIdentity): the same hostname is shared by
+// containers on the host network, hostNetwork pods and CI runners, where
+// another apply's pid means nothing here, and a lock broken on that ground
+// was broken while held. The holder re-reads the lock before each step
+// that changes the broker (Held.Check) and stops when its token is no
+// longer there, and gives back only a lock that holds its token.
+//
+// An exclusive AMQP queue held for the apply's duration would be exact
+// (the broker drops it when its holder's connection dies), but it is not
+// used: it lives in a vhost, which the apply itself may delete (pruning
+// "/"), and in which the acting user, an administrator, may have no
+// permission; it needs the AMQP port, which a management URL does not
+// give; and a restart of the node it lives on drops it in the middle of an
+// apply that is otherwise fine.
 
 // LockTTL is how long a lock lives without being renewed: an apply renews
 // its lock every LockTTL/4, so one older than this was left by an apply
@@ -33,6 +50,10 @@ type LockInfo struct {
 	Since   time.Time `json:"since"`
 	Renewed time.Time `json:"renewed"`
 	Token   string    `json:"token"`
+	// BootID and PIDNS identify the machine boot and PID namespace the pid
+	// belongs to (processIdentity); "" where they cannot be read.
+	BootID string `json:"boot_id,omitempty"`
+	PIDNS  string `json:"pid_ns,omitempty"`
 }
 
 func (l LockInfo) String() string {
@@ -40,15 +61,32 @@ func (l LockInfo) String() string {
 		l.Since.UTC().Format(time.RFC3339), l.Renewed.UTC().Format(time.RFC3339))
 }
 
-// stale says why a lock no longer holds, or "".
-func (l LockInfo) stale(now time.Time, host string) string {
+// stale says why a lock no longer holds, or "". me is this process's
+// lock: a pid is looked up only in the boot and PID namespace it belongs
+// to.
+func (l LockInfo) stale(now time.Time, me LockInfo) string {
 	if now.Sub(l.Renewed) > LockTTL {
 		return fmt.Sprintf("not renewed for over %s", LockTTL)
 	}
-	if l.Host == host && l.PID > 0 && !processAlive(l.PID) {
+	sameProcesses := l.Host == me.Host && l.BootID != "" && l.BootID == me.BootID && l.PIDNS != "" && l.PIDNS == me.PIDNS
+	if sameProcesses && l.PID > 0 && l.PID != me.PID && !processAlive(l.PID) {
 		return "its process is gone"
 	}
 	return ""
+}
+
+// LostLockError says the lock an apply held is no longer its own: another
+// apply broke it (--break-lock, or it was not renewed for LockTTL).
+type LostLockError struct {
+	Now   LockInfo
+	Found bool
+}
+
+func (e *LostLockError) Error() string {
+	if !e.Found {
+		return fmt.Sprintf("the broker's lock (global parameter %s) is no longer this apply's: it was deleted; stopping", plan.LockParameter)
+	}
+	return fmt.Sprintf("the broker's lock (global parameter %s) is no longer this apply's: it is held by %s; stopping", plan.LockParameter, e.Now)
 }
 
 // LockedError says another apply holds the lock.
@@ -83,6 +121,7 @@ type Held struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	over bool // released or abandoned: it governs nothing any more
 }
 
 // Lock takes the broker's apply lock, or says who holds it.
@@ -96,12 +135,13 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	token := make([]byte, 8)
 	rand.Read(token)
 	me := LockInfo{Holder: c.cfg.Username, Host: host, PID: os.Getpid(), Since: now, Renewed: now, Token: hex.EncodeToString(token)}
+	me.BootID, me.PIDNS = processIdentity()
 	held, found, err := c.readLock(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if found {
-		why := held.stale(now, host)
+		why := held.stale(now, me)
 		switch {
 		case opts.Break:
 			fmt.Fprintf(opts.Warn, "warren: breaking the broker's lock (--break-lock), held by %s\n", held)
@@ -178,11 +218,38 @@ func (h *Held) renew() {
 	}
 }
 
+// Check re-reads the lock and says whether it is still this process's: an
+// apply calls it before each step that changes the broker, and stops on a
+// *LostLockError. A nil Held holds nothing and checks nothing.
+// GET /api/global-parameters/warren-lock
+func (h *Held) Check(ctx context.Context) error {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	over := h.over
+	h.mu.Unlock()
+	if over {
+		return nil
+	}
+	cur, found, err := h.client().readLock(ctx)
+	if err != nil {
+		return err
+	}
+	if !found || cur.Token != h.info.Token {
+		return &LostLockError{Now: cur, Found: found}
+	}
+	return nil
+}
+
 // abandon stops renewing a lock that is not this process's after all.
 func (h *Held) abandon() {
 	h.once.Do(func() {
 		close(h.stop)
 		<-h.done
+		h.mu.Lock()
+		h.over = true
+		h.mu.Unlock()
 	})
 }
 
@@ -196,6 +263,9 @@ func (h *Held) Release() error {
 	h.once.Do(func() {
 		close(h.stop)
 		<-h.done
+		h.mu.Lock()
+		h.over = true
+		h.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		c := h.client()

@@ -20,19 +20,29 @@ func (c *Client) PostDefinitions(ctx context.Context, body []byte) error {
 	return c.do(ctx, http.MethodPost, "/api/definitions", body, nil)
 }
 
-// QueueMessages returns how many messages a queue holds.
+// QueueMessages returns what is known of the messages a queue holds, read
+// from the queue itself (QueueCounts); a queue that is gone holds none.
 // GET /api/queues/{vhost}/{name}
-func (c *Client) QueueMessages(ctx context.Context, vhost, name string) (int64, error) {
+func (c *Client) QueueMessages(ctx context.Context, vhost, name string) (Count, error) {
 	var q struct {
+		Type     string `json:"type"`
 		Messages *int64 `json:"messages"`
 	}
 	if err := c.getJSON(ctx, "/api/queues/"+esc(vhost)+"/"+esc(name), &q); err != nil {
-		return 0, err
+		if NotFound(err) {
+			return Count{Known: true}, nil
+		}
+		return Count{}, err
 	}
-	if q.Messages == nil {
-		return 0, nil // no statistics yet: a queue just declared
+	counts, err := c.QueueCounts(ctx, vhost, []QueueStat{{Name: name, Type: q.Type, Stat: q.Messages}})
+	if err != nil {
+		return Count{}, err
 	}
-	return *q.Messages, nil
+	n, ok := counts[name]
+	if !ok {
+		return Count{Known: true}, nil // gone since
+	}
+	return n, nil
 }
 
 // As returns a client for the same broker that logs in as another user.

@@ -140,7 +140,7 @@ func (t *Target) Unsupported() map[string]string {
 // logs in as another user, the target carries on as that one.
 func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
 	return t.c.Apply(ctx, p, ApplyOptions{Replace: opts.Replace, DestroyMessages: opts.DestroyMessages,
-		Progress: opts.Progress, Workers: t.Workers, Acting: t.acting, Admins: opts.Admins, Stop: opts.Stop,
+		Progress: opts.Progress, Workers: t.Workers, Acting: t.acting, Admins: opts.Admins, Stop: opts.Stop, Check: t.held.Check,
 		LoggedIn: func(user, password string) {
 			t.c, t.acting = t.c.As(user, password), user
 			if t.held != nil {
