@@ -58,8 +58,10 @@ func TestDiffAgainstBroker(t *testing.T) {
 	useNode(t, n)
 	defs := writeTemp(t, "defs.yaml", brokerDefs)
 
+	// Four objects of the files and the marked temporary grant on the vhost
+	// the apply would create.
 	code, out, errOut := warren(t, "diff", defs)
-	if code != exitDrift || !strings.Contains(out, `+ vhost "orders"`) || !strings.Contains(out, "Plan: 4 to create") {
+	if code != exitDrift || !strings.Contains(out, `+ vhost "orders"`) || !strings.Contains(out, "Plan: 5 to create") {
 		t.Fatalf("diff against a blank node: exit %d\n%s%s", code, out, errOut)
 	}
 	// Make the broker match with RabbitMQ's own import of the same content.
