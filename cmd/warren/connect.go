@@ -121,6 +121,11 @@ func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, erro
 		password = p
 	}
 	warnClearText(c, urls, "the password (Basic auth) and, on an import, users' passwords")
+	if raw := c.String("amqp-url"); raw != "" {
+		if u, err := url.Parse(raw); err == nil && u.Scheme == "amqp" && !allLoopback([]string{raw}) {
+			fmt.Fprintf(c.App.ErrWriter, "warren: warning: --amqp-url %s is plain amqp: the password crosses the network in clear text when warren counts messages; use amqps://\n", u.Redacted())
+		}
+	}
 	cfg := rabbitmq.Config{
 		URLs: urls, Username: user, Password: password,
 		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),

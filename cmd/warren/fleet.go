@@ -289,7 +289,9 @@ func runFleet(c *cli.Context, command string, inv *inventory.Inventory) error {
 	if format != "text" && format != "json" {
 		return fmt.Errorf("unknown --format %q for a fleet run: use text or json", format)
 	}
-	for _, f := range []string{"output", "against"} {
+	// --amqp-url names one broker's AMQP listener: every broker of the
+	// fleet would count its queues' messages on that one.
+	for _, f := range []string{"output", "against", "amqp-url"} {
 		if hasFlag(c, f) && c.IsSet(f) {
 			return fmt.Errorf("--%s works on one broker: use it with --broker NAME", f)
 		}

@@ -379,6 +379,7 @@ func TestFleetUsage(t *testing.T) {
 		{[]string{"diff", "--inventory", inv, "--broker", "b"}, 1, `has no broker "b" (it has a)`},
 		{[]string{"diff", "--inventory", inv, "defs.yaml"}, 1, "name no files"},
 		{[]string{"diff", "--inventory", inv, "-o", "plan.json"}, 1, "--output works on one broker"},
+		{[]string{"apply", "--yes", "--inventory", inv, "--amqp-url", "amqps://127.0.0.1:5671"}, 1, "--amqp-url works on one broker"},
 		{[]string{"export", "--inventory", inv}, 1, "works on one broker: give --broker NAME"},
 		{[]string{"diff", "--inventory", inv, "--broker", "a", "-o", "plan.json"}, 1, "-o with --broker needs the files named"},
 		{[]string{"apply", "--format", "json", "defs.yaml"}, 1, "--format is the fleet report's"},

@@ -207,20 +207,35 @@ func TestMigrateSidePasswordWinsOverTheSharedFlag(t *testing.T) {
 	}
 }
 
-// Clear text and unverified TLS are said on standard error.
+// Clear text and unverified TLS are said on standard error. The brokers
+// named are 0.0.0.0, which is not a loopback address to the warning (a
+// broker elsewhere) and which Linux connects to this machine: nothing
+// leaves it.
 func TestClearTextWarnings(t *testing.T) {
 	t.Setenv("WARREN_PASSWORD", "x")
-	_, _, errOut := warren(t, "export", "--url", "http://192.0.2.1:15672", "--username", "u", "--timeout", "200ms", "--insecure")
-	if !strings.Contains(errOut, "http://192.0.2.1:15672 is plain http") || !strings.Contains(errOut, "--insecure") {
+	_, _, errOut := warren(t, "export", "--url", "http://0.0.0.0:1", "--username", "u", "--timeout", "200ms", "--insecure")
+	if !strings.Contains(errOut, "http://0.0.0.0:1 is plain http") || !strings.Contains(errOut, "--insecure") {
 		t.Errorf("no warning:\n%s", errOut)
 	}
 	_, _, errOut = warren(t, "export", "--url", "http://127.0.0.1:1", "--username", "u", "--timeout", "200ms")
 	if strings.Contains(errOut, "plain http") {
 		t.Errorf("a warning for loopback:\n%s", errOut)
 	}
-	_, _, errOut = warren(t, "export", "--target", "huaweicloud-rabbitmq", "--endpoint", "http://192.0.2.1", "--project-id", "p", "--instance-id", "i")
+	_, _, errOut = warren(t, "export", "--target", "huaweicloud-rabbitmq", "--endpoint", "http://0.0.0.0:1", "--project-id", "p", "--instance-id", "i")
 	if !strings.Contains(errOut, "plain http") {
 		t.Errorf("no warning for an http:// Huawei endpoint:\n%s", errOut)
+	}
+	// The AMQP listener warren counts messages on carries the password too.
+	_, _, errOut = warren(t, "export", "--url", "https://0.0.0.0:1", "--username", "u", "--timeout", "200ms",
+		"--amqp-url", "amqp://0.0.0.0:1")
+	if !strings.Contains(errOut, "--amqp-url amqp://0.0.0.0:1 is plain amqp") {
+		t.Errorf("no warning for a plain amqp:// listener:\n%s", errOut)
+	}
+	for _, u := range []string{"amqps://0.0.0.0:1", "amqp://127.0.0.1:1"} {
+		_, _, errOut = warren(t, "export", "--url", "https://127.0.0.1:1", "--username", "u", "--timeout", "200ms", "--amqp-url", u)
+		if strings.Contains(errOut, "plain amqp") {
+			t.Errorf("a warning for --amqp-url %s:\n%s", u, errOut)
+		}
 	}
 }
 

@@ -99,6 +99,7 @@ func (t *Target) Unsupported() map[string]string {
 		"destroy-messages": "Amazon MQ for ActiveMQ has users only: no apply deletes messages",
 		"break-lock":       "the Amazon MQ API has no lock warren takes",
 		"wait":             "Amazon MQ for ActiveMQ applies users at the next reboot; there is nothing to wait for",
+		"amqp-url":         "Amazon MQ for ActiveMQ has users only: warren counts no messages",
 	}
 }
 

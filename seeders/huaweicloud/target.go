@@ -68,6 +68,7 @@ func (t *Target) Unsupported() map[string]string {
 		"break-lock":       "the DMS API has no lock warren takes",
 		"wait":             "the DMS API has no health check warren waits for",
 		"reboot":           "DMS applies changes at once",
+		"amqp-url":         "warren counts no messages on DMS: no vhost deletion through its API takes them",
 	}
 }
 

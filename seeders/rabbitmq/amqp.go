@@ -186,7 +186,7 @@ func (c *Client) QueueCounts(ctx context.Context, vhost string, queues []QueueSt
 				conn, connErr = nil, nil
 			}
 		case consumers > 0:
-			out[q.Name] = Count{Messages: n, Why: fmt.Sprintf("it has %d consumers, which may hold unacknowledged messages", consumers)}
+			out[q.Name] = Count{Messages: n, Why: fmt.Sprintf("it has %d %s, which may hold unacknowledged messages", consumers, map[bool]string{true: "consumer", false: "consumers"}[consumers == 1])}
 		default:
 			out[q.Name] = Count{Messages: n, Known: true}
 		}
