@@ -103,9 +103,13 @@ func ResolveValue(v any, resolve func(*Secret) (string, error)) (any, error) {
 	return out, first
 }
 
-// userinfoPassword finds the password of a URI's userinfo:
-// scheme://user:PASSWORD@host.
-var userinfoPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/?#@:\s]*):([^/?#\s]*)@`)
+// uriUserinfo finds a URI's userinfo: everything between "://" and the
+// authority's LAST "@" (before a "?" or "#"), whatever the characters: a
+// broker takes a password with spaces, slashes or "@" in it
+// (amqp://fed:Canary A2@host/prod on 4.3.6), so only the last "@" is sure
+// to end it. In free text this may take more than the userinfo, never
+// less.
+var uriUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^?#]*)@`)
 
 // masked replaces a password in a URI.
 const masked = "(sensitive)"
@@ -137,7 +141,27 @@ func maskURI(s string) string {
 	if !strings.Contains(s, "@") || !strings.Contains(s, "://") {
 		return s
 	}
-	return userinfoPassword.ReplaceAllString(s, "${1}:"+masked+"@")
+	return uriUserinfo.ReplaceAllStringFunc(s, func(m string) string {
+		sub := uriUserinfo.FindStringSubmatch(m)
+		user, _, hasPassword := strings.Cut(sub[2], ":")
+		if !hasPassword {
+			return m
+		}
+		return sub[1] + user + ":" + masked + "@"
+	})
+}
+
+// MaskText masks a text that may repeat secrets (a broker's error): every
+// value in secrets, longest first, and the password of every URI in it.
+func MaskText(text string, secrets []string) string {
+	vs := slices.Clone(secrets)
+	slices.SortFunc(vs, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range vs {
+		if v != "" && strings.Contains(text, v) {
+			text = strings.ReplaceAll(text, v, masked)
+		}
+	}
+	return maskURI(text)
 }
 
 // HasCredentials reports whether a value holds a URI with a password.
@@ -169,8 +193,10 @@ func URIPasswords(v any) []string {
 	walk = func(v any) {
 		switch v := v.(type) {
 		case string:
-			for _, m := range userinfoPassword.FindAllStringSubmatch(v, -1) {
-				out = append(out, m[2])
+			for _, m := range uriUserinfo.FindAllStringSubmatch(v, -1) {
+				if _, pw, ok := strings.Cut(m[2], ":"); ok {
+					out = append(out, pw)
+				}
 			}
 		case map[string]any:
 			keys := make([]string, 0, len(v))
@@ -273,6 +299,41 @@ func secretErrors(err error, out []*SecretError) []*SecretError {
 		return out
 	case interface{ Unwrap() error }:
 		return secretErrors(e.Unwrap(), out)
+	}
+	return out
+}
+
+// SecretRef is one {env}/{file} reference under a parameter value's
+// URIKeys, with its JSON pointer below the value: "uri", "src-uri/1".
+type SecretRef struct {
+	Field  string
+	Secret *Secret
+}
+
+// SecretRefs lists the references under a parameter value's URIKeys, in a
+// fixed order.
+func SecretRefs(v any) []SecretRef {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	var out []SecretRef
+	for _, k := range URIKeys {
+		x, ok := m[k]
+		if !ok {
+			continue
+		}
+		if list, ok := x.([]any); ok {
+			for i, e := range list {
+				if s, ok := uriSecret(e); ok {
+					out = append(out, SecretRef{Field: fmt.Sprintf("%s/%d", k, i), Secret: s})
+				}
+			}
+			continue
+		}
+		if s, ok := uriSecret(x); ok {
+			out = append(out, SecretRef{Field: k, Secret: s})
+		}
 	}
 	return out
 }

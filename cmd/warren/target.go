@@ -106,7 +106,17 @@ func makePlan(ctx context.Context, t seeders.Target, desired *definitions.Docume
 		return nil, err
 	}
 	diffOpts := append(t.DiffOptions(ctx, opts), plan.WithPrune(opts.Prune), plan.WithKeepGuest(opts.KeepGuest))
-	return plan.Diff(desired, live, diffOpts...)
+	p, err := plan.Diff(desired, live, diffOpts...)
+	if err != nil {
+		return nil, err
+	}
+	// Every secret the plan sends is read now, before anything changes:
+	// one that cannot be read is an E034 at its place (secretError), from
+	// diff as from apply.
+	if _, err := p.ReadSecrets(nil); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // secretError prints an {env}/{file} reference that could not be read as

@@ -91,7 +91,8 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) err
 // takeBack runs, after an apply stopped, the deletions of the plan's
 // temporary grants that remain: the permissions apply gave itself, and
 // those RabbitMQ gave it when it created a vhost. One that was never given
-// is not found, which counts as done.
+// is not found: it leaves Remaining without counting as done (Done lists
+// only what the broker did).
 func (a *applier) takeBack(ctx context.Context, ae *plan.ApplyError) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -101,12 +102,17 @@ func (a *applier) takeBack(ctx context.Context, ae *plan.ApplyError) {
 			remaining = append(remaining, ch)
 			continue
 		}
-		if err := a.c.deleteObject(ctx, ch.Before); err != nil && !NotFound(err) {
+		err := a.c.deleteObject(ctx, ch.Before)
+		switch {
+		case NotFound(err):
+			// Never given (its vhost, say, was never created): nothing to
+			// take back, and nothing the broker did, so not Done either.
+		case err != nil:
 			ae.Failed = append(ae.Failed, ch)
 			ae.Err = errors.Join(ae.Err, fmt.Errorf("taking back %s: %w", ch.Addr, err))
-			continue
+		default:
+			ae.Done = append(ae.Done, ch)
 		}
-		ae.Done = append(ae.Done, ch)
 	}
 	ae.Remaining = remaining
 }
@@ -160,6 +166,13 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 			return nil, &plan.ApplyError{Remaining: p.Changes, Err: fmt.Errorf("rabbitmq: %s: a plan made for another target (step %q)", ch.Addr, ch.Step)}
 		}
 	}
+	// Every secret the plan sends is read before the first request that
+	// changes the broker; its values mask what the broker says back.
+	values, err := p.ReadSecrets(opts.Resolve)
+	if err != nil {
+		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
+	}
+	c.Conceal(values...)
 	if err := a.checkMessages(p); err != nil {
 		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
 	}

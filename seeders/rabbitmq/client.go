@@ -77,6 +77,10 @@ type Client struct {
 	cur   *atomic.Int64 // the URL that answered last; requests run concurrently
 	tls   *tls.Config   // the management API's, for AMQP over TLS too
 	amqp  *amqpState
+	// secrets are the values of the secrets warren resolved (Conceal),
+	// shared by the Client's copies (As): every text of the broker's is
+	// masked by them, and by URI shape, where APIError is made.
+	secrets *concealed
 }
 
 // DefaultImportTimeout bounds an import when Config.ImportTimeout is 0.
@@ -97,7 +101,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxAnswer <= 0 {
 		cfg.MaxAnswer = DefaultMaxAnswer
 	}
-	c := &Client{cfg: cfg, cur: new(atomic.Int64), amqp: &amqpState{}}
+	c := &Client{cfg: cfg, cur: new(atomic.Int64), amqp: &amqpState{}, secrets: &concealed{}}
 	for _, raw := range cfg.URLs {
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -282,7 +286,9 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			ae := &APIError{Method: method, Path: path, Status: resp.StatusCode, User: c.cfg.Username}
 			var eb struct{ Error, Reason string }
 			if json.Unmarshal(data, &eb) == nil {
-				ae.Type, ae.Reason = Printable(eb.Error), Printable(eb.Reason)
+				// A broker repeats what it refuses, a URI with its
+				// password included: masked before anything can show it.
+				ae.Type, ae.Reason = Printable(c.secrets.mask(eb.Error)), Printable(c.secrets.mask(eb.Reason))
 			}
 			return resp.StatusCode >= 500 && safe(method), ae
 		}
