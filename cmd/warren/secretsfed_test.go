@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// federationNode starts a node with the federation plugin, of the series
+// the test process uses.
+func federationNode(t *testing.T) *rabbitmqtest.Node {
+	t.Helper()
+	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{
+		Plugins: []string{"rabbitmq_federation", "rabbitmq_federation_management"}})
+	if err != nil {
+		rabbitmqtest.Unavailable(t, err)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	t.Logf("on RabbitMQ %s at %s", n.Version, n.URL)
+	return n
+}
+
+// TestFederationSecrets runs both federation tests on one node (a node
+// with the plugin takes seconds to start).
+func TestFederationSecrets(t *testing.T) {
+	n := federationNode(t)
+	t.Run("BrokerErrorMasksSecrets", func(t *testing.T) { brokerErrorMasksSecrets(t, n) })
+	t.Run("URIPasswordWithSpaces", func(t *testing.T) { uriPasswordWithSpaces(t, n) })
+}
+
+// brokerErrorMasksSecrets: RabbitMQ repeats a federation upstream URI
+// it refuses, password included; warren shows the error with the password
+// masked (by the value it read, and by URI shape), in apply's text and in
+// a fleet's text and json reports.
+func brokerErrorMasksSecrets(t *testing.T, n *rabbitmqtest.Node) {
+	useNode(t, n)
+	const pw = "Typo-S3cret-77"
+	t.Setenv("UP_URI", "amqp://fed:"+pw+"@localhost:99999999/prod")
+	dir := t.TempDir()
+	defs := filepath.Join(dir, "defs.yaml")
+	os.WriteFile(defs, []byte(`vhosts:
+  - name: fedv
+parameters:
+  - vhost: fedv
+    component: federation-upstream
+    name: origin
+    value: {uri: {env: UP_URI}, expires: 1000}
+`), 0o644)
+	code, out, errOut := warren(t, "apply", "--yes", defs)
+	t.Logf("apply: exit %d\n%s%s", code, out, errOut)
+	if code != exitError {
+		t.Fatalf("apply of a URI the broker refuses: exit %d", code)
+	}
+	if strings.Contains(out+errOut, pw) {
+		t.Errorf("the password was printed:\n%s%s", out, errOut)
+	}
+	if !strings.Contains(errOut, "(sensitive)") {
+		t.Errorf("want the broker's error with the password masked:\n%s", errOut)
+	}
+	// A URI written in the files, with a space in its password: masked by
+	// its shape.
+	literal := filepath.Join(dir, "literal.yaml")
+	os.WriteFile(literal, []byte(`vhosts:
+  - name: fedv
+parameters:
+  - vhost: fedv
+    component: federation-upstream
+    name: literal
+    value: {uri: "amqp://fed:Lit eral@localhost:99999999/prod", expires: 1000}
+`), 0o644)
+	code, out, errOut = warren(t, "apply", "--yes", literal)
+	if code != exitError || strings.Contains(out+errOut, "Lit eral") || !strings.Contains(errOut, "amqp://fed:(sensitive)@localhost:99999999/prod") {
+		t.Errorf("apply of a literal URI the broker refuses: exit %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "inv.yaml"), []byte(fmt.Sprintf(`brokers:
+  - name: fed
+    urls: [%s]
+    username: %s
+    password: {env: WARREN_PASSWORD}
+    files: [defs.yaml]
+`, n.URL, n.Admin)), 0o644)
+	for _, format := range []string{"text", "json"} {
+		code, out, errOut := warren(t, "apply", "--inventory", filepath.Join(dir, "inv.yaml"), "--yes", "--format", format)
+		t.Logf("fleet apply --format %s: exit %d\n%s%s", format, code, out, errOut)
+		if code != exitError {
+			t.Errorf("fleet apply: exit %d", code)
+		}
+		if strings.Contains(out+errOut, pw) {
+			t.Errorf("fleet apply --format %s printed the password:\n%s%s", format, out, errOut)
+		}
+		if format == "json" && !json.Valid([]byte(out)) {
+			t.Errorf("not json:\n%s", out)
+		}
+	}
+}
+
+// uriPasswordWithSpaces: RabbitMQ 4.3.6 takes an upstream URI whose
+// password has a space; the live password is masked in text, markdown and
+// json plans and in a saved plan, and an export holding it is written
+// 0600.
+func uriPasswordWithSpaces(t *testing.T, n *rabbitmqtest.Node) {
+	useNode(t, n)
+	ctx := context.Background()
+	if err := n.Do(ctx, "PUT", "/api/vhosts/spaced", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	const live = "amqp://fed:Canary A2@remote-host/prod"
+	if err := n.Do(ctx, "PUT", "/api/parameters/federation-upstream/spaced/up", map[string]any{"value": map[string]any{"uri": live, "expires": 1000}}, nil); err != nil {
+		t.Fatalf("RabbitMQ %s refuses the URI: %v", n.Version, err)
+	}
+	var got struct {
+		Value map[string]any `json:"value"`
+	}
+	if err := n.Do(ctx, "GET", "/api/parameters/federation-upstream/spaced/up", nil, &got); err != nil || got.Value["uri"] != live {
+		t.Fatalf("the broker holds %v (%v), want %q", got.Value, err, live)
+	}
+	t.Setenv("UP_URI", "amqp://fed:Other B3@remote-host/prod")
+	dir := t.TempDir()
+	defs := filepath.Join(dir, "defs.yaml")
+	os.WriteFile(defs, []byte(`vhosts:
+  - name: spaced
+parameters:
+  - vhost: spaced
+    component: federation-upstream
+    name: up
+    value: {uri: {env: UP_URI}, expires: 2000}
+`), 0o644)
+	saved := filepath.Join(dir, "plan.json")
+	var all string
+	for _, args := range [][]string{{"diff", defs}, {"diff", "--format", "json", defs}, {"diff", "--format", "markdown", defs}, {"diff", "-o", saved, defs}} {
+		code, out, errOut := warren(t, args...)
+		if code != exitDrift {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		all += out + errOut
+	}
+	data, _ := os.ReadFile(saved)
+	all += string(data)
+	for _, secret := range []string{"Canary", "A2@", "Other", "B3@"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("%q was printed or saved:\n%s", secret, all)
+		}
+	}
+	export := filepath.Join(dir, "export.json")
+	if code, out, errOut := warren(t, "export", "--only", "parameters", "-o", export); code != exitOK {
+		t.Fatalf("export: exit %d\n%s%s", code, out, errOut)
+	}
+	if st, err := os.Stat(export); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("an export with a URI password: mode %v (%v), want 0600", st.Mode().Perm(), err)
+	}
+}
