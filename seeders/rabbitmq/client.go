@@ -217,7 +217,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		return err
 	}
 	var lastErr error
-	attempts := 1 + c.cfg.Retries
+	attempts := 1 + max(c.cfg.Retries, 0) // a negative Retries is none, never no attempt
 	backoff := 200 * time.Millisecond
 	for attempt := 0; attempt < attempts; attempt++ {
 		if attempt > 0 {
@@ -275,11 +275,11 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			}
 			return false, err
 		}
-		data, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		data, over, rerr := readBounded(resp.Body, resp.ContentLength, limit)
 		if rerr != nil {
 			return resendable(method, path), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
 		}
-		if int64(len(data)) > limit {
+		if over {
 			return false, c.tooLarge(method, path, limit, idx)
 		}
 		if resp.StatusCode >= 300 {
@@ -307,6 +307,59 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 	return true, lastErr
 }
 
+// readBounded reads a whole answer of at most limit bytes; over says it
+// is larger (then nothing is returned). The limit bounds memory too: an
+// answer whose length is known is read into one buffer of that length;
+// one of unknown length (chunked, maybe never ending) is read in chunks
+// that are joined only once it ended within the limit, where io.ReadAll's
+// doubling copies took a never-ending answer to 1.2 GB on the way to 512
+// MiB.
+func readBounded(r io.Reader, length, limit int64) (data []byte, over bool, err error) {
+	if length > limit {
+		return nil, true, nil
+	}
+	if length >= 0 {
+		data = make([]byte, length)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, false, err
+		}
+		var one [1]byte
+		if n, _ := r.Read(one[:]); n > 0 {
+			return nil, true, nil
+		}
+		return data, false, nil
+	}
+	var chunks [][]byte
+	var total int64
+	size := int64(64 << 10)
+	for {
+		chunk := make([]byte, min(size, limit+1-total))
+		n, err := io.ReadFull(r, chunk)
+		total += int64(n)
+		if n > 0 {
+			chunks = append(chunks, chunk[:n])
+		}
+		if total > limit {
+			return nil, true, nil
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		size = min(2*size, 16<<20)
+	}
+	if len(chunks) == 1 {
+		return chunks[0], false, nil
+	}
+	data = make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
+	}
+	return data, false, nil
+}
+
 // tooLarge is the error for an answer larger than limit.
 func (c *Client) tooLarge(method, path string, limit int64, idx int) error {
 	return fmt.Errorf("rabbitmq: %s %s: the answer is larger than %d MiB; warren stops reading there (is %s a RabbitMQ management API?)", method, path, limit>>20, c.bases[idx].Redacted())
@@ -329,6 +382,16 @@ type boundedBody struct {
 	r    io.Reader
 	left int64 // bytes that may still be read; < 0 once past the limit
 	err  error // the connection's error, io.EOF aside
+}
+
+// charge counts n more bytes against the limit without reading them:
+// what decoding the answer keeps in memory beyond its bytes (an object of
+// the model per element), so that the limit bounds memory and not only
+// what is read.
+func (b *boundedBody) charge(n int64) {
+	if b.left >= 0 {
+		b.left = max(b.left-n, -1)
+	}
 }
 
 func (b *boundedBody) Read(p []byte) (int, error) {
@@ -539,9 +602,14 @@ func (c *Client) Identity(ctx context.Context) (map[string]string, error) {
 // Definitions returns the broker's definitions as it exports them.
 // GET /api/definitions
 func (c *Client) Definitions(ctx context.Context) ([]byte, error) {
-	var raw json.RawMessage
+	// Read as it came and checked, not decoded into a json.RawMessage,
+	// which would copy it (512 MiB at the answer limit).
+	var raw []byte
 	if err := c.getJSON(ctx, "/api/definitions", &raw); err != nil {
 		return nil, err
+	}
+	if len(raw) > 0 && !json.Valid(raw) {
+		return nil, errors.New("rabbitmq: GET /api/definitions: the answer is not the JSON expected")
 	}
 	return raw, nil
 }

@@ -101,6 +101,10 @@ func elements(r io.Reader, each func(m map[string]any, spare *decode.Spare) erro
 	return nil
 }
 
+// maxFastElement bounds one element of a listing the fast path reads: a
+// broker's objects are at most a few KiB (a queue with many arguments).
+const maxFastElement = MaxObjectAnswer
+
 // elementReader reads a JSON array's elements from r: buf[start:] holds
 // what was read and not yet taken.
 type elementReader struct {
@@ -120,6 +124,12 @@ func (er *elementReader) fill() error {
 		er.buf, er.start = er.buf[:n], 0
 	}
 	if len(er.buf) == cap(er.buf) {
+		if cap(er.buf) >= maxFastElement {
+			// An element this large is left to the slow path, which
+			// reads the answer in bounded chunks: doubling this buffer
+			// took an endless element to 970 MiB within 512 MiB read.
+			return errNotFast
+		}
 		er.buf = slices.Grow(er.buf, cap(er.buf))
 	}
 	n, err := er.r.Read(er.buf[len(er.buf):cap(er.buf)])
@@ -315,6 +325,11 @@ var (
 // keeping what ReadKinds keeps (no exclusive queue, built-in exchange or
 // implicit binding). It returns an error wrapping errNotFast when the slow
 // path must decide; doc is then left as it was.
+// elementCost is what one decoded element keeps in memory at least, past
+// its own strings: the model's struct (104 to 128 bytes), its pointer in
+// the list, and the list's spare capacity.
+const elementCost = 160
+
 func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) error {
 	sh := newSharer()
 	// each adds one element to out; commit puts out in doc, once the
@@ -457,7 +472,15 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		return errNotFast
 	}
 	var o object // one for every element
+	// Each element kept costs memory beyond its bytes; a bounded answer
+	// counts it against its limit (a never-ending list of {"name":"u"}
+	// otherwise grew 1.9 GB of users within 512 MiB of answer).
+	charge := func(int64) {}
+	if b, ok := r.(interface{ charge(int64) }); ok {
+		charge = b.charge
+	}
 	err := elements(r, func(m map[string]any, spare *decode.Spare) error {
+		charge(elementCost)
 		o = object{m: m, ok: true}
 		if err := each(&o); err != nil {
 			return err
