@@ -106,6 +106,15 @@ const (
 	WMigrateAdministrator Code = "W169"
 )
 
+// What RabbitMQ cannot read or will refuse, found before anything changes:
+// numbers, broker URIs, and references the files leave to a live broker.
+const (
+	ENumberRange     Code = "E110"
+	EBrokerURI       Code = "E111"
+	EMissingOnBroker Code = "E112"
+	WDroppedByBroker Code = "W170"
+)
+
 // Info describes a Code for docs/diagnostics.md.
 type Info struct {
 	Code     Code
@@ -189,6 +198,10 @@ var Codes = []Info{
 	{WMigrateDefaultGuest, Warning, "default guest not moved", "warren migrate: the old cluster's user guest still has RabbitMQ's default password, guest. It is not moved, nor are its permissions: a well-known password on an administrator of the new cluster is what a migration must not bring back. Applications that log in as guest need a user of their own."},
 	{WMigrateAdministrator, Warning, "administrator moved", "warren migrate: a user tagged administrator on the old cluster is moved with its tag and its password hash: whoever knows its password can change everything on the new cluster. Check that it should be an administrator there."},
 	{WVhostLimitsIgnored, Warning, "limits inside a vhost", "RabbitMQ's import ignores limits written inside a vhost object (vhosts: [{name: x, limits: {max-queues: 10}}]): a vhost's limits are its vhost-limits runtime parameter. warren apply and warren boot set that parameter from them; RabbitMQ's own import of the file would not. Write them as parameters: [{component: vhost-limits, vhost: x, name: limits, value: {max-queues: 10}}]."},
+	{ENumberRange, Error, "number RabbitMQ cannot read", "A number no 64-bit float holds (1e400). RabbitMQ refuses the whole file (failed_to_parse_json) wherever the number is. Write a smaller number, or quote it to make it a string."},
+	{EBrokerURI, Error, "malformed broker URI", "A federation upstream's uri or a shovel's src-uri or dest-uri is not an amqp:// or amqps:// URI RabbitMQ can use: another scheme, no host, a port that is not a number from 1 to 65535, a vhost or query that is not percent-encoded properly. A URI given as {env: NAME} or {file: PATH} is checked once read, before anything changes, and its value is never shown."},
+	{EMissingOnBroker, Error, "missing on the broker", "diff and apply: an object names a vhost, user, exchange or queue that neither the files nor the live broker have, and the broker's version refuses it (no_such_vhost, no_such_user, resources_missing for a binding on RabbitMQ 3.13.6 and later). Nothing was changed. Define it in the files, create it first, or drop the reference."},
+	{WDroppedByBroker, Warning, "binding the broker will drop", "diff and apply: a binding names a source exchange or destination that neither the files nor the live broker have; this broker's version (before 3.13.6) accepts the import and drops the binding silently, so a diff after the apply still shows it. Define the exchange or queue, or drop the binding."},
 }
 
 // Lookup returns the Info of a code.

@@ -1,9 +1,11 @@
 package decode
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -538,8 +540,24 @@ func (d *jsonDecoder) number() (any, *Error) {
 	if end < 0 {
 		return nil, d.errorf("invalid number")
 	}
+	if tooLarge(d.data[start:end]) {
+		return nil, &Error{Code: schema.ENumberRange, Off: start, Pointer: d.pointer(),
+			Msg: fmt.Sprintf("%s is beyond what a 64-bit float holds; RabbitMQ refuses the file (failed_to_parse_json)", d.data[start:end])}
+	}
 	d.pos = end
 	return json.Number(d.text(d.data[start:end])), nil
+}
+
+// tooLarge reports whether a JSON number with a fraction or an exponent
+// is beyond a float64: RabbitMQ reads it as a float, and refuses the
+// whole document. An integer of any size is one to RabbitMQ (Erlang's
+// integers have no bound).
+func tooLarge(num []byte) bool {
+	if !bytes.ContainsAny(num, ".eE") {
+		return false
+	}
+	f, err := strconv.ParseFloat(string(num), 64)
+	return err != nil && math.IsInf(f, 0)
 }
 
 // scanNumber returns the end of the JSON number at start, or -1.

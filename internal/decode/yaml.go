@@ -321,6 +321,9 @@ func (d *yamlDecoder) scalar(n *yaml.Node) (any, *Error) {
 		return nil, d.errorAt(n, schema.ESyntax, "invalid integer %q", n.Value)
 	case "!!float":
 		if isJSONNumber(n.Value) {
+			if tooLarge([]byte(n.Value)) {
+				return nil, d.errorAt(n, schema.ENumberRange, "%s is beyond what a 64-bit float holds; RabbitMQ refuses the file (failed_to_parse_json)", n.Value)
+			}
 			return json.Number(n.Value), nil
 		}
 		var f float64
