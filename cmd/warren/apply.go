@@ -107,6 +107,9 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	if err := checkBrokerVersion(c, t, desired, target); err != nil {
 		return err
 	}
+	if err := checkReferences(c, t, desired); err != nil {
+		return err
+	}
 	// With --yes nobody reviews the plan before it is carried out: the
 	// lock is taken first and the plan read once, under it, instead of
 	// read, locked and read again. The read runs while the lock waits to

@@ -83,6 +83,9 @@ func runDiff(c *cli.Context) error {
 	if err := checkBrokerVersion(c, t, desired, target); err != nil {
 		return err
 	}
+	if err := checkReferences(c, t, desired); err != nil {
+		return err
+	}
 	plan, err := makePlan(c.Context, t, desired, opts)
 	if err != nil {
 		return secretError(c, desired, err)

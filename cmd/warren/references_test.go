@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// TestReferencesCheckedAgainstBroker: what the files leave to the broker
+// is checked against the live broker by diff and apply before anything
+// changes. A vhost or a permission's user neither has is an error on
+// every version; a binding's missing source is an error where the broker
+// refuses it (3.13.6 and later) and a warning where it drops the binding
+// (3.10.8). What the broker has (an exchange made by hand, amq.topic) is
+// no diagnostic. The broker's own answer to the binding is checked too.
+func TestReferencesCheckedAgainstBroker(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	ctx := context.Background()
+	if err := n.Do(ctx, "PUT", "/api/vhosts/ref-live", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/exchanges/ref-live/by-hand", map[string]any{"type": "topic", "durable": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	refuses := definitions.Rule(definitions.RuleMissingBindingEnd).AppliesTo(n.Version)
+
+	// Everything named exists, in the files or on the broker: no
+	// diagnostic, and the apply goes through.
+	fine := writeTemp(t, "fine.yaml", `queues:
+  - {name: q, vhost: ref-live}
+bindings:
+  - {source: by-hand, vhost: ref-live, destination: q, destination_type: queue, routing_key: a}
+  - {source: amq.topic, vhost: ref-live, destination: q, destination_type: queue, routing_key: b}
+permissions:
+  - {user: `+n.Admin+`, vhost: ref-live, configure: ".*", write: ".*", read: ".*"}
+`)
+	code, out, errOut := warren(t, "apply", "--yes", fine)
+	if code != exitOK || strings.Contains(errOut, "E112") || strings.Contains(errOut, "W170") {
+		t.Fatalf("apply of files whose references the broker has: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A binding whose source neither the files nor the broker have.
+	binding := writeTemp(t, "binding.yaml", `vhosts:
+  - name: ref-new
+queues:
+  - {name: q, vhost: ref-new}
+bindings:
+  - {source: missing-x, vhost: ref-new, destination: q, destination_type: queue, routing_key: k}
+`)
+	for _, args := range [][]string{{"diff", binding}, {"apply", "--yes", binding}} {
+		code, out, errOut := warren(t, args...)
+		switch {
+		case refuses:
+			if code != exitError || !strings.Contains(errOut, `binding.yaml:6:6: /bindings/0/source: source exchange "missing-x" is neither in the files nor on the broker; RabbitMQ `+n.Version+` refuses the binding (resources_missing)`) || !strings.Contains(errOut, "[E112]") {
+				t.Errorf("%v on %s: exit %d, want E112 at the binding's source\n%s%s", args, n.Version, code, out, errOut)
+			}
+		default:
+			if !strings.Contains(errOut, `binding.yaml:6:6: /bindings/0/source: source exchange "missing-x" is neither in the files nor on the broker; RabbitMQ `+n.Version+` accepts the binding and drops it silently`) || !strings.Contains(errOut, "[W170]") {
+				t.Errorf("%v on %s: exit %d, want W170 at the binding's source\n%s%s", args, n.Version, code, out, errOut)
+			}
+		}
+	}
+	if refuses {
+		if err := n.Do(ctx, "GET", "/api/vhosts/ref-new", nil, nil); err == nil {
+			t.Error("apply created the vhost of a plan it should have refused")
+		}
+	}
+	// What the broker does with such a binding, as the test claims.
+	n.Do(ctx, "PUT", "/api/vhosts/ref-probe", map[string]any{}, nil)
+	n.Do(ctx, "PUT", "/api/queues/ref-probe/q", map[string]any{"durable": true}, nil)
+	err := n.PostDefinitions(ctx, []byte(`{"bindings":[{"source":"missing-x","vhost":"ref-probe","destination":"q","destination_type":"queue","routing_key":"k","arguments":{}}]}`))
+	var bindings []map[string]any
+	n.Do(ctx, "GET", "/api/bindings/ref-probe", nil, &bindings)
+	raw, _ := json.Marshal(bindings)
+	if refuses != (err != nil) || strings.Contains(string(raw), "missing-x") {
+		t.Errorf("RabbitMQ %s: import of a binding from a missing exchange: %v; bindings %s", n.Version, err, raw)
+	}
+
+	// A permission whose user, and a queue whose vhost, neither has: errors
+	// on every version, and apply changes nothing.
+	refs := writeTemp(t, "refs.yaml", `vhosts:
+  - name: ref-other
+permissions:
+  - {user: ghost, vhost: ref-other, configure: ".*", write: ".*", read: ".*"}
+queues:
+  - {name: q, vhost: nowhere}
+`)
+	for _, args := range [][]string{{"diff", refs}, {"apply", "--yes", refs}} {
+		code, out, errOut := warren(t, args...)
+		for _, want := range []string{
+			`refs.yaml:4:6: /permissions/0/user: permission "ghost" on vhost "ref-other": user "ghost" is neither in the files nor on the broker; RabbitMQ refuses it (no_such_user) [E112]`,
+			`refs.yaml:6:15: /queues/0/vhost: queue "q" on vhost "nowhere": vhost "nowhere" is neither in the files nor on the broker; RabbitMQ refuses it (no_such_vhost) [E112]`,
+			"nothing was changed",
+		} {
+			if code != exitError || !strings.Contains(errOut, want) {
+				t.Errorf("%v: exit %d, want %q\n%s%s", args, code, want, out, errOut)
+			}
+		}
+	}
+	if err := n.Do(ctx, "GET", "/api/vhosts/ref-other", nil, nil); err == nil {
+		t.Error("apply created a vhost of files it should have refused")
+	}
+}

@@ -1,0 +1,165 @@
+package definitions
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/warren-tool/warren/schema"
+)
+
+// What the files leave to the broker: a vhost no file defines, a
+// permission's user no file defines, a binding's source or destination no
+// file defines. Offline these are warnings (W103, W104, W105); diff and
+// apply check them against the live broker before anything changes
+// (LiveReferences).
+
+// ReferencedKinds lists the kinds a live broker must be read for to check
+// what d leaves to it: none when the files define everything they name.
+func (d *Document) ReferencedKinds() []Kind {
+	r := d.dangling()
+	var out []Kind
+	if len(r.vhosts) > 0 {
+		out = append(out, KindVhost)
+	}
+	if len(r.users) > 0 {
+		out = append(out, KindUser)
+	}
+	if len(r.sources) > 0 || len(r.exchanges) > 0 {
+		out = append(out, KindExchange)
+	}
+	if len(r.queues) > 0 {
+		out = append(out, KindQueue)
+	}
+	return out
+}
+
+// LiveReferences checks what d leaves to the broker against live, read
+// from the broker (of at least the kinds ReferencedKinds lists), running
+// RabbitMQ version (a release, "4.3.6"). A vhost or a permission's user
+// that neither has is E112 (every version refuses it: no_such_vhost,
+// no_such_user). A binding's source or destination that neither has is
+// E112 where the version refuses it (RuleMissingBindingEnd: 3.13.6 and
+// later answer resources_missing) and W170 where it drops the binding
+// silently (3.10.8 answers 204 and has no binding). Names the live
+// listing cannot tell (exchanges named amq.*, the default exchange) are
+// taken as present. The diagnostics are positioned in d's files.
+func (d *Document) LiveReferences(live *Document, version string) schema.Diagnostics {
+	r := d.dangling()
+	vhosts := names(live.Vhosts)
+	users := names(live.Users)
+	exchanges := keySet(live.Exchanges, func(e *Exchange) inVhost { return inVhost{e.Vhost, e.Name} })
+	queues := keySet(live.Queues, func(q *Queue) inVhost { return inVhost{q.Vhost, q.Name} })
+	refuses := Rule(RuleMissingBindingEnd).AppliesTo(version)
+	var diags schema.Diagnostics
+	add := func(o Object, field string, code schema.Code, format string, args ...any) {
+		loc := Location(o)
+		if loc.Pointer != "" && field != "" {
+			loc.Pointer += "/" + field
+		}
+		sev := schema.Error
+		if code[0] == 'W' {
+			sev = schema.Warning
+		}
+		diags = append(diags, schema.Diagnostic{File: loc.File, Pointer: loc.Pointer, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	missingVhost := map[string]bool{}
+	for _, o := range r.vhosts {
+		v := o.VhostName()
+		if has(vhosts, v) {
+			continue
+		}
+		missingVhost[v] = true
+		add(o, "vhost", schema.EMissingOnBroker, "%s: vhost %q is neither in the files nor on the broker; RabbitMQ refuses it (no_such_vhost)", o.Addr(), v)
+	}
+	for _, o := range r.users {
+		u := permissionUser(o)
+		if !has(users, u) {
+			add(o, "user", schema.EMissingOnBroker, "%s: user %q is neither in the files nor on the broker; RabbitMQ refuses it (no_such_user)", o.Addr(), u)
+		}
+	}
+	end := func(b *Binding, field, noun, name string, present bool) {
+		switch {
+		case present || missingVhost[b.Vhost]:
+		case refuses:
+			add(b, field, schema.EMissingOnBroker, "%s %q is neither in the files nor on the broker; RabbitMQ %s refuses the binding (resources_missing) [%s]", noun, name, version, RuleMissingBindingEnd)
+		default:
+			add(b, field, schema.WDroppedByBroker, "%s %q is neither in the files nor on the broker; RabbitMQ %s accepts the binding and drops it silently, so it will not exist after the apply", noun, name, version)
+		}
+	}
+	for _, b := range r.sources {
+		end(b, "source", "source exchange", b.Source, has(exchanges, inVhost{b.Vhost, b.Source}))
+	}
+	for _, b := range r.exchanges {
+		end(b, "destination", "destination exchange", b.Destination, has(exchanges, inVhost{b.Vhost, b.Destination}))
+	}
+	for _, b := range r.queues {
+		end(b, "destination", "destination queue", b.Destination, has(queues, inVhost{b.Vhost, b.Destination}))
+	}
+	d.resolve(diags)
+	diags.Sort()
+	return diags
+}
+
+// references are the objects that name what no file defines.
+type references struct {
+	vhosts    []Object   // objects whose vhost no file defines
+	users     []Object   // permissions and topic permissions whose user no file defines
+	sources   []*Binding // bindings whose source exchange no file defines
+	exchanges []*Binding // bindings to an exchange no file defines
+	queues    []*Binding // bindings to a queue no file defines
+}
+
+func (d *Document) dangling() references {
+	var r references
+	vhosts := names(d.Vhosts)
+	users := names(d.Users)
+	exchanges := keySet(d.Exchanges, func(e *Exchange) inVhost { return inVhost{e.Vhost, e.Name} })
+	queues := keySet(d.Queues, func(q *Queue) inVhost { return inVhost{q.Vhost, q.Name} })
+	for _, o := range d.Objects() {
+		if o.Kind() == KindVhost {
+			continue
+		}
+		if v := o.VhostName(); v != "" && !has(vhosts, v) {
+			r.vhosts = append(r.vhosts, o)
+		}
+		if u := permissionUser(o); u != "" && !has(users, u) {
+			r.users = append(r.users, o)
+		}
+	}
+	for _, b := range d.Bindings {
+		if b.Vhost == "" {
+			continue // a per-vhost file's: its vhost is given when applied
+		}
+		if !unlisted(b.Source) && !has(exchanges, inVhost{b.Vhost, b.Source}) {
+			r.sources = append(r.sources, b)
+		}
+		switch b.DestinationType {
+		case "queue":
+			if !has(queues, inVhost{b.Vhost, b.Destination}) {
+				r.queues = append(r.queues, b)
+			}
+		case "exchange":
+			if !unlisted(b.Destination) && !has(exchanges, inVhost{b.Vhost, b.Destination}) {
+				r.exchanges = append(r.exchanges, b)
+			}
+		}
+	}
+	return r
+}
+
+// unlisted says an exchange's name is one a broker's listing leaves out:
+// the default exchange and the amq.* exchanges (built in, or the log
+// exchange when enabled).
+func unlisted(name string) bool { return name == "" || strings.HasPrefix(name, "amq.") }
+
+// permissionUser is the user a permission or topic permission is for, ""
+// for other objects.
+func permissionUser(o Object) string {
+	switch p := o.(type) {
+	case *Permission:
+		return p.User
+	case *TopicPermission:
+		return p.User
+	}
+	return ""
+}
