@@ -236,12 +236,17 @@ func (c *checker) uriRefs(o Object, v any) {
 			items = list
 		}
 		for i, it := range items {
-			if _, isMap := it.(map[string]any); !isMap {
-				continue
-			}
 			f := field
 			if _, isList := x.([]any); isList {
 				f = fmt.Sprintf("%s/%d", field, i)
+			}
+			if str, isStr := it.(string); isStr && TakesBrokerURIs(o) {
+				if err := CheckBrokerURI(str); err != nil {
+					c.errorf(o, f, schema.EBrokerURI, "%s is not a URI RabbitMQ takes: %v", k, err)
+				}
+			}
+			if _, isMap := it.(map[string]any); !isMap {
+				continue
 			}
 			s, ok := uriSecret(it)
 			if !ok || (s.Env == "" && s.File == "") {
@@ -257,6 +262,9 @@ type SecretError struct {
 	Object Object
 	Field  string // "password", "value"
 	Err    error
+	// Code is E034 when zero (the secret cannot be read); EBrokerURI for a
+	// URI read from {env} or {file} that RabbitMQ would refuse.
+	Code schema.Code
 }
 
 func (e *SecretError) Error() string {
@@ -274,8 +282,11 @@ func (d *Document) SecretDiagnostics(err error) (diags schema.Diagnostics, ok bo
 		if loc.Pointer != "" {
 			loc.Pointer += "/" + se.Field
 		}
-		diags = append(diags, schema.Diagnostic{File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: schema.ESecretSource,
-			Message: fmt.Sprintf("%s: %s cannot be read: %v", se.Object.Addr(), se.Field, se.Err)})
+		code, msg := schema.ESecretSource, fmt.Sprintf("%s: %s cannot be read: %v", se.Object.Addr(), se.Field, se.Err)
+		if se.Code != "" {
+			code, msg = se.Code, fmt.Sprintf("%s: %s: %v", se.Object.Addr(), se.Field, se.Err)
+		}
+		diags = append(diags, schema.Diagnostic{File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: code, Message: msg})
 	}
 	if len(diags) == 0 {
 		return nil, false
@@ -336,4 +347,11 @@ func SecretRefs(v any) []SecretRef {
 		}
 	}
 	return out
+}
+
+// TakesBrokerURIs reports whether RabbitMQ parses o's URIKeys as AMQP
+// URIs: a federation upstream's or a shovel's parameter.
+func TakesBrokerURIs(o Object) bool {
+	p, ok := o.(*Parameter)
+	return ok && uriComponents[p.Component]
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -17,7 +18,7 @@ import (
 func federationNode(t *testing.T) *rabbitmqtest.Node {
 	t.Helper()
 	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{
-		Plugins: []string{"rabbitmq_federation", "rabbitmq_federation_management"}})
+		Plugins: []string{"rabbitmq_federation", "rabbitmq_federation_management", "rabbitmq_shovel", "rabbitmq_shovel_management"}})
 	if err != nil {
 		rabbitmqtest.Unavailable(t, err)
 		t.Fatal(err)
@@ -33,6 +34,7 @@ func TestFederationSecrets(t *testing.T) {
 	n := federationNode(t)
 	t.Run("BrokerErrorMasksSecrets", func(t *testing.T) { brokerErrorMasksSecrets(t, n) })
 	t.Run("URIPasswordWithSpaces", func(t *testing.T) { uriPasswordWithSpaces(t, n) })
+	t.Run("BrokerURIs", func(t *testing.T) { brokerURIs(t, n) })
 }
 
 // brokerErrorMasksSecrets: RabbitMQ repeats a federation upstream URI
@@ -42,7 +44,7 @@ func TestFederationSecrets(t *testing.T) {
 func brokerErrorMasksSecrets(t *testing.T, n *rabbitmqtest.Node) {
 	useNode(t, n)
 	const pw = "Typo-S3cret-77"
-	t.Setenv("UP_URI", "amqp://fed:"+pw+"@localhost:99999999/prod")
+	t.Setenv("UP_URI", "amqps://fed:"+pw+"@localhost:5671/prod?depth=abc")
 	dir := t.TempDir()
 	defs := filepath.Join(dir, "defs.yaml")
 	os.WriteFile(defs, []byte(`vhosts:
@@ -73,10 +75,10 @@ parameters:
   - vhost: fedv
     component: federation-upstream
     name: literal
-    value: {uri: "amqp://fed:Lit eral@localhost:99999999/prod", expires: 1000}
+    value: {uri: "amqps://fed:Lit eral@localhost:5671/prod?depth=abc", expires: 1000}
 `), 0o644)
 	code, out, errOut = warren(t, "apply", "--yes", literal)
-	if code != exitError || strings.Contains(out+errOut, "Lit eral") || !strings.Contains(errOut, "amqp://fed:(sensitive)@localhost:99999999/prod") {
+	if code != exitError || strings.Contains(out+errOut, "Lit eral") || !strings.Contains(errOut, "amqps://fed:(sensitive)@localhost:5671/prod?depth=abc") {
 		t.Errorf("apply of a literal URI the broker refuses: exit %d\n%s%s", code, out, errOut)
 	}
 	os.WriteFile(filepath.Join(dir, "inv.yaml"), []byte(fmt.Sprintf(`brokers:
@@ -154,5 +156,63 @@ parameters:
 	}
 	if st, err := os.Stat(export); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("an export with a URI password: mode %v (%v), want 0600", st.Mode().Perm(), err)
+	}
+}
+
+// brokerURIs: warren refuses the upstream and shovel URIs the broker
+// refuses, and takes those it takes (each checked against the node); a
+// malformed literal URI is E111 at its place from validate, one read from
+// {env} is E111 at the reference's place from diff and apply, its value
+// not shown, and nothing changes.
+func brokerURIs(t *testing.T, n *rabbitmqtest.Node) {
+	useNode(t, n)
+	ctx := context.Background()
+	for i, u := range []string{"amqp://", "amqp://host", "AMQP://host", "amqps://host:5671", "amqp://[::1]:5672/", "amqp://u:p w@host:5672/v?x=1&y=2",
+		"amqp://host/a%2Fb", "amqp://host?heartbeat=5", "amqp://host?foo=bar", "amqp://host/v#frag",
+		"amqp://host:0", "amqp://host:65536", "amqp://host:abc", "amqp://host:", "http://host", "amqp:/host", "", "amqp://host/a/b", "amqp://host/%zz",
+		"amqp://host?heartbeat=abc", "amqp://fed:secret"} {
+		for _, param := range []struct{ component, key string }{{"federation-upstream", "uri"}, {"shovel", "src-uri"}} {
+			value := map[string]any{param.key: u}
+			if param.component == "shovel" {
+				value = map[string]any{"src-uri": u, "src-queue": "a", "dest-uri": "amqp://", "dest-queue": "b"}
+			}
+			body, _ := json.Marshal(map[string]any{"value": value})
+			err := n.Do(ctx, "PUT", fmt.Sprintf("/api/parameters/%s/%%2F/uri-%d", param.component, i), json.RawMessage(body), nil)
+			mine := definitions.CheckBrokerURI(u)
+			if (err == nil) != (mine == nil) {
+				t.Errorf("%s %q: RabbitMQ %s says %v, warren says %v", param.component, u, n.Version, err, mine)
+			}
+		}
+	}
+	dir := t.TempDir()
+	bad := `vhosts:
+  - name: urib
+parameters:
+  - vhost: urib
+    component: shovel
+    name: s
+    value:
+      src-uri: ["amqp://", URI]
+      src-queue: a
+      dest-uri: "amqp://"
+      dest-queue: b
+`
+	literal := filepath.Join(dir, "literal.yaml")
+	os.WriteFile(literal, []byte(strings.Replace(bad, "URI", `"amqp://fed:Hidden-9@host:99999/v"`, 1)), 0o644)
+	code, out, errOut := warren(t, "validate", literal)
+	if code != exitError || !strings.Contains(out+errOut, "literal.yaml:8:28: /parameters/0/value/src-uri/1: src-uri is not a URI RabbitMQ takes: its port is not a number from 1 to 65535 [E111]") || strings.Contains(out+errOut, "Hidden-9") {
+		t.Errorf("validate: exit %d\n%s%s", code, out, errOut)
+	}
+	ref := filepath.Join(dir, "ref.yaml")
+	os.WriteFile(ref, []byte(strings.Replace(bad, "URI", "{env: SHOVEL_URI}", 1)), 0o644)
+	t.Setenv("SHOVEL_URI", "amqp://fed:Hidden-9@host/a/b")
+	for _, args := range [][]string{{"diff", ref}, {"apply", "--yes", ref}} {
+		code, out, errOut := warren(t, args...)
+		if code != exitError || !strings.Contains(errOut, `ref.yaml:8:28: /parameters/0/value/src-uri/1: parameter shovel "s" on vhost "urib": value/src-uri/1: the URI read from {env: SHOVEL_URI} is not one RabbitMQ takes: its vhost has more than one path segment`) || strings.Contains(out+errOut, "Hidden-9") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	if err := n.Do(ctx, "GET", "/api/vhosts/urib", nil, nil); err == nil {
+		t.Error("apply created the vhost")
 	}
 }

@@ -2,9 +2,11 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
 )
 
 // ReadSecrets reads every secret the plan sends to the broker: the
@@ -15,7 +17,9 @@ import (
 // joins one *definitions.SecretError per secret that cannot be read, each
 // naming the reference's field ("password", "value/uri", "value/src-uri/1")
 // so that Document.SecretDiagnostics puts it at its place in the files.
-// The values read are returned, for masking a broker's error text.
+// A URI that RabbitMQ would refuse (CheckBrokerURI) is a SecretError too,
+// with Code EBrokerURI, its value not shown. The values read are returned,
+// for masking a broker's error text.
 func (p *Plan) ReadSecrets(resolve func(*definitions.Secret) (string, error)) ([]string, error) {
 	if resolve == nil {
 		resolve = definitions.ResolveSecret
@@ -48,6 +52,12 @@ func (p *Plan) ReadSecrets(resolve func(*definitions.Secret) (string, error)) ([
 			}
 			values = append(values, s)
 			values = append(values, definitions.URIPasswords(s)...)
+			if definitions.TakesBrokerURIs(o) {
+				if err := definitions.CheckBrokerURI(s); err != nil {
+					errs = append(errs, &definitions.SecretError{Object: o, Field: "value/" + ref.Field, Code: schema.EBrokerURI,
+						Err: fmt.Errorf("the URI read from %s is not one RabbitMQ takes: %v", ref.Secret.Source(), err)})
+				}
+			}
 		}
 	}
 	for _, ch := range p.Changes {
