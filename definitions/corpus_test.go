@@ -45,6 +45,10 @@ var corpusRejected = map[string]schema.Code{
 	suite + "failing_case21.json": schema.ENoVhost,
 	history + "952d70daf3__selenium__test__authnz-msg-protocols__imports__system-logging.json":                   schema.ENoVhost,
 	history + "a966395f02__deps__rabbitmq_management__test__definitions_import_SUITE_data__case10__case10a.json": schema.EDuplicate,
+	// An overlay for vhost sda (W104) whose upstream and shovel URIs are an
+	// unsubstituted placeholder, "CEGA_CONNECTION": with the plugins on and
+	// sda present, RabbitMQ refuses the URI (corpus README).
+	"public/BiobankLab_sensitive-data-archive__rabbitmq__federation.json": schema.EBrokerURI,
 }
 
 // corpusElsewhere are files RabbitMQ refused for reasons outside the file:
@@ -54,7 +58,6 @@ var corpusRejected = map[string]schema.Code{
 var corpusElsewhere = map[string]string{
 	"public/2327_dc_rabbitmq_federation__definitions_.json":                                                    "permission on vhost test, expected on the broker (W104)",
 	"public/BiobankLab_sensitive-data-archive__rabbitmq__definitions.json":                                     "needs the shovel plugin",
-	"public/BiobankLab_sensitive-data-archive__rabbitmq__federation.json":                                      "an overlay for vhost sda from another file (W104)",
 	"public/Grandys_rabbitmq-api-gateway__rabbitmq__definitions.json":                                          "needs the federation plugin",
 	"public/alphagov_govuk-aws__publishing-rabbitmq-schema.RENDERED.json":                                      "permission for user root, expected on the broker (W103)",
 	"public/metdatasystem_us__rabbitmq-definitions.json":                                                       "permission for user mds, expected on the broker (W103)",
