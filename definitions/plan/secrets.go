@@ -44,6 +44,8 @@ func (p *Plan) ReadSecrets(resolve func(*definitions.Secret) (string, error)) ([
 			return
 		}
 		seen[o] = true
+		// The passwords of the URIs written in the files are masked too.
+		values = append(values, definitions.URIPasswords(v)...)
 		for _, ref := range definitions.SecretRefs(v) {
 			s, err := resolve(ref.Secret)
 			if err != nil {
