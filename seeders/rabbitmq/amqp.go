@@ -181,7 +181,7 @@ func (c *Client) QueueCounts(ctx context.Context, vhost string, queues []QueueSt
 		case errors.As(err, &ae) && ae.Code == amqp.NotFound:
 			continue // gone
 		case err != nil:
-			out[q.Name] = Count{Why: "its count could not be read over AMQP: " + err.Error()}
+			out[q.Name] = Count{Why: "its count could not be read over AMQP: " + c.secrets.mask(err.Error())}
 			if conn.IsClosed() {
 				conn, connErr = nil, nil
 			}
@@ -267,9 +267,9 @@ func (c *Client) dialAMQP(ctx context.Context, vhost string) (*amqp.Connection, 
 		}
 		var ae *amqp.Error
 		if errors.As(err, &ae) {
-			return nil, &amqpDialError{msg: fmt.Sprintf("AMQP %s: %d %s%s", t.addr, ae.Code, amqpReason(ae), hint), err: ae}
+			return nil, &amqpDialError{msg: fmt.Sprintf("AMQP %s: %d %s%s", t.addr, ae.Code, c.secrets.mask(amqpReason(ae)), hint), err: ae}
 		}
-		err = fmt.Errorf("AMQP %s: %v%s", t.addr, Printable(err.Error()), hint)
+		err = fmt.Errorf("AMQP %s: %v%s", t.addr, c.secrets.mask(Printable(err.Error())), hint)
 		if ctx.Err() == nil {
 			c.amqp.mu.Lock()
 			c.amqp.unreachable = err
