@@ -87,6 +87,10 @@ type Probe struct {
 	// Delete: the setting protects the object from deletion. The probe
 	// DELETEs Path: done means Ignored, refused means Accepted.
 	Delete bool
+	// Stats: Field is among a queue's statistics, which the node emits
+	// every few seconds; the probe looks again for a while before it
+	// calls it Ignored.
+	Stats bool
 }
 
 // Rule IDs Check refers to.
@@ -225,7 +229,7 @@ var VersionRules = []VersionRule{
 		Fix:     "upgrade, or remove them",
 		Source:  "deps/rabbit/src/rabbit_quorum_queue.erl capabilities queue_arguments at v4.3.0 and v4.3.2; the queue shows delayed_retry from v4.3.0",
 		Example: exampleQueue("qq", true, `{"x-queue-type": "quorum", "x-delayed-retry-type": "failed", "x-delayed-retry-min": 1000, "x-delayed-retry-max": 60000}`),
-		Probe:   probeQueue("qq", "delayed_retry")},
+		Probe:   Probe{Path: "/api/queues/%2F/qq", Field: "delayed_retry", Stats: true}},
 	{ID: RuleClassicLeaderLoc, What: "x-queue-leader-locator on a classic queue",
 		Until: "4.0.0", Effect: Refused,
 		Fix:     "use x-queue-master-locator on classic queues before 4.0",

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
@@ -133,5 +134,114 @@ func TestBrokerRefuses(t *testing.T) {
 				t.Errorf("RabbitMQ %s created queue %s; W123 says it does not", version, tc.notCreated)
 			}
 		})
+	}
+}
+
+// TestVersionRules posts each version rule's example to the node (the
+// process's WARREN_RABBITMQ version) with RabbitMQ's own import, looks at
+// what the node did (refused: a 4xx; dropped: accepted and the object is
+// absent; ignored: the object is there without the setting, or its
+// protection does not hold; accepted), and compares with what the table
+// expects for the node's version. Rules whose range the node is outside
+// are checked too: the node must do what Otherwise says (accepted unless
+// set).
+func TestVersionRules(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	version := n.Version
+	if _, err := definitions.CheckRabbitMQVersion(version); err != nil {
+		t.Fatalf("the node runs %s: %v", version, err)
+	}
+	for _, r := range definitions.VersionRules {
+		t.Run(r.ID, func(t *testing.T) {
+			n := rabbitmqtest.Shared(t)
+			got, detail := brokerEffect(ctx, t, n, r)
+			if want := r.Expect(version); got != want {
+				t.Errorf("rule %s on RabbitMQ %s: the node %s the example (%s), the table says %s%s\nexample: %s",
+					r.ID, version, got, detail, want, mismatch(n), r.Example)
+			}
+		})
+	}
+}
+
+func mismatch(n *rabbitmqtest.Node) string {
+	if m := n.Mismatch(); m != "" {
+		return " (" + m + ")"
+	}
+	return ""
+}
+
+// brokerEffect posts a rule's example and says what the node did with it.
+func brokerEffect(ctx context.Context, t *testing.T, n *rabbitmqtest.Node, r definitions.VersionRule) (definitions.Effect, string) {
+	t.Helper()
+	if err := n.PostDefinitions(ctx, []byte(r.Example)); err != nil {
+		if !strings.Contains(err.Error(), ": 400 ") && !strings.Contains(err.Error(), ": 4") {
+			t.Fatalf("posting the example: %v", err)
+		}
+		return definitions.Refused, err.Error()
+	}
+	p := r.Probe
+	var got any
+	err := n.Do(ctx, "GET", p.Path, nil, &got)
+	for deadline := time.Now().Add(20 * time.Second); err == nil && p.Stats && field(got, p.Field) == nil && time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		err = n.Do(ctx, "GET", p.Path, nil, &got)
+	}
+	if err != nil {
+		if strings.Contains(err.Error(), ": 404 ") {
+			return definitions.Dropped, "GET " + p.Path + ": 404"
+		}
+		t.Fatalf("probing: %v", err)
+	}
+	if l, ok := got.([]any); ok {
+		if len(l) == 0 {
+			return definitions.Dropped, "GET " + p.Path + ": []"
+		}
+		got = l[0]
+	}
+	switch {
+	case p.Delete:
+		err := n.Do(ctx, "DELETE", p.Path, nil, nil)
+		if err == nil {
+			return definitions.Ignored, "DELETE " + p.Path + " done"
+		}
+		unprotect(ctx, t, n, r)
+		return definitions.Accepted, err.Error()
+	case p.Field == "":
+		return definitions.Accepted, "GET " + p.Path + " found it"
+	}
+	v := field(got, p.Field)
+	if v == nil {
+		return definitions.Ignored, "GET " + p.Path + " has no " + p.Field
+	}
+	return definitions.Accepted, fmt.Sprintf("GET %s has %s %v", p.Path, p.Field, v)
+}
+
+// field follows a dotted path into a JSON value; nil when it is absent.
+func field(v any, path string) any {
+	for _, k := range strings.Split(path, ".") {
+		m, _ := v.(map[string]any)
+		if v = m[k]; v == nil {
+			return nil
+		}
+	}
+	return v
+}
+
+// unprotect undoes what a protection example did, so that the node's
+// reset can delete the vhost or the user.
+func unprotect(ctx context.Context, t *testing.T, n *rabbitmqtest.Node, r definitions.VersionRule) {
+	var err error
+	switch r.ID {
+	case definitions.RuleVhostProtected:
+		err = n.Do(ctx, "DELETE", r.Probe.Path+"/deletion/protection", nil, nil)
+	case definitions.RuleProtectedTag:
+		// The import changes a protected user's tags (the HTTP API does not).
+		if err = n.PostDefinitions(ctx, []byte(`{"users": [{"name": "keeper", "password_hash": "", "tags": []}]}`)); err == nil {
+			err = n.Do(ctx, "DELETE", r.Probe.Path, nil, nil)
+		}
+	}
+	if err != nil {
+		t.Fatalf("undoing the protection: %v", err)
 	}
 }
