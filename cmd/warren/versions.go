@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -52,8 +53,18 @@ func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Docum
 		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, which is out of support (supported: %s); checking its rules anyway\n",
 			ov.RabbitMQVersion, strings.Join(definitions.SupportedSeries, ", "))
 	}
+	opts := definitions.CheckOptions{Target: target, RabbitMQVersion: ov.RabbitMQVersion}
+	// What the node permits of its deprecated features decides over the
+	// version's defaults (3.13 and later; older brokers have none).
+	if f, ok := t.(interface {
+		DeprecatedFeatures(context.Context) (map[string]string, error)
+	}); ok {
+		if opts.DeprecatedFeatures, err = f.DeprecatedFeatures(c.Context); err != nil {
+			return err
+		}
+	}
 	var errs schema.Diagnostics
-	for _, d := range definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: ov.RabbitMQVersion}) {
+	for _, d := range definitions.Check(doc, opts) {
 		if d.Severity == schema.Error {
 			errs = append(errs, d)
 		}

@@ -256,3 +256,34 @@ func unprotect(ctx context.Context, t *testing.T, n *rabbitmqtest.Node, r defini
 		t.Fatalf("undoing the protection: %v", err)
 	}
 }
+
+// TestDeprecatedFeatures reads the node's deprecated features: from 4.2
+// each with its state on the node (transient_nonexcl_queues permitted by
+// default, as the version table says, queue_master_locator denied from
+// 4.3); before 4.2 the broker does not say (4.0.5 lists phases only, 3.10.8
+// has no endpoint), and the version's rules apply.
+func TestDeprecatedFeatures(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	got, err := client(t, n).DeprecatedFeatures(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := definitions.Rule(definitions.RuleTransientNonExcl)
+	switch state := got[r.Feature]; {
+	case reportsDeprecatedState(n.Version) && state != "permitted":
+		t.Errorf("RabbitMQ %s: %s is %q, want permitted (its default)%s; all: %v", n.Version, r.Feature, state, mismatch(n), got)
+	case !reportsDeprecatedState(n.Version) && got != nil:
+		t.Errorf("RabbitMQ %s does not say what the node permits, got %v%s", n.Version, got, mismatch(n))
+	}
+	if r := definitions.Rule(definitions.RuleMasterLocator); r.AppliesTo(n.Version) && got[r.Feature] != "denied" {
+		t.Errorf("RabbitMQ %s: %s is %q, want denied (its default)%s", n.Version, r.Feature, got[r.Feature], mismatch(n))
+	}
+}
+
+// reportsDeprecatedState: GET /api/deprecated-features has each feature's
+// state on the node from 4.2.
+func reportsDeprecatedState(version string) bool {
+	var major, minor int
+	fmt.Sscanf(version, "%d.%d", &major, &minor)
+	return major > 4 || major == 4 && minor >= 2
+}
