@@ -526,6 +526,11 @@ func versionParts(v string) []int {
 var queueTypes = []string{"classic", "quorum", "stream"}
 
 func (c *checker) vhost(v *Vhost) {
+	if desc, tags := vhostMetadataConflict(v); desc != nil {
+		c.byVersion(v, "description", RuleVhostMetadataWins, "description %q of vhost %q (its metadata says %q)", *v.Description, v.Name, *desc)
+	} else if tags != nil {
+		c.byVersion(v, "tags", RuleVhostMetadataWins, "tags %q of vhost %q (its metadata says %q)", v.Tags, v.Name, tags)
+	}
 	if p, ok := v.Metadata["protected_from_deletion"].(bool); ok && p {
 		c.byVersion(v, "metadata/protected_from_deletion", RuleVhostProtected, "protected_from_deletion on vhost %q", v.Name)
 	}

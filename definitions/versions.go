@@ -87,6 +87,9 @@ type Probe struct {
 	// Delete: the setting protects the object from deletion. The probe
 	// DELETEs Path: done means Ignored, refused means Accepted.
 	Delete bool
+	// Want, when set, is the value of Field that shows the broker kept the
+	// example's setting; another value means Ignored.
+	Want any
 	// Stats: Field is among a queue's statistics, which the node emits
 	// every few seconds; the probe looks again for a while before it
 	// calls it Ignored.
@@ -118,6 +121,7 @@ const (
 	RuleTransientNonExcl    = "transient-non-exclusive-queues"
 	RuleVhostProtected      = "vhost-protected-from-deletion"
 	RuleProtectedTag        = "user-tag-protected"
+	RuleVhostMetadataWins   = "vhost-metadata-description-tags-win"
 	// Not a refusal: when the import gives an untyped queue its vhost's
 	// default queue type (and checks its arguments for that type).
 	RuleImportVhostQueueType = "import-untyped-queue-vhost-default-type"
@@ -273,12 +277,72 @@ var VersionRules = []VersionRule{
 		Source:  "release-notes/4.0.6.md \"A new mechanism for protecting a virtual host from deletion using metadata\"; deps/rabbit/src/rabbit_vhost.erl at v4.1.0",
 		Example: `{"vhosts": [{"name": "kept", "metadata": {"protected_from_deletion": true}}]}`,
 		Probe:   Probe{Path: "/api/vhosts/kept", Delete: true}},
+	{ID: RuleVhostMetadataWins, What: "a vhost's top-level description or tags where its metadata has other ones: the import keeps the metadata's (before 4.0.6, the top-level ones)",
+		From: "4.0.6", Effect: Ignored,
+		Fix:     "give the description and tags once, at the top level or in metadata, or make them agree",
+		Source:  "deps/rabbit/src/rabbit_definitions.erl add_vhost calls rabbit_vhost:update_metadata after put_vhost from v4.0.6 (v4.0.5 does not)",
+		Example: `{"vhosts": [{"name": "described", "description": "top", "metadata": {"description": "meta"}}]}`,
+		Probe:   Probe{Path: "/api/vhosts/described", Field: "description", Want: "top"}},
 	{ID: RuleProtectedTag, What: "the protected user tag",
 		Until: "4.2.0", Effect: Ignored,
 		Fix:     "upgrade to protect the user over the HTTP API; older versions keep the tag and grant nothing",
 		Source:  "release-notes/4.2.0.md \"Users now can be protected from deletion or modification over the HTTP API\"; deps/rabbitmq_management/src/rabbit_mgmt_util.erl is_protected_user at v4.2.0",
 		Example: `{"users": [{"name": "keeper", "password_hash": "", "tags": ["management", "protected"]}]}`,
 		Probe:   Probe{Path: "/api/users/keeper", Delete: true}},
+}
+
+// vhostMetadataConflict returns the description and tags of a vhost's
+// metadata where they differ from its top-level ones (nil where they do
+// not, or where either is missing).
+func vhostMetadataConflict(v *Vhost) (desc *string, tags []string) {
+	if d, ok := v.Metadata["description"].(string); ok && v.Description != nil && d != *v.Description {
+		desc = &d
+	}
+	if mt := tagsOf(v.Metadata, "tags"); mt != nil && v.Tags != nil {
+		a, b := slices.Clone(mt), slices.Clone(v.Tags)
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			tags = mt
+		}
+	}
+	return desc, tags
+}
+
+// tagsOf reads a tag list (a list or RabbitMQ's comma-separated string)
+// from a map; nil when absent.
+func tagsOf(m map[string]any, k string) []string {
+	if _, ok := m[k]; !ok {
+		return nil
+	}
+	return tags(m, k)
+}
+
+// KeepAsImported makes d say what RabbitMQ version (a release, as the
+// broker reports it) keeps of what its import reads two ways: a vhost
+// whose metadata gives another description or other tags than its top
+// level gets the metadata's from 4.0.6 (RuleVhostMetadataWins), so that a
+// diff compares with what the broker has. Before 4.0.6, and for a version
+// warren does not know, d is left as it is (the top-level ones win, as
+// Normalize has it). A vhost it changes is replaced by a changed copy.
+func KeepAsImported(d *Document, version string) {
+	if !Rule(RuleVhostMetadataWins).AppliesTo(version) {
+		return
+	}
+	for i, v := range d.Vhosts {
+		desc, tags := vhostMetadataConflict(v)
+		if desc == nil && tags == nil {
+			continue
+		}
+		c := *v
+		if desc != nil {
+			c.Description = desc
+		}
+		if tags != nil {
+			c.Tags = tags
+		}
+		d.Vhosts[i] = &c
+	}
 }
 
 // TestedReleases are the RabbitMQ releases the tests run each rule's

@@ -31,9 +31,11 @@ func rabbitmqVersion(c *cli.Context) (string, error) {
 }
 
 // checkBrokerVersion checks the files against the rules of the broker's
-// own version (GET /api/overview) before a command changes or compares
-// anything: what that version refuses stops the command, each error at
-// its place in the files. loadValid already printed the warnings.
+// own version (GET /api/overview) and the deprecated features its node
+// permits before a command changes or compares anything: what they refuse
+// stops the command, each error at its place in the files. loadValid
+// already printed the warnings. Then doc says what that version's import
+// keeps where the files say it two ways (definitions.KeepAsImported).
 func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Document, target definitions.Target) error {
 	v, ok := t.(seeders.Versioned)
 	if !ok {
@@ -70,6 +72,7 @@ func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Docum
 		}
 	}
 	if len(errs) == 0 {
+		definitions.KeepAsImported(doc, ov.RabbitMQVersion)
 		return nil
 	}
 	errs.Sort()

@@ -225,6 +225,9 @@ func brokerEffect(ctx context.Context, t *testing.T, n *rabbitmqtest.Node, r def
 	if v == nil {
 		return definitions.Ignored, "GET " + p.Path + " has no " + p.Field
 	}
+	if p.Want != nil && v != p.Want {
+		return definitions.Ignored, fmt.Sprintf("GET %s has %s %v, not %v", p.Path, p.Field, v, p.Want)
+	}
 	return definitions.Accepted, fmt.Sprintf("GET %s has %s %v", p.Path, p.Field, v)
 }
 
