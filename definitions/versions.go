@@ -527,8 +527,9 @@ func versionTableMarkdown() string {
 	b.WriteString("series and an error for the releases it covers.\n\n")
 	fmt.Fprintf(&b, "Supported series: %s. Known but out of RabbitMQ's support: %s.\n\n",
 		strings.Join(SupportedSeries, ", "), strings.Join(OutOfSupportSeries, ", "))
-	b.WriteString("`warren diff` and `warren apply` also read the broker's deprecated features (GET /api/deprecated-features,\n")
-	b.WriteString("3.13 and later): for a rule tied to one, what the node permits decides, not its version.\n\n")
+	b.WriteString("`warren diff` and `warren apply` also read the broker's deprecated features (GET /api/deprecated-features):\n")
+	b.WriteString("for a rule tied to one, what the node permits decides, not its version, where the broker says (4.2 and later;\n")
+	b.WriteString("4.0.5 lists each feature's phase in the release only, 3.10.8 has no such endpoint).\n\n")
 	fmt.Fprintf(&b, "The last column is what the tests see when they post each rule's example to a real node of %s\n", strings.Join(TestedReleases, ", "))
 	b.WriteString("(`TestVersionRules` in seeders/rabbitmq): refused (4xx), ignored (accepted, the setting has no effect), dropped\n")
 	b.WriteString("(accepted, the object is not created) or accepted.\n\n")
