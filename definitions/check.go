@@ -40,7 +40,8 @@ type CheckOptions struct {
 	// DeprecatedFeatures are the broker's deprecated features by name,
 	// each "permitted" or "denied" (a removed feature counts as denied), as
 	// GET /api/deprecated-features reports them for the node's
-	// configuration; nil when unknown (offline, or a broker before 3.13).
+	// configuration; nil when unknown (offline, or a broker before 4.2,
+	// which does not say what its node permits).
 	// For a rule tied to a feature the node lists, the node's state
 	// decides instead of the version.
 	DeprecatedFeatures map[string]string
