@@ -37,6 +37,14 @@ type CheckOptions struct {
 	// ("4.0") or a release ("4.0.5"). "" means every supported version:
 	// what all of them refuse is an error, what some refuse a warning.
 	RabbitMQVersion string
+	// DeprecatedFeatures are the broker's deprecated features by name,
+	// each "permitted" or "denied" (a removed feature counts as denied), as
+	// GET /api/deprecated-features reports them for the node's
+	// configuration; nil when unknown (offline, or a broker before 4.2,
+	// which does not say what its node permits).
+	// For a rule tied to a feature the node lists, the node's state
+	// decides instead of the version.
+	DeprecatedFeatures map[string]string
 	// Resolve finds a password's value; nil means ResolveSecret (the
 	// process environment and the file system).
 	Resolve func(*Secret) (string, error)
@@ -519,6 +527,11 @@ func versionParts(v string) []int {
 var queueTypes = []string{"classic", "quorum", "stream"}
 
 func (c *checker) vhost(v *Vhost) {
+	if desc, tags := vhostMetadataConflict(v); desc != nil {
+		c.byVersion(v, "description", RuleVhostMetadataWins, "description %q of vhost %q (its metadata says %q)", *v.Description, v.Name, *desc)
+	} else if tags != nil {
+		c.byVersion(v, "tags", RuleVhostMetadataWins, "tags %q of vhost %q (its metadata says %q)", v.Tags, v.Name, tags)
+	}
 	if p, ok := v.Metadata["protected_from_deletion"].(bool); ok && p {
 		c.byVersion(v, "metadata/protected_from_deletion", RuleVhostProtected, "protected_from_deletion on vhost %q", v.Name)
 	}
@@ -547,21 +560,44 @@ func (c *checker) applyTo(o Object, field, at string) {
 // byVersion reports what a row of the version table means for the
 // versions checked: an error when every one of them refuses what the
 // message describes, a warning naming them when only some do, a warning
-// when they accept it and do nothing with it.
+// when they accept it and do nothing with it, or accept it and do not
+// create the object. For a rule tied to a deprecated feature that the
+// node lists (CheckOptions.DeprecatedFeatures), the node's state decides:
+// permitted, nothing; denied, the rule's effect (refused for a rule that
+// is permitted by default).
 func (c *checker) byVersion(o Object, field, id string, format string, args ...any) {
 	r := Rule(id)
 	what := fmt.Sprintf(format, args...)
 	cov := r.covers(c.versions)
+	versions := r.Versions()
+	if cov == coversAll {
+		versions = c.versionName()
+	}
+	if state, ok := c.opts.DeprecatedFeatures[r.Feature]; ok && r.Feature != "" {
+		if state == "permitted" {
+			return
+		}
+		setting := fmt.Sprintf("deprecated_features.permit.%s", r.Feature)
+		switch r.Effect {
+		case Dropped:
+			c.warnf(o, field, schema.WQueueNotCreated, "%s: this node denies the deprecated feature %s, so RabbitMQ accepts the import and does not create it; %s [%s]", what, r.Feature, r.Fix, r.ID)
+		default:
+			c.errorf(o, field, schema.EVersionRefused, "%s is refused by this node: it denies the deprecated feature %s (%s = false, or its version's default); %s [%s]", what, r.Feature, setting, r.Fix, r.ID)
+		}
+		return
+	}
 	switch {
 	case cov == coversNone:
 	case r.Effect == Refused && cov == coversAll:
-		c.errorf(o, field, schema.EVersionRefused, "%s is refused by RabbitMQ %s; %s [%s]", what, c.versionName(), r.Fix, r.ID)
+		c.errorf(o, field, schema.EVersionRefused, "%s is refused by RabbitMQ %s; %s [%s]", what, versions, r.Fix, r.ID)
 	case r.Effect == Refused:
-		c.warnf(o, field, schema.WVersionRefused, "%s is refused by RabbitMQ %s; %s [%s]", what, r.Versions(), r.Fix, r.ID)
-	case cov == coversAll:
-		c.warnf(o, field, schema.WVersionIgnored, "%s is ignored by RabbitMQ %s; %s [%s]", what, c.versionName(), r.Fix, r.ID)
+		c.warnf(o, field, schema.WVersionRefused, "%s is refused by RabbitMQ %s; %s [%s]", what, versions, r.Fix, r.ID)
+	case r.Effect == Dropped:
+		c.warnf(o, field, schema.WQueueNotCreated, "%s: RabbitMQ %s accepts the import and does not create it; %s [%s]", what, versions, r.Fix, r.ID)
+	case r.Effect == Deprecated:
+		c.warnf(o, field, schema.WDeprecatedFeature, "%s is permitted by RabbitMQ %s by default, and refused by a node with deprecated_features.permit.%s = false; %s [%s]", what, versions, r.Feature, r.Fix, r.ID)
 	default:
-		c.warnf(o, field, schema.WVersionIgnored, "%s is ignored by RabbitMQ %s; %s [%s]", what, r.Versions(), r.Fix, r.ID)
+		c.warnf(o, field, schema.WVersionIgnored, "%s is ignored by RabbitMQ %s; %s [%s]", what, versions, r.Fix, r.ID)
 	}
 }
 
@@ -713,14 +749,16 @@ var queueArgs = map[string]argRule{
 	"x-dead-letter-routing-key": {check: aString, types: []string{"classic", "quorum"}},
 	"x-dead-letter-strategy":    {check: oneOf("at-most-once", "at-least-once"), types: []string{"quorum"}},
 	"x-single-active-consumer":  {check: aBool, types: []string{"classic", "quorum"}},
-	"x-queue-mode":              {check: oneOf("default", "lazy"), types: []string{"classic"}, rule: RuleQueueMode},
+	// Kept by classic queues on every version; classic queues v2 (the
+	// only ones from 4.3) page messages out by themselves.
+	"x-queue-mode": {check: oneOf("default", "lazy"), types: []string{"classic"}},
 	"x-queue-version": {check: func(v any) string {
 		if n, ok := integer(v); !ok || n < 1 || n > 2 {
 			return "must be 1 or 2"
 		}
 		return ""
 	}, types: []string{"classic"}},
-	"x-queue-master-locator": {check: oneOf("client-local", "min-masters", "random", "balanced"), types: []string{"classic"}, rule: RuleMasterLocator},
+	"x-queue-master-locator": {check: oneOf("client-local", "min-masters", "random", "balanced"), types: []string{"classic"}, rule: RuleMasterLocatorArg},
 	// Classic queues take it from 4.0 (RuleClassicLeaderLoc, in queue).
 	"x-queue-leader-locator": {check: oneOf("client-local", "balanced", "random", "least-leaders"), types: []string{"classic", "quorum", "stream"}},
 	"x-delivery-limit": {check: func(v any) string {
@@ -738,6 +776,14 @@ var queueArgs = map[string]argRule{
 	"x-max-in-memory-length":          {check: nonNegInt, types: []string{"quorum"}},
 	"x-max-in-memory-bytes":           {check: nonNegInt, types: []string{"quorum"}},
 	"x-ha-policy":                     {check: aString, types: []string{"classic"}},
+	// Quorum queues from 4.3 (rabbit_quorum_queue.erl capabilities): a
+	// type other than these, or a delay that is not a positive whole
+	// number, turns delayed retry off without a word.
+	"x-delayed-retry-type":            {check: oneOf("all", "failed", "returned", "disabled"), types: []string{"quorum"}, rule: RuleQuorumArgs43},
+	"x-delayed-retry-min":             {check: posInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
+	"x-delayed-retry-max":             {check: posInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
+	"x-consumer-disconnected-timeout": {check: nonNegInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
+	"x-consumer-timeout":              {check: nonNegInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
 }
 
 // QueueType returns the queue's type: the type field, else x-queue-type,

@@ -136,7 +136,16 @@ func corpusVersions() []corpusResults {
 	v40.elsewhere[history+"7daa435887__deps__rabbitmq_management__selenium__test__authnz-msg-protocols__imports__system-logging.json"] =
 		"binds from amq.rabbitmq.log, which exists only when the log exchange is on; 4.0.5 refuses the import without it (W105 says so), 3.10.8 dropped the binding"
 	v40.elsewhere["public/rabbitmq_sample-configs__vhosts__1000-vhosts.json"] = "vhost v329 failed to start on a 2-core machine: no verdict on the file"
-	return []corpusResults{v310, v40}
+
+	// 4.3.6 answers as 4.0.5 does but for two files (the corpus README).
+	v43 := corpusResults{version: "4.3", tsv: "IMPORT_RESULTS_4.3.6.tsv",
+		mistakes: v40.mistakes, rejected: clone(v40.rejected), elsewhere: clone(v40.elsewhere)}
+	// A policy with queue-master-locator: 4.3 denies the deprecated
+	// feature queue_master_locator by default.
+	v43.rejected[suite+"case4.json"] = schema.EVersionRefused
+	// The binding from amq.rabbitmq.log that 4.0.5 refused is accepted.
+	delete(v43.elsewhere, history+"7daa435887__deps__rabbitmq_management__selenium__test__authnz-msg-protocols__imports__system-logging.json")
+	return []corpusResults{v310, v40, v43}
 }
 
 func clone[V any](m map[string]V) map[string]V {
@@ -199,7 +208,7 @@ func errorCodes(diags schema.Diagnostics) []schema.Code {
 }
 
 // TestCorpusVerdicts runs warren over every corpus file with each
-// version's rules (--rabbitmq-version 3.10, 4.0) and compares its verdict
+// version's rules (--rabbitmq-version 3.10, 4.0, 4.3) and compares its verdict
 // with that RabbitMQ version's.
 func TestCorpusVerdicts(t *testing.T) {
 	for _, v := range corpusVersions() {

@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"maps"
 	"slices"
 	"unsafe"
 )
@@ -51,7 +52,12 @@ func NormalizeAgainst(d *Document, fallback map[string]string) *Document {
 	out.Permissions = slices.Clone(d.Permissions)
 	out.TopicPermissions = slices.Clone(d.TopicPermissions)
 	out.Parameters = slices.Clone(d.Parameters)
-	out.GlobalParameters = slices.Clone(d.GlobalParameters)
+	// A node's own global parameters are never compared: a node keeps
+	// its internal_cluster_id whatever an import says (4.3.6 does; 3.10.8
+	// took the file's), and the hash of its boot-time definitions.
+	out.GlobalParameters = slices.DeleteFunc(slices.Clone(d.GlobalParameters), func(g *GlobalParameter) bool {
+		return NodeSpecificGlobal(g.Name)
+	})
 	out.Users = mapSlice(d.Users, normalizeUser)
 	out.Vhosts = mapSlice(d.Vhosts, normalizeVhost)
 	out.Policies = mapSlice(d.Policies, normalizePolicy)
@@ -155,8 +161,24 @@ func QueueTypeIn(q *Queue, vhostDefault string) string {
 	return vhostDefault
 }
 
+// NodeSpecificGlobal reports whether a global parameter belongs to the
+// node that has it (Normalize leaves it out).
+func NodeSpecificGlobal(name string) bool {
+	return name == "internal_cluster_id" || name == "imported_definition_hash_value"
+}
+
 func normalizeVhost(in *Vhost) *Vhost {
 	v := *in
+	// Limits inside a vhost are compared as the vhost-limits parameters
+	// they stand for (plan.Diff adds those), not as a vhost's field: 4.3's
+	// GET /api/definitions writes every vhost's limits inside it too.
+	if _, ok := v.Extra["limits"]; ok {
+		v.Extra = maps.Clone(v.Extra)
+		delete(v.Extra, "limits")
+		if len(v.Extra) == 0 {
+			v.Extra = nil
+		}
+	}
 	if v.Description == nil {
 		if s, ok := v.Metadata["description"].(string); ok {
 			v.Description = &s

@@ -54,13 +54,14 @@ func QueueArgumentTypes(name string) (types []string, known bool) {
 }
 
 // QueueArgumentRefusedBy returns the version rule under which RabbitMQ
-// version refuses a queue argument whatever its value, if one does.
+// version refuses a queue argument whatever its value, or accepts it and
+// does not create the queue (Dropped), if one does.
 func QueueArgumentRefusedBy(name, version string) (rule VersionRule, ok bool) {
 	a, known := queueArgs[name]
 	if !known || a.rule == "" {
 		return VersionRule{}, false
 	}
-	if r := Rule(a.rule); r.Effect == Refused && r.AppliesTo(version) {
+	if r := Rule(a.rule); (r.Effect == Refused || r.Effect == Dropped) && r.AppliesTo(version) {
 		return r, true
 	}
 	return VersionRule{}, false

@@ -101,6 +101,14 @@ var policyKeys = map[string]policyKey{
 	"queue-master-locator": {check: oneOf("client-local", "min-masters", "random", "balanced", "least-leaders"), queues: onlyClassic, operator: true,
 		rules: []string{RuleMasterLocator}, operatorRules: []string{RuleOperatorMasterLoc, RuleMasterLocator}},
 	"consumer-disconnected-timeout": {check: anyValue, queues: onlyQuorum, rules: []string{RuleDisconnectTimeout}},
+	// rabbit_quorum_queue.erl validate_policy0 from v4.3.1; operator
+	// policies take them too.
+	"delayed-retry-type": {check: oneOf("all", "failed", "returned", "disabled"), queues: onlyQuorum, operator: true,
+		rules: []string{RuleDelayedRetry}, operatorRules: []string{RuleDelayedRetry}},
+	"delayed-retry-min": {check: intAtLeast(1, "must be a whole number of milliseconds, at least 1"), queues: onlyQuorum, operator: true,
+		rules: []string{RuleDelayedRetry}, operatorRules: []string{RuleDelayedRetry}},
+	"delayed-retry-max": {check: intAtLeast(1, "must be a whole number of milliseconds, at least 1"), queues: onlyQuorum, operator: true,
+		rules: []string{RuleDelayedRetry}, operatorRules: []string{RuleDelayedRetry}},
 
 	"ha-mode": {check: oneOf("all", "exactly", "nodes"), queues: onlyClassic, operator: true,
 		rules: []string{RuleCMQRemoved}, operatorRules: []string{RuleOperatorCMQ, RuleCMQRemoved}},

@@ -1,6 +1,9 @@
 package definitions
 
 import (
+	"slices"
+
+	"github.com/warren-tool/warren/schema"
 	"os"
 	"testing"
 
@@ -50,9 +53,9 @@ func TestVersionRuleCoverage(t *testing.T) {
 		{RuleVhostProtected, "4.1", coversNone},
 		{RuleOperatorCMQ, "3.10.8", coversAll},
 		{RuleOperatorCMQ, "3.13", coversNone},
-		{RuleQueueMode, "4.3.2", coversAll},
-		{RuleQueueMode, "4.2", coversNone},
-		{RuleQueueMode, "", coversSome},
+		{RuleQueueVersion1, "4.3.2", coversAll},
+		{RuleQueueVersion1, "4.2", coversNone},
+		{RuleQueueVersion1, "", coversSome},
 		{RuleOperatorCMQ, "4.0.5+2.g1234", coversNone},
 	}
 	for _, tc := range cases {
@@ -78,6 +81,54 @@ func TestNearest(t *testing.T) {
 	for in, want := range map[string]string{"max-lenght": "max-length", "messsage-ttl": "message-ttl", "ha-mod": "ha-mode", "zzzzzzzz": ""} {
 		if got := nearest(in, []string{"max-length", "max-length-bytes", "message-ttl", "ha-mode", "expires"}); got != want {
 			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestVersionRuleExamples: Check's verdict on each rule's example, for
+// each tested release, is what the table expects the broker to do
+// (TestVersionRules in seeders/rabbitmq checks the table against real
+// nodes). A rule tied to a deprecated feature follows the node's state.
+func TestVersionRuleExamples(t *testing.T) {
+	// Check cannot know that the broker lacks the binding's exchange: it
+	// warns (W103), and the broker decides.
+	brokerDecides := map[string]bool{RuleMissingBindingEnd: true}
+	verdict := func(diags schema.Diagnostics) Effect {
+		switch {
+		case diags.HasErrors():
+			return Refused
+		case slices.ContainsFunc(diags, func(d schema.Diagnostic) bool { return d.Code == schema.WQueueNotCreated }):
+			return Dropped
+		case slices.ContainsFunc(diags, func(d schema.Diagnostic) bool { return d.Code == schema.WVersionIgnored }):
+			return Ignored
+		}
+		return Accepted
+	}
+	for _, r := range VersionRules {
+		doc, diags := Parse(r.ID+".json", []byte(r.Example))
+		if diags.HasErrors() || r.Probe.Path == "" {
+			t.Errorf("%s: the example does not load, or has no probe:\n%s", r.ID, diags.Error())
+			continue
+		}
+		for _, rel := range TestedReleases {
+			if brokerDecides[r.ID] {
+				continue
+			}
+			if got, want := verdict(Check(doc, CheckOptions{RabbitMQVersion: rel})), r.Expect(rel); got != want {
+				t.Errorf("%s on %s: Check says %s, the table %s:\n%s", r.ID, rel, got, want, Check(doc, CheckOptions{RabbitMQVersion: rel}).Error())
+			}
+			if r.Feature == "" {
+				continue
+			}
+			for state, want := range map[string]Effect{"permitted": Accepted, "denied": r.Effect} {
+				if want == Deprecated {
+					want = Refused
+				}
+				got := verdict(Check(doc, CheckOptions{RabbitMQVersion: rel, DeprecatedFeatures: map[string]string{r.Feature: state}}))
+				if got != want {
+					t.Errorf("%s on %s with %s %s: Check says %s, want %s", r.ID, rel, r.Feature, state, got, want)
+				}
+			}
 		}
 	}
 }

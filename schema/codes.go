@@ -72,6 +72,7 @@ const (
 	WPluginNeeded        Code = "W122"
 	WQueueNotCreated     Code = "W123"
 	WVersionIgnored      Code = "W124"
+	WDeprecatedFeature   Code = "W125"
 	WNoPassword          Code = "W145"
 )
 
@@ -186,7 +187,7 @@ var Codes = []Info{
 	{WVersionRefused, Warning, "refused by some RabbitMQ versions", "Some of the RabbitMQ versions checked refuse this and others accept it; the message names them. Without --rabbitmq-version every supported version is checked, so --strict fails on what any of them refuses. Give the version you run to turn this into an error or nothing."},
 	{WPolicyNotApplicable, Warning, "policy key does not apply", "The policy's apply-to (all, queues, exchanges, classic_queues, quorum_queues, streams) reaches no object that takes this key, for example max-age (streams only) in a policy for classic_queues or alternate-exchange in one for queues. RabbitMQ accepts it and it has no effect."},
 	{WPluginNeeded, Warning, "needs a plugin", "An exchange type (x-consistent-hash, x-delayed-message, …), a parameter component (federation-upstream, shovel) or a policy key (federation-upstream-set, …) comes from a plugin. The message names it; without it on the node RabbitMQ refuses the import."},
-	{WQueueNotCreated, Warning, "queue accepted but not created", "A quorum queue or a stream must be durable and cannot be auto-delete. RabbitMQ's import answers 204 for such a queue and does not create it."},
+	{WQueueNotCreated, Warning, "queue accepted but not created", "A quorum queue or a stream must be durable and cannot be auto-delete, and RabbitMQ 4.3 denies x-queue-master-locator by default (deprecated feature queue_master_locator). RabbitMQ's import answers 204 for such a queue and does not create it."},
 	{WVersionIgnored, Warning, "ignored by the RabbitMQ version", "The RabbitMQ version checked accepts this and does nothing with it, for example protected_from_deletion in a vhost's metadata before 4.0.6, or the protected user tag before 4.2."},
 	{WNodeSpecific, Warning, "node-specific value", "A global parameter that belongs to one node or cluster (internal_cluster_id, imported_definition_hash_value) would be copied to another cluster. warren export trims it by default."},
 	{WNoPassword, Warning, "user without password", "A user has neither password nor password_hash. RabbitMQ's own import (POST /api/definitions, or a boot-time import) creates such a user without a password: it cannot log in. warren apply leaves an existing user's password alone, and warren boot refuses such a user. A default warren export writes users this way; use export --password-refs, or add password: {env: NAME}."},
@@ -202,6 +203,7 @@ var Codes = []Info{
 	{EBrokerURI, Error, "malformed broker URI", "A federation upstream's uri or a shovel's src-uri or dest-uri is not an amqp:// or amqps:// URI RabbitMQ can use: another scheme, no host, a port that is not a number from 1 to 65535, a vhost or query that is not percent-encoded properly. A URI given as {env: NAME} or {file: PATH} is checked once read, before anything changes, and its value is never shown."},
 	{EMissingOnBroker, Error, "missing on the broker", "diff and apply: an object names a vhost, user, exchange or queue that neither the files nor the live broker have, and the broker's version refuses it (no_such_vhost, no_such_user, resources_missing for a binding on RabbitMQ 3.13.6 and later). Nothing was changed. Define it in the files, create it first, or drop the reference."},
 	{WDroppedByBroker, Warning, "binding the broker will drop", "diff and apply: a binding names a source exchange or destination that neither the files nor the live broker have; this broker's version (before 3.13.6) accepts the import and drops the binding silently, so a diff after the apply still shows it. Define the exchange or queue, or drop the binding."},
+	{WDeprecatedFeature, Warning, "permitted by default, refused where a node denies the deprecated feature", "The RabbitMQ version checked accepts this by default, and a node configured with deprecated_features.permit.NAME = false (NAME in the message) refuses it, for example a non-durable classic queue (transient_nonexcl_queues). diff and apply read what the broker's node permits (GET /api/deprecated-features, RabbitMQ 4.2 and later) and report an error there instead when it denies the feature."},
 }
 
 // Lookup returns the Info of a code.

@@ -128,9 +128,15 @@ func loadValid(c *cli.Context, target definitions.Target, paths ...string) (*def
 		fmt.Fprintf(c.App.ErrWriter, "warren: %s in the files; nothing was compared\n", plural(nerr, "error"))
 		return nil, exitCodeError{exitError}
 	}
+	// diff and apply check the files again with the broker's own version
+	// (checkBrokerVersion), which says what that version does: what only
+	// some versions do is said there, not for every supported version
+	// here (a vhost's protection is not "ignored before 4.0.6" to a 4.3
+	// broker).
+	brokerDecides := c.Command != nil && (c.Command.Name == "diff" || c.Command.Name == "apply")
 	var warnings schema.Diagnostics
 	for _, d := range diags {
-		if d.Severity == schema.Warning {
+		if d.Severity == schema.Warning && !(brokerDecides && versionCodes[d.Code]) {
 			warnings = append(warnings, d)
 		}
 	}

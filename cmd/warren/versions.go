@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -30,12 +31,15 @@ func rabbitmqVersion(c *cli.Context) (string, error) {
 }
 
 // checkBrokerVersion checks the files against the rules of the broker's
-// own version (GET /api/overview) before a command changes or compares
-// anything: what that version refuses stops the command, each error at
-// its place in the files. loadValid already printed the warnings.
+// own version (GET /api/overview) and the deprecated features its node
+// permits before a command changes or compares anything: what they refuse
+// stops the command, each error at its place in the files. loadValid
+// already printed the warnings. Then doc says what that version's import
+// keeps where the files say it two ways (definitions.KeepAsImported).
 func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Document, target definitions.Target) error {
 	v, ok := t.(seeders.Versioned)
 	if !ok {
+		printVersionWarnings(c, doc, target)
 		return nil
 	}
 	version, err := v.Version(c.Context)
@@ -46,30 +50,65 @@ func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Docum
 	supported, err := definitions.CheckRabbitMQVersion(ov.RabbitMQVersion)
 	if err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, whose rules warren does not know; checked for every supported version only\n", ov.RabbitMQVersion)
+		printVersionWarnings(c, doc, target)
 		return nil
 	}
 	if !supported {
 		fmt.Fprintf(c.App.ErrWriter, "warren: the broker runs RabbitMQ %s, which is out of support (supported: %s); checking its rules anyway\n",
 			ov.RabbitMQVersion, strings.Join(definitions.SupportedSeries, ", "))
 	}
+	opts := definitions.CheckOptions{Target: target, RabbitMQVersion: ov.RabbitMQVersion}
+	// What the node permits of its deprecated features decides over the
+	// version's defaults (3.13 and later; older brokers have none).
+	if f, ok := t.(interface {
+		DeprecatedFeatures(context.Context) (map[string]string, error)
+	}); ok {
+		if opts.DeprecatedFeatures, err = f.DeprecatedFeatures(c.Context); err != nil {
+			return err
+		}
+	}
 	var errs, ignored schema.Diagnostics
-	for _, d := range definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: ov.RabbitMQVersion}) {
+	for _, d := range definitions.Check(doc, opts) {
 		switch {
 		case d.Severity == schema.Error:
 			errs = append(errs, d)
-		case d.Code == schema.WVersionIgnored:
+		case versionCodes[d.Code]:
 			// What this broker's version ignores (a vhost's protection
-			// before 4.0.6, say), said with the version's name.
+			// before 4.0.6, say) or its node may refuse, said with the
+			// version's name; loadValid left these to this check.
 			ignored = append(ignored, d)
 		}
 	}
 	ignored.Sort()
 	printDiagnostics(c.App.ErrWriter, ignored)
 	if len(errs) == 0 {
+		definitions.KeepAsImported(doc, ov.RabbitMQVersion)
 		return nil
 	}
 	errs.Sort()
 	printDiagnostics(c.App.ErrWriter, errs)
 	fmt.Fprintf(c.App.ErrWriter, "warren: %s for RabbitMQ %s (the broker's version); nothing was changed\n", plural(len(errs), "error"), ov.RabbitMQVersion)
 	return exitCodeError{exitError}
+}
+
+// versionCodes are the warnings that depend on the RabbitMQ version: what
+// some versions refuse (W120), ignore (W124) or refuse where a node denies
+// a deprecated feature (W125). Checked without a version, they speak of
+// every supported version; diff and apply say them for the broker's own
+// version instead (checkBrokerVersion).
+var versionCodes = map[schema.Code]bool{schema.WVersionRefused: true, schema.WVersionIgnored: true, schema.WDeprecatedFeature: true}
+
+// printVersionWarnings says the version warnings loadValid left to
+// checkBrokerVersion, for every supported version, where the broker's own
+// version is not known (a target that does not say it, a version whose
+// rules warren does not know).
+func printVersionWarnings(c *cli.Context, doc *definitions.Document, target definitions.Target) {
+	var out schema.Diagnostics
+	for _, d := range definitions.Check(doc, definitions.CheckOptions{Target: target}) {
+		if versionCodes[d.Code] {
+			out = append(out, d)
+		}
+	}
+	out.Sort()
+	printDiagnostics(c.App.ErrWriter, remapLayers(c, out))
 }
