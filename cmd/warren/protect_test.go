@@ -43,6 +43,11 @@ func TestProtectionEndToEnd(t *testing.T) {
 	if got := strings.Contains(errOut, warning); got == honoured {
 		t.Errorf("RabbitMQ %s: the diff's warning naming the version: %v, want %v:\n%s", n.Version, got, !honoured, errOut)
 	}
+	// A broker that honours the key hears of no version that ignores it
+	// (the files' check for every supported version says "before 4.0.6").
+	if honoured && strings.Contains(errOut, "protected_from_deletion on vhost \"prot\" is ignored") {
+		t.Errorf("RabbitMQ %s honours the protection, and the diff warns that a version ignores it:\n%s", n.Version, errOut)
+	}
 	// A prune of files that no longer name the vhost.
 	gone := writeTemp(t, "gone.yaml", "vhosts:\n  - name: /\n")
 	code, out, errOut = warren(t, "apply", "--yes", "--prune", gone)
