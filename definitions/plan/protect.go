@@ -33,6 +33,9 @@ type refKey struct {
 // references lists the vhosts, users, exchanges and queues the files
 // refer to, each with the first object (in the files' order, kind by
 // kind) that refers to it: a prune must not delete what the files need.
+// An exchange is referred to by a binding, a topic permission, and as a
+// queue's or a policy's dead-letter exchange or an exchange's or a
+// policy's alternate exchange (deleting one of those drops messages).
 func references(d *definitions.Document) map[refKey]definitions.Object {
 	out := map[refKey]definitions.Object{}
 	add := func(target definitions.Object, from definitions.Object) {
@@ -52,6 +55,22 @@ func references(d *definitions.Document) map[refKey]definitions.Object {
 			case *definitions.TopicPermission:
 				add(&definitions.User{Name: o.User}, o)
 				add(&definitions.Exchange{Vhost: o.Vhost, Name: o.Exchange}, o)
+			case *definitions.Queue:
+				// Deleting its dead-letter exchange drops what the queue
+				// dead-letters.
+				if x, _ := o.Arguments.Get("x-dead-letter-exchange").(string); x != "" {
+					add(&definitions.Exchange{Vhost: o.Vhost, Name: x}, o)
+				}
+			case *definitions.Exchange:
+				if x, _ := o.Arguments.Get("alternate-exchange").(string); x != "" {
+					add(&definitions.Exchange{Vhost: o.Vhost, Name: x}, o)
+				}
+			case *definitions.Policy:
+				for _, key := range []string{"dead-letter-exchange", "alternate-exchange"} {
+					if x, _ := o.Definition[key].(string); x != "" {
+						add(&definitions.Exchange{Vhost: o.Vhost, Name: x}, o)
+					}
+				}
 			case *definitions.Binding:
 				add(&definitions.Exchange{Vhost: o.Vhost, Name: o.Source}, o)
 				switch o.DestinationType {

@@ -179,6 +179,9 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 	if err := a.checkReplace(ctx, replaced); err != nil {
 		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
 	}
+	if err := a.checkDeletedVhosts(ctx, p); err != nil {
+		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
+	}
 	version, err := c.checkQueueTypeChanges(ctx, vhostPuts)
 	if err != nil {
 		return nil, &plan.ApplyError{Remaining: p.Changes, Err: err}
@@ -230,10 +233,30 @@ func (c *Client) apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*a
 	if err := a.importChanges(ctx, afterReplace, nil); err != nil {
 		return a, err
 	}
+	if err := a.checkDeletedVhosts(ctx, p); err != nil {
+		return a, a.fail(err)
+	}
 	if err := a.deleteAll(ctx, deletes); err != nil {
 		return a, err
 	}
 	return a, a.changeActing(ctx, last)
+}
+
+// checkDeletedVhosts refuses a plan that deletes a vhost the broker now
+// protects from deletion (protected after the plan was made): the plan
+// deletes the vhost's queues, exchanges, policies, … apart and before the
+// vhost itself, so the check comes before any of them, not only at the
+// vhost's own deletion. It runs before anything is changed, and again
+// before the first deletion.
+func (a *applier) checkDeletedVhosts(ctx context.Context, p *plan.Plan) error {
+	for _, ch := range p.Changes {
+		if v, ok := ch.Before.(*definitions.Vhost); ok && ch.Action == plan.Delete {
+			if err := a.c.checkVhostUnprotected(ctx, v.Name); err != nil && !NotFound(err) { // a vhost gone is deleted
+				return fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
+			}
+		}
+	}
+	return nil
 }
 
 // changeActing changes the acting user's password, last of all, and logs

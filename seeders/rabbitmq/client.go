@@ -75,6 +75,7 @@ type Client struct {
 	http  *http.Client
 	slow  *http.Client  // for imports: the same transport, ImportTimeout
 	cur   *atomic.Int64 // the URL that answered last; requests run concurrently
+	clock *brokerClock  // the broker's time, from its answers' Date
 	tls   *tls.Config   // the management API's, for AMQP over TLS too
 	amqp  *amqpState
 	// secrets are the values of the secrets warren resolved (Conceal),
@@ -101,7 +102,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxAnswer <= 0 {
 		cfg.MaxAnswer = DefaultMaxAnswer
 	}
-	c := &Client{cfg: cfg, cur: new(atomic.Int64), amqp: &amqpState{}, secrets: &concealed{}}
+	c := &Client{cfg: cfg, cur: new(atomic.Int64), clock: &brokerClock{}, amqp: &amqpState{}, secrets: &concealed{}}
 	for _, raw := range cfg.URLs {
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -259,6 +260,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			continue
 		}
 		c.cur.Store(int64(idx))
+		c.clock.observe(resp.Header.Get("Date"))
 		defer resp.Body.Close()
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			return false, RedirectError(resp, "rabbitmq", c.bases[idx], path, "--url")

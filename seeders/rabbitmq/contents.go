@@ -147,7 +147,12 @@ func (e *NotEmptyError) Error() string {
 }
 
 // deleteEmptyQueue deletes a queue only when it holds no message. A classic
-// queue is deleted with ?if-empty=true, the broker's own atomic check.
+// queue is deleted with ?if-empty=true&if-unused=true, the broker's own
+// atomic check: if-empty alone counts only the messages ready, and deleting
+// a queue destroys the unacknowledged messages its consumers hold, so a
+// queue with consumers is refused too; messages taken with basic.get and
+// not yet acknowledged (no consumer holds them) are refused when the
+// statistics show them.
 // Quorum queues and streams do not take if-empty (the broker answers 400
 // whether they are empty or not): warren reads the queue's count from the
 // queue itself (QueueCounts), just before deleting it, and deletes it only
@@ -160,6 +165,7 @@ func (c *Client) deleteEmptyQueue(ctx context.Context, q *definitions.Queue) err
 	var live struct {
 		Type     string `json:"type"`
 		Messages *int64 `json:"messages"`
+		Unacked  *int64 `json:"messages_unacknowledged"`
 	}
 	if err := c.getJSON(ctx, path, &live); err != nil {
 		return err // a 404: the queue is gone, which NotFound reports
@@ -180,9 +186,15 @@ func (c *Client) deleteEmptyQueue(ctx context.Context, q *definitions.Queue) err
 		}
 		return c.deleteVerified(ctx, q, path, path)
 	}
-	err := c.deleteVerified(ctx, q, path+"?if-empty=true", path)
+	if live.Unacked != nil && *live.Unacked > 0 {
+		return &NotEmptyError{Vhost: q.Vhost, Name: q.Name, Messages: -1, Unknown: fmt.Sprintf("%d messages delivered and not yet acknowledged", *live.Unacked)}
+	}
+	err := c.deleteVerified(ctx, q, path+"?if-empty=true&if-unused=true", path)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+		if strings.Contains(ae.Reason, "in use") || strings.Contains(ae.Reason, "in_use") {
+			return &NotEmptyError{Vhost: q.Vhost, Name: q.Name, Messages: -1, Unknown: "it has consumers, which may hold unacknowledged messages"}
+		}
 		n := int64(-1)
 		if live.Messages != nil && *live.Messages > 0 {
 			n = *live.Messages

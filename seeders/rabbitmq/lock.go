@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warren-tool/warren/definitions/plan"
@@ -36,6 +37,40 @@ import (
 // permission; it needs the AMQP port, which a management URL does not
 // give; and a restart of the node it lives on drops it in the middle of an
 // apply that is otherwise fine.
+
+// A lock's times are the broker's (brokerNow): the lease is written and
+// judged on one clock, so that an apply on a machine whose clock runs
+// ahead does not take a lock renewed a moment ago for stale, and break it
+// while it is held.
+
+// brokerClock is the broker's time as the Date header of its last answer
+// gives it (to the second), kept as an offset from this machine's clock.
+type brokerClock struct {
+	offset atomic.Int64 // nanoseconds
+	known  atomic.Bool
+}
+
+// localNow is this machine's clock.
+var localNow = time.Now
+
+func (b *brokerClock) observe(date string) {
+	t, err := http.ParseTime(date)
+	if b == nil || err != nil {
+		return
+	}
+	b.offset.Store(int64(t.Sub(localNow())))
+	b.known.Store(true)
+}
+
+// brokerNow is the broker's time, as far as its answers said; this
+// machine's before any answer.
+func (c *Client) brokerNow() time.Time {
+	now := localNow()
+	if c.clock == nil || !c.clock.known.Load() {
+		return now
+	}
+	return now.Add(time.Duration(c.clock.offset.Load()))
+}
 
 // LockTTL is how long a lock lives without being renewed: an apply renews
 // its lock every LockTTL/4, so one older than this was left by an apply
@@ -131,15 +166,15 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 		opts.Warn = io.Discard
 	}
 	host, _ := os.Hostname()
-	now := time.Now()
-	token := make([]byte, 8)
-	rand.Read(token)
-	me := LockInfo{Holder: c.cfg.Username, Host: host, PID: os.Getpid(), Since: now, Renewed: now, Token: hex.EncodeToString(token)}
-	me.BootID, me.PIDNS = processIdentity()
 	held, found, err := c.readLock(ctx)
 	if err != nil {
 		return nil, err
 	}
+	now := c.brokerNow() // the answer just read set it
+	token := make([]byte, 8)
+	rand.Read(token)
+	me := LockInfo{Holder: c.cfg.Username, Host: host, PID: os.Getpid(), Since: now, Renewed: now, Token: hex.EncodeToString(token)}
+	me.BootID, me.PIDNS = processIdentity()
 	if found {
 		why := held.stale(now, me)
 		switch {
@@ -210,7 +245,7 @@ func (h *Held) renew() {
 			c := h.client()
 			cur, found, err := c.readLock(ctx)
 			if err == nil && found && cur.Token == h.info.Token {
-				h.info.Renewed = time.Now()
+				h.info.Renewed = c.brokerNow()
 				c.writeLock(ctx, h.info)
 			}
 			cancel()

@@ -136,3 +136,34 @@ func TestApplyStopsWhenItsLockIsTaken(t *testing.T) {
 	}
 	n.Do(ctx, "DELETE", "/api/global-parameters/"+plan.LockParameter, nil, nil)
 }
+
+// TestLockLeaseOnTheBrokersClock: an apply on a machine whose clock runs
+// ten minutes ahead finds a lock another apply renewed a moment ago (on the
+// broker's clock, which its own agrees with): it is held, not stale. Its
+// own lock is written on the broker's clock too, so an apply whose clock
+// agrees with the broker's finds it held.
+func TestLockLeaseOnTheBrokersClock(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	defer n.Do(ctx, "DELETE", "/api/global-parameters/"+plan.LockParameter, nil, nil)
+	now := time.Now()
+	putLock(t, n, LockInfo{Holder: "someone", Host: "another-machine", PID: 1, Since: now, Renewed: now, Token: "other-apply"})
+	localNow = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	defer func() { localNow = time.Now }()
+	h, err := lockClient(t, n).Lock(ctx, LockOptions{})
+	var le *LockedError
+	if !errors.As(err, &le) || le.Held.Token != "other-apply" || lockToken(t, n) != "other-apply" {
+		h.Release()
+		t.Fatalf("a clock ten minutes ahead broke a lock renewed a moment ago: %v", err)
+	}
+	n.Do(ctx, "DELETE", "/api/global-parameters/"+plan.LockParameter, nil, nil)
+	h, err = lockClient(t, n).Lock(ctx, LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release()
+	localNow = time.Now
+	if _, err := lockClient(t, n).Lock(ctx, LockOptions{}); !errors.As(err, &le) {
+		t.Fatalf("the lock taken by a clock ten minutes ahead is not held for one that agrees with the broker: %v", err)
+	}
+}

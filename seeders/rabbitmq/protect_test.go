@@ -337,3 +337,40 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestApplyRefusesVhostProtectedSinceBeforeEmptyingIt: files that manage
+// queues, exchanges and policies plan the deletion of a vhost's objects
+// apart, before the vhost's; a vhost protected after the plan was made
+// (a saved plan) is refused before any of them is deleted, also with
+// --destroy-messages, which would otherwise destroy its messages.
+func TestApplyRefusesVhostProtectedSinceBeforeEmptyingIt(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	if !honours(n, definitions.RuleVhostProtected) {
+		t.Logf("RabbitMQ %s cannot protect a vhost: nothing to check", n.Version)
+		return
+	}
+	tg := rabbitmq.NewTarget(client(t, n), "")
+	importDefs(t, n, map[string]any{
+		"vhosts":    []any{map[string]any{"name": "late"}},
+		"queues":    []any{map[string]any{"name": "q", "vhost": "late", "durable": true, "auto_delete": false, "arguments": map[string]any{}}},
+		"exchanges": []any{map[string]any{"name": "e", "vhost": "late", "type": "fanout", "durable": true, "auto_delete": false, "internal": false, "arguments": map[string]any{}}},
+		"policies":  []any{map[string]any{"name": "p", "vhost": "late", "pattern": "^q$", "apply-to": "queues", "priority": 0, "definition": map[string]any{"max-length": 10}}},
+	})
+	p, text := targetPlan(t, tg, parse(t, "files.yaml", []byte("vhosts:\n  - name: /\nqueues: []\nexchanges: []\npolicies: []\n")), true)
+	t.Logf("plan:\n%s", text)
+	if !slices.ContainsFunc(p.Changes, func(c plan.Change) bool { return c.Addr.String() == `queue "q" on vhost "late"` }) {
+		t.Fatalf("the plan does not delete the queue apart")
+	}
+	if err := n.Do(context.Background(), "POST", "/api/vhosts/late/deletion/protection", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := tg.Apply(context.Background(), p, seeders.ApplyOptions{PlanOptions: plan.PlanOptions{DestroyMessages: true}})
+	if err == nil || !strings.Contains(err.Error(), "protects vhost \"late\" from deletion") {
+		t.Errorf("apply: %v", err)
+	}
+	for _, path := range []string{"/api/queues/late/q", "/api/exchanges/late/e", "/api/policies/late/p"} {
+		if !exists(n, path) {
+			t.Errorf("%s of the protected vhost was deleted", path)
+		}
+	}
+}
