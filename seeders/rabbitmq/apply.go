@@ -441,9 +441,11 @@ func (a *applier) deleteOne(ctx context.Context, ch plan.Change) error {
 			}
 		}
 		if ch.Action == plan.Delete && !a.opts.DestroyMessages {
-			if err := a.c.emptyVhostQueues(ctx, o.Name); err != nil {
-				return err
+			deleted, err := a.c.emptyVhostQueues(ctx, o.Name)
+			if err == nil {
+				err = a.c.deleteObject(ctx, ch.Before)
 			}
+			return emptiedFirst(err, deleted)
 		}
 	}
 	return a.c.deleteObject(ctx, ch.Before)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -205,25 +206,46 @@ func (c *Client) deleteEmptyQueue(ctx context.Context, q *definitions.Queue) err
 }
 
 // emptyVhostQueues deletes a vhost's queues, each only when empty: the
-// broker's own check that deleting the vhost destroys no message.
-func (c *Client) emptyVhostQueues(ctx context.Context, vhost string) error {
+// broker's own check that deleting the vhost destroys no message. It
+// returns the queues it deleted, also when it fails: the vhost's deletion
+// then fails, and its error says what went before it.
+func (c *Client) emptyVhostQueues(ctx context.Context, vhost string) (deleted []string, err error) {
 	var queues []struct {
 		Name string `json:"name"`
 	}
 	if err := c.getJSON(ctx, "/api/queues/"+esc(vhost)+"?disable_stats=true&columns=name", &queues); err != nil {
-		return err
+		return nil, err
 	}
 	for _, q := range queues {
 		err := c.deleteEmptyQueue(ctx, &definitions.Queue{Vhost: vhost, Name: q.Name})
-		if err != nil && !NotFound(err) {
+		switch {
+		case err == nil:
+			deleted = append(deleted, q.Name)
+		case NotFound(err):
+		default:
 			var ne *NotEmptyError
 			if errors.As(err, &ne) {
-				return fmt.Errorf("%w; deleting the vhost would destroy them (drain the queue, or run again with --destroy-messages to destroy them)", err)
+				return deleted, fmt.Errorf("%w; deleting the vhost would destroy them (drain the queue, or run again with --destroy-messages to destroy them)", err)
 			}
-			return err
+			return deleted, err
 		}
 	}
-	return nil
+	return deleted, nil
+}
+
+// emptiedFirst adds to a vhost deletion's error the empty queues deleted
+// before it: they are gone although the vhost is not (the report's Done
+// lists what the broker made, and these were made on the way).
+func emptiedFirst(err error, deleted []string) error {
+	if err == nil || len(deleted) == 0 {
+		return err
+	}
+	names := make([]string, len(deleted))
+	for i, n := range deleted {
+		names[i] = strconv.Quote(n)
+	}
+	return fmt.Errorf("%w (its empty %s %s had been deleted first)", err,
+		map[bool]string{true: "queue", false: "queues"}[len(deleted) == 1], strings.Join(names, ", "))
 }
 
 // UserPermissions returns one user's permissions: a plan that does not

@@ -374,3 +374,43 @@ func TestApplyRefusesVhostProtectedSinceBeforeEmptyingIt(t *testing.T) {
 		}
 	}
 }
+
+// TestVhostDeletionSaysWhatWentFirst: a vhost is deleted after its empty
+// queues, each only when empty; when a message reached one of them after
+// the plan was made, the vhost stays, and the error says which queues had
+// been deleted already (they are gone: the report must not hide them).
+func TestVhostDeletionSaysWhatWentFirst(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	tg := rabbitmq.NewTarget(client(t, n), "")
+	ctx := context.Background()
+	importDefs(t, n, map[string]any{
+		"vhosts": []any{map[string]any{"name": "late"}},
+		"queues": []any{
+			map[string]any{"name": "a-empty", "vhost": "late", "durable": true, "auto_delete": false, "arguments": map[string]any{}},
+			map[string]any{"name": "z-full", "vhost": "late", "durable": true, "auto_delete": false, "arguments": map[string]any{}},
+		},
+	})
+	p, text := targetPlan(t, tg, parse(t, "files.yaml", []byte("vhosts:\n  - name: /\n")), true)
+	t.Logf("plan:\n%s", text)
+	if err := n.Do(ctx, "POST", "/api/exchanges/late/amq.default/publish",
+		map[string]any{"properties": map[string]any{"delivery_mode": 2}, "routing_key": "z-full", "payload": "m", "payload_encoding": "string"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := tg.Apply(ctx, p, seeders.ApplyOptions{})
+	if err == nil {
+		t.Fatalf("RabbitMQ %s: apply deleted a vhost whose queue holds a message", n.Version)
+	}
+	t.Logf("apply: %v", err)
+	if !exists(n, "/api/queues/late/z-full") {
+		t.Errorf("RabbitMQ %s: the queue holding a message was deleted", n.Version)
+	}
+	if exists(n, "/api/queues/late/a-empty") {
+		if strings.Contains(err.Error(), "a-empty") {
+			t.Errorf("RabbitMQ %s: the error names a-empty, which is still there: %v", n.Version, err)
+		}
+		return // refused before anything was deleted: nothing to report
+	}
+	if !strings.Contains(err.Error(), `its empty queue "a-empty" had been deleted first`) {
+		t.Errorf("RabbitMQ %s: a-empty is gone and the error does not say so: %v", n.Version, err)
+	}
+}
