@@ -170,7 +170,15 @@ func brokerURIs(t *testing.T, n *rabbitmqtest.Node) {
 	for i, u := range []string{"amqp://", "amqp://host", "AMQP://host", "amqps://host:5671", "amqp://[::1]:5672/", "amqp://u:p w@host:5672/v?x=1&y=2",
 		"amqp://host/a%2Fb", "amqp://host?heartbeat=5", "amqp://host?foo=bar", "amqp://host/v#frag",
 		"amqp://host:0", "amqp://host:65536", "amqp://host:abc", "amqp://host:", "http://host", "amqp:/host", "", "amqp://host/a/b", "amqp://host/%zz",
-		"amqp://host?heartbeat=abc", "amqp://fed:secret"} {
+		"amqp://host?heartbeat=abc", "amqp://fed:secret",
+		// Read as amqp_uri reads them: a signed or 20-digit integer, the
+		// first of a repeated parameter, no percent-decoding in the
+		// query, the port after the host's first ":", amqps needs a host.
+		"amqp://host?channel_max=+3", "amqp://h?heartbeat=99999999999999999999", "amqp://h?heartbeat=5&heartbeat=x",
+		"amqp://h?heartbeat=x&heartbeat=5", "amqp://h?x=%zz", "amqp://h?heartbeat", "amqp://host?heartbeat=%35",
+		"amqp://h?heartbeat=%2B5", "amqp://h?heartbeat=5=6", "amqp://host:5672:5673", "amqp://u:p:q@h:5:6", "amqp://h:+5",
+		"amqp://[::1", "amqp://[::1]5672", "amqp://[::1]:5672:5", "amqp://[::1]:", "amqp://u:p@[fe80::1%25eth0]:5672/",
+		"amqps://", "amqps:///", "amqps://u:p@/v", "amqps://?heartbeat=5"} {
 		for _, param := range []struct{ component, key string }{{"federation-upstream", "uri"}, {"shovel", "src-uri"}} {
 			value := map[string]any{param.key: u}
 			if param.component == "shovel" {
