@@ -21,17 +21,17 @@ var uriIntParams = []string{"heartbeat", "connection_timeout", "channel_max", "f
 // upstream's or shovel's URI, nil when it would take it. Seen on 4.3.6,
 // 4.0.5 and 3.10.8: a scheme other than amqp or amqps
 // (unexpected_uri_scheme), none, or no "//" after it; amqps with no host
-// (badrecord); a port, everything after the host's first ":", that is not
-// a number from 1 to 65535 (port_out_of_range, unable_to_parse_uri, also
-// for "host:" and "host:5672:5673"); an IPv6 host followed by other than
-// ":port"; a vhost of more than one path segment (invalid_vhost: "/" in a
-// vhost is %2F) or with a bad percent-escape; a heartbeat,
-// connection_timeout, channel_max or frame_max whose first value is not
-// an integer as Erlang writes one (invalid_amqp_params; "%35" is not
-// decoded, "+3" and 20 digits are integers). Taken as they are: no host
-// ("amqp://", the local node), spaces, a fragment, unknown query
-// parameters and bad percent-escapes in them, a "[" never closed. The
-// error never holds the URI or its userinfo.
+// (badrecord); a port without a host (port_requires_host); a port,
+// everything after the host's first ":", that is not a number from 1 to
+// 65535 (port_out_of_range, unable_to_parse_uri, also for "host:" and
+// "host:5672:5673"); an IPv6 host followed by other than ":port"; a vhost
+// of more than one path segment (invalid_vhost: "/" in a vhost is %2F) or
+// with a bad percent-escape; a heartbeat, connection_timeout, channel_max
+// or frame_max whose first value is not an integer as Erlang writes one
+// (invalid_amqp_params; "%35" is not decoded, "+3" and 20 digits are
+// integers). Taken as they are: no host ("amqp://", the local node),
+// spaces, a fragment, unknown query parameters and bad percent-escapes in
+// them, a "[" never closed. The error never holds the URI or its userinfo.
 func CheckBrokerURI(s string) error {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
@@ -69,15 +69,19 @@ func CheckBrokerURI(s string) error {
 	// "host:5672:5673" as port "5672:5673"); an IPv6 host in brackets
 	// may be followed only by ":port". A "[" never closed is taken as a
 	// host, as RabbitMQ takes it.
-	port, hasPort := "", false
-	if strings.HasPrefix(hostport, "[") && strings.IndexByte(hostport, ']') >= 0 {
-		after := hostport[strings.IndexByte(hostport, ']')+1:]
+	host, port, hasPort := hostport, "", false
+	if end := strings.IndexByte(hostport, ']'); strings.HasPrefix(hostport, "[") && end >= 0 {
+		after := hostport[end+1:]
 		if after != "" && after[0] != ':' {
 			return fmt.Errorf("its IPv6 host is followed by something other than \":port\"")
 		}
+		host = hostport[1:end]
 		port, hasPort = strings.CutPrefix(after, ":")
 	} else if !strings.HasPrefix(hostport, "[") {
-		_, port, hasPort = strings.Cut(hostport, ":")
+		host, port, hasPort = strings.Cut(hostport, ":")
+	}
+	if hasPort && host == "" {
+		return fmt.Errorf("it has a port but no host (port_requires_host)")
 	}
 	if hasPort {
 		n, ok := erlangInteger(port)

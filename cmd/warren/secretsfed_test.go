@@ -189,7 +189,7 @@ func brokerURIs(t *testing.T, n *rabbitmqtest.Node) {
 		"amqp://h?heartbeat=x&heartbeat=5", "amqp://h?x=%zz", "amqp://h?heartbeat", "amqp://host?heartbeat=%35",
 		"amqp://h?heartbeat=%2B5", "amqp://h?heartbeat=5=6", "amqp://host:5672:5673", "amqp://u:p:q@h:5:6", "amqp://h:+5",
 		"amqp://[::1", "amqp://[::1]5672", "amqp://[::1]:5672:5", "amqp://[::1]:", "amqp://u:p@[fe80::1%25eth0]:5672/",
-		"amqps://", "amqps:///", "amqps://u:p@/v", "amqps://?heartbeat=5"} {
+		"amqps://", "amqps:///", "amqps://u:p@/v", "amqps://?heartbeat=5", "amqp://:5672", "amqp://[]:5672", "amqp://[]", "amqp://u:p@"} {
 		for _, param := range []struct{ component, key string }{{"federation-upstream", "uri"}, {"shovel", "src-uri"}} {
 			value := map[string]any{param.key: u}
 			if param.component == "shovel" {
