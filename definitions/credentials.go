@@ -104,12 +104,13 @@ func ResolveValue(v any, resolve func(*Secret) (string, error)) (any, error) {
 }
 
 // uriUserinfo finds a URI's userinfo: everything between "://" and the
-// authority's LAST "@" (before a "?" or "#"), whatever the characters: a
-// broker takes a password with spaces, slashes or "@" in it
-// (amqp://fed:Canary A2@host/prod on 4.3.6), so only the last "@" is sure
-// to end it. In free text this may take more than the userinfo, never
-// less.
-var uriUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^?#]*)@`)
+// authority's LAST "@", whatever the characters: a broker takes a
+// password with spaces, slashes or "@" in it (amqp://fed:Canary A2@host/prod
+// on 4.3.6), so only the last "@" is sure to end it. After "user:" it
+// spans "?" and "#" too: RabbitMQ takes amqp://fed:2024#word@host/v (as
+// host fed, port 2024), and its password must not show. In free text this
+// may take more than the userinfo, never less.
+var uriUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^?#/:@]*:(?s:.*)|[^?#]*)@`)
 
 // masked replaces a password in a URI.
 const masked = "(sensitive)"

@@ -17,6 +17,10 @@ func TestMaskURI(t *testing.T) {
 		{"amqp://host/v", "amqp://host/v", ""},
 		{"amqp://user@host/v", "amqp://user@host/v", ""},
 		{"amqp://host/v?cacertfile=/a@b", "amqp://host/v?cacertfile=/a@b", ""},
+		// RabbitMQ 4.3.6, 4.0.5 and 3.10.8 take these (host fed, port
+		// 2024); what the user wrote as a password stays hidden.
+		{"amqp://fed:2024#word@h/v", "amqp://fed:(sensitive)@h/v", "2024#word"},
+		{"amqp://fed:2024?word@h/v?heartbeat=5", "amqp://fed:(sensitive)@h/v?heartbeat=5", "2024?word"},
 	} {
 		if got := maskURI(tc.in); got != tc.want {
 			t.Errorf("maskURI(%q) = %q, want %q", tc.in, got, tc.want)

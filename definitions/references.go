@@ -64,12 +64,16 @@ func (d *Document) LiveReferences(live *Document, version string) schema.Diagnos
 	}
 	missingVhost := map[string]bool{}
 	for _, o := range r.vhosts {
-		v := o.VhostName()
+		v := d.vhostOf(o)
 		if has(vhosts, v) {
 			continue
 		}
 		missingVhost[v] = true
-		add(o, "vhost", schema.EMissingOnBroker, "%s: vhost %q is neither in the files nor on the broker; RabbitMQ refuses it (no_such_vhost)", o.Addr(), v)
+		field := "vhost"
+		if o.VhostName() == "" {
+			field = "" // a per-vhost export's object: its vhost is the file's
+		}
+		add(o, field, schema.EMissingOnBroker, "%s: vhost %q is neither in the files nor on the broker; RabbitMQ refuses it (no_such_vhost)", d.addrOf(o), v)
 	}
 	for _, o := range r.users {
 		u := permissionUser(o)
@@ -79,7 +83,7 @@ func (d *Document) LiveReferences(live *Document, version string) schema.Diagnos
 	}
 	end := func(b *Binding, field, noun, name string, present bool) {
 		switch {
-		case present || missingVhost[b.Vhost]:
+		case present || missingVhost[d.vhostOf(b)]:
 		case refuses:
 			add(b, field, schema.EMissingOnBroker, "%s %q is neither in the files nor on the broker; RabbitMQ %s refuses the binding (resources_missing) [%s]", noun, name, version, RuleMissingBindingEnd)
 		default:
@@ -87,13 +91,13 @@ func (d *Document) LiveReferences(live *Document, version string) schema.Diagnos
 		}
 	}
 	for _, b := range r.sources {
-		end(b, "source", "source exchange", b.Source, has(exchanges, inVhost{b.Vhost, b.Source}))
+		end(b, "source", "source exchange", b.Source, has(exchanges, inVhost{d.vhostOf(b), b.Source}))
 	}
 	for _, b := range r.exchanges {
-		end(b, "destination", "destination exchange", b.Destination, has(exchanges, inVhost{b.Vhost, b.Destination}))
+		end(b, "destination", "destination exchange", b.Destination, has(exchanges, inVhost{d.vhostOf(b), b.Destination}))
 	}
 	for _, b := range r.queues {
-		end(b, "destination", "destination queue", b.Destination, has(queues, inVhost{b.Vhost, b.Destination}))
+		end(b, "destination", "destination queue", b.Destination, has(queues, inVhost{d.vhostOf(b), b.Destination}))
 	}
 	d.resolve(diags)
 	diags.Sort()
@@ -113,13 +117,13 @@ func (d *Document) dangling() references {
 	var r references
 	vhosts := names(d.Vhosts)
 	users := names(d.Users)
-	exchanges := keySet(d.Exchanges, func(e *Exchange) inVhost { return inVhost{e.Vhost, e.Name} })
-	queues := keySet(d.Queues, func(q *Queue) inVhost { return inVhost{q.Vhost, q.Name} })
+	exchanges := keySet(d.Exchanges, func(e *Exchange) inVhost { return inVhost{d.vhostOf(e), e.Name} })
+	queues := keySet(d.Queues, func(q *Queue) inVhost { return inVhost{d.vhostOf(q), q.Name} })
 	for _, o := range d.Objects() {
 		if o.Kind() == KindVhost {
 			continue
 		}
-		if v := o.VhostName(); v != "" && !has(vhosts, v) {
+		if v := d.vhostOf(o); v != "" && !has(vhosts, v) {
 			r.vhosts = append(r.vhosts, o)
 		}
 		if u := permissionUser(o); u != "" && !has(users, u) {
@@ -127,24 +131,64 @@ func (d *Document) dangling() references {
 		}
 	}
 	for _, b := range d.Bindings {
-		if b.Vhost == "" {
-			continue // a per-vhost file's: its vhost is given when applied
+		v := d.vhostOf(b)
+		if v == "" {
+			continue // a per-vhost file's that does not say its vhost
 		}
-		if !unlisted(b.Source) && !has(exchanges, inVhost{b.Vhost, b.Source}) {
+		if !unlisted(b.Source) && !has(exchanges, inVhost{v, b.Source}) {
 			r.sources = append(r.sources, b)
 		}
 		switch b.DestinationType {
 		case "queue":
-			if !has(queues, inVhost{b.Vhost, b.Destination}) {
+			if !has(queues, inVhost{v, b.Destination}) {
 				r.queues = append(r.queues, b)
 			}
 		case "exchange":
-			if !unlisted(b.Destination) && !has(exchanges, inVhost{b.Vhost, b.Destination}) {
+			if !unlisted(b.Destination) && !has(exchanges, inVhost{v, b.Destination}) {
 				r.exchanges = append(r.exchanges, b)
 			}
 		}
 	}
 	return r
+}
+
+// vhostOf is the vhost an object is in: its own, or for a per-vhost
+// export's queue, exchange, binding, policy or parameter that names none,
+// the export's (original_vhost_name), as the plan takes it (FillVhost).
+func (d *Document) vhostOf(o Object) string {
+	if v := o.VhostName(); v != "" || !d.PerVhost() {
+		return v
+	}
+	switch o.Kind() {
+	case KindQueue, KindExchange, KindBinding, KindPolicy, KindParameter:
+		return d.OriginalVhostName
+	}
+	return ""
+}
+
+// addrOf is an object's address, in the vhost vhostOf gives it.
+func (d *Document) addrOf(o Object) string {
+	v := d.vhostOf(o)
+	if v == o.VhostName() {
+		return o.Addr()
+	}
+	one := &Document{}
+	switch x := o.(type) {
+	case *Queue:
+		one.Queues = []*Queue{x}
+	case *Exchange:
+		one.Exchanges = []*Exchange{x}
+	case *Binding:
+		one.Bindings = []*Binding{x}
+	case *Policy:
+		one.Policies = []*Policy{x}
+	case *Parameter:
+		one.Parameters = []*Parameter{x}
+	default:
+		return o.Addr()
+	}
+	one.FillVhost(v)
+	return one.Objects()[0].Addr()
 }
 
 // unlisted says an exchange's name is one a broker's listing leaves out:

@@ -105,4 +105,40 @@ queues:
 	if err := n.Do(ctx, "GET", "/api/vhosts/ref-other", nil, nil); err == nil {
 		t.Error("apply created a vhost of files it should have refused")
 	}
+
+	// A per-vhost export, as 4.x writes it, names its vhost once
+	// (original_vhost_name): that vhost and its bindings' ends are checked
+	// as a cluster-wide file's are. Without the check diff gave a plan and
+	// apply failed at the broker ("Please create virtual host").
+	perVhost := `{
+  "rabbitmq_definition_format": "single_virtual_host",
+  "original_vhost_name": "VHOST",
+  "queues": [{"name": "pq", "durable": true, "auto_delete": false, "arguments": {}}],
+  "bindings": [{"source": "missing-x", "destination": "pq", "destination_type": "queue", "routing_key": "k", "arguments": {}}]
+}
+`
+	gone := writeTemp(t, "gone.json", strings.Replace(perVhost, "VHOST", "ref-gone", 1))
+	for _, args := range [][]string{{"diff", gone}, {"apply", "--yes", gone}} {
+		code, out, errOut := warren(t, args...)
+		for _, want := range []string{
+			`gone.json:4:14: /queues/0: queue "pq" on vhost "ref-gone": vhost "ref-gone" is neither in the files nor on the broker; RabbitMQ refuses it (no_such_vhost) [E112]`,
+			`gone.json:5:16: /bindings/0: binding "missing-x" → queue "pq" on vhost "ref-gone" (routing key "k"): vhost "ref-gone" is neither in the files nor on the broker; RabbitMQ refuses it (no_such_vhost) [E112]`,
+			"nothing was changed",
+		} {
+			if code != exitError || !strings.Contains(errOut, want) {
+				t.Errorf("%v: exit %d, want %q\n%s%s", args, code, want, out, errOut)
+			}
+		}
+	}
+	live := writeTemp(t, "live.json", strings.Replace(perVhost, "VHOST", "ref-live", 1))
+	for _, args := range [][]string{{"diff", live}, {"apply", "--yes", live}} {
+		code, out, errOut := warren(t, args...)
+		want, wantCode := `live.json:5:17: /bindings/0/source: source exchange "missing-x" is neither in the files nor on the broker; RabbitMQ `+n.Version+` accepts the binding and drops it silently`, code
+		if refuses {
+			want, wantCode = `live.json:5:17: /bindings/0/source: source exchange "missing-x" is neither in the files nor on the broker; RabbitMQ `+n.Version+` refuses the binding (resources_missing)`, exitError
+		}
+		if code != wantCode || !strings.Contains(errOut, want) {
+			t.Errorf("%v on %s: exit %d, want %q\n%s%s", args, n.Version, code, want, out, errOut)
+		}
+	}
 }

@@ -104,7 +104,7 @@ parameters:
 }
 
 // uriPasswordWithSpaces: RabbitMQ 4.3.6 takes an upstream URI whose
-// password has a space; the live password is masked in text, markdown and
+// password has a space, or a "#"; the live password is masked in text, markdown and
 // json plans and in a saved plan, and an export holding it is written
 // 0600.
 func uriPasswordWithSpaces(t *testing.T, n *rabbitmqtest.Node) {
@@ -123,7 +123,14 @@ func uriPasswordWithSpaces(t *testing.T, n *rabbitmqtest.Node) {
 	if err := n.Do(ctx, "GET", "/api/parameters/federation-upstream/spaced/up", nil, &got); err != nil || got.Value["uri"] != live {
 		t.Fatalf("the broker holds %v (%v), want %q", got.Value, err, live)
 	}
+	// All three versions take a "#" in a password that starts with
+	// digits (as host fed, port 2024): it is masked all the same.
+	const hashed = "amqp://fed:2024#Canary@remote-host/prod"
+	if err := n.Do(ctx, "PUT", "/api/parameters/federation-upstream/spaced/hashed", map[string]any{"value": map[string]any{"uri": hashed, "expires": 1000}}, nil); err != nil {
+		t.Fatalf("RabbitMQ %s refuses the URI: %v", n.Version, err)
+	}
 	t.Setenv("UP_URI", "amqp://fed:Other B3@remote-host/prod")
+	t.Setenv("HASHED_URI", "amqp://fed:2025#Other@remote-host/prod")
 	dir := t.TempDir()
 	defs := filepath.Join(dir, "defs.yaml")
 	os.WriteFile(defs, []byte(`vhosts:
@@ -133,6 +140,10 @@ parameters:
     component: federation-upstream
     name: up
     value: {uri: {env: UP_URI}, expires: 2000}
+  - vhost: spaced
+    component: federation-upstream
+    name: hashed
+    value: {uri: {env: HASHED_URI}, expires: 2000}
 `), 0o644)
 	saved := filepath.Join(dir, "plan.json")
 	var all string
@@ -145,7 +156,7 @@ parameters:
 	}
 	data, _ := os.ReadFile(saved)
 	all += string(data)
-	for _, secret := range []string{"Canary", "A2@", "Other", "B3@"} {
+	for _, secret := range []string{"Canary", "A2@", "Other", "B3@", "2024#", "2025#"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("%q was printed or saved:\n%s", secret, all)
 		}
@@ -170,7 +181,15 @@ func brokerURIs(t *testing.T, n *rabbitmqtest.Node) {
 	for i, u := range []string{"amqp://", "amqp://host", "AMQP://host", "amqps://host:5671", "amqp://[::1]:5672/", "amqp://u:p w@host:5672/v?x=1&y=2",
 		"amqp://host/a%2Fb", "amqp://host?heartbeat=5", "amqp://host?foo=bar", "amqp://host/v#frag",
 		"amqp://host:0", "amqp://host:65536", "amqp://host:abc", "amqp://host:", "http://host", "amqp:/host", "", "amqp://host/a/b", "amqp://host/%zz",
-		"amqp://host?heartbeat=abc", "amqp://fed:secret"} {
+		"amqp://host?heartbeat=abc", "amqp://fed:secret",
+		// Read as amqp_uri reads them: a signed or 20-digit integer, the
+		// first of a repeated parameter, no percent-decoding in the
+		// query, the port after the host's first ":", amqps needs a host.
+		"amqp://host?channel_max=+3", "amqp://h?heartbeat=99999999999999999999", "amqp://h?heartbeat=5&heartbeat=x",
+		"amqp://h?heartbeat=x&heartbeat=5", "amqp://h?x=%zz", "amqp://h?heartbeat", "amqp://host?heartbeat=%35",
+		"amqp://h?heartbeat=%2B5", "amqp://h?heartbeat=5=6", "amqp://host:5672:5673", "amqp://u:p:q@h:5:6", "amqp://h:+5",
+		"amqp://[::1", "amqp://[::1]5672", "amqp://[::1]:5672:5", "amqp://[::1]:", "amqp://u:p@[fe80::1%25eth0]:5672/",
+		"amqps://", "amqps:///", "amqps://u:p@/v", "amqps://?heartbeat=5", "amqp://:5672", "amqp://[]:5672", "amqp://[]", "amqp://u:p@"} {
 		for _, param := range []struct{ component, key string }{{"federation-upstream", "uri"}, {"shovel", "src-uri"}} {
 			value := map[string]any{param.key: u}
 			if param.component == "shovel" {

@@ -107,6 +107,11 @@ func TestParseURITemplate(t *testing.T) {
 		{in: "amqp://fed:secret@old.example", wantErr: "holds a password"},
 		{in: "amqp://old.example/orders", wantErr: "names a vhost"},
 		{in: "http://old.example", wantErr: "use env:NAME"},
+		// url.Parse reads these as host fed, port 2024: the "secret" would
+		// be written into the new cluster's definitions in clear.
+		{in: "amqp://fed:2024#secret@old.example", wantErr: "query or fragment"},
+		{in: "amqp://fed:2024?secret@old.example", wantErr: "query or fragment"},
+		{in: "amqp://old.example?heartbeat=5", wantErr: "query or fragment"},
 	} {
 		tmpl, err := migrate.ParseURITemplate(c.in)
 		if c.wantErr != "" {

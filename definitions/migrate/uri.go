@@ -36,6 +36,12 @@ func ParseURITemplate(s string) (URITemplate, error) {
 	if _, has := u.User.Password(); has {
 		return URITemplate{}, fmt.Errorf("upstream URI %s holds a password: it would be saved in the new cluster's definitions and plans; give env:NAME or file:PATH instead", u.Redacted())
 	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
+		// Not shown: in amqp://fed:2024#secret@host the "port" and the
+		// fragment are a password written without percent-escapes. A
+		// query would also end up before the vhost warren appends.
+		return URITemplate{}, fmt.Errorf("upstream URI has a query or fragment (\"?\" or \"#\"): warren appends each vhost as the path; give env:NAME or file:PATH for a URI with parameters, and write \"?\", \"#\" in a password as %%3F, %%23")
+	}
 	if u.Path != "" && u.Path != "/" {
 		return URITemplate{}, fmt.Errorf("upstream URI %s names a vhost: warren adds each vhost's own", u.Redacted())
 	}

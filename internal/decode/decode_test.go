@@ -186,6 +186,23 @@ func TestYAMLSyntaxErrorsArePlaced(t *testing.T) {
 	}
 }
 
+// TestYAMLNumberBeyondFloat: a plain number no 64-bit float holds is E110
+// in YAML as in JSON (yaml.v3 alone made it the string "1e400"); quoted or
+// tagged !!str, it is a string.
+func TestYAMLNumberBeyondFloat(t *testing.T) {
+	for _, in := range []string{"n: 1e400\n", "n: -1E+309\n", "n: [1, 1.7976931348623159e308]\n"} {
+		_, _, err := YAML([]byte(in))
+		if err == nil || err.Code != schema.ENumberRange {
+			t.Errorf("%q: got %v, want E110", in, err)
+		}
+	}
+	for _, in := range []string{"n: \"1e400\"\n", "n: '1e400'\n", "n: !!str 1e400\n", "n: 1e308\n", "n: 1e-400\n"} {
+		if _, _, err := YAML([]byte(in)); err != nil {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}
+
 // Lines end at LF, CRLF or a lone CR; a byte order mark takes no column.
 func TestLineIndex(t *testing.T) {
 	for _, tc := range []struct {

@@ -335,6 +335,12 @@ func (d *yamlDecoder) scalar(n *yaml.Node) (any, *Error) {
 		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
 	}
+	if n.Style == 0 && isJSONNumber(n.Value) && tooLarge([]byte(n.Value)) {
+		// A plain 1e400 is a float to YAML 1.2 (as .inf is), but yaml.v3
+		// makes a string of a float it cannot hold: refused as the JSON
+		// number is, not sent as a string the file did not write.
+		return nil, d.errorAt(n, schema.ENumberRange, "%s is beyond what a 64-bit float holds; RabbitMQ refuses the file (failed_to_parse_json)", n.Value)
+	}
 	// Strings, and everything JSON has no type for (timestamps, binary,
 	// custom tags), keep their text.
 	return n.Value, nil
