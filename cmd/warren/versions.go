@@ -91,12 +91,15 @@ func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Docum
 	return exitCodeError{exitError}
 }
 
-// versionCodes are the warnings that depend on the RabbitMQ version: what
-// some versions refuse (W120), ignore (W124) or refuse where a node denies
-// a deprecated feature (W125). Checked without a version, they speak of
-// every supported version; diff and apply say them for the broker's own
-// version instead (checkBrokerVersion).
-var versionCodes = map[schema.Code]bool{schema.WVersionRefused: true, schema.WVersionIgnored: true, schema.WDeprecatedFeature: true}
+// versionCodes are the warnings that say what the broker does with a key
+// now: what some versions ignore (W124) or refuse where a node denies a
+// deprecated feature (W125). Checked without a version, they speak of every
+// supported version (a 4.3 broker would hear that its vhosts' protection
+// is "ignored before 4.0.6"); diff and apply say them for the broker's own
+// version instead (checkBrokerVersion). What some versions refuse (W120)
+// is still said for every supported version: against a 3.x broker, that
+// 4.x refuses a policy is what an upgrade needs to know.
+var versionCodes = map[schema.Code]bool{schema.WVersionIgnored: true, schema.WDeprecatedFeature: true}
 
 // printVersionWarnings says the version warnings loadValid left to
 // checkBrokerVersion, for every supported version, where the broker's own
