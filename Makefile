@@ -5,6 +5,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 15s
+# staticcheck at a pinned version, fetched through the module proxy on first
+# use: a fresh machine needs no separate install.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The RabbitMQ that make node and make demo run: 4.3 (Debian testing's, in a
 # chroot), 4.0 (Debian trixie's, in a chroot) or 3.10 (the host's package).
 # make test runs the real-node tests on all three.
@@ -34,10 +37,18 @@ deps: ## install what the tests need (RabbitMQ 3.10, 4.0 and 4.3, Go modules)
 	$(GO) mod download
 
 .PHONY: lint
-lint: ## go vet, gofmt must have nothing to change, and warren must build for Windows too
+lint: ## go vet, gofmt must have nothing to change, staticcheck, and warren must build for Windows too
 	$(GO) vet ./...
 	GOOS=windows $(GO) build -o /dev/null ./cmd/warren
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(STATICCHECK) ./...
+
+.PHONY: check
+check: ## the fast inner loop, no RabbitMQ: go vet, gofmt, staticcheck, go test -short (real-node tests skip)
+	$(GO) vet ./...
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(STATICCHECK) ./...
+	$(GO) test -short ./...
 
 .PHONY: test
 test: deps lint golden-check ## everything CI runs: lint, all tests (on real RabbitMQ 3.10, 4.0 and 4.3 nodes), short fuzz runs

@@ -38,7 +38,6 @@ var (
 	onlyClassic    = []string{"classic"}
 	onlyQuorum     = []string{"quorum"}
 	onlyStream     = []string{"stream"}
-	quorumStream   = []string{"quorum", "stream"}
 	maxAgePattern  = regexp.MustCompile(`^([0-9]+)(Y|M|D|h|m|s)$`)
 	maxSegmentSize = int64(3_000_000_000) // ?MAX_STREAM_MAX_SEGMENT_SIZE in rabbit_stream_queue.hrl
 )

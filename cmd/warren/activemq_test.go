@@ -120,6 +120,9 @@ func TestActiveMQPaging(t *testing.T) {
 }
 
 func TestActiveMQErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out the AWS SDK's retry backoffs (about 10s); make test runs this")
+	}
 	fake := useFake(t)
 	defs := writeTemp(t, "defs.yaml", activeMQDefs)
 	// Throttling and a dropped connection are retried.

@@ -486,9 +486,8 @@ func reportFailure(w io.Writer, err error) {
 // progress shows how far an apply got: a bar on a terminal, plain lines
 // otherwise.
 type progress struct {
-	w    io.Writer
-	tty  bool
-	last int
+	w   io.Writer
+	tty bool
 }
 
 func newProgress(w io.Writer) *progress { return &progress{w: w, tty: isTerminal(w)} }

@@ -25,10 +25,13 @@ func TestDeprecatedFeatureDenied(t *testing.T) {
 	if !definitions.Rule(definitions.RuleTransientNonExcl).AppliesTo(release) {
 		t.Skipf("RabbitMQ %s has no deprecated features (3.13 and later have), nor the setting; TestDeprecatedFeatureDefault checks it", release)
 	}
+	if err := rabbitmqtest.Available(); err != nil {
+		rabbitmqtest.Unavailable(t, err)
+	}
 	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{
 		Config: []string{"deprecated_features.permit.transient_nonexcl_queues = false"}})
 	if err != nil {
-		rabbitmqtest.Unavailable(t, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Stop() })
 	useNode(t, n)

@@ -17,10 +17,12 @@ import (
 // the test process uses.
 func federationNode(t *testing.T) *rabbitmqtest.Node {
 	t.Helper()
+	if err := rabbitmqtest.Available(); err != nil {
+		rabbitmqtest.Unavailable(t, err)
+	}
 	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{
 		Plugins: []string{"rabbitmq_federation", "rabbitmq_federation_management", "rabbitmq_shovel", "rabbitmq_shovel_management"}})
 	if err != nil {
-		rabbitmqtest.Unavailable(t, err)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Stop() })

@@ -212,6 +212,9 @@ func TestMigrateSidePasswordWinsOverTheSharedFlag(t *testing.T) {
 // broker elsewhere) and which Linux connects to this machine: nothing
 // leaves it.
 func TestClearTextWarnings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: each export waits out the client's retries on a closed port (about 7s in all); make test runs this")
+	}
 	t.Setenv("WARREN_PASSWORD", "x")
 	_, _, errOut := warren(t, "export", "--url", "http://0.0.0.0:1", "--username", "u", "--timeout", "200ms", "--insecure")
 	if !strings.Contains(errOut, "http://0.0.0.0:1 is plain http") || !strings.Contains(errOut, "--insecure") {

@@ -575,13 +575,6 @@ func number(f float64) any {
 	return json.Number(b)
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // liveTags reads a user's tags as the converter does: a list of strings
 // or RabbitMQ's comma-separated string; absent or null is nil.
 func liveTags(v any, sh *sharer) ([]string, bool) {

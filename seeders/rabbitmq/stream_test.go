@@ -124,12 +124,10 @@ func rewritingFront(t *testing.T, n *rabbitmqtest.Node, path string, rewrite fun
 		t.Fatal(err)
 	}
 	var calls atomic.Int32
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	direct := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		direct(r)
-		r.Header.Del("Accept-Encoding") // answers to rewrite come plain
-	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Header.Del("Accept-Encoding") // answers to rewrite come plain
+	}}
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		if resp.Request.Method != http.MethodGet || resp.Request.URL.Path != path || resp.StatusCode != http.StatusOK {
 			return nil

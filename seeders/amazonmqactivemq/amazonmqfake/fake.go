@@ -350,6 +350,7 @@ func verifySigV4(r *http.Request, body []byte) error {
 	}
 	cred := strings.Split(fields["Credential"], "/")
 	if len(cred) != 5 || cred[0] != AccessKey || cred[3] != "mq" || cred[4] != "aws4_request" {
+		//lint:ignore ST1005 the text is the message Amazon MQ sends, word for word
 		return fmt.Errorf("The security token included in the request is invalid.")
 	}
 	date, region := cred[1], cred[2]
@@ -397,6 +398,7 @@ func verifySigV4(r *http.Request, body []byte) error {
 		key = hmacSHA256(key, part)
 	}
 	if hex.EncodeToString(hmacSHA256(key, toSign)) != fields["Signature"] {
+		//lint:ignore ST1005 the text is the message Amazon MQ sends, word for word
 		return fmt.Errorf("The request signature we calculated does not match the signature you provided.")
 	}
 	return nil

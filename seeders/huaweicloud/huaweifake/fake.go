@@ -283,6 +283,7 @@ func verify(r *http.Request, body []byte) error {
 	auth := r.Header.Get("Authorization")
 	rest, ok := strings.CutPrefix(auth, "SDK-HMAC-SHA256 ")
 	if !ok {
+		//lint:ignore ST1005 the text is the message Huawei Cloud's API gateway sends, word for word
 		return fmt.Errorf("Incorrect IAM authentication information: the request is not signed")
 	}
 	f := map[string]string{}
@@ -291,6 +292,7 @@ func verify(r *http.Request, body []byte) error {
 		f[k] = v
 	}
 	if f["Access"] != AK {
+		//lint:ignore ST1005 the text is the message Huawei Cloud's API gateway sends, word for word
 		return fmt.Errorf("Incorrect IAM authentication information: unknown access key")
 	}
 	var canon strings.Builder
@@ -334,6 +336,7 @@ func verify(r *http.Request, body []byte) error {
 	mac := hmac.New(sha256.New, []byte(SK))
 	mac.Write([]byte("SDK-HMAC-SHA256\n" + r.Header.Get("X-Sdk-Date") + "\n" + hex.EncodeToString(creq[:])))
 	if hex.EncodeToString(mac.Sum(nil)) != f["Signature"] {
+		//lint:ignore ST1005 the text is the message Huawei Cloud's API gateway sends, word for word
 		return fmt.Errorf("Incorrect IAM authentication information: verify aksk signature fail")
 	}
 	return nil

@@ -27,6 +27,9 @@ type Cluster struct {
 // opts applies to every node; its Name is a prefix ("" picks one) and its
 // Dir must be "" (each node gets a temporary directory).
 func StartCluster(ctx context.Context, n int, opts Options) (*Cluster, error) {
+	if short() {
+		return nil, ErrShort
+	}
 	if n < 1 {
 		return nil, errors.New("a cluster needs a node")
 	}

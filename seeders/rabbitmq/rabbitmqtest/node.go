@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -179,17 +180,32 @@ func Series() string {
 }
 
 // Available reports whether RabbitMQ of the chosen series can be run here,
-// and if not, why.
+// and if not, why. In a test binary run with -short it is ErrShort.
 func Available() error {
-	_, err := findInstall(Series())
-	return err
+	return AvailableSeries(Series())
 }
 
 // AvailableSeries reports whether RabbitMQ of the given series can be run
-// here, and if not, why.
+// here, and if not, why. In a test binary run with -short it is ErrShort.
 func AvailableSeries(series string) error {
+	if short() {
+		return ErrShort
+	}
 	_, err := findInstall(series)
 	return err
+}
+
+// ErrShort is why no node is started in a test binary run with -short
+// (make check): Available, AvailableSeries, Start and StartCluster return
+// it, and Unavailable skips the test with it, in CI too.
+var ErrShort = errors.New("-short: no RabbitMQ node is started; make test runs this")
+
+// short reports whether this is a test binary run with -short. It reads
+// the flag rather than calling testing.Short, which panics outside a test
+// binary (scripts/devnode and the bench programs start nodes too).
+func short() bool {
+	f := flag.Lookup("test.short")
+	return f != nil && f.Value.String() == "true"
 }
 
 func findInstall(series string) (install, error) {
@@ -286,6 +302,9 @@ func randomHex(n int) string {
 // that lost one of its ports to another process between freePorts and its
 // boot (eaddrinuse) is started again on other ports, twice at most.
 func Start(ctx context.Context, opts Options) (*Node, error) {
+	if short() {
+		return nil, ErrShort
+	}
 	for attempt := 1; ; attempt++ {
 		n, err := start(ctx, opts)
 		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "eaddrinuse") {

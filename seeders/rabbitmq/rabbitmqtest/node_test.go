@@ -2,6 +2,8 @@ package rabbitmqtest
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -112,5 +114,54 @@ func TestPostDefinitionsOwnConnection(t *testing.T) {
 	}
 	if got := conns.Load(); got != 3 {
 		t.Errorf("%d connections for a GET and two imports, want 3 (an import took a kept-alive one)", got)
+	}
+}
+
+// Under -short (make check) no node is started: Shared, SharedCluster and
+// Unavailable skip the test, in CI too, and Start and StartCluster refuse.
+func TestShortStartsNoNode(t *testing.T) {
+	was := flag.Lookup("test.short").Value.String()
+	if err := flag.Set("test.short", "true"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { flag.Set("test.short", was) })
+	t.Setenv("CI", "true")
+	sharedMu.Lock()
+	nodeBefore, errBefore := sharedNode, sharedErr // another test may have started it
+	sharedMu.Unlock()
+	for name, needsNode := range map[string]func(t *testing.T){
+		"Shared":        func(t *testing.T) { Shared(t) },
+		"SharedCluster": func(t *testing.T) { SharedCluster(t) },
+		"Unavailable":   func(t *testing.T) { Unavailable(t, errors.New("no rabbitmq-server")) },
+	} {
+		var skipped bool
+		t.Run(name, func(t *testing.T) {
+			defer func() { skipped = t.Skipped() }()
+			needsNode(t)
+		})
+		if !skipped {
+			t.Errorf("%s under -short with CI set: the test was not skipped", name)
+		}
+	}
+	sharedMu.Lock()
+	node, nodeErr := sharedNode, sharedErr
+	sharedMu.Unlock()
+	if node != nodeBefore || nodeErr != errBefore {
+		t.Errorf("under -short the shared node was tried: %v, %v", node, nodeErr)
+	}
+	if err := Available(); !errors.Is(err, ErrShort) {
+		t.Errorf("Available() = %v, want ErrShort", err)
+	}
+	if n, err := Start(context.Background(), Options{}); !errors.Is(err, ErrShort) {
+		if n != nil {
+			n.Stop()
+		}
+		t.Errorf("Start under -short: %v, want ErrShort", err)
+	}
+	if cl, err := StartCluster(context.Background(), 3, Options{}); !errors.Is(err, ErrShort) {
+		if cl != nil {
+			cl.Stop()
+		}
+		t.Errorf("StartCluster under -short: %v, want ErrShort", err)
 	}
 }

@@ -17,9 +17,13 @@ var (
 // Shared returns the test binary's shared node, starting it on first use,
 // reset to a blank node's state. Tests that use it must not run in
 // parallel with each other. When RabbitMQ cannot be had the test fails in
-// CI (CI set) and is skipped elsewhere, saying why.
+// CI (CI set) and is skipped elsewhere, saying why; under -short it is
+// skipped without starting a node.
 func Shared(t testing.TB) *Node {
 	t.Helper()
+	if short() {
+		Unavailable(t, ErrShort)
+	}
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if sharedNode == nil && sharedErr == nil {
@@ -37,8 +41,12 @@ func Shared(t testing.TB) *Node {
 }
 
 // Unavailable fails (in CI) or skips (elsewhere) a test that needs a node.
+// Under -short (make check) it skips, in CI too: no node is started then.
 func Unavailable(t testing.TB, err error) {
 	t.Helper()
+	if short() {
+		t.Skip(ErrShort)
+	}
 	if os.Getenv("CI") != "" {
 		t.Fatalf("a real RabbitMQ %s node is required in CI: %v", Series(), err)
 	}
@@ -84,8 +92,12 @@ var (
 // starting it on first use, with every node running (a node a test killed
 // is started again) and reset to a blank node's state. Tests that use it
 // must not run in parallel with each other. Main (or StopShared) stops it.
+// Like Shared, it skips the test under -short without starting a node.
 func SharedCluster(t testing.TB) *Cluster {
 	t.Helper()
+	if short() {
+		Unavailable(t, ErrShort)
+	}
 	sharedClusterMu.Lock()
 	defer sharedClusterMu.Unlock()
 	if sharedCluster == nil && sharedClusterErr == nil {
