@@ -42,7 +42,7 @@ func mustRefuse(t *testing.T, plan string, wants ...string) {
 }
 
 // TestSavedPlanIsTheContract: a saved plan is carried out only as it was
-// reviewed (issue 10, item 1; Terraform's planfile).
+// reviewed (Terraform's planfile).
 func TestSavedPlanIsTheContract(t *testing.T) {
 	t.Run("password variable changed after saving", func(t *testing.T) {
 		n := rabbitmqtest.Shared(t)

@@ -10,7 +10,7 @@ import (
 )
 
 // TestUnsupportedFlagsRefused: a flag a target cannot honour is refused
-// with a clear error, never ignored (issue 10, item 2).
+// with a clear error, never ignored.
 func TestUnsupportedFlagsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

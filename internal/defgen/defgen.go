@@ -94,7 +94,7 @@ type Shape struct {
 	Vhosts, Users, Queues, Exchanges, Bindings, Policies int
 }
 
-// BenchShape is the 41,200-object broker of make bench (issue 11): 100
+// BenchShape is the 41,200-object broker of make bench: 100
 // vhosts, 10,000 users, 10,000 permissions, 10,000 queues, 1,000
 // exchanges, 10,000 bindings and 100 policies.
 var BenchShape = Shape{Vhosts: 100, Users: 10000, Queues: 10000, Exchanges: 1000, Bindings: 10000, Policies: 100}

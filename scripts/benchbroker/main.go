@@ -1,5 +1,5 @@
 // Command benchbroker measures warren as whole processes against a real
-// RabbitMQ node and against the tools it must be no slower than (issue 11).
+// RabbitMQ node and against the tools it must be no slower than.
 // make bench runs it three times (scripts/bench.sh):
 //
 //	benchbroker -validate -out V.json        warren validate vs python3 json.load (no broker)
@@ -387,7 +387,7 @@ func measureBroker() error {
 	return save(res, nil)
 }
 
-// printReport prints the goals of issue 11 with each version's figures.
+// printReport prints the speed goals with each version's figures.
 func printReport(paths []string) error {
 	var validate *Results
 	var brokers []*Results

@@ -1,4 +1,4 @@
-// Command benchfleet measures a fleet run (issue 12): the same files
+// Command benchfleet measures a fleet run: the same files
 // diffed against N real nodes at once (warren diff --inventory) against
 // one node's diff (warren diff --url, each node in turn), as whole
 // processes: wall time, CPU time and peak memory (the process's max RSS),
@@ -9,7 +9,7 @@
 //	benchfleet [-nodes 4] [-rounds 3] [-scale 4] [-out F.json]
 //
 // The nodes run WARREN_RABBITMQ's series (3.10 unless set). make bench
-// runs it after issue 11's table.
+// runs it after the speed table.
 package main
 
 import (
@@ -186,7 +186,7 @@ func medianInt(xs []int64) int64 {
 }
 
 func report(r *Results) {
-	fmt.Printf("\nFleet (issue 12): %d objects, diffed on RabbitMQ %s; median of %d rounds\n", r.Objects, r.Version, *rounds)
+	fmt.Printf("\nFleet: %d objects, diffed on RabbitMQ %s; median of %d rounds\n", r.Objects, r.Version, *rounds)
 	fmt.Printf("  %-34s %9s %12s %14s\n", "", "time", "peak memory", "warren's CPU")
 	fmt.Printf("  %-34s %8.2fs %9.0f MB %13.2fs\n", "one node's diff (--url)", r.OneSeconds, float64(r.OneRSS)/1e6, r.OneCPU)
 	fmt.Printf("  %-34s %8.2fs %9.0f MB %13.2fs\n", fmt.Sprintf("%d nodes at once (--inventory)", r.Nodes), r.FleetSecs, float64(r.FleetRSS)/1e6, r.FleetCPU)

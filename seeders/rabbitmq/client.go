@@ -588,17 +588,30 @@ func (c *Client) Identity(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{"cluster_name": ov.ClusterName}
+	id, ok, err := c.clusterID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		out["internal_cluster_id"] = fmt.Sprint(id)
+	}
+	return out, nil
+}
+
+// clusterID reads the internal_cluster_id global parameter; ok is false
+// where the broker has none.
+// GET /api/global-parameters/internal_cluster_id
+func (c *Client) clusterID(ctx context.Context) (id any, ok bool, err error) {
 	var p struct {
 		Value any `json:"value"`
 	}
 	switch err := c.getJSON(ctx, "/api/global-parameters/internal_cluster_id", &p); {
 	case NotFound(err):
+		return nil, false, nil
 	case err != nil:
-		return nil, err
-	default:
-		out["internal_cluster_id"] = fmt.Sprint(p.Value)
+		return nil, false, err
 	}
-	return out, nil
+	return p.Value, true, nil
 }
 
 // Definitions returns the broker's definitions as it exports them.

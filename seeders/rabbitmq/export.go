@@ -87,15 +87,12 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 		}
 	}
 	if !slices.ContainsFunc(doc.GlobalParameters, func(g *definitions.GlobalParameter) bool { return g.Name == "internal_cluster_id" }) {
-		var p struct {
-			Value any `json:"value"`
-		}
-		switch err := c.getJSON(ctx, "/api/global-parameters/internal_cluster_id", &p); {
-		case NotFound(err):
-		case err != nil:
+		id, ok, err := c.clusterID(ctx)
+		if err != nil {
 			return nil, err
-		default:
-			doc.GlobalParameters = append(doc.GlobalParameters, &definitions.GlobalParameter{Name: "internal_cluster_id", Value: p.Value})
+		}
+		if ok {
+			doc.GlobalParameters = append(doc.GlobalParameters, &definitions.GlobalParameter{Name: "internal_cluster_id", Value: id})
 		}
 	}
 	if err := c.readQueueTypes(ctx, doc); err != nil {

@@ -25,7 +25,7 @@ func deletePlan(objs ...definitions.Object) *plan.Plan {
 	return p
 }
 
-// The attack of issue 9: pruning the topic permission of user "users" in
+// The attack: pruning the topic permission of user "users" in
 // vhost ".." for exchange "ADMIN" sent DELETE /api/topic-permissions/../users/ADMIN,
 // which the broker serves as DELETE /api/users/ADMIN.
 func TestDotSegmentNamesDeleteNothing(t *testing.T) {
