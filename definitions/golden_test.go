@@ -51,7 +51,7 @@ func TestDiagnosticsGolden(t *testing.T) {
 			opts := definitions.CheckOptions{Resolve: fakeResolve}
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				if v, ok := strings.CutPrefix(line, "target="); ok {
-					opts.Target = definitions.Target(v)
+					opts.Target = definitions.TargetName(v)
 				}
 				if v, ok := strings.CutPrefix(line, "rabbitmq-version="); ok {
 					opts.RabbitMQVersion = v

@@ -18,7 +18,7 @@ import (
 //	→ (Lock, read and diff again) → Apply(Plan) → Read and diff again: no changes
 type Target interface {
 	// Name is the target's --target value.
-	Name() definitions.Target
+	Name() definitions.TargetName
 	// Identity names the broker (its URLs and what identifies it beyond
 	// them) and the user warren acts as ("" for a cloud API's
 	// credentials). A saved plan records it; apply refuses another.
@@ -28,7 +28,7 @@ type Target interface {
 	Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error)
 	// DiffOptions are the options the target's rules need (the acting
 	// user, the platform's own objects, how a cloud API compares users…).
-	DiffOptions(ctx context.Context, opts plan.PlanOptions) []plan.DiffOption
+	DiffOptions(ctx context.Context, opts plan.Options) []plan.DiffOption
 	// Apply carries out a plan, and nothing but the plan; a failure part-way
 	// is a *plan.ApplyError.
 	Apply(ctx context.Context, plan *plan.Plan, opts ApplyOptions) error
@@ -39,7 +39,7 @@ type Target interface {
 
 // ApplyOptions tune Target.Apply.
 type ApplyOptions struct {
-	plan.PlanOptions
+	plan.Options
 	// Admins are the files' administrators whose password warren can read
 	// (name → password): RabbitMQ logs in as one before deleting an
 	// administrator or the acting user.
@@ -80,7 +80,7 @@ type Versioned interface {
 // Noter has notes for a plan: changes waiting for a reboot, passwords that
 // cannot be compared. Read comes first.
 type Noter interface {
-	Notes(plan *plan.Plan, opts plan.PlanOptions) []string
+	Notes(plan *plan.Plan, opts plan.Options) []string
 }
 
 // Finisher has something to do after an apply, even of an empty plan (a

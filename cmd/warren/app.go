@@ -100,7 +100,7 @@ func targetNames() string {
 	return strings.Join(s, ", ")
 }
 
-func parseTarget(s string) (definitions.Target, error) {
+func parseTarget(s string) (definitions.TargetName, error) {
 	for _, t := range definitions.Targets {
 		if string(t) == s {
 			return t, nil

@@ -94,7 +94,7 @@ func runApply(c *cli.Context) error {
 // that is no longer the plan (remake names the command that makes it
 // again), show it, confirm, lock, apply, and check the result. warren
 // migrate apply and finish go through it too.
-func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desired *definitions.Document, opts plan.PlanOptions, saved *plan.SavedPlan, remake string) error {
+func applyTo(c *cli.Context, t seeders.Target, target definitions.TargetName, desired *definitions.Document, opts plan.Options, saved *plan.SavedPlan, remake string) error {
 	if err := refuseUnsupported(c, t, opts); err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func applyTo(c *cli.Context, t seeders.Target, target definitions.Target, desire
 	if c.Bool("dry-run") {
 		return nil
 	}
-	applyOpts := seeders.ApplyOptions{PlanOptions: opts, Admins: filesAdmins(desired), Reboot: c.Bool("reboot")}
+	applyOpts := seeders.ApplyOptions{Options: opts, Admins: filesAdmins(desired), Reboot: c.Bool("reboot")}
 	if p.Empty() {
 		return finish(c, t, applyOpts)
 	}
@@ -315,7 +315,7 @@ func liveKinds(desired *definitions.Document, prune bool) []definitions.Kind {
 // files. When the apply removed the user warren logged in as (guest), the
 // target already acts as the administrator apply checked with. Passwords
 // a cloud API never returns are not compared again.
-func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions, applied *plan.Plan) error {
+func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opts plan.Options, applied *plan.Plan) error {
 	counts := applied.Counts()
 	fmt.Fprintf(c.App.ErrWriter, "Applied: %d created, %d updated, %d replaced, %d deleted.\n",
 		counts[plan.Create], counts[plan.Update], counts[plan.Replace], counts[plan.Delete])
@@ -335,7 +335,7 @@ func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opt
 	}
 	if !after.Empty() {
 		fmt.Fprintln(c.App.ErrWriter, "warren: the broker did not take everything; it still differs from the files:")
-		render.RenderText(c.App.ErrWriter, after, render.RenderOptions{})
+		render.Text(c.App.ErrWriter, after, render.Options{})
 		return exitCodeError{exitError}
 	}
 	if n := after.LeftDiffering(); n > 0 {
@@ -352,7 +352,7 @@ func verify(c *cli.Context, t seeders.Target, desired *definitions.Document, opt
 // update the broker now matches the files in is moved to Done, so that
 // the report is true. When the broker cannot be read, the report stays as
 // it was, and says so.
-func recheckFailed(c *cli.Context, applyCtx context.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions, p *plan.Plan, err error) {
+func recheckFailed(c *cli.Context, applyCtx context.Context, t seeders.Target, desired *definitions.Document, opts plan.Options, p *plan.Plan, err error) {
 	var ae *plan.ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) == 0 {
 		return

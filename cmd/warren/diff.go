@@ -114,7 +114,7 @@ func runDiff(c *cli.Context) error {
 
 // loadValid loads the command's files (or paths, when given) and checks
 // them; errors are printed and stop the command, warnings are printed.
-func loadValid(c *cli.Context, target definitions.Target, paths ...string) (*definitions.Document, error) {
+func loadValid(c *cli.Context, target definitions.TargetName, paths ...string) (*definitions.Document, error) {
 	doc, diags, err := loadFiles(c, paths...)
 	if err != nil {
 		return nil, err

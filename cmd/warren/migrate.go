@@ -215,7 +215,7 @@ func migrateTarget(c *cli.Context) (*rabbitmq.Target, string, error) {
 
 // migrateOptions are the plan options of a migration: nothing is pruned
 // and the new cluster's guest is left alone.
-var migrateOptions = plan.PlanOptions{Target: string(definitions.TargetRabbitMQ), KeepGuest: true}
+var migrateOptions = plan.Options{Target: string(definitions.TargetRabbitMQ), KeepGuest: true}
 
 // transform reads the old cluster and makes the new cluster's
 // definitions; what cannot be migrated is printed and stops the command.

@@ -24,14 +24,14 @@ import (
 var planOptionFlags = []string{"target", "prune", "keep-guest", "replace", "destroy-messages", "update-passwords"}
 
 // planOptionsOf reads the plan options from the command line.
-func planOptionsOf(c *cli.Context, t definitions.Target) plan.PlanOptions {
-	return plan.PlanOptions{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
+func planOptionsOf(c *cli.Context, t definitions.TargetName) plan.Options {
+	return plan.Options{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
 		Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), UpdatePasswords: c.Bool("update-passwords")}
 }
 
 // overrideOptions is a saved plan's options with those the command line
 // sets explicitly.
-func overrideOptions(c *cli.Context, o plan.PlanOptions) plan.PlanOptions {
+func overrideOptions(c *cli.Context, o plan.Options) plan.Options {
 	set := map[string]*bool{"prune": &o.Prune, "keep-guest": &o.KeepGuest, "replace": &o.Replace,
 		"destroy-messages": &o.DestroyMessages, "update-passwords": &o.UpdatePasswords}
 	for _, name := range planOptionFlags {
@@ -108,7 +108,7 @@ func fileDigest(path string) (string, error) {
 
 // newSavedPlan is plan as a saved plan made against the broker id names;
 // Files are left to the caller.
-func newSavedPlan(id plan.BrokerID, opts plan.PlanOptions, p *plan.Plan) *plan.SavedPlan {
+func newSavedPlan(id plan.BrokerID, opts plan.Options, p *plan.Plan) *plan.SavedPlan {
 	return &plan.SavedPlan{Warren: "plan", FormatVersion: plan.SavedPlanFormat, Broker: id,
 		Options: opts, LiveDigest: p.LiveDigest, Plan: render.ToJSON(p)}
 }

@@ -44,7 +44,7 @@ func cloudFlags(apply bool) []cli.Flag {
 
 // openTarget connects to the target --target names (or t), through the
 // URLs given (a saved plan's) or the connection flags.
-func openTarget(c *cli.Context, t definitions.Target, urls ...string) (seeders.Target, error) {
+func openTarget(c *cli.Context, t definitions.TargetName, urls ...string) (seeders.Target, error) {
 	switch t {
 	case definitions.TargetAmazonMQActiveMQ:
 		warnClearText(c, []string{c.String("endpoint")}, "the AWS request signature and users' passwords")
@@ -53,7 +53,7 @@ func openTarget(c *cli.Context, t definitions.Target, urls ...string) (seeders.T
 			return nil, err
 		}
 		return amazonmqactivemq.NewTarget(client), nil
-	case definitions.TargetHuaweiCloudRabbit:
+	case definitions.TargetHuaweiCloudRabbitMQ:
 		warnClearText(c, []string{c.String("endpoint")}, "the X-Auth-Token or the request signature, and users' secret keys")
 		client, err := huaweicloud.New(huaweicloud.Config{Endpoint: c.String("endpoint"), ProjectID: c.String("project-id"), InstanceID: c.String("instance-id"),
 			AK: os.Getenv("HUAWEICLOUD_SDK_AK"), SK: os.Getenv("HUAWEICLOUD_SDK_SK"), Token: os.Getenv("HUAWEICLOUD_TOKEN")})
@@ -86,7 +86,7 @@ func workers() int {
 
 // refuseUnsupported refuses a flag (or a saved plan's option) the target
 // cannot honour: never ignored.
-func refuseUnsupported(c *cli.Context, t seeders.Target, opts plan.PlanOptions) error {
+func refuseUnsupported(c *cli.Context, t seeders.Target, opts plan.Options) error {
 	fromPlan := map[string]bool{"prune": opts.Prune, "keep-guest": opts.KeepGuest, "replace": opts.Replace,
 		"destroy-messages": opts.DestroyMessages, "update-passwords": opts.UpdatePasswords}
 	un := t.Unsupported()
@@ -100,7 +100,7 @@ func refuseUnsupported(c *cli.Context, t seeders.Target, opts plan.PlanOptions) 
 
 // makePlan reads the kinds a plan needs (liveKinds) and diffs them with
 // the target's options.
-func makePlan(ctx context.Context, t seeders.Target, desired *definitions.Document, opts plan.PlanOptions) (*plan.Plan, error) {
+func makePlan(ctx context.Context, t seeders.Target, desired *definitions.Document, opts plan.Options) (*plan.Plan, error) {
 	live, err := t.Read(ctx, liveKinds(desired, opts.Prune))
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func secretError(c *cli.Context, desired *definitions.Document, err error) error
 }
 
 // printNotes writes a target's notes on a plan, one a line.
-func printNotes(w io.Writer, t seeders.Target, p *plan.Plan, opts plan.PlanOptions) {
+func printNotes(w io.Writer, t seeders.Target, p *plan.Plan, opts plan.Options) {
 	if n, ok := t.(seeders.Noter); ok {
 		for _, line := range n.Notes(p, opts) {
 			fmt.Fprintln(w, line)
@@ -142,20 +142,20 @@ func printNotes(w io.Writer, t seeders.Target, p *plan.Plan, opts plan.PlanOptio
 // it is read, never changed, and it is RabbitMQ's format, so only the
 // RabbitMQ targets compare with one.
 type exportTarget struct {
-	name definitions.Target
+	name definitions.TargetName
 	doc  *definitions.Document
 }
 
 var _ seeders.Target = (*exportTarget)(nil)
 
-func (e *exportTarget) Name() definitions.Target { return e.name }
+func (e *exportTarget) Name() definitions.TargetName { return e.name }
 func (e *exportTarget) Identity(context.Context) (plan.BrokerID, error) {
 	return plan.BrokerID{}, nil
 }
 func (e *exportTarget) Read(context.Context, []definitions.Kind) (*definitions.Document, error) {
 	return e.doc, nil
 }
-func (e *exportTarget) DiffOptions(context.Context, plan.PlanOptions) []plan.DiffOption {
+func (e *exportTarget) DiffOptions(context.Context, plan.Options) []plan.DiffOption {
 	opts := []plan.DiffOption{plan.WithPasswordsUnshown()}
 	if e.name == definitions.TargetAmazonMQRabbitMQ {
 		opts = append(opts, amazonmqrabbitmq.DiffOptions()...)
@@ -165,7 +165,7 @@ func (e *exportTarget) DiffOptions(context.Context, plan.PlanOptions) []plan.Dif
 
 // Notes counts the export's users without a password hash: their
 // passwords are not compared.
-func (e *exportTarget) Notes(*plan.Plan, plan.PlanOptions) []string {
+func (e *exportTarget) Notes(*plan.Plan, plan.Options) []string {
 	n := 0
 	for _, u := range e.doc.Users {
 		if plan.PasswordUnshown(u) {
@@ -198,7 +198,7 @@ func renderPlan(c *cli.Context, format string, p *plan.Plan) error {
 		return enc.Encode(render.ToJSON(p))
 	case "markdown":
 		bw := bufio.NewWriterSize(w, 64<<10)
-		render.RenderMarkdown(bw, p, "warren diff")
+		render.Markdown(bw, p, "warren diff")
 		return bw.Flush()
 	default:
 		renderText(w, p)
@@ -214,6 +214,6 @@ func renderText(w io.Writer, p *plan.Plan) { renderTextAs(w, p, useColor(w)) }
 // renderTextAs is renderText, colored or not.
 func renderTextAs(w io.Writer, p *plan.Plan, color bool) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	render.RenderText(bw, p, render.RenderOptions{Color: color})
+	render.Text(bw, p, render.Options{Color: color})
 	bw.Flush()
 }

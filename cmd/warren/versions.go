@@ -36,7 +36,7 @@ func rabbitmqVersion(c *cli.Context) (string, error) {
 // stops the command, each error at its place in the files. loadValid
 // already printed the warnings. Then doc says what that version's import
 // keeps where the files say it two ways (definitions.KeepAsImported).
-func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Document, target definitions.Target) error {
+func checkBrokerVersion(c *cli.Context, t seeders.Target, doc *definitions.Document, target definitions.TargetName) error {
 	v, ok := t.(seeders.Versioned)
 	if !ok {
 		printVersionWarnings(c, doc, target)
@@ -105,7 +105,7 @@ var versionCodes = map[schema.Code]bool{schema.WVersionIgnored: true, schema.WDe
 // checkBrokerVersion, for every supported version, where the broker's own
 // version is not known (a target that does not say it, a version whose
 // rules warren does not know).
-func printVersionWarnings(c *cli.Context, doc *definitions.Document, target definitions.Target) {
+func printVersionWarnings(c *cli.Context, doc *definitions.Document, target definitions.TargetName) {
 	var out schema.Diagnostics
 	for _, d := range definitions.Check(doc, definitions.CheckOptions{Target: target}) {
 		if versionCodes[d.Code] {

@@ -21,9 +21,9 @@ type SavedPlan struct {
 	FormatVersion int         `json:"format_version"`
 	Files         []SavedFile `json:"files"`
 	Broker        BrokerID    `json:"broker"`
-	Options       PlanOptions `json:"options"`
+	Options       Options     `json:"options"`
 	LiveDigest    string      `json:"live_digest"`
-	Plan          PlanJSON    `json:"plan"`
+	Plan          JSON        `json:"plan"`
 }
 
 // SavedFile is a file a saved plan was made from, with its SHA-256.
@@ -45,10 +45,10 @@ type BrokerID struct {
 	ActingUser string `json:"acting_user"`
 }
 
-// PlanOptions are what decides a plan, and what apply is allowed to do,
+// Options are what decides a plan, and what apply is allowed to do,
 // besides the files and the broker. A saved plan records them; applying it
 // with other options is refused.
-type PlanOptions struct {
+type Options struct {
 	Target          string `json:"target"`
 	Prune           bool   `json:"prune"`
 	KeepGuest       bool   `json:"keep_guest"`

@@ -1,8 +1,8 @@
 package plan
 
-// PlanJSON is the shape of warren diff --format json, version 1. Fields
+// JSON is the shape of warren diff --format json, version 1. Fields
 // are only ever added within a version.
-type PlanJSON struct {
+type JSON struct {
 	FormatVersion int            `json:"format_version"`
 	InSync        bool           `json:"in_sync"`
 	Summary       map[string]int `json:"summary"`

@@ -14,8 +14,8 @@ import (
 	"github.com/warren-tool/warren/definitions/plan"
 )
 
-// RenderOptions tune RenderText.
-type RenderOptions struct {
+// Options tune RenderText.
+type Options struct {
 	Color bool // ANSI colors, for terminals
 }
 
@@ -31,11 +31,11 @@ var colors = map[plan.Action]string{plan.Create: "\x1b[32m", plan.Update: "\x1b[
 
 const colorReset = "\x1b[0m"
 
-// RenderText writes the plan for people: one block per change with its
+// Text writes the plan for people: one block per change with its
 // marker (+ create, ~ update, ± replace, - delete), the fields that change
 // as before → after, long values as a line diff, then what was skipped and
 // a summary line.
-func RenderText(w io.Writer, p *plan.Plan, opts RenderOptions) {
+func Text(w io.Writer, p *plan.Plan, opts Options) {
 	paint := func(a plan.Action, s string) string {
 		if !opts.Color {
 			return s
@@ -255,9 +255,9 @@ func contentsJSON(v *plan.VhostContents) *plan.VhostContentsJSON {
 }
 
 // ToJSON converts a plan to its documented JSON shape.
-func ToJSON(p *plan.Plan) plan.PlanJSON {
+func ToJSON(p *plan.Plan) plan.JSON {
 	c := p.Counts()
-	out := plan.PlanJSON{FormatVersion: 1, InSync: p.Empty(), Changes: []plan.ChangeJSON{}, Skipped: []plan.SkipJSON{}, Unmanaged: map[string]int{},
+	out := plan.JSON{FormatVersion: 1, InSync: p.Empty(), Changes: []plan.ChangeJSON{}, Skipped: []plan.SkipJSON{}, Unmanaged: map[string]int{},
 		Summary: map[string]int{"create": c[plan.Create], "update": c[plan.Update], "replace": c[plan.Replace], "delete": c[plan.Delete]},
 		Pruning: p.Pruning, LiveDigest: p.LiveDigest}
 	for _, ch := range p.Changes {
@@ -325,9 +325,9 @@ func NoChanges(p *plan.Plan) string {
 	return "No changes: the broker matches the files."
 }
 
-// RenderMarkdown writes the plan for a pull-request comment: a heading
+// Markdown writes the plan for a pull-request comment: a heading
 // with the summary and the text rendering in a diff block.
-func RenderMarkdown(w io.Writer, p *plan.Plan, title string) {
+func Markdown(w io.Writer, p *plan.Plan, title string) {
 	fmt.Fprintf(w, "### %s\n\n", title)
 	if p.Empty() && p.LeftDiffering() == 0 {
 		fmt.Fprintln(w, NoChanges(p))
@@ -335,7 +335,7 @@ func RenderMarkdown(w io.Writer, p *plan.Plan, title string) {
 	}
 	fmt.Fprintf(w, "%s\n\n```diff\n", Summary(p))
 	var b bytes.Buffer
-	RenderText(&b, p, RenderOptions{})
+	Text(&b, p, Options{})
 	w.Write(b.Bytes())
 	fmt.Fprintln(w, "```")
 }

@@ -27,7 +27,7 @@ var (
 // NewTarget makes the target from a client.
 func NewTarget(c *Client) *Target { return &Target{c: c} }
 
-func (t *Target) Name() definitions.Target { return definitions.TargetAmazonMQActiveMQ }
+func (t *Target) Name() definitions.TargetName { return definitions.TargetAmazonMQActiveMQ }
 
 // Identity is the API's endpoint (or AWS's, by region) and the broker id;
 // warren acts with AWS credentials, not as a broker user.
@@ -55,7 +55,7 @@ func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.D
 // and replication user. The API never returns passwords, so a password is
 // set on creation, and on update only with UpdatePasswords (then every
 // time: whether it differs cannot be known).
-func (t *Target) DiffOptions(_ context.Context, opts plan.PlanOptions) []plan.DiffOption {
+func (t *Target) DiffOptions(_ context.Context, opts plan.Options) []plan.DiffOption {
 	return DiffOptions(opts.UpdatePasswords)
 }
 
@@ -110,7 +110,7 @@ func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 
 // Notes say which users wait for a reboot (they count as done), that the
 // plan's changes will too, and that passwords are set on creation only.
-func (t *Target) Notes(p *plan.Plan, opts plan.PlanOptions) []string {
+func (t *Target) Notes(p *plan.Plan, opts plan.Options) []string {
 	var out []string
 	if len(t.pending) > 0 {
 		names := make([]string, 0, len(t.pending))

@@ -20,7 +20,7 @@ var (
 // NewTarget makes the target from a client.
 func NewTarget(c *Client) *Target { return &Target{c: c} }
 
-func (t *Target) Name() definitions.Target { return definitions.TargetHuaweiCloudRabbit }
+func (t *Target) Name() definitions.TargetName { return definitions.TargetHuaweiCloudRabbitMQ }
 
 // Identity is the endpoint, the project and the instance; warren acts with
 // the project's credentials, not as a broker user.
@@ -36,7 +36,7 @@ func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.D
 }
 
 // DiffOptions compare as DMS holds things (see DiffOptions).
-func (t *Target) DiffOptions(_ context.Context, opts plan.PlanOptions) []plan.DiffOption {
+func (t *Target) DiffOptions(_ context.Context, opts plan.Options) []plan.DiffOption {
 	return DiffOptions(opts.UpdatePasswords)
 }
 
@@ -78,7 +78,7 @@ func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 }
 
 // Notes: passwords are set on creation only, unless UpdatePasswords.
-func (t *Target) Notes(_ *plan.Plan, opts plan.PlanOptions) []string {
+func (t *Target) Notes(_ *plan.Plan, opts plan.Options) []string {
 	if opts.UpdatePasswords {
 		return nil
 	}

@@ -22,7 +22,7 @@ type Target struct {
 	c      *Client
 	acting string
 	held   *Held // the apply lock, while Lock holds it
-	name   definitions.Target
+	name   definitions.TargetName
 	extra  []plan.DiffOption
 	// version is the broker's, once Version has read it.
 	version string
@@ -43,14 +43,14 @@ var (
 
 // NewTarget makes the target rabbitmq; name and extra are for a platform
 // that is RabbitMQ with rules of its own (amazonmqrabbitmq).
-func NewTarget(c *Client, name definitions.Target, extra ...plan.DiffOption) *Target {
+func NewTarget(c *Client, name definitions.TargetName, extra ...plan.DiffOption) *Target {
 	return &Target{c: c, name: cmp.Or(name, definitions.TargetRabbitMQ), extra: extra}
 }
 
 // Client is the client the target talks through now.
 func (t *Target) Client() *Client { return t.c }
 
-func (t *Target) Name() definitions.Target { return t.name }
+func (t *Target) Name() definitions.TargetName { return t.name }
 
 // Identity is the management URLs, the cluster's identity (its
 // internal_cluster_id and cluster_name, as Client.Identity has them) and
@@ -121,7 +121,7 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 // what lives in a vhost the plan deletes, read only then, and the broker's
 // version (which protections it honours; when it cannot be read, every
 // protection is taken as honoured).
-func (t *Target) DiffOptions(ctx context.Context, _ plan.PlanOptions) []plan.DiffOption {
+func (t *Target) DiffOptions(ctx context.Context, _ plan.Options) []plan.DiffOption {
 	version, _ := t.Version(ctx)
 	return append(slices.Clone(t.extra), plan.WithActingUser(t.acting), plan.WithRabbitMQVersion(version),
 		plan.WithVhostContents(func(v string) (*plan.VhostContents, error) { return t.c.VhostContents(ctx, v) }))
@@ -183,7 +183,7 @@ func (t *Target) Version(ctx context.Context) (string, error) {
 
 // Notes: what the plan asks of the broker's version that it cannot do, so
 // that a diff says it before an apply stops on it (checkQueueTypeChanges).
-func (t *Target) Notes(p *plan.Plan, _ plan.PlanOptions) []string {
+func (t *Target) Notes(p *plan.Plan, _ plan.Options) []string {
 	if t.version == "" || versionAtLeast(t.version, 3, 11) {
 		return nil
 	}
