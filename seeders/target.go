@@ -32,9 +32,32 @@ type Target interface {
 	// Apply carries out a plan, and nothing but the plan; a failure part-way
 	// is a *plan.ApplyError.
 	Apply(ctx context.Context, plan *plan.Plan, opts ApplyOptions) error
-	// Unsupported names the options (flags without their dashes) the target
-	// cannot honour, each with why; cmd refuses them, never ignores them.
-	Unsupported() map[string]string
+	// Unsupported names the options the target cannot honour, each with
+	// why; they are refused, never ignored.
+	Unsupported() map[Option]string
+}
+
+// Option is an option of diff, apply and the connection that a target may
+// not honour. Its value is the option's name on warren's command line.
+type Option string
+
+// The options a target may refuse.
+const (
+	OptionPrune           Option = "prune"
+	OptionKeepGuest       Option = "keep-guest"
+	OptionReplace         Option = "replace"
+	OptionDestroyMessages Option = "destroy-messages"
+	OptionUpdatePasswords Option = "update-passwords"
+	OptionBreakLock       Option = "break-lock"
+	OptionWait            Option = "wait"
+	OptionReboot          Option = "reboot"
+	OptionAMQPURL         Option = "amqp-url"
+)
+
+// PlanOptions are the plan's options that are set, as Options.
+func PlanOptions(o plan.Options) map[Option]bool {
+	return map[Option]bool{OptionPrune: o.Prune, OptionKeepGuest: o.KeepGuest, OptionReplace: o.Replace,
+		OptionDestroyMessages: o.DestroyMessages, OptionUpdatePasswords: o.UpdatePasswords}
 }
 
 // ApplyOptions tune Target.Apply.

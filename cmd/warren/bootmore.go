@@ -7,6 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/atomicfile"
+	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -68,7 +70,7 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 		rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force")},
 		rabbitmq.KubernetesOptions{Name: c.String("name"), Namespace: c.String("namespace"), MountPath: c.String("mount-path")})
 	if err != nil {
-		return secretError(c, doc, err)
+		return operation.SecretError(newView(c, "text"), doc, err)
 	}
 	for _, w := range out.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s\n", w)
@@ -87,7 +89,7 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 		{"bitnami-values.yaml", out.BitnamiValues, 0o644},
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
 			return err
 		}
 	}

@@ -92,14 +92,14 @@ func settings(u *definitions.User) definitions.ActiveMQUser {
 
 // Unsupported: ActiveMQ has no guest, no queues to replace or messages
 // warren deletes, no lock and no health check to wait for.
-func (t *Target) Unsupported() map[string]string {
-	return map[string]string{
-		"keep-guest":       "Amazon MQ for ActiveMQ has no guest user",
-		"replace":          "Amazon MQ for ActiveMQ has users only: nothing is replaced",
-		"destroy-messages": "Amazon MQ for ActiveMQ has users only: no apply deletes messages",
-		"break-lock":       "the Amazon MQ API has no lock warren takes",
-		"wait":             "Amazon MQ for ActiveMQ applies users at the next reboot; there is nothing to wait for",
-		"amqp-url":         "Amazon MQ for ActiveMQ has users only: warren counts no messages",
+func (t *Target) Unsupported() map[seeders.Option]string {
+	return map[seeders.Option]string{
+		seeders.OptionKeepGuest:       "Amazon MQ for ActiveMQ has no guest user",
+		seeders.OptionReplace:         "Amazon MQ for ActiveMQ has users only: nothing is replaced",
+		seeders.OptionDestroyMessages: "Amazon MQ for ActiveMQ has users only: no apply deletes messages",
+		seeders.OptionBreakLock:       "the Amazon MQ API has no lock warren takes",
+		seeders.OptionWait:            "Amazon MQ for ActiveMQ applies users at the next reboot; there is nothing to wait for",
+		seeders.OptionAMQPURL:         "Amazon MQ for ActiveMQ has users only: warren counts no messages",
 	}
 }
 

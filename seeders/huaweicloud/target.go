@@ -60,15 +60,15 @@ func DiffOptions(updatePasswords bool) []plan.DiffOption {
 
 // Unsupported: DMS has no guest, no queues to replace or messages warren
 // deletes, no lock, no health check and no reboot.
-func (t *Target) Unsupported() map[string]string {
-	return map[string]string{
-		"keep-guest":       "Huawei Cloud DMS has no guest user warren manages",
-		"replace":          "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
-		"destroy-messages": "a vhost deletion through DMS does not list what it takes; warren does not ask",
-		"break-lock":       "the DMS API has no lock warren takes",
-		"wait":             "the DMS API has no health check warren waits for",
-		"reboot":           "DMS applies changes at once",
-		"amqp-url":         "warren counts no messages on DMS: no vhost deletion through its API takes them",
+func (t *Target) Unsupported() map[seeders.Option]string {
+	return map[seeders.Option]string{
+		seeders.OptionKeepGuest:       "Huawei Cloud DMS has no guest user warren manages",
+		seeders.OptionReplace:         "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
+		seeders.OptionDestroyMessages: "a vhost deletion through DMS does not list what it takes; warren does not ask",
+		seeders.OptionBreakLock:       "the DMS API has no lock warren takes",
+		seeders.OptionWait:            "the DMS API has no health check warren waits for",
+		seeders.OptionReboot:          "DMS applies changes at once",
+		seeders.OptionAMQPURL:         "warren counts no messages on DMS: no vhost deletion through its API takes them",
 	}
 }
 

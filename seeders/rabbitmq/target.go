@@ -129,10 +129,10 @@ func (t *Target) DiffOptions(ctx context.Context, _ plan.Options) []plan.DiffOpt
 
 // Unsupported: RabbitMQ returns password hashes, so passwords are compared
 // and set only when they differ; nothing waits for a reboot.
-func (t *Target) Unsupported() map[string]string {
-	return map[string]string{
-		"update-passwords": "RabbitMQ's API returns password hashes: warren compares passwords and sets those that differ",
-		"reboot":           "RabbitMQ applies changes at once",
+func (t *Target) Unsupported() map[seeders.Option]string {
+	return map[seeders.Option]string{
+		seeders.OptionUpdatePasswords: "RabbitMQ's API returns password hashes: warren compares passwords and sets those that differ",
+		seeders.OptionReboot:          "RabbitMQ applies changes at once",
 	}
 }
 

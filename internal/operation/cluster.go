@@ -1,4 +1,4 @@
-package main
+package operation
 
 import (
 	"context"
@@ -8,41 +8,32 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
-
-// waitFlags are apply's: wait for the broker (or the cluster) to be ready.
-func waitFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for the broker's API and health check before starting (init containers, deploy steps); with several --url, for the cluster's nodes (see --wait-for)"},
-		&cli.StringFlag{Name: "wait-for", Value: "all", Usage: "with --wait and several --url: all (every node named answers as a member of one cluster, without alarms) or quorum (more than half of them)"},
-	}
-}
 
 // joinCluster runs after the client is made, before any other request:
 // with --wait it waits for the broker or cluster; with several URLs it
 // checks that they are nodes of one cluster and uses only those that are
 // (the others are named on standard error, and not trusted: a standalone
 // node, one still joining, or one cut off by a partition).
-func joinCluster(c *cli.Context, client *rabbitmq.Client) error {
+func joinCluster(ctx context.Context, ui UI, client *rabbitmq.Client, wait time.Duration, waitFor string) error {
 	urls := client.URLs()
 	var view *rabbitmq.ClusterView
-	if d := c.Duration("wait"); d > 0 {
+	if d := wait; d > 0 {
 		need := len(urls)
-		switch c.String("wait-for") {
+		switch waitFor {
 		case "all":
 		case "quorum":
 			need = len(urls)/2 + 1
 		default:
-			return fmt.Errorf("unknown --wait-for %q: use all or quorum", c.String("wait-for"))
+			return fmt.Errorf("unknown --wait-for %q: use all or quorum", waitFor)
 		}
 		var err error
-		if view, err = waitForCluster(c.Context, c.App.ErrWriter, client, d, need); err != nil {
+		if view, err = waitForCluster(ctx, ui.Log(), client, d, need); err != nil {
 			return err
 		}
 	} else if len(urls) > 1 {
-		view = client.InspectCluster(c.Context)
+		view = client.InspectCluster(ctx)
 		if err := unauthorized(view); err != nil {
 			return err
 		}
@@ -61,7 +52,7 @@ func joinCluster(c *cli.Context, client *rabbitmq.Client) error {
 	}
 	for _, nv := range view.Nodes {
 		if problem := view.Problem(nv); problem != "" {
-			fmt.Fprintf(c.App.ErrWriter, "warren: warning: not using %s: %s\n", nv.URL, problem)
+			logf(ui, "warren: warning: not using %s: %s", nv.URL, problem)
 		}
 	}
 	return client.UseOnly(view.Members)

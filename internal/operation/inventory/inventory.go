@@ -291,12 +291,6 @@ func (b *Broker) Password() (string, error) {
 	return "", nil
 }
 
-// Definitions loads the entry's files: the base, then each overlay over
-// it (definitions.LoadLayers).
-func (b *Broker) Definitions(opts definitions.LoadOptions) (*definitions.Document, *definitions.Layers, schema.Diagnostics) {
-	return definitions.LoadLayers(b.Files, b.Overlays, opts)
-}
-
 func str(m map[string]any, k string) string {
 	s, _ := m[k].(string)
 	return s

@@ -139,7 +139,7 @@ func TestLayers(t *testing.T) {
 	t.Setenv("APP_PASSWORD", "x")
 	inv, _ := Load("testdata/fleet/inventory.yaml")
 	b, _ := inv.Broker("staging")
-	doc, layers, diags := b.Definitions(definitions.LoadOptions{})
+	doc, layers, diags := definitions.LoadLayers(b.Files, b.Overlays, definitions.LoadOptions{})
 	if doc == nil {
 		t.Fatalf("no document: %v", diags)
 	}
