@@ -78,7 +78,7 @@ golden-check: ## fail if make golden would change anything (goldens and the gene
 	echo "golden files are up to date"
 
 .PHONY: bench
-bench: build ## the speed table on RabbitMQ 3.10, 4.0 and 4.3 (ROUNDS=1 REPEATS=1 for a quick run, PROFILE=DIR for pprof profiles)
+bench: build ## measure the speed table on RabbitMQ 3.10, 4.0 and 4.3 and write docs/performance.md (ROUNDS=1 REPEATS=1 for a quick run, PROFILE=DIR for pprof profiles)
 	./scripts/bench.sh
 
 .PHONY: node
