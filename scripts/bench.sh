@@ -50,7 +50,7 @@ of the benchmark program that starts it (`internal/benchproc`): a Go program tha
 told its own peak (os/exec starts a child in the parent's address space until it execs).
 
 EOF
-    echo "## The last run"
+    echo "## The table"
     echo
     echo "\`$BENCH_COMMAND\` at commit \`$BENCH_COMMIT\`, on $BENCH_MACHINE; it took $BENCH_TOOK."
     echo "Figures vary between runs on one machine: an import of the 41,200 objects alone can take from 20 s to 30 s."
