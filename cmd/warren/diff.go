@@ -25,7 +25,7 @@ func diffCommand() *cli.Command {
 		Flags: append(append(connectionFlags(), cloudFlags(false)...),
 			&cli.StringFlag{Name: "against", Usage: "compare with this export file instead of a live broker (offline)"},
 			&cli.BoolFlag{Name: "prune", Usage: "also delete what the broker has and the files do not name (kinds the files manage only)"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see README) or markdown (for a pull-request comment)"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see docs/diff-and-apply.md) or markdown (for a pull-request comment)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also save the plan to this file, for warren apply PLAN.json (holds no secret)"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
 			&cli.BoolFlag{Name: "replace", Usage: "with -o: the saved plan may replace queues and exchanges (as apply --replace)"},

@@ -25,7 +25,7 @@ import (
 // diff and apply.
 func inventoryFlags(fleet bool) []cli.Flag {
 	flags := []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Usage: "inventory file naming brokers (see README, Clusters and fleets); without --broker, diff and apply work on every selected broker"},
+		&cli.StringFlag{Name: "inventory", Usage: "inventory file naming brokers (see docs/clusters-and-fleets.md); without --broker, diff and apply work on every selected broker"},
 		&cli.StringFlag{Name: "broker", Usage: "take this inventory entry's URLs, credentials, target, TLS and files as defaults (the inventory from --inventory or WARREN_INVENTORY); flags given override them"},
 	}
 	if fleet {

@@ -52,7 +52,7 @@ func migrateFlags(upstream bool) []cli.Flag {
 		}
 	}
 	flags = append(flags,
-		&cli.StringFlag{Name: "inventory", EnvVars: []string{"WARREN_INVENTORY"}, Usage: "inventory file whose broker names --from and --to may give instead of URLs (see README, Clusters and fleets)"},
+		&cli.StringFlag{Name: "inventory", EnvVars: []string{"WARREN_INVENTORY"}, Usage: "inventory file whose broker names --from and --to may give instead of URLs (see docs/clusters-and-fleets.md)"},
 		&cli.StringFlag{Name: "from", EnvVars: []string{"WARREN_FROM_URL"}, Usage: "the old cluster's management URL, or a broker's name in --inventory"},
 		&cli.StringFlag{Name: "from-username", EnvVars: []string{"WARREN_FROM_USERNAME"}, Usage: "user on the old cluster (default: --username)"},
 		&cli.StringFlag{Name: "from-password-file", EnvVars: []string{"WARREN_FROM_PASSWORD_FILE"}, Usage: "its password's file (or WARREN_FROM_PASSWORD; default: as --password-file)"},
