@@ -117,3 +117,12 @@ type Finisher interface {
 type Exporter interface {
 	Export(ctx context.Context) (*definitions.Document, error)
 }
+
+// Recorder keeps owners' records on the broker (plan.Record): which
+// objects each owner manages, for an apply whose files name an owner.
+type Recorder interface {
+	// Records reads every owner's record, by owner.
+	Records(ctx context.Context) (map[string]*plan.Record, error)
+	// WriteRecord writes an owner's record (removes it when empty).
+	WriteRecord(ctx context.Context, r *plan.Record) error
+}

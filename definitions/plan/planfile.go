@@ -55,6 +55,11 @@ type Options struct {
 	Replace         bool   `json:"replace"`
 	DestroyMessages bool   `json:"destroy_messages"`
 	UpdatePasswords bool   `json:"update_passwords"`
+	// Owner is the files' owner; TakeOver lets the plan take objects over
+	// from other owners; Vhosts limit the plan to those vhosts.
+	Owner    string   `json:"owner,omitempty"`
+	TakeOver bool     `json:"take_over,omitempty"`
+	Vhosts   []string `json:"vhosts,omitempty"`
 }
 
 // ReadSavedPlan reads data as a saved plan. It returns nil, nil when data

@@ -11,6 +11,30 @@ type JSON struct {
 	Unmanaged     map[string]int `json:"unmanaged"`
 	Pruning       bool           `json:"pruning"`
 	LiveDigest    string         `json:"live_digest"`
+	// OutOfScope counts the files' objects a scope (--vhost) left out,
+	// by kind.
+	OutOfScope map[string]int `json:"out_of_scope,omitempty"`
+	// Ownership is there when the files name an owner.
+	Ownership *OwnershipJSON `json:"ownership,omitempty"`
+}
+
+// OwnershipJSON is what an owner's plan says of ownership.
+type OwnershipJSON struct {
+	Owner string `json:"owner"`
+	// Recorded is how many objects the owner's record holds after the
+	// apply; RecordChanges says whether the apply rewrites it.
+	Recorded       int            `json:"recorded"`
+	RecordChanges  bool           `json:"record_changes"`
+	OwnedElsewhere map[string]int `json:"owned_elsewhere"`
+	NotOwned       map[string]int `json:"not_owned"`
+	Forgotten      []string       `json:"forgotten"`
+	TakeOvers      []TakeOverJSON `json:"take_overs"`
+}
+
+// TakeOverJSON is an object taken over from another owner.
+type TakeOverJSON struct {
+	Address string `json:"address"`
+	From    string `json:"from"`
 }
 
 // ChangeJSON is one change of PlanJSON.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -80,7 +81,69 @@ func Text(w io.Writer, p *plan.Plan, opts Options) {
 	if n := unmanagedText(p); n != "" {
 		fmt.Fprintf(w, "\nNot in the files: %s on the broker (warren deletes them only with --prune).\n", n)
 	}
+	for _, line := range OwnershipLines(p) {
+		fmt.Fprintf(w, "\n%s\n", line)
+	}
 	fmt.Fprintf(w, "\n%s\n", Summary(p))
+}
+
+// OwnershipLines say what an owner's plan leaves to others, forgets and
+// takes over, how its record changes, and what a scope left out.
+func OwnershipLines(p *plan.Plan) []string {
+	var out []string
+	if len(p.TakeOvers) > 0 {
+		var parts []string
+		for _, t := range p.TakeOvers {
+			parts = append(parts, fmt.Sprintf("%s (from %s)", t.Addr, t.From))
+		}
+		out = append(out, "Taken over: "+strings.Join(parts, "; ")+".")
+	}
+	if len(p.Forgotten) > 0 {
+		var parts []string
+		for _, a := range p.Forgotten {
+			parts = append(parts, a.String())
+		}
+		out = append(out, "Forgotten, kept on the broker: "+strings.Join(parts, "; ")+".")
+	}
+	if len(p.OwnedElsewhere) > 0 {
+		var parts []string
+		for _, o := range slices.Sorted(maps.Keys(p.OwnedElsewhere)) {
+			parts = append(parts, fmt.Sprintf("%d owned by %s", p.OwnedElsewhere[o], o))
+		}
+		out = append(out, "Left to other owners: "+strings.Join(parts, ", ")+".")
+	}
+	if n := countsText(p.NotOwned); n != "" {
+		out = append(out, "Owned by no one: "+n+" on the broker (made by hand or by applications; never pruned).")
+	}
+	if n := countsText(p.OutOfScope); n != "" {
+		out = append(out, "Out of scope: "+n+" in the files (not in the vhosts compared).")
+	}
+	if p.Record != nil {
+		before := 0
+		if p.RecordBefore != nil {
+			before = p.RecordBefore.Len()
+		}
+		switch {
+		case !p.RecordChanged():
+			out = append(out, fmt.Sprintf("Owner %s: %s recorded on the broker.", p.Record.Owner, objects(p.Record.Len())))
+		case p.RecordBefore == nil:
+			out = append(out, fmt.Sprintf("Owner %s: apply records %s on the broker (no record yet).", p.Record.Owner, objects(p.Record.Len())))
+		default:
+			out = append(out, fmt.Sprintf("Owner %s: apply updates its record on the broker (%d → %d objects).", p.Record.Owner, before, p.Record.Len()))
+		}
+	}
+	return out
+}
+
+// countsText is "2 queues, 1 user" for counts by kind, in kind order.
+func countsText(counts map[definitions.Kind]int) string {
+	var parts []string
+	for _, k := range definitions.Kinds {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, definitions.CountOf(k, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeTakes lists what a vhost deletion takes with it.
@@ -174,15 +237,7 @@ func Summary(p *plan.Plan) string {
 	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", c[plan.Create], c[plan.Update], c[plan.Replace], c[plan.Delete])
 }
 
-func unmanagedText(p *plan.Plan) string {
-	var parts []string
-	for _, k := range definitions.Kinds {
-		if n := p.Unmanaged[k]; n > 0 {
-			parts = append(parts, definitions.CountOf(k, n))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
+func unmanagedText(p *plan.Plan) string { return countsText(p.Unmanaged) }
 
 func writeField(w io.Writer, f plan.FieldChange, paint func(plan.Action, string) string) {
 	if f.Sensitive {
@@ -284,6 +339,27 @@ func ToJSON(p *plan.Plan) plan.JSON {
 	for k, n := range p.Unmanaged {
 		out.Unmanaged[string(k)] = n
 	}
+	if p.OutOfScope != nil {
+		out.OutOfScope = map[string]int{}
+		for k, n := range p.OutOfScope {
+			out.OutOfScope[string(k)] = n
+		}
+	}
+	if p.Record != nil {
+		o := &plan.OwnershipJSON{Owner: p.Record.Owner, Recorded: p.Record.Len(), RecordChanges: p.RecordChanged(),
+			OwnedElsewhere: map[string]int{}, NotOwned: map[string]int{}, Forgotten: []string{}, TakeOvers: []plan.TakeOverJSON{}}
+		maps.Copy(o.OwnedElsewhere, p.OwnedElsewhere)
+		for k, n := range p.NotOwned {
+			o.NotOwned[string(k)] = n
+		}
+		for _, a := range p.Forgotten {
+			o.Forgotten = append(o.Forgotten, a.String())
+		}
+		for _, t := range p.TakeOvers {
+			o.TakeOvers = append(o.TakeOvers, plan.TakeOverJSON{Address: t.Addr.String(), From: t.From})
+		}
+		out.Ownership = o
+	}
 	return out
 }
 
@@ -338,4 +414,11 @@ func Markdown(w io.Writer, p *plan.Plan, title string) {
 	Text(&b, p, Options{})
 	w.Write(b.Bytes())
 	fmt.Fprintln(w, "```")
+}
+
+func objects(n int) string {
+	if n == 1 {
+		return "1 object"
+	}
+	return fmt.Sprintf("%d objects", n)
 }

@@ -60,11 +60,11 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	t := req.Target
 	// Waiting for the broker (or a cluster's nodes) happened in Connect:
 	// they are waited for before warren decides which of them to trust.
-	id, desired, err := preflight(ctx, ui, t, t.Name(), req.Desired, req.Options, req.Given)
+	id, desired, pl, err := preflight(ctx, ui, t, t.Name(), req.Desired, req.Options, req.Given)
 	if err != nil {
 		return nil, err
 	}
-	opts := req.Options
+	opts := pl.opts
 	// With Yes nobody reviews the plan before it is carried out: the lock
 	// is taken first and the plan read once, under it, instead of read,
 	// locked and read again. The read runs while the lock waits to see off
@@ -82,7 +82,7 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 				BeforeApplyHook()
 			}
 			var err error
-			p, err = MakePlan(ctx, t, desired, opts)
+			p, err = pl.plan(ctx, desired)
 			return err
 		})
 		if err != nil {
@@ -90,7 +90,7 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 		}
 		defer releaseLock(ui, unlock)
 		locked = true
-	} else if p, err = MakePlan(ctx, t, desired, opts); err != nil {
+	} else if p, err = pl.plan(ctx, desired); err != nil {
 		return nil, SecretError(ui, desired, err)
 	}
 	res := &ApplyResult{Plan: p}
@@ -113,6 +113,9 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	}
 	applyOpts := seeders.ApplyOptions{Options: opts, Admins: filesAdmins(desired), Reboot: req.Reboot}
 	if p.Empty() {
+		if err := writeRecords(ctx, ui, t, p); err != nil {
+			return res, err
+		}
 		return res, finish(ctx, ui, t, applyOpts)
 	}
 	if !req.Yes {
@@ -136,7 +139,7 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 		}
 		// Read again, under the lock: the plan shown must still be what the
 		// broker needs (someone may have changed it while the plan was read).
-		again, err := MakePlan(applyCtx, t, desired, opts)
+		again, err := pl.plan(applyCtx, desired)
 		if err != nil {
 			return res, SecretError(ui, desired, err)
 		}
@@ -148,14 +151,17 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	err = t.Apply(applyCtx, p, applyOpts)
 	ui.ProgressDone()
 	if err != nil {
-		recheckFailed(applyCtx, ui, t, desired, opts, p, err)
+		recheckFailed(applyCtx, ui, pl, desired, p, err)
 		return res, reportFailure(ui, err)
 	}
 	res.Applied = true
+	if err := writeRecords(ctx, ui, t, p); err != nil {
+		return res, err
+	}
 	if err := finish(ctx, ui, t, applyOpts); err != nil {
 		return res, err
 	}
-	return res, verify(ctx, ui, t, desired, opts, p)
+	return res, verify(ctx, ui, pl.after(p), desired, p)
 }
 
 // lockWhiler takes the broker's lock running a function once the lock is
@@ -220,7 +226,8 @@ func onInterrupt(parent context.Context, w io.Writer) (context.Context, <-chan s
 // files. When the apply removed the user warren logged in as (guest), the
 // target already acts as the administrator apply checked with. Passwords
 // a cloud API never returns are not compared again.
-func verify(ctx context.Context, ui UI, t seeders.Target, desired *definitions.Document, opts plan.Options, applied *plan.Plan) error {
+func verify(ctx context.Context, ui UI, pl planner, desired *definitions.Document, applied *plan.Plan) error {
+	t := pl.t
 	counts := applied.Counts()
 	logf(ui, "Applied: %d created, %d updated, %d replaced, %d deleted.",
 		counts[plan.Create], counts[plan.Update], counts[plan.Replace], counts[plan.Delete])
@@ -232,8 +239,8 @@ func verify(ctx context.Context, ui UI, t seeders.Target, desired *definitions.D
 		return reported(ui, "cannot check the result: %v", err)
 	}
 	// Only what the plan changed is read again: the rest matched moments ago.
-	opts.UpdatePasswords = false
-	after, err := MakePlan(ctx, t, changedKinds(desired, applied), opts)
+	pl.opts.UpdatePasswords = false
+	after, err := pl.plan(ctx, changedKinds(desired, applied))
 	if err != nil {
 		return fmt.Errorf("reading the broker after the apply: %w", err)
 	}
@@ -256,7 +263,7 @@ func verify(ctx context.Context, ui UI, t seeders.Target, desired *definitions.D
 // update the broker now matches the files in is moved to Done, so that
 // the report is true. When the broker cannot be read, the report stays as
 // it was, and says so.
-func recheckFailed(applyCtx context.Context, ui UI, t seeders.Target, desired *definitions.Document, opts plan.Options, p *plan.Plan, err error) {
+func recheckFailed(applyCtx context.Context, ui UI, pl planner, desired *definitions.Document, p *plan.Plan, err error) {
 	var ae *plan.ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) == 0 {
 		return
@@ -269,7 +276,7 @@ func recheckFailed(applyCtx context.Context, ui UI, t seeders.Target, desired *d
 	defer cancel()
 	// The plan's own options: with update-passwords, a password the
 	// target cannot read back (Amazon MQ for ActiveMQ) stays failed.
-	after, rerr := MakePlan(ctx, t, changedKinds(desired, &plan.Plan{Changes: ae.Failed}), opts)
+	after, rerr := pl.plan(ctx, changedKinds(desired, &plan.Plan{Changes: ae.Failed}))
 	if rerr != nil {
 		logf(ui, "warren: reading the broker again to see what the failed step made: %v (some changes listed as failed may have been made)", rerr)
 		return

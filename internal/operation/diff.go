@@ -39,17 +39,17 @@ func Diff(ctx context.Context, ui UI, req DiffRequest) (*DiffResult, error) {
 			return nil, fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
 		}
 	}
-	id, desired, err := preflight(ctx, ui, req.Target, req.Target.Name(), req.Desired, req.Options, req.Given)
+	id, desired, pl, err := preflight(ctx, ui, req.Target, req.Target.Name(), req.Desired, req.Options, req.Given)
 	if err != nil {
 		return nil, err
 	}
-	p, err := MakePlan(ctx, req.Target, desired, req.Options)
+	p, err := pl.plan(ctx, desired)
 	if err != nil {
 		return nil, SecretError(ui, desired, err)
 	}
 	res := &DiffResult{Plan: p, Identity: id}
 	if req.SaveTo != "" {
-		sp := NewSavedPlan(id, req.Options, p)
+		sp := NewSavedPlan(id, pl.opts, p)
 		if err := addFiles(sp, req.Paths); err != nil {
 			return res, err
 		}
@@ -58,6 +58,6 @@ func Diff(ctx context.Context, ui UI, req DiffRequest) (*DiffResult, error) {
 		}
 	}
 	ui.Plan(p)
-	showNotes(ui, req.Target, p, req.Options)
+	showNotes(ui, req.Target, p, pl.opts)
 	return res, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -24,6 +25,10 @@ type ExportRequest struct {
 	// PasswordRefs writes a password: {env: …} reference for every user
 	// instead of a hash.
 	PasswordRefs bool
+	// Owner, when set, keeps only the objects that owner's record holds.
+	Owner string
+	// Vhosts, when set, keep only what lives in them (Vhost too).
+	Vhosts []string
 }
 
 // Export reads the target's definitions, trims and selects them, and
@@ -44,10 +49,48 @@ func Export(ctx context.Context, ui UI, req ExportRequest) (*definitions.Documen
 	if req.Vhost != "" && !slices.ContainsFunc(doc.Vhosts, func(v *definitions.Vhost) bool { return v.Name == req.Vhost }) {
 		return nil, fmt.Errorf("--vhost %q: the broker has no such vhost (it has %s); nothing was written", req.Vhost, vhostNames(doc.Vhosts))
 	}
+	for _, v := range req.Vhosts {
+		if !slices.ContainsFunc(doc.Vhosts, func(x *definitions.Vhost) bool { return x.Name == v }) {
+			return nil, fmt.Errorf("--vhost %q: the broker has no such vhost (it has %s); nothing was written", v, vhostNames(doc.Vhosts))
+		}
+	}
+	// warren's own bookkeeping (the apply lock, owners' records) belongs
+	// to this broker: copied to another, a record would claim its objects.
+	doc.GlobalParameters = slices.DeleteFunc(doc.GlobalParameters, func(g *definitions.GlobalParameter) bool {
+		return g.Name == plan.LockParameter || plan.IsRecord(g)
+	})
+	if req.Owner != "" {
+		r, ok := req.Target.(seeders.Recorder)
+		if !ok {
+			return nil, fmt.Errorf("--target %s keeps no owner's record: --owner works on RabbitMQ brokers", req.Target.Name())
+		}
+		records, err := r.Records(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the owners' records: %w", err)
+		}
+		rec, ok := records[req.Owner]
+		if !ok {
+			return nil, fmt.Errorf("--owner %s: the broker holds no record of that owner (an apply of files that name it writes one); nothing was written", req.Owner)
+		}
+		doc = doc.Kept(rec.Has)
+		// The kinds the owner has nothing of are left out: an empty list
+		// would manage its kind.
+		var kinds []definitions.Kind
+		for _, k := range definitions.Kinds {
+			if len(rec.Objects[k]) > 0 {
+				kinds = append(kinds, k)
+			}
+		}
+		definitions.Select(doc, "", kinds)
+	}
 	if err := definitions.Trim(doc, req.Trims); err != nil {
 		return nil, err
 	}
 	definitions.Select(doc, req.Vhost, req.Only)
+	if len(req.Vhosts) > 0 {
+		doc = doc.Kept(func(o definitions.Object) bool { return definitions.InVhosts(o, req.Vhosts) })
+		doc.Users, doc.GlobalParameters = nil, nil // not in a vhost: left out, not emptied
+	}
 	doc.Sort()
 	exportPasswords(ui, doc, req.PasswordRefs)
 	return doc, nil

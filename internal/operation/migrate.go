@@ -165,7 +165,7 @@ func MigratePlan(ctx context.Context, ui UI, req MigratePlanRequest) error {
 	if v != "" {
 		doc = definitions.KeepAsImported(doc, v)
 	}
-	p, err := MakePlan(ctx, t, doc, migrateOptions)
+	p, err := planner{t: t, opts: migrateOptions}.plan(ctx, doc)
 	if err != nil {
 		return SecretError(ui, doc, err)
 	}

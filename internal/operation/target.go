@@ -91,16 +91,28 @@ func refuseUnsupported(t seeders.Target, given map[seeders.Option]bool, opts pla
 	return nil
 }
 
-// MakePlan reads the kinds a plan needs (liveKinds) and diffs them with
-// the target's options. Every secret the plan sends is read now, before
+// planner makes plans for one target with one set of options: the plan
+// options, and what the files' settings and the owner's records add
+// (ownership, ignore, forget, scope).
+type planner struct {
+	t     seeders.Target
+	opts  plan.Options
+	extra []plan.DiffOption
+	own   *plan.Ownership // nil without an owner
+}
+
+// plan reads the kinds a plan needs (liveKinds) and diffs them with the
+// target's options. Every secret the plan sends is read now, before
 // anything changes: one that cannot be read is an error (see
-// secretError).
-func MakePlan(ctx context.Context, t seeders.Target, desired *definitions.Document, opts plan.Options) (*plan.Plan, error) {
+// SecretError).
+func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*plan.Plan, error) {
+	t, opts := pl.t, pl.opts
 	live, err := t.Read(ctx, liveKinds(desired, opts.Prune))
 	if err != nil {
 		return nil, err
 	}
 	diffOpts := append(t.DiffOptions(ctx, opts), plan.WithPrune(opts.Prune), plan.WithKeepGuest(opts.KeepGuest))
+	diffOpts = append(diffOpts, pl.extra...)
 	p, err := plan.Diff(desired, live, diffOpts...)
 	if err != nil {
 		return nil, err

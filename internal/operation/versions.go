@@ -124,28 +124,33 @@ func checkReferences(ctx context.Context, ui UI, t seeders.Target, desired *defi
 
 // preflight is what diff and apply check before they plan: the options
 // the target cannot honour, the broker's identity, the files against the
-// broker's version, and what the files leave to the broker. Then the
-// desired definitions say what that version's import keeps where the
-// files say it two ways (definitions.KeepAsImported), on a copy: the
-// caller's document is not changed.
-func preflight(ctx context.Context, ui UI, t seeders.Target, name definitions.TargetName, d Desired, opts plan.Options, given map[seeders.Option]bool) (plan.BrokerID, *definitions.Document, error) {
+// broker's version, what the files leave to the broker, and, for an
+// owner, the owners' records. Then the desired definitions say what that
+// version's import keeps where the files say it two ways
+// (definitions.KeepAsImported), on a copy: the caller's document is not
+// changed. The planner it returns makes the plans.
+func preflight(ctx context.Context, ui UI, t seeders.Target, name definitions.TargetName, d Desired, opts plan.Options, given map[seeders.Option]bool) (plan.BrokerID, *definitions.Document, planner, error) {
+	pl := planner{t: t, opts: opts}
 	if err := refuseUnsupported(t, given, opts); err != nil {
-		return plan.BrokerID{}, nil, err
+		return plan.BrokerID{}, nil, pl, err
 	}
 	id, err := t.Identity(ctx)
 	if err != nil {
-		return plan.BrokerID{}, nil, err
+		return plan.BrokerID{}, nil, pl, err
 	}
 	version, err := checkBrokerVersion(ctx, ui, t, d, name)
 	if err != nil {
-		return plan.BrokerID{}, nil, err
+		return plan.BrokerID{}, nil, pl, err
 	}
 	if err := checkReferences(ctx, ui, t, d.Doc); err != nil {
-		return plan.BrokerID{}, nil, err
+		return plan.BrokerID{}, nil, pl, err
+	}
+	if pl, err = withSettings(ctx, ui, pl, d); err != nil {
+		return plan.BrokerID{}, nil, pl, err
 	}
 	doc := d.Doc
 	if version != "" {
 		doc = definitions.KeepAsImported(doc, version)
 	}
-	return id, doc, nil
+	return id, doc, pl, nil
 }
