@@ -26,7 +26,7 @@ func applyCommand() *cli.Command {
 			"its holder, host, pid and time), reads the broker again under it (refusing when someone changed it since\n" +
 			"the plan), and releases it at the end. --break-lock takes a lock left by an apply that is gone.\n\n" +
 			"Exit codes: 0 success (or nothing to do), 1 error, including a failed or partial apply.",
-		Flags: append(append(append(connectionFlags(), cloudFlags(true)...),
+		Flags: append(append(append(append(connectionFlags(), cloudFlags(true)...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 			&cli.BoolFlag{Name: "prune", Usage: "delete what the broker has and the files do not name (kinds the files manage only)"},
@@ -36,7 +36,7 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "destroy-messages", Usage: "allow deleting messages: a vhost whose queues hold messages, a pruned or replaced queue that holds messages"},
 			targetFlag(),
 			maxSizeFlag(),
-		), waitFlags()...), // cluster.go
+		), waitFlags()...), ownerFlags()...),
 		Action: runApply,
 	}
 }
@@ -86,9 +86,15 @@ func runApply(c *cli.Context) error {
 // sets explicitly.
 func overrideOptions(c *cli.Context, o plan.Options) plan.Options {
 	set := map[string]*bool{"prune": &o.Prune, "keep-guest": &o.KeepGuest, "replace": &o.Replace,
-		"destroy-messages": &o.DestroyMessages, "update-passwords": &o.UpdatePasswords}
+		"destroy-messages": &o.DestroyMessages, "update-passwords": &o.UpdatePasswords, "take-over": &o.TakeOver}
 	if c.IsSet("target") {
 		o.Target = c.String("target")
+	}
+	if c.IsSet("owner") {
+		o.Owner = c.String("owner")
+	}
+	if c.IsSet("vhost") {
+		o.Vhosts = c.StringSlice("vhost")
 	}
 	for name, p := range set {
 		if c.IsSet(name) {

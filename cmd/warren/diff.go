@@ -22,7 +22,7 @@ func diffCommand() *cli.Command {
 			"logs in as, built-in amq.* objects or the last administrator). Passwords are compared by hashing the\n" +
 			"files' password with the broker's salt; no secret is printed.\n\n" +
 			"Exit codes: 0 in sync, 2 drift (the plan is not empty), 1 error. Use it as a CI drift check.",
-		Flags: append(append(connectionFlags(), cloudFlags(false)...),
+		Flags: append(append(append(connectionFlags(), cloudFlags(false)...),
 			&cli.StringFlag{Name: "against", Usage: "compare with this export file instead of a live broker (offline)"},
 			&cli.BoolFlag{Name: "prune", Usage: "also delete what the broker has and the files do not name (kinds the files manage only)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see docs/diff-and-apply.md) or markdown (for a pull-request comment)"},
@@ -32,7 +32,7 @@ func diffCommand() *cli.Command {
 			&cli.BoolFlag{Name: "destroy-messages", Usage: "with -o: the saved plan may delete messages (as apply --destroy-messages)"},
 			targetFlag(),
 			maxSizeFlag(),
-		),
+		), ownerFlags()...),
 		Action: runDiff,
 	}
 }
@@ -106,5 +106,15 @@ func loadValid(c *cli.Context, ui operation.UI, name definitions.TargetName, bro
 // planOptionsOf reads the plan options from the command line.
 func planOptionsOf(c *cli.Context, t definitions.TargetName) plan.Options {
 	return plan.Options{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
-		Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), UpdatePasswords: c.Bool("update-passwords")}
+		Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), UpdatePasswords: c.Bool("update-passwords"),
+		Owner: c.String("owner"), TakeOver: c.Bool("take-over"), Vhosts: c.StringSlice("vhost")}
+}
+
+// ownerFlags say whose objects a diff or apply manages, and where.
+func ownerFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "owner", EnvVars: []string{"WARREN_OWNER"}, Usage: "the owner of the files' objects on a shared broker (or warren: owner in the files): --prune deletes only objects in that owner's record, which apply keeps on the broker (see docs/ownership.md)"},
+		&cli.BoolFlag{Name: "take-over", Usage: "take over the objects the files name that another owner's record holds (the plan lists them)"},
+		&cli.StringSliceFlag{Name: "vhost", Usage: "compare, change and prune only what lives in this vhost (repeat for more); users and global parameters are left out"},
+	}
 }

@@ -39,7 +39,8 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Usage: "json or yaml (default: by -o's extension, else json)"},
 			&cli.StringSliceFlag{Name: "trim", Usage: "apply these trims too"},
 			&cli.StringSliceFlag{Name: "no-trim", Usage: "do not apply these default trims"},
-			&cli.StringFlag{Name: "vhost", Usage: "export only this vhost and what lives in it"},
+			&cli.StringSliceFlag{Name: "vhost", Usage: "export only this vhost and what lives in it (repeat for more)"},
+			&cli.StringFlag{Name: "owner", Usage: "export only the objects this owner's record on the broker holds (see docs/ownership.md)"},
 			&cli.StringFlag{Name: "only", Usage: "export only these kinds (users,vhosts,permissions,…)"},
 			&cli.BoolFlag{Name: "password-refs", Usage: "write password: {env: WARREN_PASSWORD_<NAME>} for every user instead of a hash (for seed files; the names are listed on standard error)"},
 			targetFlag(),
@@ -82,7 +83,7 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	req := operation.ExportRequest{Trims: trims, Vhost: c.String("vhost"), PasswordRefs: c.Bool("password-refs")}
+	req := operation.ExportRequest{Trims: trims, Vhosts: c.StringSlice("vhost"), Owner: c.String("owner"), PasswordRefs: c.Bool("password-refs")}
 	if s := c.String("only"); s != "" {
 		if req.Only, err = definitions.ParseKinds(s); err != nil {
 			return err

@@ -66,6 +66,7 @@ func migrateFlags(upstream bool) []cli.Flag {
 			&cli.StringFlag{Name: "upstream-uri", EnvVars: []string{"WARREN_UPSTREAM_URI"},
 				Usage: "how the new cluster reaches the old one over AMQP: env:NAME or file:PATH where the URI with its password is read when warren applies it ({vhost} stands for each vhost: / is DEFAULT in env names, default in paths), or amqp[s]://[user@]host[:port] without a password"},
 			maxSizeFlag(),
+			&cli.StringFlag{Name: "owner", EnvVars: []string{"WARREN_OWNER"}, Usage: "record the new cluster's objects as this owner's (see docs/ownership.md)"},
 		)
 	}
 	return flags
@@ -168,6 +169,9 @@ func migrateRequest(c *cli.Context, from, file, upstream, to string) (operation.
 		return operation.MigrateRequest{}, err
 	}
 	req := operation.MigrateRequest{To: toConn, ToName: to, FromName: from, FromFile: file, Upstream: upstream, Workers: workers()}
+	if hasFlag(c, "owner") {
+		req.Owner = c.String("owner")
+	}
 	if file == "" {
 		if req.From, err = migrateSide(c, "from", from); err != nil {
 			return req, err

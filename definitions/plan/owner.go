@@ -52,8 +52,11 @@ func (r *Record) Has(o definitions.Object) bool {
 	return ok
 }
 
-// Len is how many objects the record holds.
+// Len is how many objects the record holds (none for nil).
 func (r *Record) Len() int {
+	if r == nil {
+		return 0
+	}
 	n := 0
 	for _, keys := range r.Objects {
 		n += len(keys)
@@ -61,10 +64,14 @@ func (r *Record) Len() int {
 	return n
 }
 
-// Equal reports whether two records hold the same objects for one owner.
+// Equal reports whether two records hold the same objects for one owner
+// (no record and an empty one are equal: neither is written).
 func (r *Record) Equal(o *Record) bool {
+	if r.Len() == 0 && o.Len() == 0 {
+		return true
+	}
 	if r == nil || o == nil {
-		return r == o
+		return false
 	}
 	return r.Owner == o.Owner && maps.EqualFunc(r.Objects, o.Objects, slices.Equal[[]string])
 }

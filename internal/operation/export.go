@@ -18,16 +18,15 @@ import (
 // ExportRequest asks for a target's definitions.
 type ExportRequest struct {
 	Target seeders.Target
-	// Trims are applied (definitions.Trims); Vhost and Only select.
+	// Trims are applied (definitions.Trims); Only selects kinds.
 	Trims []string
-	Vhost string
 	Only  []definitions.Kind
 	// PasswordRefs writes a password: {env: …} reference for every user
 	// instead of a hash.
 	PasswordRefs bool
 	// Owner, when set, keeps only the objects that owner's record holds.
 	Owner string
-	// Vhosts, when set, keep only what lives in them (Vhost too).
+	// Vhosts, when set, keep only what lives in them.
 	Vhosts []string
 }
 
@@ -46,9 +45,6 @@ func Export(ctx context.Context, ui UI, req ExportRequest) (*definitions.Documen
 	}
 	// A vhost the broker lacks would export empty lists, and an empty list
 	// manages its kind: diff --prune of that file deletes every vhost.
-	if req.Vhost != "" && !slices.ContainsFunc(doc.Vhosts, func(v *definitions.Vhost) bool { return v.Name == req.Vhost }) {
-		return nil, fmt.Errorf("--vhost %q: the broker has no such vhost (it has %s); nothing was written", req.Vhost, vhostNames(doc.Vhosts))
-	}
 	for _, v := range req.Vhosts {
 		if !slices.ContainsFunc(doc.Vhosts, func(x *definitions.Vhost) bool { return x.Name == v }) {
 			return nil, fmt.Errorf("--vhost %q: the broker has no such vhost (it has %s); nothing was written", v, vhostNames(doc.Vhosts))
@@ -86,7 +82,7 @@ func Export(ctx context.Context, ui UI, req ExportRequest) (*definitions.Documen
 	if err := definitions.Trim(doc, req.Trims); err != nil {
 		return nil, err
 	}
-	definitions.Select(doc, req.Vhost, req.Only)
+	definitions.Select(doc, "", req.Only)
 	if len(req.Vhosts) > 0 {
 		doc = doc.Kept(func(o definitions.Object) bool { return definitions.InVhosts(o, req.Vhosts) })
 		doc.Users, doc.GlobalParameters = nil, nil // not in a vhost: left out, not emptied

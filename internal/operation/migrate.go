@@ -36,6 +36,15 @@ type MigrateRequest struct {
 	// (migrate.ParseURITemplate).
 	Upstream string
 	Workers  int
+	// Owner, when set, records the new cluster's objects as that owner's.
+	Owner string
+}
+
+// options are the migration's plan options.
+func (req MigrateRequest) options() plan.Options {
+	o := migrateOptions
+	o.Owner = req.Owner
+	return o
 }
 
 // migrateOptions are the plan options of a migration: nothing is pruned
@@ -165,7 +174,11 @@ func MigratePlan(ctx context.Context, ui UI, req MigratePlanRequest) error {
 	if v != "" {
 		doc = definitions.KeepAsImported(doc, v)
 	}
-	p, err := planner{t: t, opts: migrateOptions}.plan(ctx, doc)
+	pl, err := withSettings(ctx, ui, planner{t: t, opts: req.options()}, Desired{Doc: doc})
+	if err != nil {
+		return err
+	}
+	p, err := pl.plan(ctx, doc)
 	if err != nil {
 		return SecretError(ui, doc, err)
 	}
@@ -188,7 +201,7 @@ func MigratePlan(ctx context.Context, ui UI, req MigratePlanRequest) error {
 		}
 	}
 	if out := req.SaveTo; out != "" {
-		sp := NewSavedPlan(id, migrateOptions, p)
+		sp := NewSavedPlan(id, pl.opts, p)
 		if src.File != "" {
 			sum, err := fileDigest(src.File)
 			if err != nil {
@@ -248,7 +261,7 @@ func MigrateApply(ctx context.Context, ui UI, req MigrateApplyRequest) (*ApplyRe
 		logf(ui, "warren: the old cluster's definitions changed since %s was made; nothing was applied.\nRun warren migrate plan --out again and review the new plan.", req.SavedName)
 		return nil, &ReportedError{Summary: fmt.Sprintf("the old cluster's definitions changed since %s was made; nothing was applied.", req.SavedName)}
 	}
-	return Apply(ctx, ui, ApplyRequest{Target: t, Desired: Desired{Doc: res.Desired()}, Options: migrateOptions,
+	return Apply(ctx, ui, ApplyRequest{Target: t, Desired: Desired{Doc: res.Desired()}, Options: req.options(),
 		Saved: saved, SavedName: req.SavedName, Remake: "warren migrate plan --out",
 		Yes: req.Yes, DryRun: req.DryRun, BreakLock: req.BreakLock})
 }

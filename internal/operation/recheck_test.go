@@ -39,7 +39,7 @@ func TestRecheckFailed(t *testing.T) {
 	// The broker holds the vhost: the failed creation was made after all.
 	made := &countingTarget{ExportFile: ExportFile{name: definitions.TargetRabbitMQ, doc: &definitions.Document{Vhosts: []*definitions.Vhost{{Name: "orders"}}}}}
 	ae := &plan.ApplyError{Failed: []plan.Change{change}, Err: errors.New("import failed")}
-	recheckFailed(context.Background(), ui, made, desired, plan.Options{}, p, ae)
+	recheckFailed(context.Background(), ui, planner{t: made}, desired, p, ae)
 	if made.reads != 1 || len(ae.Done) != 1 || len(ae.Failed) != 0 {
 		t.Errorf("the broker made it: %d reads, done %v, failed %v", made.reads, ae.Done, ae.Failed)
 	}
@@ -47,7 +47,7 @@ func TestRecheckFailed(t *testing.T) {
 	// The broker lacks it: it stays failed.
 	lacking := &countingTarget{ExportFile: ExportFile{name: definitions.TargetRabbitMQ, doc: &definitions.Document{Vhosts: []*definitions.Vhost{}}}}
 	ae = &plan.ApplyError{Failed: []plan.Change{change}, Err: errors.New("import failed")}
-	recheckFailed(context.Background(), ui, lacking, desired, plan.Options{}, p, ae)
+	recheckFailed(context.Background(), ui, planner{t: lacking}, desired, p, ae)
 	if lacking.reads != 1 || len(ae.Done) != 0 || len(ae.Failed) != 1 {
 		t.Errorf("the broker lacks it: %d reads, done %v, failed %v", lacking.reads, ae.Done, ae.Failed)
 	}
@@ -56,7 +56,7 @@ func TestRecheckFailed(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	ae = &plan.ApplyError{Failed: []plan.Change{change}, Err: errors.New("import failed")}
-	recheckFailed(cancelled, ui, made, desired, plan.Options{}, p, ae)
+	recheckFailed(cancelled, ui, planner{t: made}, desired, p, ae)
 	if made.reads != 1 || len(ae.Failed) != 1 || !strings.Contains(stderr.String(), "may have been made") {
 		t.Errorf("after a second Ctrl-C: %d reads (want none more), failed %v\n%s", made.reads, ae.Failed, stderr.String())
 	}
