@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/rabbitmq/boot"
 )
 
 func bootCommand() *cli.Command {
@@ -62,7 +62,7 @@ func runBoot(c *cli.Context) error {
 			return err
 		}
 	}
-	res, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
+	res, err := boot.Files(doc, boot.Options{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
 	if err != nil {
 		return secretError(c, doc, err)
 	}
