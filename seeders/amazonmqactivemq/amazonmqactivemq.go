@@ -28,7 +28,7 @@ import (
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Config says which broker to reach and how.
@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			o.RetryMaxAttempts = cfg.MaxAttempts
 		}
 		o.HTTPClient = noRedirects{&http.Client{Transport: awshttp.NewBuildableClient().GetTransport(),
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			CheckRedirect: httpapi.NoRedirects}}
 	})
 	return &Client{api: api, broker: cfg.BrokerID, cfg: cfg}, nil
 }
@@ -103,7 +103,7 @@ func (n noRedirects) Do(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		base := *req.URL
 		base.Path, base.RawPath, base.RawQuery = "", "", ""
-		return nil, rabbitmq.RedirectError(resp, "amazonmq", &base, req.URL.EscapedPath(), "--endpoint")
+		return nil, httpapi.RedirectError(resp, "amazonmq", &base, req.URL.EscapedPath(), "--endpoint")
 	}
 	resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxAnswer}
 	return resp, nil

@@ -18,18 +18,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Config says which instance to reach and how to sign.
@@ -69,7 +67,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	// Redirects are never followed: the X-Auth-Token (or a signed request
 	// with a secret key in its body) would go to wherever the server points.
-	hc := &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hc := &http.Client{Timeout: cfg.Timeout, CheckRedirect: httpapi.NoRedirects}
 	return &Client{cfg: cfg, base: u, http: hc}, nil
 }
 
@@ -84,7 +82,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("huaweicloud: %s %s: %d %s: %s (request %s)", e.Method, e.Path, e.Status,
-		rabbitmq.Printable(e.Code), rabbitmq.Printable(e.Message), rabbitmq.Printable(e.RequestID))
+		httpapi.Printable(e.Code), httpapi.Printable(e.Message), httpapi.Printable(e.RequestID))
 }
 
 // maxAnswer bounds what warren reads of one answer (a page of 50 users).
@@ -108,26 +106,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return err
 		}
 	}
+	// A POST is sent again only when its connection was refused.
 	retry := method != http.MethodPost
-	var last error
-	for attempt := range 3 {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt) * 300 * time.Millisecond):
-			}
-		}
+	return httpapi.Retry(ctx, 3, func(n int) time.Duration { return time.Duration(n) * 300 * time.Millisecond }, func() (bool, error) {
 		again, err := c.once(ctx, method, path, query, data, out)
-		if err == nil {
-			return nil
-		}
-		last = err
-		if !again || (!retry && !refused(err)) {
-			return err
-		}
-	}
-	return last
+		return again && (retry || httpapi.Refused(err)), err
+	})
 }
 
 func (c *Client) once(ctx context.Context, method, path string, query url.Values, data []byte, out any) (retry bool, err error) {
@@ -156,7 +140,7 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return false, rabbitmq.RedirectError(resp, "huaweicloud", c.base, path, "--endpoint")
+		return false, httpapi.RedirectError(resp, "huaweicloud", c.base, path, "--endpoint")
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
@@ -182,11 +166,6 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		}
 	}
 	return false, nil
-}
-
-func refused(err error) bool {
-	var op *net.OpError
-	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // amqpUser is a DMS user.

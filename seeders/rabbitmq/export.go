@@ -12,6 +12,7 @@ import (
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Read returns the broker's definitions: GET /api/definitions, with each
@@ -321,7 +322,7 @@ var identityFields = []string{"name", "vhost", "user", "component", "exchange", 
 // (a plan to delete user "").
 func answerErrors(doc *definitions.Document, diags schema.Diagnostics) error {
 	if doc == nil {
-		return fmt.Errorf("rabbitmq: reading the broker's definitions: %v", Printable(diags.Error()))
+		return fmt.Errorf("rabbitmq: reading the broker's definitions: %v", httpapi.Printable(diags.Error()))
 	}
 	var bad []string
 	for _, d := range diags {
@@ -337,7 +338,7 @@ func answerErrors(doc *definitions.Document, diags schema.Diagnostics) error {
 		if len(bad) > 5 {
 			bad = append(bad[:5], fmt.Sprintf("and %d more", len(bad)-5))
 		}
-		return fmt.Errorf("rabbitmq: the broker's answer is not the definitions expected: %s", Printable(strings.Join(bad, "; ")))
+		return fmt.Errorf("rabbitmq: the broker's answer is not the definitions expected: %s", httpapi.Printable(strings.Join(bad, "; ")))
 	}
 	return nil
 }
