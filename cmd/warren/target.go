@@ -66,12 +66,11 @@ func openTarget(c *cli.Context, t definitions.TargetName, urls ...string) (seede
 	if err != nil {
 		return nil, err
 	}
+	var rules []rabbitmq.TargetOption
 	if t == definitions.TargetAmazonMQRabbitMQ {
-		amq := amazonmqrabbitmq.New(client)
-		amq.Workers = workers()
-		return amq, nil
+		rules = append(rules, rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...), rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned))
 	}
-	rt := rabbitmq.NewTarget(client, t)
+	rt := rabbitmq.NewTarget(client, t, rules...)
 	rt.Workers = workers()
 	return rt, nil
 }
