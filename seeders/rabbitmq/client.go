@@ -564,3 +564,23 @@ func (c *Client) Vhosts(ctx context.Context) ([]VhostInfo, error) {
 	err := c.getJSON(ctx, "/api/vhosts?columns=name,description,tags,default_queue_type,tracing", &out)
 	return out, err
 }
+
+// PostDefinitions imports a (partial) definitions document: objects in it
+// are created or overwritten, others are left alone.
+// POST /api/definitions
+func (c *Client) PostDefinitions(ctx context.Context, body []byte) error {
+	return c.do(ctx, http.MethodPost, "/api/definitions", body, nil)
+}
+
+// As returns a client for the same broker that logs in as another user.
+func (c *Client) As(user, password string) *Client {
+	other := *c
+	other.cfg.Username, other.cfg.Password = user, password
+	return &other
+}
+
+// Healthy checks that the broker answers and raises no alarm.
+// GET /api/health/checks/alarms
+func (c *Client) Healthy(ctx context.Context) error {
+	return c.getJSON(ctx, "/api/health/checks/alarms", nil)
+}
