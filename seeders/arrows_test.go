@@ -1,10 +1,7 @@
 package seeders_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -12,14 +9,11 @@ import (
 
 const module = "github.com/warren-tool/warren/seeders/"
 
-// goList runs go list in this directory with args.
+// goList runs go list in this directory with args (go test puts its own
+// go first on PATH).
 func goList(t *testing.T, args ...string) []string {
 	t.Helper()
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	out, err := exec.Command(gobin, append([]string{"list"}, args...)...).Output()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
 	if err != nil {
 		var stderr string
 		if ee, ok := err.(*exec.ExitError); ok {
