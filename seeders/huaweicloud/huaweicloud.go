@@ -46,6 +46,8 @@ type Client struct {
 	cfg  Config
 	base *url.URL
 	http *http.Client
+	// secrets are the secret keys sent: masked in every text of the API's.
+	secrets *httpapi.Secrets
 }
 
 // New checks the configuration.
@@ -68,7 +70,7 @@ func New(cfg Config) (*Client, error) {
 	// Redirects are never followed: the X-Auth-Token (or a signed request
 	// with a secret key in its body) would go to wherever the server points.
 	hc := &http.Client{Timeout: cfg.Timeout, CheckRedirect: httpapi.NoRedirects}
-	return &Client{cfg: cfg, base: u, http: hc}, nil
+	return &Client{cfg: cfg, base: u, http: hc, secrets: &httpapi.Secrets{}}, nil
 }
 
 // APIError is an error answer of the DMS API.
@@ -156,7 +158,9 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 			ErrorMsg  string `json:"error_msg"`
 		}
 		if json.Unmarshal(b, &eb) == nil {
-			ae.Code, ae.Message = eb.ErrorCode, eb.ErrorMsg
+			// The API may repeat what it refuses, a secret key included:
+			// masked before anything can show it.
+			ae.Code, ae.Message = c.secrets.Mask(eb.ErrorCode), c.secrets.Mask(eb.ErrorMsg)
 		}
 		return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, ae
 	}
@@ -347,6 +351,7 @@ func (c *Client) writeUser(ctx context.Context, w *plan.WholeUser, create bool) 
 	if err != nil {
 		return fmt.Errorf("huaweicloud: user %q: %w", name, err)
 	}
+	c.secrets.Add(sk)
 	u := amqpUser{AccessKey: name, SecretKey: sk, Vhosts: []userPerm{}}
 	for _, p := range w.Permissions {
 		u.Vhosts = append(u.Vhosts, userPerm{Vhost: p.Vhost, Conf: p.Configure, Write: p.Write, Read: p.Read})
