@@ -92,15 +92,11 @@ func (t *Target) Identity(ctx context.Context) (plan.BrokerID, error) {
 		return plan.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
 	}
 	id := map[string]string{"cluster_name": ov.ClusterName}
-	var p struct {
-		Value any `json:"value"`
-	}
-	switch err := t.c.getJSON(ctx, "/api/global-parameters/internal_cluster_id", &p); {
-	case NotFound(err):
+	switch v, ok, err := t.c.clusterID(ctx); {
 	case err != nil:
 		return plan.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
-	default:
-		id["internal_cluster_id"] = fmt.Sprint(p.Value)
+	case ok:
+		id["internal_cluster_id"] = fmt.Sprint(v)
 	}
 	return plan.BrokerID{URLs: t.c.URLs(), Cluster: id, ActingUser: t.acting}, nil
 }
