@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -144,11 +143,11 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return false, httpapi.RedirectError(resp, "huaweicloud", c.base, path, "--endpoint")
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	b, over, err := httpapi.ReadBounded(resp.Body, resp.ContentLength, maxAnswer)
 	if err != nil {
 		return true, fmt.Errorf("huaweicloud: %s %s: reading the answer: %w", method, path, err)
 	}
-	if len(b) > maxAnswer {
+	if over {
 		return false, fmt.Errorf("huaweicloud: %s %s: the answer is larger than %d MiB; warren stops reading there", method, path, maxAnswer>>20)
 	}
 	if resp.StatusCode >= 400 {

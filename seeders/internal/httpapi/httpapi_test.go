@@ -104,3 +104,36 @@ func TestPrintableAndSecrets(t *testing.T) {
 		t.Errorf("Mask: %q", got)
 	}
 }
+
+func TestReadBounded(t *testing.T) {
+	tests := []struct {
+		name          string
+		body          string
+		length, limit int64
+		over, fails   bool
+	}{
+		{"known length within", "abcd", 4, 4, false, false},
+		{"known length over", "abcde", 5, 4, true, false},
+		{"known length says less than comes", "abcde", 4, 4, true, false},
+		{"known length says more than comes", "abc", 4, 4, false, true},
+		{"unknown length within", "abcd", -1, 4, false, false},
+		{"unknown length over by one", "abcde", -1, 4, true, false},
+		{"empty", "", -1, 4, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, over, err := ReadBounded(strings.NewReader(tt.body), tt.length, tt.limit)
+			if over != tt.over || (err != nil) != tt.fails {
+				t.Fatalf("over %v, error %v; want over %v, failing %v", over, err, tt.over, tt.fails)
+			}
+			if !over && !tt.fails && string(data) != tt.body {
+				t.Errorf("read %q, want %q", data, tt.body)
+			}
+		})
+	}
+	// A long answer of unknown length comes whole, across chunks.
+	long := strings.Repeat("x", 300<<10)
+	if data, over, err := ReadBounded(strings.NewReader(long), -1, 1<<20); err != nil || over || string(data) != long {
+		t.Errorf("a 300 KiB answer: %d bytes, over %v, error %v", len(data), over, err)
+	}
+}
