@@ -68,7 +68,8 @@ func openTarget(c *cli.Context, t definitions.TargetName, urls ...string) (seede
 	}
 	var rules []rabbitmq.TargetOption
 	if t == definitions.TargetAmazonMQRabbitMQ {
-		rules = append(rules, rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...), rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned))
+		rules = append(rules, rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...),
+			rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned))
 	}
 	rt := rabbitmq.NewTarget(client, t, rules...)
 	rt.Workers = workers()
