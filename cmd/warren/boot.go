@@ -10,7 +10,7 @@ import (
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/internal/atomicfile"
 	"github.com/warren-tool/warren/internal/operation"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/rabbitmq/boot"
 )
 
 func bootCommand() *cli.Command {
@@ -65,7 +65,7 @@ func runBoot(c *cli.Context) error {
 			return err
 		}
 	}
-	res, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
+	res, err := boot.Files(doc, boot.Options{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
 	if err != nil {
 		return operation.SecretError(newView(c, "text"), doc, err)
 	}

@@ -68,12 +68,12 @@ func Open(ctx context.Context, ui UI, req TargetRequest) (seeders.Target, error)
 
 // rabbitTarget is a RabbitMQ target (self-run or Amazon MQ's) on client.
 func rabbitTarget(client *rabbitmq.Client, name definitions.TargetName, workers int) seeders.Target {
+	var rules []rabbitmq.TargetOption
 	if name == definitions.TargetAmazonMQRabbitMQ {
-		amq := amazonmqrabbitmq.New(client)
-		amq.Workers = workers
-		return amq
+		rules = append(rules, rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...),
+			rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned))
 	}
-	rt := rabbitmq.NewTarget(client, name)
+	rt := rabbitmq.NewTarget(client, name, rules...)
 	rt.Workers = workers
 	return rt
 }

@@ -24,6 +24,8 @@ type Target struct {
 	held   *Held // the apply lock, while Lock holds it
 	name   definitions.TargetName
 	extra  []plan.DiffOption
+	// filter, when set, takes out of an export what the platform owns.
+	filter func(*definitions.Document)
 	// version is the broker's, once Version has read it.
 	version string
 	// overview is GET /api/overview's answer, once read: the broker's
@@ -39,12 +41,33 @@ var (
 	_ seeders.Locker    = (*Target)(nil)
 	_ seeders.Versioned = (*Target)(nil)
 	_ seeders.Noter     = (*Target)(nil)
+	_ seeders.Exporter  = (*Target)(nil)
 )
 
-// NewTarget makes the target rabbitmq; name and extra are for a platform
-// that is RabbitMQ with rules of its own (amazonmqrabbitmq).
-func NewTarget(c *Client, name definitions.TargetName, extra ...plan.DiffOption) *Target {
-	return &Target{c: c, name: cmp.Or(name, definitions.TargetRabbitMQ), extra: extra}
+// A TargetOption gives a target the rules of a platform that is RabbitMQ
+// with rules of its own (Amazon MQ for RabbitMQ): the platform's package
+// states its facts, and whoever opens the target composes them here.
+type TargetOption func(*Target)
+
+// WithDiffOptions adds diff options to those the target gives.
+func WithDiffOptions(opts ...plan.DiffOption) TargetOption {
+	return func(t *Target) { t.extra = append(t.extra, opts...) }
+}
+
+// WithExportFilter makes Export pass the broker's definitions through
+// filter, which takes out what the platform owns.
+func WithExportFilter(filter func(*definitions.Document)) TargetOption {
+	return func(t *Target) { t.filter = filter }
+}
+
+// NewTarget makes the target name ("" is rabbitmq): RabbitMQ's management
+// API, with a platform's rules given as options.
+func NewTarget(c *Client, name definitions.TargetName, opts ...TargetOption) *Target {
+	t := &Target{c: c, name: cmp.Or(name, definitions.TargetRabbitMQ)}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
 
 // Client is the client the target talks through now.
@@ -69,15 +92,11 @@ func (t *Target) Identity(ctx context.Context) (plan.BrokerID, error) {
 		return plan.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
 	}
 	id := map[string]string{"cluster_name": ov.ClusterName}
-	var p struct {
-		Value any `json:"value"`
-	}
-	switch err := t.c.getJSON(ctx, "/api/global-parameters/internal_cluster_id", &p); {
-	case NotFound(err):
+	switch v, ok, err := t.c.clusterID(ctx); {
 	case err != nil:
 		return plan.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
-	default:
-		id["internal_cluster_id"] = fmt.Sprint(p.Value)
+	case ok:
+		id["internal_cluster_id"] = fmt.Sprint(v)
 	}
 	return plan.BrokerID{URLs: t.c.URLs(), Cluster: id, ActingUser: t.acting}, nil
 }
@@ -134,6 +153,19 @@ func (t *Target) Unsupported() map[seeders.Option]string {
 		seeders.OptionUpdatePasswords: "RabbitMQ's API returns password hashes: warren compares passwords and sets those that differ",
 		seeders.OptionReboot:          "RabbitMQ applies changes at once",
 	}
+}
+
+// Export is what warren export writes: the whole export (Read with nil),
+// without what the platform owns (WithExportFilter).
+func (t *Target) Export(ctx context.Context) (*definitions.Document, error) {
+	doc, err := t.Read(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if t.filter != nil {
+		t.filter(doc)
+	}
+	return doc, nil
 }
 
 // Apply carries out plan (Client.Apply) as the acting user; when the apply

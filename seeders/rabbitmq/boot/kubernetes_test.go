@@ -1,4 +1,4 @@
-package rabbitmq_test
+package boot_test
 
 import (
 	"context"
@@ -14,7 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq/boot"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -75,8 +76,8 @@ func confValue(conf, key string) string {
 // the operator's pod would see the Secret.
 func TestBootKubernetes(t *testing.T) {
 	doc := parse(t, "defs.yaml", []byte(kubeDefs))
-	out, err := rabbitmq.BootKubernetes(doc, rabbitmq.BootOptions{},
-		rabbitmq.KubernetesOptions{Name: "orders-definitions", Namespace: "mq", MountPath: "/etc/rabbitmq/defs"})
+	out, err := boot.Kubernetes(doc, boot.Options{},
+		boot.KubernetesOptions{Name: "orders-definitions", Namespace: "mq", MountPath: "/etc/rabbitmq/defs"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestBootKubernetes(t *testing.T) {
 	if len(secret.StringData) != 2 {
 		t.Errorf("Secret keys: %v", secret.StringData)
 	}
-	defs := secret.StringData[rabbitmq.KubernetesDefinitionsKey]
+	defs := secret.StringData[boot.KubernetesDefinitionsKey]
 	var parsed map[string]any
 	if err := json.Unmarshal([]byte(defs), &parsed); err != nil {
 		t.Fatalf("definitions.json in the Secret: %v", err)
@@ -99,7 +100,7 @@ func TestBootKubernetes(t *testing.T) {
 	if strings.Contains(defs, "opspass-1") || !strings.Contains(defs, "password_hash") {
 		t.Error("the Secret's definitions carry a password instead of its hash")
 	}
-	conf := secret.StringData[rabbitmq.KubernetesConfigKey]
+	conf := secret.StringData[boot.KubernetesConfigKey]
 	if got := confValue(conf, "definitions.local.path"); got != "/etc/rabbitmq/defs/definitions.json" || got != out.DefinitionsPath {
 		t.Errorf("the fragment reads %q", got)
 	}
@@ -119,7 +120,7 @@ func TestBootKubernetes(t *testing.T) {
 	if mount.Name != vol.Name || vol.Secret == nil || vol.Secret.SecretName != secret.Name || !mount.ReadOnly || mount.SubPath != "" {
 		t.Errorf("the override does not mount the Secret: mount %+v, volume %+v", mount, vol)
 	}
-	if len(vol.Secret.Items) != 1 || vol.Secret.Items[0].Key != rabbitmq.KubernetesDefinitionsKey {
+	if len(vol.Secret.Items) != 1 || vol.Secret.Items[0].Key != boot.KubernetesDefinitionsKey {
 		t.Fatalf("the volume's items: %+v", vol.Secret.Items)
 	}
 	// The file the node reads: the mount path and the item's path.
@@ -137,14 +138,14 @@ func TestBootKubernetes(t *testing.T) {
 	}
 	// The chart mounts the whole Secret at /app: the file is /app/<key>.
 	if !values.LoadDefinition.Enabled || values.LoadDefinition.ExistingSecret != secret.Name ||
-		values.LoadDefinition.File != path.Join(rabbitmq.BitnamiMountPath, rabbitmq.KubernetesDefinitionsKey) {
+		values.LoadDefinition.File != path.Join(boot.BitnamiMountPath, boot.KubernetesDefinitionsKey) {
 		t.Errorf("Bitnami values: %+v", values)
 	}
 
 	// Refusals: names Kubernetes would refuse, mount paths that would hide
 	// the node's own configuration or data.
-	for _, k := range []rabbitmq.KubernetesOptions{{Name: "Upper_Case"}, {Namespace: "a.b"}, {MountPath: "/etc/rabbitmq"}, {MountPath: "relative/dir"}, {MountPath: "/etc/rabbitmq/conf.d"}} {
-		if _, err := rabbitmq.BootKubernetes(doc, rabbitmq.BootOptions{}, k); err == nil {
+	for _, k := range []boot.KubernetesOptions{{Name: "Upper_Case"}, {Namespace: "a.b"}, {MountPath: "/etc/rabbitmq"}, {MountPath: "relative/dir"}, {MountPath: "/etc/rabbitmq/conf.d"}} {
+		if _, err := boot.Kubernetes(doc, boot.Options{}, k); err == nil {
 			t.Errorf("%+v accepted", k)
 		}
 	}
@@ -186,6 +187,15 @@ func TestBootKubernetes(t *testing.T) {
 	if err := n.Call(ctx, "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
 		t.Errorf("on RabbitMQ %s, a node booted from the Secret has a guest user", n.Version)
 	}
+}
+
+func parse(t *testing.T, name string, data []byte) *definitions.Document {
+	t.Helper()
+	doc, diags := definitions.Parse(name, data)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return doc
 }
 
 func sleepShort() { time.Sleep(100 * time.Millisecond) }

@@ -2,119 +2,155 @@ package rabbitmq
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/definitions/plan"
 )
 
-// VhostContents reads what lives in a vhost, which deleting it deletes:
-// queues with their message counts, exchanges (not the built-in ones),
-// bindings, policies, parameters, permissions and topic permissions.
-// GET /api/queues/{vhost}, /api/exchanges/{vhost}, /api/bindings/{vhost},
-// /api/policies/{vhost}, /api/parameters, /api/vhosts/{vhost}/permissions,
-// /api/vhosts/{vhost}/topic-permissions
-func (c *Client) VhostContents(ctx context.Context, vhost string) (*plan.VhostContents, error) {
-	v := esc(vhost)
-	var (
-		queues []struct {
-			Name     string `json:"name"`
-			Type     string `json:"type"`
-			Messages *int64 `json:"messages"`
+// deleteObject deletes one object by its endpoint. A 404 is trusted only
+// when a GET confirms that the object is gone: the answer is then the 404
+// (NotFound reports it), and otherwise an error.
+func (c *Client) deleteObject(ctx context.Context, o definitions.Object) error {
+	var path string
+	switch o := o.(type) {
+	case *definitions.User:
+		path = "/api/users/" + esc(o.Name) // DELETE /api/users/{name}
+	case *definitions.Vhost:
+		path = "/api/vhosts/" + esc(o.Name) // DELETE /api/vhosts/{name}
+	case *definitions.Permission:
+		path = "/api/permissions/" + esc(o.Vhost) + "/" + esc(o.User) // DELETE /api/permissions/{vhost}/{user}
+	case *definitions.TopicPermission:
+		// DELETE /api/topic-permissions/{vhost}/{user}/{exchange}: one exchange's
+		path = "/api/topic-permissions/" + esc(o.Vhost) + "/" + esc(o.User) + "/" + esc(o.Exchange)
+	case *definitions.Parameter:
+		path = "/api/parameters/" + esc(o.Component) + "/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/parameters/{component}/{vhost}/{name}
+	case *definitions.GlobalParameter:
+		path = "/api/global-parameters/" + esc(o.Name) // DELETE /api/global-parameters/{name}
+	case *definitions.Policy:
+		path = "/api/policies/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/policies/{vhost}/{name}
+	case *definitions.Queue:
+		return c.deleteEmptyQueue(ctx, o)
+	case *definitions.Exchange:
+		path = "/api/exchanges/" + esc(o.Vhost) + "/" + esc(o.Name) // DELETE /api/exchanges/{vhost}/{name}
+	case *definitions.Binding:
+		return c.deleteBinding(ctx, o)
+	default:
+		return fmt.Errorf("rabbitmq: cannot delete %T", o)
+	}
+	return c.deleteVerified(ctx, o, path, path)
+}
+
+// deleteVerified sends DELETE del and trusts a 404 only when a GET of path
+// confirms the object is gone.
+func (c *Client) deleteVerified(ctx context.Context, o definitions.Object, del, path string) error {
+	err := c.do(ctx, http.MethodDelete, del, nil, nil)
+	if !NotFound(err) {
+		return err
+	}
+	if gone, gerr := c.gone(ctx, o, path); gerr != nil || !gone {
+		if gerr == nil {
+			gerr = errors.New("the object is still there")
 		}
-		exchanges, policies []struct {
-			Name string `json:"name"`
+		return fmt.Errorf("rabbitmq: DELETE %s answered 404, but checking that it is gone failed: %w", del, gerr)
+	}
+	return err
+}
+
+// gone reports whether a GET confirms that an object no longer exists.
+func (c *Client) gone(ctx context.Context, o definitions.Object, path string) (bool, error) {
+	if tp, ok := o.(*definitions.TopicPermission); ok {
+		// GET /api/topic-permissions/{vhost}/{user} lists the user's exchanges.
+		var list []struct {
+			Exchange string `json:"exchange"`
 		}
-		bindings []struct {
-			Source string `json:"source"`
+		err := c.getJSON(ctx, "/api/topic-permissions/"+esc(tp.Vhost)+"/"+esc(tp.User), &list)
+		if NotFound(err) {
+			return true, nil
 		}
-		params []struct {
-			Vhost     string `json:"vhost"`
-			Component string `json:"component"`
-			Name      string `json:"name"`
+		if err != nil {
+			return false, err
 		}
-		perms, topic []struct {
-			User string `json:"user"`
+		return !slices.ContainsFunc(list, func(l struct {
+			Exchange string `json:"exchange"`
+		}) bool {
+			return l.Exchange == tp.Exchange
+		}), nil
+	}
+	err := c.getJSON(ctx, path, nil)
+	if NotFound(err) {
+		return true, nil
+	}
+	return false, err
+}
+
+// deleteBinding finds the binding's properties key, which the API names it
+// by, and deletes it. A 404 is trusted only when the binding is no longer
+// listed.
+// GET, DELETE /api/bindings/{vhost}/e/{source}/{q|e}/{destination}/{props}
+func (c *Client) deleteBinding(ctx context.Context, b *definitions.Binding) error {
+	dest := "q"
+	if b.DestinationType == "exchange" {
+		dest = "e"
+	}
+	source := b.Source
+	if source == "" {
+		source = "amq.default"
+	}
+	base := "/api/bindings/" + esc(b.Vhost) + "/e/" + esc(source) + "/" + dest + "/" + esc(b.Destination)
+	find := func() (string, bool, error) {
+		var list []bindingInfo
+		if err := c.getJSON(ctx, base, &list); err != nil {
+			return "", false, err
 		}
-	)
-	reads := []struct {
-		path string
-		out  any
-	}{
-		{"/api/queues/" + v + "?columns=name,type,messages", &queues},
-		{"/api/exchanges/" + v + "?disable_stats=true&columns=name", &exchanges},
-		{"/api/bindings/" + v + "?columns=source", &bindings},
-		{"/api/policies/" + v, &policies},
-		{"/api/parameters", &params},
-		{"/api/vhosts/" + v + "/permissions", &perms},
-		{"/api/vhosts/" + v + "/topic-permissions", &topic},
-	}
-	errs := make([]error, len(reads))
-	var wg sync.WaitGroup
-	for i, r := range reads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = c.getJSON(ctx, r.path, r.out)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	out := &plan.VhostContents{}
-	stats := make([]QueueStat, len(queues))
-	for i, q := range queues {
-		stats[i] = QueueStat{Name: q.Name, Type: q.Type, Stat: q.Messages}
-	}
-	counts, err := c.QueueCounts(ctx, vhost, stats)
-	if err != nil {
-		return nil, err
-	}
-	for _, q := range queues {
-		n, ok := counts[q.Name]
-		if !ok {
-			continue // deleted since it was listed
+		want := canonical(b.Arguments.Map())
+		i := slices.IndexFunc(list, func(l bindingInfo) bool {
+			return l.RoutingKey == b.RoutingKey && canonical(l.Arguments) == want
+		})
+		if i < 0 {
+			return "", false, nil
 		}
-		out.Queues = append(out.Queues, plan.QueueMessages{Name: q.Name, Messages: n.Messages, Unknown: !n.Known, Why: n.Why, AtApply: n.NoAccess})
+		return list[i].PropertiesKey, true, nil
 	}
-	for _, x := range exchanges {
-		if x.Name != "" && !strings.HasPrefix(x.Name, "amq.") {
-			out.Exchanges = append(out.Exchanges, x.Name)
+	key, found, err := find()
+	if err != nil || !found {
+		return err // not found: already gone
+	}
+	// The properties key is the routing key escaped once by the broker
+	// ("order.%23" for "order.#", "a%25b" for "a%b"); the web server decodes
+	// the path once before matching it, so it is escaped once more.
+	err = c.do(ctx, http.MethodDelete, base+"/"+esc(key), nil, nil)
+	if !NotFound(err) {
+		return err
+	}
+	if _, still, gerr := find(); gerr != nil || still {
+		if gerr == nil {
+			gerr = errors.New("the binding is still there")
 		}
+		return fmt.Errorf("rabbitmq: DELETE %s answered 404, but checking that it is gone failed: %w", base+"/"+esc(key), gerr)
 	}
-	for _, b := range bindings {
-		if b.Source != "" {
-			out.Bindings++
-		}
+	return err
+}
+
+// bindingInfo is what deleteBinding reads of a binding.
+type bindingInfo struct {
+	RoutingKey    string         `json:"routing_key"`
+	Arguments     map[string]any `json:"arguments"`
+	PropertiesKey string         `json:"properties_key"`
+}
+
+// canonical encodes arguments for comparing (encoding/json sorts keys).
+func canonical(m map[string]any) string {
+	if len(m) == 0 {
+		return "{}"
 	}
-	for _, p := range policies {
-		out.Policies = append(out.Policies, p.Name)
-	}
-	for _, p := range params {
-		if p.Vhost == vhost {
-			out.Parameters = append(out.Parameters, p.Component+"/"+p.Name)
-		}
-	}
-	for _, p := range perms {
-		out.Permissions = append(out.Permissions, p.User)
-	}
-	for _, p := range topic {
-		if !slices.Contains(out.TopicPermissions, p.User) {
-			out.TopicPermissions = append(out.TopicPermissions, p.User)
-		}
-	}
-	slices.SortFunc(out.Queues, func(a, b plan.QueueMessages) int { return strings.Compare(a.Name, b.Name) })
-	for _, s := range [][]string{out.Exchanges, out.Policies, out.Parameters, out.Permissions, out.TopicPermissions} {
-		slices.Sort(s)
-	}
-	return out, nil
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 // deleteQueue deletes a queue; unless destroy, only when it is empty
@@ -246,26 +282,4 @@ func emptiedFirst(err error, deleted []string) error {
 	}
 	return fmt.Errorf("%w (its empty %s %s had been deleted first)", err,
 		map[bool]string{true: "queue", false: "queues"}[len(deleted) == 1], strings.Join(names, ", "))
-}
-
-// UserPermissions returns one user's permissions: a plan that does not
-// manage permissions still looks for temporary grants an interrupted apply
-// left to the user warren logs in as.
-// GET /api/users/{name}/permissions
-func (c *Client) UserPermissions(ctx context.Context, user string) ([]*definitions.Permission, error) {
-	var list []struct {
-		User      string `json:"user"`
-		Vhost     string `json:"vhost"`
-		Configure string `json:"configure"`
-		Write     string `json:"write"`
-		Read      string `json:"read"`
-	}
-	if err := c.getJSON(ctx, "/api/users/"+esc(user)+"/permissions", &list); err != nil {
-		return nil, err
-	}
-	out := make([]*definitions.Permission, len(list))
-	for i, p := range list {
-		out[i] = &definitions.Permission{User: p.User, Vhost: p.Vhost, Configure: p.Configure, Write: p.Write, Read: p.Read}
-	}
-	return out, nil
 }

@@ -11,7 +11,9 @@ import (
 	"sync"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/schema"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Read returns the broker's definitions: GET /api/definitions, with each
@@ -321,7 +323,7 @@ var identityFields = []string{"name", "vhost", "user", "component", "exchange", 
 // (a plan to delete user "").
 func answerErrors(doc *definitions.Document, diags schema.Diagnostics) error {
 	if doc == nil {
-		return fmt.Errorf("rabbitmq: reading the broker's definitions: %v", Printable(diags.Error()))
+		return fmt.Errorf("rabbitmq: reading the broker's definitions: %v", httpapi.Printable(diags.Error()))
 	}
 	var bad []string
 	for _, d := range diags {
@@ -337,7 +339,7 @@ func answerErrors(doc *definitions.Document, diags schema.Diagnostics) error {
 		if len(bad) > 5 {
 			bad = append(bad[:5], fmt.Sprintf("and %d more", len(bad)-5))
 		}
-		return fmt.Errorf("rabbitmq: the broker's answer is not the definitions expected: %s", Printable(strings.Join(bad, "; ")))
+		return fmt.Errorf("rabbitmq: the broker's answer is not the definitions expected: %s", httpapi.Printable(strings.Join(bad, "; ")))
 	}
 	return nil
 }
@@ -364,4 +366,154 @@ func cleanVhost(v map[string]any) {
 	if tr, _ := v["tracing"].(bool); !tr {
 		delete(v, "tracing")
 	}
+}
+
+// VhostContents reads what lives in a vhost, which deleting it deletes:
+// queues with their message counts, exchanges (not the built-in ones),
+// bindings, policies, parameters, permissions and topic permissions.
+// GET /api/queues/{vhost}, /api/exchanges/{vhost}, /api/bindings/{vhost},
+// /api/policies/{vhost}, /api/parameters, /api/vhosts/{vhost}/permissions,
+// /api/vhosts/{vhost}/topic-permissions
+func (c *Client) VhostContents(ctx context.Context, vhost string) (*plan.VhostContents, error) {
+	v := esc(vhost)
+	var (
+		queues []struct {
+			Name     string `json:"name"`
+			Type     string `json:"type"`
+			Messages *int64 `json:"messages"`
+		}
+		exchanges, policies []struct {
+			Name string `json:"name"`
+		}
+		bindings []struct {
+			Source string `json:"source"`
+		}
+		params []struct {
+			Vhost     string `json:"vhost"`
+			Component string `json:"component"`
+			Name      string `json:"name"`
+		}
+		perms, topic []struct {
+			User string `json:"user"`
+		}
+	)
+	reads := []struct {
+		path string
+		out  any
+	}{
+		{"/api/queues/" + v + "?columns=name,type,messages", &queues},
+		{"/api/exchanges/" + v + "?disable_stats=true&columns=name", &exchanges},
+		{"/api/bindings/" + v + "?columns=source", &bindings},
+		{"/api/policies/" + v, &policies},
+		{"/api/parameters", &params},
+		{"/api/vhosts/" + v + "/permissions", &perms},
+		{"/api/vhosts/" + v + "/topic-permissions", &topic},
+	}
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, r := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.getJSON(ctx, r.path, r.out)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := &plan.VhostContents{}
+	stats := make([]QueueStat, len(queues))
+	for i, q := range queues {
+		stats[i] = QueueStat{Name: q.Name, Type: q.Type, Stat: q.Messages}
+	}
+	counts, err := c.QueueCounts(ctx, vhost, stats)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range queues {
+		n, ok := counts[q.Name]
+		if !ok {
+			continue // deleted since it was listed
+		}
+		out.Queues = append(out.Queues, plan.QueueMessages{Name: q.Name, Messages: n.Messages, Unknown: !n.Known, Why: n.Why, AtApply: n.NoAccess})
+	}
+	for _, x := range exchanges {
+		if x.Name != "" && !strings.HasPrefix(x.Name, "amq.") {
+			out.Exchanges = append(out.Exchanges, x.Name)
+		}
+	}
+	for _, b := range bindings {
+		if b.Source != "" {
+			out.Bindings++
+		}
+	}
+	for _, p := range policies {
+		out.Policies = append(out.Policies, p.Name)
+	}
+	for _, p := range params {
+		if p.Vhost == vhost {
+			out.Parameters = append(out.Parameters, p.Component+"/"+p.Name)
+		}
+	}
+	for _, p := range perms {
+		out.Permissions = append(out.Permissions, p.User)
+	}
+	for _, p := range topic {
+		if !slices.Contains(out.TopicPermissions, p.User) {
+			out.TopicPermissions = append(out.TopicPermissions, p.User)
+		}
+	}
+	slices.SortFunc(out.Queues, func(a, b plan.QueueMessages) int { return strings.Compare(a.Name, b.Name) })
+	for _, s := range [][]string{out.Exchanges, out.Policies, out.Parameters, out.Permissions, out.TopicPermissions} {
+		slices.Sort(s)
+	}
+	return out, nil
+}
+
+// UserPermissions returns one user's permissions: a plan that does not
+// manage permissions still looks for temporary grants an interrupted apply
+// left to the user warren logs in as.
+// GET /api/users/{name}/permissions
+func (c *Client) UserPermissions(ctx context.Context, user string) ([]*definitions.Permission, error) {
+	var list []struct {
+		User      string `json:"user"`
+		Vhost     string `json:"vhost"`
+		Configure string `json:"configure"`
+		Write     string `json:"write"`
+		Read      string `json:"read"`
+	}
+	if err := c.getJSON(ctx, "/api/users/"+esc(user)+"/permissions", &list); err != nil {
+		return nil, err
+	}
+	out := make([]*definitions.Permission, len(list))
+	for i, p := range list {
+		out[i] = &definitions.Permission{User: p.User, Vhost: p.Vhost, Configure: p.Configure, Write: p.Write, Read: p.Read}
+	}
+	return out, nil
+}
+
+// QueueMessages returns what is known of the messages a queue holds, read
+// from the queue itself (QueueCounts); a queue that is gone holds none.
+// GET /api/queues/{vhost}/{name}
+func (c *Client) QueueMessages(ctx context.Context, vhost, name string) (Count, error) {
+	var q struct {
+		Type     string `json:"type"`
+		Messages *int64 `json:"messages"`
+	}
+	if err := c.getJSON(ctx, "/api/queues/"+esc(vhost)+"/"+esc(name), &q); err != nil {
+		if NotFound(err) {
+			return Count{Known: true}, nil
+		}
+		return Count{}, err
+	}
+	counts, err := c.QueueCounts(ctx, vhost, []QueueStat{{Name: name, Type: q.Type, Stat: q.Messages}})
+	if err != nil {
+		return Count{}, err
+	}
+	n, ok := counts[name]
+	if !ok {
+		return Count{Known: true}, nil // gone since
+	}
+	return n, nil
 }

@@ -1,4 +1,4 @@
-package rabbitmq_test
+package boot_test
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/rabbitmq/boot"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
 func TestHTTPSSourceRefusals(t *testing.T) {
 	doc := parse(t, "defs.yaml", []byte(kubeDefs))
-	for _, src := range []rabbitmq.HTTPSSource{
+	for _, src := range []boot.HTTPSSource{
 		{URL: "", CACertFile: "/ca.pem"},
 		{URL: "http://defs.example.com/defs.json", CACertFile: "/ca.pem"},
 		{URL: "https://user:secret@defs.example.com/defs.json", CACertFile: "/ca.pem"},
@@ -27,7 +27,7 @@ func TestHTTPSSourceRefusals(t *testing.T) {
 		{URL: "https://defs.example.com/defs.json", CACertFile: "/ca.pem", CertFile: "/cert.pem"},
 		{URL: "https://defs.example.com/defs.json\nload_definitions = /etc/passwd", CACertFile: "/ca.pem"},
 	} {
-		if _, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HTTPS: &src}); err == nil {
+		if _, err := boot.Files(doc, boot.Options{HTTPS: &src}); err == nil {
 			t.Errorf("%+v accepted", src)
 		}
 	}
@@ -74,7 +74,7 @@ func TestBootFromHTTPS(t *testing.T) {
 	defer srv.Close()
 	url := fmt.Sprintf("https://localhost:%d/warren/definitions.json", l.Addr().(*net.TCPAddr).Port)
 
-	res, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HTTPS: &rabbitmq.HTTPSSource{URL: url,
+	res, err := boot.Files(doc, boot.Options{HTTPS: &boot.HTTPSSource{URL: url,
 		CACertFile: "{{dir}}/tls/ca.pem", CertFile: "{{dir}}/tls/cert.pem", KeyFile: "{{dir}}/tls/key.pem"}})
 	if err != nil {
 		t.Fatal(err)

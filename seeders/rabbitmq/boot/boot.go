@@ -1,16 +1,17 @@
-package rabbitmq
+package boot
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
 )
 
-// BootOptions tune Boot.
-type BootOptions struct {
+// Options tune Files and Kubernetes.
+type Options struct {
 	// HashingAlgorithm for passwords: definitions.HashSHA256 (default) or
 	// definitions.HashSHA512.
 	HashingAlgorithm string
@@ -28,8 +29,8 @@ type BootOptions struct {
 	HTTPS *HTTPSSource
 }
 
-// BootOutput is what a node needs to import definitions at its first boot.
-type BootOutput struct {
+// Output is what a node needs to import definitions at its first boot.
+type Output struct {
 	// Definitions is the document, every password turned into a salted
 	// hash, every field RabbitMQ's import needs filled in.
 	Definitions []byte
@@ -40,11 +41,11 @@ type BootOutput struct {
 	Warnings []string
 }
 
-// Boot turns definitions into what a blank node imports at boot. RabbitMQ
+// Files turns definitions into what a blank node imports at boot. RabbitMQ
 // creates no guest user and no / vhost on a node configured to import
 // definitions, so a document without an administrator or a vhost gives a
-// node nobody can manage: Boot refuses it unless forced.
-func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
+// node nobody can manage: Files refuses it unless forced.
+func Files(d *definitions.Document, opts Options) (*Output, error) {
 	if opts.Resolve == nil {
 		opts.Resolve = definitions.ResolveSecret
 	}
@@ -101,7 +102,7 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 	// parameter. Queues carry their type (their vhost's default when the
 	// files give none), which 3.10's import would not pick.
 	for _, v := range n.Vhosts {
-		out.Vhosts = append(out.Vhosts, importVhost(v))
+		out.Vhosts = append(out.Vhosts, ImportVhost(v))
 	}
 	out.Parameters = append(out.Parameters, definitions.VhostLimitParameters(d)...)
 	for _, u := range n.Users {
@@ -129,5 +130,24 @@ func Boot(d *definitions.Document, opts BootOptions) (*BootOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &BootOutput{Definitions: out.EncodeJSON(), Config: config, Warnings: problems}, nil
+	return &Output{Definitions: out.EncodeJSON(), Config: config, Warnings: problems}, nil
+}
+
+// ImportVhost returns a vhost as RabbitMQ's import must get it: the default
+// queue type in metadata, where the import reads it, and without limits,
+// which the import ignores (they travel as a vhost-limits parameter).
+func ImportVhost(v *definitions.Vhost) *definitions.Vhost {
+	out := *v
+	if v.DefaultQueueType != "" {
+		out.Metadata = maps.Clone(v.Metadata)
+		if out.Metadata == nil {
+			out.Metadata = map[string]any{}
+		}
+		out.Metadata["default_queue_type"] = v.DefaultQueueType
+	}
+	if _, ok := v.Extra["limits"]; ok {
+		out.Extra = maps.Clone(v.Extra)
+		delete(out.Extra, "limits")
+	}
+	return &out
 }

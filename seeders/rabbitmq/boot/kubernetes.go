@@ -1,4 +1,4 @@
-package rabbitmq
+package boot
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The keys of the Secret BootKubernetes writes, and where the Bitnami chart
+// The keys of the Secret Kubernetes writes, and where the Bitnami chart
 // mounts a loadDefinition.existingSecret (its statefulset template: the
 // volume load-definition-volume at /app).
 const (
@@ -37,7 +37,7 @@ type KubernetesOptions struct {
 	MountPath string
 }
 
-// KubernetesOutput is what BootKubernetes writes: three YAML documents,
+// KubernetesOutput is what Kubernetes writes: three YAML documents,
 // each starting with comments that say how to use it.
 type KubernetesOutput struct {
 	// Secret is a v1 Secret holding definitions.json and the conf.d
@@ -84,11 +84,11 @@ func (k *KubernetesOptions) fill() error {
 	return nil
 }
 
-// BootKubernetes is Boot for Kubernetes: the same definitions and
+// Kubernetes is Files for Kubernetes: the same definitions and
 // configuration, in a Secret that RabbitMQ's cluster operator and the
 // Bitnami chart mount, with what each needs to load it. opts'
 // DefinitionsPath and HTTPS are set from k.
-func BootKubernetes(d *definitions.Document, opts BootOptions, k KubernetesOptions) (*KubernetesOutput, error) {
+func Kubernetes(d *definitions.Document, opts Options, k KubernetesOptions) (*KubernetesOutput, error) {
 	if err := k.fill(); err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func BootKubernetes(d *definitions.Document, opts BootOptions, k KubernetesOptio
 		return nil, fmt.Errorf("the Kubernetes output carries the definitions in a Secret; the https import backend fetches them from a server instead")
 	}
 	opts.DefinitionsPath = path.Join(k.MountPath, KubernetesDefinitionsKey)
-	res, err := Boot(d, opts)
+	res, err := Files(d, opts)
 	if err != nil {
 		return nil, err
 	}
