@@ -53,11 +53,11 @@ check: ## the fast inner loop, no RabbitMQ: go vet, gofmt, staticcheck, go test 
 .PHONY: test
 test: deps lint golden-check ## everything CI runs: lint, all tests (on real RabbitMQ 3.10, 4.0 and 4.3 nodes), short fuzz runs
 	@echo "== every test, real nodes on RabbitMQ 4.3"
-	CI=$${CI:-} WARREN_RABBITMQ=4.3 $(GO) test -count=1 ./...
+	CI=$${CI:-} WARREN_RABBITMQ=4.3 $(GO) test -count=1 -timeout 30m ./...
 	@echo "== the real-node tests again, on RabbitMQ 4.0"
-	CI=$${CI:-} WARREN_RABBITMQ=4.0 $(GO) test -count=1 $(NODE_PKGS)
+	CI=$${CI:-} WARREN_RABBITMQ=4.0 $(GO) test -count=1 -timeout 30m $(NODE_PKGS)
 	@echo "== the real-node tests again, on RabbitMQ 3.10"
-	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 $(NODE_PKGS)
+	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 -timeout 30m $(NODE_PKGS)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPathAgrees$$' -fuzztime 5s ./schema
 
