@@ -127,7 +127,7 @@ func TestOwnershipConflictStopsBeforeAnyChange(t *testing.T) {
 		if cmd == "diff" {
 			code, out, errOut = warren(t, cmd, files)
 		}
-		if code != exitError || !strings.Contains(errOut, files+":6:5: /queues/1: ") || !strings.Contains(errOut, `is owned by "payments"`) ||
+		if code != exitError || !strings.Contains(errOut, files+":5:5: /queues/1: ") || !strings.Contains(errOut, `is owned by "payments"`) ||
 			!strings.Contains(errOut, "[E115]") || strings.Contains(out, "bill.new") {
 			t.Errorf("%s of files naming another owner's queue: exit %d\n%s%s", cmd, code, out, errOut)
 		}
