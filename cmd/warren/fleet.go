@@ -124,6 +124,7 @@ func useBroker(c *cli.Context, b *inventory.Broker) error {
 		}
 	}
 	set("username", b.Username)
+	set("owner", b.Owner)
 	set("target", b.Target)
 	set("ca-cert", b.TLS.CA)
 	set("client-cert", b.TLS.ClientCert)

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -268,4 +270,39 @@ func TestOwnerApplyKilled(t *testing.T) {
 
 func queue(vhost, name string) *definitions.Queue {
 	return &definitions.Queue{Vhost: vhost, Name: name}
+}
+
+// An inventory entry names its files' owner; a fleet's prune then deletes
+// only that owner's objects. A saved plan made for one owner is refused
+// for another.
+func TestOwnerInFleetAndSavedPlan(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	mustApply(t, ownerFiles(t, n, "payments", "pay.orders", "pay.old"))
+	mustApply(t, ownerFiles(t, n, "billing", "bill.invoices"))
+	// payments' files without their owner: the inventory names it.
+	files := ownerFiles(t, n, "payments", "pay.orders")
+	data, _ := os.ReadFile(files)
+	noOwner := writeTemp(t, "payments-files.yaml", strings.Replace(string(data), "warren:\n  owner: payments\n", "", 1))
+	t.Setenv("FLEET_PASSWORD", n.AdminPassword)
+	inv := writeTemp(t, "inventory.yaml", fmt.Sprintf("brokers:\n  - name: shared\n    urls: [%s]\n    username: %s\n    password: {env: FLEET_PASSWORD}\n    owner: payments\n    files: [%s]\n",
+		n.URL, n.Admin, noOwner))
+	code, out, errOut := warren(t, "apply", "--inventory", inv, "--yes", "--prune")
+	if code != exitOK || !strings.Contains(out, `- queue "pay.old" on vhost "shared"`) || strings.Contains(out, `- queue "bill.invoices"`) {
+		t.Fatalf("fleet apply with the entry's owner: exit %d\n%s%s", code, out, errOut)
+	}
+	if got, want := queueNames(t, n, "shared"), []string{"bill.invoices", "pay.orders"}; !slices.Equal(got, want) {
+		t.Errorf("after the fleet's prune the broker has %v, want %v", got, want)
+	}
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	if code, out, errOut := warren(t, "diff", "--prune", "-o", plan, files); code != exitOK {
+		t.Fatalf("diff -o: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = warren(t, "apply", "--yes", "--owner", "billing", plan)
+	if code != exitError || !strings.Contains(out+errOut, "owner") {
+		t.Errorf("a plan saved for payments, applied for billing: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := warren(t, "apply", "--yes", plan); code != exitOK {
+		t.Errorf("the saved plan, as saved: exit %d\n%s%s", code, out, errOut)
+	}
 }

@@ -242,6 +242,9 @@ func fleetOne(ctx context.Context, ui UI, req FleetRequest, b *inventory.Broker)
 	conn.TLS = TLS{CACert: b.TLS.CA, ClientCert: b.TLS.ClientCert, ClientKey: b.TLS.ClientKey, Insecure: b.TLS.Insecure}
 	opts := req.Options
 	opts.Target = string(name)
+	if opts.Owner == "" {
+		opts.Owner = b.Owner
+	}
 	desired, err := LoadValid(ui, Files{Paths: b.Files, Overlays: b.Overlays, Layered: true, MaxSize: req.MaxSize}, name, true)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,7 @@ type Broker struct {
 	Files                     []string
 	Overlays                  []string
 	Labels                    map[string]string
+	Owner                     string // the files' owner, as --owner
 	TLS                       TLS
 	// At is where the entry is in the inventory.
 	At schema.Location
@@ -159,7 +160,7 @@ func Parse(path string, data []byte) (*Inventory, schema.Diagnostics) {
 	first := map[string]int{}
 	for i, item := range list {
 		m, _ := item.(map[string]any)
-		b := &Broker{Name: str(m, "name"), Username: str(m, "username"), Target: str(m, "target"),
+		b := &Broker{Name: str(m, "name"), Username: str(m, "username"), Target: str(m, "target"), Owner: str(m, "owner"),
 			URLs: strs(m["urls"]), Files: paths(dir, m["files"]), Overlays: paths(dir, m["overlays"]),
 			Labels: map[string]string{}, At: schema.Location{File: path, Pointer: fmt.Sprintf("/brokers/%d", i)}}
 		if b.Target == "" {
