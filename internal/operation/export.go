@@ -56,13 +56,9 @@ func Export(ctx context.Context, ui UI, req ExportRequest) (*definitions.Documen
 		return g.Name == plan.LockParameter || plan.IsRecord(g)
 	})
 	if req.Owner != "" {
-		r, ok := req.Target.(seeders.Recorder)
-		if !ok {
-			return nil, fmt.Errorf("--target %s keeps no owner's record: --owner works on RabbitMQ brokers", req.Target.Name())
-		}
-		records, err := r.Records(ctx)
+		records, err := readRecords(ctx, req.Target)
 		if err != nil {
-			return nil, fmt.Errorf("reading the owners' records: %w", err)
+			return nil, err
 		}
 		rec, ok := records[req.Owner]
 		if !ok {

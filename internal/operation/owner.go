@@ -41,13 +41,9 @@ func withSettings(ctx context.Context, ui UI, pl planner, d Desired) (planner, e
 		return pl, nil
 	}
 	pl.opts.Owner = owner
-	r, ok := pl.t.(seeders.Recorder)
-	if !ok {
-		return pl, fmt.Errorf("--target %s keeps no owner's record: an owner (warren: owner, --owner) works on RabbitMQ brokers", pl.t.Name())
-	}
-	records, err := r.Records(ctx)
+	records, err := readRecords(ctx, pl.t)
 	if err != nil {
-		return pl, fmt.Errorf("reading the owners' records: %w", err)
+		return pl, err
 	}
 	own := &plan.Ownership{Owner: owner, Mine: records[owner], Others: map[string]*plan.Record{}, TakeOver: pl.opts.TakeOver}
 	for name, rec := range records {
@@ -64,6 +60,19 @@ func withSettings(ctx context.Context, ui UI, pl planner, d Desired) (planner, e
 	pl.extra = append(pl.extra, plan.WithOwnership(own))
 	pl.own = own
 	return pl, nil
+}
+
+// readRecords reads every owner's record from a target that keeps them.
+func readRecords(ctx context.Context, t seeders.Target) (map[string]*plan.Record, error) {
+	r, ok := t.(seeders.Recorder)
+	if !ok {
+		return nil, fmt.Errorf("--target %s keeps no owner's record: an owner (warren: owner, --owner) works on RabbitMQ brokers", t.Name())
+	}
+	records, err := r.Records(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the owners' records: %w", err)
+	}
+	return records, nil
 }
 
 // ownerOf is the owner the options name, else the files'; both, they
