@@ -2,32 +2,14 @@ package definitions
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp/syntax"
 	"slices"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/dlclark/regexp2"
 	"github.com/warren-tool/warren/schema"
 )
-
-// TargetName names a kind of broker whose rules Check adds to RabbitMQ's.
-type TargetName string
-
-const (
-	TargetRabbitMQ            TargetName = "rabbitmq"
-	TargetAmazonMQRabbitMQ    TargetName = "amazonmq-rabbitmq"
-	TargetAmazonMQActiveMQ    TargetName = "amazonmq-activemq"
-	TargetHuaweiCloudRabbitMQ TargetName = "huaweicloud-rabbitmq"
-)
-
-// Targets lists every target, for flags and help.
-var Targets = []TargetName{TargetRabbitMQ, TargetAmazonMQRabbitMQ, TargetAmazonMQActiveMQ, TargetHuaweiCloudRabbitMQ}
 
 // CheckOptions tune Check.
 type CheckOptions struct {
@@ -48,102 +30,6 @@ type CheckOptions struct {
 	// Resolve finds a password's value; nil means ResolveSecret (the
 	// process environment and the file system).
 	Resolve func(*Secret) (string, error)
-}
-
-// ResolveSecret returns a password's value: the literal, the environment
-// variable, or the file's content without one trailing newline.
-func ResolveSecret(s *Secret) (string, error) {
-	switch {
-	case s.Literal != nil:
-		return *s.Literal, nil
-	case s.Env != "":
-		v, ok := os.LookupEnv(s.Env)
-		if !ok {
-			return "", fmt.Errorf("environment variable %s is not set", s.Env)
-		}
-		if v == "" {
-			return "", fmt.Errorf("environment variable %s is empty", s.Env)
-		}
-		return v, nil
-	default:
-		v, err := ReadSecretFile(s.File)
-		if err != nil {
-			return "", fmt.Errorf("cannot read password file %s: %v", s.File, err)
-		}
-		if v == "" {
-			return "", fmt.Errorf("password file %s is empty", s.File)
-		}
-		return v, nil
-	}
-}
-
-// MaxSecretFile bounds a secret file: a password, a URI, a token.
-const MaxSecretFile = 64 << 10
-
-// SecretPipeTimeout bounds the wait for a pipe's writer to finish.
-const SecretPipeTimeout = 10 * time.Second
-
-// ReadSecretFile reads a secret from a file, without one trailing newline
-// (\n or \r\n), at most MaxSecretFile bytes. A regular file (or a link to
-// one) is read; so is a pipe, such as the shell's process substitution
-// (--password-file <(pass show mq)), within SecretPipeTimeout: a pipe with
-// no writer reads as empty at once, never blocks. A device such as
-// /dev/zero, a socket or a directory is refused.
-func ReadSecretFile(path string) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", unwrapPath(err)
-	}
-	pipe := st.Mode()&os.ModeNamedPipe != 0
-	if !st.Mode().IsRegular() && !pipe {
-		return "", fmt.Errorf("not a regular file or a pipe (%s)", fileKind(st.Mode()))
-	}
-	// O_NONBLOCK: opening a FIFO does not wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return "", unwrapPath(err)
-	}
-	defer f.Close()
-	if st, err = f.Stat(); err != nil || !(st.Mode().IsRegular() || st.Mode()&os.ModeNamedPipe != 0) {
-		return "", errors.New("not a regular file or a pipe")
-	}
-	if pipe {
-		f.SetReadDeadline(time.Now().Add(SecretPipeTimeout))
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return "", fmt.Errorf("the pipe's writer wrote no end within %s", SecretPipeTimeout)
-	}
-	if err != nil {
-		return "", unwrapPath(err)
-	}
-	if len(b) > MaxSecretFile {
-		return "", fmt.Errorf("larger than %d KiB; a secret file holds one secret", MaxSecretFile>>10)
-	}
-	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
-}
-
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return m.Type().String()
 }
 
 // checker collects diagnostics about objects.

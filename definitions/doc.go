@@ -15,5 +15,8 @@
 // of a plan in definitions/render; both read the model through small
 // helpers here (FieldsOf, OneLine, PrettyJSON, CanonicalJSON, InfoOf).
 //
-// The package is pure: no network, no clock.
+// The package is pure: no network, no clock (TestPureImports). It reads
+// the files Load is given; a secret's {env} or {file} is read by
+// internal/secret, which ResolveSecret (the default Resolve of Check and
+// of Diff) calls.
 package definitions
