@@ -15,6 +15,15 @@
 // of a plan in definitions/render; both read the model through small
 // helpers here (FieldsOf, OneLine, PrettyJSON, CanonicalJSON, InfoOf).
 //
+// What warren knows about RabbitMQ itself lives in the rabbitmq_*.go
+// files, one table per noun, which Check, Trim and definitions/migrate
+// read: queue types and the arguments each takes (rabbitmq_queues.go),
+// policy keys and what they apply to (rabbitmq_policies.go), exchange
+// types (rabbitmq_exchanges.go), what plugins register
+// (rabbitmq_plugins.go), user tags and hash sizes (rabbitmq_users.go), and
+// what changes between versions, with the one version comparator
+// (rabbitmq_versions.go).
+//
 // The package is pure: no network, no clock (TestPureImports). It reads
 // the files Load is given; a secret's {env} or {file} is read by
 // internal/secret, which ResolveSecret (the default Resolve of Check and

@@ -533,7 +533,7 @@ func versionTableMarkdown() string {
 	fmt.Fprintf(&b, "The last column is what the tests see when they post each rule's example to a real node of %s\n", strings.Join(TestedReleases, ", "))
 	b.WriteString("(`TestVersionRules` in seeders/rabbitmq): refused (4xx), ignored (accepted, the setting has no effect), dropped\n")
 	b.WriteString("(accepted, the object is not created) or accepted.\n\n")
-	b.WriteString("This file is generated from `definitions/versions.go` (`WARREN_UPDATE=1 go test ./definitions`).\n\n")
+	b.WriteString("This file is generated from `definitions/rabbitmq_versions.go` (`WARREN_UPDATE=1 go test ./definitions`).\n\n")
 	b.WriteString("| rule | what | versions | effect | fix | source | checked on a broker |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range VersionRules {
 		effect := string(r.Effect)
@@ -554,4 +554,45 @@ func versionTableMarkdown() string {
 func (r VersionRule) AppliesTo(version string) bool {
 	set, err := parseVersionRange(version)
 	return err == nil && r.covers(set) == coversAll
+}
+
+// versionLess compares dotted version strings numerically ("3.5.7" <
+// "3.6.0"); anything after the numbers is ignored.
+func versionLess(a, b string) bool {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := range max(len(pa), len(pb)) {
+		x, y := 0, 0
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+func versionParts(v string) []int {
+	var out []int
+	for _, p := range strings.Split(v, ".") {
+		n, digits := 0, 0
+		for _, r := range p {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+			digits++
+		}
+		if digits == 0 {
+			break
+		}
+		out = append(out, n)
+		if digits < len(p) {
+			break
+		}
+	}
+	return out
 }
