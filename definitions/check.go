@@ -337,7 +337,7 @@ func (c *checker) hash(u *User) {
 	alg := u.HashingAlgorithm
 	if alg == "" {
 		alg = "rabbit_password_hashing_sha256"
-		if v := c.versionOf(u); v != "" && versionLess(v, "3.6.0") {
+		if v := c.versionOf(u); v != "" && CompareVersions(v, "3.6.0") < 0 {
 			alg = "rabbit_password_hashing_md5"
 		}
 	}

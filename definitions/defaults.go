@@ -103,7 +103,7 @@ func normalizeUser(in *User) *User {
 	}
 	if hashAlgorithm {
 		u.HashingAlgorithm = HashSHA256
-		if og := u.Origin; og.File != nil && og.File.rabbitVersion != "" && versionLess(og.File.rabbitVersion, "3.6.0") {
+		if og := u.Origin; og.File != nil && og.File.rabbitVersion != "" && CompareVersions(og.File.rabbitVersion, "3.6.0") < 0 {
 			u.HashingAlgorithm = HashMD5
 		}
 	}

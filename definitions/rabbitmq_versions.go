@@ -456,6 +456,15 @@ func versionOf(v string) ([]int, bool) {
 	return p, len(p) > 0
 }
 
+// CompareVersions is warren's one comparison of RabbitMQ versions: -1, 0
+// or +1 as a is before, the same as or after b. Versions compare
+// numerically, part by part ("3.5.7" < "3.6.0" < "3.10.8"); a missing
+// part is 0 ("4.0" is "4.0.0"); what follows the leading numbers
+// ("+2.g1234", "-rc.1", ".gad0c0bd") is ignored; a version with no
+// leading number ("") is before every other.
+func CompareVersions(a, b string) int { return cmpVersion(versionParts(a), versionParts(b)) }
+
+// cmpVersion is CompareVersions on versions already split into numbers.
 func cmpVersion(a, b []int) int {
 	for i := range max(len(a), len(b)) {
 		x, y := 0, 0
@@ -556,25 +565,8 @@ func (r VersionRule) AppliesTo(version string) bool {
 	return err == nil && r.covers(set) == coversAll
 }
 
-// versionLess compares dotted version strings numerically ("3.5.7" <
-// "3.6.0"); anything after the numbers is ignored.
-func versionLess(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := range max(len(pa), len(pb)) {
-		x, y := 0, 0
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
+// versionParts reads the leading dotted numbers of a version: [4 0 5] of
+// "4.0.5+2.g1234", nil of "".
 func versionParts(v string) []int {
 	var out []int
 	for _, p := range strings.Split(v, ".") {
