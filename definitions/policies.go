@@ -42,7 +42,7 @@ func (c *checker) policyDefinition(o Object, field string, def map[string]any, a
 			c.errorf(o, f, schema.EPolicyValue, "%s %s; RabbitMQ refuses the %s", name, msg, kind)
 			continue
 		}
-		if name == "ha-params" || name == "ha-sync-mode" || name == "ha-sync-batch-size" || name == "ha-promote-on-shutdown" || name == "ha-promote-on-failure" {
+		if name != "ha-mode" && slices.Contains(haKeys, name) {
 			if _, ok := def["ha-mode"]; !ok {
 				c.errorf(o, f, schema.EPolicyValue, "%s needs ha-mode in the same definition; RabbitMQ refuses the %s", name, kind)
 				continue

@@ -66,6 +66,8 @@ func intRange(lo, hi int64, what string) func(any) string {
 
 var anyValue = func(any) string { return "" }
 
+// haKeys are the policy keys of classic queue mirroring, which RabbitMQ
+// 4.0 removed (RuleCMQRemoved): the one list of them.
 var haKeys = []string{"ha-mode", "ha-params", "ha-sync-mode", "ha-sync-batch-size", "ha-promote-on-shutdown", "ha-promote-on-failure"}
 
 var policyKeys = map[string]policyKey{
@@ -149,6 +151,10 @@ func applyToTypes(applyTo string) (queues []string, exchanges bool) {
 	}
 	return allQueueTypes, true // an unknown apply-to is reported elsewhere
 }
+
+// MirroringKey reports whether a policy key is one of classic queue
+// mirroring's (ha-mode, ha-params, …).
+func MirroringKey(key string) bool { return slices.Contains(haKeys, key) }
 
 // PolicyKeyTargets returns the queue types a policy key applies to and
 // whether it applies to exchanges; known is false for a key no validator

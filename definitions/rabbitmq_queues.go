@@ -165,3 +165,118 @@ func QueueArgumentRefusedBy(name, version string) (rule VersionRule, ok bool) {
 	}
 	return VersionRule{}, false
 }
+
+// haArguments are the queue arguments of classic queue mirroring: the one
+// RabbitMQ knows (x-ha-policy, from before mirroring moved to policies) and
+// the policy keys (haKeys) written as arguments, as old tooling did. None
+// means anything to a quorum queue, which replicates without them.
+var haArguments = func() []string {
+	out := []string{"x-ha-policy"}
+	for _, k := range haKeys {
+		out = append(out, "x-"+k)
+	}
+	return out
+}()
+
+// LeaderLocator returns the leader locator that stands for a classic
+// queue's master locator (x-queue-master-locator, the queue-master-locator
+// policy key): client-local stays client-local, and min-masters, random
+// and balanced become balanced, which places leaders evenly as
+// min-masters did. RabbitMQ 4.0 takes client-local and balanced
+// (rabbit_queue_location:queue_leader_locators), and 4.3 refuses the
+// master locator (RuleMasterLocator, RuleMasterLocatorArg).
+func LeaderLocator(masterLocator any) string {
+	if masterLocator == "client-local" {
+		return "client-local"
+	}
+	return "balanced"
+}
+
+// ArgumentChange is one change QuorumQueue makes to a classic queue's
+// arguments.
+type ArgumentChange struct {
+	// Name and Value are the argument as the classic queue has it.
+	Name  string
+	Value any
+	// NewName and NewValue replace it; NewName is "" when it is dropped.
+	NewName  string
+	NewValue any
+	Reason   string
+	// Behaviour: the quorum queue does something the classic queue did
+	// not, or no longer does something it did.
+	Behaviour bool
+}
+
+// QuorumQueue is warren's one classic-to-quorum conversion, which warren
+// export's prepare_for_quorum_queue_migration trim and warren migrate
+// both use. It returns a copy of q that is a quorum queue (x-queue-type
+// quorum, and type quorum when q has a type field) and durable, as quorum
+// queues must be, with its arguments as QuorumArguments makes them, and
+// their changes. Whether q can be a quorum queue at all (auto-delete,
+// exclusive) is the caller's to decide. q is not changed: its Table may be
+// shared.
+func QuorumQueue(q *Queue) (*Queue, []ArgumentChange) {
+	args, changes := QuorumArguments(q.Arguments)
+	out := *q
+	out.Arguments = args.With("x-queue-type", "quorum")
+	if q.Type != "" {
+		out.Type = "quorum"
+	}
+	durable := true
+	out.Durable = &durable
+	return &out, changes
+}
+
+// QuorumArguments returns a queue's arguments as a quorum queue takes
+// them, and the changes, in argument order:
+//   - x-queue-master-locator becomes x-queue-leader-locator
+//     (LeaderLocator), unless the queue has one already;
+//   - x-overflow reject-publish-dlx becomes reject-publish: quorum queues
+//     do not dead-letter the publishes they reject;
+//   - x-max-priority goes: quorum queues refuse it (and from 4.0 have two
+//     priorities without it);
+//   - x-queue-mode, x-queue-version and the mirroring arguments
+//     (haArguments) go: classic-queue settings a quorum queue does not
+//     need;
+//   - any other argument that the argument table says quorum queues do not
+//     take goes;
+//   - x-queue-type, where present, becomes quorum.
+//
+// args is not changed; the result is a new Table (empty, not nil).
+func QuorumArguments(args Table) (Table, []ArgumentChange) {
+	var changes []ArgumentChange
+	drop := func(name string, v any, reason string, behaviour bool) {
+		changes = append(changes, ArgumentChange{Name: name, Value: v, Reason: reason, Behaviour: behaviour})
+	}
+	out := Table{}
+	for name, v := range args.All() {
+		switch {
+		case name == "x-queue-type":
+			out = out.With(name, "quorum")
+		case name == "x-queue-master-locator":
+			if _, ok := args.Lookup("x-queue-leader-locator"); ok {
+				drop(name, v, "the queue has x-queue-leader-locator, its successor", false)
+				continue
+			}
+			loc := LeaderLocator(v)
+			out = out.With("x-queue-leader-locator", loc)
+			changes = append(changes, ArgumentChange{Name: name, Value: v, NewName: "x-queue-leader-locator", NewValue: loc,
+				Reason: "the leader locator is its successor"})
+		case name == "x-overflow" && v == "reject-publish-dlx":
+			out = out.With(name, "reject-publish")
+			changes = append(changes, ArgumentChange{Name: name, Value: v, NewName: name, NewValue: "reject-publish",
+				Reason: "quorum queues do not dead-letter the publishes they reject", Behaviour: true})
+		case name == "x-max-priority":
+			drop(name, v, "quorum queues refuse it; from RabbitMQ 4.0 they have two priorities (0–4 normal, 5 and above high) without it", true)
+		case name == "x-queue-mode" || name == "x-queue-version" || slices.Contains(haArguments, name):
+			drop(name, v, "a classic-queue setting that quorum queues refuse and do not need", false)
+		default:
+			if a, known := queueArgs[name]; known && a.types != nil && !slices.Contains(a.types, "quorum") {
+				drop(name, v, "quorum queues refuse it", true)
+				continue
+			}
+			out = out.With(name, v)
+		}
+	}
+	return out, changes
+}
