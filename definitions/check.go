@@ -104,14 +104,14 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 	}
 	for _, p := range d.Parameters {
 		c.vhostRef(p, vhosts, p.Vhost, true)
-		if p.Component == vhostLimitsComponent {
+		if p.Component == ComponentVhostLimits {
 			c.limitParameter(p)
 		}
 		if plugin, ok := pluginComponents[p.Component]; ok {
 			c.warnf(p, "component", schema.WPluginNeeded, "component %s comes from the %s plugin; without it on the node RabbitMQ refuses the import (component %s not found)", p.Component, plugin, p.Component)
 		}
 		c.uriRefs(p, p.Value)
-		if p.Component == "operator_policy" {
+		if p.Component == ComponentOperatorPolicy {
 			if v, ok := p.Value.(map[string]any); ok {
 				if pat, ok := v["pattern"].(string); ok {
 					c.pattern(p, "value/pattern", pat)
@@ -336,10 +336,7 @@ func (c *checker) hash(u *User) {
 	}
 	alg := u.HashingAlgorithm
 	if alg == "" {
-		alg = "rabbit_password_hashing_sha256"
-		if v := c.versionOf(u); v != "" && CompareVersions(v, "3.6.0") < 0 {
-			alg = "rabbit_password_hashing_md5"
-		}
+		alg = DefaultHashAlgorithm(c.versionOf(u))
 	}
 	want, known := hashSizes[alg]
 	if !known {

@@ -103,8 +103,8 @@ func normalizeUser(in *User) *User {
 	}
 	if hashAlgorithm {
 		u.HashingAlgorithm = HashSHA256
-		if og := u.Origin; og.File != nil && og.File.rabbitVersion != "" && CompareVersions(og.File.rabbitVersion, "3.6.0") < 0 {
-			u.HashingAlgorithm = HashMD5
+		if og := u.Origin; og.File != nil {
+			u.HashingAlgorithm = DefaultHashAlgorithm(og.File.rabbitVersion)
 		}
 	}
 	return &u

@@ -85,7 +85,10 @@ func (c *checker) policyDefinition(o Object, field string, def map[string]any, a
 
 // policyApplies warns about a key that no object the policy reaches takes.
 func (c *checker) policyApplies(o Object, field, name string, k policyKey, applyTo string) {
-	queues, exchanges := applyToTypes(applyTo)
+	queues, exchanges, known := applyToTypes(applyTo)
+	if !known {
+		return // an unknown apply-to is reported elsewhere
+	}
 	if exchanges && k.exchanges {
 		return
 	}

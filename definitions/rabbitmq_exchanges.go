@@ -17,3 +17,16 @@ func builtinExchange(name string) bool { return slices.Contains(builtinExchanges
 // others come from plugins (rabbitmq_plugins.go), x-local-random from 4.0
 // (RuleLocalRandom).
 var exchangeTypes = []string{"direct", "fanout", "topic", "headers"}
+
+// pluginExchangeTypes are exchange types that plugins register; RabbitMQ
+// refuses an exchange of a type no plugin on the node registers (unknown
+// exchange type).
+var pluginExchangeTypes = map[string]string{
+	"x-consistent-hash":     "rabbitmq_consistent_hash_exchange",
+	"x-random":              "rabbitmq_random_exchange",
+	"x-modulus-hash":        "rabbitmq_sharding",
+	"x-recent-history":      "rabbitmq_recent_history_exchange",
+	"x-jms-topic":           "rabbitmq_jms_topic_exchange",
+	"x-delayed-message":     "rabbitmq_delayed_message_exchange",
+	"x-federation-upstream": "rabbitmq_federation",
+}

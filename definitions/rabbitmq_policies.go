@@ -133,23 +133,30 @@ var policyKeys = map[string]policyKey{
 }
 
 // applyToTypes are the queue types (and whether exchanges) an apply-to
-// value reaches.
-func applyToTypes(applyTo string) (queues []string, exchanges bool) {
+// value reaches; known is false for a value RabbitMQ does not take.
+func applyToTypes(applyTo string) (queues []string, exchanges, known bool) {
 	switch applyTo {
 	case "", "all":
-		return allQueueTypes, true
+		return allQueueTypes, true, true
 	case "queues":
-		return allQueueTypes, false
+		return allQueueTypes, false, true
 	case "exchanges":
-		return nil, true
+		return nil, true, true
 	case "classic_queues":
-		return onlyClassic, false
+		return onlyClassic, false, true
 	case "quorum_queues":
-		return onlyQuorum, false
+		return onlyQuorum, false, true
 	case "streams":
-		return onlyStream, false
+		return onlyStream, false, true
 	}
-	return allQueueTypes, true // an unknown apply-to is reported elsewhere
+	return nil, false, false
+}
+
+// PolicyReachesQueue reports whether a policy (or operator policy) whose
+// apply-to is applyTo ("" is all) can apply to a queue of queueType.
+func PolicyReachesQueue(applyTo, queueType string) bool {
+	queues, _, _ := applyToTypes(applyTo)
+	return slices.Contains(queues, queueType)
 }
 
 // MirroringKey reports whether a policy key is one of classic queue

@@ -277,7 +277,7 @@ func (t *transformer) run(old *definitions.Document) {
 	for _, p := range old.Parameters {
 		np := *p
 		np.Meta = fresh(p.Meta)
-		if v, ok := p.Value.(map[string]any); ok && p.Component == "operator_policy" {
+		if v, ok := p.Value.(map[string]any); ok && p.Component == definitions.ComponentOperatorPolicy {
 			v = maps.Clone(v)
 			def, _ := v["definition"].(map[string]any)
 			def, dropped := t.policyDefinition(p, def, true)
@@ -481,7 +481,7 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 	}
 	for _, vhost := range vhosts {
 		queues := byVhost[vhost]
-		up := &definitions.Parameter{Vhost: vhost, Component: "federation-upstream", Name: UpstreamName,
+		up := &definitions.Parameter{Vhost: vhost, Component: definitions.ComponentFederationUpstream, Name: UpstreamName,
 			Value: map[string]any{"uri": t.opts.Upstream.For(vhost), "ack-mode": "on-confirm"}}
 		t.res.Federation.Parameters = append(t.res.Federation.Parameters, up)
 		top := int64(0)
@@ -567,7 +567,7 @@ func (t *transformer) policies(d *definitions.Document) (user, operator []*polic
 	}
 	for _, p := range d.Parameters {
 		v, ok := p.Value.(map[string]any)
-		if p.Component != "operator_policy" || !ok {
+		if p.Component != definitions.ComponentOperatorPolicy || !ok {
 			continue
 		}
 		pat, _ := v["pattern"].(string)
@@ -587,7 +587,7 @@ func (t *transformer) policies(d *definitions.Document) (user, operator []*polic
 func effective(policies []*policy, vhost, queue, queueType string) *policy {
 	var best *policy
 	for _, p := range policies {
-		if p.vhost != vhost || !appliesTo(p.applyTo, queueType) {
+		if p.vhost != vhost || !definitions.PolicyReachesQueue(p.applyTo, queueType) {
 			continue
 		}
 		if ok, _ := p.pattern.MatchString(queue); !ok {
@@ -608,7 +608,7 @@ func tiedMirroring(policies []*policy, best *policy, vhost, queue, queueType str
 		return nil
 	}
 	for _, p := range policies {
-		if p == best || p.vhost != vhost || p.priority != best.priority || !appliesTo(p.applyTo, queueType) ||
+		if p == best || p.vhost != vhost || p.priority != best.priority || !definitions.PolicyReachesQueue(p.applyTo, queueType) ||
 			(p.definition["ha-mode"] != nil) == (best.definition["ha-mode"] != nil) {
 			continue
 		}
@@ -617,20 +617,6 @@ func tiedMirroring(policies []*policy, best *policy, vhost, queue, queueType str
 		}
 	}
 	return nil
-}
-
-func appliesTo(applyTo, queueType string) bool {
-	switch applyTo {
-	case "", "all", "queues":
-		return true
-	case "classic_queues":
-		return queueType == "classic"
-	case "quorum_queues":
-		return queueType == "quorum"
-	case "streams":
-		return queueType == "stream"
-	}
-	return false
 }
 
 func name(p *policy) string {
@@ -700,7 +686,7 @@ func defaultGuest(u *definitions.User) bool {
 	}
 	algs := []string{u.HashingAlgorithm}
 	if u.HashingAlgorithm == "" {
-		algs = []string{"rabbit_password_hashing_sha256", "rabbit_password_hashing_sha512", "rabbit_password_hashing_md5"}
+		algs = definitions.HashAlgorithms
 	}
 	for _, alg := range algs {
 		if definitions.PasswordMatches(*u.PasswordHash, alg, "guest") {

@@ -1,0 +1,75 @@
+package definitions
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The facts tables agree with each other: each list that names what
+// another table holds names only what it holds, and the one list of
+// mirroring keys has every ha-* key the policy table knows.
+func TestFactsAgree(t *testing.T) {
+	for k := range policyKeys {
+		if strings.HasPrefix(k, "ha-") != slices.Contains(haKeys, k) {
+			t.Errorf("policy key %s: in haKeys %v", k, slices.Contains(haKeys, k))
+		}
+	}
+	for _, k := range haKeys {
+		if _, ok := policyKeys[k]; !ok {
+			t.Errorf("haKeys names %s, which the policy table does not know", k)
+		}
+		if !MirroringKey(k) {
+			t.Errorf("MirroringKey(%s) is false", k)
+		}
+	}
+	for _, v := range applyToValues {
+		if _, _, known := applyToTypes(v); !known {
+			t.Errorf("apply-to %s is listed and applyToTypes does not know it", v)
+		}
+	}
+	for name, a := range queueArgs {
+		for _, qt := range a.types {
+			if !slices.Contains(queueTypes, qt) {
+				t.Errorf("queue argument %s names queue type %s", name, qt)
+			}
+		}
+	}
+	for name, k := range policyKeys {
+		for _, qt := range k.queues {
+			if !slices.Contains(queueTypes, qt) {
+				t.Errorf("policy key %s names queue type %s", name, qt)
+			}
+		}
+	}
+	for _, alg := range HashAlgorithms {
+		if _, ok := hashSizes[alg]; !ok {
+			t.Errorf("no hash size for %s", alg)
+		}
+	}
+}
+
+func TestPolicyReachesQueue(t *testing.T) {
+	tests := []struct {
+		applyTo, queueType string
+		want               bool
+	}{
+		{"", "classic", true}, {"all", "stream", true}, {"queues", "quorum", true},
+		{"exchanges", "classic", false}, {"classic_queues", "classic", true}, {"classic_queues", "quorum", false},
+		{"quorum_queues", "quorum", true}, {"streams", "stream", true}, {"streams", "classic", false},
+		{"nonsense", "classic", false},
+	}
+	for _, tt := range tests {
+		if got := PolicyReachesQueue(tt.applyTo, tt.queueType); got != tt.want {
+			t.Errorf("PolicyReachesQueue(%q, %q) = %v", tt.applyTo, tt.queueType, got)
+		}
+	}
+}
+
+func TestDefaultHashAlgorithm(t *testing.T) {
+	for v, want := range map[string]string{"": HashSHA256, "3.5.7": HashMD5, "3.6.0": HashSHA256, "3.10.8": HashSHA256, "2.8.7": HashMD5} {
+		if got := DefaultHashAlgorithm(v); got != want {
+			t.Errorf("DefaultHashAlgorithm(%q) = %s, want %s", v, got, want)
+		}
+	}
+}
