@@ -1,12 +1,19 @@
 package migrate_test
 
 import (
+	"context"
+	"maps"
+	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/migrate"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
+
+func TestMain(m *testing.M) { rabbitmqtest.Main(m) }
 
 // classicQueues are mirrored classic queues with every kind of argument
 // the classic-to-quorum conversion treats: translated, rewritten,
@@ -86,4 +93,50 @@ func queuesByName(d *definitions.Document) map[string]*definitions.Queue {
 		out[q.Name] = q
 	}
 	return out
+}
+
+// TestQuorumConversionOnBroker imports what the conversion makes of the
+// mirrored classic queues (through export's trim, which migrate matches:
+// TestQuorumConversionIsOne) into a real node, with RabbitMQ's own
+// import, and reads each queue back: every one is created as a quorum
+// queue with the converted arguments; x-queue-leader-locator stands where
+// x-queue-master-locator was.
+func TestQuorumConversionOnBroker(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	doc, diags := definitions.Parse("old.json", []byte(classicQueues))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := definitions.Trim(doc, []string{"prepare_for_quorum_queue_migration"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.PostDefinitions(ctx, doc.EncodeJSON()); err != nil {
+		t.Fatalf("RabbitMQ %s refuses the converted queues: %v", n.Version, err)
+	}
+	for _, q := range doc.Queues {
+		var got struct {
+			Type      string         `json:"type"`
+			Arguments map[string]any `json:"arguments"`
+		}
+		if err := n.Do(ctx, "GET", "/api/queues/%2F/"+url.PathEscape(q.Name), nil, &got); err != nil {
+			t.Errorf("queue %s was not created: %v", q.Name, err)
+			continue
+		}
+		if got.Type != "quorum" {
+			t.Errorf("queue %s is a %s queue", q.Name, got.Type)
+		}
+		want := q.Arguments.Map()
+		if names, wantNames := slices.Sorted(maps.Keys(got.Arguments)), slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
+			t.Errorf("queue %s has arguments %v, want %v", q.Name, names, wantNames)
+		}
+		for k, v := range want {
+			if s, ok := v.(string); ok && got.Arguments[k] != s {
+				t.Errorf("queue %s: %s is %v, want %s", q.Name, k, got.Arguments[k], s)
+			}
+		}
+	}
+	if got := doc.Queues[0]; got.Name != "master-client" || got.Arguments.Get("x-queue-leader-locator") != "client-local" {
+		t.Errorf("first queue: %s %v", got.Name, got.Arguments)
+	}
 }
