@@ -1,9 +1,12 @@
 package definitions
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/warren-tool/warren/schema"
 )
 
 // The facts tables agree with each other: each list that names what
@@ -71,5 +74,23 @@ func TestDefaultHashAlgorithm(t *testing.T) {
 		if got := DefaultHashAlgorithm(v); got != want {
 			t.Errorf("DefaultHashAlgorithm(%q) = %s, want %s", v, got, want)
 		}
+	}
+}
+
+// The published schema repeats the apply-to values for editors; it names
+// the same ones as the facts table.
+func TestSchemaApplyToIsTheFacts(t *testing.T) {
+	var s struct {
+		Defs map[string]struct {
+			Properties map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(schema.JSON, &s); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Defs["policy"].Properties["apply-to"].Enum; !slices.Equal(got, applyToValues) {
+		t.Errorf("schema's policy apply-to enum is %v; the facts say %v", got, applyToValues)
 	}
 }
