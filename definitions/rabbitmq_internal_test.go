@@ -94,3 +94,14 @@ func TestSchemaApplyToIsTheFacts(t *testing.T) {
 		t.Errorf("schema's policy apply-to enum is %v; the facts say %v", got, applyToValues)
 	}
 }
+
+// E062's explanation lists the keys operator policies take; it names every
+// one the policy table says they take.
+func TestOperatorKeysExplained(t *testing.T) {
+	info, _ := schema.Lookup(schema.EOperatorPolicyKey)
+	for _, k := range operatorKeys() {
+		if !strings.Contains(info.Detail, k+",") && !strings.Contains(info.Detail, k+")") && !strings.Contains(info.Detail, k+" ") {
+			t.Errorf("%s's explanation does not name operator policy key %s", schema.EOperatorPolicyKey, k)
+		}
+	}
+}
