@@ -34,7 +34,7 @@ var Trims = []TrimInfo{
 	{"exclude_permissions", "all permissions and topic permissions", false},
 	{"exclude_runtime_parameters", "all parameters and global parameters", false},
 	{"exclude_policies", "all policies", false},
-	{"prepare_for_quorum_queue_migration", "classic queues become durable quorum queues, their arguments converted as warren migrate converts them; CMQ keys leave policies", false},
+	{"prepare_for_quorum_queue_migration", "classic queues become durable quorum queues, their arguments converted as warren migrate converts them (auto-delete ones stay classic); CMQ keys leave policies", false},
 }
 
 // DefaultTrims lists the trims export applies unless told otherwise.
@@ -134,7 +134,9 @@ func Trim(d *Document, names []string) error {
 	}
 	if on("prepare_for_quorum_queue_migration") {
 		for i, q := range d.Queues {
-			if q.QueueType() != "classic" {
+			// An auto-delete queue stays classic: RabbitMQ's import
+			// accepts an auto-delete quorum queue and does not create it.
+			if q.QueueType() != "classic" || q.AutoDelete != nil && *q.AutoDelete {
 				continue
 			}
 			d.Queues[i], _ = QuorumQueue(q) // a copy: a broker's listing shares arguments between queues

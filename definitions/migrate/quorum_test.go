@@ -100,7 +100,9 @@ func queuesByName(d *definitions.Document) map[string]*definitions.Queue {
 // TestQuorumConversionIsOne) into a real node, with RabbitMQ's own
 // import, and reads each queue back: every one is created as a quorum
 // queue with the converted arguments; x-queue-leader-locator stands where
-// x-queue-master-locator was.
+// x-queue-master-locator was. An auto-delete classic queue, which cannot
+// be a quorum queue (migrate refuses a mirrored one, EMigrateAutoDelete), stays classic and is
+// created.
 func TestQuorumConversionOnBroker(t *testing.T) {
 	n := rabbitmqtest.Shared(t)
 	ctx := context.Background()
@@ -108,6 +110,9 @@ func TestQuorumConversionOnBroker(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
+	yes := true
+	doc.Queues = append(doc.Queues, &definitions.Queue{Vhost: "/", Name: "temporary", Durable: &yes, AutoDelete: &yes,
+		Arguments: definitions.TableOf(map[string]any{"x-queue-type": "classic"})})
 	if err := definitions.Trim(doc, []string{"prepare_for_quorum_queue_migration"}); err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +128,11 @@ func TestQuorumConversionOnBroker(t *testing.T) {
 			t.Errorf("queue %s was not created: %v", q.Name, err)
 			continue
 		}
-		if got.Type != "quorum" {
-			t.Errorf("queue %s is a %s queue", q.Name, got.Type)
+		if want := q.QueueType(); got.Type != want {
+			t.Errorf("queue %s is a %s queue, want %s", q.Name, got.Type, want)
+		}
+		if q.Name == "temporary" && q.QueueType() != "classic" {
+			t.Errorf("the auto-delete queue was made a %s queue", q.QueueType())
 		}
 		want := q.Arguments.Map()
 		if names, wantNames := slices.Sorted(maps.Keys(got.Arguments)), slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
