@@ -192,7 +192,7 @@ func LeaderLocator(masterLocator any) string {
 	return "balanced"
 }
 
-// ArgumentChange is one change QuorumQueue makes to a classic queue's
+// ArgumentChange is one change QuorumArguments makes to a queue's
 // arguments.
 type ArgumentChange struct {
 	// Name and Value are the argument as the classic queue has it.
