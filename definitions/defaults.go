@@ -155,7 +155,7 @@ func QueueTypeIn(q *Queue, vhostDefault string) string {
 	}
 	durable := q.Durable == nil || *q.Durable
 	autoDelete := q.AutoDelete != nil && *q.AutoDelete
-	if vhostDefault == "" || !durable || autoDelete {
+	if vhostDefault == "" || !typeAllows(vhostDefault, durable, autoDelete) {
 		return defaultQueueType
 	}
 	return vhostDefault

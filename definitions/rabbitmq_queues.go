@@ -130,16 +130,20 @@ var queueArgs = map[string]argRule{
 	"x-consumer-timeout":              {check: nonNegInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
 }
 
-// QueueType returns the queue's type: the type field, else x-queue-type,
+// QueueType returns the queue's type: x-queue-type, else the type field,
 // else classic.
-func (q *Queue) QueueType() string {
-	if t, ok := q.Arguments.Get("x-queue-type").(string); ok && t != "" {
-		return t
+func (q *Queue) QueueType() string { return QueueTypeIn(q, "") }
+
+// typeAllows reports whether a queue of queueType can be as durable and
+// auto-delete as given: quorum queues and streams must be durable and not
+// auto-delete (rabbit_queue_type_util.erl check_non_durable,
+// check_auto_delete). RabbitMQ's import accepts such a queue (204) and does
+// not create it.
+func typeAllows(queueType string, durable, autoDelete bool) bool {
+	if queueType == "quorum" || queueType == "stream" {
+		return durable && !autoDelete
 	}
-	if q.Type != "" {
-		return q.Type
-	}
-	return "classic"
+	return true
 }
 
 // QueueArgumentTypes returns the queue types that take a queue argument

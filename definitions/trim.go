@@ -136,7 +136,8 @@ func Trim(d *Document, names []string) error {
 		for i, q := range d.Queues {
 			// An auto-delete queue stays classic: RabbitMQ's import
 			// accepts an auto-delete quorum queue and does not create it.
-			if q.QueueType() != "classic" || q.AutoDelete != nil && *q.AutoDelete {
+			// (A transient one becomes durable.)
+			if q.QueueType() != "classic" || !typeAllows("quorum", true, q.AutoDelete != nil && *q.AutoDelete) {
 				continue
 			}
 			d.Queues[i], _ = QuorumQueue(q) // a copy: a broker's listing shares arguments between queues
