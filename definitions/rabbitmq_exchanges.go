@@ -14,7 +14,7 @@ var builtinExchanges = []string{"", "amq.default", "amq.direct", "amq.fanout", "
 func builtinExchange(name string) bool { return slices.Contains(builtinExchanges, name) }
 
 // exchangeTypes are the exchange types built into every version; the
-// others come from plugins (rabbitmq_plugins.go), x-local-random from 4.0
+// others come from plugins (pluginExchangeTypes), x-local-random from 4.0
 // (RuleLocalRandom).
 var exchangeTypes = []string{"direct", "fanout", "topic", "headers"}
 
