@@ -9,10 +9,6 @@ import (
 	"strings"
 )
 
-// uriComponents are the parameter components whose URIKeys RabbitMQ parses
-// as AMQP URIs (amqp_uri:parse) when it takes the parameter.
-var uriComponents = map[string]bool{"federation-upstream": true, "shovel": true}
-
 // uriIntParams are the query parameters of an AMQP URI that RabbitMQ
 // reads as integers ("amqp://host?heartbeat=abc": invalid_amqp_params).
 var uriIntParams = []string{"heartbeat", "connection_timeout", "channel_max", "frame_max"}

@@ -2,38 +2,20 @@ package definitions
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp/syntax"
 	"slices"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/dlclark/regexp2"
 	"github.com/warren-tool/warren/schema"
 )
 
-// TargetName names a kind of broker whose rules Check adds to RabbitMQ's.
-type TargetName string
-
-const (
-	TargetRabbitMQ            TargetName = "rabbitmq"
-	TargetAmazonMQRabbitMQ    TargetName = "amazonmq-rabbitmq"
-	TargetAmazonMQActiveMQ    TargetName = "amazonmq-activemq"
-	TargetHuaweiCloudRabbitMQ TargetName = "huaweicloud-rabbitmq"
-)
-
-// Targets lists every target, for flags and help.
-var Targets = []TargetName{TargetRabbitMQ, TargetAmazonMQRabbitMQ, TargetAmazonMQActiveMQ, TargetHuaweiCloudRabbitMQ}
-
 // CheckOptions tune Check.
 type CheckOptions struct {
 	// Target adds that broker's rules; "" means plain RabbitMQ.
 	Target TargetName
-	// RabbitMQVersion applies that version's rules (versions.go): a series
+	// RabbitMQVersion applies that version's rules (rabbitmq_versions.go): a series
 	// ("4.0") or a release ("4.0.5"). "" means every supported version:
 	// what all of them refuse is an error, what some refuse a warning.
 	RabbitMQVersion string
@@ -48,102 +30,6 @@ type CheckOptions struct {
 	// Resolve finds a password's value; nil means ResolveSecret (the
 	// process environment and the file system).
 	Resolve func(*Secret) (string, error)
-}
-
-// ResolveSecret returns a password's value: the literal, the environment
-// variable, or the file's content without one trailing newline.
-func ResolveSecret(s *Secret) (string, error) {
-	switch {
-	case s.Literal != nil:
-		return *s.Literal, nil
-	case s.Env != "":
-		v, ok := os.LookupEnv(s.Env)
-		if !ok {
-			return "", fmt.Errorf("environment variable %s is not set", s.Env)
-		}
-		if v == "" {
-			return "", fmt.Errorf("environment variable %s is empty", s.Env)
-		}
-		return v, nil
-	default:
-		v, err := ReadSecretFile(s.File)
-		if err != nil {
-			return "", fmt.Errorf("cannot read password file %s: %v", s.File, err)
-		}
-		if v == "" {
-			return "", fmt.Errorf("password file %s is empty", s.File)
-		}
-		return v, nil
-	}
-}
-
-// MaxSecretFile bounds a secret file: a password, a URI, a token.
-const MaxSecretFile = 64 << 10
-
-// SecretPipeTimeout bounds the wait for a pipe's writer to finish.
-const SecretPipeTimeout = 10 * time.Second
-
-// ReadSecretFile reads a secret from a file, without one trailing newline
-// (\n or \r\n), at most MaxSecretFile bytes. A regular file (or a link to
-// one) is read; so is a pipe, such as the shell's process substitution
-// (--password-file <(pass show mq)), within SecretPipeTimeout: a pipe with
-// no writer reads as empty at once, never blocks. A device such as
-// /dev/zero, a socket or a directory is refused.
-func ReadSecretFile(path string) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", unwrapPath(err)
-	}
-	pipe := st.Mode()&os.ModeNamedPipe != 0
-	if !st.Mode().IsRegular() && !pipe {
-		return "", fmt.Errorf("not a regular file or a pipe (%s)", fileKind(st.Mode()))
-	}
-	// O_NONBLOCK: opening a FIFO does not wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return "", unwrapPath(err)
-	}
-	defer f.Close()
-	if st, err = f.Stat(); err != nil || !(st.Mode().IsRegular() || st.Mode()&os.ModeNamedPipe != 0) {
-		return "", errors.New("not a regular file or a pipe")
-	}
-	if pipe {
-		f.SetReadDeadline(time.Now().Add(SecretPipeTimeout))
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return "", fmt.Errorf("the pipe's writer wrote no end within %s", SecretPipeTimeout)
-	}
-	if err != nil {
-		return "", unwrapPath(err)
-	}
-	if len(b) > MaxSecretFile {
-		return "", fmt.Errorf("larger than %d KiB; a secret file holds one secret", MaxSecretFile>>10)
-	}
-	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
-}
-
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return m.Type().String()
 }
 
 // checker collects diagnostics about objects.
@@ -218,14 +104,14 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 	}
 	for _, p := range d.Parameters {
 		c.vhostRef(p, vhosts, p.Vhost, true)
-		if p.Component == vhostLimitsComponent {
+		if p.Component == ComponentVhostLimits {
 			c.limitParameter(p)
 		}
 		if plugin, ok := pluginComponents[p.Component]; ok {
 			c.warnf(p, "component", schema.WPluginNeeded, "component %s comes from the %s plugin; without it on the node RabbitMQ refuses the import (component %s not found)", p.Component, plugin, p.Component)
 		}
 		c.uriRefs(p, p.Value)
-		if p.Component == "operator_policy" {
+		if p.Component == ComponentOperatorPolicy {
 			if v, ok := p.Value.(map[string]any); ok {
 				if pat, ok := v["pattern"].(string); ok {
 					c.pattern(p, "value/pattern", pat)
@@ -410,16 +296,6 @@ func plainPattern(pat string) bool {
 	return true
 }
 
-// Hash sizes in bytes: a 4-byte salt and the digest.
-var hashSizes = map[string]int{
-	"rabbit_password_hashing_sha256": 4 + 32,
-	"rabbit_password_hashing_sha512": 4 + 64,
-	"rabbit_password_hashing_md5":    4 + 16,
-}
-
-// KnownTags are the user tags RabbitMQ gives meaning to.
-var KnownTags = []string{"administrator", "monitoring", "management", "policymaker", "impersonator"}
-
 func (c *checker) user(u *User) {
 	if u.Password != nil && u.PasswordHash != nil {
 		c.errorf(u, "password", schema.EPasswordAndHash, "user %q has both password and password_hash; RabbitMQ refuses that, keep one", u.Name)
@@ -460,10 +336,7 @@ func (c *checker) hash(u *User) {
 	}
 	alg := u.HashingAlgorithm
 	if alg == "" {
-		alg = "rabbit_password_hashing_sha256"
-		if v := c.versionOf(u); v != "" && versionLess(v, "3.6.0") {
-			alg = "rabbit_password_hashing_md5"
-		}
+		alg = DefaultHashAlgorithm(c.versionOf(u))
 	}
 	want, known := hashSizes[alg]
 	if !known {
@@ -483,49 +356,6 @@ func (c *checker) versionOf(o Object) string {
 	return c.doc.RabbitVersion
 }
 
-// versionLess compares dotted version strings numerically ("3.5.7" <
-// "3.6.0"); anything after the numbers is ignored.
-func versionLess(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := range max(len(pa), len(pb)) {
-		x, y := 0, 0
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
-func versionParts(v string) []int {
-	var out []int
-	for _, p := range strings.Split(v, ".") {
-		n, digits := 0, 0
-		for _, r := range p {
-			if r < '0' || r > '9' {
-				break
-			}
-			n = n*10 + int(r-'0')
-			digits++
-		}
-		if digits == 0 {
-			break
-		}
-		out = append(out, n)
-		if digits < len(p) {
-			break
-		}
-	}
-	return out
-}
-
-var queueTypes = []string{"classic", "quorum", "stream"}
-
 func (c *checker) vhost(v *Vhost) {
 	if desc, tags := vhostMetadataConflict(v); desc != nil {
 		c.byVersion(v, "description", RuleVhostMetadataWins, "description %q of vhost %q (its metadata says %q)", *v.Description, v.Name, *desc)
@@ -540,17 +370,15 @@ func (c *checker) vhost(v *Vhost) {
 	}
 }
 
-var applyTo = []string{"all", "queues", "exchanges", "classic_queues", "quorum_queues", "streams"}
-
 // applyTo checks a policy's or an operator policy's apply-to. The schema
 // already refuses an unknown value in a policy, so only operator policies
 // get that error here.
 func (c *checker) applyTo(o Object, field, at string) {
 	switch {
 	case at == "":
-	case !slices.Contains(applyTo, at):
+	case !slices.Contains(applyToValues, at):
 		if o.Kind() == KindParameter {
-			c.errorf(o, field, schema.EPolicy, "apply-to %q is not one of %s", at, strings.Join(applyTo, ", "))
+			c.errorf(o, field, schema.EPolicy, "apply-to %q is not one of %s", at, strings.Join(applyToValues, ", "))
 		}
 	case at == "classic_queues" || at == "quorum_queues" || at == "streams":
 		c.byVersion(o, field, RuleApplyToQueueType, "apply-to %s", at)
@@ -622,35 +450,6 @@ func (c *checker) missingEnd() string {
 	return ", or RabbitMQ drops the binding silently"
 }
 
-// pluginComponents are the parameter components that plugins register.
-var pluginComponents = map[string]string{
-	"federation-upstream":     "rabbitmq_federation",
-	"federation-upstream-set": "rabbitmq_federation",
-	"shovel":                  "rabbitmq_shovel",
-}
-
-// pluginExchangeTypes are exchange types that plugins register; RabbitMQ
-// refuses an exchange of a type no plugin on the node registers (unknown
-// exchange type).
-var pluginExchangeTypes = map[string]string{
-	"x-consistent-hash":     "rabbitmq_consistent_hash_exchange",
-	"x-random":              "rabbitmq_random_exchange",
-	"x-modulus-hash":        "rabbitmq_sharding",
-	"x-recent-history":      "rabbitmq_recent_history_exchange",
-	"x-jms-topic":           "rabbitmq_jms_topic_exchange",
-	"x-delayed-message":     "rabbitmq_delayed_message_exchange",
-	"x-federation-upstream": "rabbitmq_federation",
-}
-
-var builtinExchanges = []string{"", "amq.default", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
-
-// builtinExchange reports whether every vhost has the exchange. The log
-// exchange (amq.rabbitmq.log) is not among them: it exists only when
-// enabled, and RabbitMQ drops bindings to it silently otherwise.
-func builtinExchange(name string) bool { return slices.Contains(builtinExchanges, name) }
-
-var exchangeTypes = []string{"direct", "fanout", "topic", "headers"}
-
 func (c *checker) exchange(e *Exchange) {
 	switch {
 	case e.Type == "" || slices.Contains(exchangeTypes, e.Type):
@@ -666,136 +465,6 @@ func (c *checker) exchange(e *Exchange) {
 	if strings.HasPrefix(e.Name, "amq.") {
 		c.warnf(e, "name", schema.WSkippedByBroker, "exchange names starting with amq. are reserved; RabbitMQ skips %q on import", e.Name)
 	}
-}
-
-// queueArgs describes the queue arguments warren checks: which values are
-// valid and which queue types take them.
-//
-// The types come from each queue type's capabilities (queue_arguments in
-// deps/rabbit/src/rabbit_classic_queue.erl, rabbit_quorum_queue.erl,
-// rabbit_stream_queue.erl): RabbitMQ refuses an argument that another
-// type knows and this one does not (rabbit_amqqueue.erl
-// check_arguments_key: "invalid arg … of queue type …").
-type argRule struct {
-	check func(v any) string // "" when valid, else what is wrong
-	types []string           // queue types that accept it; nil means all
-	rule  string             // a version rule under which RabbitMQ refuses it
-}
-
-var (
-	nonNegInt = func(v any) string {
-		if !atLeast(v, 0) {
-			return "must be a whole number of at least 0"
-		}
-		return ""
-	}
-	posInt = func(v any) string {
-		if !atLeast(v, 1) {
-			return "must be a whole number of at least 1"
-		}
-		return ""
-	}
-	// expiry is a queue's x-message-ttl or x-expires (from min): RabbitMQ
-	// caps both at ten years (rabbit_misc:check_expiry, "value_too_large"),
-	// which its policies' message-ttl and expires are not.
-	expiry = func(min int64) func(any) string {
-		return func(v any) string {
-			if n, ok := integer(v); !ok || n < min || n > maxExpiry {
-				return fmt.Sprintf("must be a whole number of milliseconds from %d to %d (ten years)", min, maxExpiry)
-			}
-			return ""
-		}
-	}
-	aString = func(v any) string {
-		if _, ok := v.(string); !ok {
-			return "must be a string"
-		}
-		return ""
-	}
-	oneOf = func(vals ...string) func(any) string {
-		return func(v any) string {
-			if s, ok := v.(string); !ok || !slices.Contains(vals, s) {
-				return "must be one of " + strings.Join(vals, ", ")
-			}
-			return ""
-		}
-	}
-	aBool = func(v any) string {
-		if _, ok := v.(bool); !ok {
-			return "must be true or false"
-		}
-		return ""
-	}
-)
-
-// maxExpiry is ?MAX_EXPIRY_TIMER's successor in rabbit_misc:check_expiry:
-// ten years in milliseconds (3.10.8 and 4.0.5 alike).
-const maxExpiry = 315_360_000_000
-
-var queueArgs = map[string]argRule{
-	"x-queue-type":       {check: oneOf(queueTypes...)},
-	"x-max-length":       {check: nonNegInt, types: []string{"classic", "quorum"}},
-	"x-max-length-bytes": {check: nonNegInt},
-	"x-message-ttl":      {check: expiry(0), types: []string{"classic", "quorum"}},
-	"x-expires":          {check: expiry(1), types: []string{"classic", "quorum"}},
-	"x-max-priority": {check: func(v any) string {
-		if n, ok := integer(v); !ok || n < 0 || n > 255 {
-			return "must be a whole number from 0 to 255"
-		}
-		return ""
-	}, types: []string{"classic"}}, // quorum queues: message priorities without it from 4.0, refused on every version
-	"x-overflow":                {check: oneOf("drop-head", "reject-publish", "reject-publish-dlx"), types: []string{"classic", "quorum"}},
-	"x-dead-letter-exchange":    {check: aString, types: []string{"classic", "quorum"}},
-	"x-dead-letter-routing-key": {check: aString, types: []string{"classic", "quorum"}},
-	"x-dead-letter-strategy":    {check: oneOf("at-most-once", "at-least-once"), types: []string{"quorum"}},
-	"x-single-active-consumer":  {check: aBool, types: []string{"classic", "quorum"}},
-	// Kept by classic queues on every version; classic queues v2 (the
-	// only ones from 4.3) page messages out by themselves.
-	"x-queue-mode": {check: oneOf("default", "lazy"), types: []string{"classic"}},
-	"x-queue-version": {check: func(v any) string {
-		if n, ok := integer(v); !ok || n < 1 || n > 2 {
-			return "must be 1 or 2"
-		}
-		return ""
-	}, types: []string{"classic"}},
-	"x-queue-master-locator": {check: oneOf("client-local", "min-masters", "random", "balanced"), types: []string{"classic"}, rule: RuleMasterLocatorArg},
-	// Classic queues take it from 4.0 (RuleClassicLeaderLoc, in queue).
-	"x-queue-leader-locator": {check: oneOf("client-local", "balanced", "random", "least-leaders"), types: []string{"classic", "quorum", "stream"}},
-	"x-delivery-limit": {check: func(v any) string {
-		if !atLeast(v, -1) {
-			return "must be a whole number of at least -1"
-		}
-		return ""
-	}, types: []string{"quorum"}},
-	"x-quorum-initial-group-size":     {check: posInt, types: []string{"quorum"}},
-	"x-quorum-target-group-size":      {check: posInt, types: []string{"quorum"}},
-	"x-initial-cluster-size":          {check: posInt, types: []string{"stream"}},
-	"x-max-age":                       {check: aString, types: []string{"stream"}},
-	"x-stream-max-segment-size-bytes": {check: posInt, types: []string{"stream"}},
-	"x-stream-filter-size-bytes":      {check: posInt, types: []string{"stream"}},
-	"x-max-in-memory-length":          {check: nonNegInt, types: []string{"quorum"}},
-	"x-max-in-memory-bytes":           {check: nonNegInt, types: []string{"quorum"}},
-	"x-ha-policy":                     {check: aString, types: []string{"classic"}},
-	// Quorum queues from 4.3 (rabbit_quorum_queue.erl capabilities): a
-	// type other than these, or a delay that is not a positive whole
-	// number, turns delayed retry off without a word.
-	"x-delayed-retry-type":            {check: oneOf("all", "failed", "returned", "disabled"), types: []string{"quorum"}, rule: RuleQuorumArgs43},
-	"x-delayed-retry-min":             {check: posInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
-	"x-delayed-retry-max":             {check: posInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
-	"x-consumer-disconnected-timeout": {check: nonNegInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
-	"x-consumer-timeout":              {check: nonNegInt, types: []string{"quorum"}, rule: RuleQuorumArgs43},
-}
-
-// QueueType returns the queue's type: the type field, else x-queue-type,
-// else classic.
-func (q *Queue) QueueType() string {
-	if t, ok := q.Arguments.Get("x-queue-type").(string); ok && t != "" {
-		return t
-	}
-	if q.Type != "" {
-		return q.Type
-	}
-	return "classic"
 }
 
 func (c *checker) queue(q *Queue) {

@@ -36,22 +36,3 @@ func TestTypedFieldsAreInTheSchema(t *testing.T) {
 		}
 	}
 }
-
-func TestVersionLess(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"3.0.4", "3.6.0", true},
-		{"3.6.0", "3.6.0", false},
-		{"3.10.8", "3.6.0", false},
-		{"3.5.7+rc.1", "3.6", true},
-		{"3.8.6.gad0c0bd", "3.6.0", false},
-		{"", "3.6.0", true},
-	}
-	for _, tt := range tests {
-		if got := versionLess(tt.a, tt.b); got != tt.want {
-			t.Errorf("versionLess(%q, %q) = %v", tt.a, tt.b, got)
-		}
-	}
-}

@@ -103,8 +103,8 @@ func normalizeUser(in *User) *User {
 	}
 	if hashAlgorithm {
 		u.HashingAlgorithm = HashSHA256
-		if og := u.Origin; og.File != nil && og.File.rabbitVersion != "" && versionLess(og.File.rabbitVersion, "3.6.0") {
-			u.HashingAlgorithm = HashMD5
+		if og := u.Origin; og.File != nil {
+			u.HashingAlgorithm = DefaultHashAlgorithm(og.File.rabbitVersion)
 		}
 	}
 	return &u
@@ -155,7 +155,7 @@ func QueueTypeIn(q *Queue, vhostDefault string) string {
 	}
 	durable := q.Durable == nil || *q.Durable
 	autoDelete := q.AutoDelete != nil && *q.AutoDelete
-	if vhostDefault == "" || !durable || autoDelete {
+	if vhostDefault == "" || !typeAllows(vhostDefault, durable, autoDelete) {
 		return defaultQueueType
 	}
 	return vhostDefault

@@ -15,5 +15,19 @@
 // of a plan in definitions/render; both read the model through small
 // helpers here (FieldsOf, OneLine, PrettyJSON, CanonicalJSON, InfoOf).
 //
-// The package is pure: no network, no clock.
+// What warren knows about RabbitMQ itself lives in the rabbitmq_*.go
+// files, one table per noun, which Check, Normalize, Trim and
+// definitions/migrate read: queue types, the arguments each takes and the
+// one classic-to-quorum conversion (rabbitmq_queues.go); policy keys,
+// what they apply to and the classic mirroring keys (rabbitmq_policies.go);
+// exchange types, built in and from plugins (rabbitmq_exchanges.go);
+// parameter components and the plugins that register them
+// (rabbitmq_parameters.go); user tags and password hashes
+// (rabbitmq_users.go); and what changes between versions, with the one
+// version comparator, CompareVersions (rabbitmq_versions.go).
+//
+// The package is pure: no network, no clock (TestPureImports). It reads
+// the files Load is given; a secret's {env} or {file} is read by
+// internal/secret, which ResolveSecret (the default Resolve of Check and
+// of Diff) calls.
 package definitions

@@ -345,6 +345,10 @@ func (f *File) resolve(diags schema.Diagnostics) {
 
 // resolve fills in positions for diagnostics about any file d was read
 // from.
+// Resolve fills in the line and column of diagnostics that point into the
+// files d was read from (as Check does for its own).
+func (d *Document) Resolve(diags schema.Diagnostics) { d.resolve(diags) }
+
 func (d *Document) resolve(diags schema.Diagnostics) {
 	for _, f := range d.files {
 		f.resolve(diags)

@@ -11,13 +11,6 @@ import (
 	"hash"
 )
 
-// The hashing algorithms RabbitMQ ships.
-const (
-	HashSHA256 = "rabbit_password_hashing_sha256"
-	HashSHA512 = "rabbit_password_hashing_sha512"
-	HashMD5    = "rabbit_password_hashing_md5"
-)
-
 func hasher(alg string) (func() hash.Hash, error) {
 	switch alg {
 	case HashSHA256, "":

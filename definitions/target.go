@@ -11,6 +11,19 @@ import (
 	"github.com/warren-tool/warren/schema"
 )
 
+// TargetName names a kind of broker whose rules Check adds to RabbitMQ's.
+type TargetName string
+
+const (
+	TargetRabbitMQ            TargetName = "rabbitmq"
+	TargetAmazonMQRabbitMQ    TargetName = "amazonmq-rabbitmq"
+	TargetAmazonMQActiveMQ    TargetName = "amazonmq-activemq"
+	TargetHuaweiCloudRabbitMQ TargetName = "huaweicloud-rabbitmq"
+)
+
+// Targets lists every target, for flags and help.
+var Targets = []TargetName{TargetRabbitMQ, TargetAmazonMQRabbitMQ, TargetAmazonMQActiveMQ, TargetHuaweiCloudRabbitMQ}
+
 // The rules of each target, from docs/cloud-apis.md.
 
 var (

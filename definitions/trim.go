@@ -34,7 +34,7 @@ var Trims = []TrimInfo{
 	{"exclude_permissions", "all permissions and topic permissions", false},
 	{"exclude_runtime_parameters", "all parameters and global parameters", false},
 	{"exclude_policies", "all policies", false},
-	{"prepare_for_quorum_queue_migration", "classic queues become quorum queues, without the arguments quorum queues refuse; CMQ keys leave policies", false},
+	{"prepare_for_quorum_queue_migration", "classic queues become durable quorum queues, their arguments converted as warren migrate converts them (auto-delete ones stay classic); CMQ keys leave policies", false},
 }
 
 // DefaultTrims lists the trims export applies unless told otherwise.
@@ -48,11 +48,9 @@ func DefaultTrims() []string {
 	return out
 }
 
-// cmqKeys are the classic mirrored queue policy keys RabbitMQ 4 refuses.
-var cmqKeys = []string{"ha-mode", "ha-params", "ha-sync-mode", "ha-sync-batch-size", "ha-promote-on-shutdown", "ha-promote-on-failure", "queue-master-locator"}
-
-// quorumRefuses are queue arguments a quorum queue does not accept.
-var quorumRefuses = []string{"x-queue-mode", "x-queue-master-locator", "x-queue-version", "x-max-priority", "x-ha-policy", "x-ha-mode", "x-ha-params", "x-ha-sync-mode"}
+// cmqKeys are what strip_cmq_keys_from_policies takes out of policies, as
+// rabbitmqadmin v2 does: the mirroring keys and queue-master-locator.
+var cmqKeys = append(slices.Clone(haKeys), "queue-master-locator")
 
 // Trim applies the named trims to d, in the order Trims lists them. It
 // changes d.
@@ -135,16 +133,14 @@ func Trim(d *Document, names []string) error {
 		}
 	}
 	if on("prepare_for_quorum_queue_migration") {
-		for _, q := range d.Queues {
-			if q.QueueType() != "classic" {
+		for i, q := range d.Queues {
+			// An auto-delete queue stays classic: RabbitMQ's import
+			// accepts an auto-delete quorum queue and does not create it.
+			// (A transient one becomes durable.)
+			if q.QueueType() != "classic" || !typeAllows("quorum", true, q.AutoDelete != nil && *q.AutoDelete) {
 				continue
 			}
-			// Without and With copy: a broker's listing shares equal
-			// arguments between queues.
-			q.Arguments = q.Arguments.Without(quorumRefuses...).With("x-queue-type", "quorum")
-			q.Type = ""
-			durable := true
-			q.Durable = &durable // quorum queues are always durable
+			d.Queues[i], _ = QuorumQueue(q) // a copy: a broker's listing shares arguments between queues
 		}
 	}
 	if on("drop_empty_policies") {

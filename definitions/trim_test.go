@@ -116,8 +116,11 @@ func TestTrimLeavesSharedArgumentsAlone(t *testing.T) {
 	if err := definitions.Trim(doc, []string{"prepare_for_quorum_queue_migration"}); err != nil {
 		t.Fatal(err)
 	}
-	if classic.Arguments.Get("x-queue-type") != "quorum" || classic.Arguments.Get("x-queue-mode") != nil {
-		t.Errorf("classic queue's arguments: %v", classic.Arguments)
+	if q := doc.Queues[0]; q.Arguments.Get("x-queue-type") != "quorum" || q.Arguments.Get("x-queue-mode") != nil {
+		t.Errorf("classic queue's arguments: %v", q.Arguments)
+	}
+	if len(classic.Arguments) != 1 || classic.Arguments.Get("x-queue-mode") != "lazy" {
+		t.Errorf("the classic queue's arguments changed in place: %v", classic.Arguments)
 	}
 	if len(stream.Arguments) != 1 || stream.Arguments.Get("x-queue-mode") != "lazy" {
 		t.Errorf("the stream's arguments changed through the shared Table: %v", stream.Arguments)

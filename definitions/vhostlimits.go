@@ -16,13 +16,6 @@ import (
 // them into that parameter (VhostLimitParameters), so that apply and boot
 // set what the files say.
 
-const (
-	vhostLimitsComponent = "vhost-limits"
-	vhostLimitsName      = "limits" // the one name RabbitMQ gives a vhost's limits parameter
-)
-
-var vhostLimitNames = []string{"max-connections", "max-queues"}
-
 // vhostLimits returns the limits written inside a vhost, nil when there are
 // none (absent, or empty as RabbitMQ exports them: [] or {}); ok is false
 // when the field holds something that is not limits.
@@ -53,7 +46,7 @@ func VhostLimitParameters(d *Document) []*Parameter {
 		if lim == nil || given[v.Name] != nil {
 			continue
 		}
-		out = append(out, &Parameter{Vhost: v.Name, Component: vhostLimitsComponent, Name: vhostLimitsName, Value: maps.Clone(lim)})
+		out = append(out, &Parameter{Vhost: v.Name, Component: ComponentVhostLimits, Name: vhostLimitsName, Value: maps.Clone(lim)})
 	}
 	return out
 }
@@ -124,7 +117,7 @@ func (c *checker) vhostLimits(v *Vhost, params map[string]*Parameter) {
 func vhostLimitParams(d *Document) map[string]*Parameter {
 	out := map[string]*Parameter{}
 	for _, p := range d.Parameters {
-		if p.Component == vhostLimitsComponent && p.Name == vhostLimitsName {
+		if p.Component == ComponentVhostLimits && p.Name == vhostLimitsName {
 			out[p.Vhost] = p
 		}
 	}

@@ -1,6 +1,8 @@
 // Package migrate turns an old RabbitMQ 3.x cluster's definitions into a
 // new 4.x cluster's, for a blue-green upgrade: mirrored classic queues
-// become quorum queues, policies lose the keys the new version refuses,
+// become quorum queues (their arguments converted by
+// definitions.QuorumArguments, as warren export's
+// prepare_for_quorum_queue_migration converts them), policies lose the keys the new version refuses,
 // vhosts whose durable queues were all mirrored default to quorum, users
 // keep their password hashes, and a queue federation (an upstream per
 // vhost pointing at the old cluster, credentials by reference, and
@@ -11,5 +13,7 @@
 //
 // It stands before diff in load → validate → diff → apply: its result is
 // an ordinary definitions document that warren diffs and applies like any
-// file. Pure: no network, no clock.
+// file. Pure: no network, no clock. What it knows of RabbitMQ (which
+// arguments and policy keys each version and queue type takes) it reads
+// from definitions' rabbitmq_*.go tables.
 package migrate

@@ -196,14 +196,8 @@ func (t *transformer) run(old *definitions.Document) {
 		oldQueues = append(oldQueues, q)
 		nq := *q
 		nq.Meta = fresh(q.Meta)
-		// The new queue's arguments, changed as a map and made a Table at
-		// the end.
-		args := q.Arguments.Map()
 		oldType := definitions.QueueTypeIn(q, vhostTypes[q.Vhost])
 		nq.Type = oldType
-		if _, ok := args["x-queue-type"]; ok {
-			args["x-queue-type"] = oldType
-		}
 		durable := q.Durable == nil || *q.Durable
 		autoDelete := q.AutoDelete != nil && *q.AutoDelete
 		up := effective(userPolicies, q.Vhost, q.Name, oldType)
@@ -239,18 +233,21 @@ func (t *transformer) run(old *definitions.Document) {
 			}
 			nq.Type = "quorum"
 			nq.Durable = ptr(true)
-			if _, ok := args["x-queue-type"]; ok {
-				args["x-queue-type"] = "quorum"
-			}
 			t.change(q, "", "classic → quorum", "mirrored by %s %q (ha-mode %v); RabbitMQ 4 has no classic queue mirroring, quorum queues replicate", kind, mirror.name, mirror.definition["ha-mode"])
-			t.queueArguments(q, nq.Type, args)
 			converted[q.Vhost]++
-		default:
-			t.queueArguments(q, nq.Type, args)
-			if oldType == "classic" && durable && !autoDelete {
-				plainClassic[q.Vhost] = append(plainClassic[q.Vhost], q.Name)
-			}
+		case oldType == "classic" && durable && !autoDelete:
+			plainClassic[q.Vhost] = append(plainClassic[q.Vhost], q.Name)
 		}
+		from := q.Arguments
+		if nq.Type == "quorum" {
+			// A queue that is or becomes a quorum queue gets its arguments
+			// as export's prepare_for_quorum_queue_migration gives them.
+			var changes []definitions.ArgumentChange
+			from, changes = definitions.QuorumArguments(q.Arguments)
+			t.argumentChanges(q, changes)
+		}
+		args := from.Map()
+		t.queueArguments(q, from, nq.Type, args)
 		nq.Arguments = definitions.TableOf(args)
 		nd.Queues = append(nd.Queues, &nq)
 		if nq.Type == "stream" {
@@ -280,7 +277,7 @@ func (t *transformer) run(old *definitions.Document) {
 	for _, p := range old.Parameters {
 		np := *p
 		np.Meta = fresh(p.Meta)
-		if v, ok := p.Value.(map[string]any); ok && p.Component == "operator_policy" {
+		if v, ok := p.Value.(map[string]any); ok && p.Component == definitions.ComponentOperatorPolicy {
 			v = maps.Clone(v)
 			def, _ := v["definition"].(map[string]any)
 			def, dropped := t.policyDefinition(p, def, true)
@@ -332,34 +329,45 @@ func (t *transformer) run(old *definitions.Document) {
 	t.validate()
 }
 
-// queueArguments drops or translates, in args (the new queue's arguments),
-// the arguments the queue's new type (newType) or the new version refuses.
-func (t *transformer) queueArguments(q *definitions.Queue, newType string, args map[string]any) {
-	for name, v := range q.Arguments.All() {
-		quorum := newType == "quorum"
+// argumentChanges reports what QuorumArguments changed in a queue's
+// arguments.
+func (t *transformer) argumentChanges(q *definitions.Queue, changes []definitions.ArgumentChange) {
+	for _, c := range changes {
+		var code schema.Code
+		if c.Behaviour {
+			code = schema.WMigrateBehaviour
+		}
+		what := fmt.Sprintf("argument %s %v dropped", c.Name, c.Value)
+		switch {
+		case c.NewName == c.Name:
+			what = fmt.Sprintf("argument %s %v → %v", c.Name, c.Value, c.NewValue)
+		case c.NewName != "":
+			what = fmt.Sprintf("argument %s %v → %s %v", c.Name, c.Value, c.NewName, c.NewValue)
+		}
+		t.change(q, code, what, "%s", c.Reason)
+	}
+}
+
+// queueArguments drops or translates, in args (the new queue's arguments,
+// from the Table from), the arguments the queue's new type (newType) or the
+// new version refuses. A quorum queue's arguments have been through
+// definitions.QuorumArguments already. Changes and problems are reported
+// on q, the old queue.
+func (t *transformer) queueArguments(q *definitions.Queue, from definitions.Table, newType string, args map[string]any) {
+	if _, ok := args["x-queue-type"]; ok {
+		args["x-queue-type"] = newType
+	}
+	for name, v := range from.All() {
 		switch {
 		case name == "x-queue-type":
 		case name == "x-queue-master-locator":
-			_, refused := definitions.QueueArgumentRefusedBy(name, t.opts.Version)
-			if !quorum && !refused {
+			if _, refused := definitions.QueueArgumentRefusedBy(name, t.opts.Version); !refused {
 				continue
 			}
 			delete(args, name)
-			loc := "balanced"
-			if v == "client-local" {
-				loc = "client-local"
-			}
+			loc := definitions.LeaderLocator(v)
 			args["x-queue-leader-locator"] = loc
 			t.change(q, "", fmt.Sprintf("argument x-queue-master-locator %v → x-queue-leader-locator %s", v, loc), "the leader locator is its successor")
-		case name == "x-overflow" && v == "reject-publish-dlx" && quorum:
-			args[name] = "reject-publish"
-			t.change(q, schema.WMigrateBehaviour, "argument x-overflow reject-publish-dlx → reject-publish", "quorum queues do not dead-letter the publishes they reject")
-		case name == "x-max-priority" && quorum:
-			delete(args, name)
-			t.change(q, schema.WMigrateBehaviour, fmt.Sprintf("argument x-max-priority %v dropped", v), "quorum queues refuse it; from RabbitMQ 4.0 they have two priorities (0–4 normal, 5 and above high) without it")
-		case (name == "x-queue-mode" || name == "x-queue-version" || name == "x-ha-policy") && quorum:
-			delete(args, name)
-			t.change(q, "", fmt.Sprintf("argument %s %v dropped", name, v), "a classic-queue setting that quorum queues refuse and do not need")
 		default:
 			if types, known := definitions.QueueArgumentTypes(name); known && types != nil && !slices.Contains(types, newType) {
 				delete(args, name)
@@ -398,13 +406,10 @@ func (t *transformer) policyDefinition(o definitions.Object, def map[string]any,
 		switch {
 		case !refused:
 			out[k] = v
-		case strings.HasPrefix(k, "ha-"):
+		case definitions.MirroringKey(k):
 			dropped = append(dropped, k)
 		case k == "queue-master-locator" && !operator:
-			loc := "balanced"
-			if v == "client-local" {
-				loc = "client-local"
-			}
+			loc := definitions.LeaderLocator(v)
 			out["queue-leader-locator"] = loc
 			t.change(o, "", fmt.Sprintf("key queue-master-locator %v → queue-leader-locator %s", v, loc), "RabbitMQ %s refuses the former [%s]", t.opts.Version, r.ID)
 		default:
@@ -433,7 +438,7 @@ func withoutHA(p *policy) map[string]any {
 	out := map[string]any{}
 	if p != nil {
 		for k, v := range p.definition {
-			if !strings.HasPrefix(k, "ha-") {
+			if !definitions.MirroringKey(k) {
 				out[k] = v
 			}
 		}
@@ -476,7 +481,7 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 	}
 	for _, vhost := range vhosts {
 		queues := byVhost[vhost]
-		up := &definitions.Parameter{Vhost: vhost, Component: "federation-upstream", Name: UpstreamName,
+		up := &definitions.Parameter{Vhost: vhost, Component: definitions.ComponentFederationUpstream, Name: UpstreamName,
 			Value: map[string]any{"uri": t.opts.Upstream.For(vhost), "ack-mode": "on-confirm"}}
 		t.res.Federation.Parameters = append(t.res.Federation.Parameters, up)
 		top := int64(0)
@@ -562,7 +567,7 @@ func (t *transformer) policies(d *definitions.Document) (user, operator []*polic
 	}
 	for _, p := range d.Parameters {
 		v, ok := p.Value.(map[string]any)
-		if p.Component != "operator_policy" || !ok {
+		if p.Component != definitions.ComponentOperatorPolicy || !ok {
 			continue
 		}
 		pat, _ := v["pattern"].(string)
@@ -582,7 +587,7 @@ func (t *transformer) policies(d *definitions.Document) (user, operator []*polic
 func effective(policies []*policy, vhost, queue, queueType string) *policy {
 	var best *policy
 	for _, p := range policies {
-		if p.vhost != vhost || !appliesTo(p.applyTo, queueType) {
+		if p.vhost != vhost || !definitions.PolicyReachesQueue(p.applyTo, queueType) {
 			continue
 		}
 		if ok, _ := p.pattern.MatchString(queue); !ok {
@@ -603,7 +608,7 @@ func tiedMirroring(policies []*policy, best *policy, vhost, queue, queueType str
 		return nil
 	}
 	for _, p := range policies {
-		if p == best || p.vhost != vhost || p.priority != best.priority || !appliesTo(p.applyTo, queueType) ||
+		if p == best || p.vhost != vhost || p.priority != best.priority || !definitions.PolicyReachesQueue(p.applyTo, queueType) ||
 			(p.definition["ha-mode"] != nil) == (best.definition["ha-mode"] != nil) {
 			continue
 		}
@@ -612,20 +617,6 @@ func tiedMirroring(policies []*policy, best *policy, vhost, queue, queueType str
 		}
 	}
 	return nil
-}
-
-func appliesTo(applyTo, queueType string) bool {
-	switch applyTo {
-	case "", "all", "queues":
-		return true
-	case "classic_queues":
-		return queueType == "classic"
-	case "quorum_queues":
-		return queueType == "quorum"
-	case "streams":
-		return queueType == "stream"
-	}
-	return false
 }
 
 func name(p *policy) string {
@@ -695,7 +686,7 @@ func defaultGuest(u *definitions.User) bool {
 	}
 	algs := []string{u.HashingAlgorithm}
 	if u.HashingAlgorithm == "" {
-		algs = []string{"rabbit_password_hashing_sha256", "rabbit_password_hashing_sha512", "rabbit_password_hashing_md5"}
+		algs = definitions.HashAlgorithms
 	}
 	for _, alg := range algs {
 		if definitions.PasswordMatches(*u.PasswordHash, alg, "guest") {

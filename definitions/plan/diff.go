@@ -659,7 +659,7 @@ func appendSorted[T any](out []T, ks []keyed[T]) []T {
 }
 
 func limitsRank(o definitions.Object) int {
-	if p, ok := o.(*definitions.Parameter); ok && p.Component == "vhost-limits" {
+	if p, ok := o.(*definitions.Parameter); ok && p.Component == definitions.ComponentVhostLimits {
 		return 0
 	}
 	return 1

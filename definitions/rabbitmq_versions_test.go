@@ -132,3 +132,30 @@ func TestVersionRuleExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareVersions(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"3.0.4", "3.6.0", -1},
+		{"3.6.0", "3.6.0", 0},
+		{"3.10.8", "3.6.0", 1},
+		{"3.10.8", "3.9.29", 1}, // numerically, not as text
+		{"3.5.7+rc.1", "3.6", -1},
+		{"3.8.6.gad0c0bd", "3.6.0", 1},
+		{"4.0", "4.0.0", 0},
+		{"4.0.5+2.g1234", "4.0.5", 0},
+		{"4.3.0-rc.1", "4.3", 0},
+		{"", "3.6.0", -1},
+		{"", "", 0},
+	}
+	for _, tt := range tests {
+		if got := CompareVersions(tt.a, tt.b); got != tt.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := CompareVersions(tt.b, tt.a); got != -tt.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.b, tt.a, got, -tt.want)
+		}
+	}
+}

@@ -464,6 +464,15 @@ func versionOf(v string) ([]int, bool) {
 	return p, len(p) > 0
 }
 
+// CompareVersions is warren's one comparison of RabbitMQ versions: -1, 0
+// or +1 as a is before, the same as or after b. Versions compare
+// numerically, part by part ("3.5.7" < "3.6.0" < "3.10.8"); a missing
+// part is 0 ("4.0" is "4.0.0"); what follows the leading numbers
+// ("+2.g1234", "-rc.1", ".gad0c0bd") is ignored; a version with no
+// leading number ("") is before every other.
+func CompareVersions(a, b string) int { return cmpVersion(versionParts(a), versionParts(b)) }
+
+// cmpVersion is CompareVersions on versions already split into numbers.
 func cmpVersion(a, b []int) int {
 	for i := range max(len(a), len(b)) {
 		x, y := 0, 0
@@ -541,7 +550,7 @@ func versionTableMarkdown() string {
 	fmt.Fprintf(&b, "The last column is what the tests see when they post each rule's example to a real node of %s\n", strings.Join(TestedReleases, ", "))
 	b.WriteString("(`TestVersionRules` in seeders/rabbitmq): refused (4xx), ignored (accepted, the setting has no effect), dropped\n")
 	b.WriteString("(accepted, the object is not created) or accepted.\n\n")
-	b.WriteString("This file is generated from `definitions/versions.go` (`WARREN_UPDATE=1 go test ./definitions`).\n\n")
+	b.WriteString("This file is generated from `definitions/rabbitmq_versions.go` (`WARREN_UPDATE=1 go test ./definitions`).\n\n")
 	b.WriteString("| rule | what | versions | effect | fix | source | checked on a broker |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range VersionRules {
 		effect := string(r.Effect)
@@ -562,4 +571,28 @@ func versionTableMarkdown() string {
 func (r VersionRule) AppliesTo(version string) bool {
 	set, err := parseVersionRange(version)
 	return err == nil && r.covers(set) == coversAll
+}
+
+// versionParts reads the leading dotted numbers of a version: [4 0 5] of
+// "4.0.5+2.g1234", nil of "".
+func versionParts(v string) []int {
+	var out []int
+	for _, p := range strings.Split(v, ".") {
+		n, digits := 0, 0
+		for _, r := range p {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+			digits++
+		}
+		if digits == 0 {
+			break
+		}
+		out = append(out, n)
+		if digits < len(p) {
+			break
+		}
+	}
+	return out
 }
