@@ -57,44 +57,6 @@ func mustInSync(t *testing.T, args ...string) {
 	}
 }
 
-func TestApplyFromEmptyThenIdempotent(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	defs := writeTemp(t, "defs.yaml", applyDefs)
-	code, out, errOut := warren(t, "apply", "--yes", defs)
-	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
-		t.Fatalf("apply from empty: exit %d\n%s%s", code, out, errOut)
-	}
-	if strings.Contains(out+errOut, "ops-password-1") || strings.Contains(out+errOut, "app-password-1") {
-		t.Fatal("apply printed a password")
-	}
-	mustInSync(t, defs)
-	code, out, _ = warren(t, "apply", "--yes", defs)
-	if code != exitOK || !strings.Contains(out, "No changes") {
-		t.Fatalf("second apply: exit %d\n%s", code, out)
-	}
-	// The files' users log in with the files' passwords.
-	if err := n.Call(context.Background(), "app", "app-password-1", "GET", "/api/whoami", nil, nil); err != nil {
-		t.Errorf("app cannot log in with the files' password: %v", err)
-	}
-	var who struct{ Name string }
-	if err := n.Call(context.Background(), "ops", "ops-password-1", "GET", "/api/whoami", nil, &who); err != nil || who.Name != "ops" {
-		t.Errorf("ops cannot log in: %v", err)
-	}
-	// guest had its default password and the files define users: removed.
-	if err := n.Call(context.Background(), "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
-		t.Error("guest can still log in")
-	}
-	// The import's own grant on the new vhosts was taken back.
-	var perms []struct{ User string }
-	n.Do(context.Background(), "GET", "/api/vhosts/orders/permissions", nil, &perms)
-	for _, p := range perms {
-		if p.User == n.Admin {
-			t.Errorf("the apply left %s a permission on orders that the files do not ask for", n.Admin)
-		}
-	}
-}
-
 func TestApplyEveryKindOfChange(t *testing.T) {
 	n := rabbitmqtest.Shared(t)
 	applyEnv(t, n)

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// TestCLIScripts runs testdata/broker/<subcommand>_<topic>.txtar against the
+// shared RabbitMQ node (WARREN_RABBITMQ picks its version), one script at a
+// time, each on a node reset to a blank node's state. A script sees the
+// node as $URL, $USER and $PASSWORD (the node's administrator), and as
+// WARREN_URL, WARREN_USERNAME and WARREN_PASSWORD, so that exec warren talks
+// to it as a user's shell would. Under -short the scripts skip without
+// starting a node. (Not named TestScripts*: make golden-check runs those,
+// and it starts no broker.)
+//
+// Besides testscript's own commands, scripts have:
+//
+//	synced [FLAGS] FILES...  warren diff exits 0: the broker matches the files;
+//	                         ! synced: it exits 2, drift (an error fails both)
+//	brokerhas KIND NAME [VHOST]
+//	                         the management API has it (vhost, user, queue,
+//	                         exchange, policy, permission NAME=user,
+//	                         global-parameter; VHOST defaults to /)
+//	login USER PASSWORD      USER can log in with PASSWORD (GET /api/whoami)
+//	broker METHOD PATH [JSON]
+//	                         a management API call as the administrator,
+//	                         behind warren's back; the reply goes to stdout
+//	publish VHOST EXCHANGE ROUTING_KEY PAYLOAD
+//	messages VHOST QUEUE N   waits (10 s at most) until QUEUE holds N messages
+func TestCLIScripts(t *testing.T) {
+	var oneAtATime sync.Mutex
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/broker",
+		Setup: func(env *testscript.Env) error {
+			// Scripts run as parallel subtests; they share one node, and
+			// each starts from a blank one.
+			oneAtATime.Lock()
+			env.Defer(oneAtATime.Unlock)
+			n := rabbitmqtest.Shared(env.T().(testing.TB))
+			env.Values[nodeKey{}] = n
+			for k, v := range map[string]string{
+				"URL": n.URL, "USER": n.Admin, "PASSWORD": n.AdminPassword,
+				"WARREN_URL": n.URL, "WARREN_USERNAME": n.Admin, "WARREN_PASSWORD": n.AdminPassword,
+				"RABBITMQ_VERSION": n.Version,
+			} {
+				env.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"synced":    cmdSynced,
+			"brokerhas": cmdBrokerHas,
+			"login":     cmdLogin,
+			"broker":    cmdBroker,
+			"publish":   cmdPublish,
+			"messages":  cmdMessages,
+		},
+	})
+}
+
+type nodeKey struct{}
+
+func scriptNode(ts *testscript.TestScript) *rabbitmqtest.Node {
+	return ts.Value(nodeKey{}).(*rabbitmqtest.Node)
+}
+
+func cmdSynced(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: synced [FLAGS] FILES...")
+	}
+	err := ts.Exec("warren", append([]string{"diff"}, args...)...)
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("warren diff: %v", err)
+	}
+	switch {
+	case !neg && code != exitOK:
+		ts.Fatalf("warren diff exited %d: the broker does not match the files", code)
+	case neg && code != exitDrift:
+		ts.Fatalf("warren diff exited %d, want %d (drift)", code, exitDrift)
+	}
+}
+
+// brokerPaths maps a kind to its management API path.
+var brokerPaths = map[string]func(name, vhost string) string{
+	"vhost":            func(name, _ string) string { return "/api/vhosts/" + url.PathEscape(name) },
+	"user":             func(name, _ string) string { return "/api/users/" + url.PathEscape(name) },
+	"global-parameter": func(name, _ string) string { return "/api/global-parameters/" + url.PathEscape(name) },
+	"queue":            inVhost("queues"),
+	"exchange":         inVhost("exchanges"),
+	"policy":           inVhost("policies"),
+	"permission":       inVhost("permissions"),
+}
+
+func inVhost(collection string) func(name, vhost string) string {
+	return func(name, vhost string) string {
+		return "/api/" + collection + "/" + url.PathEscape(vhost) + "/" + url.PathEscape(name)
+	}
+}
+
+func cmdBrokerHas(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: brokerhas KIND NAME [VHOST]")
+	}
+	path, ok := brokerPaths[args[0]]
+	if !ok {
+		ts.Fatalf("brokerhas: unknown kind %q", args[0])
+	}
+	vhost := "/"
+	if len(args) == 3 {
+		vhost = args[2]
+	}
+	err := scriptNode(ts).Do(context.Background(), "GET", path(args[1], vhost), nil, nil)
+	switch {
+	case err == nil && neg:
+		ts.Fatalf("the broker has %s %q on vhost %q", args[0], args[1], vhost)
+	case err != nil && !neg:
+		ts.Fatalf("the broker has no %s %q on vhost %q: %v", args[0], args[1], vhost, err)
+	case err != nil && !strings.Contains(err.Error(), ": 404 "):
+		ts.Fatalf("brokerhas: %v", err)
+	}
+}
+
+func cmdLogin(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: login USER PASSWORD")
+	}
+	var who struct{ Name string }
+	err := scriptNode(ts).Call(context.Background(), args[0], args[1], "GET", "/api/whoami", nil, &who)
+	switch {
+	case err == nil && neg:
+		ts.Fatalf("%s can log in with that password", args[0])
+	case err != nil && !neg:
+		ts.Fatalf("%s cannot log in: %v", args[0], err)
+	case err == nil && who.Name != args[0]:
+		ts.Fatalf("logged in as %s, the broker says %q", args[0], who.Name)
+	case err != nil && !strings.Contains(err.Error(), ": 401 "):
+		ts.Fatalf("login: %v", err)
+	}
+}
+
+func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: broker METHOD PATH [JSON]")
+	}
+	var body any
+	if len(args) == 3 {
+		body = rawJSON(args[2])
+	}
+	var reply rawJSON
+	err := scriptNode(ts).Do(context.Background(), args[0], args[1], body, &reply)
+	if err != nil && strings.Contains(err.Error(), "unexpected end of JSON input") {
+		err = nil // 204: no body
+	}
+	if (err != nil) != neg {
+		ts.Fatalf("broker %s %s: %v", args[0], args[1], err)
+	}
+	ts.Stdout().Write(reply)
+}
+
+// rawJSON goes to and comes from the API as it is.
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+func (r *rawJSON) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+func cmdPublish(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: publish VHOST EXCHANGE ROUTING_KEY PAYLOAD")
+	}
+	var routed struct{ Routed bool }
+	body := map[string]any{"properties": map[string]any{}, "routing_key": args[2], "payload": args[3], "payload_encoding": "string"}
+	err := scriptNode(ts).Do(context.Background(), "POST", inVhost("exchanges")(args[1], args[0])+"/publish", body, &routed)
+	ts.Check(err)
+	if !routed.Routed {
+		ts.Fatalf("the message to %s with key %q was not routed", args[1], args[2])
+	}
+}
+
+func cmdMessages(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: messages VHOST QUEUE N")
+	}
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	var q struct{ Messages *int }
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		q.Messages = nil
+		scriptNode(ts).Do(context.Background(), "GET", inVhost("queues")(args[1], args[0]), nil, &q)
+		if q.Messages != nil && *q.Messages == want {
+			return
+		}
+	}
+	got := "no count"
+	if q.Messages != nil {
+		got = strconv.Itoa(*q.Messages)
+	}
+	ts.Fatalf("queue %q on vhost %q never held %d messages (last: %s)", args[1], args[0], want, got)
+}
