@@ -12,9 +12,9 @@ import (
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
-// Apply against a real node: from empty, idempotent, every kind of change,
-// prune and its protections, replace and its refusals, guest removal, a
-// broker rejection then a converging re-run, and saved plans.
+// Apply against a real node. The scenarios that read as a user's commands
+// (from empty, every kind of change, replace, guest removal, a broker's
+// rejection, saved plans, --yes) are scripts in testdata/broker.
 
 const applyDefs = `users:
   - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}
@@ -57,51 +57,17 @@ func mustInSync(t *testing.T, args ...string) {
 	}
 }
 
-func TestApplyEveryKindOfChange(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	defs := writeTemp(t, "defs.yaml", applyDefs)
-	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs); code != exitOK {
-		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
-	}
-	changed := strings.NewReplacer(
-		`configure: "^app\\."`, `configure: "^app2\\."`, // permission
-		"tags: [monitoring], limits: {max-connections: 20}", "tags: [management], limits: {max-channels: 5}", // user tags and limits
-		"description: order intake", `description: "orders, all of them"`, // vhost
-		`write: "^orders\\."`, `write: "^orders2\\."`, // topic permission
-		"max-queues: 50", "max-queues: 60", // vhost limits
-		"value: warren-apply-test", "value: renamed", // global parameter
-		"message-ttl: 60000", "message-ttl: 1000", // policy
-		`routing_key: "order.#"`, `routing_key: "order.*"`, // binding
-	).Replace(applyDefs)
-	t.Setenv("APP_PASSWORD", "app-password-2") // password
-	defs2 := writeTemp(t, "defs2.yaml", changed)
-	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs2)
-	if code != exitOK {
-		t.Fatalf("apply of the changes: exit %d\n%s%s", code, out, errOut)
-	}
-	for _, want := range []string{`~ user "app"`, "password: (sensitive) differs", `~ vhost "orders"`, `~ permission "app" on vhost "orders"`,
-		`~ topic permission "app"`, `~ parameter vhost-limits`, `~ global parameter "cluster_name"`, `~ policy "ttl"`, `+ binding "orders.events"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the plan lacks %q:\n%s", want, out)
+func waitForMessages(t *testing.T, n *rabbitmqtest.Node, vhost, queue string, want int) {
+	t.Helper()
+	for range 100 {
+		var q struct{ Messages *int }
+		n.Do(context.Background(), "GET", "/api/queues/"+url.PathEscape(vhost)+"/"+url.PathEscape(queue), nil, &q)
+		if q.Messages != nil && *q.Messages == want {
+			return
 		}
+		sleep()
 	}
-	mustInSync(t, "--keep-guest", defs2)
-	var limits []struct{ Value map[string]int }
-	n.Do(context.Background(), "GET", "/api/user-limits/app", nil, &limits)
-	if len(limits) != 1 || limits[0].Value["max-channels"] != 5 || limits[0].Value["max-connections"] != 0 {
-		t.Errorf("user limits after the change: %+v", limits)
-	}
-	// The old binding stays (bindings are not pruned without --prune); with
-	// --prune it goes, and so does what else the files no longer name.
-	code, out, errOut = warren(t, "apply", "--yes", "--keep-guest", "--prune", defs2)
-	if code != exitOK || !strings.Contains(out, `- binding "orders.events" → queue "orders.incoming" on vhost "orders" (routing key "order.#")`) {
-		t.Fatalf("prune: exit %d\n%s%s", code, out, errOut)
-	}
-	if strings.Contains(out, `- user "`+n.Admin+`"`) {
-		t.Error("prune deleted the user warren is logged in as")
-	}
-	mustInSync(t, "--keep-guest", "--prune", defs2)
+	t.Fatalf("queue %s never had %d messages", queue, want)
 }
 
 func TestApplyPruneKeepsAnAdministrator(t *testing.T) {
@@ -126,165 +92,6 @@ func TestApplyPruneKeepsAnAdministrator(t *testing.T) {
 	// The harness admin is gone; give it back for the next tests.
 	n.Call(context.Background(), "guest", "guest", "PUT", "/api/users/"+n.Admin, map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
 	n.Call(context.Background(), "guest", "guest", "PUT", "/api/permissions/%2F/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil)
-}
-
-func TestApplyRemovesGuestLastWhenLoggedInAsGuest(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	t.Setenv("WARREN_USERNAME", "guest")
-	t.Setenv("WARREN_PASSWORD", "guest")
-	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: orders}\n")
-	code, out, errOut := warren(t, "apply", "--yes", defs)
-	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
-		t.Fatalf("apply as guest: exit %d\n%s%s", code, out, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(strings.Split(out, "\n\n")[0]), "\n")
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, `- user "guest"`) {
-		t.Errorf("guest must be removed last, the plan ends with %q:\n%s", last, out)
-	}
-	if err := n.Call(context.Background(), "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
-		t.Error("guest can still log in")
-	}
-	t.Setenv("WARREN_USERNAME", "ops")
-	t.Setenv("WARREN_PASSWORD", "ops-password-1")
-	mustInSync(t, defs)
-}
-
-func TestApplyReplace(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	ctx := context.Background()
-	v1 := "vhosts:\n  - {name: v}\nqueues:\n  - {name: q, vhost: v, arguments: {x-max-length: 10}}\nexchanges:\n  - {name: x, vhost: v, type: direct}\nbindings:\n  - {vhost: v, source: x, destination_type: queue, destination: q, routing_key: k}\n"
-	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", writeTemp(t, "v1.yaml", v1)); code != exitOK {
-		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
-	}
-	v2 := writeTemp(t, "v2.yaml", strings.Replace(v1, "x-max-length: 10", "x-max-length: 20", 1))
-	// Without --replace: refused, nothing done.
-	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", v2)
-	if code != exitError || !strings.Contains(errOut, "run again with --replace") {
-		t.Fatalf("replace without --replace: exit %d\n%s", code, errOut)
-	}
-	// A queue with messages: refused even with --replace.
-	if err := n.Do(ctx, "PUT", "/api/permissions/v/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Do(ctx, "POST", "/api/exchanges/v/x/publish", map[string]any{"properties": map[string]any{}, "routing_key": "k", "payload": "m", "payload_encoding": "string"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	waitForMessages(t, n, "v", "q", 1)
-	code, _, errOut = warren(t, "apply", "--yes", "--keep-guest", "--replace", v2)
-	if code != exitError || !strings.Contains(errOut, "holds 1 messages") {
-		t.Fatalf("replace of a queue with messages: exit %d\n%s", code, errOut)
-	}
-	// Empty, it is replaced, and its binding comes back.
-	if err := n.Do(ctx, "DELETE", "/api/queues/v/q/contents", nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	waitForMessages(t, n, "v", "q", 0)
-	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--replace", v2)
-	if code != exitOK || !strings.Contains(out, `± queue "q" on vhost "v"`) || !strings.Contains(out, "re-created") {
-		t.Fatalf("replace of an empty queue: exit %d\n%s%s", code, out, errOut)
-	}
-	mustInSync(t, "--keep-guest", v2)
-}
-
-func waitForMessages(t *testing.T, n *rabbitmqtest.Node, vhost, queue string, want int) {
-	t.Helper()
-	for range 100 {
-		var q struct{ Messages *int }
-		n.Do(context.Background(), "GET", "/api/queues/"+url.PathEscape(vhost)+"/"+url.PathEscape(queue), nil, &q)
-		if q.Messages != nil && *q.Messages == want {
-			return
-		}
-		sleep()
-	}
-	t.Fatalf("queue %s never had %d messages", queue, want)
-}
-
-func TestApplyRejectionThenConverge(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	// A policy key of a plugin the node lacks: warren only warns (W122),
-	// the broker refuses it.
-	bad := "vhosts:\n  - {name: v}\nusers:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\npolicies:\n  - {name: p, vhost: v, pattern: \".*\", definition: {federation-upstream-set: all}}\nqueues:\n  - {name: q, vhost: v}\n"
-	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", writeTemp(t, "bad.yaml", bad))
-	if code != exitError || !strings.Contains(errOut, "the apply stopped") || !strings.Contains(errOut, "federation-upstream-set") || !strings.Contains(errOut, "Failed (") || !strings.Contains(errOut, "not atomic") {
-		t.Fatalf("a policy the broker refuses: exit %d\n%s", code, errOut)
-	}
-	// The import made what came before the policy (vhosts, users): the
-	// report, made after reading the broker again, says so.
-	i := strings.Index(errOut, "\nDone (")
-	if i < 0 {
-		t.Fatalf("nothing under Done:\n%s", errOut)
-	}
-	done, failed, _ := strings.Cut(errOut[i:], "\nFailed (")
-	for _, want := range []string{`+ vhost "v"`, `+ user "app"`} {
-		if !strings.Contains(done, want) {
-			t.Errorf("%s, which the import made, is not under Done:\n%s", want, errOut)
-		}
-	}
-	for _, want := range []string{`+ policy "p" on vhost "v"`, `+ queue "q" on vhost "v"`} {
-		if !strings.Contains(failed, want) {
-			t.Errorf("%s, which the import did not make, is not under Failed:\n%s", want, errOut)
-		}
-	}
-	fixed := writeTemp(t, "fixed.yaml", strings.Replace(bad, "federation-upstream-set: all", "max-length: 1", 1))
-	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", fixed); code != exitOK {
-		t.Fatalf("the fixed re-run: exit %d\n%s%s", code, out, errOut)
-	}
-	mustInSync(t, "--keep-guest", fixed)
-}
-
-func TestSavedPlan(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	defs := writeTemp(t, "defs.yaml", applyDefs)
-	plan := filepath.Join(t.TempDir(), "plan.json")
-	if code, _, errOut := warren(t, "diff", "--keep-guest", "-o", plan, defs); code != exitDrift {
-		t.Fatalf("diff -o: exit %d\n%s", code, errOut)
-	}
-	data, _ := os.ReadFile(plan)
-	if strings.Contains(string(data), "ops-password-1") || strings.Contains(string(data), "password_hash\": \"") {
-		t.Fatalf("the saved plan holds a secret:\n%s", data)
-	}
-	// The broker changes: the saved plan is refused.
-	if err := n.Do(context.Background(), "PUT", "/api/vhosts/surprise", nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errOut := warren(t, "apply", "--yes", plan); code != exitError || !strings.Contains(errOut, "the broker changed since the plan was made") {
-		t.Fatalf("stale plan: exit %d\n%s", code, errOut)
-	}
-	// Made again, it is carried out.
-	n.Do(context.Background(), "DELETE", "/api/vhosts/surprise", nil, nil)
-	if code, _, errOut := warren(t, "diff", "--keep-guest", "-o", plan, defs); code != exitDrift {
-		t.Fatalf("diff -o: exit %d\n%s", code, errOut)
-	}
-	if code, out, errOut := warren(t, "apply", "--yes", plan); code != exitOK {
-		t.Fatalf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
-	}
-	mustInSync(t, "--keep-guest", defs)
-	// A changed file invalidates it too.
-	os.WriteFile(defs, []byte(applyDefs+"\n"), 0o644)
-	if code, _, errOut := warren(t, "apply", "--yes", plan); code != exitError || !strings.Contains(errOut, "changed since the plan was made") {
-		t.Fatalf("changed files: exit %d\n%s", code, errOut)
-	}
-}
-
-func TestApplyNeedsYesWithoutTerminal(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	code, _, errOut := warren(t, "apply", writeTemp(t, "defs.yaml", "vhosts:\n  - {name: v}\n"))
-	if code != exitError || !strings.Contains(errOut, "run again with --yes") {
-		t.Fatalf("exit %d\n%s", code, errOut)
-	}
-	if code, out, _ := warren(t, "apply", "--dry-run", writeTemp(t, "defs.yaml", "vhosts:\n  - {name: v}\n")); code != exitOK || !strings.Contains(out, `+ vhost "v"`) {
-		t.Fatalf("dry run: exit %d\n%s", code, out)
-	}
-	var vhosts []struct{ Name string }
-	n.Do(context.Background(), "GET", "/api/vhosts", nil, &vhosts)
-	if len(vhosts) != 1 {
-		t.Errorf("a refused or dry run changed the broker: %+v", vhosts)
-	}
 }
 
 // TestBoot starts a blank node from warren boot's output.
