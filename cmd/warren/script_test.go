@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
-	"testing"
-
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -29,16 +31,24 @@ import (
 //
 //	synced [FLAGS] FILES...  warren diff exits 0: the broker matches the files;
 //	                         ! synced: it exits 2, drift (an error fails both)
-//	brokerhas KIND NAME [VHOST]
+//	brokerhas KIND NAME [VHOST] [FIELD=VALUE...]
 //	                         the management API has it (vhost, user, queue,
 //	                         exchange, policy, permission NAME=user,
-//	                         global-parameter; VHOST defaults to /)
+//	                         global-parameter, parameter NAME=component/name;
+//	                         VHOST defaults to /), with these values at
+//	                         these dotted paths of its JSON (type=quorum,
+//	                         value.max-queues=10); ! brokerhas: it is not
+//	                         there, or a value differs
 //	login USER PASSWORD      USER can log in with PASSWORD (GET /api/whoami)
 //	broker METHOD PATH [JSON]
 //	                         a management API call as the administrator,
 //	                         behind warren's back; the reply goes to stdout
 //	publish VHOST EXCHANGE ROUTING_KEY PAYLOAD
 //	messages VHOST QUEUE N   waits (10 s at most) until QUEUE holds N messages
+//
+// and conditions: [rabbitmq:3.10] (the node's version starts with 3.10.),
+// [rule:ID] (definitions' version rule ID applies to the node's version:
+// the node ignores or refuses what the rule is about).
 func TestCLIScripts(t *testing.T) {
 	var oneAtATime sync.Mutex
 	testscript.Run(t, testscript.Params{
@@ -50,6 +60,7 @@ func TestCLIScripts(t *testing.T) {
 			env.Defer(oneAtATime.Unlock)
 			n := rabbitmqtest.Shared(env.T().(testing.TB))
 			env.Values[nodeKey{}] = n
+			scriptVersion = n.Version
 			for k, v := range map[string]string{
 				"URL": n.URL, "USER": n.Admin, "PASSWORD": n.AdminPassword,
 				"WARREN_URL": n.URL, "WARREN_USERNAME": n.Admin, "WARREN_PASSWORD": n.AdminPassword,
@@ -58,6 +69,20 @@ func TestCLIScripts(t *testing.T) {
 				env.Setenv(k, v)
 			}
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if v, ok := strings.CutPrefix(cond, "rabbitmq:"); ok {
+				return strings.HasPrefix(scriptVersion, v+"."), nil
+			}
+			if id, ok := strings.CutPrefix(cond, "rule:"); ok {
+				for _, r := range definitions.VersionRules {
+					if r.ID == id {
+						return r.AppliesTo(scriptVersion), nil
+					}
+				}
+				return false, fmt.Errorf("no version rule %q", id)
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"synced":    cmdSynced,
@@ -71,6 +96,10 @@ func TestCLIScripts(t *testing.T) {
 }
 
 type nodeKey struct{}
+
+// scriptVersion is the RabbitMQ version of the node the running script
+// uses, for conditions (which see no script); scripts run one at a time.
+var scriptVersion string
 
 func scriptNode(ts *testscript.TestScript) *rabbitmqtest.Node {
 	return ts.Value(nodeKey{}).(*rabbitmqtest.Node)
@@ -105,6 +134,10 @@ var brokerPaths = map[string]func(name, vhost string) string{
 	"exchange":         inVhost("exchanges"),
 	"policy":           inVhost("policies"),
 	"permission":       inVhost("permissions"),
+	"parameter": func(name, vhost string) string {
+		component, name, _ := strings.Cut(name, "/")
+		return "/api/parameters/" + url.PathEscape(component) + "/" + url.PathEscape(vhost) + "/" + url.PathEscape(name)
+	},
 }
 
 func inVhost(collection string) func(name, vhost string) string {
@@ -114,8 +147,12 @@ func inVhost(collection string) func(name, vhost string) string {
 }
 
 func cmdBrokerHas(ts *testscript.TestScript, neg bool, args []string) {
+	var fields []string
+	for len(args) > 2 && strings.Contains(args[len(args)-1], "=") {
+		fields, args = append([]string{args[len(args)-1]}, fields...), args[:len(args)-1]
+	}
 	if len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: brokerhas KIND NAME [VHOST]")
+		ts.Fatalf("usage: brokerhas KIND NAME [VHOST] [FIELD=VALUE...]")
 	}
 	path, ok := brokerPaths[args[0]]
 	if !ok {
@@ -125,15 +162,54 @@ func cmdBrokerHas(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 3 {
 		vhost = args[2]
 	}
-	err := scriptNode(ts).Do(context.Background(), "GET", path(args[1], vhost), nil, nil)
-	switch {
-	case err == nil && neg:
-		ts.Fatalf("the broker has %s %q on vhost %q", args[0], args[1], vhost)
-	case err != nil && !neg:
-		ts.Fatalf("the broker has no %s %q on vhost %q: %v", args[0], args[1], vhost, err)
-	case err != nil && !strings.Contains(err.Error(), ": 404 "):
+	what := fmt.Sprintf("%s %q", args[0], args[1])
+	if len(args) == 3 {
+		what += fmt.Sprintf(" on vhost %q", vhost)
+	}
+	var obj map[string]any
+	err := scriptNode(ts).Do(context.Background(), "GET", path(args[1], vhost), nil, &obj)
+	if err != nil && !strings.Contains(err.Error(), ": 404 ") {
 		ts.Fatalf("brokerhas: %v", err)
 	}
+	if err != nil {
+		if !neg {
+			ts.Fatalf("the broker has no %s", what)
+		}
+		return
+	}
+	var differ []string
+	for _, f := range fields {
+		key, want, _ := strings.Cut(f, "=")
+		if got := field(obj, key); got != want {
+			differ = append(differ, fmt.Sprintf("%s is %s, not %s", key, got, want))
+		}
+	}
+	switch {
+	case neg && len(differ) == 0:
+		ts.Fatalf("the broker has %s %s", what, strings.Join(fields, " "))
+	case !neg && len(differ) > 0:
+		ts.Fatalf("the broker's %s: %s", what, strings.Join(differ, "; "))
+	}
+}
+
+// field returns the value at a dotted path of a decoded JSON object, as
+// JSON writes it, strings unquoted; "(absent)" when it is not there.
+func field(obj map[string]any, path string) string {
+	var v any = obj
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return "(absent)"
+		}
+		if v, ok = m[k]; !ok {
+			return "(absent)"
+		}
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func cmdLogin(ts *testscript.TestScript, neg bool, args []string) {
