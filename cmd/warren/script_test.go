@@ -31,6 +31,9 @@ import (
 //
 //	synced [FLAGS] FILES...  warren diff exits 0: the broker matches the files;
 //	                         ! synced: it exits 2, drift (an error fails both)
+//	fails SUBCOMMAND [ARGS...]
+//	                         warren exits 1, an error (not drift, not a crash);
+//	                         its output is kept for stdout and stderr
 //	brokerhas KIND NAME [VHOST] [FIELD=VALUE...]
 //	                         the management API has it (vhost, user, queue,
 //	                         exchange, policy, permission NAME=user,
@@ -86,6 +89,7 @@ func TestCLIScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"synced":    cmdSynced,
+			"fails":     cmdFails,
 			"brokerhas": cmdBrokerHas,
 			"login":     cmdLogin,
 			"broker":    cmdBroker,
@@ -109,20 +113,34 @@ func cmdSynced(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: synced [FLAGS] FILES...")
 	}
-	err := ts.Exec("warren", append([]string{"diff"}, args...)...)
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		ts.Fatalf("warren diff: %v", err)
-	}
+	code := execWarren(ts, append([]string{"diff"}, args...))
 	switch {
 	case !neg && code != exitOK:
 		ts.Fatalf("warren diff exited %d: the broker does not match the files", code)
 	case neg && code != exitDrift:
 		ts.Fatalf("warren diff exited %d, want %d (drift)", code, exitDrift)
 	}
+}
+
+func cmdFails(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: fails SUBCOMMAND [ARGS...]")
+	}
+	if code := execWarren(ts, args); code != exitError {
+		ts.Fatalf("warren %s exited %d, want %d (an error)", args[0], code, exitError)
+	}
+}
+
+// execWarren runs warren as a process with the script's environment, keeps
+// its output for stdout and stderr, and returns its exit code.
+func execWarren(ts *testscript.TestScript, args []string) int {
+	err := ts.Exec("warren", args...)
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	ts.Check(err)
+	return exitOK
 }
 
 // brokerPaths maps a kind to its management API path.
