@@ -13,8 +13,9 @@ import (
 )
 
 // Apply against a real node. The scenarios that read as a user's commands
-// (from empty, every kind of change, replace, guest removal, a broker's
-// rejection, saved plans, --yes) are scripts in testdata/broker.
+// (from empty, every kind of change, replace, guest removal, a prune that
+// keeps an administrator, a broker's rejection, saved plans, --yes) are
+// scripts in testdata/broker.
 
 const applyDefs = `users:
   - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}
@@ -68,30 +69,6 @@ func waitForMessages(t *testing.T, n *rabbitmqtest.Node, vhost, queue string, wa
 		sleep()
 	}
 	t.Fatalf("queue %s never had %d messages", queue, want)
-}
-
-func TestApplyPruneKeepsAnAdministrator(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	// Log in as guest; the files name one unprivileged user.
-	t.Setenv("WARREN_USERNAME", "guest")
-	t.Setenv("WARREN_PASSWORD", "guest")
-	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: app, password: {env: APP_PASSWORD}, tags: []}\n")
-	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
-	if code != exitOK {
-		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
-	}
-	if !strings.Contains(out, `user "guest": warren is logged in as this user`) || !strings.Contains(out, `- user "warren-harness"`) {
-		t.Errorf("want guest kept (acting, no other admin in the files) and the other admin pruned:\n%s", out)
-	}
-	var users []struct{ Name string }
-	n.Call(context.Background(), "guest", "guest", "GET", "/api/users", nil, &users)
-	if len(users) != 2 {
-		t.Errorf("users left: %+v", users)
-	}
-	// The harness admin is gone; give it back for the next tests.
-	n.Call(context.Background(), "guest", "guest", "PUT", "/api/users/"+n.Admin, map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
-	n.Call(context.Background(), "guest", "guest", "PUT", "/api/permissions/%2F/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil)
 }
 
 // TestBoot starts a blank node from warren boot's output.

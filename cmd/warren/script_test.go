@@ -43,11 +43,17 @@ import (
 //	                         value.max-queues=10); ! brokerhas: it is not
 //	                         there, or a value differs
 //	login USER PASSWORD      USER can log in with PASSWORD (GET /api/whoami)
-//	broker METHOD PATH [JSON]
-//	                         a management API call as the administrator,
-//	                         behind warren's back; the reply goes to stdout
+//	broker [-u USER:PASSWORD] METHOD PATH [JSON]
+//	                         a management API call as the administrator (or
+//	                         USER), behind warren's back; the reply goes to
+//	                         stdout; ! broker: the API answers an error
 //	publish VHOST EXCHANGE ROUTING_KEY PAYLOAD
 //	messages VHOST QUEUE N   waits (10 s at most) until QUEUE holds N messages
+//	restoreadmin USER PASSWORD [USER PASSWORD...]
+//	                         at the end of the script, pass or fail, gives the
+//	                         node's administrator ($USER) back if a prune
+//	                         deleted it, logged in as the first USER that
+//	                         can: the next script's reset logs in as it
 //
 // and conditions: [rabbitmq:3.10] (the node's version starts with 3.10.),
 // [rule:ID] (definitions' version rule ID applies to the node's version:
@@ -88,13 +94,14 @@ func TestCLIScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"synced":    cmdSynced,
-			"fails":     cmdFails,
-			"brokerhas": cmdBrokerHas,
-			"login":     cmdLogin,
-			"broker":    cmdBroker,
-			"publish":   cmdPublish,
-			"messages":  cmdMessages,
+			"synced":       cmdSynced,
+			"fails":        cmdFails,
+			"brokerhas":    cmdBrokerHas,
+			"login":        cmdLogin,
+			"broker":       cmdBroker,
+			"publish":      cmdPublish,
+			"messages":     cmdMessages,
+			"restoreadmin": cmdRestoreAdmin,
 		},
 	})
 }
@@ -249,15 +256,24 @@ func cmdLogin(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
+	n := scriptNode(ts)
+	user, password := n.Admin, n.AdminPassword
+	if len(args) > 1 && args[0] == "-u" {
+		var ok bool
+		if user, password, ok = strings.Cut(args[1], ":"); !ok {
+			ts.Fatalf("broker -u USER:PASSWORD")
+		}
+		args = args[2:]
+	}
 	if len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: broker METHOD PATH [JSON]")
+		ts.Fatalf("usage: broker [-u USER:PASSWORD] METHOD PATH [JSON]")
 	}
 	var body any
 	if len(args) == 3 {
 		body = rawJSON(args[2])
 	}
 	var reply rawJSON
-	err := scriptNode(ts).Do(context.Background(), args[0], args[1], body, &reply)
+	err := n.Call(context.Background(), user, password, args[0], args[1], body, &reply)
 	if err != nil && strings.Contains(err.Error(), "unexpected end of JSON input") {
 		err = nil // 204: no body
 	}
@@ -308,4 +324,29 @@ func cmdMessages(ts *testscript.TestScript, neg bool, args []string) {
 		got = strconv.Itoa(*q.Messages)
 	}
 	ts.Fatalf("queue %q on vhost %q never held %d messages (last: %s)", args[1], args[0], want, got)
+}
+
+func cmdRestoreAdmin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 || len(args)%2 != 0 {
+		ts.Fatalf("usage: restoreadmin USER PASSWORD [USER PASSWORD...]")
+	}
+	n := scriptNode(ts)
+	ts.Defer(func() {
+		ctx := context.Background()
+		if n.Do(ctx, "GET", "/api/whoami", nil, nil) == nil {
+			return
+		}
+		for i := 0; i < len(args); i += 2 {
+			as, password := args[i], args[i+1]
+			err := n.Call(ctx, as, password, "PUT", "/api/users/"+url.PathEscape(n.Admin), map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
+			if err == nil {
+				err = n.Call(ctx, as, password, "PUT", "/api/permissions/%2F/"+url.PathEscape(n.Admin), map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil)
+			}
+			if err == nil {
+				return
+			}
+			ts.Logf("restoreadmin as %s: %v", as, err)
+		}
+		ts.Logf("restoreadmin: %s could not be given back; the next scripts cannot reset the node", n.Admin)
+	})
 }
