@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,19 +55,6 @@ func mustInSync(t *testing.T, args ...string) {
 	if code, out, errOut := warren(t, append([]string{"diff"}, args...)...); code != exitOK {
 		t.Fatalf("not in sync after apply: exit %d\n%s%s", code, out, errOut)
 	}
-}
-
-func waitForMessages(t *testing.T, n *rabbitmqtest.Node, vhost, queue string, want int) {
-	t.Helper()
-	for range 100 {
-		var q struct{ Messages *int }
-		n.Do(context.Background(), "GET", "/api/queues/"+url.PathEscape(vhost)+"/"+url.PathEscape(queue), nil, &q)
-		if q.Messages != nil && *q.Messages == want {
-			return
-		}
-		sleep()
-	}
-	t.Fatalf("queue %s never had %d messages", queue, want)
 }
 
 // TestBoot starts a blank node from warren boot's output.

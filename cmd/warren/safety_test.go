@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,18 +19,9 @@ import (
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
-// Safety against a real node: nobody locked out (the acting user's
-// password), interrupted and concurrent applies. Prunes that would destroy
-// messages or remove every administrator are scripts in testdata/broker.
-
-// publish puts one message on a queue through the default exchange.
-func publish(t *testing.T, n *rabbitmqtest.Node, vhost, queue string) {
-	t.Helper()
-	if err := n.Do(context.Background(), "POST", "/api/exchanges/"+url.PathEscape(vhost)+"/amq.default/publish",
-		map[string]any{"properties": map[string]any{}, "routing_key": queue, "payload": "m", "payload_encoding": "string"}, nil); err != nil {
-		t.Fatal(err)
-	}
-}
+// Safety against a real node: interrupted and concurrent applies. Prunes
+// that would destroy messages or remove every administrator, and the acting
+// user's password changed last, are scripts in testdata/broker.
 
 var (
 	binOnce sync.Once
@@ -187,38 +177,6 @@ func withoutQueues(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
-}
-
-func TestApplyChangesTheActingUsersPasswordLast(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	ctx := context.Background()
-	if err := n.Do(ctx, "PUT", "/api/users/ops", map[string]any{"password": "old-password", "tags": "administrator"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WARREN_USERNAME", "ops")
-	t.Setenv("WARREN_PASSWORD", "old-password")
-	t.Setenv("OPS_PASSWORD", "new-password")
-	// The vhost ops creates gives it permissions the plan takes back after
-	// the import: a request that needs the password that still works.
-	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: /}\n  - {name: v}\nqueues:\n  - {name: q, vhost: v}\n")
-	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
-	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") || strings.Contains(errOut, "lock") {
-		t.Fatalf("apply changing the acting user's password: exit %d\n%s%s", code, out, errOut)
-	}
-	// The lock went back, as the user warren had become.
-	if err := n.Do(ctx, "GET", "/api/global-parameters/warren-lock", nil, nil); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("the apply left its lock on the broker: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(strings.Split(out, "\n\n")[0]), "\n")
-	if !strings.HasPrefix(lines[len(lines)-2], `~ user "ops"`) {
-		t.Errorf("the acting user's password must change last:\n%s", out)
-	}
-	if err := n.Call(ctx, "ops", "new-password", "GET", "/api/whoami", nil, nil); err != nil {
-		t.Fatalf("ops cannot log in with its new password: %v", err)
-	}
-	t.Setenv("WARREN_PASSWORD", "new-password")
-	mustInSync(t, "--keep-guest", defs)
 }
 
 func TestTwoAppliesAtOnce(t *testing.T) {
