@@ -53,11 +53,11 @@ check: ## the fast inner loop, no RabbitMQ: go vet, gofmt, staticcheck, go test 
 .PHONY: test
 test: deps lint golden-check ## everything CI runs: lint, all tests (on real RabbitMQ 3.10, 4.0 and 4.3 nodes), short fuzz runs
 	@echo "== every test, real nodes on RabbitMQ 4.3"
-	CI=$${CI:-} WARREN_RABBITMQ=4.3 $(GO) test -count=1 ./...
+	CI=$${CI:-} WARREN_RABBITMQ=4.3 $(GO) test -count=1 -timeout 30m ./...
 	@echo "== the real-node tests again, on RabbitMQ 4.0"
-	CI=$${CI:-} WARREN_RABBITMQ=4.0 $(GO) test -count=1 $(NODE_PKGS)
+	CI=$${CI:-} WARREN_RABBITMQ=4.0 $(GO) test -count=1 -timeout 30m $(NODE_PKGS)
 	@echo "== the real-node tests again, on RabbitMQ 3.10"
-	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 $(NODE_PKGS)
+	CI=$${CI:-} WARREN_RABBITMQ=3.10 $(GO) test -count=1 -timeout 30m $(NODE_PKGS)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPathAgrees$$' -fuzztime 5s ./schema
 
@@ -66,11 +66,11 @@ fuzz: ## fuzz the loader for longer (FUZZTIME=5m make fuzz)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./definitions
 
 .PHONY: golden
-golden: ## rewrite golden files and docs/diagnostics.md from the code
+golden: ## rewrite golden files, docs/diagnostics.md, docs/commands.md and docs/kubernetes.md's blocks from the code
 	WARREN_UPDATE=1 $(GO) test -count=1 ./...
 
 .PHONY: golden-check
-golden-check: ## fail if make golden would change anything (goldens, docs/diagnostics.md)
+golden-check: ## fail if make golden would change anything (goldens and the generated docs)
 	@before="$$(git diff | sha256sum)"; \
 	WARREN_UPDATE=1 $(GO) test -count=1 -run 'Golden|TestCodes|TestScripts' ./definitions/... ./schema ./cmd/warren >/dev/null || exit 1; \
 	if [ "$$(git diff | sha256sum)" != "$$before" ]; then \
@@ -78,7 +78,7 @@ golden-check: ## fail if make golden would change anything (goldens, docs/diagno
 	echo "golden files are up to date"
 
 .PHONY: bench
-bench: build ## the speed table on RabbitMQ 3.10, 4.0 and 4.3 (ROUNDS=1 REPEATS=1 for a quick run, PROFILE=DIR for pprof profiles)
+bench: build ## measure the speed table on RabbitMQ 3.10, 4.0 and 4.3 and write docs/performance.md (ROUNDS=1 REPEATS=1 for a quick run, PROFILE=DIR for pprof profiles)
 	./scripts/bench.sh
 
 .PHONY: node

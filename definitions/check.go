@@ -16,23 +16,23 @@ import (
 	"github.com/warren-tool/warren/schema"
 )
 
-// Target names a kind of broker whose rules Check adds to RabbitMQ's.
-type Target string
+// TargetName names a kind of broker whose rules Check adds to RabbitMQ's.
+type TargetName string
 
 const (
-	TargetRabbitMQ          Target = "rabbitmq"
-	TargetAmazonMQRabbitMQ  Target = "amazonmq-rabbitmq"
-	TargetAmazonMQActiveMQ  Target = "amazonmq-activemq"
-	TargetHuaweiCloudRabbit Target = "huaweicloud-rabbitmq"
+	TargetRabbitMQ            TargetName = "rabbitmq"
+	TargetAmazonMQRabbitMQ    TargetName = "amazonmq-rabbitmq"
+	TargetAmazonMQActiveMQ    TargetName = "amazonmq-activemq"
+	TargetHuaweiCloudRabbitMQ TargetName = "huaweicloud-rabbitmq"
 )
 
 // Targets lists every target, for flags and help.
-var Targets = []Target{TargetRabbitMQ, TargetAmazonMQRabbitMQ, TargetAmazonMQActiveMQ, TargetHuaweiCloudRabbit}
+var Targets = []TargetName{TargetRabbitMQ, TargetAmazonMQRabbitMQ, TargetAmazonMQActiveMQ, TargetHuaweiCloudRabbitMQ}
 
 // CheckOptions tune Check.
 type CheckOptions struct {
 	// Target adds that broker's rules; "" means plain RabbitMQ.
-	Target Target
+	Target TargetName
 	// RabbitMQVersion applies that version's rules (versions.go): a series
 	// ("4.0") or a release ("4.0.5"). "" means every supported version:
 	// what all of them refuse is an error, what some refuse a warning.

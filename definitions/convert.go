@@ -64,6 +64,7 @@ func (c *converter) top(top map[string]any) {
 	d.Format = str(top, "rabbitmq_definition_format")
 	d.OriginalVhostName = str(top, "original_vhost_name")
 	d.Extra = c.extra(top, "", itemPtr{})
+	d.Settings = c.settings(top["warren"])
 	for _, k := range Kinds {
 		if _, ok := top[string(k)].([]any); ok {
 			d.markPresent(k)

@@ -35,7 +35,7 @@ func TestDiagnosticsGolden(t *testing.T) {
 			}
 			opts := definitions.CheckOptions{Resolve: fakeResolve}
 			if v, ok := ar.Option("target"); ok {
-				opts.Target = definitions.Target(v)
+				opts.Target = definitions.TargetName(v)
 			}
 			if v, ok := ar.Option("rabbitmq-version"); ok {
 				opts.RabbitMQVersion = v

@@ -45,6 +45,7 @@ type list interface {
 	clear(d *Document)
 	add(d *Document, o Object)
 	keep(d *Document, keep func(Object) bool)
+	clone(d *Document)
 	merge(dst, src *Document)
 }
 
@@ -78,6 +79,11 @@ func (f field[T]) merge(dst, src *Document) { p := f(dst); *p = appendKeep(*p, *
 func (f field[T]) markPresent(d *Document) {
 	if p := f(d); *p == nil {
 		*p = []T{}
+	}
+}
+func (f field[T]) clone(d *Document) {
+	if p := f(d); *p != nil {
+		*p = slices.Clone(*p)
 	}
 }
 func (f field[T]) keep(d *Document, keep func(Object) bool) {

@@ -106,7 +106,7 @@ func Load(paths []string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	if len(docs) > 1 {
 		doc = Merge(docs...)
 	}
-	dups := doc.duplicates()
+	dups := append(doc.duplicates(), doc.mergeDiags...)
 	doc.resolve(dups)
 	return doc, append(diags, dups...)
 }

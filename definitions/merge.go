@@ -38,6 +38,7 @@ func Merge(docs ...*Document) *Document {
 		for _, r := range kindTable {
 			r.list.merge(out, d)
 		}
+		out.mergeDiags = append(out.mergeDiags, mergeSettings(out, d)...)
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+
+	"github.com/warren-tool/warren/schema"
 )
 
 // Kind names a kind of object by its top-level key in a definitions file.
@@ -55,11 +57,17 @@ type Document struct {
 	Exchanges        []*Exchange
 	Bindings         []*Binding
 
+	// Settings are warren's own keys (the top-level "warren" object, also
+	// kept in Extra as written); nil when no file has them.
+	Settings *Settings
+
 	// Extra holds the other top-level fields, as written (per-vhost exports'
 	// description and metadata, and fields warren does not know).
 	Extra map[string]any
 
 	files []*File
+	// mergeDiags are what merging the files found (two owners).
+	mergeDiags schema.Diagnostics
 }
 
 // PerVhost reports whether d is a per-vhost export.

@@ -22,9 +22,9 @@ var (
 var AmazonMQTags = []string{"administrator", "management", "monitoring"}
 
 // targetKinds lists the kinds each target can hold; nil means all.
-var targetKinds = map[Target][]Kind{
-	TargetAmazonMQActiveMQ:  {KindUser},
-	TargetHuaweiCloudRabbit: {KindUser, KindVhost, KindPermission},
+var targetKinds = map[TargetName][]Kind{
+	TargetAmazonMQActiveMQ:    {KindUser},
+	TargetHuaweiCloudRabbitMQ: {KindUser, KindVhost, KindPermission},
 }
 
 // target adds the chosen target's rules.
@@ -46,7 +46,7 @@ func (c *checker) target() {
 			c.amazonMQRabbitUser(u)
 		case TargetAmazonMQActiveMQ:
 			c.activeMQUser(u)
-		case TargetHuaweiCloudRabbit:
+		case TargetHuaweiCloudRabbitMQ:
 			c.huaweiUser(u)
 		}
 	}

@@ -323,16 +323,23 @@ func tagsOf(m map[string]any, k string) []string {
 // whose metadata gives another description or other tags than its top
 // level gets the metadata's from 4.0.6 (RuleVhostMetadataWins), so that a
 // diff compares with what the broker has. Before 4.0.6, and for a version
-// warren does not know, d is left as it is (the top-level ones win, as
-// Normalize has it). A vhost it changes is replaced by a changed copy.
-func KeepAsImported(d *Document, version string) {
+// warren does not know, d is returned as it is (the top-level ones win,
+// as Normalize has it). d itself is never changed: where a vhost changes,
+// the result is a copy holding a changed copy of that vhost.
+func KeepAsImported(d *Document, version string) *Document {
 	if !Rule(RuleVhostMetadataWins).AppliesTo(version) {
-		return
+		return d
 	}
+	out := d
 	for i, v := range d.Vhosts {
 		desc, tags := vhostMetadataConflict(v)
 		if desc == nil && tags == nil {
 			continue
+		}
+		if out == d { // the first change: a copy, with its own vhosts
+			cp := *d
+			cp.Vhosts = slices.Clone(d.Vhosts)
+			out = &cp
 		}
 		c := *v
 		if desc != nil {
@@ -341,8 +348,9 @@ func KeepAsImported(d *Document, version string) {
 		if tags != nil {
 			c.Tags = tags
 		}
-		d.Vhosts[i] = &c
+		out.Vhosts[i] = &c
 	}
+	return out
 }
 
 // TestedReleases are the RabbitMQ releases the tests run each rule's

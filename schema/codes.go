@@ -116,6 +116,14 @@ const (
 	WDroppedByBroker Code = "W170"
 )
 
+// Ownership on a shared broker: the files' owner, what they ignore, and
+// objects that another owner's record holds.
+const (
+	EOwnerConflict Code = "E113"
+	EIgnorePattern Code = "E114"
+	EOwnedByOther  Code = "E115"
+)
+
 // Info describes a Code for docs/diagnostics.md.
 type Info struct {
 	Code     Code
@@ -173,6 +181,9 @@ var Codes = []Info{
 	{EMigrateNoEquivalent, Error, "refused by the new version, no equivalent", "warren migrate: a policy key or queue argument the new RabbitMQ version refuses, for which warren knows no replacement that keeps the queue's behaviour. The message names the version rule (docs/rabbitmq-versions.md) and its fix; change it on the old cluster (or in the export) and plan again."},
 	{EMigratePattern, Error, "policy pattern cannot be matched", "warren migrate: a policy's pattern does not compile, so which queues it mirrors cannot be told."},
 	{EMigrateUpstream, Error, "one upstream URI for several vhosts", "warren migrate: queues in several vhosts are to be drained, and a federation upstream's URI names the old vhost in its path, so each vhost needs its own: put {vhost} in --upstream-uri env:NAME or file:PATH (or give a URI without a password, to which warren adds each vhost)."},
+	{EOwnerConflict, Error, "two owners in one set of files", "Two files of one diff or apply name different owners in their warren: owner. The objects of one apply have one owner; split the files, or give them one owner. The message names both places."},
+	{EIgnorePattern, Error, "ignore pattern does not compile", "A warren: ignore rule's name is a regular expression (RE2, matched against the whole name), and this one does not compile."},
+	{EOwnedByOther, Error, "owned by another owner", "The files name an object that another owner's record on the broker holds (apply records each owner's objects in the global parameter warren-owner.OWNER). Two owners managing one object would undo each other's changes. Take the object over on purpose with --take-over (the plan shows it), or leave it out of these files. Nothing was changed."},
 	{WUnknownField, Warning, "unknown field", "warren does not know this field. It is kept and written back unchanged (so newer exports round-trip), but a typo is the usual cause; RabbitMQ ignores unknown fields silently."},
 	{WLiteralPassword, Warning, "password in the file", "A password is written in the file in clear. Use password: {env: NAME} or password: {file: PATH}, or a password_hash."},
 	{WUndefinedUser, Warning, "user not defined in the files", "A permission names a user that no file defines. It must exist on the broker, or RabbitMQ refuses the permission (no_such_user)."},

@@ -7,6 +7,24 @@
 // Noter, Finisher, Exporter) add what only some targets have.
 //
 // They stand at the end of load → validate → diff → apply: package plan
-// decides what should change; a target only talks to the broker. Adding a
-// target is one package here and one case in cmd/warren's openTarget.
+// decides what should change; a target only talks to the broker.
+//
+// The arrows, all pointing down (TestNoTargetImportsAnother and
+// TestBootIsOffline check them):
+//
+//	cmd/warren (opens targets: composes a platform's rules with the target that talks to it)
+//	  → seeders/rabbitmq, seeders/huaweicloud, seeders/amazonmqactivemq   (network: each its own API client)
+//	  → seeders/amazonmqrabbitmq   (Amazon MQ for RabbitMQ's facts: Owned, DiffOptions, DropOwned; no client)
+//	  → seeders/rabbitmq/boot      (what a blank node imports at boot: offline, no HTTP client)
+//	seeders/rabbitmq → seeders/rabbitmq/boot (ImportVhost)
+//	every network target → seeders/internal/httpapi (retry loop, redirects, Printable, masked secrets)
+//	every target → seeders (Target), definitions/plan, definitions
+//
+// No target imports another target's package (a target's package is
+// seeders/NAME and everything under it); what targets share lives in
+// seeders or seeders/internal, which no target owns. Amazon MQ for
+// RabbitMQ is RabbitMQ's target with options: rabbitmq.NewTarget(client,
+// name, rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...),
+// rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned)). Adding a target
+// is one package here and one case where targets are opened.
 package seeders

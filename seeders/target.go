@@ -18,7 +18,7 @@ import (
 //	→ (Lock, read and diff again) → Apply(Plan) → Read and diff again: no changes
 type Target interface {
 	// Name is the target's --target value.
-	Name() definitions.Target
+	Name() definitions.TargetName
 	// Identity names the broker (its URLs and what identifies it beyond
 	// them) and the user warren acts as ("" for a cloud API's
 	// credentials). A saved plan records it; apply refuses another.
@@ -28,18 +28,41 @@ type Target interface {
 	Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error)
 	// DiffOptions are the options the target's rules need (the acting
 	// user, the platform's own objects, how a cloud API compares users…).
-	DiffOptions(ctx context.Context, opts plan.PlanOptions) []plan.DiffOption
+	DiffOptions(ctx context.Context, opts plan.Options) []plan.DiffOption
 	// Apply carries out a plan, and nothing but the plan; a failure part-way
 	// is a *plan.ApplyError.
 	Apply(ctx context.Context, plan *plan.Plan, opts ApplyOptions) error
-	// Unsupported names the options (flags without their dashes) the target
-	// cannot honour, each with why; cmd refuses them, never ignores them.
-	Unsupported() map[string]string
+	// Unsupported names the options the target cannot honour, each with
+	// why; they are refused, never ignored.
+	Unsupported() map[Option]string
+}
+
+// Option is an option of diff, apply and the connection that a target may
+// not honour. Its value is the option's name on warren's command line.
+type Option string
+
+// The options a target may refuse.
+const (
+	OptionPrune           Option = "prune"
+	OptionKeepGuest       Option = "keep-guest"
+	OptionReplace         Option = "replace"
+	OptionDestroyMessages Option = "destroy-messages"
+	OptionUpdatePasswords Option = "update-passwords"
+	OptionBreakLock       Option = "break-lock"
+	OptionWait            Option = "wait"
+	OptionReboot          Option = "reboot"
+	OptionAMQPURL         Option = "amqp-url"
+)
+
+// PlanOptions are the plan's options that are set, as Options.
+func PlanOptions(o plan.Options) map[Option]bool {
+	return map[Option]bool{OptionPrune: o.Prune, OptionKeepGuest: o.KeepGuest, OptionReplace: o.Replace,
+		OptionDestroyMessages: o.DestroyMessages, OptionUpdatePasswords: o.UpdatePasswords}
 }
 
 // ApplyOptions tune Target.Apply.
 type ApplyOptions struct {
-	plan.PlanOptions
+	plan.Options
 	// Admins are the files' administrators whose password warren can read
 	// (name → password): RabbitMQ logs in as one before deleting an
 	// administrator or the acting user.
@@ -80,7 +103,7 @@ type Versioned interface {
 // Noter has notes for a plan: changes waiting for a reboot, passwords that
 // cannot be compared. Read comes first.
 type Noter interface {
-	Notes(plan *plan.Plan, opts plan.PlanOptions) []string
+	Notes(plan *plan.Plan, opts plan.Options) []string
 }
 
 // Finisher has something to do after an apply, even of an empty plan (a
@@ -93,4 +116,13 @@ type Finisher interface {
 // (a platform's own objects left out, say).
 type Exporter interface {
 	Export(ctx context.Context) (*definitions.Document, error)
+}
+
+// Recorder keeps owners' records on the broker (plan.Record): which
+// objects each owner manages, for an apply whose files name an owner.
+type Recorder interface {
+	// Records reads every owner's record, by owner.
+	Records(ctx context.Context) (map[string]*plan.Record, error)
+	// WriteRecord writes an owner's record (removes it when empty).
+	WriteRecord(ctx context.Context, r *plan.Record) error
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/schema"
 	"golang.org/x/term"
 )
@@ -35,7 +37,19 @@ func (e exitCodeError) Error() string { return "exit " + strconv.Itoa(e.code) }
 // run is warren's one exit path: it runs the command line and returns the
 // exit code. It never calls os.Exit, so tests run it in-process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runApp(context.Background(), newApp(stdin, stdout, stderr), args, stderr)
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(context.Background(), flagsFirst(app, args))
+	var ec exitCodeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ec):
+		return ec.code
+	case operation.IsReported(err): // shown already
+		return exitError
+	}
+	fmt.Fprintf(stderr, "warren: %v\n", err)
+	return exitError
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
@@ -86,27 +100,10 @@ func maxSizeFlag() cli.Flag {
 func targetFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name:    "target",
-		Usage:   "add a broker target's rules: " + targetNames(),
+		Usage:   "add a broker target's rules: " + operation.TargetNames(),
 		Value:   string(definitions.TargetRabbitMQ),
 		EnvVars: []string{"WARREN_TARGET"},
 	}
-}
-
-func targetNames() string {
-	s := make([]string, len(definitions.Targets))
-	for i, t := range definitions.Targets {
-		s[i] = string(t)
-	}
-	return strings.Join(s, ", ")
-}
-
-func parseTarget(s string) (definitions.Target, error) {
-	for _, t := range definitions.Targets {
-		if string(t) == s {
-			return t, nil
-		}
-	}
-	return "", fmt.Errorf("unknown --target %q: use one of %s", s, targetNames())
 }
 
 // parseSize reads a size such as 1048576, 512KiB, 20MiB or 1GiB.
@@ -127,25 +124,6 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: use a number of bytes, or KiB, MiB, GiB", s)
 	}
 	return n * mult, nil
-}
-
-// loadFiles loads the command's file arguments, or paths when given.
-func loadFiles(c *cli.Context, paths ...string) (*definitions.Document, schema.Diagnostics, error) {
-	if paths == nil {
-		paths = c.Args().Slice()
-	}
-	size, err := parseSize(c.String("max-size"))
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(paths) == 0 {
-		if doc, diags, ok := brokerFiles(c, definitions.LoadOptions{MaxSize: size}); ok { // fleet.go
-			return doc, diags, nil
-		}
-		return nil, nil, fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
-	}
-	doc, diags := definitions.Load(paths, definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
-	return doc, diags, nil
 }
 
 // printDiagnostics writes diagnostics one per line, sorted.

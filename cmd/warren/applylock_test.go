@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -26,11 +27,11 @@ func TestApplyYesPlansUnderTheLock(t *testing.T) {
 	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: planned-under-lock}\n")
 	t.Cleanup(func() { n.Do(ctx, "DELETE", "/api/vhosts/planned-under-lock", nil, nil) })
 	sawLock := false
-	beforeApply = func() {
+	operation.BeforeApplyHook = func() {
 		_, sawLock, _ = mustClient(t, n).ReadLock(ctx)
 		n.Do(ctx, "PUT", "/api/vhosts/late", nil, nil)
 	}
-	t.Cleanup(func() { beforeApply = nil })
+	t.Cleanup(func() { operation.BeforeApplyHook = nil })
 	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--prune", "--destroy-messages", defs)
 	if code != exitOK {
 		t.Fatalf("apply --yes: exit %d\n%s%s", code, out, errOut)
@@ -44,7 +45,7 @@ func TestApplyYesPlansUnderTheLock(t *testing.T) {
 	if _, held, _ := mustClient(t, n).ReadLock(ctx); held {
 		t.Error("apply left its lock")
 	}
-	beforeApply = nil
+	operation.BeforeApplyHook = nil
 	mustInSync(t, "--keep-guest", "--prune", defs)
 	// Nothing to do: the lock is still given back.
 	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--prune", defs); code != exitOK || !strings.Contains(out, "No changes") {

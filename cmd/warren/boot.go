@@ -8,7 +8,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/internal/atomicfile"
+	"github.com/warren-tool/warren/internal/operation"
+	"github.com/warren-tool/warren/seeders/rabbitmq/boot"
 )
 
 func bootCommand() *cli.Command {
@@ -43,10 +45,11 @@ func runBoot(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	doc, err := loadValid(c, definitions.TargetRabbitMQ)
+	desired, err := loadValid(c, newView(c, "text"), definitions.TargetRabbitMQ, false)
 	if err != nil {
 		return err
 	}
+	doc := desired.Doc
 	out := c.String("out") // made once what goes in it is made: a failed boot leaves no directory
 	switch c.String("format") {
 	case "kubernetes":
@@ -62,9 +65,9 @@ func runBoot(c *cli.Context) error {
 			return err
 		}
 	}
-	res, err := rabbitmq.Boot(doc, rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
+	res, err := boot.Files(doc, boot.Options{HashingAlgorithm: alg, Force: c.Bool("force"), DefinitionsPath: nodePath, HTTPS: src})
 	if err != nil {
-		return secretError(c, doc, err)
+		return operation.SecretError(newView(c, "text"), doc, err)
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s\n", w)
@@ -72,11 +75,11 @@ func runBoot(c *cli.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(defsPath, res.Definitions, 0o600); err != nil {
+	if err := atomicfile.Write(defsPath, res.Definitions, 0o600); err != nil {
 		return err
 	}
 	confPath := filepath.Join(out, "10-warren-definitions.conf")
-	if err := writeFileAtomic(confPath, []byte(res.Config), 0o644); err != nil {
+	if err := atomicfile.Write(confPath, []byte(res.Config), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "wrote %s (%s) and %s\n", defsPath, counts(doc), confPath)

@@ -7,7 +7,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/internal/atomicfile"
+	"github.com/warren-tool/warren/internal/operation"
+	"github.com/warren-tool/warren/seeders/rabbitmq/boot"
 )
 
 // warren boot's other outputs: a Kubernetes Secret (with what RabbitMQ's
@@ -27,8 +29,8 @@ func bootMoreFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "files", Usage: "files (definitions.json and a conf.d fragment) or kubernetes (a Secret, a RabbitmqCluster patch, Bitnami chart values)"},
 		&cli.StringFlag{Name: "name", Value: "warren-definitions", Usage: "--format kubernetes: the Secret's name"},
 		&cli.StringFlag{Name: "namespace", Usage: "--format kubernetes: the Secret's namespace (default: kubectl's)"},
-		&cli.StringFlag{Name: "mount-path", Value: rabbitmq.DefaultKubernetesMountPath, Usage: "--format kubernetes: where the RabbitmqCluster override mounts the Secret"},
-		&cli.StringFlag{Name: "import-backend", Value: rabbitmq.BackendLocal, Usage: "how the node gets the definitions: local_filesystem (a file on the node) or https (fetched from --url)"},
+		&cli.StringFlag{Name: "mount-path", Value: boot.DefaultKubernetesMountPath, Usage: "--format kubernetes: where the RabbitmqCluster override mounts the Secret"},
+		&cli.StringFlag{Name: "import-backend", Value: boot.BackendLocal, Usage: "how the node gets the definitions: local_filesystem (a file on the node) or https (fetched from --url)"},
 		&cli.StringFlag{Name: "url", Usage: "--import-backend https: the https:// URL the node fetches the definitions from"},
 		&cli.StringFlag{Name: "ca-cert", Usage: "--import-backend https: the CA file (PEM) the node verifies the server with, as the node sees it"},
 		&cli.StringFlag{Name: "client-cert", Usage: "--import-backend https: the node's client certificate (PEM), as the node sees it"},
@@ -38,20 +40,20 @@ func bootMoreFlags() []cli.Flag {
 
 // httpsSource reads the https import backend's flags; nil for the local
 // file backend.
-func httpsSource(c *cli.Context) (*rabbitmq.HTTPSSource, error) {
+func httpsSource(c *cli.Context) (*boot.HTTPSSource, error) {
 	switch c.String("import-backend") {
-	case rabbitmq.BackendLocal:
+	case boot.BackendLocal:
 		for _, f := range []string{"url", "ca-cert", "client-cert", "client-key"} {
 			if c.IsSet(f) {
 				return nil, fmt.Errorf("--%s is for --import-backend https", f)
 			}
 		}
 		return nil, nil
-	case rabbitmq.BackendHTTPS:
+	case boot.BackendHTTPS:
 		if c.IsSet("node-path") {
 			return nil, fmt.Errorf("--node-path is for --import-backend local_filesystem: a node with the https backend fetches the definitions from --url")
 		}
-		return &rabbitmq.HTTPSSource{URL: c.String("url"), CACertFile: c.String("ca-cert"),
+		return &boot.HTTPSSource{URL: c.String("url"), CACertFile: c.String("ca-cert"),
 			CertFile: c.String("client-cert"), KeyFile: c.String("client-key")}, nil
 	}
 	return nil, fmt.Errorf("unknown --import-backend %q: use local_filesystem or https", c.String("import-backend"))
@@ -61,14 +63,14 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 	if c.IsSet("node-path") {
 		return fmt.Errorf("--node-path is for --format files; with --format kubernetes the node reads the definitions under --mount-path")
 	}
-	if c.String("import-backend") != rabbitmq.BackendLocal {
+	if c.String("import-backend") != boot.BackendLocal {
 		return fmt.Errorf("--format kubernetes puts the definitions in a Secret; --import-backend https is for --format files")
 	}
-	out, err := rabbitmq.BootKubernetes(doc,
-		rabbitmq.BootOptions{HashingAlgorithm: alg, Force: c.Bool("force")},
-		rabbitmq.KubernetesOptions{Name: c.String("name"), Namespace: c.String("namespace"), MountPath: c.String("mount-path")})
+	out, err := boot.Kubernetes(doc,
+		boot.Options{HashingAlgorithm: alg, Force: c.Bool("force")},
+		boot.KubernetesOptions{Name: c.String("name"), Namespace: c.String("namespace"), MountPath: c.String("mount-path")})
 	if err != nil {
-		return secretError(c, doc, err)
+		return operation.SecretError(newView(c, "text"), doc, err)
 	}
 	for _, w := range out.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s\n", w)
@@ -87,7 +89,7 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 		{"bitnami-values.yaml", out.BitnamiValues, 0o644},
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
 			return err
 		}
 	}

@@ -71,3 +71,7 @@ func TestTLS(t *testing.T) {
 }
 
 func sleep() { time.Sleep(100 * time.Millisecond) }
+
+// urlPath escapes the slashes of a vhost or queue name for a management
+// API path.
+func urlPath(s string) string { return strings.ReplaceAll(s, "/", "%2F") }

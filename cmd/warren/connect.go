@@ -1,23 +1,20 @@
 package main
 
 import (
-	"cmp"
-	"errors"
+	"context"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/internal/inventory"
+	"github.com/warren-tool/warren/internal/operation"
+	"github.com/warren-tool/warren/internal/operation/inventory"
+	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
-	"golang.org/x/term"
 )
 
-const defaultURL = "http://localhost:15672"
+const defaultURL = operation.DefaultURL
 
 // connectionFlags are shared by the commands that talk to a broker.
 func connectionFlags() []cli.Flag {
@@ -41,157 +38,86 @@ func connectionFlags() []cli.Flag {
 	}
 }
 
-// connect makes a management API client from the connection flags; the
-// URLs given (a saved plan's) stand for --url.
-func connect(c *cli.Context, given ...string) (*rabbitmq.Client, error) {
+// waitFlags are apply's: wait for the broker (or the cluster) to be ready.
+func waitFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for the broker's API and health check before starting (init containers, deploy steps); with several --url, for the cluster's nodes (see --wait-for)"},
+		&cli.StringFlag{Name: "wait-for", Value: "all", Usage: "with --wait and several --url: all (every node named answers as a member of one cluster, without alarms) or quorum (more than half of them)"},
+	}
+}
+
+// entryKey holds the inventory entry --broker names (withInventory), whose
+// settings the command's flags override.
+type entryKey struct{}
+
+// entryOf is the inventory entry --broker named, or nil.
+func entryOf(c *cli.Context) *inventory.Broker {
+	if c == nil || c.Context == nil {
+		return nil
+	}
+	b, _ := c.Context.Value(entryKey{}).(*inventory.Broker)
+	return b
+}
+
+// withEntry is c's context with the entry --broker named.
+func withEntry(ctx context.Context, b *inventory.Broker) context.Context {
+	return context.WithValue(ctx, entryKey{}, b)
+}
+
+// connectionOf reads the connection flags; the URLs given (a saved
+// plan's) stand for --url. An inventory entry's password (from its
+// {env: NAME}) is known already.
+func connectionOf(c *cli.Context, given ...string) operation.Connection {
 	if len(given) == 0 {
 		given = c.StringSlice("url")
 	}
-	l := login{user: c.String("username"), passwordFile: c.String("password-file"),
-		passwordEnv: "WARREN_PASSWORD", password: c.String("password"), known: brokerPassword(c)}
-	if br := brokerRunOf(c); br != nil && br.fleet {
-		l.passwordEnv = "" // fleet.go: the entry's own password source, or none
+	conn := operation.Connection{
+		URLs: given,
+		Login: operation.Login{User: c.String("username"), PasswordFile: c.String("password-file"),
+			Password: c.String("password"), PasswordEnv: "WARREN_PASSWORD", Known: entryPassword(c)},
+		TLS: operation.TLS{CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
+			Insecure: c.Bool("insecure")},
+		Timeout: c.Duration("timeout"), ImportTimeout: c.Duration("import-timeout"), AMQPURL: c.String("amqp-url"),
+		Wait: c.Duration("wait"), WaitFor: c.String("wait-for"),
 	}
-	return connectAs(c, l, given...)
+	return conn
 }
 
-// login is who connectAs logs in as, and where the password comes from:
-// known (an inventory entry's, already read), else the file, else the
-// environment variable, else the (hidden) flag's value, else a prompt on
-// the terminal.
-type login struct {
-	user, passwordFile, passwordEnv, password, known string
-	tls                                              *inventory.TLS // an inventory entry's, instead of the TLS flags
-	fileFlag                                         string         // the flag that named passwordFile ("password-file")
+// entryPassword is the password an inventory entry's {env: NAME} gives,
+// when no flag or variable gives one ("" otherwise); read in withInventory.
+func entryPassword(c *cli.Context) string {
+	v, _ := c.Context.Value(entryPasswordKey{}).(string)
+	return v
 }
 
-// connectAs is connect for a broker of the command's choosing (warren
-// migrate talks to two).
-func connectAs(c *cli.Context, l login, given ...string) (*rabbitmq.Client, error) {
-	if l.fileFlag == "" {
-		l.fileFlag = "password-file"
+type entryPasswordKey struct{}
+
+// givenOptions are the options the command line gives explicitly.
+func givenOptions(c *cli.Context) map[seeders.Option]bool {
+	out := map[seeders.Option]bool{}
+	for _, o := range []seeders.Option{seeders.OptionPrune, seeders.OptionKeepGuest, seeders.OptionReplace, seeders.OptionDestroyMessages,
+		seeders.OptionUpdatePasswords, seeders.OptionBreakLock, seeders.OptionWait, seeders.OptionReboot, seeders.OptionAMQPURL} {
+		out[o] = c.IsSet(string(o))
 	}
-	var urls []string
-	for _, u := range given {
-		for _, part := range strings.Split(u, ",") { // WARREN_URL may list several
-			if part = strings.TrimSpace(part); part != "" {
-				urls = append(urls, part)
-			}
-		}
-	}
-	user, password := l.user, ""
-	switch {
-	case l.known != "": // an inventory entry's {env: NAME} (fleet.go)
-		password = l.known
-	case l.passwordFile != "" && l.password != "":
-		return nil, fmt.Errorf("both a password file (--%s or its variable) and --password give the password: give one", l.fileFlag)
-	case l.passwordFile != "":
-		p, err := definitions.ReadSecretFile(l.passwordFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading --%s %s: %w", l.fileFlag, l.passwordFile, err)
-		}
-		if p == "" {
-			return nil, fmt.Errorf("--%s %s is empty", l.fileFlag, l.passwordFile)
-		}
-		password = p
-	// The command line wins over the environment (WARREN_PASSWORD), as for
-	// every other flag.
-	case l.password != "":
-		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --password is visible to every user of this machine; use WARREN_PASSWORD or --password-file")
-		password = l.password
-	case os.Getenv(l.passwordEnv) != "":
-		password = os.Getenv(l.passwordEnv)
-	}
-	if user == "" || password == "" {
-		if (user == "" || user == "guest") && password == "" && allLoopback(urls) {
-			user, password = "guest", "guest" // RabbitMQ's default, which only works on loopback
-		}
-	}
-	if user == "" {
-		return nil, errors.New("no user: set --username or WARREN_USERNAME (guest is used only for a loopback URL)")
-	}
-	if password == "" && l.passwordEnv == "" {
-		return nil, fmt.Errorf("no password for user %q: give the inventory entry password: {env: NAME} or {file: PATH}", user)
-	}
-	if password == "" {
-		p, err := prompt(c, user)
-		if err != nil {
-			return nil, err
-		}
-		password = p
-	}
-	warnClearText(c, urls, "the password (Basic auth) and, on an import, users' passwords")
-	if raw := c.String("amqp-url"); raw != "" {
-		if u, err := url.Parse(raw); err == nil && u.Scheme == "amqp" && !allLoopback([]string{raw}) {
-			fmt.Fprintf(c.App.ErrWriter, "warren: warning: --amqp-url %s is plain amqp: the password crosses the network in clear text when warren counts messages; use amqps://\n", u.Redacted())
-		}
-	}
-	cfg := rabbitmq.Config{
-		URLs: urls, Username: user, Password: password,
-		CACert: c.String("ca-cert"), ClientCert: c.String("client-cert"), ClientKey: c.String("client-key"),
-		Insecure: c.Bool("insecure"), Timeout: c.Duration("timeout"), ImportTimeout: c.Duration("import-timeout"),
-		AMQPURL: c.String("amqp-url"),
-	}
-	if t := l.tls; t != nil {
-		cfg.CACert, cfg.ClientCert, cfg.ClientKey = cmp.Or(t.CA, cfg.CACert), cmp.Or(t.ClientCert, cfg.ClientCert), cmp.Or(t.ClientKey, cfg.ClientKey)
-		cfg.Insecure = cfg.Insecure || t.Insecure
-	}
-	if cfg.Insecure {
-		fmt.Fprintln(c.App.ErrWriter, "warren: warning: --insecure: the broker's TLS certificate is not verified; anyone on the path can pose as the broker and read the password")
-	}
-	client, err := rabbitmq.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := joinCluster(c, client); err != nil { // cluster.go
-		return nil, err
-	}
-	return client, nil
+	return out
 }
 
-// prompt asks for the password on the terminal, without echo.
-func prompt(c *cli.Context, user string) (string, error) {
-	f, ok := c.App.Reader.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", fmt.Errorf("no password for user %q: set WARREN_PASSWORD or --password-file", user)
-	}
-	fmt.Fprintf(c.App.ErrWriter, "Password for %s: ", user)
-	b, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(c.App.ErrWriter)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+// openTarget connects to the target name, through the URLs given (a
+// saved plan's) or the connection flags.
+func openTarget(c *cli.Context, ui operation.UI, name definitions.TargetName, urls ...string) (seeders.Target, error) {
+	return operation.Open(c.Context, ui, operation.TargetRequest{
+		Name:       name,
+		Connection: connectionOf(c, urls...),
+		Cloud: operation.Cloud{Endpoint: c.String("endpoint"), BrokerID: c.String("broker-id"), Region: c.String("region"),
+			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id")},
+		Workers: workers(),
+	})
 }
 
-// warnClearText warns, on standard error, about each http:// URL to a host
-// that is not the loopback: what is sent there travels in clear text.
-// warren warns rather than refuses: a broker inside a private network or a
-// sidecar often has no TLS, and a refusal would only teach users a flag.
-func warnClearText(c *cli.Context, urls []string, what string) {
-	for _, raw := range urls {
-		u, err := url.Parse(raw)
-		if err != nil || u.Scheme != "http" || allLoopback([]string{raw}) {
-			continue
-		}
-		fmt.Fprintf(c.App.ErrWriter, "warren: warning: %s is plain http: %s cross the network in clear text; use https://\n", u.Redacted(), what)
-	}
-}
-
-func allLoopback(urls []string) bool {
-	for _, raw := range urls {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return false
-		}
-		host := u.Hostname()
-		if host == "localhost" {
-			continue
-		}
-		ip := net.ParseIP(host)
-		if ip == nil || !ip.IsLoopback() {
-			return false
-		}
-	}
-	return len(urls) > 0
+// workers reads WARREN_APPLY_WORKERS, how many deletions run at once (for
+// measuring; the default, 4, is what make bench found fastest).
+func workers() int {
+	var n int
+	fmt.Sscan(os.Getenv("WARREN_APPLY_WORKERS"), &n)
+	return n
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
-	"github.com/warren-tool/warren/schema"
+	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -22,17 +22,17 @@ func diffCommand() *cli.Command {
 			"logs in as, built-in amq.* objects or the last administrator). Passwords are compared by hashing the\n" +
 			"files' password with the broker's salt; no secret is printed.\n\n" +
 			"Exit codes: 0 in sync, 2 drift (the plan is not empty), 1 error. Use it as a CI drift check.",
-		Flags: append(append(connectionFlags(), cloudFlags(false)...),
+		Flags: append(append(append(connectionFlags(), cloudFlags(false)...),
 			&cli.StringFlag{Name: "against", Usage: "compare with this export file instead of a live broker (offline)"},
 			&cli.BoolFlag{Name: "prune", Usage: "also delete what the broker has and the files do not name (kinds the files manage only)"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see README) or markdown (for a pull-request comment)"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json (versioned, see docs/diff-and-apply.md) or markdown (for a pull-request comment)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also save the plan to this file, for warren apply PLAN.json (holds no secret)"},
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
 			&cli.BoolFlag{Name: "replace", Usage: "with -o: the saved plan may replace queues and exchanges (as apply --replace)"},
 			&cli.BoolFlag{Name: "destroy-messages", Usage: "with -o: the saved plan may delete messages (as apply --destroy-messages)"},
 			targetFlag(),
 			maxSizeFlag(),
-		),
+		), ownerFlags()...),
 		Action: runDiff,
 	}
 }
@@ -42,7 +42,7 @@ func runDiff(c *cli.Context) error {
 	if format != "text" && format != "json" && format != "markdown" {
 		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
 	}
-	target, err := parseTarget(c.String("target"))
+	name, err := operation.ParseTarget(c.String("target"))
 	if err != nil {
 		return err
 	}
@@ -51,8 +51,8 @@ func runDiff(c *cli.Context) error {
 			return fmt.Errorf("--%s only says what a saved plan may do: use it with -o (or give it to warren apply)", f)
 		}
 	}
-	opts := planOptionsOf(c, target)
-	desired, err := loadValid(c, target)
+	ui := newView(c, format)
+	desired, err := loadValid(c, ui, name, true)
 	if err != nil {
 		return err
 	}
@@ -61,93 +61,60 @@ func runDiff(c *cli.Context) error {
 		if c.String("output") != "" {
 			return fmt.Errorf("-o saves a plan against a live broker; it cannot be used with --against")
 		}
-		if target != definitions.TargetRabbitMQ && target != definitions.TargetAmazonMQRabbitMQ {
-			return fmt.Errorf("--against cannot be used with --target %s: an export is RabbitMQ's format", target)
-		}
-		doc, diags := definitions.Load([]string{against}, definitions.LoadOptions{})
-		if doc == nil || diags.HasErrors() {
-			printDiagnostics(c.App.ErrWriter, diags)
-			return exitCodeError{exitError}
-		}
-		t = &exportTarget{name: target, doc: doc}
-	} else if t, err = openTarget(c, target); err != nil {
-		return err
-	}
-	if err := refuseUnsupported(c, t, opts); err != nil {
-		return err
-	}
-	id, err := t.Identity(c.Context)
-	if err != nil {
-		return err
-	}
-	if err := checkBrokerVersion(c, t, desired, target); err != nil {
-		return err
-	}
-	if err := checkReferences(c, t, desired); err != nil {
-		return err
-	}
-	plan, err := makePlan(c.Context, t, desired, opts)
-	if err != nil {
-		return secretError(c, desired, err)
-	}
-	observePlan(c, plan) // for a fleet's report
-	if out := c.String("output"); out != "" {
-		if err := savePlan(c, out, newSavedPlan(id, opts, plan)); err != nil {
+		if t, err = operation.OpenExportFile(ui, name, against); err != nil {
 			return err
 		}
-	}
-	if err := renderPlan(c, format, plan); err != nil {
+	} else if t, err = openTarget(c, ui, name); err != nil {
 		return err
 	}
-	// Notes go with a text plan; beside a json or markdown one, to standard
-	// error, which a CI job's log shows.
-	notes := c.App.ErrWriter
-	if format == "text" {
-		notes = c.App.Writer
+	res, err := operation.Diff(c.Context, ui, operation.DiffRequest{Target: t, Desired: desired, Options: planOptionsOf(c, name),
+		Given: givenOptions(c), SaveTo: c.String("output"), Paths: c.Args().Slice()})
+	if err != nil {
+		return err
 	}
-	printNotes(notes, t, plan, opts)
-	if !plan.Empty() {
+	if !res.InSync() {
 		return exitCodeError{exitDrift}
 	}
 	return nil
 }
 
-// loadValid loads the command's files (or paths, when given) and checks
-// them; errors are printed and stop the command, warnings are printed.
-func loadValid(c *cli.Context, target definitions.Target, paths ...string) (*definitions.Document, error) {
-	doc, diags, err := loadFiles(c, paths...)
+// filesOf are the command's files: its arguments, or the inventory
+// entry's (--broker) when it names none.
+func filesOf(c *cli.Context, paths ...string) (operation.Files, error) {
+	if paths == nil {
+		paths = c.Args().Slice()
+	}
+	size, err := parseSize(c.String("max-size"))
 	if err != nil {
-		return nil, err
+		return operation.Files{}, err
 	}
-	if doc != nil {
-		diags = remapLayers(c, append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...))
+	if b := entryOf(c); b != nil && len(paths) == 0 {
+		return operation.Files{Paths: b.Files, Overlays: b.Overlays, Layered: true, MaxSize: size}, nil
 	}
-	if diags.HasErrors() || doc == nil {
-		printDiagnostics(c.App.ErrWriter, diags)
-		nerr, _ := diags.Count()
-		fmt.Fprintf(c.App.ErrWriter, "warren: %s in the files; nothing was compared\n", plural(nerr, "error"))
-		return nil, exitCodeError{exitError}
-	}
-	// diff and apply check the files again with the broker's own version
-	// (checkBrokerVersion), which says what that version does: what only
-	// some versions do is said there, not for every supported version
-	// here (a vhost's protection is not "ignored before 4.0.6" to a 4.3
-	// broker).
-	brokerDecides := c.Command != nil && (c.Command.Name == "diff" || c.Command.Name == "apply")
-	var warnings schema.Diagnostics
-	for _, d := range diags {
-		if d.Severity == schema.Warning && !(brokerDecides && versionCodes[d.Code]) {
-			warnings = append(warnings, d)
-		}
-	}
-	printDiagnostics(c.App.ErrWriter, warnings)
-	return doc, nil
+	return operation.Files{Paths: paths, MaxSize: size, Stdin: c.App.Reader}, nil
 }
 
-// useColor reports whether to color output: a terminal, and no NO_COLOR.
-func useColor(w any) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
-		return false
+// loadValid loads the command's files (or paths) and checks them.
+func loadValid(c *cli.Context, ui operation.UI, name definitions.TargetName, brokerDecides bool, paths ...string) (operation.Desired, error) {
+	f, err := filesOf(c, paths...)
+	if err != nil {
+		return operation.Desired{}, err
 	}
-	return isTerminal(w)
+	return operation.LoadValid(ui, f, name, brokerDecides)
+}
+
+// planOptionsOf reads the plan options from the command line.
+func planOptionsOf(c *cli.Context, t definitions.TargetName) plan.Options {
+	return plan.Options{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
+		Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), UpdatePasswords: c.Bool("update-passwords"),
+		Owner: c.String("owner"), TakeOver: c.Bool("take-over"), Vhosts: c.StringSlice("vhost")}
+}
+
+// ownerFlags say whose objects a diff or apply manages, and where.
+func ownerFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "owner", EnvVars: []string{"WARREN_OWNER"}, Usage: "the owner of the files' objects on a shared broker (or warren: owner in the files): --prune deletes only objects in that owner's record, which apply keeps on the broker (see docs/ownership.md)"},
+		&cli.BoolFlag{Name: "take-over", Usage: "take over the objects the files name that another owner's record holds (the plan lists them)"},
+		&cli.StringSliceFlag{Name: "vhost", Usage: "compare, change and prune only what lives in this vhost (repeat for more); users and global parameters are left out"},
+	}
 }

@@ -254,7 +254,7 @@ func TestFleet(t *testing.T) {
 	if code != exitError {
 		t.Fatalf("diff with a broker down: exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	t.Logf("warren diff --inventory %s:\n%s", inv, out) // the README's example
+	t.Logf("warren diff --inventory %s:\n%s", inv, out) // docs/clusters-and-fleets.md's example
 	if st := reportLine(t, out, "down")[1]; st != "failed" {
 		t.Errorf("down: %s, want failed", st)
 	}
@@ -400,7 +400,7 @@ func TestFleetUsage(t *testing.T) {
 	}
 }
 
-// TestExampleFleet: the README's inventory validates, with --strict, and
+// TestExampleFleet: the inventory of docs/clusters-and-fleets.md validates, with --strict, and
 // says what its staging overlay changes; its base is canonically formatted.
 func TestExampleFleet(t *testing.T) {
 	t.Setenv("BILLING_PASSWORD", "x")

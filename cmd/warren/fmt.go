@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/atomicfile"
+	"github.com/warren-tool/warren/internal/operation"
 )
 
 func fmtCommand() *cli.Command {
@@ -97,7 +97,7 @@ func runFmt(c *cli.Context) error {
 				}
 			}
 		case out != "":
-			if err := writeFileAtomic(out, formatted, outputMode(p, doc)); err != nil {
+			if err := atomicfile.Write(out, formatted, outputMode(p, doc)); err != nil {
 				return err
 			}
 		case p == "-" || to != "":
@@ -105,7 +105,7 @@ func runFmt(c *cli.Context) error {
 				return err
 			}
 		case changed:
-			if err := rewriteInPlace(p, formatted); err != nil {
+			if err := atomicfile.Rewrite(p, formatted); err != nil {
 				return err
 			}
 			if !c.Bool("diff") {
@@ -123,86 +123,13 @@ func runFmt(c *cli.Context) error {
 // input file, and only its owner's when it holds users or credentials (as
 // an export is).
 func outputMode(input string, doc *definitions.Document) os.FileMode {
-	perm := exportMode(doc)
+	perm := operation.ExportMode(doc)
 	if input != "-" {
 		if st, err := os.Stat(input); err == nil {
 			perm &= st.Mode().Perm()
 		}
 	}
 	return perm
-}
-
-// rewriteInPlace gives an existing file new content and keeps what points
-// at it: a symbolic link is followed (the file it names is rewritten, the
-// link stays a link), and a file with hard links is written in place (not
-// replaced, which would split it from its other names; a crash may then
-// leave it half written). Otherwise the file is replaced atomically, with
-// its mode.
-func rewriteInPlace(path string, data []byte) error {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return err
-	}
-	st, err := os.Stat(real)
-	if err != nil {
-		return err
-	}
-	if hardLinks(st) > 1 {
-		f, err := os.OpenFile(real, os.O_WRONLY|os.O_TRUNC, 0)
-		if err != nil {
-			return err
-		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
-	}
-	return writeFile(real, data, st.Mode().Perm())
-}
-
-// umask is the process's file mode creation mask, read from
-// /proc/self/status (Linux); without it, 022.
-func umask() os.FileMode {
-	b, err := os.ReadFile("/proc/self/status")
-	if err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
-					return os.FileMode(m)
-				}
-			}
-		}
-	}
-	return 0o022
-}
-
-// writeFileAtomic writes a new file (or replaces one) with perm less the
-// umask, as os.WriteFile does, atomically.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeFile(path, data, perm&^umask())
-}
-
-// writeFile replaces a file through a temporary file in the same
-// directory, so that a crash never leaves half a file; perm is the mode.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // writeDiff prints a line diff between two texts, with - and + markers.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
@@ -245,8 +246,8 @@ func TestApplySaysTheBrokerChangedBySomeoneElse(t *testing.T) {
 	applyEnv(t, n)
 	ctx := context.Background()
 	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: /}\n  - {name: v}\n")
-	beforeApply = func() { n.Do(ctx, "PUT", "/api/vhosts/surprise", nil, nil) }
-	t.Cleanup(func() { beforeApply = nil })
+	operation.BeforeApplyHook = func() { n.Do(ctx, "PUT", "/api/vhosts/surprise", nil, nil) }
+	t.Cleanup(func() { operation.BeforeApplyHook = nil })
 	// Someone reviews the plan (a terminal, no --yes), and the broker
 	// changes before the lock is taken. (With --yes the plan is read under
 	// the lock: TestApplyYesPlansUnderTheLock.)

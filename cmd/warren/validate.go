@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/schema"
 )
 
@@ -38,7 +39,7 @@ func runValidate(c *cli.Context) error {
 	if format != "text" && format != "json" {
 		return fmt.Errorf("unknown --format %q: use text or json", format)
 	}
-	target, err := parseTarget(c.String("target"))
+	target, err := operation.ParseTarget(c.String("target"))
 	if err != nil {
 		return err
 	}
@@ -46,12 +47,19 @@ func runValidate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	doc, diags, err := loadFiles(c)
+	files, err := filesOf(c)
+	if err != nil {
+		return err
+	}
+	doc, layers, diags, err := operation.Load(files)
 	if err != nil {
 		return err
 	}
 	if doc != nil {
-		diags = remapLayers(c, append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...))
+		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...)
+		if layers != nil {
+			diags = layers.Remap(diags)
+		}
 	}
 	if c.Bool("strict") {
 		diags = diags.Strict()

@@ -27,6 +27,12 @@ type diffConfig struct {
 	// unshown: a live user without a hash or a literal password has one
 	// the source does not show.
 	unshown bool
+	// ownership, ignore, forget and scope: see WithOwnership, WithIgnore,
+	// WithForget and WithScope (owner.go).
+	ownership *Ownership
+	ignore    func(definitions.Object) bool
+	forget    func(definitions.Object) bool
+	scope     []string
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -125,14 +131,40 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.FillVhost(desired.OriginalVhostName)
 	}
-	// warren's own apply lock is neither drift nor pruned, nor part of the
-	// digest (it comes and goes with every apply).
-	isLock := func(g *definitions.GlobalParameter) bool { return g.Name == LockParameter }
+	// warren's own apply lock and owners' records are neither drift nor
+	// pruned, nor part of the digest (they change with every apply).
+	isLock := func(g *definitions.GlobalParameter) bool { return g.Name == LockParameter || IsRecord(g) }
 	nd.GlobalParameters = slices.DeleteFunc(slices.Clone(nd.GlobalParameters), isLock)
 	nl.GlobalParameters = slices.DeleteFunc(slices.Clone(nl.GlobalParameters), isLock)
 	digest := make(chan string, 1)
 	go func() { digest <- definitions.DigestNormalized(nl) }() // on another core meanwhile
 	plan := &Plan{Unmanaged: map[definitions.Kind]int{}, Pruning: cfg.prune}
+	// What the files ignore is left out on both sides; so is what lies
+	// outside the scope, counted for the plan. Both sides keep the kinds
+	// they name, even emptied.
+	whole := nl // the broker's objects, before any is left out
+	if cfg.ignore != nil {
+		keep := func(o definitions.Object) bool { return !cfg.ignore(o) }
+		nd, nl = nd.Kept(keep), nl.Kept(keep)
+	}
+	if cfg.scope != nil {
+		in := func(o definitions.Object) bool { return definitions.InVhosts(o, cfg.scope) }
+		plan.OutOfScope = map[definitions.Kind]int{}
+		for _, k := range definitions.Kinds {
+			for o := range nd.All(k) {
+				if !in(o) {
+					plan.OutOfScope[k]++
+				}
+			}
+		}
+		nd, nl = nd.Kept(in), nl.Kept(in)
+	}
+	own := cfg.ownership
+	var record *Record
+	if own != nil {
+		record = own.startRecord(desired, whole)
+		plan.OwnedElsewhere, plan.NotOwned = map[string]int{}, map[definitions.Kind]int{}
+	}
 	// A per-vhost file manages its own vhost and nothing outside it.
 	scope := ""
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
@@ -185,6 +217,15 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(d)}})
 				continue
 			}
+			if own != nil {
+				if other := own.OwnerOf(d); other != "" {
+					if !own.TakeOver {
+						return nil, fmt.Errorf("%s is owned by %q: take it over with --take-over, or leave it out of the files", d.Addr(), other)
+					}
+					plan.TakeOvers = append(plan.TakeOvers, TakeOver{Addr: AddrOf(d), From: other})
+				}
+				record.add(d)
+			}
 			if !ok {
 				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d}})
 				continue
@@ -228,6 +269,23 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 			if cfg.owned != nil && cfg.owned(l) != "" {
 				continue
 			}
+			if own != nil {
+				switch other := own.OwnerOf(l); {
+				case other != "":
+					// Another owner's (taken over, when this owner's record
+					// still holds it): it leaves this owner's record.
+					plan.OwnedElsewhere[other]++
+					record.remove(l)
+					continue
+				case !own.Mine.Has(l):
+					plan.NotOwned[k]++ // made by hand, by applications, or before the owner
+					continue
+				case cfg.forget != nil && cfg.forget(l):
+					plan.Forgotten = append(plan.Forgotten, AddrOf(l))
+					record.remove(l)
+					continue
+				}
+			}
 			if !cfg.prune {
 				plan.Unmanaged[k]++
 				continue
@@ -268,6 +326,9 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	leaveProtectedUsers(plan, nl, cfg)
 	plan.LiveDigest = <-digest
 	setSteps(plan, cfg, nd)
+	if own != nil {
+		own.finishRecord(plan, record)
+	}
 	if err := keepAnAdministrator(plan, nl); err != nil {
 		return nil, err
 	}

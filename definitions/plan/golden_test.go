@@ -54,7 +54,7 @@ func TestPlansGolden(t *testing.T) {
 				got["error"] = err.Error() + "\n"
 			} else {
 				var text bytes.Buffer
-				render.RenderText(&text, p, render.RenderOptions{})
+				render.Text(&text, p, render.Options{})
 				got["plan.txt"] = text.String()
 				pj := render.ToJSON(p)
 				// The digest changes with the digest's code, not with the

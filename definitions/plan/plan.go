@@ -267,6 +267,31 @@ type Plan struct {
 	// LiveDigest identifies the live definitions Diff compared against; a
 	// saved plan is refused when the broker no longer matches it.
 	LiveDigest string
+
+	// OutOfScope counts, per kind, the files' objects a scope left out
+	// (nil without a scope).
+	OutOfScope map[definitions.Kind]int
+	// With an owner (WithOwnership): live objects the files do not name
+	// that another owner's record holds (by owner), and those no record
+	// holds (by kind); neither is drift nor pruned.
+	OwnedElsewhere map[string]int
+	NotOwned       map[definitions.Kind]int
+	// Forgotten are objects that leave the owner's record and stay on the
+	// broker; TakeOvers, objects taken over from another owner.
+	Forgotten []Addr
+	TakeOvers []TakeOver
+	// Record is the owner's record after the plan is carried out, and
+	// RecordBefore the one on the broker now (nil when it has none).
+	// Released are other owners' records without what was taken over.
+	Record       *Record
+	RecordBefore *Record
+	Released     map[string]*Record
+}
+
+// RecordChanged reports whether applying the plan rewrites the owner's
+// record (or another owner's, for a take-over).
+func (p *Plan) RecordChanged() bool {
+	return p.Record != nil && !p.Record.Equal(p.RecordBefore) || len(p.Released) > 0
 }
 
 // Empty reports whether the plan changes nothing: the broker is in sync.

@@ -21,9 +21,9 @@ type SavedPlan struct {
 	FormatVersion int         `json:"format_version"`
 	Files         []SavedFile `json:"files"`
 	Broker        BrokerID    `json:"broker"`
-	Options       PlanOptions `json:"options"`
+	Options       Options     `json:"options"`
 	LiveDigest    string      `json:"live_digest"`
-	Plan          PlanJSON    `json:"plan"`
+	Plan          JSON        `json:"plan"`
 }
 
 // SavedFile is a file a saved plan was made from, with its SHA-256.
@@ -45,16 +45,21 @@ type BrokerID struct {
 	ActingUser string `json:"acting_user"`
 }
 
-// PlanOptions are what decides a plan, and what apply is allowed to do,
+// Options are what decides a plan, and what apply is allowed to do,
 // besides the files and the broker. A saved plan records them; applying it
 // with other options is refused.
-type PlanOptions struct {
+type Options struct {
 	Target          string `json:"target"`
 	Prune           bool   `json:"prune"`
 	KeepGuest       bool   `json:"keep_guest"`
 	Replace         bool   `json:"replace"`
 	DestroyMessages bool   `json:"destroy_messages"`
 	UpdatePasswords bool   `json:"update_passwords"`
+	// Owner is the files' owner; TakeOver lets the plan take objects over
+	// from other owners; Vhosts limit the plan to those vhosts.
+	Owner    string   `json:"owner,omitempty"`
+	TakeOver bool     `json:"take_over,omitempty"`
+	Vhosts   []string `json:"vhosts,omitempty"`
 }
 
 // ReadSavedPlan reads data as a saved plan. It returns nil, nil when data
@@ -169,4 +174,45 @@ func canonical(v any) string {
 	}
 	data, _ = json.Marshal(x)
 	return string(data)
+}
+
+// SavedMigration is what warren migrate plan --out saves: where the old
+// cluster was read, how the new one reaches it, and the new cluster's
+// saved plan. It holds no secret: the upstream URI is a reference or has
+// no password.
+type SavedMigration struct {
+	Warren        string          `json:"warren"` // "migrate-plan"
+	FormatVersion int             `json:"format_version"`
+	From          MigrationSource `json:"from"`
+	Upstream      string          `json:"upstream"`
+	Plan          *SavedPlan      `json:"plan"`
+}
+
+// SavedMigrationFormat is the format_version of a saved migration that
+// this warren writes and reads.
+const SavedMigrationFormat = 1
+
+// MigrationSource is where the old cluster's definitions were read: its
+// URL, or an export file, and the digest of what was read. A saved
+// migration is refused when either changed.
+type MigrationSource struct {
+	URL    string `json:"url,omitempty"`
+	File   string `json:"file,omitempty"`
+	Digest string `json:"digest"`
+}
+
+// ReadSavedMigration reads data as a saved migration; name is the file's,
+// for errors.
+func ReadSavedMigration(name string, data []byte) (*SavedMigration, error) {
+	var mp SavedMigration
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(&mp); err != nil || mp.Warren != "migrate-plan" || mp.Plan == nil {
+		return nil, fmt.Errorf("%s is not a plan saved by warren migrate plan --out", name)
+	}
+	if mp.FormatVersion != SavedMigrationFormat {
+		return nil, fmt.Errorf("%s: a migration plan of format %d; this warren reads format %d: run warren migrate plan --out again", name, mp.FormatVersion, SavedMigrationFormat)
+	}
+	return &mp, nil
 }

@@ -1,8 +1,8 @@
 package plan
 
-// PlanJSON is the shape of warren diff --format json, version 1. Fields
+// JSON is the shape of warren diff --format json, version 1. Fields
 // are only ever added within a version.
-type PlanJSON struct {
+type JSON struct {
 	FormatVersion int            `json:"format_version"`
 	InSync        bool           `json:"in_sync"`
 	Summary       map[string]int `json:"summary"`
@@ -11,6 +11,30 @@ type PlanJSON struct {
 	Unmanaged     map[string]int `json:"unmanaged"`
 	Pruning       bool           `json:"pruning"`
 	LiveDigest    string         `json:"live_digest"`
+	// OutOfScope counts the files' objects a scope (--vhost) left out,
+	// by kind.
+	OutOfScope map[string]int `json:"out_of_scope,omitempty"`
+	// Ownership is there when the files name an owner.
+	Ownership *OwnershipJSON `json:"ownership,omitempty"`
+}
+
+// OwnershipJSON is what an owner's plan says of ownership.
+type OwnershipJSON struct {
+	Owner string `json:"owner"`
+	// Recorded is how many objects the owner's record holds after the
+	// apply; RecordChanges says whether the apply rewrites it.
+	Recorded       int            `json:"recorded"`
+	RecordChanges  bool           `json:"record_changes"`
+	OwnedElsewhere map[string]int `json:"owned_elsewhere"`
+	NotOwned       map[string]int `json:"not_owned"`
+	Forgotten      []string       `json:"forgotten"`
+	TakeOvers      []TakeOverJSON `json:"take_overs"`
+}
+
+// TakeOverJSON is an object taken over from another owner.
+type TakeOverJSON struct {
+	Address string `json:"address"`
+	From    string `json:"from"`
 }
 
 // ChangeJSON is one change of PlanJSON.

@@ -28,8 +28,8 @@ func mustParse(t *testing.T, name, data string) *definitions.Document {
 func renderAll(t *testing.T, p *plan.Plan) string {
 	t.Helper()
 	var b bytes.Buffer
-	render.RenderText(&b, p, render.RenderOptions{})
-	render.RenderMarkdown(&b, p, "plan")
+	render.Text(&b, p, render.Options{})
+	render.Markdown(&b, p, "plan")
 	j, err := json.Marshal(render.ToJSON(p))
 	if err != nil {
 		t.Fatal(err)

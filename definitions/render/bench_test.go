@@ -22,7 +22,7 @@ func BenchmarkRender(b *testing.B) {
 	b.Run("text", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			render.RenderText(io.Discard, p, render.RenderOptions{})
+			render.Text(io.Discard, p, render.Options{})
 		}
 	})
 	b.Run("json", func(b *testing.B) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -14,8 +15,8 @@ import (
 	"github.com/warren-tool/warren/definitions/plan"
 )
 
-// RenderOptions tune RenderText.
-type RenderOptions struct {
+// Options tune RenderText.
+type Options struct {
 	Color bool // ANSI colors, for terminals
 }
 
@@ -31,11 +32,11 @@ var colors = map[plan.Action]string{plan.Create: "\x1b[32m", plan.Update: "\x1b[
 
 const colorReset = "\x1b[0m"
 
-// RenderText writes the plan for people: one block per change with its
+// Text writes the plan for people: one block per change with its
 // marker (+ create, ~ update, ± replace, - delete), the fields that change
 // as before → after, long values as a line diff, then what was skipped and
 // a summary line.
-func RenderText(w io.Writer, p *plan.Plan, opts RenderOptions) {
+func Text(w io.Writer, p *plan.Plan, opts Options) {
 	paint := func(a plan.Action, s string) string {
 		if !opts.Color {
 			return s
@@ -80,7 +81,69 @@ func RenderText(w io.Writer, p *plan.Plan, opts RenderOptions) {
 	if n := unmanagedText(p); n != "" {
 		fmt.Fprintf(w, "\nNot in the files: %s on the broker (warren deletes them only with --prune).\n", n)
 	}
+	for _, line := range OwnershipLines(p) {
+		fmt.Fprintf(w, "\n%s\n", line)
+	}
 	fmt.Fprintf(w, "\n%s\n", Summary(p))
+}
+
+// OwnershipLines say what an owner's plan leaves to others, forgets and
+// takes over, how its record changes, and what a scope left out.
+func OwnershipLines(p *plan.Plan) []string {
+	var out []string
+	if len(p.TakeOvers) > 0 {
+		var parts []string
+		for _, t := range p.TakeOvers {
+			parts = append(parts, fmt.Sprintf("%s (from %s)", t.Addr, t.From))
+		}
+		out = append(out, "Taken over: "+strings.Join(parts, "; ")+".")
+	}
+	if len(p.Forgotten) > 0 {
+		var parts []string
+		for _, a := range p.Forgotten {
+			parts = append(parts, a.String())
+		}
+		out = append(out, "Forgotten, kept on the broker: "+strings.Join(parts, "; ")+".")
+	}
+	if len(p.OwnedElsewhere) > 0 {
+		var parts []string
+		for _, o := range slices.Sorted(maps.Keys(p.OwnedElsewhere)) {
+			parts = append(parts, fmt.Sprintf("%d owned by %s", p.OwnedElsewhere[o], o))
+		}
+		out = append(out, "Left to other owners: "+strings.Join(parts, ", ")+".")
+	}
+	if n := countsText(p.NotOwned); n != "" {
+		out = append(out, "Owned by no one: "+n+" on the broker (made by hand or by applications; never pruned).")
+	}
+	if n := countsText(p.OutOfScope); n != "" {
+		out = append(out, "Out of scope: "+n+" in the files (not in the vhosts compared).")
+	}
+	if p.Record != nil {
+		before := 0
+		if p.RecordBefore != nil {
+			before = p.RecordBefore.Len()
+		}
+		switch {
+		case !p.RecordChanged():
+			out = append(out, fmt.Sprintf("Owner %s: %s recorded on the broker.", p.Record.Owner, objects(p.Record.Len())))
+		case p.RecordBefore == nil:
+			out = append(out, fmt.Sprintf("Owner %s: apply records %s on the broker (no record yet).", p.Record.Owner, objects(p.Record.Len())))
+		default:
+			out = append(out, fmt.Sprintf("Owner %s: apply updates its record on the broker (%d → %d objects).", p.Record.Owner, before, p.Record.Len()))
+		}
+	}
+	return out
+}
+
+// countsText is "2 queues, 1 user" for counts by kind, in kind order.
+func countsText(counts map[definitions.Kind]int) string {
+	var parts []string
+	for _, k := range definitions.Kinds {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, definitions.CountOf(k, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeTakes lists what a vhost deletion takes with it.
@@ -174,15 +237,7 @@ func Summary(p *plan.Plan) string {
 	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", c[plan.Create], c[plan.Update], c[plan.Replace], c[plan.Delete])
 }
 
-func unmanagedText(p *plan.Plan) string {
-	var parts []string
-	for _, k := range definitions.Kinds {
-		if n := p.Unmanaged[k]; n > 0 {
-			parts = append(parts, definitions.CountOf(k, n))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
+func unmanagedText(p *plan.Plan) string { return countsText(p.Unmanaged) }
 
 func writeField(w io.Writer, f plan.FieldChange, paint func(plan.Action, string) string) {
 	if f.Sensitive {
@@ -255,9 +310,9 @@ func contentsJSON(v *plan.VhostContents) *plan.VhostContentsJSON {
 }
 
 // ToJSON converts a plan to its documented JSON shape.
-func ToJSON(p *plan.Plan) plan.PlanJSON {
+func ToJSON(p *plan.Plan) plan.JSON {
 	c := p.Counts()
-	out := plan.PlanJSON{FormatVersion: 1, InSync: p.Empty(), Changes: []plan.ChangeJSON{}, Skipped: []plan.SkipJSON{}, Unmanaged: map[string]int{},
+	out := plan.JSON{FormatVersion: 1, InSync: p.Empty(), Changes: []plan.ChangeJSON{}, Skipped: []plan.SkipJSON{}, Unmanaged: map[string]int{},
 		Summary: map[string]int{"create": c[plan.Create], "update": c[plan.Update], "replace": c[plan.Replace], "delete": c[plan.Delete]},
 		Pruning: p.Pruning, LiveDigest: p.LiveDigest}
 	for _, ch := range p.Changes {
@@ -283,6 +338,27 @@ func ToJSON(p *plan.Plan) plan.PlanJSON {
 	}
 	for k, n := range p.Unmanaged {
 		out.Unmanaged[string(k)] = n
+	}
+	if p.OutOfScope != nil {
+		out.OutOfScope = map[string]int{}
+		for k, n := range p.OutOfScope {
+			out.OutOfScope[string(k)] = n
+		}
+	}
+	if p.Record != nil {
+		o := &plan.OwnershipJSON{Owner: p.Record.Owner, Recorded: p.Record.Len(), RecordChanges: p.RecordChanged(),
+			OwnedElsewhere: map[string]int{}, NotOwned: map[string]int{}, Forgotten: []string{}, TakeOvers: []plan.TakeOverJSON{}}
+		maps.Copy(o.OwnedElsewhere, p.OwnedElsewhere)
+		for k, n := range p.NotOwned {
+			o.NotOwned[string(k)] = n
+		}
+		for _, a := range p.Forgotten {
+			o.Forgotten = append(o.Forgotten, a.String())
+		}
+		for _, t := range p.TakeOvers {
+			o.TakeOvers = append(o.TakeOvers, plan.TakeOverJSON{Address: t.Addr.String(), From: t.From})
+		}
+		out.Ownership = o
 	}
 	return out
 }
@@ -325,9 +401,9 @@ func NoChanges(p *plan.Plan) string {
 	return "No changes: the broker matches the files."
 }
 
-// RenderMarkdown writes the plan for a pull-request comment: a heading
+// Markdown writes the plan for a pull-request comment: a heading
 // with the summary and the text rendering in a diff block.
-func RenderMarkdown(w io.Writer, p *plan.Plan, title string) {
+func Markdown(w io.Writer, p *plan.Plan, title string) {
 	fmt.Fprintf(w, "### %s\n\n", title)
 	if p.Empty() && p.LeftDiffering() == 0 {
 		fmt.Fprintln(w, NoChanges(p))
@@ -335,7 +411,14 @@ func RenderMarkdown(w io.Writer, p *plan.Plan, title string) {
 	}
 	fmt.Fprintf(w, "%s\n\n```diff\n", Summary(p))
 	var b bytes.Buffer
-	RenderText(&b, p, RenderOptions{})
+	Text(&b, p, Options{})
 	w.Write(b.Bytes())
 	fmt.Fprintln(w, "```")
+}
+
+func objects(n int) string {
+	if n == 1 {
+		return "1 object"
+	}
+	return fmt.Sprintf("%d objects", n)
 }

@@ -34,7 +34,7 @@ func TestNumbersStayExact(t *testing.T) {
 		t.Fatalf("want one change, got %d", len(p.Changes))
 	}
 	var text bytes.Buffer
-	render.RenderText(&text, p, render.RenderOptions{})
+	render.Text(&text, p, render.Options{})
 	js, err := json.Marshal(render.ToJSON(p))
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func TestTakesWithUnknownCounts(t *testing.T) {
 			p := &plan.Plan{Changes: []plan.Change{{Action: plan.Delete, Kind: definitions.KindVhost, Step: plan.StepDelete,
 				Addr: plan.AddrOf(v), Before: v, Takes: &plan.VhostContents{Queues: tc.queues}}}}
 			var b bytes.Buffer
-			RenderText(&b, p, RenderOptions{})
+			Text(&b, p, Options{})
 			for _, w := range tc.want {
 				if !strings.Contains(b.String(), w) {
 					t.Errorf("the plan lacks %q:\n%s", w, b.String())

@@ -286,12 +286,25 @@ func measureBroker() error {
 	}
 	// Quick measures, each run -repeats times, alternating with a GET so
 	// that each ratio compares neighbours in time.
-	var gets, diffs, noops, ones, diffRSSs []float64
+	var gets, diffs, noops, ones, diffRSSs, ownerDiffs []float64
 	var diffRSS int64
 	size := 0
 	quick := *repeats
 	if !measures("quick") {
 		quick = 0
+	}
+	if quick > 0 {
+		// An owner's record of every object, for the diff with an owner.
+		step("recording every object as owner bench's")
+		if _, _, err := warrenRun("", "apply", "--yes", "--keep-guest", "--owner", "bench", file); err != nil {
+			return err
+		}
+		_, recordSize, err := get("/api/global-parameters/warren-owner.bench")
+		if err != nil {
+			return err
+		}
+		res.Values["record.bytes"] = float64(recordSize)
+		fmt.Fprintf(os.Stderr, "  owner bench's record: %d bytes\n", recordSize)
 	}
 	for r := range quick {
 		what := "diff, apply (no changes, 1% changed), GET /api/definitions"
@@ -315,6 +328,10 @@ func measureBroker() error {
 			return err
 		}
 		diffs, diffRSS, diffRSSs = append(diffs, t), max(diffRSS, rss), append(diffRSSs, float64(rss))
+		if t, _, err = warrenRun(pname("diff-owner"), "diff", "--keep-guest", "--owner", "bench", file); err != nil {
+			return err
+		}
+		ownerDiffs = append(ownerDiffs, t)
 		if !*applies {
 			continue
 		}
@@ -333,6 +350,7 @@ func measureBroker() error {
 	if quick > 0 {
 		res.Values["get"], res.Values["get.bytes"] = median(gets), float64(size)
 		res.Values["diff"], res.Values["diff.rss"], res.Values["diff.rss.median"] = median(diffs), float64(diffRSS), median(diffRSSs)
+		res.Values["diff.owner"] = median(ownerDiffs)
 		if *applies {
 			res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
 		}
@@ -434,6 +452,7 @@ func printReport(paths []string) error {
 	}
 	rows := []row{
 		{"`warren diff`, in sync, 41k objects / one `GET /api/definitions`", 1.0, ratio("diff", "get", "s")},
+		{"`warren diff --owner`, in sync, the owner's record of 41k objects / `warren diff` without", 1.05, ratio("diff.owner", "diff", "s")},
 		{"`warren apply`, no changes / one `GET /api/definitions`", 1.0, ratio("apply.nochange", "get", "s")},
 		{"`warren apply`, 1% of objects changed / one `GET /api/definitions`", 1.5, ratio("apply.1pct", "get", "s")},
 		{"`warren apply` from scratch / the broker's own import (median of the pairs' ratios)", 1.05, func(r *Results) (float64, string, bool) {

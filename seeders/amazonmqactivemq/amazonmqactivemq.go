@@ -28,7 +28,7 @@ import (
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Config says which broker to reach and how.
@@ -49,6 +49,8 @@ type Client struct {
 	api    *mq.Client
 	broker string
 	cfg    Config
+	// secrets are the passwords sent: masked in every text of the API's.
+	secrets *httpapi.Secrets
 }
 
 // New loads AWS credentials and configuration from the standard sources.
@@ -75,9 +77,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			o.RetryMaxAttempts = cfg.MaxAttempts
 		}
 		o.HTTPClient = noRedirects{&http.Client{Transport: awshttp.NewBuildableClient().GetTransport(),
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			CheckRedirect: httpapi.NoRedirects}}
 	})
-	return &Client{api: api, broker: cfg.BrokerID, cfg: cfg}, nil
+	return &Client{api: api, broker: cfg.BrokerID, cfg: cfg, secrets: &httpapi.Secrets{}}, nil
 }
 
 // noRedirects is the SDK's HTTP client with two limits: a redirect is an
@@ -103,7 +105,7 @@ func (n noRedirects) Do(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		base := *req.URL
 		base.Path, base.RawPath, base.RawQuery = "", "", ""
-		return nil, rabbitmq.RedirectError(resp, "amazonmq", &base, req.URL.EscapedPath(), "--endpoint")
+		return nil, httpapi.RedirectError(resp, "amazonmq", &base, req.URL.EscapedPath(), "--endpoint")
 	}
 	resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxAnswer}
 	return resp, nil
@@ -127,11 +129,14 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// wrap keeps the API's own error code and message, with the call and user.
-func wrap(op, user string, err error) error {
+// wrap keeps the API's own error code and message, with the call and
+// user; the API may repeat what it refuses, a password included, so its
+// text is masked and made safe to print.
+func (c *Client) wrap(op, user string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		return fmt.Errorf("amazonmq: %s %s: %s: %s", op, user, ae.ErrorCode(), ae.ErrorMessage())
+		return fmt.Errorf("amazonmq: %s %s: %s: %s", op, user,
+			httpapi.Printable(c.secrets.Mask(ae.ErrorCode())), httpapi.Printable(c.secrets.Mask(ae.ErrorMessage())))
 	}
 	return fmt.Errorf("amazonmq: %s %s: %w", op, user, err)
 }
@@ -152,7 +157,7 @@ func (c *Client) Read(ctx context.Context) (doc *definitions.Document, pending m
 	for {
 		out, err := c.api.ListUsers(ctx, &mq.ListUsersInput{BrokerId: &c.broker, MaxResults: aws.Int32(100), NextToken: token})
 		if err != nil {
-			return nil, nil, wrap("ListUsers", "", err)
+			return nil, nil, c.wrap("ListUsers", "", err)
 		}
 		for _, s := range out.Users {
 			u, change, err := c.describe(ctx, aws.ToString(s.Username))
@@ -176,7 +181,7 @@ func (c *Client) Read(ctx context.Context) (doc *definitions.Document, pending m
 func (c *Client) describe(ctx context.Context, name string) (*definitions.User, string, error) {
 	d, err := c.api.DescribeUser(ctx, &mq.DescribeUserInput{BrokerId: &c.broker, Username: &name})
 	if err != nil {
-		return nil, "", wrap("DescribeUser", name, err)
+		return nil, "", c.wrap("DescribeUser", name, err)
 	}
 	a := &definitions.ActiveMQUser{Groups: d.Groups, ConsoleAccess: d.ConsoleAccess, ReplicationUser: d.ReplicationUser}
 	change := ""
@@ -227,7 +232,7 @@ func (c *Client) apply(ctx context.Context, ch plan.Change) error {
 		name := ch.Before.(*definitions.User).Name
 		_, err := c.api.DeleteUser(ctx, &mq.DeleteUserInput{BrokerId: &c.broker, Username: &name})
 		if err != nil && !notFound(err) {
-			return wrap("DeleteUser", name, err)
+			return c.wrap("DeleteUser", name, err)
 		}
 		return nil
 	case plan.Create, plan.Update:
@@ -245,6 +250,7 @@ func (c *Client) apply(ctx context.Context, ch plan.Change) error {
 			if err != nil {
 				return fmt.Errorf("amazonmq: %s: %w", ch.Addr, err)
 			}
+			c.secrets.Add(pw)
 			password = &pw
 		}
 		groups := a.Groups
@@ -255,7 +261,7 @@ func (c *Client) apply(ctx context.Context, ch plan.Change) error {
 			_, err := c.api.CreateUser(ctx, &mq.CreateUserInput{BrokerId: &c.broker, Username: &u.Name, Password: password,
 				ConsoleAccess: a.ConsoleAccess, Groups: groups, ReplicationUser: a.ReplicationUser})
 			if err != nil {
-				return wrap("CreateUser", u.Name, err)
+				return c.wrap("CreateUser", u.Name, err)
 			}
 			return nil
 		}
@@ -263,7 +269,7 @@ func (c *Client) apply(ctx context.Context, ch plan.Change) error {
 			ConsoleAccess: aws.Bool(a.ConsoleAccess != nil && *a.ConsoleAccess), Groups: groups,
 			ReplicationUser: aws.Bool(a.ReplicationUser != nil && *a.ReplicationUser)})
 		if err != nil {
-			return wrap("UpdateUser", u.Name, err)
+			return c.wrap("UpdateUser", u.Name, err)
 		}
 		return nil
 	}
@@ -273,7 +279,7 @@ func (c *Client) apply(ctx context.Context, ch plan.Change) error {
 // Reboot reboots the broker, which applies the pending user changes.
 func (c *Client) Reboot(ctx context.Context) error {
 	if _, err := c.api.RebootBroker(ctx, &mq.RebootBrokerInput{BrokerId: &c.broker}); err != nil {
-		return wrap("RebootBroker", c.broker, err)
+		return c.wrap("RebootBroker", c.broker, err)
 	}
 	return nil
 }

@@ -2,12 +2,16 @@ package amazonmqactivemq_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/amazonmqactivemq"
 )
 
@@ -66,5 +70,33 @@ func TestEndlessAnswerIsBounded(t *testing.T) {
 	}
 	if _, _, err := c.Read(context.Background()); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("got %v, want an error about the answer's size", err)
+	}
+}
+
+// A password the API repeats in its error is masked, and the error's text
+// is made safe to print: warren's errors never show a secret.
+func TestErrorTextMasksPassword(t *testing.T) {
+	awsEnv(t)
+	const password = "Pw-7c1d-never-shown"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", "BadRequestException")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"errorAttribute": "password", "message": "password %s is refused\u001b[31m"}`, password)
+	}))
+	defer srv.Close()
+	c, err := amazonmqactivemq.New(context.Background(), amazonmqactivemq.Config{BrokerID: "b-1", Endpoint: srv.URL, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := password
+	u := &definitions.User{Name: "app", Password: &definitions.Secret{Literal: &pw}, ActiveMQ: &definitions.ActiveMQUser{}}
+	p := &plan.Plan{Changes: []plan.Change{{Action: plan.Create, Kind: definitions.KindUser, Addr: plan.AddrOf(u), After: u}}}
+	err = c.Apply(context.Background(), p, seeders.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "BadRequestException") {
+		t.Fatalf("got %v, want the API's error", err)
+	}
+	if strings.Contains(err.Error(), password) || strings.Contains(err.Error(), "\x1b") {
+		t.Errorf("the error shows the password or a control character: %v", err)
 	}
 }

@@ -27,7 +27,7 @@ var (
 // NewTarget makes the target from a client.
 func NewTarget(c *Client) *Target { return &Target{c: c} }
 
-func (t *Target) Name() definitions.Target { return definitions.TargetAmazonMQActiveMQ }
+func (t *Target) Name() definitions.TargetName { return definitions.TargetAmazonMQActiveMQ }
 
 // Identity is the API's endpoint (or AWS's, by region) and the broker id;
 // warren acts with AWS credentials, not as a broker user.
@@ -55,7 +55,7 @@ func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.D
 // and replication user. The API never returns passwords, so a password is
 // set on creation, and on update only with UpdatePasswords (then every
 // time: whether it differs cannot be known).
-func (t *Target) DiffOptions(_ context.Context, opts plan.PlanOptions) []plan.DiffOption {
+func (t *Target) DiffOptions(_ context.Context, opts plan.Options) []plan.DiffOption {
 	return DiffOptions(opts.UpdatePasswords)
 }
 
@@ -92,14 +92,14 @@ func settings(u *definitions.User) definitions.ActiveMQUser {
 
 // Unsupported: ActiveMQ has no guest, no queues to replace or messages
 // warren deletes, no lock and no health check to wait for.
-func (t *Target) Unsupported() map[string]string {
-	return map[string]string{
-		"keep-guest":       "Amazon MQ for ActiveMQ has no guest user",
-		"replace":          "Amazon MQ for ActiveMQ has users only: nothing is replaced",
-		"destroy-messages": "Amazon MQ for ActiveMQ has users only: no apply deletes messages",
-		"break-lock":       "the Amazon MQ API has no lock warren takes",
-		"wait":             "Amazon MQ for ActiveMQ applies users at the next reboot; there is nothing to wait for",
-		"amqp-url":         "Amazon MQ for ActiveMQ has users only: warren counts no messages",
+func (t *Target) Unsupported() map[seeders.Option]string {
+	return map[seeders.Option]string{
+		seeders.OptionKeepGuest:       "Amazon MQ for ActiveMQ has no guest user",
+		seeders.OptionReplace:         "Amazon MQ for ActiveMQ has users only: nothing is replaced",
+		seeders.OptionDestroyMessages: "Amazon MQ for ActiveMQ has users only: no apply deletes messages",
+		seeders.OptionBreakLock:       "the Amazon MQ API has no lock warren takes",
+		seeders.OptionWait:            "Amazon MQ for ActiveMQ applies users at the next reboot; there is nothing to wait for",
+		seeders.OptionAMQPURL:         "Amazon MQ for ActiveMQ has users only: warren counts no messages",
 	}
 }
 
@@ -110,7 +110,7 @@ func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 
 // Notes say which users wait for a reboot (they count as done), that the
 // plan's changes will too, and that passwords are set on creation only.
-func (t *Target) Notes(p *plan.Plan, opts plan.PlanOptions) []string {
+func (t *Target) Notes(p *plan.Plan, opts plan.Options) []string {
 	var out []string
 	if len(t.pending) > 0 {
 		names := make([]string, 0, len(t.pending))

@@ -1,21 +1,25 @@
-// Package amazonmqrabbitmq is warren's seeder for Amazon MQ for RabbitMQ:
-// RabbitMQ's management API (package rabbitmq does the talking) with Amazon
-// MQ's rules on top. Validation refuses a guest user and tags other than
-// administrator, management and monitoring (definitions.Check with
+// Package amazonmqrabbitmq holds Amazon MQ for RabbitMQ's facts: what
+// Amazon MQ owns on a broker (Owned, SystemUser), the diff options that
+// leave it alone (DiffOptions), and the export filter that drops it
+// (DropOwned). The broker is RabbitMQ, reached through its management API:
+// the target is package rabbitmq's, composed where targets are opened
+// (rabbitmq.NewTarget with rabbitmq.WithDiffOptions(DiffOptions()...) and
+// rabbitmq.WithExportFilter(DropOwned)). This package talks to nothing and
+// imports no other target's package.
+//
+// Validation refuses a guest user and tags other than administrator,
+// management and monitoring (definitions.Check with
 // TargetAmazonMQRabbitMQ); diff and apply never touch what Amazon MQ owns
 // (Owned), and, as for every target, never remove the last administrator,
 // whose password Amazon MQ cannot recover.
 package amazonmqrabbitmq
 
 import (
-	"context"
 	"slices"
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
-	"github.com/warren-tool/warren/seeders"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
 // SystemUser is the user Amazon MQ creates for its own monitoring, tagged
@@ -60,32 +64,9 @@ func DiffOptions() []plan.DiffOption {
 	return []plan.DiffOption{plan.WithOwned(Owned)}
 }
 
-// DropOwned removes what Amazon MQ owns from an export.
+// DropOwned removes what Amazon MQ owns from an export: its policies and
+// the default vhost's limits (an export filter).
 func DropOwned(d *definitions.Document) {
 	d.Policies = slices.DeleteFunc(d.Policies, func(p *definitions.Policy) bool { return Owned(p) != "" })
 	d.Parameters = slices.DeleteFunc(d.Parameters, func(p *definitions.Parameter) bool { return Owned(p) != "" })
-}
-
-// Target is Amazon MQ for RabbitMQ: RabbitMQ's target with Amazon MQ's
-// diff options, and exports without what Amazon MQ owns.
-type Target struct{ *rabbitmq.Target }
-
-var (
-	_ seeders.Target   = (*Target)(nil)
-	_ seeders.Exporter = (*Target)(nil)
-)
-
-// New makes the target from a management API client.
-func New(c *rabbitmq.Client) *Target {
-	return &Target{rabbitmq.NewTarget(c, definitions.TargetAmazonMQRabbitMQ, DiffOptions()...)}
-}
-
-// Export is the broker's definitions without what Amazon MQ owns.
-func (t *Target) Export(ctx context.Context) (*definitions.Document, error) {
-	doc, err := t.Read(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	DropOwned(doc)
-	return doc, nil
 }

@@ -67,3 +67,17 @@ func TestSystemUserLeftAlone(t *testing.T) {
 		t.Errorf("the files create Amazon MQ's system user: %+v", p.Changes)
 	}
 }
+
+// TestDropOwned: the export filter takes out Amazon MQ's policies and the
+// default vhost's limits, and keeps the user's own.
+func TestDropOwned(t *testing.T) {
+	d := &definitions.Document{
+		Policies: []*definitions.Policy{{Name: "AWS-DEFAULT-POLICY-SINGLE-INSTANCE", Vhost: "/"}, {Name: "mine", Vhost: "/"}},
+		Parameters: []*definitions.Parameter{{Component: "vhost-limits", Vhost: "/", Name: "limits"},
+			{Component: "vhost-limits", Vhost: "orders", Name: "limits"}},
+	}
+	DropOwned(d)
+	if len(d.Policies) != 1 || d.Policies[0].Name != "mine" || len(d.Parameters) != 1 || d.Parameters[0].Vhost != "orders" {
+		t.Errorf("after DropOwned: policies %v, parameters %v", d.Policies, d.Parameters)
+	}
+}

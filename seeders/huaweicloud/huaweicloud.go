@@ -17,19 +17,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
-	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Config says which instance to reach and how to sign.
@@ -48,6 +45,8 @@ type Client struct {
 	cfg  Config
 	base *url.URL
 	http *http.Client
+	// secrets are the secret keys sent: masked in every text of the API's.
+	secrets *httpapi.Secrets
 }
 
 // New checks the configuration.
@@ -69,8 +68,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	// Redirects are never followed: the X-Auth-Token (or a signed request
 	// with a secret key in its body) would go to wherever the server points.
-	hc := &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &Client{cfg: cfg, base: u, http: hc}, nil
+	hc := &http.Client{Timeout: cfg.Timeout, CheckRedirect: httpapi.NoRedirects}
+	return &Client{cfg: cfg, base: u, http: hc, secrets: &httpapi.Secrets{}}, nil
 }
 
 // APIError is an error answer of the DMS API.
@@ -84,7 +83,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("huaweicloud: %s %s: %d %s: %s (request %s)", e.Method, e.Path, e.Status,
-		rabbitmq.Printable(e.Code), rabbitmq.Printable(e.Message), rabbitmq.Printable(e.RequestID))
+		httpapi.Printable(e.Code), httpapi.Printable(e.Message), httpapi.Printable(e.RequestID))
 }
 
 // maxAnswer bounds what warren reads of one answer (a page of 50 users).
@@ -108,26 +107,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return err
 		}
 	}
+	// A POST is sent again only when its connection was refused.
 	retry := method != http.MethodPost
-	var last error
-	for attempt := range 3 {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt) * 300 * time.Millisecond):
-			}
-		}
+	return httpapi.Retry(ctx, 3, func(n int) time.Duration { return time.Duration(n) * 300 * time.Millisecond }, func() (bool, error) {
 		again, err := c.once(ctx, method, path, query, data, out)
-		if err == nil {
-			return nil
-		}
-		last = err
-		if !again || (!retry && !refused(err)) {
-			return err
-		}
-	}
-	return last
+		return again && (retry || httpapi.Refused(err)), err
+	})
 }
 
 func (c *Client) once(ctx context.Context, method, path string, query url.Values, data []byte, out any) (retry bool, err error) {
@@ -156,13 +141,13 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return false, rabbitmq.RedirectError(resp, "huaweicloud", c.base, path, "--endpoint")
+		return false, httpapi.RedirectError(resp, "huaweicloud", c.base, path, "--endpoint")
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	b, over, err := httpapi.ReadBounded(resp.Body, resp.ContentLength, maxAnswer)
 	if err != nil {
 		return true, fmt.Errorf("huaweicloud: %s %s: reading the answer: %w", method, path, err)
 	}
-	if len(b) > maxAnswer {
+	if over {
 		return false, fmt.Errorf("huaweicloud: %s %s: the answer is larger than %d MiB; warren stops reading there", method, path, maxAnswer>>20)
 	}
 	if resp.StatusCode >= 400 {
@@ -172,7 +157,9 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 			ErrorMsg  string `json:"error_msg"`
 		}
 		if json.Unmarshal(b, &eb) == nil {
-			ae.Code, ae.Message = eb.ErrorCode, eb.ErrorMsg
+			// The API may repeat what it refuses, a secret key included:
+			// masked before anything can show it.
+			ae.Code, ae.Message = c.secrets.Mask(eb.ErrorCode), c.secrets.Mask(eb.ErrorMsg)
 		}
 		return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, ae
 	}
@@ -182,11 +169,6 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		}
 	}
 	return false, nil
-}
-
-func refused(err error) bool {
-	var op *net.OpError
-	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // amqpUser is a DMS user.
@@ -368,6 +350,7 @@ func (c *Client) writeUser(ctx context.Context, w *plan.WholeUser, create bool) 
 	if err != nil {
 		return fmt.Errorf("huaweicloud: user %q: %w", name, err)
 	}
+	c.secrets.Add(sk)
 	u := amqpUser{AccessKey: name, SecretKey: sk, Vhosts: []userPerm{}}
 	for _, p := range w.Permissions {
 		u.Vhosts = append(u.Vhosts, userPerm{Vhost: p.Vhost, Conf: p.Configure, Write: p.Write, Read: p.Read})

@@ -2,7 +2,7 @@ package huaweicloud_test
 
 import (
 	"context"
-	"github.com/warren-tool/warren/seeders"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/seeders"
 	"github.com/warren-tool/warren/seeders/huaweicloud"
 )
 
@@ -78,5 +79,38 @@ func TestDotSegmentRefused(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("the server received %d requests", hits.Load())
+	}
+}
+
+// A secret key the API repeats in its error (a refused user, say) is
+// masked: warren's errors never show a secret.
+func TestErrorTextMasksSecretKey(t *testing.T) {
+	const secret = "Sk-4f9e-never-shown"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-Id", "req-1")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error_code": "DMS.00400026", "error_msg": "secret_key %s is invalid\u001b[31m"}`, secret)
+	}))
+	defer srv.Close()
+	c, err := huaweicloud.New(huaweicloud.Config{Endpoint: srv.URL, ProjectID: "p", InstanceID: "i", Token: "t", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := secret
+	u := &definitions.User{Name: "app", Password: &definitions.Secret{Literal: &sk}}
+	perm := &definitions.Permission{User: "app", Vhost: "v", Read: ".*"}
+	desired := &definitions.Document{Users: []*definitions.User{u}, Vhosts: []*definitions.Vhost{{Name: "v"}}, Permissions: []*definitions.Permission{perm}}
+	live := &definitions.Document{Vhosts: []*definitions.Vhost{{Name: "v"}}}
+	p, err := plan.Diff(desired, live, huaweicloud.DiffOptions(false)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Apply(context.Background(), p, seeders.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "DMS.00400026") {
+		t.Fatalf("got %v, want the API's error", err)
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "\x1b") {
+		t.Errorf("the error shows the secret key or a control character: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ var (
 // NewTarget makes the target from a client.
 func NewTarget(c *Client) *Target { return &Target{c: c} }
 
-func (t *Target) Name() definitions.Target { return definitions.TargetHuaweiCloudRabbit }
+func (t *Target) Name() definitions.TargetName { return definitions.TargetHuaweiCloudRabbitMQ }
 
 // Identity is the endpoint, the project and the instance; warren acts with
 // the project's credentials, not as a broker user.
@@ -36,7 +36,7 @@ func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.D
 }
 
 // DiffOptions compare as DMS holds things (see DiffOptions).
-func (t *Target) DiffOptions(_ context.Context, opts plan.PlanOptions) []plan.DiffOption {
+func (t *Target) DiffOptions(_ context.Context, opts plan.Options) []plan.DiffOption {
 	return DiffOptions(opts.UpdatePasswords)
 }
 
@@ -60,15 +60,15 @@ func DiffOptions(updatePasswords bool) []plan.DiffOption {
 
 // Unsupported: DMS has no guest, no queues to replace or messages warren
 // deletes, no lock, no health check and no reboot.
-func (t *Target) Unsupported() map[string]string {
-	return map[string]string{
-		"keep-guest":       "Huawei Cloud DMS has no guest user warren manages",
-		"replace":          "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
-		"destroy-messages": "a vhost deletion through DMS does not list what it takes; warren does not ask",
-		"break-lock":       "the DMS API has no lock warren takes",
-		"wait":             "the DMS API has no health check warren waits for",
-		"reboot":           "DMS applies changes at once",
-		"amqp-url":         "warren counts no messages on DMS: no vhost deletion through its API takes them",
+func (t *Target) Unsupported() map[seeders.Option]string {
+	return map[seeders.Option]string{
+		seeders.OptionKeepGuest:       "Huawei Cloud DMS has no guest user warren manages",
+		seeders.OptionReplace:         "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
+		seeders.OptionDestroyMessages: "a vhost deletion through DMS does not list what it takes; warren does not ask",
+		seeders.OptionBreakLock:       "the DMS API has no lock warren takes",
+		seeders.OptionWait:            "the DMS API has no health check warren waits for",
+		seeders.OptionReboot:          "DMS applies changes at once",
+		seeders.OptionAMQPURL:         "warren counts no messages on DMS: no vhost deletion through its API takes them",
 	}
 }
 
@@ -78,7 +78,7 @@ func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 }
 
 // Notes: passwords are set on creation only, unless UpdatePasswords.
-func (t *Target) Notes(_ *plan.Plan, opts plan.PlanOptions) []string {
+func (t *Target) Notes(_ *plan.Plan, opts plan.Options) []string {
 	if opts.UpdatePasswords {
 		return nil
 	}

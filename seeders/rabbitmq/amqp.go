@@ -12,6 +12,7 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Message counts that warren acts on come from the queue itself, over
@@ -181,7 +182,7 @@ func (c *Client) QueueCounts(ctx context.Context, vhost string, queues []QueueSt
 		case errors.As(err, &ae) && ae.Code == amqp.NotFound:
 			continue // gone
 		case err != nil:
-			out[q.Name] = Count{Why: "its count could not be read over AMQP: " + c.secrets.mask(err.Error())}
+			out[q.Name] = Count{Why: "its count could not be read over AMQP: " + c.secrets.Mask(err.Error())}
 			if conn.IsClosed() {
 				conn, connErr = nil, nil
 			}
@@ -267,9 +268,9 @@ func (c *Client) dialAMQP(ctx context.Context, vhost string) (*amqp.Connection, 
 		}
 		var ae *amqp.Error
 		if errors.As(err, &ae) {
-			return nil, &amqpDialError{msg: fmt.Sprintf("AMQP %s: %d %s%s", t.addr, ae.Code, c.secrets.mask(amqpReason(ae)), hint), err: ae}
+			return nil, &amqpDialError{msg: fmt.Sprintf("AMQP %s: %d %s%s", t.addr, ae.Code, c.secrets.Mask(amqpReason(ae)), hint), err: ae}
 		}
-		err = fmt.Errorf("AMQP %s: %v%s", t.addr, c.secrets.mask(Printable(err.Error())), hint)
+		err = fmt.Errorf("AMQP %s: %v%s", t.addr, c.secrets.Mask(httpapi.Printable(err.Error())), hint)
 		if ctx.Err() == nil {
 			c.amqp.mu.Lock()
 			c.amqp.unreachable = err
@@ -289,7 +290,7 @@ func amqpReason(e *amqp.Error) string {
 	case amqp.NotAllowed:
 		return "not allowed (no access to the vhost)"
 	}
-	return Printable(e.Reason)
+	return httpapi.Printable(e.Reason)
 }
 
 // amqpDialError is a refused AMQP connection, in words that never quote

@@ -16,6 +16,7 @@ import (
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/seeders"
+	"github.com/warren-tool/warren/seeders/rabbitmq/boot"
 )
 
 // ApplyOptions tune Apply.
@@ -682,7 +683,7 @@ func importDocument(changes []plan.Change, resolve func(*definitions.Secret) (st
 			}
 			doc.Users = append(doc.Users, &u)
 		case *definitions.Vhost:
-			doc.Vhosts = append(doc.Vhosts, importVhost(o))
+			doc.Vhosts = append(doc.Vhosts, boot.ImportVhost(o))
 		case *definitions.Permission:
 			doc.Permissions = append(doc.Permissions, o)
 		case *definitions.TopicPermission:

@@ -10,20 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // Config says how to reach a broker's management API.
@@ -81,7 +77,7 @@ type Client struct {
 	// secrets are the values of the secrets warren resolved (Conceal),
 	// shared by the Client's copies (As): every text of the broker's is
 	// masked by them, and by URI shape, where APIError is made.
-	secrets *concealed
+	secrets *httpapi.Secrets
 }
 
 // DefaultImportTimeout bounds an import when Config.ImportTimeout is 0.
@@ -102,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxAnswer <= 0 {
 		cfg.MaxAnswer = DefaultMaxAnswer
 	}
-	c := &Client{cfg: cfg, cur: new(atomic.Int64), clock: &brokerClock{}, amqp: &amqpState{}, secrets: &concealed{}}
+	c := &Client{cfg: cfg, cur: new(atomic.Int64), clock: &brokerClock{}, amqp: &amqpState{}, secrets: &httpapi.Secrets{}}
 	for _, raw := range cfg.URLs {
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -139,7 +135,7 @@ func New(cfg Config) (*Client, error) {
 	// Redirects are never followed: a 307 would send the body (with every
 	// user's password, on an import) and the credentials to another place.
 	c.http = &http.Client{Transport: transport, Timeout: cfg.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		CheckRedirect: httpapi.NoRedirects}
 	c.slow = &http.Client{Transport: transport, Timeout: cfg.ImportTimeout, CheckRedirect: c.http.CheckRedirect}
 	return c, nil
 }
@@ -217,25 +213,10 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	if err := checkPath(method, path); err != nil {
 		return err
 	}
-	var lastErr error
-	attempts := 1 + max(c.cfg.Retries, 0) // a negative Retries is none, never no attempt
-	backoff := 200 * time.Millisecond
-	for attempt := 0; attempt < attempts; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff):
-			}
-			backoff *= 2
-		}
-		retry, err := c.once(ctx, method, path, body, out)
-		if err == nil || !retry {
-			return err
-		}
-		lastErr = err
-	}
-	return lastErr
+	// A negative Retries is none, never no attempt.
+	return httpapi.Retry(ctx, 1+max(c.cfg.Retries, 0), httpapi.Doubling(200*time.Millisecond), func() (bool, error) {
+		return c.once(ctx, method, path, body, out)
+	})
 }
 
 // once tries each node once, starting with the one that answered last. It
@@ -253,7 +234,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			// A refused connection never reached the broker, so even a POST
 			// may go to the next node; anything else only if it may be sent
 			// again.
-			if !refused(err) && !resendable(method, path) {
+			if !httpapi.Refused(err) && !resendable(method, path) {
 				return false, fmt.Errorf("rabbitmq: %s %s: %w", method, path, err)
 			}
 			lastErr = fmt.Errorf("rabbitmq: %s %s: %w", method, path, err)
@@ -263,7 +244,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 		c.clock.observe(resp.Header.Get("Date"))
 		defer resp.Body.Close()
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			return false, RedirectError(resp, "rabbitmq", c.bases[idx], path, "--url")
+			return false, httpapi.RedirectError(resp, "rabbitmq", c.bases[idx], path, "--url")
 		}
 		limit := c.answerLimit(path)
 		if stream, ok := out.(streamAnswer); ok && resp.StatusCode < 300 {
@@ -277,7 +258,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			}
 			return false, err
 		}
-		data, over, rerr := readBounded(resp.Body, resp.ContentLength, limit)
+		data, over, rerr := httpapi.ReadBounded(resp.Body, resp.ContentLength, limit)
 		if rerr != nil {
 			return resendable(method, path), fmt.Errorf("rabbitmq: %s %s: reading the answer: %w", method, path, rerr)
 		}
@@ -290,7 +271,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 			if json.Unmarshal(data, &eb) == nil {
 				// A broker repeats what it refuses, a URI with its
 				// password included: masked before anything can show it.
-				ae.Type, ae.Reason = Printable(c.secrets.mask(eb.Error)), Printable(c.secrets.mask(eb.Reason))
+				ae.Type, ae.Reason = httpapi.Printable(c.secrets.Mask(eb.Error)), httpapi.Printable(c.secrets.Mask(eb.Reason))
 			}
 			return resp.StatusCode >= 500 && safe(method), ae
 		}
@@ -307,59 +288,6 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 	}
 	// No node answered: the error is the last one's, never nil.
 	return true, lastErr
-}
-
-// readBounded reads a whole answer of at most limit bytes; over says it
-// is larger (then nothing is returned). The limit bounds memory too: an
-// answer whose length is known is read into one buffer of that length;
-// one of unknown length (chunked, maybe never ending) is read in chunks
-// that are joined only once it ended within the limit, where io.ReadAll's
-// doubling copies took a never-ending answer to 1.2 GB on the way to 512
-// MiB.
-func readBounded(r io.Reader, length, limit int64) (data []byte, over bool, err error) {
-	if length > limit {
-		return nil, true, nil
-	}
-	if length >= 0 {
-		data = make([]byte, length)
-		if _, err := io.ReadFull(r, data); err != nil {
-			return nil, false, err
-		}
-		var one [1]byte
-		if n, _ := r.Read(one[:]); n > 0 {
-			return nil, true, nil
-		}
-		return data, false, nil
-	}
-	var chunks [][]byte
-	var total int64
-	size := int64(64 << 10)
-	for {
-		chunk := make([]byte, min(size, limit+1-total))
-		n, err := io.ReadFull(r, chunk)
-		total += int64(n)
-		if n > 0 {
-			chunks = append(chunks, chunk[:n])
-		}
-		if total > limit {
-			return nil, true, nil
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		size = min(2*size, 16<<20)
-	}
-	if len(chunks) == 1 {
-		return chunks[0], false, nil
-	}
-	data = make([]byte, 0, total)
-	for _, c := range chunks {
-		data = append(data, c...)
-	}
-	return data, false, nil
 }
 
 // tooLarge is the error for an answer larger than limit.
@@ -456,69 +384,6 @@ func (c *Client) answerLimit(path string) int64 {
 		return c.cfg.MaxAnswer
 	}
 	return min(c.cfg.MaxAnswer, MaxObjectAnswer)
-}
-
-// RedirectError is the error for a redirect, which warren never follows:
-// it names where the server pointed, and the base URL to give instead
-// (the Location with the request's path taken off). prefix names the
-// package, flag the option that sets the base URL.
-func RedirectError(resp *http.Response, prefix string, base *url.URL, path, flag string) error {
-	req := resp.Request
-	where := "(no Location)"
-	suggest := ""
-	if loc, err := resp.Location(); err == nil {
-		where = Printable(loc.Redacted())
-		p, _, _ := strings.Cut(path, "?")
-		if rest, ok := strings.CutSuffix(loc.EscapedPath(), p); ok {
-			b := *loc
-			b.User, b.RawQuery, b.Fragment = nil, "", ""
-			b.Path, b.RawPath = "", ""
-			if u, err := url.Parse(b.String() + rest); err == nil {
-				suggest = u.String()
-			}
-		}
-	}
-	method := http.MethodGet
-	if req != nil {
-		method = req.Method
-	}
-	msg := fmt.Sprintf("%s: %s %s: %s answered %d %s redirecting to %s; warren does not follow redirects (the request's credentials and body would go there too)",
-		prefix, method, path, base.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), where)
-	if suggest != "" {
-		msg += fmt.Sprintf(": if that is the right place, use %s %s", flag, suggest)
-	} else {
-		msg += fmt.Sprintf(": set %s to the URL the server should be reached at", flag)
-	}
-	return errors.New(msg)
-}
-
-// Printable makes text from a server safe to print on a terminal: control
-// characters (escape sequences, carriage returns) and bidirectional
-// overrides are written as Go escapes, and the text is cut at 1,000 bytes.
-func Printable(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if i >= 1000 {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case r == utf8.RuneError:
-			b.WriteString(`\ufffd`)
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// refused reports whether a connection was refused (nothing was sent).
-func refused(err error) bool {
-	var op *net.OpError
-	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // checkPath refuses a path with a dot segment ("." or "..", also once
@@ -645,4 +510,24 @@ func (c *Client) Vhosts(ctx context.Context) ([]VhostInfo, error) {
 	var out []VhostInfo
 	err := c.getJSON(ctx, "/api/vhosts?columns=name,description,tags,default_queue_type,tracing", &out)
 	return out, err
+}
+
+// PostDefinitions imports a (partial) definitions document: objects in it
+// are created or overwritten, others are left alone.
+// POST /api/definitions
+func (c *Client) PostDefinitions(ctx context.Context, body []byte) error {
+	return c.do(ctx, http.MethodPost, "/api/definitions", body, nil)
+}
+
+// As returns a client for the same broker that logs in as another user.
+func (c *Client) As(user, password string) *Client {
+	other := *c
+	other.cfg.Username, other.cfg.Password = user, password
+	return &other
+}
+
+// Healthy checks that the broker answers and raises no alarm.
+// GET /api/health/checks/alarms
+func (c *Client) Healthy(ctx context.Context) error {
+	return c.getJSON(ctx, "/api/health/checks/alarms", nil)
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/warren-tool/warren/seeders/internal/httpapi"
 )
 
 // NodeView is what one of a client's URLs says about the cluster.
@@ -93,16 +95,16 @@ func (c *Client) inspect(ctx context.Context) NodeView {
 		v.Err = err
 		return v
 	}
-	v.Node = Printable(o.Node)
+	v.Node = httpapi.Printable(o.Node)
 	for _, n := range nodes {
-		name := Printable(n.Name)
+		name := httpapi.Printable(n.Name)
 		if n.Running {
 			v.Running = append(v.Running, name)
 		} else {
 			v.Stopped = append(v.Stopped, name)
 		}
 		for _, p := range n.Partitions {
-			if p = Printable(p); !slices.Contains(v.Partitions, p) {
+			if p = httpapi.Printable(p); !slices.Contains(v.Partitions, p) {
 				v.Partitions = append(v.Partitions, p)
 			}
 		}

@@ -1,10 +1,15 @@
-// Package rabbitmq is warren's seeder for RabbitMQ (self-run, and, through
-// package amazonmqrabbitmq, Amazon MQ for RabbitMQ): a narrow client for
-// the management HTTP API; Read and ReadKinds (a live broker into a
-// definitions.Document); Apply, which switches on each change's
-// plan.Step; Boot; the advisory apply lock; and Target, the
-// seeders.Target cmd drives.
+// Package rabbitmq is warren's seeder for RabbitMQ: a narrow client for
+// the management HTTP API (client.go); Read and ReadKinds, a live broker
+// into a definitions.Document (read.go); Apply, which switches on each
+// change's plan.Step (apply.go), and the deleters it runs (delete.go);
+// the advisory apply lock (lock.go); and Target, the seeders.Target cmd
+// drives. A platform that is RabbitMQ with rules of its own (Amazon MQ
+// for RabbitMQ) is this Target with options (WithDiffOptions,
+// WithExportFilter), given where targets are opened.
 //
 // It stands at the broker end of load → validate → diff → apply: it never
-// decides what to change, only reads and carries out.
+// decides what to change, only reads and carries out. It imports
+// seeders/internal/httpapi for the HTTP plumbing every target shares, and
+// seeders/rabbitmq/boot (offline: what a blank node imports at boot) for
+// the vhost as RabbitMQ's import reads it; no other target's package.
 package rabbitmq

@@ -30,13 +30,13 @@ func targetPlan(t *testing.T, tg *rabbitmq.Target, desired *definitions.Document
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := append(tg.DiffOptions(ctx, plan.PlanOptions{}), plan.WithPrune(prune), plan.WithKeepGuest(true))
+	opts := append(tg.DiffOptions(ctx, plan.Options{}), plan.WithPrune(prune), plan.WithKeepGuest(true))
 	p, err := plan.Diff(desired, live, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	render.RenderText(&b, p, render.RenderOptions{})
+	render.Text(&b, p, render.Options{})
 	return p, b.String()
 }
 
@@ -235,7 +235,7 @@ permissions:
 		t.Errorf("the protected user system or its permission was pruned")
 	}
 	var text bytes.Buffer
-	render.RenderText(&text, p, render.RenderOptions{})
+	render.Text(&text, p, render.Options{})
 	for _, want := range []string{`user "svc": tagged protected`, "change tags, password", "rabbitmqctl set_user_tags svc management", `user "system": tagged protected`} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the plan does not say %q:\n%s", want, text.String())
@@ -364,7 +364,7 @@ func TestApplyRefusesVhostProtectedSinceBeforeEmptyingIt(t *testing.T) {
 	if err := n.Do(context.Background(), "POST", "/api/vhosts/late/deletion/protection", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := tg.Apply(context.Background(), p, seeders.ApplyOptions{PlanOptions: plan.PlanOptions{DestroyMessages: true}})
+	err := tg.Apply(context.Background(), p, seeders.ApplyOptions{Options: plan.Options{DestroyMessages: true}})
 	if err == nil || !strings.Contains(err.Error(), "protects vhost \"late\" from deletion") {
 		t.Errorf("apply: %v", err)
 	}

@@ -61,7 +61,7 @@ func diff(t *testing.T, c *rabbitmq.Client, desired *definitions.Document, opts 
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	render.RenderText(&b, p, render.RenderOptions{})
+	render.Text(&b, p, render.Options{})
 	return p, b.String()
 }
 

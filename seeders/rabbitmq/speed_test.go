@@ -164,7 +164,7 @@ func TestUngrantsRunTogether(t *testing.T) {
 	}
 	if ungrants != len(vhosts) {
 		var b strings.Builder
-		render.RenderText(&b, p, render.RenderOptions{})
+		render.Text(&b, p, render.Options{})
 		t.Fatalf("the plan takes back %d grants, want %d:\n%s", ungrants, len(vhosts), b.String())
 	}
 	if err := c.Apply(ctx, p, rabbitmq.ApplyOptions{Acting: n.Admin}); err != nil {

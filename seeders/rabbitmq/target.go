@@ -22,8 +22,10 @@ type Target struct {
 	c      *Client
 	acting string
 	held   *Held // the apply lock, while Lock holds it
-	name   definitions.Target
+	name   definitions.TargetName
 	extra  []plan.DiffOption
+	// filter, when set, takes out of an export what the platform owns.
+	filter func(*definitions.Document)
 	// version is the broker's, once Version has read it.
 	version string
 	// overview is GET /api/overview's answer, once read: the broker's
@@ -39,18 +41,39 @@ var (
 	_ seeders.Locker    = (*Target)(nil)
 	_ seeders.Versioned = (*Target)(nil)
 	_ seeders.Noter     = (*Target)(nil)
+	_ seeders.Exporter  = (*Target)(nil)
 )
 
-// NewTarget makes the target rabbitmq; name and extra are for a platform
-// that is RabbitMQ with rules of its own (amazonmqrabbitmq).
-func NewTarget(c *Client, name definitions.Target, extra ...plan.DiffOption) *Target {
-	return &Target{c: c, name: cmp.Or(name, definitions.TargetRabbitMQ), extra: extra}
+// A TargetOption gives a target the rules of a platform that is RabbitMQ
+// with rules of its own (Amazon MQ for RabbitMQ): the platform's package
+// states its facts, and whoever opens the target composes them here.
+type TargetOption func(*Target)
+
+// WithDiffOptions adds diff options to those the target gives.
+func WithDiffOptions(opts ...plan.DiffOption) TargetOption {
+	return func(t *Target) { t.extra = append(t.extra, opts...) }
+}
+
+// WithExportFilter makes Export pass the broker's definitions through
+// filter, which takes out what the platform owns.
+func WithExportFilter(filter func(*definitions.Document)) TargetOption {
+	return func(t *Target) { t.filter = filter }
+}
+
+// NewTarget makes the target name ("" is rabbitmq): RabbitMQ's management
+// API, with a platform's rules given as options.
+func NewTarget(c *Client, name definitions.TargetName, opts ...TargetOption) *Target {
+	t := &Target{c: c, name: cmp.Or(name, definitions.TargetRabbitMQ)}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
 
 // Client is the client the target talks through now.
 func (t *Target) Client() *Client { return t.c }
 
-func (t *Target) Name() definitions.Target { return t.name }
+func (t *Target) Name() definitions.TargetName { return t.name }
 
 // Identity is the management URLs, the cluster's identity (its
 // internal_cluster_id and cluster_name, as Client.Identity has them) and
@@ -69,15 +92,11 @@ func (t *Target) Identity(ctx context.Context) (plan.BrokerID, error) {
 		return plan.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
 	}
 	id := map[string]string{"cluster_name": ov.ClusterName}
-	var p struct {
-		Value any `json:"value"`
-	}
-	switch err := t.c.getJSON(ctx, "/api/global-parameters/internal_cluster_id", &p); {
-	case NotFound(err):
+	switch v, ok, err := t.c.clusterID(ctx); {
 	case err != nil:
 		return plan.BrokerID{}, fmt.Errorf("reading the broker's identity: %w", err)
-	default:
-		id["internal_cluster_id"] = fmt.Sprint(p.Value)
+	case ok:
+		id["internal_cluster_id"] = fmt.Sprint(v)
 	}
 	return plan.BrokerID{URLs: t.c.URLs(), Cluster: id, ActingUser: t.acting}, nil
 }
@@ -121,7 +140,7 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 // what lives in a vhost the plan deletes, read only then, and the broker's
 // version (which protections it honours; when it cannot be read, every
 // protection is taken as honoured).
-func (t *Target) DiffOptions(ctx context.Context, _ plan.PlanOptions) []plan.DiffOption {
+func (t *Target) DiffOptions(ctx context.Context, _ plan.Options) []plan.DiffOption {
 	version, _ := t.Version(ctx)
 	return append(slices.Clone(t.extra), plan.WithActingUser(t.acting), plan.WithRabbitMQVersion(version),
 		plan.WithVhostContents(func(v string) (*plan.VhostContents, error) { return t.c.VhostContents(ctx, v) }))
@@ -129,11 +148,24 @@ func (t *Target) DiffOptions(ctx context.Context, _ plan.PlanOptions) []plan.Dif
 
 // Unsupported: RabbitMQ returns password hashes, so passwords are compared
 // and set only when they differ; nothing waits for a reboot.
-func (t *Target) Unsupported() map[string]string {
-	return map[string]string{
-		"update-passwords": "RabbitMQ's API returns password hashes: warren compares passwords and sets those that differ",
-		"reboot":           "RabbitMQ applies changes at once",
+func (t *Target) Unsupported() map[seeders.Option]string {
+	return map[seeders.Option]string{
+		seeders.OptionUpdatePasswords: "RabbitMQ's API returns password hashes: warren compares passwords and sets those that differ",
+		seeders.OptionReboot:          "RabbitMQ applies changes at once",
 	}
+}
+
+// Export is what warren export writes: the whole export (Read with nil),
+// without what the platform owns (WithExportFilter).
+func (t *Target) Export(ctx context.Context) (*definitions.Document, error) {
+	doc, err := t.Read(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if t.filter != nil {
+		t.filter(doc)
+	}
+	return doc, nil
 }
 
 // Apply carries out plan (Client.Apply) as the acting user; when the apply
@@ -183,7 +215,7 @@ func (t *Target) Version(ctx context.Context) (string, error) {
 
 // Notes: what the plan asks of the broker's version that it cannot do, so
 // that a diff says it before an apply stops on it (checkQueueTypeChanges).
-func (t *Target) Notes(p *plan.Plan, _ plan.PlanOptions) []string {
+func (t *Target) Notes(p *plan.Plan, _ plan.Options) []string {
 	if t.version == "" || versionAtLeast(t.version, 3, 11) {
 		return nil
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,25 +25,6 @@ import (
 //     from 3.11 (3.10.8 answers 204 and keeps the old one);
 //   - GET /api/vhosts: default_queue_type at the top level ("undefined"
 //     when unset) and in metadata, on 3.10.8 and 4.0.5 alike.
-
-// importVhost returns a vhost as RabbitMQ's import must get it: the default
-// queue type in metadata, where the import reads it, and without limits,
-// which the import ignores (they travel as a vhost-limits parameter).
-func importVhost(v *definitions.Vhost) *definitions.Vhost {
-	out := *v
-	if v.DefaultQueueType != "" {
-		out.Metadata = maps.Clone(v.Metadata)
-		if out.Metadata == nil {
-			out.Metadata = map[string]any{}
-		}
-		out.Metadata["default_queue_type"] = v.DefaultQueueType
-	}
-	if _, ok := v.Extra["limits"]; ok {
-		out.Extra = maps.Clone(v.Extra)
-		delete(out.Extra, "limits")
-	}
-	return &out
-}
 
 // versionAtLeast reports whether a RabbitMQ version ("3.10.8",
 // "4.0.5+2.g…") is major.minor or later.

@@ -1,0 +1,80 @@
+package operation
+
+import (
+	"errors"
+	"io"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
+)
+
+// Files are the definitions files an operation reads.
+type Files struct {
+	// Paths are files, directories, or - for Stdin.
+	Paths []string
+	// Overlays, when set (an inventory entry's), are laid over Paths
+	// (definitions.LoadLayers).
+	Overlays []string
+	Layered  bool
+	Stdin    io.Reader
+	MaxSize  int64
+}
+
+// Desired is what the files say, checked.
+type Desired struct {
+	Doc *definitions.Document
+	// Layers say which overlay set each field (nil without overlays).
+	Layers *definitions.Layers
+}
+
+// remap points diagnostics about fields an overlay set at that overlay.
+func (d Desired) remap(diags schema.Diagnostics) schema.Diagnostics {
+	if d.Layers != nil {
+		return d.Layers.Remap(diags)
+	}
+	return diags
+}
+
+// Load loads the files, without checking them.
+func Load(f Files) (*definitions.Document, *definitions.Layers, schema.Diagnostics, error) {
+	opts := definitions.LoadOptions{MaxSize: f.MaxSize, Stdin: f.Stdin}
+	if f.Layered {
+		doc, layers, diags := definitions.LoadLayers(f.Paths, f.Overlays, definitions.LoadOptions{MaxSize: f.MaxSize})
+		return doc, layers, diags, nil
+	}
+	if len(f.Paths) == 0 {
+		return nil, nil, nil, errors.New("no files given: name definitions files or directories, or - for standard input")
+	}
+	doc, diags := definitions.Load(f.Paths, opts)
+	return doc, nil, diags, nil
+}
+
+// LoadValid loads the files and checks them for the target. Errors are
+// shown and stop the operation; warnings are shown. With brokerDecides
+// (diff and apply), the warnings that say what some versions do with a
+// key are left to the check against the broker's own version
+// (checkBrokerVersion): a vhost's protection is not "ignored before 4.0.6"
+// to a 4.3 broker.
+func LoadValid(ui UI, f Files, target definitions.TargetName, brokerDecides bool) (Desired, error) {
+	doc, layers, diags, err := Load(f)
+	if err != nil {
+		return Desired{}, err
+	}
+	d := Desired{Doc: doc, Layers: layers}
+	if doc != nil {
+		diags = d.remap(append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...))
+	}
+	if diags.HasErrors() || doc == nil {
+		ui.Diagnostics(diags)
+		nerr, _ := diags.Count()
+		return Desired{}, reported(ui, "%s in the files; nothing was compared", Plural(nerr, "error"))
+	}
+	var warnings schema.Diagnostics
+	for _, diag := range diags {
+		if diag.Severity == schema.Warning && !(brokerDecides && versionCodes[diag.Code]) {
+			warnings = append(warnings, diag)
+		}
+	}
+	ui.Diagnostics(warnings)
+	return d, nil
+}
