@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/golden"
 )
 
 // FuzzLoad feeds arbitrary bytes to the loader as JSON and as YAML. Nothing
@@ -18,12 +18,7 @@ import (
 // diagnostics archives and the examples. CI runs it briefly (make test);
 // make fuzz runs it longer.
 func FuzzLoad(f *testing.F) {
-	archives, _ := filepath.Glob("testdata/diagnostics/*.txtar")
-	for _, a := range archives {
-		ar, err := txtar.ParseFile(a)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, ar := range golden.Glob(f, "testdata/diagnostics/*.txtar") {
 		for _, file := range ar.Files {
 			if file.Name != "want" {
 				f.Add(file.Data, filepath.Ext(file.Name) != ".json")

@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/golden"
 )
-
-// update rewrites golden files instead of comparing: WARREN_UPDATE=1 go test ./...
-var update = os.Getenv("WARREN_UPDATE") != ""
 
 // TestDiagnosticsGolden loads the files of each testdata/diagnostics/*.txtar
 // archive (every file but "want", in archive order), checks them, and
@@ -21,22 +16,12 @@ var update = os.Getenv("WARREN_UPDATE") != ""
 // comment section can name a target: "target=amazonmq-activemq", and a
 // RabbitMQ version: "rabbitmq-version=4.0".
 func TestDiagnosticsGolden(t *testing.T) {
-	archives, _ := filepath.Glob("testdata/diagnostics/*.txtar")
-	if len(archives) == 0 {
-		t.Fatal("no golden archives")
-	}
-	for _, path := range archives {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, ar := range golden.Glob(t, "testdata/diagnostics/*.txtar") {
+		t.Run(ar.Name(), func(t *testing.T) {
 			dir := t.TempDir()
 			var files []string
-			wantIdx := -1
-			for i, f := range ar.Files {
+			for _, f := range ar.Files {
 				if f.Name == "want" {
-					wantIdx = i
 					continue
 				}
 				p := filepath.Join(dir, f.Name)
@@ -49,13 +34,11 @@ func TestDiagnosticsGolden(t *testing.T) {
 				files = append(files, f.Name)
 			}
 			opts := definitions.CheckOptions{Resolve: fakeResolve}
-			for _, line := range strings.Split(string(ar.Comment), "\n") {
-				if v, ok := strings.CutPrefix(line, "target="); ok {
-					opts.Target = definitions.TargetName(v)
-				}
-				if v, ok := strings.CutPrefix(line, "rabbitmq-version="); ok {
-					opts.RabbitMQVersion = v
-				}
+			if v, ok := ar.Option("target"); ok {
+				opts.Target = definitions.TargetName(v)
+			}
+			if v, ok := ar.Option("rabbitmq-version"); ok {
+				opts.RabbitMQVersion = v
 			}
 			wd, _ := os.Getwd()
 			if err := os.Chdir(dir); err != nil {
@@ -65,29 +48,13 @@ func TestDiagnosticsGolden(t *testing.T) {
 			if doc != nil {
 				diags = append(diags, definitions.Check(doc, opts)...)
 			}
-			os.Chdir(wd)
+			os.Chdir(wd) // before Check, which may rewrite the archive by its relative path
 			diags.Sort()
 			var got bytes.Buffer
 			for _, d := range diags {
 				got.WriteString(d.String() + "\n")
 			}
-			if update {
-				if wantIdx < 0 {
-					ar.Files = append(ar.Files, txtar.File{Name: "want"})
-					wantIdx = len(ar.Files) - 1
-				}
-				ar.Files[wantIdx].Data = got.Bytes()
-				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if wantIdx < 0 {
-				t.Fatal("archive has no want section (run with WARREN_UPDATE=1)")
-			}
-			if diff := cmp.Diff(string(ar.Files[wantIdx].Data), got.String()); diff != "" {
-				t.Errorf("diagnostics (-want +got):\n%s", diff)
-			}
+			ar.Check(t, []string{"want"}, map[string]string{"want": got.String()})
 		})
 	}
 }

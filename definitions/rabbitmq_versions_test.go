@@ -2,31 +2,15 @@ package definitions
 
 import (
 	"slices"
-
-	"github.com/warren-tool/warren/schema"
-	"os"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/warren-tool/warren/internal/golden"
+	"github.com/warren-tool/warren/schema"
 )
 
 // TestVersionsDoc keeps docs/rabbitmq-versions.md in step with the table.
 func TestVersionsDocGolden(t *testing.T) {
-	const path = "../docs/rabbitmq-versions.md"
-	want := versionTableMarkdown()
-	if os.Getenv("WARREN_UPDATE") != "" {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, string(got)); diff != "" {
-		t.Errorf("%s is out of date (WARREN_UPDATE=1 go test ./definitions) (-want +got):\n%s", path, diff)
-	}
+	golden.File(t, "../docs/rabbitmq-versions.md", versionTableMarkdown())
 }
 
 func TestVersionRuleCoverage(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/warren-tool/warren/internal/defgen"
+	"github.com/warren-tool/warren/internal/golden"
 	"github.com/warren-tool/warren/internal/testcorpus"
 )
 
@@ -25,14 +25,9 @@ func TestCompactWriterIsTheTree(t *testing.T) {
 		}
 	}
 	paths, _ := filepath.Glob("../examples/*/*") // and the corpus's, when it is there
-	archives, _ := filepath.Glob("testdata/diagnostics/*.txtar")
-	for _, a := range archives {
-		ar, err := txtar.ParseFile(a)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ar := range golden.Glob(t, "testdata/diagnostics/*.txtar") {
 		for _, f := range ar.Files {
-			add(a+"/"+f.Name, f.Data)
+			add(ar.Path+"/"+f.Name, f.Data)
 		}
 	}
 	if dir, ok := testcorpus.Path(); ok {

@@ -5,17 +5,15 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/warren-tool/warren/internal/golden"
 	"github.com/warren-tool/warren/schema"
 )
-
-var update = os.Getenv("WARREN_UPDATE") != ""
 
 func TestValidateAcceptsAndRejects(t *testing.T) {
 	num := func(s string) any { return json.Number(s) }
@@ -87,21 +85,7 @@ func TestCodesAreUniqueAndDocumented(t *testing.T) {
 			t.Errorf("%s is not explained", in.Code)
 		}
 	}
-	const doc = "../docs/diagnostics.md"
-	want := schema.Markdown()
-	if update {
-		if err := os.WriteFile(doc, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, string(got)); diff != "" {
-		t.Errorf("docs/diagnostics.md is stale; run WARREN_UPDATE=1 go test ./schema (-want +got):\n%s", diff)
-	}
+	golden.File(t, "../docs/diagnostics.md", schema.Markdown())
 }
 
 func TestDiagnosticString(t *testing.T) {

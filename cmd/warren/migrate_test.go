@@ -425,3 +425,13 @@ func TestMigrateSameCluster(t *testing.T) {
 		}
 	}
 }
+
+// queueType reads a queue's type from the broker.
+func queueType(t *testing.T, n *rabbitmqtest.Node, vhost, name string) string {
+	t.Helper()
+	var q struct{ Type string }
+	if err := n.Do(context.Background(), "GET", "/api/queues/"+url.PathEscape(vhost)+"/"+url.PathEscape(name), nil, &q); err != nil {
+		t.Fatalf("GET queue %s/%s: %v", vhost, name, err)
+	}
+	return q.Type
+}

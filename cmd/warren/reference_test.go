@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/internal/golden"
 )
 
 // TestGoldenCommandReference keeps docs/commands.md equal to what the
@@ -18,19 +17,7 @@ import (
 func TestGoldenCommandReference(t *testing.T) {
 	const page = "../../docs/commands.md"
 	want := commandReference(newApp(strings.NewReader(""), io.Discard, io.Discard))
-	if update {
-		if err := os.WriteFile(page, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, string(got)); diff != "" {
-		t.Errorf("docs/commands.md is not what the command tree says; WARREN_UPDATE=1 go test -run TestGoldenCommandReference ./cmd/warren rewrites it (-want +got):\n%s", diff)
-	}
+	golden.File(t, page, want)
 }
 
 // TestCommandReferenceCoversFlags: the page names every visible command and

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,139 +20,9 @@ import (
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
-// Safety against a real node: nothing lost (vhost and queue deletions that
-// destroy messages), nobody locked out (administrators, the acting user's
-// password), interrupted and concurrent applies.
-
-// publish puts one message on a queue through the default exchange.
-func publish(t *testing.T, n *rabbitmqtest.Node, vhost, queue string) {
-	t.Helper()
-	if err := n.Do(context.Background(), "POST", "/api/exchanges/"+url.PathEscape(vhost)+"/amq.default/publish",
-		map[string]any{"properties": map[string]any{}, "routing_key": queue, "payload": "m", "payload_encoding": "string"}, nil); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestPruneVhostShowsWhatItTakesAndKeepsMessages(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	ctx := context.Background()
-	for _, s := range []struct {
-		path string
-		body any
-	}{
-		{"/api/queues/%2F/held", map[string]any{"durable": true}},
-		{"/api/queues/%2F/empty", map[string]any{"durable": true}},
-		{"/api/exchanges/%2F/events", map[string]any{"type": "topic"}},
-		{"/api/bindings/%2F/e/events/q/held", map[string]any{"routing_key": "k"}},
-		{"/api/policies/%2F/ttl", map[string]any{"pattern": "^x", "definition": map[string]any{"message-ttl": 1000}}},
-	} {
-		method := "PUT"
-		if strings.HasPrefix(s.path, "/api/bindings") {
-			method = "POST"
-		}
-		if err := n.Do(ctx, method, s.path, s.body, nil); err != nil {
-			t.Fatal(s.path, err)
-		}
-	}
-	publish(t, n, "/", "held")
-	waitForMessages(t, n, "/", "held", 1)
-	defs := writeTemp(t, "defs.yaml", "vhosts:\n  - {name: other}\n")
-
-	code, out, errOut := warren(t, "diff", "--prune", defs)
-	if code != exitDrift {
-		t.Fatalf("diff: exit %d\n%s%s", code, out, errOut)
-	}
-	for _, want := range []string{`- vhost "/"`, "takes with it: 2 queues holding 1 message, 1 exchange, 1 binding, 1 policy, 2 permissions",
-		`queues: "empty" (0 messages), "held" (1 message)`, `exchanges: "events"`, `policies: "ttl"`, "destroys 1 message: apply refuses without --destroy-messages"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the plan lacks %q:\n%s", want, out)
-		}
-	}
-	code, out, errOut = warren(t, "diff", "--prune", "--format", "json", defs)
-	if code != exitDrift || !strings.Contains(out, `"takes": {`) || !strings.Contains(out, `"messages": 1`) {
-		t.Errorf("diff --format json lacks what the deletion takes: exit %d\n%s%s", code, out, errOut)
-	}
-
-	// Refused, and nothing changed: not even the vhost the files create.
-	code, out, errOut = warren(t, "apply", "--yes", "--prune", defs)
-	if code != exitError || !strings.Contains(errOut, "--destroy-messages") {
-		t.Fatalf("apply without --destroy-messages: exit %d\n%s%s", code, out, errOut)
-	}
-	var vhosts []struct{ Name string }
-	n.Do(ctx, "GET", "/api/vhosts", nil, &vhosts)
-	if len(vhosts) != 1 || vhosts[0].Name != "/" {
-		t.Fatalf("a refused apply changed the vhosts: %+v", vhosts)
-	}
-	waitForMessages(t, n, "/", "held", 1)
-
-	// Asked for explicitly, the vhost goes with its message.
-	code, out, errOut = warren(t, "apply", "--yes", "--prune", "--destroy-messages", defs)
-	if code != exitOK {
-		t.Fatalf("apply --destroy-messages: exit %d\n%s%s", code, out, errOut)
-	}
-	vhosts = nil
-	n.Do(ctx, "GET", "/api/vhosts", nil, &vhosts)
-	if len(vhosts) != 1 || vhosts[0].Name != "other" {
-		t.Fatalf("vhosts after apply: %+v", vhosts)
-	}
-	mustInSync(t, "--prune", defs)
-}
-
-func TestPruneQueueWithMessagesNeedsDestroyMessages(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	if err := n.Do(context.Background(), "PUT", "/api/queues/%2F/held", map[string]any{"durable": true}, nil); err != nil {
-		t.Fatal(err)
-	}
-	publish(t, n, "/", "held")
-	waitForMessages(t, n, "/", "held", 1)
-	defs := writeTemp(t, "defs.yaml", "queues: []\n")
-	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
-	if code != exitError || !regexp.MustCompile(`holds (1 message|messages)`).MatchString(errOut) || !strings.Contains(errOut, "--destroy-messages") {
-		t.Fatalf("prune of a queue with a message: exit %d\n%s%s", code, out, errOut)
-	}
-	waitForMessages(t, n, "/", "held", 1)
-	if code, out, errOut := warren(t, "apply", "--yes", "--prune", "--destroy-messages", defs); code != exitOK {
-		t.Fatalf("prune --destroy-messages: exit %d\n%s%s", code, out, errOut)
-	}
-	mustInSync(t, "--prune", defs)
-}
-
-func TestGuestRemovalNeverLocksOut(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	ctx := context.Background()
-	t.Setenv("WARREN_USERNAME", "guest")
-	t.Setenv("WARREN_PASSWORD", "guest")
-	// The files' administrator has only a hash (of "test12"): nobody can
-	// check the result as it, so neither guest nor the other administrator
-	// may go.
-	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: [administrator]}\n")
-	code, out, errOut := warren(t, "apply", "--yes", "--prune", defs)
-	if code != exitError || !strings.Contains(errOut, "could leave nobody able to log in as an administrator") ||
-		!strings.Contains(errOut, `not deleted: user "`+n.Admin+`", user "guest"`) {
-		t.Fatalf("apply as guest with a hash-only administrator: exit %d\n%s%s", code, out, errOut)
-	}
-	for _, u := range []struct{ name, password string }{{"guest", "guest"}, {n.Admin, n.AdminPassword}, {"ops", "test12"}} {
-		if err := n.Call(ctx, u.name, u.password, "GET", "/api/whoami", nil, nil); err != nil {
-			t.Errorf("%s cannot log in after the refused deletions: %v", u.name, err)
-		}
-	}
-	// With a password warren can read, it checks as that administrator and
-	// deletes.
-	defs = writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\n")
-	code, out, errOut = warren(t, "apply", "--yes", "--prune", defs)
-	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
-		t.Fatalf("apply as guest with an administrator warren can log in as: exit %d\n%s%s", code, out, errOut)
-	}
-	if err := n.Call(ctx, "guest", "guest", "GET", "/api/whoami", nil, nil); err == nil {
-		t.Error("guest can still log in")
-	}
-	// Give the harness administrator back for the next tests.
-	n.Call(ctx, "ops", "ops-password-1", "PUT", "/api/users/"+n.Admin, map[string]any{"password": n.AdminPassword, "tags": "administrator"}, nil)
-	n.Call(ctx, "ops", "ops-password-1", "PUT", "/api/permissions/%2F/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil)
-}
+// Safety against a real node: interrupted and concurrent applies. Prunes
+// that would destroy messages or remove every administrator, and the acting
+// user's password changed last, are scripts in testdata/broker.
 
 var (
 	binOnce sync.Once
@@ -310,38 +178,6 @@ func withoutQueues(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
-}
-
-func TestApplyChangesTheActingUsersPasswordLast(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	applyEnv(t, n)
-	ctx := context.Background()
-	if err := n.Do(ctx, "PUT", "/api/users/ops", map[string]any{"password": "old-password", "tags": "administrator"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WARREN_USERNAME", "ops")
-	t.Setenv("WARREN_PASSWORD", "old-password")
-	t.Setenv("OPS_PASSWORD", "new-password")
-	// The vhost ops creates gives it permissions the plan takes back after
-	// the import: a request that needs the password that still works.
-	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: /}\n  - {name: v}\nqueues:\n  - {name: q, vhost: v}\n")
-	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs)
-	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") || strings.Contains(errOut, "lock") {
-		t.Fatalf("apply changing the acting user's password: exit %d\n%s%s", code, out, errOut)
-	}
-	// The lock went back, as the user warren had become.
-	if err := n.Do(ctx, "GET", "/api/global-parameters/warren-lock", nil, nil); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("the apply left its lock on the broker: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(strings.Split(out, "\n\n")[0]), "\n")
-	if !strings.HasPrefix(lines[len(lines)-2], `~ user "ops"`) {
-		t.Errorf("the acting user's password must change last:\n%s", out)
-	}
-	if err := n.Call(ctx, "ops", "new-password", "GET", "/api/whoami", nil, nil); err != nil {
-		t.Fatalf("ops cannot log in with its new password: %v", err)
-	}
-	t.Setenv("WARREN_PASSWORD", "new-password")
-	mustInSync(t, "--keep-guest", defs)
 }
 
 func TestTwoAppliesAtOnce(t *testing.T) {

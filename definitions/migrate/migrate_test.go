@@ -2,53 +2,35 @@ package migrate_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/migrate"
+	"github.com/warren-tool/warren/internal/golden"
 )
-
-var update = os.Getenv("WARREN_UPDATE") != ""
 
 // TestTransformGolden transforms the old.yaml of each testdata/*.txtar
 // archive with the options its comment gives (version=, upstream=) and
 // compares the report and the new cluster's definitions (Desired) with
 // the archive's report and new.yaml.
 func TestTransformGolden(t *testing.T) {
-	archives, _ := filepath.Glob("testdata/*.txtar")
-	if len(archives) == 0 {
-		t.Fatal("no golden archives")
-	}
-	for _, path := range archives {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, ar := range golden.Glob(t, "testdata/*.txtar") {
+		t.Run(ar.Name(), func(t *testing.T) {
+			var err error
 			opts := migrate.Options{Version: "4.0"}
+			if v, ok := ar.Option("version"); ok {
+				opts.Version = v
+			}
 			upstream := "amqp://old.example:5672"
-			for _, line := range strings.Split(string(ar.Comment), "\n") {
-				if v, ok := strings.CutPrefix(line, "version="); ok {
-					opts.Version = v
-				}
-				if v, ok := strings.CutPrefix(line, "upstream="); ok {
-					upstream = v
-				}
+			if v, ok := ar.Option("upstream"); ok {
+				upstream = v
 			}
 			if opts.Upstream, err = migrate.ParseURITemplate(upstream); err != nil {
 				t.Fatal(err)
 			}
-			var old []byte
-			for _, f := range ar.Files {
-				if f.Name == "old.yaml" {
-					old = f.Data
-				}
-			}
+			old, _ := ar.Section("old.yaml")
 			doc, diags := definitions.Parse("old.yaml", old)
 			if diags.HasErrors() {
 				t.Fatalf("old.yaml: %v", diags)
@@ -62,33 +44,7 @@ func TestTransformGolden(t *testing.T) {
 				d.Sort()
 				got["new.yaml"] = string(d.EncodeYAML(""))
 			}
-			changed := false
-			for i, f := range ar.Files {
-				want, ok := got[f.Name]
-				if !ok {
-					continue
-				}
-				delete(got, f.Name)
-				if update {
-					ar.Files[i].Data, changed = []byte(want), true
-					continue
-				}
-				if d := cmp.Diff(string(f.Data), want); d != "" {
-					t.Errorf("%s (-want +got):\n%s", f.Name, d)
-				}
-			}
-			for name, data := range got {
-				if update {
-					ar.Files, changed = append(ar.Files, txtar.File{Name: name, Data: []byte(data)}), true
-					continue
-				}
-				t.Errorf("%s: missing from the archive", name)
-			}
-			if changed {
-				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			ar.Check(t, []string{"report", "new.yaml"}, got)
 		})
 	}
 }

@@ -3,21 +3,15 @@ package plan_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/definitions/render"
+	"github.com/warren-tool/warren/internal/golden"
 )
-
-// update rewrites golden files instead of comparing: WARREN_UPDATE=1 go test ./...
-var update = os.Getenv("WARREN_UPDATE") != ""
 
 // TestPlansGolden diffs desired.yaml against live.json in each
 // testdata/*.txtar and compares the plan, rendered as text and as
@@ -27,16 +21,8 @@ func TestPlansGolden(t *testing.T) {
 	// The goldens' one secret reference: set, so that no plan depends on
 	// the environment.
 	t.Setenv("GOOD_ACTIVEMQ", "correct-horse-battery")
-	archives, _ := filepath.Glob("testdata/*.txtar")
-	if len(archives) == 0 {
-		t.Fatal("no golden plans")
-	}
-	for _, path := range archives {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, ar := range golden.Glob(t, "testdata/*.txtar") {
+		t.Run(ar.Name(), func(t *testing.T) {
 			files := map[string][]byte{}
 			for _, f := range ar.Files {
 				files[f.Name] = f.Data
@@ -50,19 +36,17 @@ func TestPlansGolden(t *testing.T) {
 				t.Fatal(diags.Error())
 			}
 			var opts []plan.DiffOption
-			for _, line := range strings.Split(string(ar.Comment), "\n") {
-				if line == "prune" {
-					opts = append(opts, plan.WithPrune(true))
-				}
-				if line == "keep-guest" {
-					opts = append(opts, plan.WithKeepGuest(true))
-				}
-				if name, ok := strings.CutPrefix(line, "acting="); ok {
-					opts = append(opts, plan.WithActingUser(name))
-				}
-				if v, ok := strings.CutPrefix(line, "rabbitmq="); ok {
-					opts = append(opts, plan.WithRabbitMQVersion(v))
-				}
+			if ar.Flag("prune") {
+				opts = append(opts, plan.WithPrune(true))
+			}
+			if ar.Flag("keep-guest") {
+				opts = append(opts, plan.WithKeepGuest(true))
+			}
+			if name, ok := ar.Option("acting"); ok {
+				opts = append(opts, plan.WithActingUser(name))
+			}
+			if v, ok := ar.Option("rabbitmq"); ok {
+				opts = append(opts, plan.WithRabbitMQVersion(v))
 			}
 			p, err := plan.Diff(desired, live, opts...)
 			got := map[string]string{}
@@ -90,29 +74,7 @@ func TestPlansGolden(t *testing.T) {
 					}
 				}
 			}
-			if update {
-				var kept []txtar.File
-				for _, f := range ar.Files {
-					if f.Name != "plan.txt" && f.Name != "plan.json" && f.Name != "error" {
-						kept = append(kept, f)
-					}
-				}
-				for _, name := range []string{"error", "plan.txt", "plan.json"} {
-					if v, ok := got[name]; ok {
-						kept = append(kept, txtar.File{Name: name, Data: []byte(v)})
-					}
-				}
-				ar.Files = kept
-				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for name, v := range got {
-				if diff := cmp.Diff(string(files[name]), v); diff != "" {
-					t.Errorf("%s (-want +got):\n%s", name, diff)
-				}
-			}
+			ar.Check(t, []string{"error", "plan.txt", "plan.json"}, got)
 		})
 	}
 }

@@ -8,27 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/internal/golden"
 	"github.com/warren-tool/warren/schema"
 )
-
-// golden compares got with testdata/NAME, rewritten by WARREN_UPDATE=1.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("WARREN_UPDATE") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 func lines(diags schema.Diagnostics) string {
 	diags.Sort()
@@ -115,7 +97,7 @@ func TestInvalid(t *testing.T) {
 	if inv != nil {
 		t.Error("an inventory with errors was returned")
 	}
-	golden(t, "invalid.txt", lines(diags))
+	golden.File(t, filepath.Join("testdata", "invalid.txt"), lines(diags))
 	if strings.Contains(lines(diags), "hunter") {
 		t.Error("a diagnostic shows a password written in the inventory")
 	}
@@ -148,7 +130,7 @@ func TestLayers(t *testing.T) {
 	out.WriteString("# layers\n" + strings.Join(layers.Describe(), "\n") + "\n# diagnostics\n" + lines(diags))
 	out.WriteString("# merged\n")
 	out.Write(doc.EncodeYAML(""))
-	golden(t, "layers.txt", out.String())
+	golden.File(t, filepath.Join("testdata", "layers.txt"), out.String())
 }
 
 // TestLayerErrors: an error found after merging points at the overlay
@@ -157,5 +139,5 @@ func TestLayers(t *testing.T) {
 func TestLayerErrors(t *testing.T) {
 	doc, layers, diags := definitions.LoadLayers([]string{"testdata/fleet/base.yaml"}, []string{"testdata/fleet/bad.yaml", "testdata/fleet/dup.yaml"}, definitions.LoadOptions{})
 	diags = append(diags, layers.Remap(definitions.Check(doc, definitions.CheckOptions{}))...)
-	golden(t, "layer-errors.txt", lines(diags))
+	golden.File(t, filepath.Join("testdata", "layer-errors.txt"), lines(diags))
 }
