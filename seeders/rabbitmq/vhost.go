@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
@@ -29,16 +28,10 @@ import (
 // versionAtLeast reports whether a RabbitMQ version ("3.10.8",
 // "4.0.5+2.g…") is major.minor or later.
 func versionAtLeast(version string, major, minor int) bool {
-	parts := strings.SplitN(version, ".", 3)
-	if len(parts) < 2 {
+	if !strings.ContainsAny(version, "0123456789") {
 		return true // unknown: assume a current broker
 	}
-	ma, err1 := strconv.Atoi(parts[0])
-	mi, err2 := strconv.Atoi(strings.TrimLeftFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
-	if err1 != nil || err2 != nil {
-		return true
-	}
-	return ma > major || ma == major && mi >= minor
+	return definitions.CompareVersions(version, fmt.Sprintf("%d.%d", major, minor)) >= 0
 }
 
 // checkQueueTypeChanges refuses, before anything is touched, to change an
