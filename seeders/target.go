@@ -126,3 +126,10 @@ type Recorder interface {
 	// WriteRecord writes an owner's record (removes it when empty).
 	WriteRecord(ctx context.Context, r *plan.Record) error
 }
+
+// ScopedReader reads only what lives in some vhosts, for a plan limited
+// to them (Read otherwise): the kinds that live in a vhost from that
+// vhost's listings where the broker has them.
+type ScopedReader interface {
+	ReadIn(ctx context.Context, kinds []definitions.Kind, vhosts []string) (*definitions.Document, error)
+}

@@ -162,7 +162,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	own := cfg.ownership
 	var record *Record
 	if own != nil {
-		record = own.startRecord(desired, whole)
+		record = own.startRecord(desired, whole, cfg.scope)
 		plan.OwnedElsewhere, plan.NotOwned = map[string]int{}, map[definitions.Kind]int{}
 	}
 	// A per-vhost file manages its own vhost and nothing outside it.

@@ -257,7 +257,7 @@ func (r *Record) remove(o definitions.Object) {
 // broker's record holds, less the objects of the kinds the files manage
 // that the broker no longer has (whole is everything read, before ignore
 // rules and a scope left anything out).
-func (o *Ownership) startRecord(desired, whole *definitions.Document) *Record {
+func (o *Ownership) startRecord(desired, whole *definitions.Document, scope []string) *Record {
 	r := o.Mine.clone()
 	if r == nil {
 		return NewRecord(o.Owner)
@@ -270,9 +270,28 @@ func (o *Ownership) startRecord(desired, whole *definitions.Document) *Record {
 		for l := range whole.All(k) {
 			have[l.Key()] = true
 		}
-		r.Objects[k] = slices.DeleteFunc(keys, func(key string) bool { return !have[key] })
+		// With a scope, only what lives in its vhosts was read.
+		r.Objects[k] = slices.DeleteFunc(keys, func(key string) bool { return !have[key] && keyInScope(k, key, scope) })
 	}
 	return r
+}
+
+// keyInScope reports whether the object of kind k and key lives in one of
+// the scope's vhosts (any, without a scope). A key of a kind that lives in
+// a vhost begins with the vhost's name.
+func keyInScope(k definitions.Kind, key string, scope []string) bool {
+	if scope == nil {
+		return true
+	}
+	info, _ := definitions.InfoOf(k)
+	switch {
+	case k == definitions.KindVhost:
+		return slices.Contains(scope, key)
+	case info.InVhost:
+		vhost, _, _ := strings.Cut(key, "\x00")
+		return slices.Contains(scope, vhost)
+	}
+	return false
 }
 
 // finishRecord completes the record the plan writes: the files' objects

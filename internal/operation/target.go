@@ -107,7 +107,13 @@ type planner struct {
 // SecretError).
 func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*plan.Plan, error) {
 	t, opts := pl.t, pl.opts
-	live, err := t.Read(ctx, liveKinds(desired, opts.Prune))
+	var live *definitions.Document
+	var err error
+	if sr, ok := t.(seeders.ScopedReader); ok && len(opts.Vhosts) > 0 {
+		live, err = sr.ReadIn(ctx, liveKinds(desired, opts.Prune), opts.Vhosts)
+	} else {
+		live, err = t.Read(ctx, liveKinds(desired, opts.Prune))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -191,21 +191,73 @@ var kindEndpoints = map[definitions.Kind]string{
 // one kind share equal strings and maps (a sharer): the caller copies a
 // map before changing it, as Normalize does.
 func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
-	// The kinds are read at once: the broker answers them on its own cores
-	// while warren decodes what has come.
-	fast := make([]*definitions.Document, len(kinds))
-	lists := make([][]map[string]any, len(kinds))
-	errs := make([]error, len(kinds))
+	return c.readKinds(ctx, kinds, nil)
+}
+
+// ReadKindsIn is ReadKinds for what lives in these vhosts: the kinds a
+// vhost has a listing of its own for (queues, exchanges, bindings,
+// policies, permissions, topic permissions) are read from those, one a
+// vhost; the others whole. The caller keeps what is in scope.
+func (c *Client) ReadKindsIn(ctx context.Context, kinds []definitions.Kind, vhosts []string) (*definitions.Document, error) {
+	return c.readKinds(ctx, kinds, vhosts)
+}
+
+// vhostEndpoint is the listing of kind k in vhost v, or "" when the kind
+// has none a vhost.
+func vhostEndpoint(k definitions.Kind, v string) string {
+	switch k {
+	case definitions.KindPermission:
+		return "/api/vhosts/" + esc(v) + "/permissions"
+	case definitions.KindTopicPermission:
+		return "/api/vhosts/" + esc(v) + "/topic-permissions"
+	case definitions.KindQueue, definitions.KindExchange, definitions.KindBinding, definitions.KindPolicy:
+		path, query, _ := strings.Cut(kindEndpoints[k], "?")
+		if query != "" {
+			query = "?" + query
+		}
+		return path + "/" + esc(v) + query
+	}
+	return ""
+}
+
+func (c *Client) readKinds(ctx context.Context, kinds []definitions.Kind, vhosts []string) (*definitions.Document, error) {
+	// One request a kind, or a kind and vhost.
+	type request struct {
+		k    definitions.Kind
+		path string
+	}
+	var reqs []request
+	for _, k := range kinds {
+		if vhosts == nil || vhostEndpoint(k, "") == "" {
+			reqs = append(reqs, request{k, kindEndpoints[k]})
+			continue
+		}
+		for _, v := range vhosts {
+			reqs = append(reqs, request{k, vhostEndpoint(k, v)})
+		}
+	}
+	// The requests are sent at once: the broker answers them on its own
+	// cores while warren decodes what has come. A vhost the broker does
+	// not have (yet) answers 404: it holds nothing.
+	fast := make([]*definitions.Document, len(reqs))
+	lists := make([][]map[string]any, len(reqs))
+	errs := make([]error, len(reqs))
 	var wg sync.WaitGroup
-	for i, k := range kinds {
+	for i, r := range reqs {
+		k := r.k
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if vhosts != nil && NotFound(errs[i]) {
+					errs[i] = nil
+				}
+			}()
 			if fastKinds[k] {
 				// The listing is decoded as it arrives, each object into the
 				// model at once (decodeFast).
 				d := &definitions.Document{}
-				err := c.getJSON(ctx, kindEndpoints[k], streamAnswer(func(body io.Reader) error { return decodeFast(d, k, body) }))
+				err := c.getJSON(ctx, r.path, streamAnswer(func(body io.Reader) error { return decodeFast(d, k, body) }))
 				if !errors.Is(err, errNotFast) {
 					fast[i], errs[i] = d, err
 					return
@@ -217,14 +269,14 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 				slowDecodes.Add(1)
 			}
 			var data []byte
-			if errs[i] = c.getJSON(ctx, kindEndpoints[k], &data); errs[i] != nil {
+			if errs[i] = c.getJSON(ctx, r.path, &data); errs[i] != nil {
 				return
 			}
 			if len(data) == 0 {
 				return
 			}
 			if err := json.Unmarshal(data, &lists[i]); err != nil {
-				errs[i] = fmt.Errorf("rabbitmq: GET %s: the answer is not the JSON expected: %w", kindEndpoints[k], err)
+				errs[i] = fmt.Errorf("rabbitmq: GET %s: the answer is not the JSON expected: %w", r.path, err)
 			}
 		}()
 	}
@@ -233,20 +285,23 @@ func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*defi
 		return nil, err
 	}
 	doc := map[string][]map[string]any{}
-	for i, k := range kinds {
+	for i, r := range reqs {
 		if fast[i] != nil {
 			continue
 		}
-		kept := keepListed(k, lists[i])
-		doc[string(k)] = kept
+		kept := keepListed(r.k, lists[i])
+		if prev, ok := doc[string(r.k)]; ok {
+			kept = append(prev, kept...)
+		}
+		doc[string(r.k)] = kept
 	}
 	out, err := parseAnswers(c.URL()+"/api", doc)
 	if err != nil {
 		return nil, err
 	}
-	for i, k := range kinds {
+	for i, r := range reqs {
 		if fast[i] != nil {
-			setKind(out, k, fast[i])
+			appendKind(out, r.k, fast[i])
 		}
 	}
 	return out, nil
@@ -295,21 +350,46 @@ func parseAnswers(name string, doc map[string][]map[string]any) (*definitions.Do
 	return out, nil
 }
 
-// setKind copies one kind's objects from a document into another.
-func setKind(to *definitions.Document, k definitions.Kind, from *definitions.Document) {
+// appendKind adds the objects of kind k that from holds to to's (a kind
+// read is present, even empty).
+func appendKind(to *definitions.Document, k definitions.Kind, from *definitions.Document) {
 	switch k {
 	case definitions.KindUser:
-		to.Users = from.Users
+		if to.Users == nil {
+			to.Users = from.Users
+		} else {
+			to.Users = append(to.Users, from.Users...)
+		}
 	case definitions.KindPermission:
-		to.Permissions = from.Permissions
+		if to.Permissions == nil {
+			to.Permissions = from.Permissions
+		} else {
+			to.Permissions = append(to.Permissions, from.Permissions...)
+		}
 	case definitions.KindPolicy:
-		to.Policies = from.Policies
+		if to.Policies == nil {
+			to.Policies = from.Policies
+		} else {
+			to.Policies = append(to.Policies, from.Policies...)
+		}
 	case definitions.KindQueue:
-		to.Queues = from.Queues
+		if to.Queues == nil {
+			to.Queues = from.Queues
+		} else {
+			to.Queues = append(to.Queues, from.Queues...)
+		}
 	case definitions.KindExchange:
-		to.Exchanges = from.Exchanges
+		if to.Exchanges == nil {
+			to.Exchanges = from.Exchanges
+		} else {
+			to.Exchanges = append(to.Exchanges, from.Exchanges...)
+		}
 	case definitions.KindBinding:
-		to.Bindings = from.Bindings
+		if to.Bindings == nil {
+			to.Bindings = from.Bindings
+		} else {
+			to.Bindings = append(to.Bindings, from.Bindings...)
+		}
 	}
 }
 

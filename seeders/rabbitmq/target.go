@@ -127,6 +127,21 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 		return t.c.Read(ctx)
 	}
 	live, err := t.c.ReadKinds(ctx, kinds)
+	return t.addActing(ctx, kinds, live, err)
+}
+
+var _ seeders.ScopedReader = (*Target)(nil)
+
+// ReadIn is Read of what lives in the vhosts (Client.ReadKindsIn).
+func (t *Target) ReadIn(ctx context.Context, kinds []definitions.Kind, vhosts []string) (*definitions.Document, error) {
+	live, err := t.c.ReadKindsIn(ctx, kinds, vhosts)
+	return t.addActing(ctx, kinds, live, err)
+}
+
+// addActing adds the acting user's permissions to what was read, when
+// permissions were not: a plan checks the user's access where it changes
+// things.
+func (t *Target) addActing(ctx context.Context, kinds []definitions.Kind, live *definitions.Document, err error) (*definitions.Document, error) {
 	if err != nil || t.acting == "" || slices.Contains(kinds, definitions.KindPermission) {
 		return live, err
 	}
