@@ -142,7 +142,6 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	// What the files ignore is left out on both sides; so is what lies
 	// outside the scope, counted for the plan. Both sides keep the kinds
 	// they name, even emptied.
-	whole := nl // the broker's objects, before any is left out
 	if cfg.ignore != nil {
 		keep := func(o definitions.Object) bool { return !cfg.ignore(o) }
 		nd, nl = nd.Kept(keep), nl.Kept(keep)
@@ -160,9 +159,9 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		nd, nl = nd.Kept(in), nl.Kept(in)
 	}
 	own := cfg.ownership
-	var record *Record
+	var record *recordBuilder
 	if own != nil {
-		record = own.startRecord(desired, whole, cfg.scope)
+		record = own.startRecord()
 		plan.OwnedElsewhere, plan.NotOwned = map[string]int{}, map[definitions.Kind]int{}
 	}
 	// A per-vhost file manages its own vhost and nothing outside it.
@@ -190,6 +189,9 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 			have[liveKeys[i]] = i
 		}
 		wanted := make([]bool, len(liveObjs))
+		if own != nil && managed {
+			record.dropGone(k, have, cfg.scope)
+		}
 		// The files' objects are gone through in their order, and what
 		// they give (changes, skips) sorted by key afterwards: in sync,
 		// nothing is, and no list of 40,000 keyed objects is made and
@@ -224,7 +226,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 					}
 					plan.TakeOvers = append(plan.TakeOvers, TakeOver{Addr: AddrOf(d), From: other})
 				}
-				record.add(d)
+				record.add(k, key)
 			}
 			if !ok {
 				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d}})

@@ -138,9 +138,7 @@ func (pl planner) after(p *plan.Plan) planner {
 	if pl.own == nil || p.Record == nil {
 		return pl
 	}
-	own := *pl.own
-	own.Mine = p.Record
-	own.Others = maps.Clone(own.Others)
+	own := plan.Ownership{Owner: pl.own.Owner, Mine: p.Record, Others: maps.Clone(pl.own.Others)}
 	maps.Copy(own.Others, p.Released)
 	own.TakeOver = true // nothing left to take over; nothing to refuse
 	extra := make([]plan.DiffOption, 0, len(pl.extra))
