@@ -19,7 +19,9 @@ import (
 
 // Teams sharing one broker, each with its own files and owner: prune
 // deletes only what the owner's record holds, whatever else is on the
-// broker (another owner's objects, objects made by hand) stays.
+// broker (another owner's objects, objects made by hand) stays. The
+// scripts testdata/broker/apply_owner_*.txtar and apply_vhost_scope.txtar
+// hold the take-over, ignore, forget and scope scenarios.
 
 // queueNames lists a vhost's queues on the broker.
 func queueNames(t *testing.T, n *rabbitmqtest.Node, vhost string) []string {
@@ -116,115 +118,6 @@ func TestOwnersPruneOnlyTheirOwn(t *testing.T) {
 	}
 	if r := record(t, n, "payments"); r == nil || !slices.Equal(r.Objects["queues"], []string{plan.AddrOf(queue("shared", "pay.orders")).Key}) {
 		t.Errorf("payments' record: %+v", r)
-	}
-}
-
-func TestOwnershipConflictStopsBeforeAnyChange(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	useNode(t, n)
-	mustApply(t, ownerFiles(t, n, "payments", "pay.orders"))
-	files := ownerFiles(t, n, "billing", "bill.new", "pay.orders")
-	for _, cmd := range []string{"diff", "apply"} {
-		code, out, errOut := warren(t, cmd, "--yes", files)
-		if cmd == "diff" {
-			code, out, errOut = warren(t, cmd, files)
-		}
-		if code != exitError || !strings.Contains(errOut, files+":5:5: /queues/1: ") || !strings.Contains(errOut, `is owned by "payments"`) ||
-			!strings.Contains(errOut, "[E115]") || strings.Contains(out, "bill.new") {
-			t.Errorf("%s of files naming another owner's queue: exit %d\n%s%s", cmd, code, out, errOut)
-		}
-	}
-	if got := queueNames(t, n, "shared"); slices.Contains(got, "bill.new") {
-		t.Errorf("the refused apply created a queue: %v", got)
-	}
-}
-
-func TestTakeOver(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	useNode(t, n)
-	mustApply(t, ownerFiles(t, n, "payments", "pay.orders", "shared.events"))
-	billing := ownerFiles(t, n, "billing", "shared.events")
-	out, _ := mustApply(t, "--take-over", billing)
-	if !strings.Contains(out, `Taken over: queue "shared.events" on vhost "shared" (from payments).`) {
-		t.Errorf("the take-over's plan does not show it:\n%s", out)
-	}
-	mustInSync(t, billing) // no --take-over needed any more
-	if r := record(t, n, "payments"); r.Has(queue("shared", "shared.events")) {
-		t.Errorf("payments' record still holds the queue taken over: %v", r.Objects)
-	}
-	// payments' files drop it and prune: it is billing's now, and stays.
-	out, _ = mustApply(t, "--prune", ownerFiles(t, n, "payments", "pay.orders"))
-	if strings.Contains(out, "shared.events") && !strings.Contains(out, "owned by billing") {
-		t.Errorf("payments' prune after the take-over:\n%s", out)
-	}
-	if got := queueNames(t, n, "shared"); !slices.Contains(got, "shared.events") {
-		t.Errorf("payments' prune deleted the queue billing took over: %v", got)
-	}
-}
-
-func TestVhostScopedPrune(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	useNode(t, n)
-	ctx := context.Background()
-	defs := `{"vhosts":[{"name":"a"},{"name":"b"}],"users":[{"name":"app","password_hash":"","tags":""}],
-"queues":[{"name":"qa","vhost":"a","durable":true,"auto_delete":false,"arguments":{}},{"name":"qb","vhost":"b","durable":true,"auto_delete":false,"arguments":{}}]}`
-	if err := n.PostDefinitions(ctx, []byte(defs)); err != nil {
-		t.Fatal(err)
-	}
-	files := writeTemp(t, "a.yaml", fmt.Sprintf("vhosts:\n  - {name: a}\nusers:\n  - {name: %s, password: {env: WARREN_PASSWORD}, tags: [administrator]}\npermissions:\n  - {user: %s, vhost: a, configure: '.*', write: '.*', read: '.*'}\nqueues: []\n", n.Admin, n.Admin))
-	out, _ := mustApply(t, "--prune", "--vhost", "a", files)
-	if !strings.Contains(out, `- queue "qa" on vhost "a"`) || strings.Contains(out, `"b"`) || strings.Contains(out, `user "app"`) ||
-		!strings.Contains(out, "Out of scope: 1 user in the files") {
-		t.Errorf("the scoped prune's plan:\n%s", out)
-	}
-	if got := queueNames(t, n, "b"); !slices.Equal(got, []string{"qb"}) {
-		t.Errorf("a prune scoped to vhost a changed vhost b: %v", got)
-	}
-	if err := n.Do(ctx, "GET", "/api/users/app", nil, nil); err != nil {
-		t.Errorf("a prune scoped to vhost a deleted a user: %v", err)
-	}
-	mustInSync(t, "--prune", "--vhost", "a", files)
-}
-
-func TestIgnoredAndForgotten(t *testing.T) {
-	n := rabbitmqtest.Shared(t)
-	useNode(t, n)
-	mustApply(t, ownerFiles(t, n, "payments", "pay.orders", "pay.old"))
-	if err := n.Do(context.Background(), "PUT", "/api/queues/shared/pay.tmp-7", map[string]any{"durable": false, "auto_delete": true}, nil); err != nil {
-		t.Fatal(err)
-	}
-	files := writeTemp(t, "payments.yaml", fmt.Sprintf(`warren:
-  owner: payments
-  ignore:
-    - {kind: queues, vhost: shared, name: 'pay\.tmp-.*'}
-  forget:
-    - {kind: queues, vhost: shared, name: pay.old}
-vhosts:
-  - {name: shared}
-permissions:
-  - {user: %s, vhost: shared, configure: '.*', write: '.*', read: '.*'}
-queues:
-  - {name: pay.orders, vhost: shared, durable: true}
-`, n.Admin))
-	out, _ := mustApply(t, "--prune", files)
-	if strings.Contains(out, "pay.tmp-7") || !strings.Contains(out, `Forgotten, kept on the broker: queue "pay.old" on vhost "shared".`) {
-		t.Errorf("the plan shows an ignored queue, or does not say what it forgets:\n%s", out)
-	}
-	if got, want := queueNames(t, n, "shared"), []string{"pay.old", "pay.orders", "pay.tmp-7"}; !slices.Equal(got, want) {
-		t.Errorf("after the prune the broker has %v, want %v", got, want)
-	}
-	if r := record(t, n, "payments"); r.Has(queue("shared", "pay.old")) || !r.Has(queue("shared", "pay.orders")) {
-		t.Errorf("payments' record: %v", r.Objects)
-	}
-	code, out, _ := warren(t, "diff", "--prune", files)
-	if code != exitOK || strings.Contains(out, "pay.tmp-7") {
-		t.Errorf("diff after the apply: exit %d\n%s", code, out)
-	}
-	// export --owner writes only what the owner's record holds.
-	code, out, errOut := warren(t, "export", "--owner", "payments")
-	if code != exitOK || !strings.Contains(out, `"pay.orders"`) || strings.Contains(out, "pay.old") || strings.Contains(out, "pay.tmp") ||
-		strings.Contains(out, "warren-owner") {
-		t.Errorf("export --owner payments: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
