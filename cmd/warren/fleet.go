@@ -124,7 +124,9 @@ func useBroker(c *cli.Context, b *inventory.Broker) error {
 		}
 	}
 	set("username", b.Username)
-	set("owner", b.Owner)
+	if c.Command.Name == "diff" || c.Command.Name == "apply" { // export --owner is asked for, not implied
+		set("owner", b.Owner)
+	}
 	set("target", b.Target)
 	set("ca-cert", b.TLS.CA)
 	set("client-cert", b.TLS.ClientCert)
