@@ -125,7 +125,7 @@ func writeRecords(ctx context.Context, ui UI, t seeders.Target, p *plan.Plan) er
 		}
 	}
 	if err := r.WriteRecord(ctx, p.Record); err != nil {
-		return fmt.Errorf("writing owner %s's record: %w", p.Record.Owner, err)
+		return fmt.Errorf("the broker took the changes, but writing owner %s's record failed: %w (the next apply writes it; until then a prune leaves the objects this apply made alone)", p.Record.Owner, err)
 	}
 	logf(ui, "Owner %s: %s recorded on the broker.", p.Record.Owner, Plural(p.Record.Len(), "object"))
 	return nil
