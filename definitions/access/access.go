@@ -1,0 +1,505 @@
+package access
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+	"github.com/warren-tool/warren/definitions"
+)
+
+// Kind is the kind of a resource: a queue or an exchange.
+type Kind string
+
+const (
+	Queue    Kind = "queue"
+	Exchange Kind = "exchange"
+)
+
+// Resource is a queue or an exchange in a vhost. The default exchange's
+// Name is "".
+type Resource struct {
+	Kind        Kind
+	Vhost, Name string
+}
+
+// String names the resource as users write it: exchange "orders" on vhost "/".
+func (r Resource) String() string {
+	if r.Kind == Exchange && r.Name == "" {
+		return fmt.Sprintf("the default exchange on vhost %q", r.Vhost)
+	}
+	return fmt.Sprintf("%s %q on vhost %q", r.Kind, r.Name, r.Vhost)
+}
+
+// Ref is the resource as ParseResource reads it: queue:VHOST/NAME, the
+// vhost percent-encoded (%2F for /).
+func (r Resource) Ref() string {
+	return string(r.Kind) + ":" + url.PathEscape(r.Vhost) + "/" + r.Name
+}
+
+// ParseResource reads queue:VHOST/NAME or exchange:VHOST/NAME. VHOST ends
+// at the first /; it is percent-decoded (%2F is /), and an empty VHOST is
+// the default vhost, /: queue:/orders is the queue orders on /. NAME is the
+// rest, / included; exchange:VHOST/ is the default exchange.
+func ParseResource(s string) (Resource, error) {
+	kind, rest, ok := strings.Cut(s, ":")
+	if !ok || (kind != string(Queue) && kind != string(Exchange)) {
+		return Resource{}, fmt.Errorf("resource %q: write queue:VHOST/NAME or exchange:VHOST/NAME", s)
+	}
+	v, name, ok := strings.Cut(rest, "/")
+	if !ok {
+		return Resource{}, fmt.Errorf("resource %q: no / between the vhost and the name (queue:VHOST/NAME; queue:/NAME on the vhost /)", s)
+	}
+	vhost, err := url.PathUnescape(v)
+	if err != nil {
+		return Resource{}, fmt.Errorf("resource %q: the vhost is not percent-encoded properly: %v", s, err)
+	}
+	if vhost == "" {
+		vhost = "/"
+	}
+	if name == "" && kind == string(Queue) {
+		return Resource{}, fmt.Errorf("resource %q: a queue needs a name", s)
+	}
+	return Resource{Kind: Kind(kind), Vhost: vhost, Name: name}, nil
+}
+
+// Operation is something a client does to a queue or an exchange over AMQP
+// 0-9-1.
+type Operation string
+
+const (
+	Declare Operation = "declare" // queue.declare, exchange.declare (not passive)
+	Delete  Operation = "delete"  // queue.delete, exchange.delete
+	// BindSource binds from the exchange (queue.bind, exchange.bind: the
+	// exchange is the source).
+	BindSource Operation = "bind-source"
+	// BindDestination binds to the queue or exchange (it is the
+	// destination).
+	BindDestination Operation = "bind-destination"
+	Publish         Operation = "publish" // basic.publish to the exchange
+	Consume         Operation = "consume" // basic.consume from the queue
+	Get             Operation = "get"     // basic.get from the queue
+	Purge           Operation = "purge"   // queue.purge
+)
+
+// Operations are the operations, in the order views list them.
+var Operations = []Operation{Declare, Delete, BindSource, BindDestination, Publish, Consume, Get, Purge}
+
+// AppliesTo says whether the operation is done to resources of kind k.
+func (o Operation) AppliesTo(k Kind) bool {
+	switch o {
+	case Declare, Delete, BindDestination:
+		return true
+	case BindSource, Publish:
+		return k == Exchange
+	case Consume, Get, Purge:
+		return k == Queue
+	}
+	return false
+}
+
+// ParseOperation reads an operation's name.
+func ParseOperation(s string) (Operation, error) {
+	for _, o := range Operations {
+		if string(o) == s {
+			return o, nil
+		}
+	}
+	names := make([]string, len(Operations))
+	for i, o := range Operations {
+		names[i] = string(o)
+	}
+	return "", fmt.Errorf("unknown operation %q: use one of %s", s, strings.Join(names, ", "))
+}
+
+// Result is a verdict's or a check's outcome.
+type Result int
+
+const (
+	Denied Result = iota
+	Allowed
+	// Depends: allowed for the routing keys a topic permission's pattern
+	// matches, and no routing key was given.
+	Depends
+	// Unknown: a pattern warren cannot evaluate as the broker would (see
+	// Check.Why), or an exchange whose type is not known.
+	Unknown
+)
+
+// rank orders results for a verdict of several checks: one denial denies,
+// then an unknown check makes the verdict unknown, then a routing key it
+// depends on.
+var rank = map[Result]int{Allowed: 0, Depends: 1, Unknown: 2, Denied: 3}
+
+func (r Result) String() string {
+	return [...]string{"denied", "allowed", "depends on the routing key", "unknown"}[r]
+}
+
+// Permission is what a check needs: configure, write or read on a
+// resource, topic write or topic read on a routing key, or access to the
+// vhost.
+type Permission string
+
+const (
+	Configure  Permission = "configure"
+	Write      Permission = "write"
+	Read       Permission = "read"
+	TopicWrite Permission = "topic write"
+	TopicRead  Permission = "topic read"
+	Connect    Permission = "connect" // a permission entry in the vhost
+	Reserved   Permission = "reserved"
+)
+
+// Check is one of the checks an operation makes, in the broker's order.
+type Check struct {
+	Permission Permission
+	// Resource is the resource checked; for a topic check, the exchange.
+	Resource Resource
+	// Subject is the string matched: the resource's name as checked
+	// (amq.default for the default exchange), or the routing key.
+	Subject string
+	// Pattern is the pattern as written ("" for an empty pattern, which
+	// the broker reads as ^$); Expanded is what is matched, after
+	// {username} and {vhost} expansion for a topic permission.
+	Pattern, Expanded string
+	// By is the *definitions.Permission or *definitions.TopicPermission
+	// the pattern comes from; nil when there is none.
+	By     definitions.Object
+	Result Result
+	// Why says why the result is what it is, in a sentence.
+	Why string
+}
+
+// Verdict is whether a user may do an operation on a resource, and why.
+type Verdict struct {
+	User      string
+	Operation Operation
+	Resource  Resource
+	// RoutingKey is the routing key (or binding key) asked about; nil
+	// when none was given.
+	RoutingKey *string
+	Result     Result
+	// Checks are the checks made, up to the first that denied (or could
+	// not be evaluated): the last one says why.
+	Checks []Check
+}
+
+// Reason is the verdict in one sentence.
+func (v Verdict) Reason() string {
+	var why []string
+	for _, c := range v.Checks {
+		if v.Result == Allowed || c.Result == v.Result {
+			why = append(why, c.Why)
+		}
+	}
+	if len(why) == 0 {
+		return v.Result.String()
+	}
+	return strings.Join(why, "; ")
+}
+
+// Model is a document's permissions, topic permissions, queues and
+// exchanges, indexed for checks. It is not safe for concurrent use (it
+// caches compiled patterns).
+type Model struct {
+	perms     map[[2]string]*definitions.Permission        // by vhost, user
+	topics    map[[3]string]*definitions.TopicPermission   // by vhost, user, exchange
+	topicsOf  map[[2]string][]*definitions.TopicPermission // by vhost, user
+	queues    map[[2]string]*definitions.Queue             // by vhost, name
+	exchanges map[[2]string]*definitions.Exchange          // by vhost, name
+	doc       *definitions.Document
+	re        map[string]compiled
+}
+
+type compiled struct {
+	re  *regexp2.Regexp
+	err error
+}
+
+// New indexes d. Later objects of the same key win, as they do in a merge.
+func New(d *definitions.Document) *Model {
+	m := &Model{doc: d, perms: map[[2]string]*definitions.Permission{}, topics: map[[3]string]*definitions.TopicPermission{},
+		topicsOf: map[[2]string][]*definitions.TopicPermission{}, queues: map[[2]string]*definitions.Queue{},
+		exchanges: map[[2]string]*definitions.Exchange{}, re: map[string]compiled{}}
+	for _, p := range d.Permissions {
+		m.perms[[2]string{p.Vhost, p.User}] = p
+	}
+	for _, p := range d.TopicPermissions {
+		m.topics[[3]string{p.Vhost, p.User, p.Exchange}] = p
+		k := [2]string{p.Vhost, p.User}
+		m.topicsOf[k] = append(m.topicsOf[k], p)
+	}
+	for _, q := range d.Queues {
+		m.queues[[2]string{q.Vhost, q.Name}] = q
+	}
+	for _, e := range d.Exchanges {
+		m.exchanges[[2]string{e.Vhost, e.Name}] = e
+	}
+	return m
+}
+
+// Document is the document the model was made from.
+func (m *Model) Document() *definitions.Document { return m.doc }
+
+// Permission is the user's permission entry on the vhost, nil when it has
+// none (and so cannot connect).
+func (m *Model) Permission(user, vhost string) *definitions.Permission {
+	return m.perms[[2]string{vhost, user}]
+}
+
+// TopicPermissions are the user's topic permissions on the vhost.
+func (m *Model) TopicPermissions(user, vhost string) []*definitions.TopicPermission {
+	return m.topicsOf[[2]string{vhost, user}]
+}
+
+// Builtin are the exchanges every vhost has, by name, with their types.
+var Builtin = map[string]string{
+	"": "direct", "amq.direct": "direct", "amq.fanout": "fanout", "amq.topic": "topic",
+	"amq.headers": "headers", "amq.match": "headers", "amq.rabbitmq.trace": "topic",
+}
+
+// ExchangeType is the type of an exchange the model knows (defined, or
+// built in); "" when it does not.
+func (m *Model) ExchangeType(vhost, name string) string {
+	if e := m.exchanges[[2]string{vhost, name}]; e != nil {
+		return e.Type
+	}
+	return Builtin[name]
+}
+
+// Resources are the queues and exchanges defined in the vhost (exchanges
+// first), sorted by name; the built-in exchanges are not among them.
+func (m *Model) Resources(vhost string) []Resource {
+	var rs []Resource
+	for _, e := range m.doc.Exchanges {
+		if e.Vhost == vhost {
+			rs = append(rs, Resource{Exchange, vhost, e.Name})
+		}
+	}
+	for _, q := range m.doc.Queues {
+		if q.Vhost == vhost {
+			rs = append(rs, Resource{Queue, vhost, q.Name})
+		}
+	}
+	slices.SortFunc(rs, func(a, b Resource) int {
+		if a.Kind != b.Kind {
+			return strings.Compare(string(b.Kind), string(a.Kind)) // exchange before queue
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return slices.CompactFunc(rs, func(a, b Resource) bool { return a == b })
+}
+
+// Can says whether user may do op on r. key is the routing key (publish)
+// or binding key (bind-source); nil when not given.
+func (m *Model) Can(user string, op Operation, r Resource, key *string) Verdict {
+	v := Verdict{User: user, Operation: op, Resource: r, RoutingKey: key, Result: Allowed}
+	add := func(c Check) bool {
+		v.Checks = append(v.Checks, c)
+		if rank[c.Result] > rank[v.Result] {
+			v.Result = c.Result
+		}
+		return c.Result != Denied
+	}
+	if !op.AppliesTo(r.Kind) {
+		add(Check{Permission: Reserved, Resource: r, Result: Denied, Why: fmt.Sprintf("%s is not an operation on a %s", op, r.Kind)})
+		return v
+	}
+	p := m.Permission(user, r.Vhost)
+	if p == nil {
+		add(Check{Permission: Connect, Resource: r, Result: Denied,
+			Why: fmt.Sprintf("user %q has no permission on vhost %q: it cannot connect to it", user, r.Vhost)})
+		return v
+	}
+	if reason := reserved(op, r, m); reason != "" {
+		add(Check{Permission: Reserved, Resource: r, Subject: r.Name, Result: Denied, Why: reason})
+		return v
+	}
+	need := func(perm Permission, res Resource) bool { return add(m.check(p, perm, res)) }
+	switch op {
+	case Declare:
+		if !need(Configure, r) {
+			return v
+		}
+		if r.Kind == Queue {
+			if q := m.queues[[2]string{r.Vhost, r.Name}]; q != nil {
+				if dlx, ok := q.Arguments.Get("x-dead-letter-exchange").(string); ok {
+					// A dead-letter exchange also needs read on the queue
+					// and write on the exchange.
+					if need(Read, r) {
+						need(Write, Resource{Exchange, r.Vhost, dlx})
+					}
+				}
+			}
+		} else if e := m.exchanges[[2]string{r.Vhost, r.Name}]; e != nil {
+			if ae, ok := e.Arguments.Get("alternate-exchange").(string); ok {
+				if need(Read, r) {
+					need(Write, Resource{Exchange, r.Vhost, ae})
+				}
+			}
+		}
+	case Delete:
+		need(Configure, r)
+	case BindDestination:
+		need(Write, r)
+	case BindSource:
+		if need(Read, r) {
+			m.topic(&v, add, TopicRead, key)
+		}
+	case Publish:
+		if need(Write, r) {
+			m.topic(&v, add, TopicWrite, key)
+		}
+	case Consume, Get, Purge:
+		need(Read, r)
+	}
+	return v
+}
+
+// reserved is why the broker refuses op on r whatever the permissions:
+// amq.* names cannot be declared, the default exchange cannot be declared,
+// deleted or bound, an internal exchange cannot be published to.
+func reserved(op Operation, r Resource, m *Model) string {
+	switch {
+	case r.Kind == Exchange && r.Name == "" && op != Publish:
+		return "the default exchange cannot be declared, deleted or bound (ACCESS_REFUSED whatever the permissions)"
+	case op == Declare && strings.HasPrefix(r.Name, "amq."):
+		return fmt.Sprintf("names starting with amq. are reserved: the broker refuses to declare %s whatever the permissions", r)
+	case op == Delete && r.Kind == Exchange && strings.HasPrefix(r.Name, "amq.") && Builtin[r.Name] != "":
+		return fmt.Sprintf("%s is built in: the broker refuses to delete it whatever the permissions", r)
+	case op == Publish:
+		if e := m.exchanges[[2]string{r.Vhost, r.Name}]; e != nil && e.Internal != nil && *e.Internal {
+			return fmt.Sprintf("%s is internal: clients cannot publish to it, whatever the permissions", r)
+		}
+	}
+	return ""
+}
+
+// check matches res's name against p's pattern for perm.
+func (m *Model) check(p *definitions.Permission, perm Permission, res Resource) Check {
+	pat := map[Permission]string{Configure: p.Configure, Write: p.Write, Read: p.Read}[perm]
+	subject := res.Name
+	if res.Kind == Exchange && subject == "" {
+		subject = "amq.default"
+	}
+	c := Check{Permission: perm, Resource: res, Subject: subject, Pattern: pat, Expanded: pat, By: p}
+	m.match(&c, fmt.Sprintf("%s on %s", perm, res), p.Addr())
+	return c
+}
+
+// topic makes the topic check of a publish or a bind from the verdict's
+// exchange, when it is a topic exchange and the user has a topic
+// permission on it.
+func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *string) {
+	r := v.Resource
+	tp := m.topics[[3]string{r.Vhost, v.User, r.Name}]
+	if tp == nil {
+		return // no topic permission on the exchange: no topic check
+	}
+	typ := m.ExchangeType(r.Vhost, r.Name)
+	switch {
+	case typ == "":
+		add(Check{Permission: perm, Resource: r, By: tp, Result: Unknown,
+			Why: fmt.Sprintf("%s is not defined, so whether it is a topic exchange (and %s applies) is not known", r, tp.Addr())})
+		return
+	case typ != "topic":
+		return // topic permissions apply to topic exchanges only
+	}
+	pat := tp.Write
+	if perm == TopicRead {
+		pat = tp.Read
+	}
+	// The broker replaces {username} and {vhost} as text, without
+	// escaping, before matching.
+	exp := strings.ReplaceAll(pat, "{username}", v.User)
+	exp = strings.ReplaceAll(exp, "{vhost}", r.Vhost)
+	c := Check{Permission: perm, Resource: r, Pattern: pat, Expanded: exp, By: tp}
+	if key == nil {
+		c.Result = Depends
+		c.Why = fmt.Sprintf("%s on %s: only routing keys matching %s (%s)", perm, r, quotePattern(exp), tp.Addr())
+		if exp == ".*" {
+			c.Result, c.Why = Allowed, fmt.Sprintf("%s on %s: any routing key (%s)", perm, r, tp.Addr())
+		}
+		add(c)
+		return
+	}
+	c.Subject = *key
+	m.match(&c, fmt.Sprintf("%s on %s with routing key %q", perm, r, *key), tp.Addr())
+	add(c)
+}
+
+// match matches c.Subject against c.Expanded as Erlang's re:run would,
+// and fills c.Result and c.Why.
+func (m *Model) match(c *Check, what, by string) {
+	ok, why := m.Match(c.Expanded, c.Subject)
+	switch {
+	case why != "":
+		c.Result = Unknown
+		c.Why = fmt.Sprintf("%s: %s, in %s", what, why, by)
+	case ok:
+		c.Result = Allowed
+		c.Why = fmt.Sprintf("%s: %s matches %q (%s)", what, quotePattern(c.Pattern), c.Subject, by)
+	default:
+		c.Result = Denied
+		c.Why = fmt.Sprintf("%s: %s does not match %q (%s)", what, quotePattern(c.Pattern), c.Subject, by)
+	}
+}
+
+// quotePattern quotes a pattern, saying what ” means.
+func quotePattern(p string) string {
+	if p == "" {
+		return `pattern "" (no access)`
+	}
+	return fmt.Sprintf("pattern %q", p)
+}
+
+// matchTimeout bounds one match; a pattern that backtracks longer is
+// Unknown.
+const matchTimeout = 100 * time.Millisecond
+
+// Match says whether pattern matches s somewhere, as RabbitMQ's
+// re:run(s, pattern, [{capture, none}]) does (” is ^$). why is set when
+// it cannot be told: the pattern does not compile in a PCRE-compatible
+// engine, pattern or name is outside ASCII (Erlang reads bytes), or the
+// match ran too long.
+func (m *Model) Match(pattern, s string) (ok bool, why string) {
+	switch pattern {
+	case "", "^$":
+		return s == "", ""
+	case ".*", "^.*", "^.*$", ".*$":
+		if !strings.Contains(s, "\n") || pattern == ".*" || pattern == "^.*" {
+			return true, ""
+		}
+	}
+	if !ascii(pattern) || !ascii(s) {
+		return false, fmt.Sprintf("pattern %q or name %q is not ASCII; RabbitMQ matches bytes, warren cannot tell the same way", pattern, s)
+	}
+	c, done := m.re[pattern]
+	if !done {
+		c.re, c.err = regexp2.Compile(pattern, regexp2.None)
+		if c.re != nil {
+			c.re.MatchTimeout = matchTimeout
+		}
+		m.re[pattern] = c
+	}
+	if c.err != nil {
+		return false, fmt.Sprintf("warren cannot evaluate pattern %q (%v)", pattern, c.err)
+	}
+	ok, err := c.re.MatchString(s)
+	if err != nil {
+		return false, fmt.Sprintf("pattern %q took too long to match %q", pattern, s)
+	}
+	return ok, ""
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

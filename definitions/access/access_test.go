@@ -1,0 +1,166 @@
+package access_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/access"
+)
+
+const testDoc = `
+vhosts: [{name: v}, {name: w}]
+users:
+  - {name: app, tags: []}
+  - {name: reader, tags: []}
+  - {name: nobody, tags: []}
+  - {name: empty, tags: []}
+  - {name: alice, tags: []}
+  - {name: loose, tags: []}
+permissions:
+  - {user: app, vhost: v, configure: '^app\.', write: '^(app\..*|amq\.default)$', read: '^app\.'}
+  - {user: reader, vhost: v, configure: '', write: '', read: '^orders'}
+  - {user: empty, vhost: v, configure: '', write: '', read: ''}
+  - {user: alice, vhost: v, configure: '.*', write: '.*', read: '.*'}
+  - {user: loose, vhost: v, configure: 'orders', write: '(?<=x)orders', read: '(?P<n>a'}
+topic_permissions:
+  - {user: alice, vhost: v, exchange: events, write: '^{username}\.', read: '^{vhost}\.'}
+  - {user: alice, vhost: v, exchange: app.direct, write: '^nothing$', read: '^nothing$'}
+  - {user: alice, vhost: v, exchange: elsewhere, write: '^x$', read: '^x$'}
+queues:
+  - {name: app.q, vhost: v, durable: true}
+  - {name: app.dl, vhost: v, durable: true, arguments: {x-dead-letter-exchange: dlx}}
+  - {name: orders, vhost: v, durable: true}
+exchanges:
+  - {name: events, vhost: v, type: topic, durable: true}
+  - {name: app.direct, vhost: v, type: direct, durable: true}
+  - {name: app.int, vhost: v, type: direct, durable: true, internal: true}
+  - {name: app.ae, vhost: v, type: direct, durable: true, arguments: {alternate-exchange: other}}
+`
+
+func model(t *testing.T) *access.Model {
+	t.Helper()
+	d, diags := definitions.Parse("defs.yaml", []byte(testDoc))
+	if diags.HasErrors() {
+		t.Fatalf("test document: %v", diags)
+	}
+	return access.New(d)
+}
+
+func TestCan(t *testing.T) {
+	m := model(t)
+	key := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		user   string
+		op     access.Operation
+		res    string
+		key    *string
+		want   access.Result
+		reason string // a part of the reason
+	}{
+		{"app", access.Declare, "queue:v/app.q", nil, access.Allowed, `configure on queue "app.q" on vhost "v": pattern "^app\\." matches "app.q"`},
+		{"app", access.Declare, "queue:v/xapp.q", nil, access.Denied, `does not match "xapp.q"`},
+		// A dead-letter exchange needs read on the queue and write on it.
+		{"app", access.Declare, "queue:v/app.dl", nil, access.Denied, `write on exchange "dlx" on vhost "v"`},
+		{"alice", access.Declare, "queue:v/app.dl", nil, access.Allowed, `write on exchange "dlx"`},
+		{"app", access.Declare, "exchange:v/app.ae", nil, access.Denied, `write on exchange "other"`},
+		{"app", access.Declare, "queue:v/amq.q", nil, access.Denied, "reserved"},
+		{"app", access.Delete, "queue:v/app.q", nil, access.Allowed, "configure"},
+		{"app", access.Delete, "exchange:v/amq.topic", nil, access.Denied, "built in"},
+		{"app", access.BindDestination, "queue:v/app.q", nil, access.Allowed, "write on queue"},
+		{"app", access.BindSource, "exchange:v/app.direct", nil, access.Allowed, "read on exchange"},
+		{"app", access.BindSource, "exchange:v/", nil, access.Denied, "default exchange cannot be"},
+		// The default exchange is checked as amq.default.
+		{"app", access.Publish, "exchange:v/", nil, access.Allowed, `matches "amq.default"`},
+		{"reader", access.Publish, "exchange:v/", nil, access.Denied, `pattern "" (no access) does not match "amq.default"`},
+		{"app", access.Publish, "exchange:v/app.int", nil, access.Denied, "internal"},
+		{"reader", access.Consume, "queue:v/orders", nil, access.Allowed, "read on queue"},
+		{"reader", access.Get, "queue:v/orders.archive", nil, access.Allowed, "read"}, // unanchored
+		{"reader", access.Purge, "queue:v/app.q", nil, access.Denied, "read on queue"},
+		{"empty", access.Consume, "queue:v/", nil, access.Denied, "a queue needs a name"},
+		{"empty", access.Publish, "exchange:v/", nil, access.Denied, `(no access)`},
+		// No permission entry: cannot connect.
+		{"nobody", access.Consume, "queue:v/orders", nil, access.Denied, `user "nobody" has no permission on vhost "v": it cannot connect`},
+		{"app", access.Consume, "queue:w/app.q", nil, access.Denied, "cannot connect"},
+		// Topic permissions, with {username} and {vhost} expanded.
+		{"alice", access.Publish, "exchange:v/events", key("alice.x"), access.Allowed, `pattern "^{username}\\." matches "alice.x"`},
+		{"alice", access.Publish, "exchange:v/events", key("bob.x"), access.Denied, `topic write`},
+		{"alice", access.Publish, "exchange:v/events", nil, access.Depends, `only routing keys matching pattern "^alice\\."`},
+		{"alice", access.BindSource, "exchange:v/events", key("v.k"), access.Allowed, "topic read"},
+		{"alice", access.BindSource, "exchange:v/events", key("alice.k"), access.Denied, "topic read"},
+		// Topic permissions do nothing on other exchange types.
+		{"alice", access.Publish, "exchange:v/app.direct", key("k"), access.Allowed, "write on exchange"},
+		// An exchange not defined: its type is not known.
+		{"alice", access.Publish, "exchange:v/elsewhere", key("k"), access.Unknown, "not defined"},
+		{"alice", access.Publish, "exchange:v/amq.topic", key("k"), access.Allowed, "write"},
+		// Patterns the engine cannot evaluate, or that use lookbehind.
+		{"loose", access.Consume, "queue:v/orders", nil, access.Unknown, "cannot evaluate"},
+		{"loose", access.Publish, "exchange:v/xorders", nil, access.Allowed, "(?<=x)orders"},
+		{"loose", access.Publish, "exchange:v/orders", nil, access.Denied, "(?<=x)orders"},
+		{"loose", access.Declare, "queue:v/my-orders-archive", nil, access.Allowed, "configure"},
+		{"app", access.Publish, "queue:v/app.q", nil, access.Denied, "not an operation on a queue"},
+	} {
+		name := tc.user + " " + string(tc.op) + " " + tc.res
+		t.Run(name, func(t *testing.T) {
+			r, err := access.ParseResource(tc.res)
+			if err != nil {
+				if !strings.Contains(err.Error(), tc.reason) {
+					t.Fatal(err)
+				}
+				return
+			}
+			v := m.Can(tc.user, tc.op, r, tc.key)
+			if v.Result != tc.want || !strings.Contains(v.Reason(), tc.reason) {
+				t.Errorf("got %s: %s\nwant %s: …%s…", v.Result, v.Reason(), tc.want, tc.reason)
+			}
+		})
+	}
+}
+
+func TestParseResource(t *testing.T) {
+	for in, want := range map[string]access.Resource{
+		"queue:/orders":        {Kind: access.Queue, Vhost: "/", Name: "orders"},
+		"queue:%2F/orders":     {Kind: access.Queue, Vhost: "/", Name: "orders"},
+		"exchange:prod/a/b":    {Kind: access.Exchange, Vhost: "prod", Name: "a/b"},
+		"exchange:prod/":       {Kind: access.Exchange, Vhost: "prod", Name: ""},
+		"queue:my%20vhost/q.1": {Kind: access.Queue, Vhost: "my vhost", Name: "q.1"},
+	} {
+		got, err := access.ParseResource(in)
+		if err != nil || got != want {
+			t.Errorf("ParseResource(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+		if back, _ := access.ParseResource(got.Ref()); back != got {
+			t.Errorf("%q: Ref %q reads back as %+v", in, got.Ref(), back)
+		}
+	}
+	for _, in := range []string{"orders", "topic:v/x", "queue:v", "queue:%zz/q"} {
+		if _, err := access.ParseResource(in); err == nil {
+			t.Errorf("ParseResource(%q): no error", in)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	m := access.New(&definitions.Document{})
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+		unknown    bool
+	}{
+		{"", "", true, false},
+		{"", "x", false, false},
+		{"orders", "xorders-archive", true, false}, // unanchored, as re:run
+		{"^orders$", "orders\n", true, false},      // $ before a final newline, as PCRE
+		{`^(\w+)-\1$`, "ab-ab", true, false},       // backreference
+		{`^(?!tmp\.)`, "tmp.x", false, false},      // lookahead
+		{"{username}", "{username}", true, false},  // literal braces
+		{"^é", "é", false, true},
+		{"a++", "aa", false, true}, // possessive: PCRE has it, the engine does not
+		{"(", "x", false, true},
+	} {
+		ok, why := m.Match(tc.pattern, tc.s)
+		if ok != tc.want || (why != "") != tc.unknown {
+			t.Errorf("Match(%q, %q) = %v, %q; want %v (unknown %v)", tc.pattern, tc.s, ok, why, tc.want, tc.unknown)
+		}
+	}
+}
