@@ -72,6 +72,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			withInventory(exportCommand()),
 			withInventory(diffCommand()),
 			withInventory(applyCommand()),
+			withInventory(accessCommand()),
 			bootCommand(),
 			migrateCommand(),
 			schemaCommand(),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,8 +170,9 @@ type Check struct {
 	// the pattern comes from; nil when there is none.
 	By     definitions.Object
 	Result Result
-	// Why says why the result is what it is, in a sentence.
-	Why string
+	// Why says why the result is what it is, in a sentence; Brief says it
+	// without naming the resource and the permission it comes from.
+	Why, Brief string
 }
 
 // Verdict is whether a user may do an operation on a resource, and why.
@@ -187,12 +189,24 @@ type Verdict struct {
 	Checks []Check
 }
 
-// Reason is the verdict in one sentence.
-func (v Verdict) Reason() string {
+// Reason is the verdict in one sentence: the checks that decided it.
+func (v Verdict) Reason() string { return v.reason(func(c Check) string { return c.Why }) }
+
+// Brief is Reason without the resource's and the permissions' names.
+func (v Verdict) Brief() string {
+	return v.reason(func(c Check) string {
+		if c.Permission == Connect || c.Permission == Reserved {
+			return c.Brief
+		}
+		return string(c.Permission) + ": " + c.Brief
+	})
+}
+
+func (v Verdict) reason(say func(Check) string) string {
 	var why []string
 	for _, c := range v.Checks {
 		if v.Result == Allowed || c.Result == v.Result {
-			why = append(why, c.Why)
+			why = append(why, say(c))
 		}
 	}
 	if len(why) == 0 {
@@ -286,7 +300,7 @@ func (m *Model) Resources(vhost string) []Resource {
 	}
 	slices.SortFunc(rs, func(a, b Resource) int {
 		if a.Kind != b.Kind {
-			return strings.Compare(string(b.Kind), string(a.Kind)) // exchange before queue
+			return strings.Compare(string(a.Kind), string(b.Kind)) // exchange before queue
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
@@ -298,6 +312,9 @@ func (m *Model) Resources(vhost string) []Resource {
 func (m *Model) Can(user string, op Operation, r Resource, key *string) Verdict {
 	v := Verdict{User: user, Operation: op, Resource: r, RoutingKey: key, Result: Allowed}
 	add := func(c Check) bool {
+		if c.Brief == "" {
+			c.Brief = c.Why
+		}
 		v.Checks = append(v.Checks, c)
 		if rank[c.Result] > rank[v.Result] {
 			v.Result = c.Result
@@ -418,16 +435,16 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 	exp = strings.ReplaceAll(exp, "{vhost}", r.Vhost)
 	c := Check{Permission: perm, Resource: r, Pattern: pat, Expanded: exp, By: tp}
 	if key == nil {
-		c.Result = Depends
-		c.Why = fmt.Sprintf("%s on %s: only routing keys matching %s (%s)", perm, r, quotePattern(exp), tp.Addr())
+		c.Result, c.Brief = Depends, fmt.Sprintf("only routing keys matching %s", quotePattern(exp))
 		if exp == ".*" {
-			c.Result, c.Why = Allowed, fmt.Sprintf("%s on %s: any routing key (%s)", perm, r, tp.Addr())
+			c.Result, c.Brief = Allowed, "any routing key"
 		}
+		c.Why = fmt.Sprintf("%s on %s: %s (%s)", perm, r, c.Brief, tp.Addr())
 		add(c)
 		return
 	}
 	c.Subject = *key
-	m.match(&c, fmt.Sprintf("%s on %s with routing key %q", perm, r, *key), tp.Addr())
+	m.match(&c, fmt.Sprintf("%s on %s with routing key %s", perm, r, Quote(*key)), tp.Addr())
 	add(c)
 }
 
@@ -437,23 +454,42 @@ func (m *Model) match(c *Check, what, by string) {
 	ok, why := m.Match(c.Expanded, c.Subject)
 	switch {
 	case why != "":
-		c.Result = Unknown
-		c.Why = fmt.Sprintf("%s: %s, in %s", what, why, by)
+		c.Result, c.Brief = Unknown, why
 	case ok:
-		c.Result = Allowed
-		c.Why = fmt.Sprintf("%s: %s matches %q (%s)", what, quotePattern(c.Pattern), c.Subject, by)
+		c.Result, c.Brief = Allowed, fmt.Sprintf("%s matches %s", expanded(*c), Quote(c.Subject))
 	default:
-		c.Result = Denied
-		c.Why = fmt.Sprintf("%s: %s does not match %q (%s)", what, quotePattern(c.Pattern), c.Subject, by)
+		c.Result, c.Brief = Denied, fmt.Sprintf("%s does not match %s", expanded(*c), Quote(c.Subject))
 	}
+	c.Why = fmt.Sprintf("%s: %s (%s)", what, c.Brief, by)
 }
 
-// quotePattern quotes a pattern, saying what ” means.
+// expanded is the check's pattern, and what it expands to when that
+// differs.
+func expanded(c Check) string {
+	if c.Expanded != c.Pattern {
+		return fmt.Sprintf("%s (%s here)", quotePattern(c.Pattern), Quote(c.Expanded))
+	}
+	return quotePattern(c.Pattern)
+}
+
+// quotePattern quotes a pattern, saying what an empty one means.
 func quotePattern(p string) string {
 	if p == "" {
 		return `pattern "" (no access)`
 	}
-	return fmt.Sprintf("pattern %q", p)
+	return "pattern " + Quote(p)
+}
+
+// Quote quotes a pattern or a name in double quotes, with Go's escapes
+// only when it holds a double quote or a character that does not print:
+// a pattern's backslashes stay single.
+func Quote(s string) string {
+	for _, r := range s {
+		if r == '"' || !strconv.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return `"` + s + `"`
 }
 
 // matchTimeout bounds one match; a pattern that backtracks longer is

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/access"
+	"github.com/warren-tool/warren/internal/operation"
+	"github.com/warren-tool/warren/seeders"
+)
+
+func accessCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "access",
+		Usage:     "who can do what: a user's access, a queue's or exchange's users, one yes-or-no question for scripts",
+		ArgsUsage: "[FILE|DIR|- ...]",
+		Description: "Evaluates RabbitMQ's permissions as the broker does (docs/access.md): a user with no permission in a\n" +
+			"vhost cannot connect; declare and delete need configure, publish and binding to a resource need write,\n" +
+			"consume, get, purge and binding from an exchange need read, each pattern matched (unanchored, PCRE) against\n" +
+			"the name (amq.default for the default exchange, '' meaning nothing); topic permissions also check the\n" +
+			"routing key on topic exchanges. It reads the files named, an export (--against) or, without either, the\n" +
+			"broker (--url). A pattern warren cannot evaluate as the broker would is reported as unknown.\n\n" +
+			"   warren access defs/ --user app [--vhost V]\n" +
+			"   warren access defs/ --resource exchange:VHOST/NAME [--routing-key K]   (queue:/NAME on the vhost /)\n" +
+			"   warren access defs/ --user app --can publish exchange:VHOST/NAME --routing-key K\n\n" +
+			"Operations: declare, delete, bind-source, bind-destination, publish (exchanges), consume, get, purge (queues).\n\n" +
+			"Exit codes: 0 answered (--can: allowed), 1 error (--can: denied, unknown, or depends on a routing key not given;\n" +
+			"the reason is on standard error).",
+		Flags: append(append(connectionFlags(), cloudFlags(false)...),
+			&cli.StringFlag{Name: "against", Usage: "read this export file instead of a live broker (offline)"},
+			&cli.StringFlag{Name: "user", Usage: "the user whose access to show (with --can: the user asking)"},
+			&cli.StringFlag{Name: "vhost", Usage: "with --user: only this vhost"},
+			&cli.StringFlag{Name: "resource", Usage: "queue:VHOST/NAME or exchange:VHOST/NAME: who can do what to it"},
+			&cli.StringFlag{Name: "can", Usage: "with --user and a resource (argument or --resource): may the user do this operation? exit 0 yes, 1 no"},
+			&cli.StringFlag{Name: "routing-key", Usage: "the routing key of a publish, or the binding key of a bind from a topic exchange"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or markdown"},
+			targetFlag(),
+			maxSizeFlag(),
+		),
+		Action: runAccess,
+	}
+}
+
+func runAccess(c *cli.Context) error {
+	format := c.String("format")
+	if format != "text" && format != "json" && format != "markdown" {
+		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
+	}
+	req := operation.AccessRequest{User: c.String("user"), Vhost: c.String("vhost")}
+	args := c.Args().Slice()
+	res := c.String("resource")
+	if c.IsSet("can") {
+		op, err := access.ParseOperation(c.String("can"))
+		if err != nil {
+			return err
+		}
+		req.Can = op
+		if res == "" && len(args) > 0 && (strings.HasPrefix(args[len(args)-1], "queue:") || strings.HasPrefix(args[len(args)-1], "exchange:")) {
+			res, args = args[len(args)-1], args[:len(args)-1]
+		}
+		if req.User == "" || res == "" {
+			return errors.New("--can needs --user and a resource: --can publish exchange:VHOST/NAME")
+		}
+	}
+	if res != "" {
+		r, err := access.ParseResource(res)
+		if err != nil {
+			return err
+		}
+		req.Resource = &r
+	}
+	if c.IsSet("routing-key") {
+		k := c.String("routing-key")
+		req.RoutingKey = &k
+	}
+	if req.User == "" && req.Resource == nil {
+		return errors.New("ask --user U, --resource queue:VHOST/NAME, or --user U --can OPERATION RESOURCE")
+	}
+	name, err := operation.ParseTarget(c.String("target"))
+	if err != nil {
+		return err
+	}
+	ui := newView(c, format)
+	switch {
+	case len(args) > 0:
+		if c.IsSet("against") {
+			return errors.New("give files or --against, not both")
+		}
+		desired, err := loadValid(c, ui, name, false, args...)
+		if err != nil {
+			return err
+		}
+		req.Desired = desired.Doc
+	case c.IsSet("against"):
+		t, err := operation.OpenExportFile(ui, name, c.String("against"))
+		if err != nil {
+			return err
+		}
+		req.Target = t
+	default:
+		var t seeders.Target
+		if t, err = openTarget(c, ui, name); err != nil {
+			return err
+		}
+		req.Target = t
+	}
+	result, err := operation.Access(c.Context, ui, req)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(c.App.Writer, 64<<10)
+	defer bw.Flush()
+	switch format {
+	case "json":
+		enc := json.NewEncoder(bw)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(accessJSON(result)); err != nil {
+			return err
+		}
+	case "markdown":
+		accessMarkdown(bw, result)
+	default:
+		accessText(bw, result)
+	}
+	if v := result.Can; v != nil {
+		bw.Flush()
+		fmt.Fprintln(c.App.ErrWriter, operation.CanLine(*v))
+		if v.Result != access.Allowed {
+			return exitCodeError{exitError}
+		}
+	}
+	return nil
+}
+
+// mark is a verdict's cell: yes, no, key (allowed for some routing keys),
+// ? (unknown).
+func mark(r access.Result) string {
+	return [...]string{"no", "yes", "key", "?"}[r]
+}
+
+func accessText(w io.Writer, r *operation.AccessResult) {
+	switch {
+	case r.Can != nil:
+		fmt.Fprintln(w, r.Can.Result)
+	case r.Users != nil || r.Vhosts == nil:
+		for _, u := range r.Users {
+			fmt.Fprintf(w, "user %q\n", u.User)
+			for _, v := range u.Verdicts {
+				fmt.Fprintf(w, "  %-16s %-4s %s\n", v.Operation, mark(v.Result), v.Brief())
+			}
+		}
+	default:
+		for _, uv := range r.Vhosts {
+			if uv.Permission == nil {
+				fmt.Fprintf(w, "vhost %q: no permission, cannot connect\n", uv.Vhost)
+				continue
+			}
+			p := uv.Permission
+			fmt.Fprintf(w, "vhost %q: can connect; configure %s, write %s, read %s%s\n", uv.Vhost, q(p.Configure), q(p.Write), q(p.Read), at(p))
+			for _, tp := range uv.Topic {
+				fmt.Fprintf(w, "  topic permission on exchange %q: write %s, read %s%s\n", tp.Exchange, q(tp.Write), q(tp.Read), at(tp))
+			}
+			var last access.Resource
+			for _, v := range uv.Verdicts {
+				if v.Resource != last {
+					last = v.Resource
+					fmt.Fprintf(w, "  %s %q\n", v.Resource.Kind, v.Resource.Name)
+				}
+				fmt.Fprintf(w, "    %-16s %-4s %s\n", v.Operation, mark(v.Result), v.Brief())
+			}
+		}
+	}
+}
+
+// q quotes a pattern, its backslashes single.
+func q(s string) string { return access.Quote(s) }
+
+// at is where an object was defined, " (file:line:col)", or "".
+func at(o definitions.Object) string {
+	d := definitions.Diagnose(o, 0, "", "")
+	if d.File == "" {
+		return ""
+	}
+	if d.Pos.Line == 0 {
+		return fmt.Sprintf(" (%s)", d.File)
+	}
+	return fmt.Sprintf(" (%s:%d:%d)", d.File, d.Pos.Line, d.Pos.Col)
+}
+
+func accessMarkdown(w io.Writer, r *operation.AccessResult) {
+	cell := func(v access.Verdict) string {
+		s := mark(v.Result)
+		if v.Result != access.Allowed {
+			s += " — " + strings.ReplaceAll(v.Brief(), "|", `\|`)
+		}
+		return s
+	}
+	header := func(k access.Kind, first string) {
+		fmt.Fprintf(w, "| %s |", first)
+		n := 0
+		for _, op := range access.Operations {
+			if op.AppliesTo(k) {
+				fmt.Fprintf(w, " %s |", op)
+				n++
+			}
+		}
+		fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---|", n))
+	}
+	code := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+	switch {
+	case r.Can != nil:
+		fmt.Fprintf(w, "**%s**: %s\n", r.Can.Result, r.Can.Reason())
+	case r.Users != nil || r.Vhosts == nil:
+		if len(r.Users) == 0 {
+			fmt.Fprintln(w, "No users.")
+			return
+		}
+		header(r.Users[0].Verdicts[0].Resource.Kind, "user")
+		for _, u := range r.Users {
+			fmt.Fprintf(w, "| %s |", code(u.User))
+			for _, v := range u.Verdicts {
+				fmt.Fprintf(w, " %s |", cell(v))
+			}
+			fmt.Fprintln(w)
+		}
+	default:
+		for i, uv := range r.Vhosts {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if uv.Permission == nil {
+				fmt.Fprintf(w, "### vhost %s\n\nNo permission: the user cannot connect.\n", code(uv.Vhost))
+				continue
+			}
+			p := uv.Permission
+			fmt.Fprintf(w, "### vhost %s\n\nconfigure %s, write %s, read %s\n", code(uv.Vhost), code(p.Configure), code(p.Write), code(p.Read))
+			for _, k := range []access.Kind{access.Exchange, access.Queue} {
+				var last access.Resource
+				started := false
+				for _, v := range uv.Verdicts {
+					if v.Resource.Kind != k {
+						continue
+					}
+					if !started {
+						fmt.Fprintln(w)
+						header(k, string(k))
+						started = true
+					}
+					if v.Resource != last {
+						if last.Kind != "" {
+							fmt.Fprintln(w)
+						}
+						last = v.Resource
+						fmt.Fprintf(w, "| %s |", code(v.Resource.Name))
+					}
+					fmt.Fprintf(w, " %s |", cell(v))
+				}
+				if started {
+					fmt.Fprintln(w)
+				}
+			}
+		}
+	}
+}
+
+// accessJSON is --format json's shape, version 1: see docs/access.md.
+func accessJSON(r *operation.AccessResult) any {
+	type check struct {
+		Permission string `json:"permission"`
+		Subject    string `json:"subject,omitempty"`
+		Pattern    string `json:"pattern,omitempty"`
+		Expanded   string `json:"expanded,omitempty"`
+		By         string `json:"by,omitempty"`
+		Result     string `json:"result"`
+		Reason     string `json:"reason"`
+	}
+	type verdict struct {
+		User       string  `json:"user"`
+		Operation  string  `json:"operation"`
+		Resource   string  `json:"resource"`
+		RoutingKey *string `json:"routing_key,omitempty"`
+		Result     string  `json:"result"`
+		Reason     string  `json:"reason"`
+		Checks     []check `json:"checks"`
+	}
+	conv := func(vs []access.Verdict) []verdict {
+		out := []verdict{}
+		for _, v := range vs {
+			jv := verdict{User: v.User, Operation: string(v.Operation), Resource: v.Resource.Ref(), RoutingKey: v.RoutingKey,
+				Result: v.Result.String(), Reason: v.Reason(), Checks: []check{}}
+			for _, c := range v.Checks {
+				jc := check{Permission: string(c.Permission), Subject: c.Subject, Pattern: c.Pattern, Result: c.Result.String(), Reason: c.Why}
+				if c.Expanded != c.Pattern {
+					jc.Expanded = c.Expanded
+				}
+				if c.By != nil {
+					jc.By = c.By.Addr()
+				}
+				jv.Checks = append(jv.Checks, jc)
+			}
+			out = append(out, jv)
+		}
+		return out
+	}
+	type perm struct {
+		Exchange  string  `json:"exchange,omitempty"`
+		Configure *string `json:"configure,omitempty"`
+		Write     string  `json:"write"`
+		Read      string  `json:"read"`
+	}
+	type vhost struct {
+		Vhost      string    `json:"vhost"`
+		CanConnect bool      `json:"can_connect"`
+		Permission *perm     `json:"permission,omitempty"`
+		Topic      []perm    `json:"topic_permissions,omitempty"`
+		Verdicts   []verdict `json:"verdicts"`
+	}
+	type user struct {
+		User     string    `json:"user"`
+		Verdicts []verdict `json:"verdicts"`
+	}
+	out := map[string]any{"version": 1}
+	switch {
+	case r.Can != nil:
+		out["can"] = conv([]access.Verdict{*r.Can})[0]
+	case r.Users != nil || r.Vhosts == nil:
+		users := []user{}
+		for _, u := range r.Users {
+			users = append(users, user{User: u.User, Verdicts: conv(u.Verdicts)})
+		}
+		out["users"] = users
+	default:
+		vhosts := []vhost{}
+		for _, uv := range r.Vhosts {
+			jv := vhost{Vhost: uv.Vhost, CanConnect: uv.Permission != nil, Verdicts: conv(uv.Verdicts)}
+			if p := uv.Permission; p != nil {
+				c := p.Configure
+				jv.Permission = &perm{Configure: &c, Write: p.Write, Read: p.Read}
+			}
+			for _, tp := range uv.Topic {
+				jv.Topic = append(jv.Topic, perm{Exchange: tp.Exchange, Write: tp.Write, Read: tp.Read})
+			}
+			vhosts = append(vhosts, jv)
+		}
+		out["vhosts"] = vhosts
+	}
+	return out
+}

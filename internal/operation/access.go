@@ -1,0 +1,158 @@
+package operation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/access"
+	"github.com/warren-tool/warren/seeders"
+)
+
+// AccessKinds are the kinds an access question reads.
+var AccessKinds = []definitions.Kind{definitions.KindUser, definitions.KindVhost, definitions.KindPermission,
+	definitions.KindTopicPermission, definitions.KindQueue, definitions.KindExchange}
+
+// AccessRequest asks who can do what: on the files (Desired) or on what a
+// target (a live broker, an export) has.
+type AccessRequest struct {
+	// Desired are the files; when nil, Target is read.
+	Desired *definitions.Document
+	Target  seeders.Target
+	// User and Vhost: what the user can do, in Vhost or in every vhost.
+	User, Vhost string
+	// Resource: who can do what to it. With User and Can: whether User may
+	// do Can to it.
+	Resource *access.Resource
+	Can      access.Operation
+	// RoutingKey is the routing key of a publish, the binding key of a
+	// bind from a topic exchange; nil when not given.
+	RoutingKey *string
+}
+
+// AccessResult answers an AccessRequest. Exactly one of Can, Vhosts and
+// Users is set, by the question asked.
+type AccessResult struct {
+	Model *access.Model
+	// Can is the verdict of User doing Can to Resource.
+	Can *access.Verdict
+	// Vhosts are what User can do, vhost by vhost.
+	Vhosts []UserInVhost
+	// Users are who can do what to Resource, user by user.
+	Users []UserOnResource
+}
+
+// UserInVhost is what a user can do in a vhost.
+type UserInVhost struct {
+	Vhost string
+	// Permission is nil when the user has none there: it cannot connect.
+	Permission *definitions.Permission
+	Topic      []*definitions.TopicPermission
+	// Verdicts are, for every queue and exchange of the vhost, one per
+	// operation that applies to it.
+	Verdicts []access.Verdict
+}
+
+// UserOnResource is what a user can do to a resource: one verdict per
+// operation that applies to it.
+type UserOnResource struct {
+	User     string
+	Verdicts []access.Verdict
+}
+
+// Access answers an access question. It changes nothing.
+func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error) {
+	doc := req.Desired
+	if doc == nil {
+		if req.Target == nil {
+			return nil, errors.New("access: no files and no broker to read")
+		}
+		var err error
+		if doc, err = req.Target.Read(ctx, AccessKinds); err != nil {
+			return nil, err
+		}
+	}
+	m := access.New(doc)
+	res := &AccessResult{Model: m}
+	switch {
+	case req.Can != "":
+		if req.User == "" || req.Resource == nil {
+			return nil, errors.New("--can needs --user and a resource")
+		}
+		v := m.Can(req.User, req.Can, *req.Resource, req.RoutingKey)
+		res.Can = &v
+	case req.Resource != nil:
+		for _, u := range AccessUsers(doc) {
+			if req.User != "" && u != req.User {
+				continue
+			}
+			res.Users = append(res.Users, UserOnResource{User: u, Verdicts: verdicts(m, u, *req.Resource, req.RoutingKey)})
+		}
+	case req.User != "":
+		for _, v := range AccessVhosts(doc) {
+			if req.Vhost != "" && v != req.Vhost {
+				continue
+			}
+			uv := UserInVhost{Vhost: v, Permission: m.Permission(req.User, v), Topic: m.TopicPermissions(req.User, v)}
+			if uv.Permission != nil {
+				for _, r := range m.Resources(v) {
+					uv.Verdicts = append(uv.Verdicts, verdicts(m, req.User, r, req.RoutingKey)...)
+				}
+			}
+			res.Vhosts = append(res.Vhosts, uv)
+		}
+		if req.Vhost != "" && len(res.Vhosts) == 0 {
+			res.Vhosts = append(res.Vhosts, UserInVhost{Vhost: req.Vhost, Permission: m.Permission(req.User, req.Vhost)})
+		}
+	default:
+		return nil, errors.New("ask --user U, --resource queue:VHOST/NAME, or --user U --can OPERATION RESOURCE")
+	}
+	return res, nil
+}
+
+// verdicts are the user's verdicts on r, one per operation that applies.
+func verdicts(m *access.Model, user string, r access.Resource, key *string) []access.Verdict {
+	var out []access.Verdict
+	for _, op := range access.Operations {
+		if op.AppliesTo(r.Kind) {
+			out = append(out, m.Can(user, op, r, key))
+		}
+	}
+	return out
+}
+
+// AccessUsers are the users the document defines or gives permissions,
+// sorted.
+func AccessUsers(d *definitions.Document) []string {
+	var out []string
+	for _, u := range d.Users {
+		out = append(out, u.Name)
+	}
+	for _, p := range d.Permissions {
+		out = append(out, p.User)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// AccessVhosts are the vhosts the document defines or gives permissions
+// on, sorted.
+func AccessVhosts(d *definitions.Document) []string {
+	var out []string
+	for _, v := range d.Vhosts {
+		out = append(out, v.Name)
+	}
+	for _, p := range d.Permissions {
+		out = append(out, p.Vhost)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// CanLine is the one line --can prints on standard error: the verdict
+// and why.
+func CanLine(v access.Verdict) string {
+	return fmt.Sprintf("%s: %s by user %q on %s: %s", v.Result, v.Operation, v.User, v.Resource, v.Reason())
+}
