@@ -40,6 +40,7 @@ func accessCommand() *cli.Command {
 			&cli.StringFlag{Name: "can", Usage: "with --user and a resource (argument or --resource): may the user do this operation? exit 0 yes, 1 no"},
 			&cli.StringFlag{Name: "routing-key", Usage: "the routing key of a publish, or the binding key of a bind from a topic exchange"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or markdown"},
+			rabbitmqVersionFlag(),
 			targetFlag(),
 			maxSizeFlag(),
 		),
@@ -52,7 +53,11 @@ func runAccess(c *cli.Context) error {
 	if format != "text" && format != "json" && format != "markdown" {
 		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
 	}
-	req := operation.AccessRequest{User: c.String("user"), Vhost: c.String("vhost")}
+	version, err := rabbitmqVersion(c)
+	if err != nil {
+		return err
+	}
+	req := operation.AccessRequest{User: c.String("user"), Vhost: c.String("vhost"), Version: version}
 	args := c.Args().Slice()
 	res := c.String("resource")
 	if c.IsSet("can") {

@@ -225,6 +225,7 @@ type Model struct {
 	queues    map[[2]string]*definitions.Queue             // by vhost, name
 	exchanges map[[2]string]*definitions.Exchange          // by vhost, name
 	doc       *definitions.Document
+	opts      Options
 	re        map[string]compiled
 }
 
@@ -233,9 +234,19 @@ type compiled struct {
 	err error
 }
 
+// Options are what the rules depend on besides the definitions.
+type Options struct {
+	// Version is the broker's RabbitMQ version ("4.3.6", "4.0"); "" when
+	// not known. An empty topic permission pattern means no routing key
+	// on RabbitMQ 4.0 and before, and every routing key on 4.3 (checked
+	// on 3.10.8, 4.0.5 and 4.3.6); elsewhere, and without a version, a
+	// check that reads one is Unknown.
+	Version string
+}
+
 // New indexes d. Later objects of the same key win, as they do in a merge.
-func New(d *definitions.Document) *Model {
-	m := &Model{doc: d, perms: map[[2]string]*definitions.Permission{}, topics: map[[3]string]*definitions.TopicPermission{},
+func New(d *definitions.Document, opts Options) *Model {
+	m := &Model{doc: d, opts: opts, perms: map[[2]string]*definitions.Permission{}, topics: map[[3]string]*definitions.TopicPermission{},
 		topicsOf: map[[2]string][]*definitions.TopicPermission{}, queues: map[[2]string]*definitions.Queue{},
 		exchanges: map[[2]string]*definitions.Exchange{}, re: map[string]compiled{}}
 	for _, p := range d.Permissions {
@@ -273,6 +284,14 @@ func (m *Model) TopicPermissions(user, vhost string) []*definitions.TopicPermiss
 var Builtin = map[string]string{
 	"": "direct", "amq.direct": "direct", "amq.fanout": "fanout", "amq.topic": "topic",
 	"amq.headers": "headers", "amq.match": "headers", "amq.rabbitmq.trace": "topic",
+}
+
+// defined says whether the model has r (built-in exchanges included).
+func (m *Model) defined(r Resource) bool {
+	if r.Kind == Queue {
+		return m.queues[[2]string{r.Vhost, r.Name}] != nil
+	}
+	return m.ExchangeType(r.Vhost, r.Name) != ""
 }
 
 // ExchangeType is the type of an exchange the model knows (defined, or
@@ -338,25 +357,16 @@ func (m *Model) Can(user string, op Operation, r Resource, key *string) Verdict 
 	need := func(perm Permission, res Resource) bool { return add(m.check(p, perm, res)) }
 	switch op {
 	case Declare:
+		// Declaring what exists (a resource the model defines) needs
+		// configure on it. Creating it needs, besides, read on it and
+		// write on its dead-letter or alternate exchange when its
+		// arguments name one; the broker checks those (and the amq.
+		// prefix) only when the declare creates it.
 		if !need(Configure, r) {
 			return v
 		}
-		if r.Kind == Queue {
-			if q := m.queues[[2]string{r.Vhost, r.Name}]; q != nil {
-				if dlx, ok := q.Arguments.Get("x-dead-letter-exchange").(string); ok {
-					// A dead-letter exchange also needs read on the queue
-					// and write on the exchange.
-					if need(Read, r) {
-						need(Write, Resource{Exchange, r.Vhost, dlx})
-					}
-				}
-			}
-		} else if e := m.exchanges[[2]string{r.Vhost, r.Name}]; e != nil {
-			if ae, ok := e.Arguments.Get("alternate-exchange").(string); ok {
-				if need(Read, r) {
-					need(Write, Resource{Exchange, r.Vhost, ae})
-				}
-			}
+		if !m.defined(r) {
+			v.Checks[len(v.Checks)-1].Why += "; creating it with x-dead-letter-exchange or alternate-exchange also needs read on it and write on that exchange"
 		}
 	case Delete:
 		need(Configure, r)
@@ -383,7 +393,7 @@ func reserved(op Operation, r Resource, m *Model) string {
 	switch {
 	case r.Kind == Exchange && r.Name == "" && op != Publish:
 		return "the default exchange cannot be declared, deleted or bound (ACCESS_REFUSED whatever the permissions)"
-	case op == Declare && strings.HasPrefix(r.Name, "amq."):
+	case op == Declare && strings.HasPrefix(r.Name, "amq.") && !m.defined(r):
 		return fmt.Sprintf("names starting with amq. are reserved: the broker refuses to declare %s whatever the permissions", r)
 	case op == Delete && r.Kind == Exchange && strings.HasPrefix(r.Name, "amq.") && Builtin[r.Name] != "":
 		return fmt.Sprintf("%s is built in: the broker refuses to delete it whatever the permissions", r)
@@ -444,8 +454,41 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 		return
 	}
 	c.Subject = *key
-	m.match(&c, fmt.Sprintf("%s on %s with routing key %s", perm, r, Quote(*key)), tp.Addr())
+	what := fmt.Sprintf("%s on %s with routing key %s", perm, r, Quote(*key))
+	if pat == "" {
+		switch emptyTopicPattern(m.opts.Version) {
+		case Allowed:
+			c.Result, c.Brief = Allowed, fmt.Sprintf(`pattern "" allows every routing key on RabbitMQ %s`, m.opts.Version)
+		case Denied:
+			c.Result, c.Brief = Denied, fmt.Sprintf(`pattern "" allows no routing key on RabbitMQ %s`, m.opts.Version)
+		default:
+			c.Result, c.Brief = Unknown, `pattern "" allows no routing key on RabbitMQ 4.0 and before, and every routing key on 4.3; give the RabbitMQ version`
+		}
+		c.Why = fmt.Sprintf("%s: %s (%s)", what, c.Brief, tp.Addr())
+		add(c)
+		return
+	}
+	m.match(&c, what, tp.Addr())
 	add(c)
+}
+
+// emptyTopicPattern is what an empty topic permission pattern does on
+// RabbitMQ version v: Denied (it is ^$) up to 4.0, Allowed (it restricts
+// nothing) from 4.3, Unknown in between and when v is not known. Seen on
+// real nodes: 3.10.8 and 4.0.5 refuse every routing key, 4.3.6 takes every
+// one.
+func emptyTopicPattern(v string) Result {
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+		return Unknown
+	}
+	switch {
+	case major < 4 || major == 4 && minor == 0:
+		return Denied
+	case major > 4 || minor >= 3:
+		return Allowed
+	}
+	return Unknown
 }
 
 // match matches c.Subject against c.Expanded as Erlang's re:run would,

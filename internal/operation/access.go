@@ -30,6 +30,9 @@ type AccessRequest struct {
 	// RoutingKey is the routing key of a publish, the binding key of a
 	// bind from a topic exchange; nil when not given.
 	RoutingKey *string
+	// Version is the RabbitMQ version whose rules apply; when "", the
+	// target's (a live broker's, an export's rabbitmq_version).
+	Version string
 }
 
 // AccessResult answers an AccessRequest. Exactly one of Can, Vhosts and
@@ -73,8 +76,16 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 		if doc, err = req.Target.Read(ctx, AccessKinds); err != nil {
 			return nil, err
 		}
+		if v, ok := req.Target.(seeders.Versioned); ok && req.Version == "" {
+			if req.Version, err = v.Version(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
-	m := access.New(doc)
+	if req.Version == "" {
+		req.Version = doc.RabbitMQVersion
+	}
+	m := access.New(doc, access.Options{Version: req.Version})
 	res := &AccessResult{Model: m}
 	switch {
 	case req.Can != "":
