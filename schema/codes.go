@@ -124,6 +124,19 @@ const (
 	EOwnedByOther  Code = "E115"
 )
 
+// warren access --audit: least-privilege findings in users, permissions
+// and topic permissions.
+const (
+	WAccessUnanchored   Code = "W200"
+	WAccessFullAccess   Code = "W201"
+	WAccessAdmins       Code = "W202"
+	WAccessNoPermission Code = "W203"
+	WAccessUnused       Code = "W204"
+	WAccessTopicNoop    Code = "W205"
+	WAccessGuest        Code = "W206"
+	WAccessConfigureAMQ Code = "W207"
+)
+
 // Info describes a Code for docs/diagnostics.md.
 type Info struct {
 	Code     Code
@@ -215,6 +228,14 @@ var Codes = []Info{
 	{EMissingOnBroker, Error, "missing on the broker", "diff and apply: an object names a vhost, user, exchange or queue that neither the files nor the live broker have, and the broker's version refuses it (no_such_vhost, no_such_user, resources_missing for a binding on RabbitMQ 3.13.6 and later). Nothing was changed. Define it in the files, create it first, or drop the reference."},
 	{WDroppedByBroker, Warning, "binding the broker will drop", "diff and apply: a binding names a source exchange or destination that neither the files nor the live broker have; this broker's version (before 3.13.6) accepts the import and drops the binding silently, so a diff after the apply still shows it. Define the exchange or queue, or drop the binding."},
 	{WDeprecatedFeature, Warning, "permitted by default, refused where a node denies the deprecated feature", "The RabbitMQ version checked accepts this by default, and a node configured with deprecated_features.permit.NAME = false (NAME in the message) refuses it, for example a non-durable classic queue (transient_nonexcl_queues). diff and apply read what the broker's node permits (GET /api/deprecated-features, RabbitMQ 4.2 and later) and report an error there instead when it denies the feature."},
+	{WAccessUnanchored, Warning, "unanchored permission pattern", "warren access --audit: a permission or topic permission pattern that does not start with ^ matches the names that contain it anywhere, not only those that start with it: RabbitMQ matches patterns unanchored, so orders grants xorders-archive too. Anchor it (^orders$ for one name, ^orders\\. for a prefix). .* and '' (nothing) are not reported."},
+	{WAccessFullAccess, Warning, "full access in several vhosts", "warren access --audit: a user has .* for configure, write and read in more than one vhost: it can declare, delete, publish to and read everything in each. Give applications patterns for their own queues and exchanges, one vhost each; the message names the vhosts."},
+	{WAccessAdmins, Warning, "more administrators than allowed", "warren access --audit --max-admins N: more users are tagged administrator than N. Each can change every user, permission and definition on the broker. Reported at each administrator."},
+	{WAccessNoPermission, Warning, "user with no permission", "warren access --audit: a user has no permission in any vhost, so it cannot open an AMQP connection at all (RabbitMQ refuses the vhost). Its tags may still let it use the management API; otherwise it is unused or its permissions are missing."},
+	{WAccessUnused, Warning, "grant that matches nothing defined", "warren access --audit: a permission pattern (configure, write or read; not .* and not '') matches no queue or exchange the files define in its vhost, nor a built-in exchange. It grants nothing that exists: a typo, or a resource that was renamed. Vhosts whose files define no queue or exchange are not checked (applications may declare their own)."},
+	{WAccessTopicNoop, Warning, "topic permission on a non-topic exchange", "warren access --audit: a topic permission names an exchange the files define with a type other than topic. RabbitMQ checks topic permissions only on topic exchanges, so it restricts nothing."},
+	{WAccessGuest, Warning, "guest present", "warren access --audit: the files define the user guest, whose default password is guest and which RabbitMQ creates on a blank node. Give applications users of their own, and leave guest out (warren diff --prune deletes it unless --keep-guest)."},
+	{WAccessConfigureAMQ, Warning, "configure on amq.*", "warren access --audit: a configure pattern that names amq matches RabbitMQ's built-in exchanges (amq.direct, amq.topic, …). Configure is the right to declare and delete; the broker refuses to delete built-in exchanges, and a grant on them is usually a pattern meant for something else."},
 }
 
 // Lookup returns the Info of a code.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -32,20 +33,29 @@ func accessCommand() *cli.Command {
 			"Operations: declare, delete, bind-source, bind-destination, publish (exchanges), consume, get, purge (queues).\n\n" +
 			"Exit codes: 0 answered (--can: allowed), 1 error (--can: denied, unknown, or depends on a routing key not given;\n" +
 			"the reason is on standard error).",
-		Flags: append(append(connectionFlags(), cloudFlags(false)...),
+		Flags: append(withoutFlags(append(connectionFlags(), cloudFlags(false)...), "amqp-url", "import-timeout", "update-passwords"),
 			&cli.StringFlag{Name: "against", Usage: "read this export file instead of a live broker (offline)"},
 			&cli.StringFlag{Name: "user", Usage: "the user whose access to show (with --can: the user asking)"},
 			&cli.StringFlag{Name: "vhost", Usage: "with --user: only this vhost"},
 			&cli.StringFlag{Name: "resource", Usage: "queue:VHOST/NAME or exchange:VHOST/NAME: who can do what to it"},
 			&cli.StringFlag{Name: "can", Usage: "with --user and a resource (argument or --resource): may the user do this operation? exit 0 yes, 1 no"},
 			&cli.StringFlag{Name: "routing-key", Usage: "the routing key of a publish, or the binding key of a bind from a topic exchange"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or markdown"},
+			&cli.BoolFlag{Name: "audit", Usage: "report least-privilege findings (codes W200-W207, docs/diagnostics.md) as warnings at their place in the files"},
+			&cli.BoolFlag{Name: "strict", Usage: "with --audit: treat every finding as an error (exit 1), for CI"},
+			&cli.IntFlag{Name: "max-admins", Usage: "with --audit: report the administrators when more users than this are tagged administrator"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or markdown (--audit: text or json)"},
 			rabbitmqVersionFlag(),
 			targetFlag(),
 			maxSizeFlag(),
 		),
 		Action: runAccess,
 	}
+}
+
+// withoutFlags is flags without those named: what a command that only
+// reads has no use for.
+func withoutFlags(flags []cli.Flag, names ...string) []cli.Flag {
+	return slices.DeleteFunc(flags, func(f cli.Flag) bool { return slices.Contains(names, f.Names()[0]) })
 }
 
 func runAccess(c *cli.Context) error {
@@ -84,8 +94,16 @@ func runAccess(c *cli.Context) error {
 		k := c.String("routing-key")
 		req.RoutingKey = &k
 	}
-	if req.User == "" && req.Resource == nil {
-		return errors.New("ask --user U, --resource queue:VHOST/NAME, or --user U --can OPERATION RESOURCE")
+	req.Audit, req.AuditOpts.MaxAdmins = c.Bool("audit"), c.Int("max-admins")
+	switch {
+	case req.Audit && (req.User != "" || req.Resource != nil || req.Can != ""):
+		return errors.New("--audit looks at every user: it cannot be used with --user, --resource or --can")
+	case !req.Audit && (c.IsSet("strict") || c.IsSet("max-admins")):
+		return errors.New("--strict and --max-admins go with --audit")
+	case req.Audit && format == "markdown":
+		return errors.New("--audit prints diagnostics: use --format text or json")
+	case !req.Audit && req.User == "" && req.Resource == nil:
+		return errors.New("ask --user U, --resource queue:VHOST/NAME, --user U --can OPERATION RESOURCE, or --audit")
 	}
 	name, err := operation.ParseTarget(c.String("target"))
 	if err != nil {
@@ -119,6 +137,9 @@ func runAccess(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if req.Audit {
+		return printAudit(c, result, format)
+	}
 	bw := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	defer bw.Flush()
 	switch format {
@@ -139,6 +160,29 @@ func runAccess(c *cli.Context) error {
 		if v.Result != access.Allowed {
 			return exitCodeError{exitError}
 		}
+	}
+	return nil
+}
+
+// printAudit prints the audit's findings as validate prints diagnostics:
+// one per line and a count, or validate's json report. Exit 1 with
+// --strict when there is any.
+func printAudit(c *cli.Context, r *operation.AccessResult, format string) error {
+	diags := r.Findings
+	if c.Bool("strict") {
+		diags = diags.Strict()
+	}
+	out := c.App.Writer
+	if format == "json" {
+		if err := json.NewEncoder(out).Encode(diagnosticsJSON(diags, r.Model.Document())); err != nil {
+			return err
+		}
+	} else {
+		printDiagnostics(out, diags)
+		fmt.Fprintln(out, plural(len(diags), "finding"))
+	}
+	if nerr, _ := diags.Count(); nerr > 0 {
+		return exitCodeError{exitError}
 	}
 	return nil
 }

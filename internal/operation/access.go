@@ -8,6 +8,7 @@ import (
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/access"
+	"github.com/warren-tool/warren/schema"
 	"github.com/warren-tool/warren/seeders"
 )
 
@@ -33,6 +34,9 @@ type AccessRequest struct {
 	// Version is the RabbitMQ version whose rules apply; when "", the
 	// target's (a live broker's, an export's rabbitmq_version).
 	Version string
+	// Audit asks for the least-privilege findings instead (Findings).
+	Audit     bool
+	AuditOpts access.AuditOptions
 }
 
 // AccessResult answers an AccessRequest. Exactly one of Can, Vhosts and
@@ -45,6 +49,8 @@ type AccessResult struct {
 	Vhosts []UserInVhost
 	// Users are who can do what to Resource, user by user.
 	Users []UserOnResource
+	// Findings are the audit's, sorted.
+	Findings schema.Diagnostics
 }
 
 // UserInVhost is what a user can do in a vhost.
@@ -88,6 +94,8 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 	m := access.New(doc, access.Options{Version: req.Version})
 	res := &AccessResult{Model: m}
 	switch {
+	case req.Audit:
+		res.Findings = m.Audit(req.AuditOpts)
 	case req.Can != "":
 		if req.User == "" || req.Resource == nil {
 			return nil, errors.New("--can needs --user and a resource")

@@ -1,0 +1,157 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/schema"
+)
+
+// AuditOptions tune the audit.
+type AuditOptions struct {
+	// MaxAdmins, when above 0, is how many users may be tagged
+	// administrator.
+	MaxAdmins int
+}
+
+// Audit reports the model's least-privilege findings as warnings, each at
+// the object it is about (its place in the files, when it came from one):
+// unanchored patterns, full access in several vhosts, more administrators
+// than allowed, users with no permission, grants that match nothing
+// defined, topic permissions on exchanges that are not topic exchanges,
+// guest, and configure on amq.*.
+func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
+	d := m.doc
+	var diags schema.Diagnostics
+	warn := func(o definitions.Object, code schema.Code, format string, args ...any) {
+		diags = append(diags, definitions.Diagnose(o, schema.Warning, code, format, args...))
+	}
+	has := map[string]bool{}
+	full := map[string][]*definitions.Permission{}
+	for _, p := range d.Permissions {
+		has[p.User] = true
+		fields := []struct{ name, pat string }{{"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
+		for _, f := range fields {
+			if unanchored(f.pat) {
+				warn(p, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
+					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
+			}
+		}
+		if p.Configure == ".*" && p.Write == ".*" && p.Read == ".*" {
+			full[p.User] = append(full[p.User], p)
+		}
+		if strings.Contains(strings.ToLower(p.Configure), "amq") {
+			for _, name := range builtinNames()[1:] { // not amq.default: the default exchange cannot be declared
+				if ok, why := m.Match(p.Configure, name); ok && why == "" {
+					warn(p, schema.WAccessConfigureAMQ, "configure pattern %s of %s matches the built-in exchange %s (and so may others)", Quote(p.Configure), p.Addr(), Quote(name))
+					break
+				}
+			}
+		}
+		m.unused(p, fields, warn)
+	}
+	for _, p := range d.TopicPermissions {
+		for _, f := range []struct{ name, pat string }{{"write", p.Write}, {"read", p.Read}} {
+			if unanchored(f.pat) {
+				warn(p, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every routing key that contains %s anywhere; start it with ^",
+					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
+			}
+		}
+		if e := m.exchanges[[2]string{p.Vhost, p.Exchange}]; e != nil && e.Type != "topic" {
+			warn(p, schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
+		} else if e == nil && Builtin[p.Exchange] != "" && Builtin[p.Exchange] != "topic" {
+			warn(p, schema.WAccessTopicNoop, "%s is on the built-in %s exchange %s: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), Builtin[p.Exchange], Quote(p.Exchange))
+		}
+	}
+	for _, ps := range full {
+		if len(ps) > 1 {
+			vhosts := make([]string, len(ps))
+			for i, p := range ps {
+				vhosts[i] = Quote(p.Vhost)
+			}
+			slices.Sort(vhosts)
+			warn(ps[0], schema.WAccessFullAccess, "user %s has .* for configure, write and read in %d vhosts (%s): it can do everything in each",
+				Quote(ps[0].User), len(ps), strings.Join(vhosts, ", "))
+		}
+	}
+	var admins []*definitions.User
+	for _, u := range d.Users {
+		if u.Name == "guest" {
+			warn(u, schema.WAccessGuest, "user \"guest\" is defined: RabbitMQ's default user, whose default password is guest; give applications users of their own")
+		}
+		if !has[u.Name] {
+			also := ""
+			if len(u.Tags) > 0 {
+				also = fmt.Sprintf(" (its tags, %s, may still let it use the management API)", strings.Join(u.Tags, ", "))
+			}
+			warn(u, schema.WAccessNoPermission, "user %s has no permission in any vhost: it cannot connect%s", Quote(u.Name), also)
+		}
+		if slices.Contains(u.Tags, "administrator") {
+			admins = append(admins, u)
+		}
+	}
+	if opts.MaxAdmins > 0 && len(admins) > opts.MaxAdmins {
+		for _, u := range admins {
+			warn(u, schema.WAccessAdmins, "user %s is one of %d administrators, more than --max-admins %d", Quote(u.Name), len(admins), opts.MaxAdmins)
+		}
+	}
+	diags.Sort()
+	return diags
+}
+
+// unanchored says whether a pattern matches names containing it anywhere
+// where its author likely meant a prefix or a name: it does not start
+// with ^ and is not one of the patterns that mean everything or nothing.
+func unanchored(pat string) bool {
+	switch pat {
+	case "", ".*", ".+", "^$", "(.*)":
+		return false
+	}
+	return !strings.HasPrefix(pat, "^") && !strings.HasPrefix(pat, ".*") && !strings.HasPrefix(pat, "(?")
+}
+
+// unused reports the patterns of p that match no queue or exchange
+// defined in its vhost, nor a built-in exchange. A vhost whose files
+// define none is not checked.
+func (m *Model) unused(p *definitions.Permission, fields []struct{ name, pat string }, warn func(definitions.Object, schema.Code, string, ...any)) {
+	var names []string
+	for _, r := range m.Resources(p.Vhost) {
+		names = append(names, r.Name)
+	}
+	if len(names) == 0 {
+		return
+	}
+	names = append(names, builtinNames()...)
+	for _, f := range fields {
+		if f.pat == "" || f.pat == ".*" || f.pat == "^$" {
+			continue
+		}
+		matched := false
+		for _, n := range names {
+			ok, why := m.Match(f.pat, n)
+			if ok || why != "" { // a pattern warren cannot evaluate is not reported
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			warn(p, schema.WAccessUnused, "%s pattern %s of %s matches no queue or exchange defined in vhost %s", f.name, Quote(f.pat), p.Addr(), Quote(p.Vhost))
+		}
+	}
+}
+
+// builtinNames are the names the built-in exchanges are checked as
+// (amq.default for the default exchange), sorted: amq.default first.
+func builtinNames() []string {
+	var out []string
+	for n := range Builtin {
+		if n == "" {
+			n = "amq.default"
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
