@@ -52,6 +52,11 @@ func accessCommand() *cli.Command {
 	}
 }
 
+// isResource says whether an argument names a resource rather than a file.
+func isResource(arg string) bool {
+	return strings.HasPrefix(arg, "queue:") || strings.HasPrefix(arg, "exchange:")
+}
+
 // withoutFlags is flags without those named: what a command that only
 // reads has no use for.
 func withoutFlags(flags []cli.Flag, names ...string) []cli.Flag {
@@ -76,8 +81,9 @@ func runAccess(c *cli.Context) error {
 			return err
 		}
 		req.Can = op
-		if res == "" && len(args) > 0 && (strings.HasPrefix(args[len(args)-1], "queue:") || strings.HasPrefix(args[len(args)-1], "exchange:")) {
-			res, args = args[len(args)-1], args[:len(args)-1]
+		// The resource may be given as an argument, among the files.
+		if i := slices.IndexFunc(args, isResource); res == "" && i >= 0 {
+			res, args = args[i], slices.Delete(slices.Clone(args), i, i+1)
 		}
 		if req.User == "" || res == "" {
 			return errors.New("--can needs --user and a resource: --can publish exchange:VHOST/NAME")

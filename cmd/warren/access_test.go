@@ -348,3 +348,41 @@ func TestAccessAgreesWithBroker(t *testing.T) {
 		t.Errorf("only %d answers checked", checked)
 	}
 }
+
+// TestAccessExitCodes pins warren access's exit codes: 0 answered (--can:
+// allowed), 1 denied, unknown, open, or an error.
+func TestAccessExitCodes(t *testing.T) {
+	defs := writeTemp(t, "defs.yaml", `
+vhosts: [{name: v}]
+users: [{name: app, password_hash: "", tags: []}, {name: idle, password_hash: "", tags: []}]
+permissions: [{user: app, vhost: v, configure: '', write: '^t$', read: '^é'}]
+exchanges: [{name: t, vhost: v, type: topic, durable: true}]
+topic_permissions: [{user: app, vhost: v, exchange: t, write: '^a\.', read: '.*'}]
+queues: [{name: q, vhost: v, durable: true}]
+`)
+	k := func(s string) []string { return []string{"--routing-key", s} }
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--user", "app"}, exitOK},
+		{[]string{"--resource", "queue:v/q"}, exitOK},
+		{append([]string{"--user", "app", "--can", "publish", "exchange:v/t"}, k("a.b")...), exitOK},
+		{append([]string{"--user", "app", "--can", "publish", "exchange:v/t"}, k("b")...), exitError},
+		{[]string{"--user", "app", "--can", "publish", "exchange:v/t"}, exitError}, // depends on the routing key
+		{[]string{"--user", "app", "--can", "consume", "queue:v/q"}, exitError},    // unknown: not ASCII
+		{[]string{"--user", "app", "--can", "declare", "queue:v/q"}, exitError},    // denied
+		{[]string{"--audit"}, exitOK},
+		{[]string{"--audit", "--strict"}, exitError},
+		{[]string{}, exitError},
+		{[]string{"--user", "app", "--format", "xml"}, exitError},
+		{[]string{"--resource", "topic:v/q"}, exitError},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := warren(t, append(append([]string{"access"}, tt.args...), defs)...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.want, out, errOut)
+			}
+		})
+	}
+}

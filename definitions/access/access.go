@@ -226,10 +226,12 @@ type Model struct {
 	exchanges map[[2]string]*definitions.Exchange          // by vhost, name
 	doc       *definitions.Document
 	opts      Options
+	byVhost   map[string][]Resource // Resources, made on first use
 	re        map[string]compiled
 }
 
 type compiled struct {
+	lit *literal // a literal pattern, matched without the engine
 	re  *regexp2.Regexp
 	err error
 }
@@ -306,24 +308,25 @@ func (m *Model) ExchangeType(vhost, name string) string {
 // Resources are the queues and exchanges defined in the vhost (exchanges
 // first), sorted by name; the built-in exchanges are not among them.
 func (m *Model) Resources(vhost string) []Resource {
-	var rs []Resource
-	for _, e := range m.doc.Exchanges {
-		if e.Vhost == vhost {
-			rs = append(rs, Resource{Exchange, vhost, e.Name})
+	if m.byVhost == nil {
+		m.byVhost = map[string][]Resource{}
+		for _, e := range m.doc.Exchanges {
+			m.byVhost[e.Vhost] = append(m.byVhost[e.Vhost], Resource{Exchange, e.Vhost, e.Name})
+		}
+		for _, q := range m.doc.Queues {
+			m.byVhost[q.Vhost] = append(m.byVhost[q.Vhost], Resource{Queue, q.Vhost, q.Name})
+		}
+		for v, rs := range m.byVhost {
+			slices.SortFunc(rs, func(a, b Resource) int {
+				if a.Kind != b.Kind {
+					return strings.Compare(string(a.Kind), string(b.Kind)) // exchange before queue
+				}
+				return strings.Compare(a.Name, b.Name)
+			})
+			m.byVhost[v] = slices.CompactFunc(rs, func(a, b Resource) bool { return a == b })
 		}
 	}
-	for _, q := range m.doc.Queues {
-		if q.Vhost == vhost {
-			rs = append(rs, Resource{Queue, vhost, q.Name})
-		}
-	}
-	slices.SortFunc(rs, func(a, b Resource) int {
-		if a.Kind != b.Kind {
-			return strings.Compare(string(a.Kind), string(b.Kind)) // exchange before queue
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	return slices.CompactFunc(rs, func(a, b Resource) bool { return a == b })
+	return m.byVhost[vhost]
 }
 
 // Can says whether user may do op on r. key is the routing key (publish)
@@ -558,11 +561,18 @@ func (m *Model) Match(pattern, s string) (ok bool, why string) {
 	}
 	c, done := m.re[pattern]
 	if !done {
-		c.re, c.err = regexp2.Compile(pattern, regexp2.None)
+		if l, ok := parseLiteral(pattern); ok {
+			c.lit = &l
+		} else {
+			c.re, c.err = regexp2.Compile(pattern, regexp2.None)
+		}
 		if c.re != nil {
 			c.re.MatchTimeout = matchTimeout
 		}
 		m.re[pattern] = c
+	}
+	if c.lit != nil {
+		return c.lit.match(s), ""
 	}
 	if c.err != nil {
 		return false, fmt.Sprintf("warren cannot evaluate pattern %q (%v)", pattern, c.err)
