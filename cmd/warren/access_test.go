@@ -62,7 +62,7 @@ func accessSetup(t *testing.T, n *rabbitmqtest.Node) []string {
 	}
 	v := url.PathEscape(accessVhost)
 	do("PUT", "/api/vhosts/"+v, map[string]any{})
-	users := []string{"app", "reader", "alice", "bob", "nobody", "empty"}
+	users := []string{"app", "reader", "alice", "bob", "nobody", "empty", "look"}
 	for _, u := range users {
 		do("PUT", "/api/users/"+u, map[string]any{"password": "pw-" + u, "tags": ""})
 	}
@@ -74,6 +74,8 @@ func accessSetup(t *testing.T, n *rabbitmqtest.Node) []string {
 	perm("alice", ".*", ".*", ".*")
 	perm("bob", `^{username}-.*`, `^({username}-.*|amq\.topic|bob-x)$`, `^({username}-.*|bob-.*|amq\.topic)$`)
 	perm("empty", "", "", "")
+	// Lookarounds: PCRE, not RE2; warren evaluates them with its PCRE engine.
+	perm("look", `^(?!app\.)`, `^(?=.*x)`, `^(?!orders$)[a-z.]+$`)
 	for _, q := range accessQueues {
 		accessCreateQueue(t, n, q)
 	}
