@@ -29,6 +29,7 @@ func accessCommand() *cli.Command {
 			"broker (--url). A pattern warren cannot evaluate as the broker would is reported as unknown.\n\n" +
 			"   warren access defs/ --user app [--vhost V]\n" +
 			"   warren access defs/ --resource exchange:VHOST/NAME [--routing-key K]   (queue:/NAME on the vhost /)\n" +
+			"   warren access defs/ --vhost V                                         (users by resources)\n" +
 			"   warren access defs/ --user app --can publish exchange:VHOST/NAME --routing-key K\n\n" +
 			"Operations: declare, delete, bind-source, bind-destination, publish (exchanges), consume, get, purge (queues).\n\n" +
 			"Exit codes: 0 answered (--can: allowed), 1 error (--can: denied, unknown, or depends on a routing key not given;\n" +
@@ -36,7 +37,7 @@ func accessCommand() *cli.Command {
 		Flags: append(withoutFlags(append(connectionFlags(), cloudFlags(false)...), "amqp-url", "import-timeout", "update-passwords"),
 			&cli.StringFlag{Name: "against", Usage: "read this export file instead of a live broker (offline)"},
 			&cli.StringFlag{Name: "user", Usage: "the user whose access to show (with --can: the user asking)"},
-			&cli.StringFlag{Name: "vhost", Usage: "with --user: only this vhost"},
+			&cli.StringFlag{Name: "vhost", Usage: "with --user: only this vhost; alone: every user by every queue and exchange of this vhost"},
 			&cli.StringFlag{Name: "resource", Usage: "queue:VHOST/NAME or exchange:VHOST/NAME: who can do what to it"},
 			&cli.StringFlag{Name: "can", Usage: "with --user and a resource (argument or --resource): may the user do this operation? exit 0 yes, 1 no"},
 			&cli.StringFlag{Name: "routing-key", Usage: "the routing key of a publish, or the binding key of a bind from a topic exchange"},
@@ -108,8 +109,8 @@ func runAccess(c *cli.Context) error {
 		return errors.New("--strict and --max-admins go with --audit")
 	case req.Audit && format == "markdown":
 		return errors.New("--audit prints diagnostics: use --format text or json")
-	case !req.Audit && req.User == "" && req.Resource == nil:
-		return errors.New("ask --user U, --resource queue:VHOST/NAME, --user U --can OPERATION RESOURCE, or --audit")
+	case !req.Audit && req.User == "" && req.Resource == nil && req.Vhost == "":
+		return errors.New("ask --user U, --resource queue:VHOST/NAME, --vhost V (every user by every resource), --user U --can OPERATION RESOURCE, or --audit")
 	}
 	name, err := operation.ParseTarget(c.String("target"))
 	if err != nil {
@@ -201,6 +202,8 @@ func mark(r access.Result) string {
 
 func accessText(w io.Writer, r *operation.AccessResult) {
 	switch {
+	case r.Matrix != nil:
+		matrixTable(w, r.Matrix, false)
 	case r.Can != nil:
 		fmt.Fprintln(w, r.Can.Result)
 	case r.Users != nil || r.Vhosts == nil:
@@ -236,6 +239,54 @@ func accessText(w io.Writer, r *operation.AccessResult) {
 // q quotes a pattern, its backslashes single.
 func q(s string) string { return access.Quote(s) }
 
+// matrixLegend says what a matrix cell means.
+const matrixLegend = "c configure (declare, delete), w write (publish to an exchange, bind to a queue), r read (consume from a queue, bind from an exchange); " +
+	"- denied, k by routing key, ? unknown; no entry: the user cannot connect to the vhost"
+
+// matrixTable prints users by resources, as text or a markdown table.
+func matrixTable(w io.Writer, mx *operation.Matrix, markdown bool) {
+	head := []string{"user"}
+	for _, r := range mx.Resources {
+		name := r.Name
+		if r.Kind == access.Exchange && name == "" {
+			name = "(default)"
+		}
+		head = append(head, string(r.Kind)+" "+name)
+	}
+	rows := [][]string{head}
+	for i, u := range mx.Users {
+		rows = append(rows, append([]string{u}, mx.Cells[i]...))
+	}
+	if markdown {
+		fmt.Fprintf(w, "### vhost `%s`\n\n", mx.Vhost)
+		for i, row := range rows {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+			if i == 0 {
+				fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(row)))
+			}
+		}
+		fmt.Fprintf(w, "\n%s\n", matrixLegend)
+		return
+	}
+	width := make([]int, len(head))
+	for _, row := range rows {
+		for j, c := range row {
+			width[j] = max(width[j], len(c))
+		}
+	}
+	fmt.Fprintf(w, "vhost %q\n", mx.Vhost)
+	for _, row := range rows {
+		for j, c := range row {
+			if j < len(row)-1 {
+				fmt.Fprintf(w, "%-*s  ", width[j], c)
+			} else {
+				fmt.Fprintln(w, c)
+			}
+		}
+	}
+	fmt.Fprintln(w, matrixLegend)
+}
+
 // at is where an object was defined, " (file:line:col)", or "".
 func at(o definitions.Object) string {
 	d := definitions.Diagnose(o, 0, "", "")
@@ -269,6 +320,8 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 	}
 	code := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
 	switch {
+	case r.Matrix != nil:
+		matrixTable(w, r.Matrix, true)
 	case r.Can != nil:
 		fmt.Fprintf(w, "**%s**: %s\n", r.Can.Result, r.Can.Reason())
 	case r.Users != nil || r.Vhosts == nil:
@@ -382,6 +435,12 @@ func accessJSON(r *operation.AccessResult) any {
 	}
 	out := map[string]any{"version": 1}
 	switch {
+	case r.Matrix != nil:
+		rs := []string{}
+		for _, res := range r.Matrix.Resources {
+			rs = append(rs, res.Ref())
+		}
+		out["matrix"] = map[string]any{"vhost": r.Matrix.Vhost, "users": r.Matrix.Users, "resources": rs, "cells": r.Matrix.Cells}
 	case r.Can != nil:
 		out["can"] = conv([]access.Verdict{*r.Can})[0]
 	case r.Users != nil || r.Vhosts == nil:

@@ -51,6 +51,23 @@ type AccessResult struct {
 	Users []UserOnResource
 	// Findings are the audit's, sorted.
 	Findings schema.Diagnostics
+	// Matrix is every user's access to every resource of Vhost (asked
+	// with Vhost alone).
+	Matrix *Matrix
+}
+
+// Matrix is users by resources in one vhost. Each cell is three
+// characters, for configure (declare, delete), write (publish to an
+// exchange, bind to a queue) and read (consume from a queue, bind from an
+// exchange): c, w or r when
+// allowed, - when denied, k when a topic permission decides by routing
+// key, ? when unknown. A user with no permission in the vhost has
+// "no entry" in each of its cells.
+type Matrix struct {
+	Vhost     string
+	Users     []string
+	Resources []access.Resource
+	Cells     [][]string // by user, then resource
 }
 
 // UserInVhost is what a user can do in a vhost.
@@ -125,10 +142,47 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 		if req.Vhost != "" && len(res.Vhosts) == 0 {
 			res.Vhosts = append(res.Vhosts, UserInVhost{Vhost: req.Vhost, Permission: m.Permission(req.User, req.Vhost)})
 		}
+	case req.Vhost != "":
+		mx := &Matrix{Vhost: req.Vhost, Users: AccessUsers(doc), Resources: m.Resources(req.Vhost)}
+		for _, u := range mx.Users {
+			row := make([]string, len(mx.Resources))
+			for i, r := range mx.Resources {
+				row[i] = cell(m, u, r, req.RoutingKey)
+			}
+			mx.Cells = append(mx.Cells, row)
+		}
+		res.Matrix = mx
 	default:
-		return nil, errors.New("ask --user U, --resource queue:VHOST/NAME, or --user U --can OPERATION RESOURCE")
+		return nil, errors.New("ask --user U, --resource queue:VHOST/NAME, --vhost V, or --user U --can OPERATION RESOURCE")
 	}
 	return res, nil
+}
+
+// cell is a Matrix cell: configure, write and read of user on r.
+func cell(m *access.Model, user string, r access.Resource, key *string) string {
+	if m.Permission(user, r.Vhost) == nil {
+		return "no entry"
+	}
+	ops := []access.Operation{access.Delete, access.BindDestination, access.Consume}
+	if r.Kind == access.Exchange {
+		// Writing to an exchange is publishing (a topic permission may
+		// decide by routing key); reading from it is binding from it.
+		ops = []access.Operation{access.Delete, access.Publish, access.BindSource}
+	}
+	var b []byte
+	for i, op := range ops {
+		switch m.Can(user, op, r, key).Result {
+		case access.Allowed:
+			b = append(b, "cwr"[i])
+		case access.Depends:
+			b = append(b, 'k')
+		case access.Unknown:
+			b = append(b, '?')
+		default:
+			b = append(b, '-')
+		}
+	}
+	return string(b)
 }
 
 // verdicts are the user's verdicts on r, one per operation that applies.
