@@ -1,0 +1,134 @@
+package access
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/warren-tool/warren/definitions"
+)
+
+// Change is a change in what a user may do, between two models (the
+// broker's definitions before a plan and after it).
+type Change struct {
+	User  string
+	Vhost string
+	// Connect: the change is whether the user can connect to Vhost at
+	// all; Operation and Resource are unset, and the user's operations
+	// there change with it.
+	Connect bool
+	// Operation and Resource: the operation on the resource whose verdict
+	// changes from Before to After.
+	Operation     Operation
+	Resource      Resource
+	Before, After Result
+}
+
+// String says the change as a reviewer reads it: user "app" can now
+// publish to exchange "orders" on vhost "v".
+func (c Change) String() string {
+	if c.Connect {
+		if c.After == Allowed {
+			return fmt.Sprintf("user %s can now connect to vhost %s", Quote(c.User), Quote(c.Vhost))
+		}
+		return fmt.Sprintf("user %s can no longer connect to vhost %s", Quote(c.User), Quote(c.Vhost))
+	}
+	what := fmt.Sprintf(phrase[c.Operation], c.Resource)
+	switch {
+	case c.Before == Denied && c.After == Allowed:
+		return fmt.Sprintf("user %s can now %s", Quote(c.User), what)
+	case c.Before == Allowed && c.After == Denied:
+		return fmt.Sprintf("user %s can no longer %s", Quote(c.User), what)
+	}
+	return fmt.Sprintf("user %s: %s: %s → %s", Quote(c.User), what, c.Before, c.After)
+}
+
+// phrase says an operation on a resource (%s).
+var phrase = map[Operation]string{
+	Declare: "declare %s", Delete: "delete %s", BindSource: "bind from %s", BindDestination: "bind to %s",
+	Publish: "publish to %s", Consume: "consume from %s", Get: "get from %s", Purge: "purge %s",
+}
+
+// Gained says whether the change gives the user more than it had: a
+// reviewer's first question.
+func (c Change) Gained() bool { return rank[c.After] < rank[c.Before] }
+
+// Compare lists what changes in users' access from before to after: who
+// can connect to which vhost, and, for the users whose permission or topic
+// permissions in a vhost change (or whose topic permissions' exchange
+// changes type), every operation on every queue and exchange either
+// defines there whose verdict changes. Creating or deleting a queue or an
+// exchange changes no permission, and is not listed. Routing keys are not
+// given: a topic permission's verdict is Depends. Sorted by user, vhost,
+// resource, operation.
+func Compare(before, after *Model) []Change {
+	type uv struct{ user, vhost string }
+	changed := map[uv]bool{}
+	for _, pair := range [][2]*Model{{before, after}, {after, before}} {
+		a, b := pair[0], pair[1]
+		for k, p := range a.perms {
+			q := b.perms[k]
+			if q == nil || p.Configure != q.Configure || p.Write != q.Write || p.Read != q.Read {
+				changed[uv{k[1], k[0]}] = true
+			}
+		}
+		for k, p := range a.topics {
+			q := b.topics[k]
+			if q == nil || p.Write != q.Write || p.Read != q.Read ||
+				a.ExchangeType(k[0], k[2]) != b.ExchangeType(k[0], k[2]) {
+				changed[uv{k[1], k[0]}] = true
+			}
+		}
+		// An exchange that becomes internal, or stops being so.
+		for k, e := range a.exchanges {
+			if f := b.exchanges[k]; f != nil && internal(e) != internal(f) {
+				for pk := range a.perms {
+					if pk[0] == k[0] {
+						changed[uv{pk[1], pk[0]}] = true
+					}
+				}
+			}
+		}
+	}
+	var out []Change
+	for k := range changed {
+		pb, pa := before.Permission(k.user, k.vhost), after.Permission(k.user, k.vhost)
+		if (pb == nil) != (pa == nil) {
+			c := Change{User: k.user, Vhost: k.vhost, Connect: true, Before: Denied, After: Denied}
+			if pa != nil {
+				c.After = Allowed
+			} else {
+				c.Before = Allowed
+			}
+			out = append(out, c)
+			continue
+		}
+		resources := append(slices.Clone(before.Resources(k.vhost)), after.Resources(k.vhost)...)
+		slices.SortFunc(resources, compareResources)
+		resources = slices.Compact(resources)
+		for _, r := range resources {
+			for _, op := range Operations {
+				if !op.AppliesTo(r.Kind) {
+					continue
+				}
+				vb, va := before.Can(k.user, op, r, nil), after.Can(k.user, op, r, nil)
+				if vb.Result != va.Result {
+					out = append(out, Change{User: k.user, Vhost: k.vhost, Operation: op, Resource: r, Before: vb.Result, After: va.Result})
+				}
+			}
+		}
+	}
+	opIndex := func(o Operation) int { return slices.Index(Operations, o) }
+	slices.SortFunc(out, func(a, b Change) int {
+		return cmp.Or(cmp.Compare(a.User, b.User), cmp.Compare(a.Vhost, b.Vhost), compareResources(a.Resource, b.Resource),
+			cmp.Compare(opIndex(a.Operation), opIndex(b.Operation)))
+	})
+	return out
+}
+
+func internal(e *definitions.Exchange) bool { return e.Internal != nil && *e.Internal }
+
+// compareResources orders exchanges before queues, then by name.
+func compareResources(a, b Resource) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Vhost, b.Vhost), cmp.Compare(a.Name, b.Name))
+}

@@ -1,0 +1,65 @@
+package access_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/access"
+)
+
+func parse(t *testing.T, src string) *access.Model {
+	t.Helper()
+	d, diags := definitions.Parse("defs.yaml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return access.New(d, access.Options{Version: "4.3.6"})
+}
+
+// TestCompare lists the access changes between two sets of definitions:
+// connections gained and lost, and the operations whose verdict a changed
+// permission or topic permission changes; new queues change nothing.
+func TestCompare(t *testing.T) {
+	before := parse(t, `
+permissions:
+  - {user: app, vhost: v, configure: '', write: '^app\.', read: '^app\.'}
+  - {user: old, vhost: v, configure: '.*', write: '.*', read: '.*'}
+  - {user: same, vhost: v, configure: '', write: '.*', read: ''}
+queues: [{name: app.q, vhost: v, durable: true}, {name: orders, vhost: v, durable: true}]
+exchanges: [{name: events, vhost: v, type: topic, durable: true}]
+`)
+	after := parse(t, `
+permissions:
+  - {user: app, vhost: v, configure: '', write: '^(app\..*|events)$', read: '^app\.'}
+  - {user: new, vhost: v, configure: '', write: '', read: ''}
+  - {user: same, vhost: v, configure: '', write: '.*', read: ''}
+topic_permissions:
+  - {user: same, vhost: v, exchange: events, write: '^same\.', read: '.*'}
+queues: [{name: app.q, vhost: v, durable: true}, {name: orders, vhost: v, durable: true}, {name: app.new, vhost: v, durable: true}]
+exchanges: [{name: events, vhost: v, type: topic, durable: true}]
+`)
+	var got []string
+	for _, c := range access.Compare(before, after) {
+		got = append(got, c.String())
+	}
+	want := []string{
+		`user "app" can now bind to exchange "events" on vhost "v"`,
+		`user "app" can now publish to exchange "events" on vhost "v"`,
+		`user "new" can now connect to vhost "v"`,
+		`user "old" can no longer connect to vhost "v"`,
+		`user "same": publish to exchange "events" on vhost "v": allowed → depends on the routing key`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if got := access.Compare(after, after); len(got) != 0 {
+		t.Errorf("no change expected, got %v", got)
+	}
+	// Reversed, the same changes the other way.
+	rev := access.Compare(after, before)
+	if len(rev) != len(want) || !strings.Contains(rev[0].String(), "can no longer bind to") || rev[0].Gained() {
+		t.Errorf("reversed: %v", rev)
+	}
+}
