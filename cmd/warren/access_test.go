@@ -346,6 +346,14 @@ func TestAccessAgreesWithBroker(t *testing.T) {
 		conn.Close()
 	}
 	t.Logf("%d answers checked on RabbitMQ %s, %d disagreed", checked, n.Version, disagreed)
+
+	// The audit of the live broker: guest (a blank node's), and reader's
+	// unanchored read pattern; no positions, there is no file.
+	code, out, errOut := warren(t, "access", "--audit")
+	if code != exitOK || !strings.Contains(out, `user "guest" is present`) || !strings.Contains(out, `read pattern "orders" of permission "reader" on vhost "acc" is not anchored`) {
+		t.Errorf("warren access --audit: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Logf("warren access --audit:\n%s", out)
 	if checked < 500 {
 		t.Errorf("only %d answers checked", checked)
 	}

@@ -79,7 +79,7 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 	var admins []*definitions.User
 	for _, u := range d.Users {
 		if u.Name == "guest" {
-			warn(u, schema.WAccessGuest, "user \"guest\" is defined: RabbitMQ's default user, whose default password is guest; give applications users of their own")
+			warn(u, schema.WAccessGuest, "user \"guest\" is present: RabbitMQ's default user, whose default password is guest; give applications users of their own")
 		}
 		if !has[u.Name] {
 			also := ""
