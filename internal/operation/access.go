@@ -8,6 +8,7 @@ import (
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/access"
+	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/schema"
 	"github.com/warren-tool/warren/seeders"
 )
@@ -222,6 +223,94 @@ func AccessVhosts(d *definitions.Document) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// AccessChanges is what a plan changes in users' access (access.Compare):
+// live is what the broker has before the plan, and the plan's changes to
+// users, vhosts, permissions, topic permissions, queues and exchanges make
+// what it has after. Deleting a user or a vhost takes its permissions and
+// topic permissions with it, as the broker does. version is the broker's
+// RabbitMQ version ("" when not known).
+func AccessChanges(live *definitions.Document, p *plan.Plan, version string) []access.Change {
+	type key struct {
+		kind definitions.Kind
+		key  string
+	}
+	objects := map[key]definitions.Object{}
+	var order []key
+	put := func(o definitions.Object) {
+		k := key{o.Kind(), o.Key()}
+		if _, ok := objects[k]; !ok {
+			order = append(order, k)
+		}
+		objects[k] = o
+	}
+	each := func(d *definitions.Document, f func(definitions.Object)) {
+		for _, o := range d.Users {
+			f(o)
+		}
+		for _, o := range d.Vhosts {
+			f(o)
+		}
+		for _, o := range d.Permissions {
+			f(o)
+		}
+		for _, o := range d.TopicPermissions {
+			f(o)
+		}
+		for _, o := range d.Queues {
+			f(o)
+		}
+		for _, o := range d.Exchanges {
+			f(o)
+		}
+	}
+	each(live, put)
+	goneUsers, goneVhosts := map[string]bool{}, map[string]bool{}
+	for _, ch := range p.Changes {
+		if !slices.Contains(AccessKinds, ch.Kind) {
+			continue
+		}
+		if ch.Before != nil && ch.After == nil {
+			delete(objects, key{ch.Before.Kind(), ch.Before.Key()})
+			switch o := ch.Before.(type) {
+			case *definitions.User:
+				goneUsers[o.Name] = true
+			case *definitions.Vhost:
+				goneVhosts[o.Name] = true
+			}
+		}
+		if ch.After != nil {
+			put(ch.After)
+		}
+	}
+	after := &definitions.Document{RabbitMQVersion: live.RabbitMQVersion}
+	for _, k := range order {
+		switch o := objects[k].(type) {
+		case *definitions.User:
+			after.Users = append(after.Users, o)
+		case *definitions.Vhost:
+			after.Vhosts = append(after.Vhosts, o)
+		case *definitions.Permission:
+			if !goneUsers[o.User] && !goneVhosts[o.Vhost] {
+				after.Permissions = append(after.Permissions, o)
+			}
+		case *definitions.TopicPermission:
+			if !goneUsers[o.User] && !goneVhosts[o.Vhost] {
+				after.TopicPermissions = append(after.TopicPermissions, o)
+			}
+		case *definitions.Queue:
+			if !goneVhosts[o.Vhost] {
+				after.Queues = append(after.Queues, o)
+			}
+		case *definitions.Exchange:
+			if !goneVhosts[o.Vhost] {
+				after.Exchanges = append(after.Exchanges, o)
+			}
+		}
+	}
+	opts := access.Options{Version: version}
+	return access.Compare(access.New(live, opts), access.New(after, opts))
 }
 
 // CanLine is the one line --can prints on standard error: the verdict
