@@ -227,13 +227,14 @@ type Model struct {
 	doc       *definitions.Document
 	opts      Options
 	byVhost   map[string][]Resource // Resources, made on first use
-	re        map[string]compiled
+	re        map[string]*compiled
 }
 
 type compiled struct {
-	lit *literal // a literal pattern, matched without the engine
-	re  *regexp2.Regexp
-	err error
+	pattern string
+	lit     *literal // a literal pattern, matched without the engine
+	re      *regexp2.Regexp
+	err     error
 }
 
 // Options are what the rules depend on besides the definitions.
@@ -250,7 +251,7 @@ type Options struct {
 func New(d *definitions.Document, opts Options) *Model {
 	m := &Model{doc: d, opts: opts, perms: map[[2]string]*definitions.Permission{}, topics: map[[3]string]*definitions.TopicPermission{},
 		topicsOf: map[[2]string][]*definitions.TopicPermission{}, queues: map[[2]string]*definitions.Queue{},
-		exchanges: map[[2]string]*definitions.Exchange{}, re: map[string]compiled{}}
+		exchanges: map[[2]string]*definitions.Exchange{}, re: map[string]*compiled{}}
 	for _, p := range d.Permissions {
 		m.perms[[2]string{p.Vhost, p.User}] = p
 	}
@@ -543,43 +544,48 @@ func Quote(s string) string {
 const matchTimeout = 100 * time.Millisecond
 
 // Match says whether pattern matches s somewhere, as RabbitMQ's
-// re:run(s, pattern, [{capture, none}]) does (” is ^$). why is set when
-// it cannot be told: the pattern does not compile in a PCRE-compatible
-// engine, pattern or name is outside ASCII (Erlang reads bytes), or the
-// match ran too long.
-func (m *Model) Match(pattern, s string) (ok bool, why string) {
-	switch pattern {
-	case "", "^$":
-		return s == "", ""
-	case ".*", "^.*", "^.*$", ".*$":
-		if !strings.Contains(s, "\n") || pattern == ".*" || pattern == "^.*" {
-			return true, ""
-		}
+// re:run(s, pattern, [{capture, none}]) does (an empty pattern is ^$).
+// why is set when it cannot be told: the pattern does not compile in a
+// PCRE-compatible engine, pattern or name is outside ASCII where the
+// engine would read characters and Erlang reads bytes, or the match ran
+// too long.
+func (m *Model) Match(pattern, s string) (ok bool, why string) { return m.compile(pattern).match(s) }
+
+// compile is pattern made ready to match, once per pattern.
+func (m *Model) compile(pattern string) *compiled {
+	if c, ok := m.re[pattern]; ok {
+		return c
 	}
-	if !ascii(pattern) || !ascii(s) {
-		return false, fmt.Sprintf("pattern %q or name %q is not ASCII; RabbitMQ matches bytes, warren cannot tell the same way", pattern, s)
+	c := &compiled{pattern: pattern}
+	lp := pattern
+	if lp == "" {
+		lp = "^$"
 	}
-	c, done := m.re[pattern]
-	if !done {
-		if l, ok := parseLiteral(pattern); ok {
-			c.lit = &l
-		} else {
-			c.re, c.err = regexp2.Compile(pattern, regexp2.None)
-		}
-		if c.re != nil {
-			c.re.MatchTimeout = matchTimeout
-		}
-		m.re[pattern] = c
+	if l, ok := parseLiteral(lp); ok {
+		// Literal text matches bytes as Erlang does, ASCII or not.
+		c.lit = &l
+	} else if !ascii(pattern) {
+		c.err = fmt.Errorf("not ASCII; RabbitMQ matches bytes, the engine characters")
+	} else if c.re, c.err = regexp2.Compile(pattern, regexp2.None); c.re != nil {
+		c.re.MatchTimeout = matchTimeout
 	}
-	if c.lit != nil {
+	m.re[pattern] = c
+	return c
+}
+
+// match matches s as RabbitMQ would; why is set when that cannot be told.
+func (c *compiled) match(s string) (ok bool, why string) {
+	switch {
+	case c.lit != nil:
 		return c.lit.match(s), ""
-	}
-	if c.err != nil {
-		return false, fmt.Sprintf("warren cannot evaluate pattern %q (%v)", pattern, c.err)
+	case c.err != nil:
+		return false, fmt.Sprintf("warren cannot evaluate pattern %s (%v)", Quote(c.pattern), c.err)
+	case !ascii(s):
+		return false, fmt.Sprintf("name %s is not ASCII; RabbitMQ matches bytes, warren's engine characters, so it cannot tell what pattern %s does", Quote(s), Quote(c.pattern))
 	}
 	ok, err := c.re.MatchString(s)
 	if err != nil {
-		return false, fmt.Sprintf("pattern %q took too long to match %q", pattern, s)
+		return false, fmt.Sprintf("pattern %s took too long to match %s", Quote(c.pattern), Quote(s))
 	}
 	return ok, ""
 }

@@ -43,7 +43,7 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 			full[p.User] = append(full[p.User], p)
 		}
 		if strings.Contains(strings.ToLower(p.Configure), "amq") {
-			for _, name := range builtinNames()[1:] { // not amq.default: the default exchange cannot be declared
+			for _, name := range builtinNames[1:] { // not amq.default: the default exchange cannot be declared
 				if ok, why := m.Match(p.Configure, name); ok && why == "" {
 					warn(p, schema.WAccessConfigureAMQ, "configure pattern %s of %s matches the built-in exchange %s (and so may others)", Quote(p.Configure), p.Addr(), Quote(name))
 					break
@@ -116,22 +116,22 @@ func unanchored(pat string) bool {
 // defined in its vhost, nor a built-in exchange. A vhost whose files
 // define none is not checked.
 func (m *Model) unused(p *definitions.Permission, fields []struct{ name, pat string }, warn func(definitions.Object, schema.Code, string, ...any)) {
-	var names []string
+	names := make([]string, 0, 64)
 	for _, r := range m.Resources(p.Vhost) {
 		names = append(names, r.Name)
 	}
 	if len(names) == 0 {
 		return
 	}
-	names = append(names, builtinNames()...)
+	names = append(names, builtinNames...)
 	for _, f := range fields {
 		if f.pat == "" || f.pat == ".*" || f.pat == "^$" {
 			continue
 		}
+		c := m.compile(f.pat)
 		matched := false
 		for _, n := range names {
-			ok, why := m.Match(f.pat, n)
-			if ok || why != "" { // a pattern warren cannot evaluate is not reported
+			if ok, why := c.match(n); ok || why != "" { // a pattern warren cannot evaluate is not reported
 				matched = true
 				break
 			}
@@ -144,7 +144,7 @@ func (m *Model) unused(p *definitions.Permission, fields []struct{ name, pat str
 
 // builtinNames are the names the built-in exchanges are checked as
 // (amq.default for the default exchange), sorted: amq.default first.
-func builtinNames() []string {
+var builtinNames = func() []string {
 	var out []string
 	for n := range Builtin {
 		if n == "" {
@@ -154,4 +154,4 @@ func builtinNames() []string {
 	}
 	slices.Sort(out)
 	return out
-}
+}()
