@@ -411,7 +411,13 @@ func reserved(op Operation, r Resource, m *Model) string {
 
 // check matches res's name against p's pattern for perm.
 func (m *Model) check(p *definitions.Permission, perm Permission, res Resource) Check {
-	pat := map[Permission]string{Configure: p.Configure, Write: p.Write, Read: p.Read}[perm]
+	pat := p.Read
+	switch perm {
+	case Configure:
+		pat = p.Configure
+	case Write:
+		pat = p.Write
+	}
 	subject := res.Name
 	if res.Kind == Exchange && subject == "" {
 		subject = "amq.default"
