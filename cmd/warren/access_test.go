@@ -343,6 +343,32 @@ func TestAccessAgreesWithBroker(t *testing.T) {
 				}
 			}
 		}
+		// What warren says a declare that creates also needs: write on the
+		// dead-letter or alternate exchange (app may write dlx, not
+		// orders.x).
+		if user == "app" {
+			for _, c := range []struct {
+				what string
+				want string
+				op   func(*amqp.Channel) error
+			}{
+				{"queue with dead-letter exchange dlx", "allowed", func(ch *amqp.Channel) error {
+					_, err := ch.QueueDeclare("app.dl2", false, true, false, false, amqp.Table{"x-dead-letter-exchange": "dlx"})
+					return err
+				}},
+				{"queue with dead-letter exchange orders.x", "denied", func(ch *amqp.Channel) error {
+					_, err := ch.QueueDeclare("app.dl3", false, true, false, false, amqp.Table{"x-dead-letter-exchange": "orders.x"})
+					return err
+				}},
+				{"exchange with alternate exchange orders.x", "denied", func(ch *amqp.Channel) error {
+					return ch.ExchangeDeclare("app.ae2", "direct", false, true, false, false, amqp.Table{"alternate-exchange": "orders.x"})
+				}},
+			} {
+				if got := says("declare", c.op); got != c.want {
+					t.Errorf("app: creating a %s: the broker says %s, docs/access.md says %s", c.what, got, c.want)
+				}
+			}
+		}
 		conn.Close()
 	}
 	t.Logf("%d answers checked on RabbitMQ %s, %d disagreed", checked, n.Version, disagreed)
