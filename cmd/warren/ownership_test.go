@@ -199,3 +199,29 @@ func TestOwnerInFleetAndSavedPlan(t *testing.T) {
 		t.Errorf("the saved plan, as saved: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// An apply whose plan only records objects (an owner adopting what
+// exists) writes the record under the broker's lock, like every write:
+// another apply's lock stops it.
+func TestOwnerRecordUnderLock(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	ctx := context.Background()
+	files := ownerFiles(t, n, "payments", "pay.orders")
+	if err := n.PostDefinitions(ctx, []byte(`{"vhosts":[{"name":"shared"}],"queues":[{"name":"pay.orders","vhost":"shared","durable":true,"auto_delete":false,"arguments":{}}],
+"permissions":[{"user":"`+n.Admin+`","vhost":"shared","configure":".*","write":".*","read":".*"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/global-parameters/warren-lock", map[string]any{"name": "warren-lock", "value": map[string]any{
+		"holder": "someone", "host": "elsewhere", "pid": 4242, "since": time.Now().Add(-time.Minute), "renewed": time.Now(), "token": "theirs"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := warren(t, "apply", files) // no --yes: the plan is empty
+	if code != exitError || !strings.Contains(errOut, `user "someone" on host "elsewhere"`) || record(t, n, "payments") != nil {
+		t.Fatalf("an owner's adoption under another apply's lock: exit %d, record %v\n%s%s", code, record(t, n, "payments"), out, errOut)
+	}
+	n.Do(ctx, "DELETE", "/api/global-parameters/warren-lock", nil, nil)
+	if code, out, errOut := warren(t, "apply", files); code != exitOK || !strings.Contains(out, "No changes") || record(t, n, "payments").Len() != 3 {
+		t.Fatalf("the adoption: exit %d\n%s%s", code, out, errOut)
+	}
+}

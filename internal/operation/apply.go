@@ -113,6 +113,14 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	}
 	applyOpts := seeders.ApplyOptions{Options: opts, Admins: filesAdmins(desired), Reboot: req.Reboot}
 	if p.Empty() {
+		// Only the owner's record may change: under the lock, as every write.
+		if l, ok := t.(seeders.Locker); ok && !locked && p.RecordChanged() {
+			unlock, err := l.Lock(ctx, req.BreakLock, ui.Log())
+			if err != nil {
+				return res, err
+			}
+			defer releaseLock(ui, unlock)
+		}
 		if err := writeRecords(ctx, ui, t, p); err != nil {
 			return res, err
 		}
