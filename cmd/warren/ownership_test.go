@@ -14,6 +14,7 @@ import (
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -223,5 +224,36 @@ func TestOwnerRecordUnderLock(t *testing.T) {
 	n.Do(ctx, "DELETE", "/api/global-parameters/warren-lock", nil, nil)
 	if code, out, errOut := warren(t, "apply", files); code != exitOK || !strings.Contains(out, "No changes") || record(t, n, "payments").Len() != 3 {
 		t.Fatalf("the adoption: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// The owners' records are read under the apply's lock, with the broker:
+// what another owner took over while this apply waited is not pruned.
+func TestOwnerRecordsReadUnderLock(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	ctx := context.Background()
+	mustApply(t, ownerFiles(t, n, "payments", "pay.orders", "shared.events"))
+	// While payments' next apply holds the lock, billing's records say it
+	// took shared.events over (as its --take-over writes them).
+	mine, theirs := record(t, n, "payments"), plan.NewRecord("billing")
+	put := func(r *plan.Record) {
+		if err := n.Do(ctx, "PUT", "/api/global-parameters/"+plan.OwnerParameterPrefix+r.Owner,
+			map[string]any{"name": plan.OwnerParameterPrefix + r.Owner, "value": r.Value()}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	operation.BeforeApplyHook = func() {
+		events := queue("shared", "shared.events")
+		theirs.Objects[definitions.KindQueue] = []string{events.Key()}
+		mine.Objects[definitions.KindQueue] = slices.DeleteFunc(mine.Objects[definitions.KindQueue], func(k string) bool { return k == events.Key() })
+		put(theirs)
+		put(mine)
+	}
+	t.Cleanup(func() { operation.BeforeApplyHook = nil })
+	out, errOut := mustApply(t, "--prune", ownerFiles(t, n, "payments", "pay.orders"))
+	operation.BeforeApplyHook = nil
+	if got := queueNames(t, n, "shared"); !slices.Contains(got, "shared.events") {
+		t.Errorf("payments pruned the queue billing took over while it waited for the lock: %v\n%s%s", got, out, errOut)
 	}
 }

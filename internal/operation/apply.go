@@ -154,6 +154,9 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 		if again.LiveDigest != p.LiveDigest {
 			return res, errors.New("the broker was changed by someone else since the plan was made; nothing was applied: run warren apply again to see the new plan")
 		}
+		// The records as they are under the lock (another owner's apply may
+		// have written its own since).
+		p.Record, p.RecordBefore, p.Released = again.Record, again.RecordBefore, again.Released
 	}
 	applyOpts.Progress, applyOpts.Stop = ui.Progress, stop
 	err = t.Apply(applyCtx, p, applyOpts)
@@ -169,7 +172,7 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	if err := finish(ctx, ui, t, applyOpts); err != nil {
 		return res, err
 	}
-	return res, verify(ctx, ui, pl.after(p), desired, p)
+	return res, verify(ctx, ui, pl, desired, p)
 }
 
 // lockWhiler takes the broker's lock running a function once the lock is

@@ -41,15 +41,9 @@ func withSettings(ctx context.Context, ui UI, pl planner, d Desired) (planner, e
 		return pl, nil
 	}
 	pl.opts.Owner = owner
-	records, err := readRecords(ctx, pl.t)
+	own, err := ownership(ctx, pl.t, pl.opts)
 	if err != nil {
 		return pl, err
-	}
-	own := &plan.Ownership{Owner: owner, Mine: records[owner], Others: map[string]*plan.Record{}, TakeOver: pl.opts.TakeOver}
-	for name, rec := range records {
-		if name != owner {
-			own.Others[name] = rec
-		}
 	}
 	if !own.TakeOver {
 		if diags := conflicts(d, own, pl.opts.Vhosts); len(diags) > 0 {
@@ -57,9 +51,25 @@ func withSettings(ctx context.Context, ui UI, pl planner, d Desired) (planner, e
 			return pl, reported(ui, "%s owned by another owner; nothing was changed (--take-over takes them over)", Plural(len(diags), "object"))
 		}
 	}
-	pl.extra = append(pl.extra, plan.WithOwnership(own))
-	pl.own = own
 	return pl, nil
+}
+
+// ownership reads the owners' records for a plan of opts.Owner. Every
+// plan reads them afresh, as it reads the broker: under the apply's lock,
+// what another owner's apply wrote since is seen (what it took over is
+// not this owner's to prune any more).
+func ownership(ctx context.Context, t seeders.Target, opts plan.Options) (*plan.Ownership, error) {
+	records, err := readRecords(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	own := &plan.Ownership{Owner: opts.Owner, Mine: records[opts.Owner], Others: map[string]*plan.Record{}, TakeOver: opts.TakeOver}
+	for name, rec := range records {
+		if name != opts.Owner {
+			own.Others[name] = rec
+		}
+	}
+	return own, nil
 }
 
 // readRecords reads every owner's record from a target that keeps them.
@@ -129,23 +139,6 @@ func writeRecords(ctx context.Context, ui UI, t seeders.Target, p *plan.Plan) er
 	}
 	logf(ui, "Owner %s: %s recorded on the broker.", p.Record.Owner, Plural(p.Record.Len(), "object"))
 	return nil
-}
-
-// after is the planner for reading the broker again after p was carried
-// out: the owner's record is the one p wrote, others' without what p took
-// over.
-func (pl planner) after(p *plan.Plan) planner {
-	if pl.own == nil || p.Record == nil {
-		return pl
-	}
-	own := plan.Ownership{Owner: pl.own.Owner, Mine: p.Record, Others: maps.Clone(pl.own.Others)}
-	maps.Copy(own.Others, p.Released)
-	own.TakeOver = true // nothing left to take over; nothing to refuse
-	extra := make([]plan.DiffOption, 0, len(pl.extra))
-	extra = append(extra, pl.extra...)
-	extra = append(extra, plan.WithOwnership(&own)) // the last one set wins
-	pl.extra, pl.own = extra, &own
-	return pl
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -98,7 +98,6 @@ type planner struct {
 	t     seeders.Target
 	opts  plan.Options
 	extra []plan.DiffOption
-	own   *plan.Ownership // nil without an owner
 }
 
 // plan reads the kinds a plan needs (liveKinds) and diffs them with the
@@ -119,6 +118,13 @@ func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*pla
 	}
 	diffOpts := append(t.DiffOptions(ctx, opts), plan.WithPrune(opts.Prune), plan.WithKeepGuest(opts.KeepGuest))
 	diffOpts = append(diffOpts, pl.extra...)
+	if opts.Owner != "" {
+		own, err := ownership(ctx, t, opts)
+		if err != nil {
+			return nil, err
+		}
+		diffOpts = append(diffOpts, plan.WithOwnership(own))
+	}
 	p, err := plan.Diff(desired, live, diffOpts...)
 	if err != nil {
 		return nil, err
