@@ -286,6 +286,17 @@ type Plan struct {
 	Record       *Record
 	RecordBefore *Record
 	Released     map[string]*Record
+
+	// Access says what the plan changes of who can do what: users who can
+	// now, or no longer, connect to a vhost or do an operation on a queue
+	// or exchange (nil when not worked out).
+	Access []AccessChange
+}
+
+// AccessChange is one change of who can do what, as a reviewer reads it.
+type AccessChange struct {
+	Text   string
+	Gained bool
 }
 
 // RecordChanged reports whether applying the plan rewrites the owner's

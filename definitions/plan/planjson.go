@@ -16,6 +16,14 @@ type JSON struct {
 	OutOfScope map[string]int `json:"out_of_scope,omitempty"`
 	// Ownership is there when the files name an owner.
 	Ownership *OwnershipJSON `json:"ownership,omitempty"`
+	// Access lists what the plan changes of who can do what.
+	Access []AccessChangeJSON `json:"access,omitempty"`
+}
+
+// AccessChangeJSON is one change of who can do what.
+type AccessChangeJSON struct {
+	Change string `json:"change"`
+	Gained bool   `json:"gained"`
 }
 
 // OwnershipJSON is what an owner's plan says of ownership.

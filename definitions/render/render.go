@@ -81,6 +81,16 @@ func Text(w io.Writer, p *plan.Plan, opts Options) {
 	if n := unmanagedText(p); n != "" {
 		fmt.Fprintf(w, "\nNot in the files: %s on the broker (warren deletes them only with --prune).\n", n)
 	}
+	if len(p.Access) > 0 {
+		fmt.Fprintln(w, "\nAccess after this plan:")
+		for _, a := range p.Access {
+			marker := plan.Delete
+			if a.Gained {
+				marker = plan.Create
+			}
+			fmt.Fprintf(w, "  %c %s\n", marker, a.Text)
+		}
+	}
 	for _, line := range OwnershipLines(p) {
 		fmt.Fprintf(w, "\n%s\n", line)
 	}
@@ -344,6 +354,9 @@ func ToJSON(p *plan.Plan) plan.JSON {
 		for k, n := range p.OutOfScope {
 			out.OutOfScope[string(k)] = n
 		}
+	}
+	for _, a := range p.Access {
+		out.Access = append(out.Access, plan.AccessChangeJSON{Change: a.Text, Gained: a.Gained})
 	}
 	if p.Record != nil {
 		o := &plan.OwnershipJSON{Owner: p.Record.Owner, Recorded: p.Record.Len(), RecordChanges: p.RecordChanged(),

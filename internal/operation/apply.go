@@ -65,6 +65,8 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 		return nil, err
 	}
 	opts := pl.opts
+	shown := pl // the plan shown says what it changes of access
+	shown.withAccess = true
 	// With Yes nobody reviews the plan before it is carried out: the lock
 	// is taken first and the plan read once, under it, instead of read,
 	// locked and read again. The read runs while the lock waits to see off
@@ -82,7 +84,7 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 				BeforeApplyHook()
 			}
 			var err error
-			p, err = pl.plan(ctx, desired)
+			p, err = shown.plan(ctx, desired)
 			return err
 		})
 		if err != nil {
@@ -90,7 +92,7 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 		}
 		defer releaseLock(ui, unlock)
 		locked = true
-	} else if p, err = pl.plan(ctx, desired); err != nil {
+	} else if p, err = shown.plan(ctx, desired); err != nil {
 		return nil, SecretError(ui, desired, err)
 	}
 	res := &ApplyResult{Plan: p}

@@ -43,6 +43,7 @@ func Diff(ctx context.Context, ui UI, req DiffRequest) (*DiffResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	pl.withAccess = true
 	p, err := pl.plan(ctx, desired)
 	if err != nil {
 		return nil, SecretError(ui, desired, err)

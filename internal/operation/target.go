@@ -98,6 +98,11 @@ type planner struct {
 	t     seeders.Target
 	opts  plan.Options
 	extra []plan.DiffOption
+	// version is the broker's RabbitMQ version, when warren knows its
+	// rules: the plan then says what it changes of who can do what.
+	version string
+	// withAccess: plan works out the plan's access section.
+	withAccess bool
 }
 
 // plan reads the kinds a plan needs (liveKinds) and diffs them with the
@@ -132,7 +137,60 @@ func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*pla
 	if _, err := p.ReadSecrets(nil); err != nil {
 		return nil, err
 	}
+	if pl.withAccess {
+		if err := pl.access(ctx, desired, live, p); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// access works out what p changes of who can do what (Plan.Access), for
+// a RabbitMQ broker whose version warren knows, when p changes users,
+// vhosts, permissions, topic permissions, queues or exchanges. What the
+// plan did not read of those kinds is read whole now (a kind read for
+// the plan's acting user alone, permissions, is read again).
+func (pl planner) access(ctx context.Context, desired, live *definitions.Document, p *plan.Plan) error {
+	if pl.version == "" || !slices.ContainsFunc(p.Changes, func(ch plan.Change) bool { return slices.Contains(AccessKinds, ch.Kind) }) {
+		return nil
+	}
+	read := liveKinds(desired, pl.opts.Prune)
+	var missing []definitions.Kind
+	for _, k := range AccessKinds {
+		if !slices.Contains(read, k) {
+			missing = append(missing, k)
+		}
+	}
+	doc := live
+	if len(missing) > 0 {
+		more, err := pl.t.Read(ctx, missing)
+		if err != nil {
+			return fmt.Errorf("reading what the plan's access section needs: %w", err)
+		}
+		cp := *live
+		for _, k := range missing {
+			switch k {
+			case definitions.KindUser:
+				cp.Users = more.Users
+			case definitions.KindVhost:
+				cp.Vhosts = more.Vhosts
+			case definitions.KindPermission:
+				cp.Permissions = more.Permissions
+			case definitions.KindTopicPermission:
+				cp.TopicPermissions = more.TopicPermissions
+			case definitions.KindQueue:
+				cp.Queues = more.Queues
+			case definitions.KindExchange:
+				cp.Exchanges = more.Exchanges
+			}
+		}
+		doc = &cp
+	}
+	p.Access = nil
+	for _, c := range AccessChanges(doc, p, pl.version) {
+		p.Access = append(p.Access, plan.AccessChange{Text: c.String(), Gained: c.Gained()})
+	}
+	return nil
 }
 
 // SecretError shows an {env}/{file} reference that could not be read as

@@ -152,5 +152,6 @@ func preflight(ctx context.Context, ui UI, t seeders.Target, name definitions.Ta
 	if version != "" {
 		doc = definitions.KeepAsImported(doc, version)
 	}
+	pl.version = version
 	return id, doc, pl, nil
 }
