@@ -82,13 +82,11 @@ func Text(w io.Writer, p *plan.Plan, opts Options) {
 		fmt.Fprintf(w, "\nNot in the files: %s on the broker (warren deletes them only with --prune).\n", n)
 	}
 	if len(p.Access) > 0 {
+		// No + or - before them: they are not changes the plan makes, and
+		// "can now" or "can no longer" says which way each goes.
 		fmt.Fprintln(w, "\nAccess after this plan:")
 		for _, a := range p.Access {
-			marker := plan.Delete
-			if a.Gained {
-				marker = plan.Create
-			}
-			fmt.Fprintf(w, "  %c %s\n", marker, a.Text)
+			fmt.Fprintf(w, "  %s\n", a.Text)
 		}
 	}
 	for _, line := range OwnershipLines(p) {
