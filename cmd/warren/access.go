@@ -186,7 +186,7 @@ func printAudit(c *cli.Context, r *operation.AccessResult, format string) error 
 		}
 	} else {
 		printDiagnostics(out, diags)
-		fmt.Fprintln(out, plural(len(diags), "finding"))
+		fmt.Fprintln(out, operation.Plural(len(diags), "finding"))
 	}
 	if nerr, _ := diags.Count(); nerr > 0 {
 		return exitCodeError{exitError}

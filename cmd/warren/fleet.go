@@ -100,7 +100,7 @@ func loadInventory(c *cli.Context, path string) (*inventory.Inventory, error) {
 	if inv == nil {
 		printDiagnostics(c.App.ErrWriter, diags)
 		nerr, _ := diags.Count()
-		fmt.Fprintf(c.App.ErrWriter, "warren: %s in the inventory\n", plural(nerr, "error"))
+		fmt.Fprintf(c.App.ErrWriter, "warren: %s in the inventory\n", operation.Plural(nerr, "error"))
 		return nil, exitCodeError{exitError}
 	}
 	printDiagnostics(c.App.ErrWriter, diags)
@@ -252,7 +252,7 @@ func writeFleetTable(w io.Writer, rep *operation.FleetReport) {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	fmt.Fprintf(w, "%s: %s\n", plural(len(rep.Brokers), "broker"), strings.Join(parts, ", "))
+	fmt.Fprintf(w, "%s: %s\n", operation.Plural(len(rep.Brokers), "broker"), strings.Join(parts, ", "))
 	for _, r := range rep.Brokers {
 		if r.Error != "" {
 			fmt.Fprintf(w, "%s: %s\n", r.Name, r.Error)
@@ -321,9 +321,9 @@ func validateInventory(c *cli.Context, inv *inventory.Inventory) error {
 		for _, n := range notes {
 			fmt.Fprintln(out, "layer: "+n)
 		}
-		summary := plural(nerr, "error") + ", " + plural(nwarn, "warning")
+		summary := operation.Plural(nerr, "error") + ", " + operation.Plural(nwarn, "warning")
 		if doc != nil {
-			summary += " in " + plural(len(doc.Files()), "file")
+			summary += " in " + operation.Plural(len(doc.Files()), "file")
 		}
 		fmt.Fprintln(out, summary)
 	}

@@ -73,9 +73,9 @@ func runValidate(c *cli.Context) error {
 		}
 	} else {
 		printDiagnostics(out, diags)
-		summary := plural(nerr, "error") + ", " + plural(nwarn, "warning")
+		summary := operation.Plural(nerr, "error") + ", " + operation.Plural(nwarn, "warning")
 		if doc != nil {
-			summary += " in " + plural(len(doc.Files()), "file")
+			summary += " in " + operation.Plural(len(doc.Files()), "file")
 		}
 		fmt.Fprintln(out, summary)
 	}
@@ -83,13 +83,6 @@ func runValidate(c *cli.Context) error {
 		return exitCodeError{exitError}
 	}
 	return nil
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // validateReport is validate's --format json output. Its shape is

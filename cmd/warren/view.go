@@ -137,7 +137,7 @@ func (p *progress) report(pr seeders.Progress) {
 	}
 	switch {
 	case pr.What == "import":
-		fmt.Fprintf(p.w, "  imported %s in one request (%d/%d)\n", plural(len(pr.Changes), "object"), pr.Done, pr.Total)
+		fmt.Fprintf(p.w, "  imported %s in one request (%d/%d)\n", operation.Plural(len(pr.Changes), "object"), pr.Done, pr.Total)
 	default:
 		for _, ch := range pr.Changes {
 			fmt.Fprintf(p.w, "  %c %s (%d/%d)\n", ch.Action, ch.Addr, pr.Done, pr.Total)
