@@ -189,7 +189,12 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	// the run.
 	var buf bytes.Buffer
 	if f, ok := r.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
+		st, err := f.Stat()
+		if err == nil && st.Mode().IsRegular() && st.Size() > limit && path != "-" {
+			// Refused before a byte is read, with the size it needs.
+			return nil, schema.Diagnostics{tooLarge(name, st.Size(), limit)}
+		}
+		if err == nil && st.Mode().IsRegular() {
 			// Standard input is read: it has no path to read it again by
 			// (to place diagnostics), and it starts at its offset, not at
 			// the file's start.
@@ -207,10 +212,48 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 		return nil, schema.Diagnostics{readError(name, err)}
 	}
 	if int64(len(data)) > limit {
-		return nil, schema.Diagnostics{{File: name, Severity: schema.Error, Code: schema.ETooLarge,
-			Message: fmt.Sprintf("file is larger than the limit of %d bytes (--max-size)", limit)}}
+		return nil, schema.Diagnostics{tooLarge(name, -1, limit)}
 	}
 	return Parse(name, data)
+}
+
+// tooLarge is the diagnostic for a file over the limit; size is the
+// file's, or -1 when it is not known (standard input, a pipe).
+func tooLarge(name string, size, limit int64) schema.Diagnostic {
+	msg := fmt.Sprintf("file is larger than the limit of %s: raise it with --max-size (or WARREN_MAX_SIZE)", sizeText(limit))
+	if size >= 0 {
+		need := strings.TrimSuffix(sizeText(roundSize(size)), " bytes")
+		msg = fmt.Sprintf("file is %s, larger than the limit of %s: raise it with --max-size %s (or WARREN_MAX_SIZE=%s)", sizeText(size), sizeText(limit), need, need)
+	}
+	return schema.Diagnostic{File: name, Severity: schema.Error, Code: schema.ETooLarge, Message: msg}
+}
+
+// roundSize rounds n up to whole MiB (from 1 MiB) or KiB (from 1 KiB), a
+// limit a user would write.
+func roundSize(n int64) int64 {
+	for _, unit := range []int64{1 << 20, 1 << 10} {
+		if n >= unit {
+			return (n + unit - 1) / unit * unit
+		}
+	}
+	return n
+}
+
+// sizeText writes a size as --max-size reads it: in GiB, MiB or KiB when
+// it is a whole number of them, in bytes otherwise.
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d%s", n/u.size, u.name)
+		}
+	}
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // parseMapped parses a mapped file, releasing its pages as the decoder

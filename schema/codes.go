@@ -149,7 +149,7 @@ type Info struct {
 var Codes = []Info{
 	{ESyntax, Error, "syntax error", "The file is not valid JSON or YAML. The position is where the decoder gave up; the mistake is often just before it (a missing comma or quote)."},
 	{EDuplicateKey, Error, "duplicate key", "The same key appears twice in one JSON object or YAML mapping. Standard decoders silently keep the last one, so one of the two values would be lost; warren refuses the file instead."},
-	{ETooLarge, Error, "file too large", "The file is larger than --max-size (default 128MiB). Raise the limit if the file is genuine."},
+	{ETooLarge, Error, "file too large", "The file is larger than --max-size (default 128MiB); the message gives its size and the --max-size that reads it. Raise the limit if the file is genuine."},
 	{ETooDeep, Error, "nesting too deep", "Objects and arrays are nested more than 64 levels deep. No definitions file needs that; the limit protects against hostile input."},
 	{EAliasLimit, Error, "too many YAML aliases", "Expanding the file's YAML aliases would produce far more values than the file holds (an alias bomb). Write the values out, or use fewer aliases."},
 	{ERead, Error, "cannot read input", "The file or directory could not be read (missing, a permission problem, or not a regular file)."},
