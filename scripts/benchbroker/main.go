@@ -2,7 +2,8 @@
 // RabbitMQ node and against the tools it must be no slower than.
 // make bench runs it three times (scripts/bench.sh):
 //
-//	benchbroker -validate -out V.json        warren validate vs python3 json.load (no broker)
+//	benchbroker -validate -out V.json        warren validate vs python3 json.load (no broker),
+//	                                         at 150,000, 500,000 and 1,500,000 objects (-objects)
 //	WARREN_RABBITMQ=3.10 benchbroker -out A.json   one node of that version, 41,200 objects
 //	benchbroker -report V.json A.json B.json  the table, versions side by side
 //
@@ -25,10 +26,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/internal/benchproc"
 	"github.com/warren-tool/warren/internal/defgen"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
@@ -42,7 +45,7 @@ var (
 	out       = flag.String("out", "", "write the results here as JSON")
 	profile   = flag.String("profile", "", "write CPU and heap profiles of each measured warren command to this directory")
 	valid     = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
-	objects   = flag.Int("objects", 150000, "objects in the file of -validate")
+	objects   = flag.String("objects", "150000,500000,1500000", "objects in the files of -validate, comma-separated: one file of each size")
 	endpoints = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
 	applies   = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
 	report    = flag.Bool("report", false, "print the table of the JSON results named as arguments")
@@ -148,39 +151,79 @@ func profileEnv(name string) []string {
 		"WARREN_MEMPROFILE=" + filepath.Join(*profile, name+".mem.pprof")}
 }
 
+// validateSizes parses -objects.
+func validateSizes() ([]int, error) {
+	var sizes []int
+	for _, f := range strings.Split(*objects, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-objects %q: want counts of objects, comma-separated", *objects)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
+
+// measureValidate times warren validate against python3's json.load on a
+// file of each size of -objects, and takes warren's peak memory. Its
+// figures are named by size: "validate 150000", "json.load 150000",
+// "validate.rss 150000", "validate.file 150000".
 func measureValidate() (*Results, error) {
+	sizes, err := validateSizes()
+	if err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "warren-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	file := filepath.Join(dir, "defs.json")
-	data := defgen.Generate(*objects)
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		return nil, err
+	res := &Results{Values: map[string]float64{}}
+	for _, n := range sizes {
+		if err := measureValidateSize(res, dir, n); err != nil {
+			return nil, err
+		}
 	}
-	fmt.Fprintf(os.Stderr, "validate: %d objects, %.1f MB, %d runs\n", *objects, float64(len(data))/1e6, *repeats)
+	return res, nil
+}
+
+func measureValidateSize(res *Results, dir string, n int) error {
+	file := filepath.Join(dir, "defs.json")
+	data := defgen.Generate(n)
+	size := len(data)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return err
+	}
+	data = nil // the measuring copies start from this process: keep it small
+	args := []string{"validate", file}
+	if size > definitions.DefaultMaxSize {
+		// What a user must say for a file this large.
+		args = []string{"validate", "--max-size", fmt.Sprintf("%dMiB", (size+1<<20-1)>>20), file}
+	}
+	fmt.Fprintf(os.Stderr, "validate: %d objects, %.1f MB, %d runs\n", n, float64(size)/1e6, *repeats)
 	var w, p []float64
 	var peak int64
 	for i := range *repeats {
 		var env []string
 		if i == 0 {
-			env = profileEnv("validate")
+			env = profileEnv(fmt.Sprintf("validate-%d", n))
 		}
-		t, rss, err := process(env, *warren, "validate", file)
+		t, rss, err := process(env, *warren, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		w, peak = append(w, t), max(peak, rss)
 		t, _, err = process(nil, "python3", "-c", "import json,sys; json.load(open(sys.argv[1]))", file)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p = append(p, t)
+		fmt.Fprintf(os.Stderr, "  run %d: warren %.2f s, %.0f MB; json.load %.2f s\n", i+1, w[i], float64(rss)/1e6, t)
 	}
-	return &Results{Values: map[string]float64{
-		"validate": median(w), "json.load": median(p), "validate.rss": float64(peak), "validate.file": float64(len(data)),
-	}}, nil
+	suffix := " " + strconv.Itoa(n)
+	res.Values["validate"+suffix], res.Values["json.load"+suffix] = median(w), median(p)
+	res.Values["validate.rss"+suffix], res.Values["validate.file"+suffix] = float64(peak), float64(size)
+	return nil
 }
 
 func measureBroker() error {
@@ -442,14 +485,6 @@ func printReport(paths []string) error {
 			return x / y, fmt.Sprintf("%.2f s / %.2f s", x, y), true
 		}
 	}
-	fromValidate := func(f func(r *Results) (float64, string, bool)) func(r *Results) (float64, string, bool) {
-		return func(*Results) (float64, string, bool) {
-			if validate == nil {
-				return 0, "", false
-			}
-			return f(validate)
-		}
-	}
 	rows := []row{
 		{"`warren diff`, in sync, 41k objects / one `GET /api/definitions`", 1.0, ratio("diff", "get", "s")},
 		{"`warren diff --owner`, in sync, the owner's record of 41k objects / `warren diff` without", 1.05, ratio("diff.owner", "diff", "s")},
@@ -459,35 +494,36 @@ func printReport(paths []string) error {
 			v, ok := r.Values["scratch.ratio"]
 			return v, fmt.Sprintf("medians %.1f s / %.1f s, %d pairs", r.Values["scratch.apply"], r.Values["scratch.import"], len(r.Rounds)), ok
 		}},
-		{"`warren validate`, 150k objects / python3 `json.load` (no broker)", 1.0, fromValidate(ratio("validate", "json.load", "s"))},
-		{"peak memory of `warren validate` / file size (no broker)", 4.0, fromValidate(ratio("validate.rss", "validate.file", "MB"))},
 		{"peak memory of `warren diff` (41k objects) / size of the live definitions as JSON", 10.0, ratio("diff.rss", "get.bytes", "MB")},
 	}
-	fmt.Print("\n| measure | goal |")
-	for _, b := range brokers {
-		fmt.Printf(" RabbitMQ %s |", b.Version)
-	}
-	fmt.Print("\n|---|---:|")
-	for range brokers {
-		fmt.Print("---|")
-	}
-	fmt.Println()
-	for _, rw := range rows {
-		fmt.Printf("| %s | ≤ %gx |", rw.measure, rw.goal)
+	if len(brokers) > 0 {
+		fmt.Print("\n| measure | goal |")
 		for _, b := range brokers {
-			v, detail, ok := rw.value(b)
-			if !ok {
-				fmt.Print(" — |")
-				continue
-			}
-			mark := "met"
-			if v > rw.goal {
-				mark = "NOT met"
-			}
-			fmt.Printf(" **%.2fx** %s (%s) |", v, mark, detail)
+			fmt.Printf(" RabbitMQ %s |", b.Version)
+		}
+		fmt.Print("\n|---|---:|")
+		for range brokers {
+			fmt.Print("---|")
 		}
 		fmt.Println()
+		for _, rw := range rows {
+			fmt.Printf("| %s | ≤ %gx |", rw.measure, rw.goal)
+			for _, b := range brokers {
+				v, detail, ok := rw.value(b)
+				if !ok {
+					fmt.Print(" — |")
+					continue
+				}
+				mark := "met"
+				if v > rw.goal {
+					mark = "NOT met"
+				}
+				fmt.Printf(" **%.2fx** %s (%s) |", v, mark, detail)
+			}
+			fmt.Println()
+		}
 	}
+	printValidate(validate)
 	for _, b := range brokers {
 		fmt.Printf("\nFrom scratch on RabbitMQ %s (each pair back to back, each run after a reset):\n\n| pair | broker's import s | warren apply s | ratio |\n|---:|---:|---:|---:|\n", b.Version)
 		for i, p := range b.Rounds {
@@ -499,4 +535,51 @@ func printReport(paths []string) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// Goals of warren validate, against python3's json.load and the file's size.
+const (
+	validateTimeGoal   = 1.0
+	validateMemoryGoal = 3.0
+)
+
+// printValidate prints warren validate's table: a row for each size
+// measured, time against python3's json.load, peak memory against the
+// file's size.
+func printValidate(r *Results) {
+	if r == nil {
+		return
+	}
+	var sizes []int
+	for k := range r.Values {
+		if n, err := strconv.Atoi(strings.TrimPrefix(k, "validate ")); err == nil && strings.HasPrefix(k, "validate ") {
+			sizes = append(sizes, n)
+		}
+	}
+	slices.Sort(sizes)
+	if len(sizes) == 0 {
+		return
+	}
+	met := func(v, goal float64) string {
+		if v > goal {
+			return "NOT met"
+		}
+		return "met"
+	}
+	fmt.Printf("\n| `warren validate` (no broker) | file | time / python3 `json.load`, goal ≤ %gx | peak memory / file, goal ≤ %gx |\n|---:|---:|---|---|\n", validateTimeGoal, validateMemoryGoal)
+	for _, n := range sizes {
+		v := func(name string) float64 { return r.Values[name+" "+strconv.Itoa(n)] }
+		t, py, rss, file := v("validate"), v("json.load"), v("validate.rss"), v("validate.file")
+		fmt.Printf("| %s objects | %.1f MB | **%.2fx** %s (%.2f s / %.2f s) | **%.2fx** %s (%.0f MB / %.0f MB) |\n",
+			thousands(n), file/1e6, t/py, met(t/py, validateTimeGoal), t, py, rss/file, met(rss/file, validateMemoryGoal), rss/1e6, file/1e6)
+	}
+}
+
+// thousands writes n with commas: 1,500,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
