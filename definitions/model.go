@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"strings"
 
@@ -267,6 +268,44 @@ func (b *Binding) Key() string {
 		args = CanonicalJSON(b.Arguments)
 	}
 	return key(b.Vhost, b.Source, b.DestinationType, b.Destination, b.RoutingKey, args)
+}
+
+// writeKey writes o's Key to h without making it: the same bytes, so
+// that equal keys hash alike.
+func writeKey(h *maphash.Hash, o Object) {
+	parts := func(ps ...string) { writeParts(h, ps) }
+	switch o := o.(type) {
+	case *Permission:
+		parts(o.Vhost, o.User)
+	case *TopicPermission:
+		parts(o.Vhost, o.User, o.Exchange)
+	case *Parameter:
+		parts(o.Vhost, o.Component, o.Name)
+	case *Policy:
+		parts(o.Vhost, o.Name)
+	case *Queue:
+		parts(o.Vhost, o.Name)
+	case *Exchange:
+		parts(o.Vhost, o.Name)
+	case *Binding:
+		if len(o.Arguments) > 0 {
+			h.WriteString(o.Key())
+			return
+		}
+		parts(o.Vhost, o.Source, o.DestinationType, o.Destination, o.RoutingKey, "")
+	default:
+		h.WriteString(o.Key())
+	}
+}
+
+// writeParts writes what key(ps...) holds.
+func writeParts(h *maphash.Hash, ps []string) {
+	for i, p := range ps {
+		if i > 0 {
+			h.WriteByte(0)
+		}
+		h.WriteString(p)
+	}
 }
 
 func (u *User) Addr() string  { return fmt.Sprintf("user %q", u.Name) }

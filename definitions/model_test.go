@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"encoding/json"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +159,56 @@ func TestDuplicates(t *testing.T) {
 	}
 	slices.Sort(got)
 	if want := []string{"/users/2 also /users/0", "/users/3 also /users/0", "/users/5 also /users/1"}; !slices.Equal(got, want) {
+		t.Errorf("duplicates %v, want %v", got, want)
+	}
+}
+
+// TestWriteKey: the hash duplicates sorts by is the hash of each kind's
+// Key, so that equal keys are found next to each other.
+func TestWriteKey(t *testing.T) {
+	args := TableOf(map[string]any{"x-match": "all"})
+	objs := []Object{
+		&User{Name: "u"}, &Vhost{Name: "v"},
+		&Permission{Vhost: "v", User: "u"},
+		&TopicPermission{Vhost: "v", User: "u", Exchange: "x"},
+		&Parameter{Vhost: "v", Component: "shovel", Name: "s"},
+		&GlobalParameter{Name: "g"},
+		&Policy{Vhost: "v", Name: "p"},
+		&Queue{Vhost: "v", Name: "q"},
+		&Exchange{Vhost: "v", Name: "x"},
+		&Binding{Vhost: "v", Source: "x", DestinationType: "queue", Destination: "q", RoutingKey: "k"},
+		&Binding{Vhost: "v", Source: "x", DestinationType: "queue", Destination: "q", RoutingKey: "k", Arguments: args},
+	}
+	seen := map[Kind]bool{}
+	seed := maphash.MakeSeed()
+	for _, o := range objs {
+		seen[o.Kind()] = true
+		var h maphash.Hash
+		h.SetSeed(seed)
+		writeKey(&h, o)
+		if got, want := h.Sum64(), maphash.String(seed, o.Key()); got != want {
+			t.Errorf("%s: writeKey hashes to %x, its Key to %x", o.Addr(), got, want)
+		}
+	}
+	for _, k := range Kinds {
+		if !seen[k] {
+			t.Errorf("no %s checked", k)
+		}
+	}
+}
+
+// TestDuplicatesOrder: duplicates are reported in the order of their
+// keys, then of their place in the file, whatever their hashes.
+func TestDuplicatesOrder(t *testing.T) {
+	doc, _ := Parse("d.json", []byte(`{"queues": [
+		{"vhost": "v", "name": "c"}, {"vhost": "v", "name": "a"}, {"vhost": "v", "name": "b"},
+		{"vhost": "v", "name": "b"}, {"vhost": "v", "name": "c"}, {"vhost": "v", "name": "a"}, {"vhost": "v", "name": "c"}]}`))
+	var got []string
+	for _, d := range doc.duplicates() {
+		got = append(got, d.Pointer+" also "+d.Also.Pointer)
+	}
+	want := []string{"/queues/5 also /queues/1", "/queues/3 also /queues/2", "/queues/4 also /queues/0", "/queues/6 also /queues/0"}
+	if !slices.Equal(got, want) {
 		t.Errorf("duplicates %v, want %v", got, want)
 	}
 }
