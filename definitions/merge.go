@@ -96,81 +96,69 @@ func Location(o Object) schema.Location {
 }
 
 // duplicates reports objects defined more than once (E020), each with the
-// place it was first defined, in the order of their keys. The objects of a
-// kind are sorted by a hash of their key, not put in a map nor sorted by
-// the keys themselves: a map of 45,000 users' keys took 2 MB, and making
-// every object's key (permissions, queues and bindings join theirs)
-// allocated 60% of the file's size for 1,500,000 objects, all garbage at
-// the end of loading, when the model is at its largest. Keys are made only
-// for objects whose hash another shares.
+// place it was first defined, in the order of their keys. A kind's objects
+// are not put in a map nor sorted by their keys: a map of 45,000 users'
+// keys took 2 MB, and making every object's key (permissions, queues and
+// bindings join theirs) allocated 60% of the file's size for 1,500,000
+// objects, all garbage at the end of loading, when the model is at its
+// largest. A hash of each key is sorted instead, and keys are made only
+// for the objects whose hash another shares.
 func (d *Document) duplicates() schema.Diagnostics {
 	var out schema.Diagnostics
-	type hashed struct {
-		h uint64
-		i int // in the kind's list
-	}
 	type keyed struct {
 		key string
-		i   int // of two equal keys, the first is first
-	}
-	type dup struct {
-		key      string
-		i, first int
+		i   int // in the kind's list: of two equal keys, the first is first
 	}
 	var (
-		hs   []hashed // for every kind in turn
-		run  []keyed
-		dups []dup
-		h    maphash.Hash
+		h      maphash.Hash
+		shared map[uint64]bool // the hashes two objects of the kind have
+		run    []keyed
 	)
+	hash := func(o Object) uint64 {
+		h.Reset()
+		writeKey(&h, o)
+		return h.Sum64()
+	}
 	most := 0
 	for _, k := range Kinds {
 		most = max(most, info(k).list.len(d))
 	}
-	hs = make([]hashed, 0, most)
+	hs := make([]uint64, 0, most) // for every kind in turn
 	for _, k := range Kinds {
-		hs, dups = hs[:0], dups[:0]
-		objs := info(k).list
+		hs = hs[:0]
 		for o := range d.All(k) {
-			h.Reset()
-			writeKey(&h, o)
-			hs = append(hs, hashed{h.Sum64(), len(hs)})
+			hs = append(hs, hash(o))
 		}
-		if len(hs) < 2 {
+		slices.Sort(hs)
+		clear(shared)
+		for j := 1; j < len(hs); j++ {
+			if hs[j] == hs[j-1] {
+				if shared == nil {
+					shared = map[uint64]bool{}
+				}
+				shared[hs[j]] = true
+			}
+		}
+		if len(shared) == 0 {
 			continue
 		}
-		slices.SortFunc(hs, func(a, b hashed) int { return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.i, b.i)) })
-		var list []Object // made only when two hashes are equal
-		for start := 0; start < len(hs); {
-			end := start + 1
-			for end < len(hs) && hs[end].h == hs[start].h {
-				end++
+		// Equal keys, or (rarely) equal hashes of different keys.
+		list := info(k).list.objects(d)
+		run = run[:0]
+		for i, o := range list {
+			if shared[hash(o)] {
+				run = append(run, keyed{o.Key(), i})
 			}
-			if end-start > 1 {
-				// Equal hashes: equal keys, or (rarely) a collision.
-				if list == nil {
-					list = objs.objects(d)
-				}
-				run = run[:0]
-				for _, x := range hs[start:end] {
-					run = append(run, keyed{list[x.i].Key(), x.i})
-				}
-				slices.SortFunc(run, func(a, b keyed) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.i, b.i)) })
-				first := 0 // where the run of run[j]'s key starts
-				for j := 1; j < len(run); j++ {
-					if run[j].key != run[j-1].key {
-						first = j
-						continue
-					}
-					dups = append(dups, dup{run[j].key, run[j].i, run[first].i})
-				}
-			}
-			start = end
 		}
-		slices.SortFunc(dups, func(a, b dup) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.i, b.i)) })
-		for _, x := range dups {
-			o := list[x.i]
-			loc, firstLoc := Location(o), Location(list[x.first])
+		slices.SortFunc(run, func(a, b keyed) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.i, b.i)) })
+		first := 0 // where the run of run[j]'s key starts
+		for j := 1; j < len(run); j++ {
+			if run[j].key != run[j-1].key {
+				first = j
+				continue
+			}
+			o := list[run[j].i]
+			loc, firstLoc := Location(o), Location(list[run[first].i])
 			out = append(out, schema.Diagnostic{
 				File: loc.File, Pointer: loc.Pointer, Severity: schema.Error, Code: schema.EDuplicate,
 				Message: fmt.Sprintf("%s is defined twice", o.Addr()), Also: &firstLoc})
