@@ -312,12 +312,20 @@ func strp(m map[string]any, k string) *string {
 	return nil
 }
 
+// boolp reads a boolean field; nil when it is absent. The pointer is one
+// of two shared by every object (a model's values are never changed in
+// place): 1,500,000 objects made a million allocations of one byte.
 func boolp(m map[string]any, k string) *bool {
 	if b, ok := m[k].(bool); ok {
-		return &b
+		if b {
+			return &sharedTrue
+		}
+		return &sharedFalse
 	}
 	return nil
 }
+
+var sharedTrue, sharedFalse = true, false
 
 // tags reads a list of strings or RabbitMQ's comma-separated form.
 func tags(m map[string]any, k string) []string {
