@@ -194,7 +194,7 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 			// Refused before a byte is read, with the size it needs.
 			return nil, schema.Diagnostics{tooLarge(name, st.Size(), limit)}
 		}
-		if err == nil && st.Mode().IsRegular() {
+		if err == nil && st.Mode().IsRegular() && st.Size() <= limit {
 			// Standard input is read: it has no path to read it again by
 			// (to place diagnostics), and it starts at its offset, not at
 			// the file's start.

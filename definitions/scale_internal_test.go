@@ -78,3 +78,32 @@ func TestDuplicatesAllocateLittle(t *testing.T) {
 		t.Errorf("duplicates allocates %.1f bytes per object, want at most 8", perObject)
 	}
 }
+
+// TestTooLargeStdinNotRead: standard input from a file over the limit is
+// refused after reading the limit, without a buffer of the file's size.
+// A named file over the limit is refused before it is read, with the
+// --max-size that reads it.
+func TestTooLargeStdinNotRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "large.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(1 << 30); err != nil { // sparse: takes no disk
+		t.Fatal(err)
+	}
+	b, _ := allocated(func() {
+		_, diags := Load([]string{"-"}, LoadOptions{MaxSize: 100, Stdin: f})
+		if len(diags) != 1 || diags[0].Message != "file is larger than the limit of 100 bytes: raise it with --max-size (or WARREN_MAX_SIZE)" {
+			t.Errorf("standard input: %v", diags)
+		}
+	})
+	if b > 1<<20 {
+		t.Errorf("refusing standard input over the limit allocated %d bytes", b)
+	}
+	_, diags := Load([]string{path}, LoadOptions{MaxSize: 100})
+	if len(diags) != 1 || diags[0].Message != "file is 1GiB, larger than the limit of 100 bytes: raise it with --max-size 1GiB (or WARREN_MAX_SIZE=1GiB)" {
+		t.Errorf("a named file: %v", diags)
+	}
+}
