@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/signal"
@@ -35,18 +36,19 @@ import (
 )
 
 var (
-	warren    = flag.String("warren", "bin/warren", "the warren binary")
-	rounds    = flag.Int("rounds", 5, "back-to-back pairs of the broker's import and warren apply, from scratch")
-	repeats   = flag.Int("repeats", 3, "runs of each quick measure (medians are reported)")
-	settle    = flag.Duration("settle", 5*time.Second, "pause after a reset, while the broker finishes deleting queues")
-	out       = flag.String("out", "", "write the results here as JSON")
-	profile   = flag.String("profile", "", "write CPU and heap profiles of each measured warren command to this directory")
-	valid     = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
-	objects   = flag.Int("objects", 150000, "objects in the file of -validate")
-	endpoints = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
-	applies   = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
-	report    = flag.Bool("report", false, "print the table of the JSON results named as arguments")
-	only      = flag.String("only", "", "measure only these rows of a broker run, comma-separated: quick (diff, apply without changes and with 1% changed, each against one GET), scratch (apply from scratch against the import); default all")
+	warren     = flag.String("warren", "bin/warren", "the warren binary")
+	rounds     = flag.Int("rounds", 5, "back-to-back pairs of the broker's import and warren apply, from scratch")
+	repeats    = flag.Int("repeats", 3, "runs of each quick measure (medians are reported)")
+	settle     = flag.Duration("settle", 5*time.Second, "pause after a reset, while the broker finishes deleting queues")
+	out        = flag.String("out", "", "write the results here as JSON")
+	profile    = flag.String("profile", "", "write CPU and heap profiles of each measured warren command to this directory")
+	valid      = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
+	accessRows = flag.Bool("access", false, "measure warren access (--user, --resource, --audit) against warren validate of the broker rows' 41,200 objects (no broker)")
+	objects    = flag.Int("objects", 150000, "objects in the file of -validate")
+	endpoints  = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
+	applies    = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
+	report     = flag.Bool("report", false, "print the table of the JSON results named as arguments")
+	only       = flag.String("only", "", "measure only these rows of a broker run, comma-separated: quick (diff, apply without changes and with 1% changed, each against one GET), scratch (apply from scratch against the import); default all")
 )
 
 // measures says whether a broker run measures a row (-only).
@@ -93,6 +95,8 @@ func main() {
 		err = printReport(flag.Args())
 	case *valid:
 		err = save(measureValidate())
+	case *accessRows:
+		err = save(measureAccess())
 	default:
 		err = measureBroker()
 	}
@@ -419,7 +423,12 @@ func printReport(paths []string) error {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		if r.Version == "" {
-			validate = r
+			// -validate's and -access's figures, in one set
+			if validate == nil {
+				validate = r
+			} else {
+				maps.Copy(validate.Values, r.Values)
+			}
 		} else {
 			brokers = append(brokers, r)
 		}
@@ -462,6 +471,12 @@ func printReport(paths []string) error {
 		{"`warren validate`, 150k objects / python3 `json.load` (no broker)", 1.0, fromValidate(ratio("validate", "json.load", "s"))},
 		{"peak memory of `warren validate` / file size (no broker)", 4.0, fromValidate(ratio("validate.rss", "validate.file", "MB"))},
 		{"peak memory of `warren diff` (41k objects) / size of the live definitions as JSON", 10.0, ratio("diff.rss", "get.bytes", "MB")},
+		{"`warren access --user`, 41k objects / `warren validate` of them (no broker)", 1.0, fromValidate(ratio("access.user", "access.validate", "s"))},
+		{"`warren access --resource` / `warren validate` (no broker)", 1.0, fromValidate(ratio("access.resource", "access.validate", "s"))},
+		{"`warren access --audit` / `warren validate` (no broker)", 2.0, fromValidate(ratio("access.audit", "access.validate", "s"))},
+		{"peak memory of `warren access --user` / of `warren validate` (no broker)", 1.0, fromValidate(ratio("access.user.rss", "access.validate.rss", "MB"))},
+		{"peak memory of `warren access --resource` / of `warren validate` (no broker)", 1.0, fromValidate(ratio("access.resource.rss", "access.validate.rss", "MB"))},
+		{"peak memory of `warren access --audit` / of `warren validate` (no broker)", 1.0, fromValidate(ratio("access.audit.rss", "access.validate.rss", "MB"))},
 	}
 	fmt.Print("\n| measure | goal |")
 	for _, b := range brokers {
