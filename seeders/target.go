@@ -125,6 +125,17 @@ type ConnectionCloser interface {
 	CloseConnections(ctx context.Context, conns []Connection) error
 }
 
+// ChangeTagger tells cheaply whether a broker's definitions changed since
+// a tag was taken (RabbitMQ 4.3.5's ETag on GET /api/definitions).
+type ChangeTagger interface {
+	// DefinitionsTag is a tag of the definitions now, "" when the broker
+	// gives none; taken before a read, it is never newer than the read.
+	DefinitionsTag(ctx context.Context) (string, error)
+	// DefinitionsUnchanged reports whether they are still those of tag,
+	// with one conditional request.
+	DefinitionsUnchanged(ctx context.Context, tag string) (bool, error)
+}
+
 // Connection is one client connection to the broker.
 type Connection struct {
 	Name, User, Vhost string
