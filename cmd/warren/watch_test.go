@@ -365,3 +365,58 @@ func TestWatchBrokerRestart(t *testing.T) {
 		t.Errorf("the log does not tell the broker went and came back:\n%s", log)
 	}
 }
+
+// TestWatchLeftAlone: with --apply, a broker that refuses the repair
+// (here a vhost limit set by hand forbids the files' queue) is tried
+// --max-failures times and then left alone, not hammered; SIGHUP lifts
+// that, and once the broker accepts, the watch repairs it.
+func TestWatchLeftAlone(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	ctx := context.Background()
+	t.Cleanup(func() { n.Do(ctx, "DELETE", "/api/vhosts/lone", nil, nil) })
+	if err := n.Do(ctx, "PUT", "/api/vhosts/lone", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/vhost-limits/lone/max-queues", map[string]any{"value": 0}, nil); err != nil {
+		t.Fatal(err)
+	}
+	files := writeTemp(t, "lone.yaml", "vhosts: [{name: lone}]\nqueues:\n  - {name: q1, vhost: lone, durable: true}\n")
+	w := startWatch(t, "--interval", "200ms", "--apply", "--max-failures", "2", "--name", "b4", files)
+	applies := func(result string) func(map[string]*dto.MetricFamily) float64 {
+		return func(f map[string]*dto.MetricFamily) float64 {
+			v, _ := value(f, "warren_watch_applies_total", map[string]string{"broker": "b4", "result": result})
+			return v
+		}
+	}
+	failed := applies("failed")
+	w.waitMetric("left alone", 20*time.Second, func(f map[string]*dto.MetricFamily) bool {
+		v, _ := value(f, "warren_watch_left_alone", map[string]string{"broker": "b4"})
+		return v == 1
+	})
+	time.Sleep(2 * time.Second)
+	if got := failed(w.families()); got != 2 {
+		t.Errorf("%v failed applies; want 2, then none while left alone", got)
+	}
+	if err := n.Do(ctx, "DELETE", "/api/vhost-limits/lone/max-queues", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if got := applies("applied")(w.families()); got != 0 {
+		t.Errorf("the watch applied while left alone")
+	}
+	w.cmd.Process.Signal(syscall.SIGHUP)
+	w.waitMetric("repaired after SIGHUP", 20*time.Second, func(f map[string]*dto.MetricFamily) bool {
+		s, _ := value(f, "warren_watch_in_sync", map[string]string{"broker": "b4"})
+		l, _ := value(f, "warren_watch_left_alone", map[string]string{"broker": "b4"})
+		return applies("applied")(f) >= 1 && s == 1 && l == 0
+	})
+	if err := n.Do(ctx, "GET", "/api/queues/lone/q1", nil, nil); err != nil {
+		t.Errorf("the queue was not made: %v", err)
+	}
+	w.stop()
+	log := w.logText()
+	if !strings.Contains(log, `"state":"left alone"`) || strings.Contains(log, `"previous":"left alone","state":"drift"`) {
+		t.Errorf("the log does not say the broker is left alone, once:\n%s", log)
+	}
+}

@@ -304,7 +304,11 @@ func (w *watcher) check(ctx context.Context) (res WatchResult) {
 	}
 	res.State = WatchDrift
 	w.succeeded(p)
-	if !w.req.Apply || w.applyErr >= w.req.MaxFailures {
+	if !w.req.Apply {
+		return res
+	}
+	if w.applyErr >= w.req.MaxFailures {
+		res.State = WatchLeftAlone // until the files change, or SIGHUP
 		return res
 	}
 	// Repair, as apply --yes does: the lock, the plan read again under
