@@ -203,7 +203,18 @@ func TestWatch(t *testing.T) {
 	w := startWatch(t, "--interval", "300ms", "--keep-guest", "--name", "b1", files)
 	w.waitMetric("in sync", 20*time.Second, inSync("b1", 1))
 
-	tags := definitions.CompareVersions(n.Version, "4.3.5") >= 0
+	tags := definitions.CompareVersions(n.Version, definitions.DefinitionsTagSince) >= 0
+	// The version table's fact, on this node: a tag on the definitions or none.
+	req, _ := http.NewRequest(http.MethodHead, n.URL+"/api/definitions", nil)
+	req.SetBasicAuth(n.Admin, n.AdminPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if etag := resp.Header.Get("ETag"); (etag != "") != tags {
+		t.Errorf("RabbitMQ %s: GET /api/definitions's ETag is %q; warren takes it to carry one from %s", n.Version, etag, definitions.DefinitionsTagSince)
+	}
 	conditional := func(f map[string]*dto.MetricFamily) float64 {
 		v, _ := value(f, "warren_watch_checks_total", map[string]string{"broker": "b1", "mode": "conditional"})
 		return v

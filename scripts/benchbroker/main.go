@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/internal/benchproc"
 	"github.com/warren-tool/warren/internal/defgen"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
@@ -48,7 +49,7 @@ var (
 	endpoints  = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
 	applies    = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
 	report     = flag.Bool("report", false, "print the table of the JSON results named as arguments")
-	only       = flag.String("only", "", "measure only these rows of a broker run, comma-separated: quick (diff, apply without changes and with 1% changed, each against one GET), scratch (apply from scratch against the import); default all")
+	only       = flag.String("only", "", "measure only these rows of a broker run, comma-separated: quick (diff, apply without changes and with 1% changed, each against one GET), watch (with quick: a watch's checks of the unchanged broker), scratch (apply from scratch against the import); default all")
 )
 
 // measures says whether a broker run measures a row (-only).
@@ -359,6 +360,13 @@ func measureBroker() error {
 			res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
 		}
 	}
+	if quick > 0 && measures("watch") {
+		// The broker is in sync with the file again.
+		step("warren watch: checks of an unchanged broker")
+		if err := measureWatch(ctx, n, env, file, getDefs, res); err != nil {
+			return err
+		}
+	}
 	scratchRounds := *rounds
 	if !measures("scratch") {
 		scratchRounds = 0
@@ -448,6 +456,9 @@ func printReport(paths []string) error {
 			if unit == "MB" {
 				return x / y, fmt.Sprintf("%.0f MB / %.1f MB", x/1e6, y/1e6), true
 			}
+			if y < 0.1 {
+				return x / y, fmt.Sprintf("%.4f s / %.4f s", x, y), true
+			}
 			return x / y, fmt.Sprintf("%.2f s / %.2f s", x, y), true
 		}
 	}
@@ -457,6 +468,16 @@ func printReport(paths []string) error {
 				return 0, "", false
 			}
 			return f(validate)
+		}
+	}
+	// tagged keeps a row to the versions that tag their definitions (or
+	// to those that do not).
+	tagged := func(tags bool, f func(r *Results) (float64, string, bool)) func(r *Results) (float64, string, bool) {
+		return func(r *Results) (float64, string, bool) {
+			if (definitions.CompareVersions(r.Version, definitions.DefinitionsTagSince) >= 0) != tags {
+				return 0, "", false
+			}
+			return f(r)
 		}
 	}
 	rows := []row{
@@ -471,6 +492,10 @@ func printReport(paths []string) error {
 		{"`warren validate`, 150k objects / python3 `json.load` (no broker)", 1.0, fromValidate(ratio("validate", "json.load", "s"))},
 		{"peak memory of `warren validate` / file size (no broker)", 4.0, fromValidate(ratio("validate.rss", "validate.file", "MB"))},
 		{"peak memory of `warren diff` (41k objects) / size of the live definitions as JSON", 10.0, ratio("diff.rss", "get.bytes", "MB")},
+		{"`warren watch`, a check of the unchanged broker (a conditional request, RabbitMQ 4.3.5+) / one `GET /api/definitions`", 0.05, tagged(true, ratio("watch.check", "get", "s"))},
+		{"the broker's CPU for that check / for one `GET /api/definitions` (RabbitMQ 4.3.5+)", 0.05, tagged(true, ratio("watch.cpu", "get.cpu", "s"))},
+		{"`warren watch`, a check without a tag (a full diff, before 4.3.5) / `warren diff`", 1.0, tagged(false, ratio("watch.check", "diff", "s"))},
+		{"resident memory of `warren watch` after 1,000 checks / after 100 (RabbitMQ 4.3.5+)", 1.05, tagged(true, ratio("watch.rss.last", "watch.rss.first", "MB"))},
 		{"`warren access --user`, 41k objects / `warren validate` of them (no broker)", 1.0, fromValidate(ratio("access.user", "access.validate", "s"))},
 		{"`warren access --resource` / `warren validate` (no broker)", 1.0, fromValidate(ratio("access.resource", "access.validate", "s"))},
 		{"`warren access --audit` / `warren validate` (no broker)", 2.0, fromValidate(ratio("access.audit", "access.validate", "s"))},

@@ -84,7 +84,7 @@ func (t *Target) DefinitionsTag(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	if definitions.CompareVersions(t.version, "4.3.5") < 0 {
+	if definitions.CompareVersions(t.version, definitions.DefinitionsTagSince) < 0 {
 		return "", nil
 	}
 	return t.c.DefinitionsTag(ctx)
