@@ -184,4 +184,3 @@ func brokerCPU(n *rabbitmqtest.Node) (float64, error) {
 	}
 	return (u + k) / 100, nil // clock ticks: USER_HZ is 100 on Linux
 }
-
