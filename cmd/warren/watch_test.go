@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -429,5 +430,34 @@ func TestWatchLeftAlone(t *testing.T) {
 	log := w.logText()
 	if !strings.Contains(log, `"state":"left alone"`) || strings.Contains(log, `"previous":"left alone","state":"drift"`) {
 		t.Errorf("the log does not say the broker is left alone, once:\n%s", log)
+	}
+}
+
+// TestWatchSecretFile: a password read from a file is read again when the
+// file changes, even while the broker itself is unchanged (and, on 4.3.5+,
+// answered by conditional requests): the new password shows as drift.
+func TestWatchSecretFile(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	ctx := context.Background()
+	t.Cleanup(func() { n.Do(ctx, "DELETE", "/api/users/watch-secret", nil, nil) })
+	pw := writeTemp(t, "pw", "secret-1\n")
+	files := writeTemp(t, "secret.yaml", fmt.Sprintf("users:\n  - {name: watch-secret, password: {file: %s}, tags: []}\n", pw))
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", files); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	w := startWatch(t, "--interval", "200ms", "--keep-guest", "--name", "b5", files)
+	w.waitMetric("in sync", 20*time.Second, inSync("b5", 1))
+	time.Sleep(time.Second) // conditional checks, where the broker tags
+	if err := os.WriteFile(pw, []byte("secret-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.waitMetric("drift of the user", 5*time.Second, func(f map[string]*dto.MetricFamily) bool {
+		v, _ := value(f, "warren_watch_drift_objects", map[string]string{"broker": "b5", "kind": "users", "action": "update"})
+		return v == 1
+	})
+	w.stop()
+	if log := w.logText(); strings.Contains(log, "secret-1") || strings.Contains(log, "secret-2") {
+		t.Errorf("the log shows the password:\n%s", log)
 	}
 }
