@@ -456,7 +456,7 @@ func printReport(paths []string) error {
 			if unit == "MB" {
 				return x / y, fmt.Sprintf("%.0f MB / %.1f MB", x/1e6, y/1e6), true
 			}
-			if y < 0.1 {
+			if x < 0.1 || y < 0.1 {
 				return x / y, fmt.Sprintf("%.4f s / %.4f s", x, y), true
 			}
 			return x / y, fmt.Sprintf("%.2f s / %.2f s", x, y), true
