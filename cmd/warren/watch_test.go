@@ -461,3 +461,65 @@ func TestWatchSecretFile(t *testing.T) {
 		t.Errorf("the log shows the password:\n%s", log)
 	}
 }
+
+// TestWatchInventory: a watch of an inventory checks each selected broker
+// with its own entry's connection and files, and names it by its entry; a
+// broker that does not answer is reported without holding up the others.
+func TestWatchInventory(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	t.Cleanup(func() {
+		n.Do(ctx, "DELETE", "/api/vhosts/inv-a", nil, nil)
+		n.Do(ctx, "DELETE", "/api/vhosts/inv-b", nil, nil)
+	})
+	dir := t.TempDir()
+	for _, v := range []string{"a", "b"} {
+		if err := os.WriteFile(dir+"/"+v+".yaml", []byte("vhosts: [{name: inv-"+v+"}]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("INV_PASSWORD", n.AdminPassword)
+	inv := fmt.Sprintf(`brokers:
+  - name: one
+    urls: [%[1]s]
+    username: %[2]s
+    password: {env: INV_PASSWORD}
+    files: [a.yaml]
+    labels: {env: test}
+  - name: two
+    urls: [%[1]s]
+    username: %[2]s
+    password: {env: INV_PASSWORD}
+    files: [b.yaml]
+    labels: {env: test}
+  - name: gone
+    urls: [%[3]s]
+    username: %[2]s
+    password: {env: INV_PASSWORD}
+    files: [a.yaml]
+    labels: {env: test}
+  - name: other
+    urls: [%[1]s]
+    username: %[2]s
+    password: {env: INV_PASSWORD}
+    files: [a.yaml]
+    labels: {env: prod}
+`, n.URL, n.Admin, deadURL(t))
+	if err := os.WriteFile(dir+"/inventory.yaml", []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/vhosts/inv-a", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w := startWatch(t, "--interval", "300ms", "--inventory", dir+"/inventory.yaml", "--select", "env=test")
+	w.waitMetric("one in sync, two drifted, gone unreachable", 20*time.Second, func(f map[string]*dto.MetricFamily) bool {
+		one, _ := value(f, "warren_watch_in_sync", map[string]string{"broker": "one"})
+		two, _ := value(f, "warren_watch_drift_objects", map[string]string{"broker": "two", "kind": "vhosts", "action": "create"})
+		gone, _ := value(f, "warren_watch_check_errors_total", map[string]string{"broker": "gone", "reason": "unreachable"})
+		return one == 1 && two == 1 && gone >= 1
+	})
+	if _, ok := value(w.families(), "warren_watch_in_sync", map[string]string{"broker": "other"}); ok {
+		t.Error("a broker --select leaves out is watched")
+	}
+	w.stop()
+}
