@@ -61,6 +61,14 @@ func watchCommand() *cli.Command {
 }
 
 func runWatch(c *cli.Context) error {
+	if !c.Args().Present() {
+		return errors.New("name the definitions files or directories to watch brokers against (or --inventory FILE)")
+	}
+	for _, p := range c.Args().Slice() {
+		if p == "-" {
+			return errors.New("a watch reads its files again when they change: name files, not standard input")
+		}
+	}
 	name, err := operation.ParseTarget(c.String("target"))
 	if err != nil {
 		return err
