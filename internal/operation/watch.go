@@ -74,12 +74,10 @@ type WatchRequest struct {
 	// NewUI makes the UI an operation writes to; what it writes is kept
 	// only for the log line of a failure.
 	NewUI func(w io.Writer) UI
-	// Checked, when set (tests), hears of every check's result.
-	Checked func(WatchResult)
 }
 
-// WatchResult is one check of one broker.
-type WatchResult struct {
+// watchResult is one check of one broker.
+type watchResult struct {
 	Broker string
 	State  string
 	// Conditional: the broker said its definitions had not changed since
@@ -196,16 +194,13 @@ type watcher struct {
 
 func (w *watcher) run(ctx context.Context) {
 	for {
-		res := w.check(ctx)
+		w.check(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		if w.req.Checked != nil {
-			w.req.Checked(res)
-		}
 		wait := w.req.Interval
 		if w.failures > 0 {
-			wait = min(w.req.MaxBackoff, w.req.Interval<<min(w.failures, 16))
+			wait = min(w.req.MaxBackoff, w.req.Interval<<min(w.failures, 10))
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -221,7 +216,7 @@ func (w *watcher) run(ctx context.Context) {
 }
 
 // check is one check of the broker.
-func (w *watcher) check(ctx context.Context) (res WatchResult) {
+func (w *watcher) check(ctx context.Context) (res watchResult) {
 	m, name := w.req.Metrics, w.b.Name
 	res.Broker = name
 	start := time.Now()
@@ -239,11 +234,13 @@ func (w *watcher) check(ctx context.Context) (res WatchResult) {
 	}()
 	var out bytes.Buffer
 	ui := w.req.NewUI(&out)
-	failed := func(state, reason string, err error) WatchResult {
+	failed := func(state, reason string, err error) watchResult {
 		res.State, res.Err = state, watchError(err, &out)
 		m.errors.WithLabelValues(name, reason).Inc()
 		m.inSync.WithLabelValues(name).Set(0)
-		w.failures++
+		if state != WatchBadFiles {
+			w.failures++ // the broker is asked less often; files cost nothing to look at
+		}
 		return res
 	}
 
@@ -367,7 +364,7 @@ func (w *watcher) succeeded(p *plan.Plan) {
 }
 
 // transition logs a change of state, and every apply and failure.
-func (w *watcher) transition(res WatchResult) {
+func (w *watcher) transition(res watchResult) {
 	errText := ""
 	if res.Err != nil {
 		errText = res.Err.Error()
@@ -469,7 +466,7 @@ func (l *watchLog) filesRead(broker, warnings string) {
 	}
 }
 
-func (l *watchLog) line(res WatchResult, prev string) {
+func (l *watchLog) line(res watchResult, prev string) {
 	if l.w == nil {
 		return
 	}
