@@ -2,9 +2,11 @@ package definitions
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,9 +72,18 @@ func (f *File) positions(ptrs []string) map[string]schema.Pos {
 		if f.lines == nil {
 			f.lines = decode.NewLineIndex(data)
 		}
-		for p, off := range decode.LocateJSON(data, ptrs) {
-			out[p] = f.lines.Pos(off)
-		}
+		return placeJSON(data, f.lines, ptrs)
+	}
+	return out
+}
+
+// placeJSON finds pointers in a JSON file's data, in the order of the
+// file: lines.Pos counts each line's characters once.
+func placeJSON(data []byte, lines *decode.LineIndex, ptrs []string) map[string]schema.Pos {
+	offs := decode.LocateJSON(data, ptrs)
+	out := make(map[string]schema.Pos, len(offs))
+	for _, p := range slices.SortedFunc(maps.Keys(offs), func(a, b string) int { return cmp.Compare(offs[a], offs[b]) }) {
+		out[p] = lines.Pos(offs[p])
 	}
 	return out
 }

@@ -547,6 +547,8 @@ func versionTableMarkdown() string {
 	b.WriteString("`warren diff` and `warren apply` also read the broker's deprecated features (GET /api/deprecated-features):\n")
 	b.WriteString("for a rule tied to one, what the node permits decides, not its version, where the broker says (4.2 and later;\n")
 	b.WriteString("4.0.5 lists each feature's phase in the release only, 3.10.8 has no such endpoint).\n\n")
+	fmt.Fprintf(&b, "`warren watch` checks an unchanged broker with one conditional request where GET /api/definitions carries an\n"+
+		"ETag: %s and later (rabbitmq-server #16724, #17121; seen on 4.3.6, absent on 4.0.5 and 3.10.8: `TestWatch`).\n\n", DefinitionsTagSince)
 	fmt.Fprintf(&b, "The last column is what the tests see when they post each rule's example to a real node of %s\n", strings.Join(TestedReleases, ", "))
 	b.WriteString("(`TestVersionRules` in seeders/rabbitmq): refused (4xx), ignored (accepted, the setting has no effect), dropped\n")
 	b.WriteString("(accepted, the object is not created) or accepted.\n\n")
@@ -565,6 +567,10 @@ func versionTableMarkdown() string {
 	}
 	return b.String()
 }
+
+// DefinitionsTagSince is the first release whose GET /api/definitions
+// carries an ETag, answering If-None-Match with 304 when nothing changed.
+const DefinitionsTagSince = "4.3.5"
 
 // AppliesTo reports whether the rule holds for every release of version
 // (a series or a release, as RabbitMQVersion takes).

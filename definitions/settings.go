@@ -227,12 +227,38 @@ func InVhosts(o Object, vhosts []string) bool {
 }
 
 // Diagnose is a diagnostic at o's place in its file, positioned (for an
-// object of a file; an object of no file gets none).
+// object of a file; an object of no file gets none). Positioning reads the
+// file: many diagnostics go through a Diagnoser, which reads each file once.
 func Diagnose(o Object, sev schema.Severity, code schema.Code, format string, args ...any) schema.Diagnostic {
+	var g Diagnoser
+	g.Add(o, sev, code, format, args...)
+	return g.Diagnostics()[0]
+}
+
+// Diagnoser collects diagnostics at objects' places and positions them all
+// at once, one pass over each file, however many there are.
+type Diagnoser struct {
+	diags schema.Diagnostics
+	files map[*File]bool
+}
+
+// Add is Diagnose, positioned later (Diagnostics).
+func (g *Diagnoser) Add(o Object, sev schema.Severity, code schema.Code, format string, args ...any) {
 	loc := Location(o)
-	d := schema.Diagnostic{File: loc.File, Pos: loc.Pos, Pointer: loc.Pointer, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)}
-	if f := o.meta().Origin.File; f != nil && d.Pos.Line == 0 {
-		d.Pos = f.positions([]string{d.Pointer})[d.Pointer]
+	g.diags = append(g.diags, schema.Diagnostic{File: loc.File, Pos: loc.Pos, Pointer: loc.Pointer, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+	if f := o.meta().Origin.File; f != nil && loc.Pos.Line == 0 {
+		if g.files == nil {
+			g.files = map[*File]bool{}
+		}
+		g.files[f] = true
 	}
-	return d
+}
+
+// Diagnostics are those added, in order, positioned.
+func (g *Diagnoser) Diagnostics() schema.Diagnostics {
+	for f := range g.files {
+		f.resolve(g.diags)
+	}
+	g.files = nil
+	return g.diags
 }

@@ -8,6 +8,8 @@
 #    bindings, 100 policies): warren diff and apply against one
 #    GET /api/definitions, and apply from scratch against the broker's own
 #    import (ROUNDS back-to-back pairs, default 5);
+#  - warren access (--user, --resource, --audit) against warren validate of
+#    the 41,200 objects, with peak memory (no broker);
 #  - the Go benchmarks of the pure parts (load, validate, diff, render);
 #  - a fleet diff against 4 nodes at once, beside one node's diff.
 # ROUNDS=1 REPEATS=1 make bench is a quick run; PROFILE=DIR writes CPU and
@@ -139,6 +141,7 @@ go build -o bin/benchbroker ./scripts/benchbroker
 flags=(-rounds "${ROUNDS:-5}" -repeats "${REPEATS:-3}")
 prof() { if [ -n "${PROFILE:-}" ]; then echo "-profile=${PROFILE}/$1"; else echo "-profile="; fi; }
 bin/benchbroker "${flags[@]}" "$(prof validate)" -validate -out "$out/validate.json"
+bin/benchbroker "${flags[@]}" "$(prof access)" -access -out "$out/access.json"
 ./scripts/ensure-rabbitmq.sh >/dev/null
 ./scripts/ensure-rabbitmq-chroot.sh 4.0 >/dev/null
 ./scripts/ensure-rabbitmq-chroot.sh 4.3 >/dev/null
@@ -148,7 +151,7 @@ done
 echo
 echo "Go benchmarks of the pure parts (in process, no broker):"
 go test ./definitions/... ./seeders/rabbitmq -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-3x}" | grep -E '^Benchmark' | tee "$out/go-bench.txt"
-bin/benchbroker -report "$out/validate.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json" "$out/rabbitmq-4.3.json" | tee "$out/table.md"
+bin/benchbroker -report "$out/validate.json" "$out/access.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json" "$out/rabbitmq-4.3.json" | tee "$out/table.md"
 # The fleet row: the same files diffed against 4 nodes at once (scripts/benchfleet).
 # A failure here still leaves the page written, saying the fleet was not measured.
 if ! { go build -o bin/benchfleet ./scripts/benchfleet && bin/benchfleet -rounds "${REPEATS:-3}" -out "$out/fleet.json" | tee "$out/fleet.txt"; }; then

@@ -52,12 +52,14 @@ const (
 	OptionWait            Option = "wait"
 	OptionReboot          Option = "reboot"
 	OptionAMQPURL         Option = "amqp-url"
+	// OptionCloseConnections: apply --close-connections.
+	OptionCloseConnections Option = "close-connections"
 )
 
 // PlanOptions are the plan's options that are set, as Options.
 func PlanOptions(o plan.Options) map[Option]bool {
 	return map[Option]bool{OptionPrune: o.Prune, OptionKeepGuest: o.KeepGuest, OptionReplace: o.Replace,
-		OptionDestroyMessages: o.DestroyMessages, OptionUpdatePasswords: o.UpdatePasswords}
+		OptionDestroyMessages: o.DestroyMessages, OptionUpdatePasswords: o.UpdatePasswords, OptionCloseConnections: o.CloseConnections}
 }
 
 // ApplyOptions tune Target.Apply.
@@ -110,6 +112,33 @@ type Noter interface {
 // reboot); it returns what to tell the user.
 type Finisher interface {
 	Finish(ctx context.Context, opts ApplyOptions) (string, error)
+}
+
+// ConnectionCloser lists and closes client connections (apply
+// --close-connections). A target that cannot says so in Unsupported.
+type ConnectionCloser interface {
+	// Connections are the open connections each Disconnect names.
+	Connections(ctx context.Context, who []plan.Disconnect) ([]Connection, error)
+	// CloseConnections closes conns (one already gone is not an error)
+	// and returns once the broker no longer lists them; an error says
+	// which are still open.
+	CloseConnections(ctx context.Context, conns []Connection) error
+}
+
+// ChangeTagger tells cheaply whether a broker's definitions changed since
+// a tag was taken (RabbitMQ 4.3.5's ETag on GET /api/definitions).
+type ChangeTagger interface {
+	// DefinitionsTag is a tag of the definitions now, "" when the broker
+	// gives none; taken before a read, it is never newer than the read.
+	DefinitionsTag(ctx context.Context) (string, error)
+	// DefinitionsUnchanged reports whether they are still those of tag,
+	// with one conditional request.
+	DefinitionsUnchanged(ctx context.Context, tag string) (bool, error)
+}
+
+// Connection is one client connection to the broker.
+type Connection struct {
+	Name, User, Vhost string
 }
 
 // Exporter reads what warren export writes, when that is not Read(nil)

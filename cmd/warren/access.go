@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -200,10 +201,35 @@ func mark(r access.Result) string {
 	return [...]string{"no", "yes", "key", "?"}[r]
 }
 
+// noEntryLine names the users who have no permission in a vhost (a
+// resource's or a matrix's), the first few by name.
+func noEntryLine(r *operation.AccessResult) string {
+	if len(r.NoEntry) == 0 {
+		return ""
+	}
+	const shown = 5
+	var names []string
+	for _, u := range r.NoEntry[:min(shown, len(r.NoEntry))] {
+		names = append(names, strconv.Quote(u))
+	}
+	more := ""
+	if n := len(r.NoEntry) - shown; n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	who := fmt.Sprintf("%d users have", len(r.NoEntry))
+	if len(r.NoEntry) == 1 {
+		who = "1 user has"
+	}
+	return fmt.Sprintf("%s no permission on vhost %q and cannot connect to it: %s%s", who, r.NoEntryVhost, strings.Join(names, ", "), more)
+}
+
 func accessText(w io.Writer, r *operation.AccessResult) {
 	switch {
 	case r.Matrix != nil:
 		matrixTable(w, r.Matrix, false)
+		if l := noEntryLine(r); l != "" {
+			fmt.Fprintln(w, l)
+		}
 	case r.Can != nil:
 		fmt.Fprintln(w, r.Can.Result)
 	case r.Users != nil || r.Vhosts == nil:
@@ -212,6 +238,9 @@ func accessText(w io.Writer, r *operation.AccessResult) {
 			for _, v := range u.Verdicts {
 				fmt.Fprintf(w, "  %-16s %-4s %s\n", v.Operation, mark(v.Result), v.Brief())
 			}
+		}
+		if l := noEntryLine(r); l != "" {
+			fmt.Fprintln(w, l)
 		}
 	default:
 		for _, uv := range r.Vhosts {
@@ -241,7 +270,7 @@ func q(s string) string { return access.Quote(s) }
 
 // matrixLegend says what a matrix cell means.
 const matrixLegend = "c configure (declare, delete), w write (publish to an exchange, bind to a queue), r read (consume from a queue, bind from an exchange); " +
-	"- denied, k by routing key, ? unknown; no entry: the user cannot connect to the vhost"
+	"- denied, k by routing key, ? unknown"
 
 // matrixTable prints users by resources, as text or a markdown table.
 func matrixTable(w io.Writer, mx *operation.Matrix, markdown bool) {
@@ -322,11 +351,19 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 	switch {
 	case r.Matrix != nil:
 		matrixTable(w, r.Matrix, true)
+		if l := noEntryLine(r); l != "" {
+			fmt.Fprintf(w, "\n%s\n", l)
+		}
 	case r.Can != nil:
 		fmt.Fprintf(w, "**%s**: %s\n", r.Can.Result, r.Can.Reason())
 	case r.Users != nil || r.Vhosts == nil:
+		defer func() {
+			if l := noEntryLine(r); l != "" {
+				fmt.Fprintf(w, "\n%s\n", l)
+			}
+		}()
 		if len(r.Users) == 0 {
-			fmt.Fprintln(w, "No users.")
+			fmt.Fprintln(w, "No users with a permission on the vhost.")
 			return
 		}
 		header(r.Users[0].Verdicts[0].Resource.Kind, "user")
@@ -434,6 +471,9 @@ func accessJSON(r *operation.AccessResult) any {
 		Verdicts []verdict `json:"verdicts"`
 	}
 	out := map[string]any{"version": 1}
+	if r.Matrix != nil || r.Users != nil {
+		out["no_permission"] = append([]string{}, r.NoEntry...)
+	}
 	switch {
 	case r.Matrix != nil:
 		rs := []string{}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/warren-tool/warren/definitions/access"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -136,11 +137,19 @@ func warrenVerdicts(t *testing.T, kind, name string, key *string) map[string]map
 			User     string
 			Verdicts []struct{ Operation, Result, Reason string }
 		}
+		NoPermission []string `json:"no_permission"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("warren %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	got := map[string]map[string]string{}
+	// A user with no permission in the vhost is denied every operation.
+	for _, u := range res.NoPermission {
+		got[u] = map[string]string{}
+		for _, op := range access.Operations {
+			got[u][string(op)] = "denied: cannot connect"
+		}
+	}
 	for _, u := range res.Users {
 		got[u.User] = map[string]string{}
 		for _, v := range u.Verdicts {

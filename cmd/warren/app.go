@@ -73,6 +73,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			withInventory(diffCommand()),
 			withInventory(applyCommand()),
 			withInventory(accessCommand()),
+			withInventory(watchCommand()),
 			bootCommand(),
 			migrateCommand(),
 			schemaCommand(),

@@ -34,6 +34,7 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
 			&cli.BoolFlag{Name: "break-lock", Usage: "take the broker's apply lock even when another apply holds it (one that is gone; a lock expires on its own after 2m without renewal)"},
 			&cli.BoolFlag{Name: "destroy-messages", Usage: "allow deleting messages: a vhost whose queues hold messages, a pruned or replaced queue that holds messages"},
+			closeConnectionsFlag(),
 			targetFlag(),
 			maxSizeFlag(),
 		), waitFlags()...), ownerFlags()...),
@@ -86,7 +87,8 @@ func runApply(c *cli.Context) error {
 // sets explicitly.
 func overrideOptions(c *cli.Context, o plan.Options) plan.Options {
 	set := map[string]*bool{"prune": &o.Prune, "keep-guest": &o.KeepGuest, "replace": &o.Replace,
-		"destroy-messages": &o.DestroyMessages, "update-passwords": &o.UpdatePasswords, "take-over": &o.TakeOver}
+		"destroy-messages": &o.DestroyMessages, "update-passwords": &o.UpdatePasswords, "take-over": &o.TakeOver,
+		"close-connections": &o.CloseConnections}
 	if c.IsSet("target") {
 		o.Target = c.String("target")
 	}

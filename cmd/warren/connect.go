@@ -96,7 +96,8 @@ type entryPasswordKey struct{}
 func givenOptions(c *cli.Context) map[seeders.Option]bool {
 	out := map[seeders.Option]bool{}
 	for _, o := range []seeders.Option{seeders.OptionPrune, seeders.OptionKeepGuest, seeders.OptionReplace, seeders.OptionDestroyMessages,
-		seeders.OptionUpdatePasswords, seeders.OptionBreakLock, seeders.OptionWait, seeders.OptionReboot, seeders.OptionAMQPURL} {
+		seeders.OptionUpdatePasswords, seeders.OptionBreakLock, seeders.OptionWait, seeders.OptionReboot, seeders.OptionAMQPURL,
+		seeders.OptionCloseConnections} {
 		out[o] = c.IsSet(string(o))
 	}
 	return out

@@ -30,6 +30,7 @@ func diffCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep-guest", Usage: "keep the default guest user even when the files do not define it"},
 			&cli.BoolFlag{Name: "replace", Usage: "with -o: the saved plan may replace queues and exchanges (as apply --replace)"},
 			&cli.BoolFlag{Name: "destroy-messages", Usage: "with -o: the saved plan may delete messages (as apply --destroy-messages)"},
+			closeConnectionsFlag(),
 			targetFlag(),
 			maxSizeFlag(),
 		), ownerFlags()...),
@@ -107,7 +108,16 @@ func loadValid(c *cli.Context, ui operation.UI, name definitions.TargetName, bro
 func planOptionsOf(c *cli.Context, t definitions.TargetName) plan.Options {
 	return plan.Options{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
 		Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), UpdatePasswords: c.Bool("update-passwords"),
-		Owner: c.String("owner"), TakeOver: c.Bool("take-over"), Vhosts: c.StringSlice("vhost")}
+		Owner: c.String("owner"), TakeOver: c.Bool("take-over"), Vhosts: c.StringSlice("vhost"),
+		CloseConnections: c.Bool("close-connections")}
+}
+
+// closeConnectionsFlag is apply's --close-connections, and diff's, which
+// lists in the plan whose connections it closes.
+func closeConnectionsFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "close-connections", Usage: "when the apply is done, close the connections of users whose password changed, who were deleted, " +
+		"or whose permissions may allow less (to those vhosts), so that they connect again with what the files say; the plan lists them. " +
+		"RabbitMQ checks credentials and permissions when a connection opens, and does not close one when they change"}
 }
 
 // ownerFlags say whose objects a diff or apply manages, and where.

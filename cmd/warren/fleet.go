@@ -43,6 +43,9 @@ func inventoryFlags(fleet bool) []cli.Flag {
 func withInventory(cmd *cli.Command) *cli.Command {
 	fleet := cmd.Name == "diff" || cmd.Name == "apply"
 	cmd.Flags = append(cmd.Flags, inventoryFlags(fleet)...)
+	if cmd.Name == "watch" {
+		cmd.Flags = append(cmd.Flags, &cli.StringSliceFlag{Name: "select", Usage: "with --inventory: only brokers whose labels match label=value (or not, label!=value); repeat to narrow"})
+	}
 	if cmd.Name == "apply" {
 		cmd.Flags = append(cmd.Flags, &cli.StringFlag{Name: "format", Usage: "with --inventory: the fleet report as text or json"})
 	}
@@ -76,6 +79,8 @@ func withInventory(cmd *cli.Command) *cli.Command {
 				return runFleet(c, cmd.Name, inv)
 			case cmd.Name == "validate":
 				return validateInventory(c, inv)
+			case cmd.Name == "watch":
+				return runWatchInventory(c, inv)
 			}
 			return fmt.Errorf("warren %s works on one broker: give --broker NAME with --inventory", cmd.Name)
 		}

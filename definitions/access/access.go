@@ -228,6 +228,8 @@ type Model struct {
 	opts      Options
 	byVhost   map[string][]Resource // Resources, made on first use
 	re        map[string]*compiled
+	// names are, by vhost, the names the audit matches patterns against.
+	names map[string][]string
 }
 
 type compiled struct {
@@ -309,23 +311,37 @@ func (m *Model) ExchangeType(vhost, name string) string {
 // Resources are the queues and exchanges defined in the vhost (exchanges
 // first), sorted by name; the built-in exchanges are not among them.
 func (m *Model) Resources(vhost string) []Resource {
-	if m.byVhost == nil {
-		m.byVhost = map[string][]Resource{}
-		for _, e := range m.doc.Exchanges {
-			m.byVhost[e.Vhost] = append(m.byVhost[e.Vhost], Resource{Exchange, e.Vhost, e.Name})
+	if rs, ok := m.byVhost[vhost]; ok {
+		return rs
+	}
+	// The first vhost asked is indexed alone (most questions are about
+	// one); a second indexes them all, so that asking about every vhost
+	// reads the lists once.
+	all := m.byVhost != nil
+	by := map[string][]Resource{vhost: nil}
+	for _, e := range m.doc.Exchanges {
+		if all || e.Vhost == vhost {
+			by[e.Vhost] = append(by[e.Vhost], Resource{Exchange, e.Vhost, e.Name})
 		}
-		for _, q := range m.doc.Queues {
-			m.byVhost[q.Vhost] = append(m.byVhost[q.Vhost], Resource{Queue, q.Vhost, q.Name})
+	}
+	for _, q := range m.doc.Queues {
+		if all || q.Vhost == vhost {
+			by[q.Vhost] = append(by[q.Vhost], Resource{Queue, q.Vhost, q.Name})
 		}
-		for v, rs := range m.byVhost {
-			slices.SortFunc(rs, func(a, b Resource) int {
-				if a.Kind != b.Kind {
-					return strings.Compare(string(a.Kind), string(b.Kind)) // exchange before queue
-				}
-				return strings.Compare(a.Name, b.Name)
-			})
-			m.byVhost[v] = slices.CompactFunc(rs, func(a, b Resource) bool { return a == b })
-		}
+	}
+	for v, rs := range by {
+		slices.SortFunc(rs, func(a, b Resource) int {
+			if a.Kind != b.Kind {
+				return strings.Compare(string(a.Kind), string(b.Kind)) // exchange before queue
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		by[v] = slices.CompactFunc(rs, func(a, b Resource) bool { return a == b })
+	}
+	if all {
+		m.byVhost = by
+	} else {
+		m.byVhost = map[string][]Resource{vhost: by[vhost]}
 	}
 	return m.byVhost[vhost]
 }

@@ -24,9 +24,9 @@ type AuditOptions struct {
 // guest, and configure on amq.*.
 func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 	d := m.doc
-	var diags schema.Diagnostics
+	var found definitions.Diagnoser // positioned at the end, in one pass over each file
 	warn := func(o definitions.Object, code schema.Code, format string, args ...any) {
-		diags = append(diags, definitions.Diagnose(o, schema.Warning, code, format, args...))
+		found.Add(o, schema.Warning, code, format, args...)
 	}
 	has := map[string]bool{}
 	full := map[string][]*definitions.Permission{}
@@ -97,6 +97,7 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 			warn(u, schema.WAccessAdmins, "user %s is one of %d administrators, more than --max-admins %d", Quote(u.Name), len(admins), opts.MaxAdmins)
 		}
 	}
+	diags := found.Diagnostics()
 	diags.Sort()
 	return diags
 }
@@ -116,14 +117,22 @@ func unanchored(pat string) bool {
 // defined in its vhost, nor a built-in exchange. A vhost whose files
 // define none is not checked.
 func (m *Model) unused(p *definitions.Permission, fields []struct{ name, pat string }, warn func(definitions.Object, schema.Code, string, ...any)) {
-	names := make([]string, 0, 64)
-	for _, r := range m.Resources(p.Vhost) {
-		names = append(names, r.Name)
+	names, ok := m.names[p.Vhost]
+	if !ok {
+		for _, r := range m.Resources(p.Vhost) {
+			names = append(names, r.Name)
+		}
+		if len(names) > 0 {
+			names = append(names, builtinNames...)
+		}
+		if m.names == nil {
+			m.names = map[string][]string{}
+		}
+		m.names[p.Vhost] = names
 	}
 	if len(names) == 0 {
 		return
 	}
-	names = append(names, builtinNames...)
 	for _, f := range fields {
 		if f.pat == "" || f.pat == ".*" || f.pat == "^$" {
 			continue

@@ -291,6 +291,10 @@ type Plan struct {
 	// now, or no longer, connect to a vhost or do an operation on a queue
 	// or exchange (nil when not worked out).
 	Access []AccessChange
+
+	// Disconnect lists whose connections the apply closes when it is
+	// done (with Options.CloseConnections; Disconnects).
+	Disconnect []Disconnect
 }
 
 // AccessChange is one change of who can do what, as a reviewer reads it.

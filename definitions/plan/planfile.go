@@ -60,6 +60,10 @@ type Options struct {
 	Owner    string   `json:"owner,omitempty"`
 	TakeOver bool     `json:"take_over,omitempty"`
 	Vhosts   []string `json:"vhosts,omitempty"`
+	// CloseConnections: after the apply, close the connections of users
+	// whose password changed, who were deleted, or whose permissions may
+	// allow less (Disconnects).
+	CloseConnections bool `json:"close_connections,omitempty"`
 }
 
 // ReadSavedPlan reads data as a saved plan. It returns nil, nil when data

@@ -18,6 +18,17 @@ type JSON struct {
 	Ownership *OwnershipJSON `json:"ownership,omitempty"`
 	// Access lists what the plan changes of who can do what.
 	Access []AccessChangeJSON `json:"access,omitempty"`
+	// CloseConnections lists whose connections the apply closes when it
+	// is done (apply --close-connections).
+	CloseConnections []DisconnectJSON `json:"close_connections,omitempty"`
+}
+
+// DisconnectJSON names connections an apply closes: the user's, to the
+// vhost, or to every vhost when Vhost is absent.
+type DisconnectJSON struct {
+	User  string `json:"user"`
+	Vhost string `json:"vhost,omitempty"`
+	Why   string `json:"why"`
 }
 
 // AccessChangeJSON is one change of who can do what.

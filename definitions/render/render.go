@@ -89,10 +89,25 @@ func Text(w io.Writer, p *plan.Plan, opts Options) {
 			fmt.Fprintf(w, "  %s\n", a.Text)
 		}
 	}
+	if len(p.Disconnect) > 0 {
+		fmt.Fprintln(w, "\nConnections closed after the apply (--close-connections):")
+		for _, d := range p.Disconnect {
+			fmt.Fprintf(w, "  %s: %s\n", DisconnectScope(d), d.Why)
+		}
+	}
 	for _, line := range OwnershipLines(p) {
 		fmt.Fprintf(w, "\n%s\n", line)
 	}
 	fmt.Fprintf(w, "\n%s\n", Summary(p))
+}
+
+// DisconnectScope names the connections a Disconnect closes: user "app"'s
+// connections to vhost "v", or to every vhost.
+func DisconnectScope(d plan.Disconnect) string {
+	if d.Vhost == "" {
+		return fmt.Sprintf("user %q, every connection", d.User)
+	}
+	return fmt.Sprintf("user %q, connections to vhost %q", d.User, d.Vhost)
 }
 
 // OwnershipLines say what an owner's plan leaves to others, forgets and
@@ -355,6 +370,9 @@ func ToJSON(p *plan.Plan) plan.JSON {
 	}
 	for _, a := range p.Access {
 		out.Access = append(out.Access, plan.AccessChangeJSON{Change: a.Text, Gained: a.Gained})
+	}
+	for _, d := range p.Disconnect {
+		out.CloseConnections = append(out.CloseConnections, plan.DisconnectJSON(d))
 	}
 	if p.Record != nil {
 		o := &plan.OwnershipJSON{Owner: p.Record.Owner, Recorded: p.Record.Len(), RecordChanges: p.RecordChanged(),

@@ -266,3 +266,23 @@ func TestInternAfterUniqueNames(t *testing.T) {
 		t.Errorf("%d vhosts seen, want 3", len(vhosts))
 	}
 }
+
+// One index asked many offsets, in any order, answers each as a fresh
+// index does: the column carried from the previous answer is the same.
+func TestLineIndexReused(t *testing.T) {
+	data := []byte("\ufeff{\"é\": [\"añb\", 1],\r\n \"ü\": \"x\"}\n\"€€\"")
+	li := NewLineIndex(data)
+	var offs []int
+	for off := range len(data) + 2 {
+		offs = append(offs, off)
+	}
+	for i := len(data) + 1; i >= 0; i -= 3 {
+		offs = append(offs, i) // backwards too
+	}
+	offs = append(offs, 5, 6, 30, 7, 0, 8)
+	for _, off := range offs {
+		if got, want := li.Pos(off), NewLineIndex(data).Pos(off); got != want {
+			t.Errorf("at %d: %v after other answers, %v fresh", off, got, want)
+		}
+	}
+}

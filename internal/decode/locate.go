@@ -58,7 +58,8 @@ func LocateJSON(data []byte, ptrs []string) map[string]int {
 	if trie.want {
 		found[trie] = d.pos
 	}
-	d.locate(trie, found)
+	l := locator{d: d, found: found, left: trie.size()}
+	l.locate(trie)
 	// Map every requested pointer to its offset, falling back to parents.
 	for _, p := range ptrs {
 		toks := schema.SplitPointer(p)
@@ -79,9 +80,39 @@ func LocateJSON(data []byte, ptrs []string) map[string]int {
 	return out
 }
 
-// locate walks the value at d.pos, recording found[child] for each trie
-// child it meets, and skips everything else.
-func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
+// size counts the nodes under n.
+func (n *ptrTrie) size() int {
+	total := 0
+	for _, c := range n.children {
+		total += 1 + c.size()
+	}
+	return total
+}
+
+// locator finds a trie's nodes in a JSON document, and stops reading once
+// it has found them all (left is how many it has not).
+type locator struct {
+	d     *jsonDecoder
+	found map[*ptrTrie]int
+	left  int
+}
+
+// saw records where node c is, the first time; with the last node found,
+// nothing more is read.
+func (l *locator) saw(c *ptrTrie, off int) {
+	if _, seen := l.found[c]; seen { // a duplicate key: the first wins
+		return
+	}
+	l.found[c] = off
+	if l.left--; l.left == 0 {
+		l.d.pos = len(l.d.data)
+	}
+}
+
+// locate walks the value at d.pos, recording each trie child it meets,
+// and skips everything else.
+func (l *locator) locate(n *ptrTrie) {
+	d := l.d
 	d.skipSpace()
 	if d.pos >= len(d.data) {
 		return
@@ -107,10 +138,14 @@ func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
 			d.skipSpace()
 			d.pos++ // :
 			if c := n.children[k]; c != nil {
-				if _, seen := found[c]; !seen { // a duplicate key: the first wins
-					found[c] = keyOff
+				_, seen := l.found[c]
+				l.saw(c, keyOff)
+				if !seen {
+					l.locate(c)
+				} else {
+					d.skipSpace()
+					d.skip()
 				}
-				d.locate(c, found)
 			} else {
 				d.skipSpace()
 				d.skip()
@@ -130,8 +165,8 @@ func (d *jsonDecoder) locate(n *ptrTrie, found map[*ptrTrie]int) {
 			}
 			start := d.pos
 			if c := n.children[strconv.Itoa(i)]; c != nil {
-				found[c] = d.pos
-				d.locate(c, found)
+				l.saw(c, d.pos)
+				l.locate(c)
 			} else {
 				d.skip()
 			}
@@ -186,6 +221,10 @@ func (d *jsonDecoder) skip() {
 type LineIndex struct {
 	data   []byte
 	starts []int // offset of the first byte of each line
+	// last is the previous answer: the next offset on the same line counts
+	// its column from there, so positions asked in increasing order cost
+	// one pass over a line however long (a compact JSON file is one line).
+	last struct{ line, off, col int }
 }
 
 // NewLineIndex indexes data's lines: a line ends at LF, CRLF or a lone CR
@@ -202,7 +241,8 @@ func NewLineIndex(data []byte) *LineIndex {
 }
 
 // Pos returns the line and column (in characters) of off. A byte order
-// mark is no character: editors do not show it.
+// mark is no character: editors do not show it. Offsets asked in
+// increasing order are fastest.
 func (li *LineIndex) Pos(off int) schema.Pos {
 	if off < 0 {
 		return schema.Pos{}
@@ -213,7 +253,15 @@ func (li *LineIndex) Pos(off int) schema.Pos {
 	if line == 0 && off >= 3 && bytes.HasPrefix(li.data, []byte("\ufeff")) {
 		start = 3
 	}
-	col := utf8.RuneCount(li.data[start:off]) + 1
+	col := 1
+	if l := li.last; l.col > 0 && l.line == line && l.off >= start && l.off <= off {
+		start, col = l.off, l.col
+	}
+	col += utf8.RuneCount(li.data[start:off])
+	if off == len(li.data) || utf8.RuneStart(li.data[off]) {
+		// Counting on from inside a character would count it twice.
+		li.last.line, li.last.off, li.last.col = line, off, col
+	}
 	return schema.Pos{Line: line + 1, Col: col}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/warren-tool/warren/definitions"
@@ -55,6 +56,11 @@ type AccessResult struct {
 	// Matrix is every user's access to every resource of Vhost (asked
 	// with Vhost alone).
 	Matrix *Matrix
+	// NoEntry are, for Users and Matrix, the users with no permission in
+	// NoEntryVhost, who cannot connect to it: named once, not resource by
+	// resource.
+	NoEntry      []string
+	NoEntryVhost string
 }
 
 // Matrix is users by resources in one vhost. Each cell is three
@@ -62,8 +68,8 @@ type AccessResult struct {
 // exchange, bind to a queue) and read (consume from a queue, bind from an
 // exchange): c, w or r when
 // allowed, - when denied, k when a topic permission decides by routing
-// key, ? when unknown. A user with no permission in the vhost has
-// "no entry" in each of its cells.
+// key, ? when unknown. Users with no permission in the vhost are not
+// rows: AccessResult.NoEntry names them.
 type Matrix struct {
 	Vhost     string
 	Users     []string
@@ -109,6 +115,9 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 	if req.Version == "" {
 		req.Version = doc.RabbitMQVersion
 	}
+	// What loading the files left to collect goes first: the model's
+	// indexes would otherwise grow the heap past what validate needs.
+	runtime.GC()
 	m := access.New(doc, access.Options{Version: req.Version})
 	res := &AccessResult{Model: m}
 	switch {
@@ -121,8 +130,13 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 		v := m.Can(req.User, req.Can, *req.Resource, req.RoutingKey)
 		res.Can = &v
 	case req.Resource != nil:
+		res.Users, res.NoEntryVhost = []UserOnResource{}, req.Resource.Vhost
 		for _, u := range AccessUsers(doc) {
 			if req.User != "" && u != req.User {
+				continue
+			}
+			if req.User == "" && m.Permission(u, req.Resource.Vhost) == nil {
+				res.NoEntry = append(res.NoEntry, u)
 				continue
 			}
 			res.Users = append(res.Users, UserOnResource{User: u, Verdicts: verdicts(m, u, *req.Resource, req.RoutingKey)})
@@ -144,7 +158,15 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 			res.Vhosts = append(res.Vhosts, UserInVhost{Vhost: req.Vhost, Permission: m.Permission(req.User, req.Vhost)})
 		}
 	case req.Vhost != "":
-		mx := &Matrix{Vhost: req.Vhost, Users: AccessUsers(doc), Resources: m.Resources(req.Vhost)}
+		mx := &Matrix{Vhost: req.Vhost, Resources: m.Resources(req.Vhost)}
+		res.NoEntryVhost = req.Vhost
+		for _, u := range AccessUsers(doc) {
+			if m.Permission(u, req.Vhost) == nil {
+				res.NoEntry = append(res.NoEntry, u)
+			} else {
+				mx.Users = append(mx.Users, u)
+			}
+		}
 		for _, u := range mx.Users {
 			row := make([]string, len(mx.Resources))
 			for i, r := range mx.Resources {
@@ -161,9 +183,6 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 
 // cell is a Matrix cell: configure, write and read of user on r.
 func cell(m *access.Model, user string, r access.Resource, key *string) string {
-	if m.Permission(user, r.Vhost) == nil {
-		return "no entry"
-	}
 	ops := []access.Operation{access.Delete, access.BindDestination, access.Consume}
 	if r.Kind == access.Exchange {
 		// Writing to an exchange is publishing (a topic permission may

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -160,11 +162,23 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 		// have written its own since).
 		p.Record, p.RecordBefore, p.Released = again.Record, again.RecordBefore, again.Released
 	}
+	// The connections to close are listed before the apply too: those of
+	// a user the apply deletes are closed by the broker, and the apply
+	// checks that they were.
+	var open []seeders.Connection
+	if len(p.Disconnect) > 0 {
+		if open, err = closerOf(t).Connections(applyCtx, p.Disconnect); err != nil {
+			return res, err
+		}
+	}
 	applyOpts.Progress, applyOpts.Stop = ui.Progress, stop
 	err = t.Apply(applyCtx, p, applyOpts)
 	ui.ProgressDone()
 	if err != nil {
 		recheckFailed(applyCtx, ui, pl, desired, p, err)
+		if len(p.Disconnect) > 0 {
+			logf(ui, "No connections were closed: the apply did not finish.")
+		}
 		return res, reportFailure(ui, err)
 	}
 	res.Applied = true
@@ -174,7 +188,54 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	if err := finish(ctx, ui, t, applyOpts); err != nil {
 		return res, err
 	}
+	if err := closeConnections(ctx, ui, t, p.Disconnect, open); err != nil {
+		return res, err
+	}
 	return res, verify(ctx, ui, pl, desired, p)
+}
+
+// closerOf is the target's ConnectionCloser; a target without one lists
+// close-connections in Unsupported, so it is never asked.
+func closerOf(t seeders.Target) seeders.ConnectionCloser {
+	c, _ := t.(seeders.ConnectionCloser)
+	return c
+}
+
+// closeConnections closes, after an apply, the connections who names:
+// those open now and those open before the apply (a deleted user's, which
+// the broker closed), and says how many closed, user by user.
+func closeConnections(ctx context.Context, ui UI, t seeders.Target, who []plan.Disconnect, before []seeders.Connection) error {
+	if len(who) == 0 {
+		return nil
+	}
+	c := closerOf(t)
+	now, err := c.Connections(ctx, who)
+	if err != nil {
+		return fmt.Errorf("the apply is done, but its connections were not closed: %w", err)
+	}
+	conns := slices.Clone(before)
+	for _, n := range now {
+		if !slices.Contains(conns, n) {
+			conns = append(conns, n)
+		}
+	}
+	if err := c.CloseConnections(ctx, conns); err != nil {
+		return fmt.Errorf("the apply is done, but not every connection closed: %w", err)
+	}
+	if len(conns) == 0 {
+		logf(ui, "No connections to close: none were open.")
+		return nil
+	}
+	per := map[string]int{}
+	for _, conn := range conns {
+		per[conn.User]++
+	}
+	var parts []string
+	for _, u := range slices.Sorted(maps.Keys(per)) {
+		parts = append(parts, fmt.Sprintf("user %q %d", u, per[u]))
+	}
+	logf(ui, "Closed %s: %s.", Plural(len(conns), "connection"), strings.Join(parts, ", "))
+	return nil
 }
 
 // lockWhiler takes the broker's lock running a function once the lock is

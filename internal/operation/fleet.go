@@ -225,21 +225,10 @@ func runBroker(ctx context.Context, req FleetRequest, b *inventory.Broker, r *Fl
 // fleetOne is one broker's diff or apply: its plan, and an error when it
 // failed.
 func fleetOne(ctx context.Context, ui UI, req FleetRequest, b *inventory.Broker) (*plan.Plan, error) {
-	name, err := ParseTarget(b.Target)
+	name, conn, err := EntryConnection(req.Connection, b)
 	if err != nil {
 		return nil, err
 	}
-	// A fleet's broker logs in with its own entry's password only, never
-	// WARREN_PASSWORD (meant for one broker), and is never prompted.
-	conn := req.Connection
-	conn.URLs = b.URLs
-	conn.Login = Login{User: b.Username, PasswordFile: b.PasswordFile}
-	if b.PasswordEnv != "" {
-		if conn.Login.Known, err = b.Password(); err != nil {
-			return nil, err
-		}
-	}
-	conn.TLS = TLS{CACert: b.TLS.CA, ClientCert: b.TLS.ClientCert, ClientKey: b.TLS.ClientKey, Insecure: b.TLS.Insecure}
 	opts := req.Options
 	opts.Target = string(name)
 	if opts.Owner == "" {
@@ -266,6 +255,27 @@ func fleetOne(ctx context.Context, ui UI, req FleetRequest, b *inventory.Broker)
 		return nil, err
 	}
 	return res.Plan, err
+}
+
+// EntryConnection is an inventory entry's target and connection: base
+// (timeouts, waiting) with the entry's URLs, user, password and TLS. An
+// entry logs in with its own password only, never WARREN_PASSWORD (meant
+// for one broker), and is never prompted.
+func EntryConnection(base Connection, b *inventory.Broker) (definitions.TargetName, Connection, error) {
+	name, err := ParseTarget(b.Target)
+	if err != nil {
+		return "", Connection{}, err
+	}
+	conn := base
+	conn.URLs = b.URLs
+	conn.Login = Login{User: b.Username, PasswordFile: b.PasswordFile}
+	if b.PasswordEnv != "" {
+		if conn.Login.Known, err = b.Password(); err != nil {
+			return "", Connection{}, err
+		}
+	}
+	conn.TLS = TLS{CACert: b.TLS.CA, ClientCert: b.TLS.ClientCert, ClientKey: b.TLS.ClientKey, Insecure: b.TLS.Insecure}
+	return name, conn, nil
 }
 
 // ParseTarget reads a target's name.

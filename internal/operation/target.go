@@ -137,6 +137,9 @@ func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*pla
 	if _, err := p.ReadSecrets(nil); err != nil {
 		return nil, err
 	}
+	if pl.opts.CloseConnections {
+		p.Disconnect = plan.Disconnects(p)
+	}
 	if pl.withAccess {
 		if err := pl.access(ctx, desired, live, p); err != nil {
 			return nil, err
@@ -303,8 +306,9 @@ func (e *ExportFile) Apply(context.Context, *plan.Plan, seeders.ApplyOptions) er
 }
 func (e *ExportFile) Unsupported() map[seeders.Option]string {
 	return map[seeders.Option]string{
-		seeders.OptionReplace:         "an export file is compared with, never changed",
-		seeders.OptionDestroyMessages: "an export file is compared with, never changed",
-		seeders.OptionUpdatePasswords: "an export holds password hashes: passwords are compared",
+		seeders.OptionReplace:          "an export file is compared with, never changed",
+		seeders.OptionDestroyMessages:  "an export file is compared with, never changed",
+		seeders.OptionUpdatePasswords:  "an export holds password hashes: passwords are compared",
+		seeders.OptionCloseConnections: "an export file has no connections",
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/signal"
@@ -38,18 +39,19 @@ import (
 )
 
 var (
-	warren    = flag.String("warren", "bin/warren", "the warren binary")
-	rounds    = flag.Int("rounds", 5, "back-to-back pairs of the broker's import and warren apply, from scratch")
-	repeats   = flag.Int("repeats", 3, "runs of each quick measure (medians are reported)")
-	settle    = flag.Duration("settle", 5*time.Second, "pause after a reset, while the broker finishes deleting queues")
-	out       = flag.String("out", "", "write the results here as JSON")
-	profile   = flag.String("profile", "", "write CPU and heap profiles of each measured warren command to this directory")
-	valid     = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
-	objects   = flag.String("objects", "150000,500000,1500000", "objects in the files of -validate, comma-separated: one file of each size")
-	endpoints = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
-	applies   = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
-	report    = flag.Bool("report", false, "print the table of the JSON results named as arguments")
-	only      = flag.String("only", "", "measure only these rows of a broker run, comma-separated: quick (diff, apply without changes and with 1% changed, each against one GET), scratch (apply from scratch against the import); default all")
+	warren     = flag.String("warren", "bin/warren", "the warren binary")
+	rounds     = flag.Int("rounds", 5, "back-to-back pairs of the broker's import and warren apply, from scratch")
+	repeats    = flag.Int("repeats", 3, "runs of each quick measure (medians are reported)")
+	settle     = flag.Duration("settle", 5*time.Second, "pause after a reset, while the broker finishes deleting queues")
+	out        = flag.String("out", "", "write the results here as JSON")
+	profile    = flag.String("profile", "", "write CPU and heap profiles of each measured warren command to this directory")
+	valid      = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
+	accessRows = flag.Bool("access", false, "measure warren access (--user, --resource, --audit) against warren validate of the broker rows' 41,200 objects (no broker)")
+	objects    = flag.String("objects", "150000,500000,1500000", "objects in the files of -validate, comma-separated: one file of each size")
+	endpoints  = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
+	applies    = flag.Bool("applies", true, "also time warren apply (no changes, 1% changed); -applies=false -rounds=0 measures only diff and GET /api/definitions")
+	report     = flag.Bool("report", false, "print the table of the JSON results named as arguments")
+	only       = flag.String("only", "", "measure only these rows of a broker run, comma-separated: quick (diff, apply without changes and with 1% changed, each against one GET), watch (with quick: a watch's checks of the unchanged broker), scratch (apply from scratch against the import); default all")
 )
 
 // measures says whether a broker run measures a row (-only).
@@ -96,6 +98,8 @@ func main() {
 		err = printReport(flag.Args())
 	case *valid:
 		err = save(measureValidate())
+	case *accessRows:
+		err = save(measureAccess())
 	default:
 		err = measureBroker()
 	}
@@ -398,6 +402,13 @@ func measureBroker() error {
 			res.Values["apply.nochange"], res.Values["apply.1pct"] = median(noops), median(ones)
 		}
 	}
+	if quick > 0 && measures("watch") {
+		// The broker is in sync with the file again.
+		step("warren watch: checks of an unchanged broker")
+		if err := measureWatch(ctx, n, env, file, getDefs, res); err != nil {
+			return err
+		}
+	}
 	scratchRounds := *rounds
 	if !measures("scratch") {
 		scratchRounds = 0
@@ -462,7 +473,12 @@ func printReport(paths []string) error {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		if r.Version == "" {
-			validate = r
+			// -validate's and -access's figures, in one set
+			if validate == nil {
+				validate = r
+			} else {
+				maps.Copy(validate.Values, r.Values)
+			}
 		} else {
 			brokers = append(brokers, r)
 		}
@@ -482,7 +498,28 @@ func printReport(paths []string) error {
 			if unit == "MB" {
 				return x / y, fmt.Sprintf("%.0f MB / %.1f MB", x/1e6, y/1e6), true
 			}
+			if x < 0.1 || y < 0.1 {
+				return x / y, fmt.Sprintf("%.4f s / %.4f s", x, y), true
+			}
 			return x / y, fmt.Sprintf("%.2f s / %.2f s", x, y), true
+		}
+	}
+	fromValidate := func(f func(r *Results) (float64, string, bool)) func(r *Results) (float64, string, bool) {
+		return func(*Results) (float64, string, bool) {
+			if validate == nil {
+				return 0, "", false
+			}
+			return f(validate)
+		}
+	}
+	// tagged keeps a row to the versions that tag their definitions (or
+	// to those that do not).
+	tagged := func(tags bool, f func(r *Results) (float64, string, bool)) func(r *Results) (float64, string, bool) {
+		return func(r *Results) (float64, string, bool) {
+			if (definitions.CompareVersions(r.Version, definitions.DefinitionsTagSince) >= 0) != tags {
+				return 0, "", false
+			}
+			return f(r)
 		}
 	}
 	rows := []row{
@@ -495,6 +532,16 @@ func printReport(paths []string) error {
 			return v, fmt.Sprintf("medians %.1f s / %.1f s, %d pairs", r.Values["scratch.apply"], r.Values["scratch.import"], len(r.Rounds)), ok
 		}},
 		{"peak memory of `warren diff` (41k objects) / size of the live definitions as JSON", 10.0, ratio("diff.rss", "get.bytes", "MB")},
+		{"`warren watch`, a check of the unchanged broker (a conditional request, RabbitMQ 4.3.5+) / one `GET /api/definitions`", 0.05, tagged(true, ratio("watch.check", "get", "s"))},
+		{"the broker's CPU for that check / for one `GET /api/definitions` (RabbitMQ 4.3.5+)", 0.05, tagged(true, ratio("watch.cpu", "get.cpu", "s"))},
+		{"`warren watch`, a check without a tag (a full diff, before 4.3.5) / `warren diff`", 1.0, tagged(false, ratio("watch.check", "diff", "s"))},
+		{"resident memory of `warren watch` after 1,000 checks / after 100 (RabbitMQ 4.3.5+)", 1.05, tagged(true, ratio("watch.rss.last", "watch.rss.first", "MB"))},
+		{"`warren access --user`, 41k objects / `warren validate` of them (no broker)", 1.0, fromValidate(ratio("access.user", "access.validate", "s"))},
+		{"`warren access --resource` / `warren validate` (no broker)", 1.0, fromValidate(ratio("access.resource", "access.validate", "s"))},
+		{"`warren access --audit` / `warren validate` (no broker)", 2.0, fromValidate(ratio("access.audit", "access.validate", "s"))},
+		{"peak memory of `warren access --user` / of `warren validate` (no broker)", 1.0, fromValidate(ratio("access.user.rss", "access.validate.rss", "MB"))},
+		{"peak memory of `warren access --resource` / of `warren validate` (no broker)", 1.0, fromValidate(ratio("access.resource.rss", "access.validate.rss", "MB"))},
+		{"peak memory of `warren access --audit` / of `warren validate` (no broker)", 1.0, fromValidate(ratio("access.audit.rss", "access.validate.rss", "MB"))},
 	}
 	if len(brokers) > 0 {
 		fmt.Print("\n| measure | goal |")

@@ -94,12 +94,13 @@ func settings(u *definitions.User) definitions.ActiveMQUser {
 // warren deletes, no lock and no health check to wait for.
 func (t *Target) Unsupported() map[seeders.Option]string {
 	return map[seeders.Option]string{
-		seeders.OptionKeepGuest:       "Amazon MQ for ActiveMQ has no guest user",
-		seeders.OptionReplace:         "Amazon MQ for ActiveMQ has users only: nothing is replaced",
-		seeders.OptionDestroyMessages: "Amazon MQ for ActiveMQ has users only: no apply deletes messages",
-		seeders.OptionBreakLock:       "the Amazon MQ API has no lock warren takes",
-		seeders.OptionWait:            "Amazon MQ for ActiveMQ applies users at the next reboot; there is nothing to wait for",
-		seeders.OptionAMQPURL:         "Amazon MQ for ActiveMQ has users only: warren counts no messages",
+		seeders.OptionCloseConnections: "the Amazon MQ API closes no client connections",
+		seeders.OptionKeepGuest:        "Amazon MQ for ActiveMQ has no guest user",
+		seeders.OptionReplace:          "Amazon MQ for ActiveMQ has users only: nothing is replaced",
+		seeders.OptionDestroyMessages:  "Amazon MQ for ActiveMQ has users only: no apply deletes messages",
+		seeders.OptionBreakLock:        "the Amazon MQ API has no lock warren takes",
+		seeders.OptionWait:             "Amazon MQ for ActiveMQ applies users at the next reboot; there is nothing to wait for",
+		seeders.OptionAMQPURL:          "Amazon MQ for ActiveMQ has users only: warren counts no messages",
 	}
 }
 

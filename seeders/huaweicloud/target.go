@@ -62,13 +62,14 @@ func DiffOptions(updatePasswords bool) []plan.DiffOption {
 // deletes, no lock, no health check and no reboot.
 func (t *Target) Unsupported() map[seeders.Option]string {
 	return map[seeders.Option]string{
-		seeders.OptionKeepGuest:       "Huawei Cloud DMS has no guest user warren manages",
-		seeders.OptionReplace:         "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
-		seeders.OptionDestroyMessages: "a vhost deletion through DMS does not list what it takes; warren does not ask",
-		seeders.OptionBreakLock:       "the DMS API has no lock warren takes",
-		seeders.OptionWait:            "the DMS API has no health check warren waits for",
-		seeders.OptionReboot:          "DMS applies changes at once",
-		seeders.OptionAMQPURL:         "warren counts no messages on DMS: no vhost deletion through its API takes them",
+		seeders.OptionCloseConnections: "the DMS API closes no client connections",
+		seeders.OptionKeepGuest:        "Huawei Cloud DMS has no guest user warren manages",
+		seeders.OptionReplace:          "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
+		seeders.OptionDestroyMessages:  "a vhost deletion through DMS does not list what it takes; warren does not ask",
+		seeders.OptionBreakLock:        "the DMS API has no lock warren takes",
+		seeders.OptionWait:             "the DMS API has no health check warren waits for",
+		seeders.OptionReboot:           "DMS applies changes at once",
+		seeders.OptionAMQPURL:          "warren counts no messages on DMS: no vhost deletion through its API takes them",
 	}
 }
 
