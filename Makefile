@@ -81,6 +81,13 @@ golden-check: ## fail if make golden would change anything (goldens and the gene
 bench: build ## measure the speed table on RabbitMQ 3.10, 4.0 and 4.3 and write docs/performance.md (ROUNDS=1 REPEATS=1 for a quick run, PROFILE=DIR for pprof profiles)
 	./scripts/bench.sh
 
+.PHONY: bench-scale
+bench-scale: build ## measure warren diff against ten times make bench's objects (412,000) on RabbitMQ 4.3; the loaded node is kept for the next run, and make bench's table shows the rows
+	./scripts/ensure-rabbitmq-chroot.sh 4.3 >/dev/null
+	mkdir -p .tmp/bench-scale
+	$(GO) build -o bin/benchbroker ./scripts/benchbroker
+	WARREN_RABBITMQ=4.3 bin/benchbroker -scale 10 -repeats $${REPEATS:-3} -out .tmp/bench-scale/scale.json
+
 .PHONY: node
 node: ## start a disposable RabbitMQ node to try warren on (4.3; RABBITMQ=4.0 or 3.10 for another; Ctrl-C stops it)
 	@if [ "$(RABBITMQ)" = 3.10 ]; then ./scripts/ensure-rabbitmq.sh; else ./scripts/ensure-rabbitmq-chroot.sh $(RABBITMQ) >/dev/null; fi

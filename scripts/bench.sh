@@ -151,7 +151,9 @@ done
 echo
 echo "Go benchmarks of the pure parts (in process, no broker):"
 go test ./definitions/... ./seeders/rabbitmq -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-3x}" | grep -E '^Benchmark' | tee "$out/go-bench.txt"
-bin/benchbroker -report "$out/validate.json" "$out/access.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json" "$out/rabbitmq-4.3.json" | tee "$out/table.md"
+# make bench-scale's rows, when it has run (its node is kept, loaded, for the next run)
+scale=(); [ -s .tmp/bench-scale/scale.json ] && scale=(.tmp/bench-scale/scale.json)
+bin/benchbroker -report "$out/validate.json" "$out/access.json" "$out/rabbitmq-3.10.json" "$out/rabbitmq-4.0.json" "$out/rabbitmq-4.3.json" ${scale[@]+"${scale[@]}"} | tee "$out/table.md"
 # The fleet row: the same files diffed against 4 nodes at once (scripts/benchfleet).
 # A failure here still leaves the page written, saying the fleet was not measured.
 if ! { go build -o bin/benchfleet ./scripts/benchfleet && bin/benchfleet -rounds "${REPEATS:-3}" -out "$out/fleet.json" | tee "$out/fleet.txt"; }; then

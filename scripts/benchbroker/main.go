@@ -46,6 +46,7 @@ var (
 	out        = flag.String("out", "", "write the results here as JSON")
 	profile    = flag.String("profile", "", "write CPU and heap profiles of each measured warren command to this directory")
 	valid      = flag.Bool("validate", false, "measure warren validate against python3 json.load (no broker)")
+	scale      = flag.Int("scale", 0, "measure warren diff against a broker holding this many times the broker rows' 41,200 objects (its node is kept with its data for the next run)")
 	accessRows = flag.Bool("access", false, "measure warren access (--user, --resource, --audit) against warren validate of the broker rows' 41,200 objects (no broker)")
 	objects    = flag.String("objects", "150000,500000,1500000", "objects in the files of -validate, comma-separated: one file of each size")
 	endpoints  = flag.Bool("endpoints", true, "also time each listing warren reads, one at a time")
@@ -100,6 +101,8 @@ func main() {
 		err = save(measureValidate())
 	case *accessRows:
 		err = save(measureAccess())
+	case *scale > 0:
+		err = save(measureScale(*scale))
 	default:
 		err = measureBroker()
 	}
@@ -479,6 +482,9 @@ func printReport(paths []string) error {
 			} else {
 				maps.Copy(validate.Values, r.Values)
 			}
+		} else if i := slices.IndexFunc(brokers, func(b *Results) bool { return b.Version == r.Version }); i >= 0 {
+			// another run on the same version (-scale): one column
+			maps.Copy(brokers[i].Values, r.Values)
 		} else {
 			brokers = append(brokers, r)
 		}
@@ -532,6 +538,8 @@ func printReport(paths []string) error {
 			return v, fmt.Sprintf("medians %.1f s / %.1f s, %d pairs", r.Values["scratch.apply"], r.Values["scratch.import"], len(r.Rounds)), ok
 		}},
 		{"peak memory of `warren diff` (41k objects) / size of the live definitions as JSON", 10.0, ratio("diff.rss", "get.bytes", "MB")},
+		{"`warren diff`, in sync, ten times the objects (412k) / one `GET /api/definitions` (make bench-scale)", 1.1, ratio("scale.diff", "scale.get", "s")},
+		{"peak memory of that diff / size of the live definitions as JSON", 10.0, ratio("scale.diff.rss", "scale.get.bytes", "MB")},
 		{"`warren watch`, a check of the unchanged broker (a conditional request, RabbitMQ 4.3.5+) / one `GET /api/definitions`", 0.05, tagged(true, ratio("watch.check", "get", "s"))},
 		{"the broker's CPU for that check / for one `GET /api/definitions` (RabbitMQ 4.3.5+)", 0.05, tagged(true, ratio("watch.cpu", "get.cpu", "s"))},
 		{"`warren watch`, a check without a tag (a full diff, before 4.3.5) / `warren diff`", 1.0, tagged(false, ratio("watch.check", "diff", "s"))},
