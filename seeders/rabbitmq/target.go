@@ -140,13 +140,16 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 // wholeFaster reports whether one GET /api/definitions reads these kinds
 // faster than their listings. On RabbitMQ 4.3 (Khepri) the listings of
 // queues and bindings cost the broker more than its whole export, which
-// it streams: on the make bench node (41,200 objects, 4.3.6)
-// GET /api/bindings took 1.2 s and GET /api/queues?disable_stats=true
-// 0.6 s against 0.35 s for GET /api/definitions, while the listings of
-// the other kinds, read at once, take less than the export. On 3.10 and
-// 4.0 the listings, read at once, are the faster (3.10.8: 0.0 s against
-// 0.0 s; 4.0.5: 0.0 s against 1.1 s). A version that cannot be read
-// keeps the listings.
+// it streams: on the make bench node (41,200 objects, 4.3.6, medians of
+// three on a busy machine) GET /api/bindings took 2.9 s and
+// GET /api/queues?disable_stats=true (with columns) 0.67 s against 0.43 s
+// for GET /api/definitions; the listings of the other kinds take less
+// than the export (users 0.19 s, permissions 0.12 s, exchanges 0.03 s).
+// On 3.10 and 4.0 the listings, read at once, are the faster: warren diff
+// took 0.63 times one GET /api/definitions on 3.10.8 and 1.2 to 1.3 times
+// on 4.0.5, whose export took 3.1 to 5.6 s against 1.3 to 4.7 s for its
+// slowest listing, the bindings. A version that cannot be read keeps the
+// listings.
 func (t *Target) wholeFaster(ctx context.Context, kinds []definitions.Kind) bool {
 	if !slices.ContainsFunc(kinds, func(k definitions.Kind) bool { return k == definitions.KindQueue || k == definitions.KindBinding }) {
 		return false
