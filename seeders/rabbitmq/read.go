@@ -39,7 +39,10 @@ import (
 func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	// The vhosts, the exchanges and the cluster's id are read while the
 	// export arrives (the id is needed only where the export leaves it
-	// out), and no longer once the export failed.
+	// out), and no longer once the export failed. Meanwhile each answer
+	// is bounded to an eighth of the answer limit: endless answers to all
+	// at once held 1.1 GiB with the whole limit each. One that fails is
+	// read again, alone, once the export is in.
 	var (
 		vhosts            []VhostInfo
 		exchanges         *definitions.Document
@@ -50,18 +53,21 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	)
 	side, cancel := context.WithCancel(ctx)
 	defer cancel()
+	tight := *c
+	tight.cfg.MaxAnswer = max(c.cfg.MaxAnswer/8, 1)
+	onlyExchanges := []definitions.Kind{definitions.KindExchange}
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		vhosts, verr = c.Vhosts(side)
+		vhosts, verr = tight.Vhosts(side)
 	}()
 	go func() {
 		defer wg.Done()
-		exchanges, xerr = c.readKinds(side, []definitions.Kind{definitions.KindExchange}, nil)
+		exchanges, xerr = tight.readKinds(side, onlyExchanges, nil)
 	}()
 	go func() {
 		defer wg.Done()
-		id, hasID, iderr = c.clusterID(side)
+		id, hasID, iderr = tight.clusterID(side)
 	}()
 	doc, err := c.readDefinitions(ctx)
 	if err != nil {
@@ -70,6 +76,12 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	wg.Wait()
 	if err != nil {
 		return nil, err
+	}
+	if verr != nil {
+		vhosts, verr = c.Vhosts(ctx)
+	}
+	if xerr != nil {
+		exchanges, xerr = c.readKinds(ctx, onlyExchanges, nil)
 	}
 	if err := errors.Join(verr, xerr); err != nil {
 		return nil, err
@@ -116,7 +128,9 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	doc.Exchanges = exchanges.Exchanges
 	if !slices.ContainsFunc(doc.GlobalParameters, func(g *definitions.GlobalParameter) bool { return g.Name == "internal_cluster_id" }) {
 		if iderr != nil {
-			return nil, iderr
+			if id, hasID, iderr = c.clusterID(ctx); iderr != nil {
+				return nil, iderr
+			}
 		}
 		if hasID {
 			doc.GlobalParameters = append(doc.GlobalParameters, &definitions.GlobalParameter{Name: "internal_cluster_id", Value: id})
