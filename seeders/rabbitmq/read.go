@@ -30,12 +30,13 @@ import (
 // rabbit_definitions skips them), so the exchanges are those of
 // GET /api/exchanges, as ReadKinds reads them (a few hundredths of a second
 // for 1,000 exchanges). RabbitMQ 4.3's export differs from its listings in
-// three more ways that Read evens out, so that it reads what ReadKinds
+// three more ways, which Read evens out so that it reads what ReadKinds
 // reads: it leaves internal_cluster_id out of global_parameters (read here
 // from GET /api/global-parameters/internal_cluster_id), writes each
 // vhost's limits inside the vhost as well as in its vhost-limits parameter
 // (the parameter is what the broker holds, and the copy is dropped), and
-// leaves out an exchange's internal flag when it is false.
+// leaves out an exchange's internal flag when it is false (the listing's
+// exchanges have it).
 func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	// The vhosts, the exchanges and the cluster's id are read while the
 	// export arrives (the id is needed only where the export leaves it
