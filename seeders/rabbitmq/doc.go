@@ -1,6 +1,7 @@
 // Package rabbitmq is warren's seeder for RabbitMQ: a narrow client for
-// the management HTTP API (client.go); Read and ReadKinds, a live broker
-// into a definitions.Document (read.go); Apply, which switches on each
+// the management HTTP API (client.go); Read, ReadWhole and ReadKinds, a
+// live broker into a definitions.Document (read.go), its answers decoded
+// as they arrive (livedecode.go); Apply, which switches on each
 // change's plan.Step (apply.go), and the deleters it runs (delete.go);
 // the advisory apply lock (lock.go); and Target, the seeders.Target cmd
 // drives. A platform that is RabbitMQ with rules of its own (Amazon MQ

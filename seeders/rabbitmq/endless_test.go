@@ -102,6 +102,7 @@ func TestEndlessAnswerBoundsMemory(t *testing.T) {
 		read func() error
 	}{
 		{"export", func() error { _, err := many.Definitions(ctx); return err }},
+		{"export decoded as it arrives, with the listings read beside it", func() error { _, err := many.Read(ctx); return err }},
 		{"users", func() error { _, err := many.ReadKinds(ctx, []definitions.Kind{definitions.KindUser}); return err }},
 		{"parameters", func() error {
 			_, err := many.ReadKinds(ctx, []definitions.Kind{definitions.KindParameter})

@@ -16,7 +16,8 @@ import (
 )
 
 // The broker's listings of the large kinds (users, permissions, policies,
-// queues, exchanges, bindings) are decoded straight into the model: no
+// queues, exchanges, bindings), and those kinds' lists in its export
+// (decodeDefinitions), are decoded straight into the model: no
 // tree of maps, no second encoding, no schema pass over 40,000 objects.
 // The fast path takes only answers it understands completely: every field
 // one it knows, of the type it expects, and every field that names the
@@ -51,11 +52,23 @@ var fastKinds = map[definitions.Kind]bool{
 // anything after the array, is errNotFast (the slow path decides what
 // those are).
 func elements(r io.Reader, each func(m map[string]any, spare *decode.Spare) error) error {
-	er := elementReader{r: r, buf: make([]byte, 0, 32<<10)}
+	er := newElementReader(r)
 	var vs decode.Values
 	if c, err := er.skipSpace(); err != nil || c != '[' {
 		return notFast(err)
 	}
+	if err := er.array(&vs, each); err != nil {
+		return err
+	}
+	if _, err := er.skipSpace(); err != io.EOF {
+		return notFast(err) // more than one value
+	}
+	return nil
+}
+
+// array reads the array of objects at buf[start] (a '['), giving each
+// element to each, as elements does.
+func (er *elementReader) array(vs *decode.Values, each func(m map[string]any, spare *decode.Spare) error) error {
 	er.start++
 	for first := true; ; first = false {
 		c, err := er.skipSpace()
@@ -64,7 +77,7 @@ func elements(r io.Reader, each func(m map[string]any, spare *decode.Spare) erro
 		}
 		if c == ']' {
 			er.start++
-			break
+			return nil
 		}
 		if !first {
 			if c != ',' {
@@ -95,10 +108,6 @@ func elements(r io.Reader, each func(m map[string]any, spare *decode.Spare) erro
 		}
 		vs.Spare().Put(m)
 	}
-	if _, err := er.skipSpace(); err != io.EOF {
-		return notFast(err) // more than one value
-	}
-	return nil
 }
 
 // maxFastElement bounds one element of a listing the fast path reads: a
@@ -112,6 +121,10 @@ type elementReader struct {
 	buf   []byte
 	start int
 	err   error // the reader's, once it has one
+}
+
+func newElementReader(r io.Reader) *elementReader {
+	return &elementReader{r: r, buf: make([]byte, 0, 32<<10)}
 }
 
 // fill reads more, keeping buf[start:]; it fails once the reader has.
@@ -321,27 +334,46 @@ var (
 	bindingFields    = []string{"source", "vhost", "destination", "destination_type", "routing_key", "arguments", "properties_key"}
 )
 
-// decodeFast decodes one kind's listing from r into doc as it arrives,
-// keeping what ReadKinds keeps (no exclusive queue, built-in exchange or
-// implicit binding). It returns an error wrapping errNotFast when the slow
-// path must decide; doc is then left as it was.
 // elementCost is what one decoded element keeps in memory at least, past
 // its own strings: the model's struct (104 to 128 bytes), its pointer in
 // the list, and the list's spare capacity.
 const elementCost = 160
 
+// decodeFast decodes one kind's listing from r into doc as it arrives,
+// keeping what ReadKinds keeps (no exclusive queue, built-in exchange or
+// implicit binding). It returns an error wrapping errNotFast when the slow
+// path must decide; doc is then left as it was.
 func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) error {
+	d, ok := newFastDecoder(k)
+	if !ok {
+		return errNotFast
+	}
+	if err := elements(r, d.element(chargeOf(r))); err != nil {
+		return err
+	}
+	d.commit(doc)
+	return nil
+}
+
+// A fastDecoder takes the elements of one kind's list into the model:
+// each adds one element, commit puts what was taken in a Document once
+// the whole list is.
+type fastDecoder struct {
+	each   func(o *object) error
+	commit func(doc *definitions.Document)
+}
+
+// newFastDecoder is the fast decoder of kind k, if the fast path takes k.
+func newFastDecoder(k definitions.Kind) (fastDecoder, bool) {
 	sh := newSharer()
-	// each adds one element to out; commit puts out in doc, once the
-	// whole listing is taken.
 	var (
 		each   func(o *object) error
-		commit func()
+		commit func(doc *definitions.Document)
 	)
 	switch k {
 	case definitions.KindUser:
 		out := []*definitions.User{}
-		commit = func() { doc.Users = out }
+		commit = func(doc *definitions.Document) { doc.Users = out }
 		each = func(o *object) error {
 			name, named := o.str("name")
 			algorithm, _ := o.str("hashing_algorithm")
@@ -369,7 +401,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		}
 	case definitions.KindPermission:
 		out := []*definitions.Permission{}
-		commit = func() { doc.Permissions = out }
+		commit = func(doc *definitions.Document) { doc.Permissions = out }
 		each = func(o *object) error {
 			user, u := o.str("user")
 			vhost, v := o.str("vhost")
@@ -385,7 +417,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		}
 	case definitions.KindPolicy:
 		out := []*definitions.Policy{}
-		commit = func() { doc.Policies = out }
+		commit = func(doc *definitions.Document) { doc.Policies = out }
 		each = func(o *object) error {
 			vhost := o.vhost()
 			name, named := o.str("name")
@@ -408,7 +440,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		}
 	case definitions.KindQueue:
 		out := []*definitions.Queue{}
-		commit = func() { doc.Queues = out }
+		commit = func(doc *definitions.Document) { doc.Queues = out }
 		each = func(o *object) error {
 			name, named := o.str("name")
 			vhost := o.vhost()
@@ -426,7 +458,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		}
 	case definitions.KindExchange:
 		out := []*definitions.Exchange{}
-		commit = func() { doc.Exchanges = out }
+		commit = func(doc *definitions.Document) { doc.Exchanges = out }
 		each = func(o *object) error {
 			name, named := o.str("name")
 			vhost := o.vhost()
@@ -447,7 +479,7 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 		}
 	case definitions.KindBinding:
 		out := []*definitions.Binding{}
-		commit = func() { doc.Bindings = out }
+		commit = func(doc *definitions.Document) { doc.Bindings = out }
 		each = func(o *object) error {
 			source, sourced := o.str("source")
 			vhost := o.vhost()
@@ -469,20 +501,19 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 			return nil
 		}
 	default:
-		return errNotFast
+		return fastDecoder{}, false
 	}
+	return fastDecoder{each: each, commit: commit}, true
+}
+
+// element is what elements calls with each element of the list: charge
+// counts what keeping it costs against the answer's limit.
+func (d fastDecoder) element(charge func(int64)) func(m map[string]any, spare *decode.Spare) error {
 	var o object // one for every element
-	// Each element kept costs memory beyond its bytes; a bounded answer
-	// counts it against its limit (a never-ending list of {"name":"u"}
-	// otherwise grew 1.9 GB of users within 512 MiB of answer).
-	charge := func(int64) {}
-	if b, ok := r.(interface{ charge(int64) }); ok {
-		charge = b.charge
-	}
-	err := elements(r, func(m map[string]any, spare *decode.Spare) error {
+	return func(m map[string]any, spare *decode.Spare) error {
 		charge(elementCost)
 		o = object{m: m, ok: true}
-		if err := each(&o); err != nil {
+		if err := d.each(&o); err != nil {
 			return err
 		}
 		if !o.ok {
@@ -496,12 +527,18 @@ func decodeFast(doc *definitions.Document, k definitions.Kind, r io.Reader) erro
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	commit()
-	return nil
+}
+
+// chargeOf is how an answer read from r counts what its decoded elements
+// keep in memory: each element kept costs memory beyond its bytes, and a
+// bounded answer counts it against its limit (a never-ending list of
+// {"name":"u"} otherwise grew 1.9 GB of users within 512 MiB of answer).
+func chargeOf(r io.Reader) func(int64) {
+	if b, ok := r.(interface{ charge(int64) }); ok {
+		return b.charge
+	}
+	return func(int64) {}
 }
 
 // A sharer makes equal values of one listing share memory, which the live
@@ -642,4 +679,157 @@ func wholeNumber(v any) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// decodeDefinitions decodes GET /api/definitions from r as it arrives: the
+// lists of the kinds the fast path takes (users, permissions, policies,
+// queues, exchanges, bindings) straight into the model, element by element
+// as decodeFast decodes a listing (the export's objects are the listings'
+// less a few fields); the rest (version fields, vhosts, topic permissions,
+// parameters, global parameters: a few KiB) through the schema and the
+// converter, as definitions.Parse reads a whole export. It returns an
+// error wrapping errNotFast when the slow path must decide: an answer
+// that is not one JSON object, a key twice, one of those lists that is
+// not a list or has an element the fast path does not take, or a rest the
+// schema refuses (answerErrors).
+func decodeDefinitions(name string, r io.Reader) (*definitions.Document, error) {
+	er := newElementReader(r)
+	var vs decode.Values
+	charge := chargeOf(r)
+	if c, err := er.skipSpace(); err != nil || c != '{' {
+		return nil, notFast(err)
+	}
+	er.start++
+	rest := []byte{'{'}
+	seen := map[string]bool{}
+	var fast []fastDecoder
+	for first := true; ; first = false {
+		c, err := er.skipSpace()
+		if err != nil {
+			return nil, notFast(err)
+		}
+		if c == '}' {
+			er.start++
+			break
+		}
+		if !first {
+			if c != ',' {
+				return nil, errNotFast
+			}
+			er.start++
+			if c, err = er.skipSpace(); err != nil {
+				return nil, notFast(err)
+			}
+		}
+		if c != '"' {
+			return nil, errNotFast
+		}
+		rawKey, err := er.str()
+		if err != nil {
+			return nil, notFast(err)
+		}
+		var key string
+		if err := json.Unmarshal(rawKey, &key); err != nil || seen[key] {
+			return nil, errNotFast
+		}
+		seen[key] = true
+		if len(rest) > 1 {
+			rest = append(rest, ',')
+		}
+		rest = append(rest, rawKey...) // a copy: the buffer is read into again
+		if c, err = er.skipSpace(); err != nil || c != ':' {
+			return nil, notFast(err)
+		}
+		er.start++
+		if c, err = er.skipSpace(); err != nil {
+			return nil, notFast(err)
+		}
+		if d, ok := newFastDecoder(definitions.Kind(key)); ok {
+			if c != '[' {
+				return nil, errNotFast
+			}
+			if err := er.array(&vs, d.element(charge)); err != nil {
+				return nil, err
+			}
+			fast = append(fast, d)
+			rest = append(rest, ":[]"...) // the kind is there; its objects come from d
+			continue
+		}
+		raw, err := er.value()
+		if err != nil {
+			return nil, notFast(err)
+		}
+		rest = append(rest, ':')
+		rest = append(rest, raw...)
+	}
+	if _, err := er.skipSpace(); err != io.EOF {
+		return nil, notFast(err) // more than one value
+	}
+	rest = append(rest, '}')
+	doc, diags := definitions.Parse(name, rest)
+	if answerErrors(doc, diags) != nil {
+		return nil, errNotFast
+	}
+	for _, d := range fast {
+		d.commit(doc)
+	}
+	return doc, nil
+}
+
+// str takes the string at buf[start] (a '"'), returning its bytes with
+// the quotes; it checks nothing else.
+func (er *elementReader) str() ([]byte, error) {
+	escaped := false
+	for i := er.start + 1; ; i++ {
+		if i == len(er.buf) {
+			off := i - er.start
+			if err := er.fill(); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
+			i = er.start + off
+		}
+		switch c := er.buf[i]; {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '"':
+			out := er.buf[er.start : i+1]
+			er.start = i + 1
+			return out, nil
+		}
+	}
+}
+
+// value takes the JSON value at buf[start], returning its bytes: an object
+// or array (object), a string (str), or a number or literal, up to the
+// next delimiter. It checks nothing else (the caller's decoder does).
+func (er *elementReader) value() ([]byte, error) {
+	switch er.buf[er.start] {
+	case '{', '[':
+		return er.object()
+	case '"':
+		return er.str()
+	}
+	for i := er.start; ; i++ {
+		if i == len(er.buf) {
+			off := i - er.start
+			if err := er.fill(); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
+			i = er.start + off
+		}
+		switch er.buf[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			out := er.buf[er.start:i]
+			er.start = i
+			return out, nil
+		}
+	}
 }

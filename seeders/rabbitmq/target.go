@@ -118,16 +118,44 @@ func (t *Target) readOverview(ctx context.Context) (Overview, error) {
 	return o, nil
 }
 
-// Read reads the kinds asked for, each from its own endpoint (ReadKinds),
-// and, when they leave out permissions, the acting user's own: a
-// temporary grant an interrupted apply left must show as drift. nil reads
-// the whole export (Client.Read).
+// Read reads the kinds asked for, the fastest way the broker's version
+// offers (wholeFaster): each from its own endpoint (ReadKinds) or through
+// one GET /api/definitions (ReadWhole); and, when they leave out
+// permissions, the acting user's own: a temporary grant an interrupted
+// apply left must show as drift. nil reads the whole export (Client.Read).
 func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
 	if kinds == nil {
 		return t.c.Read(ctx)
 	}
-	live, err := t.c.ReadKinds(ctx, kinds)
+	var live *definitions.Document
+	var err error
+	if t.wholeFaster(ctx, kinds) {
+		live, err = t.c.ReadWhole(ctx, kinds)
+	} else {
+		live, err = t.c.ReadKinds(ctx, kinds)
+	}
 	return t.addActing(ctx, kinds, live, err)
+}
+
+// wholeFaster reports whether one GET /api/definitions reads these kinds
+// faster than their listings. On RabbitMQ 4.3 (Khepri) the listings of
+// queues and bindings cost the broker more than its whole export, which
+// it streams: on the make bench node (41,200 objects, 4.3.6, medians of
+// three on a busy machine) GET /api/bindings took 2.9 s and
+// GET /api/queues?disable_stats=true (with columns) 0.67 s against 0.43 s
+// for GET /api/definitions; the listings of the other kinds take less
+// than the export (users 0.19 s, permissions 0.12 s, exchanges 0.03 s).
+// On 3.10 and 4.0 the listings, read at once, are the faster: warren diff
+// took 0.63 times one GET /api/definitions on 3.10.8 and 1.2 to 1.3 times
+// on 4.0.5, whose export took 3.1 to 5.6 s against 1.3 to 4.7 s for its
+// slowest listing, the bindings. A version that cannot be read keeps the
+// listings.
+func (t *Target) wholeFaster(ctx context.Context, kinds []definitions.Kind) bool {
+	if !slices.ContainsFunc(kinds, func(k definitions.Kind) bool { return k == definitions.KindQueue || k == definitions.KindBinding }) {
+		return false
+	}
+	version, err := t.Version(ctx)
+	return err == nil && version != "" && versionAtLeast(version, 4, 3)
 }
 
 var _ seeders.ScopedReader = (*Target)(nil)
