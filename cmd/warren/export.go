@@ -24,7 +24,8 @@ func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
 		Usage: "write a live broker's definitions to a file, trimmed of what is node-specific",
-		Description: "Reads GET /api/definitions (and the vhosts' metadata, which RabbitMQ 3.10 leaves out of it) and writes\n" +
+		Description: "Reads GET /api/definitions, with the vhosts' metadata (which RabbitMQ 3.10 leaves out of it) and the\n" +
+			"internal exchanges (which every version leaves out) from their listings, and writes\n" +
 			"it in warren's canonical order, to standard output or -o FILE (JSON, or YAML for .yaml/.yml).\n" +
 			"Password hashes are left out unless --no-trim hashes asks for them. RabbitMQ's own import of a file\n" +
 			"without hashes creates its users unable to log in: warren says how many on standard error, and\n" +
