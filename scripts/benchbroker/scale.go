@@ -54,9 +54,12 @@ func measureScale(scale int) (*Results, error) {
 	}
 	fmt.Fprintf(os.Stderr, "RabbitMQ %s, %d objects (%.0f MB): starting a node on %s\n", series, shape.Objects(), float64(len(data))/1e6, dir)
 	// The file is larger than the 20 MB a management request's body may
-	// be by default (management.http.max_body_size).
+	// be by default (management.http.max_body_size), and its import
+	// outlasts the listener's idle timeout, which closes the connection
+	// (and the test harness then stops the node, import and all).
 	n, err := rabbitmqtest.Start(ctx, rabbitmqtest.Options{Name: fmt.Sprintf("warren-bench-x%d", scale), Dir: dir, StartTimeout: 10 * time.Minute,
-		Config: []string{fmt.Sprintf("management.http.max_body_size = %d", 2*len(data))}})
+		Config: []string{fmt.Sprintf("management.http.max_body_size = %d", 2*len(data)),
+			"management.tcp.idle_timeout = 7200000", "management.tcp.inactivity_timeout = 7200000", "management.tcp.request_timeout = 7200000"}})
 	if err != nil {
 		return nil, err
 	}
