@@ -1,6 +1,7 @@
 package rabbitmq
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -305,24 +306,150 @@ func (a *applier) changeActing(ctx context.Context, last []plan.Change) error {
 	return nil
 }
 
-// importChanges sends creations and updates as one partial definitions
-// document; notYet are reported done later (their limits follow).
+// importChanges sends creations and updates as partial definitions
+// documents; notYet are reported done later (their limits follow). One
+// document when it fits in ImportChunk bytes, else several, sent in the
+// order the broker imports kinds (users, vhosts, permissions, …, queues,
+// exchanges, bindings), so each one's objects find what they need already
+// there. A broker refuses a body over its management.http.max_body_size
+// (20,000,000 bytes by default) before importing anything (tooLargeBody):
+// that request is split in two and sent again.
 func (a *applier) importChanges(ctx context.Context, changes, notYet []plan.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	if err := a.check(ctx); err != nil {
-		return a.fail(err)
-	}
-	body, err := importDocument(changes, a.opts.Resolve)
+	ordered := slices.Clone(changes)
+	slices.SortStableFunc(ordered, func(x, y plan.Change) int { return cmp.Compare(importRank(x.After), importRank(y.After)) })
+	parts, err := a.importParts(ordered)
 	if err != nil {
-		return a.fail(err, changes...)
+		return err
 	}
-	if err := a.c.PostDefinitions(ctx, body); err != nil {
-		return a.fail(fmt.Errorf("importing %d objects in one request (RabbitMQ's import is not atomic: some may have been created): %w", len(changes), err), changes...)
+	for len(parts) > 0 {
+		part := parts[0]
+		if err := a.check(ctx); err != nil {
+			return a.fail(err)
+		}
+		body, err := importDocument(part, a.opts.Resolve)
+		if err != nil {
+			return a.fail(err, part...)
+		}
+		err = a.c.PostDefinitions(ctx, body)
+		var ae *APIError
+		errors.As(err, &ae)
+		if tooLargeBody(ae) && len(part) > 1 {
+			// Refused whole, before the broker read it: nothing was done.
+			half := len(part) / 2
+			parts = append([][]plan.Change{part[:half], part[half:]}, parts[1:]...)
+			continue
+		}
+		if err != nil {
+			how := "in one request"
+			if len(parts) > 1 || len(part) < len(changes) {
+				how = fmt.Sprintf("in a request of %d (%d objects imported before it)", len(part), a.imported(changes))
+			}
+			if tooLargeBody(ae) {
+				err = fmt.Errorf("%w: one object is larger than the broker accepts in a request (management.http.max_body_size)", err)
+			}
+			return a.fail(fmt.Errorf("importing %d objects %s (RabbitMQ's import is not atomic: some may have been created): %w", len(part), how, err), part...)
+		}
+		a.done("import", without(part, notYet)...)
+		parts = parts[1:]
 	}
-	a.done("import", without(changes, notYet)...)
 	return nil
+}
+
+// tooLargeBody reports whether the broker refused a request for its
+// body's size, before reading it: RabbitMQ 4.0.5 and 4.3.6 answer 400
+// "Exceeded HTTP request body size limit" past management.http.max_body_size
+// (3.10.8 imports a larger body); a proxy in front answers 413.
+func tooLargeBody(ae *APIError) bool {
+	return ae != nil && (ae.Status == http.StatusRequestEntityTooLarge ||
+		ae.Status == http.StatusBadRequest && strings.Contains(ae.Reason+ae.Type, "body size limit"))
+}
+
+// importParts splits changes, in the import's order, into runs whose
+// document is at most ImportChunk bytes: by count at first, from the size
+// of the whole, then in halves where a run is still too large.
+func (a *applier) importParts(changes []plan.Change) ([][]plan.Change, error) {
+	limit := a.c.importChunk()
+	whole, err := importDocument(changes, a.opts.Resolve)
+	if err != nil {
+		return nil, a.fail(err, changes...)
+	}
+	if len(whole) <= limit || len(changes) == 1 {
+		return [][]plan.Change{changes}, nil
+	}
+	n := min(len(changes), (len(whole)+limit-1)/limit)
+	var out [][]plan.Change
+	var split func(run []plan.Change) error
+	split = func(run []plan.Change) error {
+		if len(run) > 1 {
+			body, err := importDocument(run, a.opts.Resolve)
+			if err != nil {
+				return a.fail(err, run...)
+			}
+			if len(body) > limit {
+				half := len(run) / 2
+				if err := split(run[:half]); err != nil {
+					return err
+				}
+				return split(run[half:])
+			}
+		}
+		out = append(out, run)
+		return nil
+	}
+	size := (len(changes) + n - 1) / n
+	for run := range slices.Chunk(changes, size) {
+		if err := split(run); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// imported counts the changes of an import already done.
+func (a *applier) imported(changes []plan.Change) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	in := make(map[changeID]bool, len(changes))
+	for _, ch := range changes {
+		in[idOf(ch)] = true
+	}
+	n := 0
+	for _, ch := range a.doneList {
+		if in[idOf(ch)] {
+			n++
+		}
+	}
+	return n
+}
+
+// importRank is the place of an object's kind in the broker's import.
+func importRank(o definitions.Object) int {
+	switch o.(type) {
+	case *definitions.User:
+		return 0
+	case *definitions.Vhost:
+		return 1
+	case *definitions.Permission:
+		return 2
+	case *definitions.TopicPermission:
+		return 3
+	case *definitions.Parameter:
+		return 4
+	case *definitions.GlobalParameter:
+		return 5
+	case *definitions.Policy:
+		return 6
+	case *definitions.Queue:
+		return 7
+	case *definitions.Exchange:
+		return 8
+	case *definitions.Binding:
+		return 9
+	}
+	return 10
 }
 
 type applier struct {

@@ -50,6 +50,11 @@ type Config struct {
 	// /api/queues, …); 0 means DefaultMaxAnswer. Answers about one object
 	// are bounded by MaxObjectAnswer (or MaxAnswer when smaller).
 	MaxAnswer int64
+	// ImportChunk bounds the body of one import (POST /api/definitions):
+	// an apply with more to import sends several; 0 means
+	// DefaultImportChunk. A broker refuses a body over its
+	// management.http.max_body_size, 20,000,000 bytes by default.
+	ImportChunk int
 	// AMQPURL (amqp://host:port or amqps://host:port) is where the broker's
 	// AMQP 0-9-1 listener is, for reading queues' message counts; ""
 	// finds it through GET /api/overview.
@@ -61,6 +66,11 @@ type Config struct {
 const (
 	DefaultMaxAnswer = 512 << 20
 	MaxObjectAnswer  = 16 << 20
+	// DefaultImportChunk keeps an import well under the broker's default
+	// limit on a request's body, and short: the import of 412,000 objects
+	// (55 MB) in one request took 8 min 45 s on a 2-core machine, longer
+	// than the broker keeps an idle connection.
+	DefaultImportChunk = 8 << 20
 )
 
 // Client talks to the management API. Its methods return errors, never
@@ -138,6 +148,14 @@ func New(cfg Config) (*Client, error) {
 		CheckRedirect: httpapi.NoRedirects}
 	c.slow = &http.Client{Transport: transport, Timeout: cfg.ImportTimeout, CheckRedirect: c.http.CheckRedirect}
 	return c, nil
+}
+
+// importChunk is Config.ImportChunk or its default.
+func (c *Client) importChunk() int {
+	if c.cfg.ImportChunk > 0 {
+		return c.cfg.ImportChunk
+	}
+	return DefaultImportChunk
 }
 
 // URL returns the base URL of the node that answered last.

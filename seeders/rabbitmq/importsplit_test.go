@@ -1,0 +1,175 @@
+package rabbitmq_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/seeders/rabbitmq"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
+)
+
+// TestImportSplitsLargeBodies: on a node that refuses a request body over
+// 60,000 bytes (management.http.max_body_size), an apply from scratch of
+// about 190,000 bytes of queues, exchanges and bindings succeeds:
+//   - with the default ImportChunk, the broker refuses the first import
+//     (4.0.5 and 4.3.6 answer 400 "Exceeded HTTP request body size limit";
+//     3.10.8 takes it whole) and the apply sends it again in halves until
+//     each fits;
+//   - with an ImportChunk of 20,000 bytes, it sends imports of at most
+//     that size, in the broker's order of kinds (bindings after their
+//     queues and exchanges), and the broker refuses none.
+//
+// Either way a diff afterwards is empty, and a second apply has nothing
+// to do.
+func TestImportSplitsLargeBodies(t *testing.T) {
+	if err := rabbitmqtest.Available(); err != nil {
+		rabbitmqtest.Unavailable(t, err)
+	}
+	const maxBody = 60000
+	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{
+		Config: []string{fmt.Sprintf("management.http.max_body_size = %d", maxBody)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	t.Logf("RabbitMQ %s", n.Version)
+
+	enforced := !strings.HasPrefix(n.Version, "3.") // 3.10.8 imports a body over the limit
+	for _, tc := range []struct {
+		name     string
+		chunk    int
+		refusals bool
+	}{
+		{"default chunk, refused and halved", 0, enforced},
+		{"chunk of 20,000 bytes", 20000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vhost := strings.NewReplacer(" ", "-", ",", "").Replace(tc.name)
+			var b strings.Builder
+			fmt.Fprintf(&b, `{"vhosts": [{"name": "/"}, {"name": %q}], "queues": [`, vhost)
+			const count = 400
+			for i := range count {
+				fmt.Fprintf(&b, `%s{"name": "split-queue-%04d", "vhost": %q, "durable": true, "auto_delete": false, "arguments": {"x-max-length": %d}}`, comma(i), i, vhost, 1000+i)
+			}
+			b.WriteString(`], "exchanges": [`)
+			for i := range count {
+				fmt.Fprintf(&b, `%s{"name": "split-exchange-%04d", "vhost": %q, "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}`, comma(i), i, vhost)
+			}
+			b.WriteString(`], "bindings": [`)
+			for i := range count {
+				fmt.Fprintf(&b, `%s{"source": "split-exchange-%04d", "vhost": %q, "destination": "split-queue-%04d", "destination_type": "queue", "routing_key": "orders.%d.#", "arguments": {}}`, comma(i), i, vhost, i, i)
+			}
+			b.WriteString(`]}`)
+			desired := parse(t, "defs.json", []byte(b.String()))
+			t.Cleanup(func() { n.Do(context.Background(), "DELETE", "/api/vhosts/"+url.PathEscape(vhost), nil, nil) })
+
+			proxy := bodyRecorder(t, n)
+			c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{proxy.url}, Username: n.Admin, Password: n.AdminPassword,
+				Timeout: 5 * time.Minute, ImportChunk: tc.chunk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			acting := plan.WithActingUser(n.Admin)
+			p, _ := diff(t, c, desired, acting)
+			if err := c.Apply(context.Background(), p, rabbitmq.ApplyOptions{Acting: n.Admin}); err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			posts := proxy.posts()
+			total, refused := 0, 0
+			for _, po := range posts {
+				if po.status == http.StatusRequestEntityTooLarge || po.status == http.StatusBadRequest {
+					refused++
+					continue
+				}
+				total += po.size
+				if po.status != http.StatusNoContent && po.status != http.StatusCreated && po.status != http.StatusOK {
+					t.Errorf("an import answered %d", po.status)
+				}
+				if po.size > maxBody && enforced {
+					t.Errorf("an import of %d bytes was accepted by a node that refuses more than %d", po.size, maxBody)
+				}
+				if tc.chunk > 0 && po.size > tc.chunk {
+					t.Errorf("an import of %d bytes, over the chunk of %d", po.size, tc.chunk)
+				}
+			}
+			t.Logf("%d imports (%d refused for their size), %d bytes imported", len(posts), refused, total)
+			if total < 3*maxBody {
+				t.Fatalf("the test's document is too small to need splitting: %d bytes imported", total)
+			}
+			if tc.refusals != (refused > 0) {
+				t.Errorf("refused imports: %d, want some: %v", refused, tc.refusals)
+			}
+			if after, text := diff(t, c, desired, acting); !after.Empty() {
+				t.Fatalf("diff after the apply is not empty:\n%s", text)
+			}
+		})
+	}
+}
+
+func comma(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return ","
+}
+
+type post struct{ size, status int }
+
+type bodyProxy struct {
+	url string
+	mu  sync.Mutex
+	log []post
+}
+
+func (p *bodyProxy) posts() []post {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]post(nil), p.log...)
+}
+
+// bodyRecorder is a proxy to the node that records the size of each
+// import's body and the broker's answer.
+func bodyRecorder(t *testing.T, n *rabbitmqtest.Node) *bodyProxy {
+	u, err := url.Parse(n.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &bodyProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost || req.URL.Path != "/api/definitions" {
+			rp.ServeHTTP(w, req)
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(strings.NewReader(string(body)))
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rp.ServeHTTP(sw, req)
+		p.mu.Lock()
+		p.log = append(p.log, post{size: len(body), status: sw.status})
+		p.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
