@@ -162,3 +162,12 @@ type Recorder interface {
 type ScopedReader interface {
 	ReadIn(ctx context.Context, kinds []definitions.Kind, vhosts []string) (*definitions.Document, error)
 }
+
+// Prefetcher starts reading the broker before the files are loaded, where
+// one read serves whatever kinds a plan will need (RabbitMQ 4.3's whole
+// export): the next Read takes its result instead of reading again. A
+// plan only ever reads once the files are valid; a read started early is
+// a GET, and is cancelled with ctx when the files are not.
+type Prefetcher interface {
+	Prefetch(ctx context.Context)
+}

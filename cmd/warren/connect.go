@@ -106,13 +106,18 @@ func givenOptions(c *cli.Context) map[seeders.Option]bool {
 // openTarget connects to the target name, through the URLs given (a
 // saved plan's) or the connection flags.
 func openTarget(c *cli.Context, ui operation.UI, name definitions.TargetName, urls ...string) (seeders.Target, error) {
-	return operation.Open(c.Context, ui, operation.TargetRequest{
+	return operation.Open(c.Context, ui, targetRequest(c, name, urls...))
+}
+
+// targetRequest is how the command line names the target and reaches it.
+func targetRequest(c *cli.Context, name definitions.TargetName, urls ...string) operation.TargetRequest {
+	return operation.TargetRequest{
 		Name:       name,
 		Connection: connectionOf(c, urls...),
 		Cloud: operation.Cloud{Endpoint: c.String("endpoint"), BrokerID: c.String("broker-id"), Region: c.String("region"),
 			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id")},
 		Workers: workers(),
-	})
+	}
 }
 
 // workers reads WARREN_APPLY_WORKERS, how many deletions run at once (for

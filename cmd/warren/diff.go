@@ -53,6 +53,13 @@ func runDiff(c *cli.Context) error {
 		}
 	}
 	ui := newView(c, format)
+	// The broker's read starts while the files load (operation.OpenEarly);
+	// a diff limited to vhosts reads less, later.
+	var early *operation.Early
+	if c.String("against") == "" && len(c.StringSlice("vhost")) == 0 {
+		early = operation.OpenEarly(c.Context, targetRequest(c, name))
+		defer early.Stop()
+	}
 	desired, err := loadValid(c, ui, name, true)
 	if err != nil {
 		return err
@@ -65,8 +72,12 @@ func runDiff(c *cli.Context) error {
 		if t, err = operation.OpenExportFile(ui, name, against); err != nil {
 			return err
 		}
-	} else if t, err = openTarget(c, ui, name); err != nil {
+	} else if t, err = early.Target(ui); err != nil {
 		return err
+	} else if t == nil {
+		if t, err = openTarget(c, ui, name); err != nil {
+			return err
+		}
 	}
 	res, err := operation.Diff(c.Context, ui, operation.DiffRequest{Target: t, Desired: desired, Options: planOptionsOf(c, name),
 		Given: givenOptions(c), SaveTo: c.String("output"), Paths: c.Args().Slice()})

@@ -178,6 +178,12 @@ func (c *Client) ReadWhole(ctx context.Context, kinds []definitions.Kind) (*defi
 	if err != nil {
 		return nil, err
 	}
+	return onlyKinds(doc, kinds), nil
+}
+
+// onlyKinds is what doc holds of the given kinds, each present even when
+// empty.
+func onlyKinds(doc *definitions.Document, kinds []definitions.Kind) *definitions.Document {
 	out := &definitions.Document{}
 	for _, k := range kinds {
 		switch k {
@@ -203,7 +209,7 @@ func (c *Client) ReadWhole(ctx context.Context, kinds []definitions.Kind) (*defi
 			out.Bindings = orEmpty(doc.Bindings)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // orEmpty is s, or an empty list for nil: a kind read is present, even

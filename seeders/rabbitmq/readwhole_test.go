@@ -348,3 +348,89 @@ func TestReadSideAnswersReadAgain(t *testing.T) {
 		t.Errorf("Read read %d exchanges and differs from ReadKinds: %v", len(got.Exchanges), definitions.Digest(want) != definitions.Digest(got))
 	}
 }
+
+// TestPrefetch: a read Prefetch starts serves the next Read, once: on
+// RabbitMQ 4.3 the diff's read is the GET /api/definitions it started, and
+// the Read after reads again; before 4.3 Prefetch reads only the version,
+// and Read reads the listings. ReadIn, which reads less, cancels a
+// prefetched read and reads its vhosts' listings. Each read gives what
+// ReadKinds gives.
+func TestPrefetch(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	if err := n.PostDefinitions(ctx, []byte(richDefinitions)); err != nil {
+		t.Fatal(err)
+	}
+	target, err := url.Parse(n.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var paths []string
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	exports := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, p := range paths {
+			if p == "/api/definitions" {
+				n++
+			}
+		}
+		return n
+	}
+	c, err := New(Config{URLs: []string{srv.URL}, Username: n.Admin, Password: n.AdminPassword, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := c.ReadKinds(ctx, definitions.Kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := versionAtLeast(n.Version, 4, 3)
+
+	tg := NewTarget(c, "")
+	tg.Prefetch(ctx)
+	if got := tg.early != nil; got != whole {
+		t.Fatalf("RabbitMQ %s: a read started early: %v, want %v", n.Version, got, whole)
+	}
+	for i, wantExports := range []int{1, 2} {
+		live, err := tg.Read(ctx, definitions.Kinds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if definitions.Digest(want) != definitions.Digest(live) {
+			t.Errorf("read %d differs from ReadKinds:\n%s\n%s", i+1, want.EncodeJSON(), live.EncodeJSON())
+		}
+		if !whole {
+			wantExports = 0
+		}
+		if got := exports(); got != wantExports {
+			t.Errorf("RabbitMQ %s, after read %d: %d GET /api/definitions, want %d", n.Version, i+1, got, wantExports)
+		}
+	}
+
+	tg = NewTarget(c, "")
+	tg.Prefetch(ctx)
+	in, err := tg.ReadIn(ctx, definitions.Kinds, []string{"/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIn, err := c.ReadKindsIn(ctx, definitions.Kinds, []string{"/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if definitions.Digest(wantIn) != definitions.Digest(in) {
+		t.Errorf("ReadIn after Prefetch differs from ReadKindsIn:\n%s\n%s", wantIn.EncodeJSON(), in.EncodeJSON())
+	}
+	if tg.early != nil {
+		t.Error("ReadIn left the prefetched read waiting")
+	}
+}

@@ -34,14 +34,24 @@ type Target struct {
 	// Workers is how many deletions Apply runs at once (0: 4, what make
 	// bench found fastest).
 	Workers int
+	// early is the whole export Prefetch started reading, for the next
+	// Read that reads through it; stopEarly cancels it.
+	early     <-chan readResult
+	stopEarly context.CancelFunc
+}
+
+type readResult struct {
+	doc *definitions.Document
+	err error
 }
 
 var (
-	_ seeders.Target    = (*Target)(nil)
-	_ seeders.Locker    = (*Target)(nil)
-	_ seeders.Versioned = (*Target)(nil)
-	_ seeders.Noter     = (*Target)(nil)
-	_ seeders.Exporter  = (*Target)(nil)
+	_ seeders.Target     = (*Target)(nil)
+	_ seeders.Locker     = (*Target)(nil)
+	_ seeders.Versioned  = (*Target)(nil)
+	_ seeders.Noter      = (*Target)(nil)
+	_ seeders.Exporter   = (*Target)(nil)
+	_ seeders.Prefetcher = (*Target)(nil)
 )
 
 // A TargetOption gives a target the rules of a platform that is RabbitMQ
@@ -130,11 +140,49 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 	var live *definitions.Document
 	var err error
 	if t.wholeFaster(ctx, kinds) {
-		live, err = t.c.ReadWhole(ctx, kinds)
+		if early, stop := t.takeEarly(); early != nil {
+			r := <-early
+			stop()
+			live, err = r.doc, r.err
+			if err == nil {
+				live = onlyKinds(live, kinds)
+			}
+		} else {
+			live, err = t.c.ReadWhole(ctx, kinds)
+		}
 	} else {
 		live, err = t.c.ReadKinds(ctx, kinds)
 	}
 	return t.addActing(ctx, kinds, live, err)
+}
+
+// Prefetch starts reading the whole export (Client.Read) on a broker where
+// the next Read reads through it (RabbitMQ 4.3 and later: wholeFaster),
+// while the caller loads the files: on the make bench node (41,200 objects,
+// 4.3.6) loading them took 0.4 s of a 1.8 s diff, before the 1 s read
+// began. Elsewhere it reads only the version. The next Read takes what it
+// read; ReadIn, which reads less, cancels it.
+func (t *Target) Prefetch(ctx context.Context) {
+	version, err := t.Version(ctx)
+	if err != nil || version == "" || !versionAtLeast(version, 4, 3) {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	ch := make(chan readResult, 1)
+	t.early, t.stopEarly = ch, cancel
+	go func() {
+		doc, err := t.c.Read(ctx)
+		ch <- readResult{doc, err}
+	}()
+}
+
+// takeEarly returns the read Prefetch started, once, with what cancels
+// it (the caller calls it, after taking the result or instead), and nils
+// when none is waiting.
+func (t *Target) takeEarly() (<-chan readResult, context.CancelFunc) {
+	early, stop := t.early, t.stopEarly
+	t.early, t.stopEarly = nil, nil
+	return early, stop
 }
 
 // wholeFaster reports whether one GET /api/definitions reads these kinds
@@ -162,6 +210,9 @@ var _ seeders.ScopedReader = (*Target)(nil)
 
 // ReadIn is Read of what lives in the vhosts (Client.ReadKindsIn).
 func (t *Target) ReadIn(ctx context.Context, kinds []definitions.Kind, vhosts []string) (*definitions.Document, error) {
+	if _, stop := t.takeEarly(); stop != nil {
+		stop()
+	}
 	live, err := t.c.ReadKindsIn(ctx, kinds, vhosts)
 	return t.addActing(ctx, kinds, live, err)
 }

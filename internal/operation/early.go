@@ -1,0 +1,93 @@
+package operation
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/schema"
+	"github.com/warren-tool/warren/seeders"
+)
+
+// Early is a RabbitMQ target opened, and its read started
+// (seeders.Prefetcher), while the files load: a diff reads the broker
+// only once the files are valid, but its read need not wait for them. The
+// open talks to the broker as Open does, and shows nothing: what it would
+// log is kept, and shown by Target once the files are valid. It never
+// prompts. A nil *Early is none.
+type Early struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	t      seeders.Target
+	err    error
+	log    bytes.Buffer
+}
+
+// OpenEarly opens a RabbitMQ target in the background; nil for the cloud
+// targets and where the connection waits for the broker (--wait), which
+// must not come before the files' errors.
+func OpenEarly(ctx context.Context, req TargetRequest) *Early {
+	if req.Name == definitions.TargetAmazonMQActiveMQ || req.Name == definitions.TargetHuaweiCloudRabbitMQ || req.Connection.Wait > 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	e := &Early{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		t, err := Open(ctx, &quietUI{log: &e.log}, req)
+		if err != nil {
+			e.err = err
+			return
+		}
+		if p, ok := t.(seeders.Prefetcher); ok {
+			p.Prefetch(ctx)
+		}
+		e.t = t
+	}()
+	return e
+}
+
+// Target waits for the early open and returns its target or its error,
+// after showing on ui what the open logged. Both are nil when the open
+// needed a prompt: the caller opens the target itself.
+func (e *Early) Target(ui UI) (seeders.Target, error) {
+	if e == nil {
+		return nil, nil
+	}
+	<-e.done
+	if errors.Is(e.err, errNoPrompt) {
+		return nil, nil
+	}
+	ui.Log().Write(e.log.Bytes())
+	return e.t, e.err
+}
+
+// Stop cancels what the early open still does (a read no one took) and
+// waits for the open to end.
+func (e *Early) Stop() {
+	if e == nil {
+		return
+	}
+	e.cancel()
+	<-e.done
+}
+
+// errNoPrompt is why an early open cannot ask for a password.
+var errNoPrompt = errors.New("no prompt before the files are loaded")
+
+// quietUI is the UI of an early open: its log is kept, and it shows and
+// asks nothing.
+type quietUI struct{ log *bytes.Buffer }
+
+func (u *quietUI) Out() io.Writer                       { return io.Discard }
+func (u *quietUI) Log() io.Writer                       { return u.log }
+func (u *quietUI) Diagnostics(schema.Diagnostics)       {}
+func (u *quietUI) Plan(*plan.Plan)                      {}
+func (u *quietUI) Notes([]string)                       {}
+func (u *quietUI) Confirm() error                       { return errNoPrompt }
+func (u *quietUI) Progress(seeders.Progress)            {}
+func (u *quietUI) ProgressDone()                        {}
+func (u *quietUI) Password(user string) (string, error) { return "", errNoPrompt }
