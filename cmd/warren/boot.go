@@ -102,24 +102,30 @@ func counts(doc *definitions.Document) string {
 	return strings.Join(parts, ", ")
 }
 
-// warren boot's other outputs: a Kubernetes Secret (with what RabbitMQ's
-// cluster operator and the Bitnami chart need to load it), and the https
+// warren boot's other outputs: a Kubernetes Secret (with what the official
+// image, RabbitMQ's cluster operator and the Bitnami chart need to load
+// it), and the https
 // import backend for nodes that fetch their definitions from a server.
 
 const bootMoreHelp = "--format kubernetes writes DIR/secret.yaml (a v1 Secret holding definitions.json and the conf.d\n" +
-	"fragment), DIR/rabbitmqcluster-patch.yaml (for RabbitMQ's cluster operator: additionalConfig, and an\n" +
-	"override that mounts the Secret at --mount-path) and DIR/bitnami-values.yaml (the Bitnami chart's\n" +
-	"loadDefinition values).\n\n" +
+	"fragment), DIR/statefulset.yaml (for the official rabbitmq image: a Service and a StatefulSet of one\n" +
+	"node that mount the Secret's definitions at --mount-path and its fragment in /etc/rabbitmq/conf.d),\n" +
+	"DIR/rabbitmqcluster.yaml (for RabbitMQ's cluster operator: a complete RabbitmqCluster named --cluster,\n" +
+	"with additionalConfig and an override that mounts the Secret) and DIR/bitnami-values.yaml (legacy: the\n" +
+	"Bitnami chart's loadDefinition values; its images moved to docker.io/bitnamilegacy). Apply the Secret\n" +
+	"with one of them: kubectl apply -f DIR/secret.yaml -f DIR/statefulset.yaml.\n\n" +
 	"--import-backend https --url URL --ca-cert FILE writes a fragment that makes the node fetch the\n" +
 	"definitions from URL at boot (serve DIR/definitions.json there), verifying the server with FILE;\n" +
 	"--client-cert and --client-key add a client certificate. Paths are as the node sees them.\n\n"
 
 func bootMoreFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Value: "files", Usage: "files (definitions.json and a conf.d fragment) or kubernetes (a Secret, a RabbitmqCluster patch, Bitnami chart values)"},
+		&cli.StringFlag{Name: "format", Value: "files", Usage: "files (definitions.json and a conf.d fragment) or kubernetes (a Secret, a StatefulSet for the official image, a RabbitmqCluster, legacy Bitnami chart values)"},
 		&cli.StringFlag{Name: "name", Value: "warren-definitions", Usage: "--format kubernetes: the Secret's name"},
-		&cli.StringFlag{Name: "namespace", Usage: "--format kubernetes: the Secret's namespace (default: kubectl's)"},
-		&cli.StringFlag{Name: "mount-path", Value: boot.DefaultKubernetesMountPath, Usage: "--format kubernetes: where the RabbitmqCluster override mounts the Secret"},
+		&cli.StringFlag{Name: "namespace", Usage: "--format kubernetes: the namespace of every object (default: kubectl's)"},
+		&cli.StringFlag{Name: "mount-path", Value: boot.DefaultKubernetesMountPath, Usage: "--format kubernetes: where the pods mount the Secret's definitions"},
+		&cli.StringFlag{Name: "cluster", Value: "rabbitmq", Usage: "--format kubernetes: the name of the RabbitmqCluster, and of the official image's StatefulSet and Service"},
+		&cli.StringFlag{Name: "image", Usage: "--format kubernetes: the RabbitMQ image (default: " + boot.DefaultImage + " for the StatefulSet, the operator's own for the RabbitmqCluster)"},
 		&cli.StringFlag{Name: "import-backend", Value: boot.BackendLocal, Usage: "how the node gets the definitions: local_filesystem (a file on the node) or https (fetched from --url)"},
 		&cli.StringFlag{Name: "url", Usage: "--import-backend https: the https:// URL the node fetches the definitions from"},
 		&cli.StringFlag{Name: "ca-cert", Usage: "--import-backend https: the CA file (PEM) the node verifies the server with, as the node sees it"},
@@ -158,7 +164,8 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 	}
 	out, err := boot.Kubernetes(doc,
 		boot.Options{HashingAlgorithm: alg, Force: c.Bool("force")},
-		boot.KubernetesOptions{Name: c.String("name"), Namespace: c.String("namespace"), MountPath: c.String("mount-path")})
+		boot.KubernetesOptions{Name: c.String("name"), Namespace: c.String("namespace"), MountPath: c.String("mount-path"),
+			Cluster: c.String("cluster"), Image: c.String("image")})
 	if err != nil {
 		return operation.SecretError(newView(c, "text"), doc, err)
 	}
@@ -175,7 +182,8 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 		perm os.FileMode
 	}{
 		{"secret.yaml", out.Secret, 0o600}, // password hashes
-		{"rabbitmqcluster-patch.yaml", out.ClusterPatch, 0o644},
+		{"statefulset.yaml", out.StatefulSet, 0o644},
+		{"rabbitmqcluster.yaml", out.Cluster, 0o644},
 		{"bitnami-values.yaml", out.BitnamiValues, 0o644},
 	}
 	for _, f := range files {
@@ -183,8 +191,8 @@ func runBootKubernetes(c *cli.Context, doc *definitions.Document, alg string) er
 			return err
 		}
 	}
-	fmt.Fprintf(c.App.Writer, "wrote %s (Secret %q: %s), %s and %s\n",
-		filepath.Join(dir, "secret.yaml"), c.String("name"), counts(doc),
-		filepath.Join(dir, "rabbitmqcluster-patch.yaml"), filepath.Join(dir, "bitnami-values.yaml"))
+	fmt.Fprintf(c.App.Writer, "wrote %s (Secret %q: %s), %s, %s and %s\n",
+		filepath.Join(dir, "secret.yaml"), c.String("name"), counts(doc), filepath.Join(dir, "statefulset.yaml"),
+		filepath.Join(dir, "rabbitmqcluster.yaml"), filepath.Join(dir, "bitnami-values.yaml"))
 	return nil
 }

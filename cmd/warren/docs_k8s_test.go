@@ -16,7 +16,7 @@ func TestGoldenKubernetesDocs(t *testing.T) {
 	t.Setenv("OPS_PASSWORD", "ops-password-1")
 	defs := writeTemp(t, "defs.yaml", "users:\n  - {name: ops, password: {env: OPS_PASSWORD}, tags: [administrator]}\nvhosts:\n  - {name: orders}\n")
 	dir := t.TempDir()
-	if code, out, errOut := warren(t, "boot", "--format", "kubernetes", "--namespace", "mq", "--out", dir, defs); code != exitOK {
+	if code, out, errOut := warren(t, "boot", "--format", "kubernetes", "--namespace", "mq", "--cluster", "orders-mq", "--out", dir, defs); code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	doc, err := os.ReadFile(page)
@@ -24,7 +24,7 @@ func TestGoldenKubernetesDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(doc)
-	for _, name := range []string{"rabbitmqcluster-patch.yaml", "bitnami-values.yaml"} {
+	for _, name := range []string{"statefulset.yaml", "rabbitmqcluster.yaml", "bitnami-values.yaml"} {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

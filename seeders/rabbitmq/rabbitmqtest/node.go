@@ -53,6 +53,11 @@ type Options struct {
 	// files the node reads, such as boot-time definitions, must be where
 	// a node in a chroot can see them.
 	Files map[string]string
+	// ConfD are the files of a conf.d directory the node reads after
+	// rabbitmq.conf (RABBITMQ_CONFIG_FILES), by name, with {{dir}}
+	// replaced as in Config: a configuration fragment read the way a
+	// container image's conf.d is.
+	ConfD map[string]string
 	// Plugins to enable besides rabbitmq_management.
 	Plugins []string
 	// Series picks the RabbitMQ release series of this node ("3.10",
@@ -383,6 +388,16 @@ func start(ctx context.Context, opts Options) (*Node, error) {
 	if err := os.WriteFile(filepath.Join(n.Dir, "rabbitmq.conf"), []byte(strings.Join(conf, "\n")+"\n"), 0o600); err != nil {
 		return nil, err
 	}
+	if len(opts.ConfD) > 0 {
+		if err := os.MkdirAll(filepath.Join(n.Dir, "conf.d"), 0o755); err != nil {
+			return nil, err
+		}
+		for name, text := range opts.ConfD {
+			if err := os.WriteFile(filepath.Join(n.Dir, "conf.d", name), []byte(strings.ReplaceAll(text, "{{dir}}", n.nodeDir)), 0o600); err != nil {
+				return nil, err
+			}
+		}
+	}
 	plugins := append([]string{"rabbitmq_management"}, opts.Plugins...)
 	if err := os.WriteFile(filepath.Join(n.Dir, "enabled_plugins"), []byte("["+strings.Join(plugins, ",")+"].\n"), 0o644); err != nil {
 		return nil, err
@@ -400,6 +415,9 @@ func start(ctx context.Context, opts Options) (*Node, error) {
 		"RABBITMQ_PID_FILE=" + nd + "/pid",
 		fmt.Sprintf("RABBITMQ_DIST_PORT=%d", n.DistPort),
 		fmt.Sprintf("ERL_EPMD_PORT=%d", n.EpmdPort),
+	}
+	if len(opts.ConfD) > 0 {
+		n.env = append(n.env, "RABBITMQ_CONFIG_FILES="+nd+"/conf.d")
 	}
 	n.log = opts.Log
 	if n.log == nil {
