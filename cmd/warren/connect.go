@@ -110,7 +110,7 @@ func openTarget(c *cli.Context, ui operation.UI, name definitions.TargetName, ur
 		Name:       name,
 		Connection: connectionOf(c, urls...),
 		Cloud: operation.Cloud{Endpoint: c.String("endpoint"), BrokerID: c.String("broker-id"), Region: c.String("region"),
-			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id")},
+			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id"), Edition: c.String("edition")},
 		Workers: workers(),
 	})
 }

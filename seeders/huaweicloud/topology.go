@@ -24,11 +24,11 @@ const (
 	// EditionAMQP is RabbitMQ AMQP-0-9-1: users through DMS, every
 	// exchange and queue durable, no internal exchanges, bindings to
 	// queues only, no policies.
-	EditionAMQP = "amqp-0-9-1"
+	EditionAMQP = definitions.HuaweiAMQP
 	// Edition3x is RabbitMQ 3.8/3.12: users, permissions and policies
 	// through the instance's own management API (--target rabbitmq), not
 	// DMS's.
-	Edition3x = "3.x"
+	Edition3x = definitions.Huawei3x
 )
 
 // vhostPath is a vhost's prefix: /v2/rabbitmq/{project_id}/instances/
