@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -204,5 +205,23 @@ bindings:
 	}
 	if code, out, errOut := warren(t, "apply", "--yes", "--replace", changed); code != exitOK || !strings.Contains(out, `± queue "work"`) {
 		t.Fatalf("with --replace: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestHuaweiExample: the example applies to a fresh instance, and the
+// diff after it is empty.
+func TestHuaweiExample(t *testing.T) {
+	fake := useHuawei(t)
+	t.Setenv("INVENTORY_SECRET_KEY", "Inventory-Key-1")
+	t.Setenv("REPORTING_SECRET_KEY", "Reporting-Key-1")
+	dir := filepath.Join(examplesDir(t), "targets", "huaweicloud-rabbitmq")
+	if code, out, errOut := warren(t, "apply", "--yes", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := warren(t, "diff", dir); code != exitOK {
+		t.Fatalf("diff after apply: exit %d\n%s", code, out)
+	}
+	if len(fake.Queues("inventory")) != 2 || len(fake.Bindings("inventory")) != 2 || len(fake.Users()) != 2 {
+		t.Errorf("on the instance: %v %v %v", fake.Queues("inventory"), fake.Bindings("inventory"), fake.Users())
 	}
 }
