@@ -205,8 +205,22 @@ const pageSize = 50 // the API's maximum
 // exchanges, queues and bindings, page by page, as a definitions document
 // (users without secret keys, which DMS never returns).
 func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
-	doc := &definitions.Document{Users: []*definitions.User{}, Vhosts: []*definitions.Vhost{}, Permissions: []*definitions.Permission{}}
-	for offset := 0; c.cfg.Edition != Edition3x; {
+	return c.ReadKinds(ctx, nil)
+}
+
+// ReadKinds is Read of the kinds asked for (nil: all): vhosts always,
+// users with users or permissions, exchanges with exchanges or bindings
+// (which are listed per exchange), queues with queues.
+func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
+	wants := func(ks ...definitions.Kind) bool {
+		return kinds == nil || slices.ContainsFunc(ks, func(k definitions.Kind) bool { return slices.Contains(kinds, k) })
+	}
+	doc := &definitions.Document{Vhosts: []*definitions.Vhost{}}
+	readUsers := c.cfg.Edition != Edition3x && wants(definitions.KindUser, definitions.KindPermission)
+	if readUsers {
+		doc.Users, doc.Permissions = []*definitions.User{}, []*definitions.Permission{}
+	}
+	for offset := 0; readUsers; {
 		var page struct {
 			Users []amqpUser `json:"users"`
 			Total int        `json:"total"`
@@ -236,7 +250,7 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	for _, v := range vhosts {
 		doc.Vhosts = append(doc.Vhosts, &definitions.Vhost{Name: v.Name})
 	}
-	if err := c.readTopology(ctx, doc); err != nil {
+	if err := c.readTopology(ctx, doc, wants(definitions.KindExchange, definitions.KindBinding), wants(definitions.KindQueue)); err != nil {
 		return nil, err
 	}
 	return doc, nil

@@ -30,10 +30,11 @@ func (t *Target) Identity(context.Context) (plan.BrokerID, error) {
 		Cluster: map[string]string{"project_id": t.c.cfg.ProjectID, "instance_id": t.c.cfg.InstanceID}}, nil
 }
 
-// Read reads the instance's users and permissions (AMQP-0-9-1 edition),
-// vhosts, exchanges, queues and bindings (every kind DMS has).
-func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.Document, error) {
-	return t.c.Read(ctx)
+// Read reads the instance's vhosts, and of the kinds asked for (nil: every
+// kind DMS has) its users and permissions (AMQP-0-9-1 edition),
+// exchanges, queues and bindings.
+func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
+	return t.c.ReadKinds(ctx, kinds)
 }
 
 // DiffOptions compare as DMS holds things (see DiffOptions).

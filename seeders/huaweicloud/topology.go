@@ -96,47 +96,64 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	}
 }
 
-// readTopology adds the exchanges, queues and bindings of every vhost in
-// doc. Built-in exchanges are left out, as RabbitMQ's export leaves them;
-// their bindings are read.
-func (c *Client) readTopology(ctx context.Context, doc *definitions.Document) error {
-	doc.Exchanges, doc.Queues, doc.Bindings = []*definitions.Exchange{}, []*definitions.Queue{}, []*definitions.Binding{}
+// readTopology adds the exchanges and bindings (with exchanges) and the
+// queues (with queues) of every vhost in doc. Built-in exchanges are left
+// out, as RabbitMQ's export leaves them; their bindings are read.
+func (c *Client) readTopology(ctx context.Context, doc *definitions.Document, exchanges, queues bool) error {
+	if exchanges {
+		doc.Exchanges, doc.Bindings = []*definitions.Exchange{}, []*definitions.Binding{}
+	}
+	if queues {
+		doc.Queues = []*definitions.Queue{}
+	}
 	for _, v := range doc.Vhosts {
-		// GET …/vhosts/{vhost}/exchanges
-		xs, err := list[exchangeItem](ctx, c, c.vhostPath(v.Name)+"/exchanges")
-		if err != nil {
-			return err
-		}
-		for _, x := range xs {
-			if x.Name == "" || x.Name == "(AMQP default)" {
-				continue // not addressable, and bound to every queue of itself
-			}
-			// GET …/vhosts/{vhost}/exchanges/{exchange}/binding (no paging)
-			var bs struct {
-				Items []bindingItem `json:"items"`
-			}
-			if err := c.do(ctx, http.MethodGet, c.vhostPath(v.Name)+"/exchanges/"+seg(x.Name)+"/binding", nil, nil, &bs); err != nil {
+		if exchanges {
+			if err := c.readExchanges(ctx, doc, v.Name); err != nil {
 				return err
 			}
-			for _, b := range bs.Items {
-				doc.Bindings = append(doc.Bindings, &definitions.Binding{Vhost: v.Name, Source: b.Source, DestinationType: strings.ToLower(b.DestinationType),
-					Destination: b.Destination, RoutingKey: b.RoutingKey, Arguments: definitions.Table{}})
-			}
-			if builtinExchange(x.Name) {
-				continue
-			}
-			doc.Exchanges = append(doc.Exchanges, &definitions.Exchange{Vhost: v.Name, Name: x.Name, Type: x.Type, Durable: &x.Durable,
-				AutoDelete: &x.AutoDelete, Internal: &x.Internal, Arguments: orEmpty(definitions.TableOf(x.Arguments))})
 		}
-		// GET …/vhosts/{vhost}/queues
-		qs, err := list[queueItem](ctx, c, c.vhostPath(v.Name)+"/queues")
-		if err != nil {
+		if queues {
+			// GET …/vhosts/{vhost}/queues
+			qs, err := list[queueItem](ctx, c, c.vhostPath(v.Name)+"/queues")
+			if err != nil {
+				return err
+			}
+			for _, q := range qs {
+				doc.Queues = append(doc.Queues, &definitions.Queue{Vhost: v.Name, Name: q.Name, Type: "classic", Durable: &q.Durable,
+					AutoDelete: &q.AutoDelete, Arguments: queueArguments(q)})
+			}
+		}
+	}
+	return nil
+}
+
+// readExchanges adds a vhost's exchanges and their bindings to doc.
+func (c *Client) readExchanges(ctx context.Context, doc *definitions.Document, vhost string) error {
+	// GET …/vhosts/{vhost}/exchanges
+	xs, err := list[exchangeItem](ctx, c, c.vhostPath(vhost)+"/exchanges")
+	if err != nil {
+		return err
+	}
+	for _, x := range xs {
+		if x.Name == "" || x.Name == "(AMQP default)" {
+			continue // not addressable, and bound to every queue of itself
+		}
+		// GET …/vhosts/{vhost}/exchanges/{exchange}/binding (no paging)
+		var bs struct {
+			Items []bindingItem `json:"items"`
+		}
+		if err := c.do(ctx, http.MethodGet, c.vhostPath(vhost)+"/exchanges/"+seg(x.Name)+"/binding", nil, nil, &bs); err != nil {
 			return err
 		}
-		for _, q := range qs {
-			doc.Queues = append(doc.Queues, &definitions.Queue{Vhost: v.Name, Name: q.Name, Type: "classic", Durable: &q.Durable,
-				AutoDelete: &q.AutoDelete, Arguments: queueArguments(q)})
+		for _, b := range bs.Items {
+			doc.Bindings = append(doc.Bindings, &definitions.Binding{Vhost: vhost, Source: b.Source, DestinationType: strings.ToLower(b.DestinationType),
+				Destination: b.Destination, RoutingKey: b.RoutingKey, Arguments: definitions.Table{}})
 		}
+		if builtinExchange(x.Name) {
+			continue
+		}
+		doc.Exchanges = append(doc.Exchanges, &definitions.Exchange{Vhost: vhost, Name: x.Name, Type: x.Type, Durable: &x.Durable,
+			AutoDelete: &x.AutoDelete, Internal: &x.Internal, Arguments: orEmpty(definitions.TableOf(x.Arguments))})
 	}
 	return nil
 }

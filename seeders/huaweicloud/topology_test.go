@@ -3,6 +3,8 @@ package huaweicloud_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +227,37 @@ bindings:
 	apply(t, tg, parse(t, "vhosts:\n  - name: /\n  - name: /shop\nexchanges: []\nqueues: []\nbindings: []\n", huaweifake.Edition3x), plan.Options{Prune: true})
 	if x := fake.Exchanges("/shop"); len(x) != 7 || len(fake.Bindings("/shop")) != 0 {
 		t.Errorf("after pruning: %+v %+v", x, fake.Bindings("/shop"))
+	}
+}
+
+// TestReadKinds: a read lists only what the kinds asked for need.
+func TestReadKinds(t *testing.T) {
+	fake, tg := topologyTarget(t, huaweifake.EditionAMQP)
+	apply(t, tg, parse(t, topology, huaweifake.EditionAMQP), plan.Options{})
+	for _, tc := range []struct {
+		kinds []definitions.Kind
+		want  map[string]int
+	}{
+		{[]definitions.Kind{definitions.KindUser}, map[string]int{"ListUser": 1, "ListVhosts": 1}},
+		{[]definitions.Kind{definitions.KindBinding}, map[string]int{"ListVhosts": 1, "ListExchanges": 2, "ListBindings": 2}},
+		{[]definitions.Kind{definitions.KindQueue}, map[string]int{"ListVhosts": 1, "ListQueues": 2}},
+	} {
+		before := maps.Clone(fake.Calls)
+		doc, err := tg.Read(context.Background(), tc.kinds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for op, n := range fake.Calls {
+			if d := n - before[op]; d > 0 {
+				got[op] = d
+			}
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("read of %v: requests (-want +got):\n%s", tc.kinds, diff)
+		}
+		if slices.Contains(tc.kinds, definitions.KindBinding) && len(doc.Bindings) != 2 {
+			t.Errorf("bindings read: %v", doc.Bindings)
+		}
 	}
 }
