@@ -270,8 +270,37 @@ func (c *Client) deleteBinding(ctx context.Context, b *definitions.Binding) erro
 
 // batchDelete deletes exchanges or queues of one vhost in one request:
 // POST …/vhosts/{vhost}/exchanges|queues {"name": [...]}.
+// When DMS answers that one of them does not exist (gone since the read),
+// it sends the batch again with the names still listed.
 func (c *Client) batchDelete(ctx context.Context, vhost, collection string, names []string) error {
-	return c.do(ctx, http.MethodPost, c.vhostPath(vhost)+"/"+collection, nil, map[string][]string{"name": names}, nil)
+	path := c.vhostPath(vhost) + "/" + collection
+	err := c.do(ctx, http.MethodPost, path, nil, map[string][]string{"name": names}, nil)
+	if !gone(err) {
+		return err
+	}
+	items, lerr := list[struct {
+		Name string `json:"name"`
+	}](ctx, c, path)
+	switch {
+	case gone(lerr):
+		return nil // the vhost is gone, and all it held
+	case lerr != nil:
+		return err
+	}
+	var left []string
+	for _, n := range names {
+		if slices.ContainsFunc(items, func(it struct {
+			Name string `json:"name"`
+		}) bool {
+			return it.Name == n
+		}) {
+			left = append(left, n)
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	return c.do(ctx, http.MethodPost, path, nil, map[string][]string{"name": left}, nil)
 }
 
 // queueMessages is how many messages a queue holds:

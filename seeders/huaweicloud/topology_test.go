@@ -261,3 +261,20 @@ func TestReadKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneAfterConcurrentDelete: a queue deleted by someone else between
+// the read and the batch delete fails DMS's batch (the fake's guess); the
+// rest of the batch is deleted all the same.
+func TestPruneAfterConcurrentDelete(t *testing.T) {
+	fake, tg := topologyTarget(t, huaweifake.EditionAMQP)
+	apply(t, tg, parse(t, topology, huaweifake.EditionAMQP), plan.Options{})
+	less := parse(t, "vhosts:\n  - name: default\n  - name: orders\nqueues: []\n", huaweifake.EditionAMQP)
+	p := planFor(t, tg, less, plan.Options{Prune: true})
+	fake.RemoveQueue("orders", "orders.created")
+	if err := tg.Apply(context.Background(), p, seeders.ApplyOptions{Options: plan.Options{Prune: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if qs := fake.Queues("orders"); len(qs) != 0 || fake.Calls["BatchDeleteQueues"] != 2 {
+		t.Errorf("queues left: %v, %d batch requests", qs, fake.Calls["BatchDeleteQueues"])
+	}
+}

@@ -562,3 +562,13 @@ func bindingJSON(b *Binding) map[string]any {
 	return map[string]any{"source": b.Source, "destination_type": b.DestinationType, "destination": b.Destination,
 		"routing_key": b.RoutingKey, "properties_key": b.PropertiesKey}
 }
+
+// RemoveQueue deletes a queue behind warren's back (another client's
+// doing), for tests.
+func (s *Server) RemoveQueue(vhost, queue string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.topology[vhost]; t != nil {
+		t.queues = slices.DeleteFunc(t.queues, func(q *Queue) bool { return q.Name == queue })
+	}
+}
