@@ -55,6 +55,17 @@ func huaweiKindMessage(k Kind, edition string) string {
 // can create.
 func (c *checker) huaweiTopology() {
 	amqp := c.opts.Edition != Huawei3x
+	// DMS vhosts are names: limits would be parameters DMS has no API
+	// for, and a default queue type would make the vhost's queues other
+	// than classic.
+	for _, v := range c.doc.Vhosts {
+		if lim, _ := vhostLimits(v); lim != nil {
+			c.errorf(v, "limits", schema.ETargetKind, "vhost %q: Huawei Cloud DMS has no vhost limits", v.Name)
+		}
+		if t := c.vhostTypes[v.Name]; t != "" && t != "classic" {
+			c.errorf(v, "default_queue_type", schema.ETargetQueue, "vhost %q: DMS creates classic queues only, not %s queues", v.Name, t)
+		}
+	}
 	for _, x := range c.doc.Exchanges {
 		switch {
 		case x.Name == "" || strings.HasPrefix(x.Name, "amq."):
