@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warren-tool/warren/seeders/huaweicloud/huaweifake"
 )
@@ -223,5 +224,22 @@ func TestHuaweiExample(t *testing.T) {
 	}
 	if len(fake.Queues("inventory")) != 2 || len(fake.Bindings("inventory")) != 2 || len(fake.Users()) != 2 {
 		t.Errorf("on the instance: %v %v %v", fake.Queues("inventory"), fake.Bindings("inventory"), fake.Users())
+	}
+}
+
+// TestHuaweiWatchEdition: warren watch checks the files against the
+// edition it is given, as diff and apply do: on 3.x an internal exchange
+// is applied, not refused.
+func TestHuaweiWatchEdition(t *testing.T) {
+	useHuawei(t)
+	fake3 := huaweifake.NewEdition(huaweifake.Edition3x)
+	t.Cleanup(fake3.Close)
+	t.Setenv("WARREN_ENDPOINT", fake3.URL)
+	t.Setenv("WARREN_HUAWEI_EDITION", "3.x")
+	files := writeTemp(t, "watched.yaml", "vhosts: [{name: /}]\nexchanges:\n  - {vhost: /, name: hidden, type: direct, internal: true}\n")
+	w := startWatch(t, "--interval", "300ms", "--apply", "--name", "dms", files)
+	w.waitMetric("in sync", 20*time.Second, inSync("dms", 1))
+	if x := fake3.Exchanges("/"); len(x) != 8 || x[7].Name != "hidden" || !x[7].Internal {
+		t.Errorf("exchanges: %+v", x)
 	}
 }
