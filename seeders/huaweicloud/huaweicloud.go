@@ -1,7 +1,8 @@
-// Package huaweicloud is warren's seeder for Huawei Cloud DMS for RabbitMQ
-// (the AMQP-0-9-1 edition with ACL on): users (access key and secret key)
-// with per-vhost configure/write/read patterns, and vhosts, through the DMS
-// API, signed with AK/SK (SDK-HMAC-SHA256) or an IAM token.
+// Package huaweicloud is warren's seeder for Huawei Cloud DMS for RabbitMQ:
+// users (access key and secret key) with per-vhost configure/write/read
+// patterns (the AMQP-0-9-1 edition with ACL on), vhosts, and exchanges,
+// queues and bindings (both editions; topology.go), through the DMS API,
+// signed with AK/SK (SDK-HMAC-SHA256) or an IAM token.
 //
 // The mapping: a warren user is a DMS user (name = access_key, password =
 // secret_key); the user's permissions are the DMS user's "vhosts" list
