@@ -27,6 +27,9 @@ type CheckOptions struct {
 	// For a rule tied to a feature the node lists, the node's state
 	// decides instead of the version.
 	DeprecatedFeatures map[string]string
+	// Edition is the Huawei Cloud DMS edition (--target
+	// huaweicloud-rabbitmq): HuaweiAMQP ("" too) or Huawei3x.
+	Edition string
 	// Resolve finds a password's value; nil means ResolveSecret (the
 	// process environment and the file system).
 	Resolve func(*Secret) (string, error)

@@ -14,7 +14,8 @@ import (
 // archive (every file but "want", in archive order), checks them, and
 // compares the diagnostics with "want". A first line "-- args --" in the
 // comment section can name a target: "target=amazonmq-activemq", and a
-// RabbitMQ version: "rabbitmq-version=4.0".
+// RabbitMQ version: "rabbitmq-version=4.0", and a Huawei Cloud DMS edition:
+// "edition=3.x".
 func TestDiagnosticsGolden(t *testing.T) {
 	for _, ar := range golden.Glob(t, "testdata/diagnostics/*.txtar") {
 		t.Run(ar.Name(), func(t *testing.T) {
@@ -39,6 +40,9 @@ func TestDiagnosticsGolden(t *testing.T) {
 			}
 			if v, ok := ar.Option("rabbitmq-version"); ok {
 				opts.RabbitMQVersion = v
+			}
+			if v, ok := ar.Option("edition"); ok {
+				opts.Edition = v
 			}
 			wd, _ := os.Getwd()
 			if err := os.Chdir(dir); err != nil {

@@ -37,21 +37,31 @@ var AmazonMQTags = []string{"administrator", "management", "monitoring"}
 // targetKinds lists the kinds each target can hold; nil means all.
 var targetKinds = map[TargetName][]Kind{
 	TargetAmazonMQActiveMQ:    {KindUser},
-	TargetHuaweiCloudRabbitMQ: {KindUser, KindVhost, KindPermission},
+	TargetHuaweiCloudRabbitMQ: {KindUser, KindVhost, KindPermission, KindExchange, KindQueue, KindBinding},
 }
 
 // target adds the chosen target's rules.
 func (c *checker) target() {
 	t := c.opts.Target
 	if kinds := targetKinds[t]; kinds != nil {
+		if t == TargetHuaweiCloudRabbitMQ && c.opts.Edition == Huawei3x {
+			kinds = huawei3xKinds
+		}
 		for _, k := range Kinds {
 			if slices.Contains(kinds, k) {
 				continue
 			}
 			for _, o := range c.doc.ObjectsOf(k) {
+				if t == TargetHuaweiCloudRabbitMQ {
+					c.errorf(o, "", schema.ETargetKind, "%s", huaweiKindMessage(k, c.opts.Edition))
+					continue
+				}
 				c.errorf(o, "", schema.ETargetKind, "%s cannot hold %s (only %s)", t, k, kindList(kinds))
 			}
 		}
+	}
+	if t == TargetHuaweiCloudRabbitMQ {
+		c.huaweiTopology()
 	}
 	for _, u := range c.doc.Users {
 		switch t {

@@ -146,6 +146,15 @@ type Info struct {
 }
 
 // Codes lists every code, in order, with its explanation.
+// What Huawei Cloud DMS's API cannot express (--target
+// huaweicloud-rabbitmq; docs/cloud-apis.md §6).
+const (
+	ETargetQueue    Code = "E190"
+	ETargetExchange Code = "E191"
+	ETargetBinding  Code = "E192"
+	ETargetName     Code = "E193"
+)
+
 var Codes = []Info{
 	{ESyntax, Error, "syntax error", "The file is not valid JSON or YAML. The position is where the decoder gave up; the mistake is often just before it (a missing comma or quote)."},
 	{EDuplicateKey, Error, "duplicate key", "The same key appears twice in one JSON object or YAML mapping. Standard decoders silently keep the last one, so one of the two values would be lost; warren refuses the file instead."},
@@ -170,7 +179,7 @@ var Codes = []Info{
 	{EPolicy, Error, "invalid policy", "A policy's apply-to or priority is not valid, or the policy has an empty name."},
 	{ELimit, Error, "invalid limit", "A user or vhost limit has an unknown name or a value that is not an integer of at least -1."},
 	{EVhostProperty, Error, "invalid vhost property", "A vhost's default_queue_type is not classic, quorum or stream."},
-	{ETargetKind, Error, "kind not supported by target", "The chosen --target cannot hold this kind of object (Amazon MQ for ActiveMQ has only users; Huawei Cloud DMS only users, their per-vhost permissions and vhosts)."},
+	{ETargetKind, Error, "kind not supported by target", "The chosen --target cannot hold this kind of object (Amazon MQ for ActiveMQ has only users; Huawei Cloud DMS users, their per-vhost permissions, vhosts, exchanges, queues and bindings on the AMQP-0-9-1 edition, and vhosts, exchanges, queues and bindings on the 3.x edition, whose users, permissions and policies go through the instance's management API)."},
 	{ETargetUser, Error, "user name not allowed by target", "The user name breaks the target's rules: guest on Amazon MQ, the character set and length on Amazon MQ for ActiveMQ (2-100 of A-Z a-z 0-9 - . _ ~) and Huawei Cloud (7-64, a leading letter, then letters, digits, - and _)."},
 	{ETargetTag, Error, "tag not allowed by target", "Amazon MQ for RabbitMQ supports only the administrator, management and monitoring tags."},
 	{ETargetPassword, Error, "password breaks target rules", "Amazon MQ for ActiveMQ: at least 12 characters, 4 different ones, no comma, colon or equals sign. Huawei Cloud: 8-32 characters from at least 3 of upper case, lower case, digits and specials, not the user name or its reverse, not starting with -. Checked only for passwords warren can resolve."},
@@ -236,6 +245,10 @@ var Codes = []Info{
 	{WAccessTopicNoop, Warning, "topic permission on a non-topic exchange", "warren access --audit: a topic permission names an exchange the files define with a type other than topic. RabbitMQ checks topic permissions only on topic exchanges, so it restricts nothing."},
 	{WAccessGuest, Warning, "guest present", "warren access --audit: the files define the user guest, whose default password is guest and which RabbitMQ creates on a blank node. Give applications users of their own, and leave guest out (warren diff --prune deletes it unless --keep-guest)."},
 	{WAccessConfigureAMQ, Warning, "configure on amq.*", "warren access --audit: a configure pattern that names amq matches RabbitMQ's built-in exchanges (amq.direct, amq.topic, …). Configure is the right to declare and delete; the broker refuses to delete built-in exchanges, and a grant on them is usually a pattern meant for something else."},
+	{ETargetQueue, Error, "queue DMS cannot express", "Huawei Cloud DMS creates classic queues with dead-lettering (x-dead-letter-exchange, x-dead-letter-routing-key), a message TTL (x-message-ttl) and, on the 3.x edition, lazy mode (x-queue-mode: lazy) only: no quorum or stream queues, no max-length, priority, expiry or single active consumer. On the AMQP-0-9-1 edition every queue is durable and lazy mode does not apply."},
+	{ETargetExchange, Error, "exchange DMS cannot express", "Huawei Cloud DMS creates direct, fanout, topic and headers exchanges. On the AMQP-0-9-1 edition every exchange is durable and none is internal. The default exchange and the amq.* exchanges are the broker's own."},
+	{ETargetBinding, Error, "binding DMS cannot express", "Huawei Cloud DMS bindings have no arguments, a routing key of at most 128 characters without + ~ or Chinese characters, and a source other than the default exchange. On the AMQP-0-9-1 edition a binding's destination is a queue."},
+	{ETargetName, Error, "name not allowed by DMS", "Huawei Cloud DMS exchange names are 3-128 characters, queue names 2-128 (3.x edition) or 2-64 where . % | and / count as 3 (AMQP-0-9-1 edition), both of letters, digits and . % | - _ /."},
 }
 
 // Lookup returns the Info of a code.

@@ -115,7 +115,7 @@ func targetRequest(c *cli.Context, name definitions.TargetName, urls ...string) 
 		Name:       name,
 		Connection: connectionOf(c, urls...),
 		Cloud: operation.Cloud{Endpoint: c.String("endpoint"), BrokerID: c.String("broker-id"), Region: c.String("region"),
-			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id")},
+			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id"), Edition: c.String("edition")},
 		Workers: workers(),
 	}
 }

@@ -112,7 +112,11 @@ func loadValid(c *cli.Context, ui operation.UI, name definitions.TargetName, bro
 	if err != nil {
 		return operation.Desired{}, err
 	}
-	return operation.LoadValid(ui, f, name, brokerDecides)
+	ed, err := edition(c, name)
+	if err != nil {
+		return operation.Desired{}, err
+	}
+	return operation.LoadValidWith(ui, f, definitions.CheckOptions{Target: name, Edition: ed}, brokerDecides)
 }
 
 // planOptionsOf reads the plan options from the command line.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warren-tool/warren/seeders/huaweicloud/huaweifake"
 )
@@ -146,5 +148,98 @@ func TestHuaweiToken(t *testing.T) {
 	t.Setenv("HUAWEICLOUD_TOKEN", "expired")
 	if code, _, errOut := warren(t, "diff", defs); code != exitError || !strings.Contains(errOut, "APIGW.0307") {
 		t.Fatalf("a bad token: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestHuaweiTopology: exchanges, queues and bindings through the CLI, on
+// each edition: what the edition cannot express is refused by validate
+// and by apply before anything is sent; what it can is applied, and the
+// diff after it is empty.
+func TestHuaweiTopology(t *testing.T) {
+	const e2e = `vhosts:
+  - name: /
+  - name: shop
+exchanges:
+  - {vhost: shop, name: front, type: fanout}
+  - {vhost: shop, name: back, type: direct, internal: true}
+queues:
+  - {vhost: shop, name: work, arguments: {x-message-ttl: 5000}}
+bindings:
+  - {vhost: shop, source: front, destination: back, destination_type: exchange, routing_key: ""}
+  - {vhost: shop, source: back, destination: work, destination_type: queue, routing_key: work}
+`
+	defs := writeTemp(t, "defs.yaml", e2e)
+	// The default edition, AMQP-0-9-1, has neither internal exchanges nor
+	// exchange-to-exchange bindings.
+	fake := useHuawei(t)
+	if code, out, _ := warren(t, "validate", defs); code != exitError || !strings.Contains(out, "/exchanges/1/internal") || !strings.Contains(out, "[E192]") {
+		t.Fatalf("validate on AMQP-0-9-1: exit %d\n%s", code, out)
+	}
+	if code, out, errOut := warren(t, "apply", "--yes", defs); code != exitError || !strings.Contains(out+errOut, "[E191]") || fake.Calls["CreateVhost"]+fake.Calls["CreateExchange"] != 0 {
+		t.Fatalf("apply on AMQP-0-9-1: exit %d, calls %v\n%s%s", code, fake.Calls, out, errOut)
+	}
+	if code, _, errOut := warren(t, "validate", "--edition", "4.x", defs); code != exitError || !strings.Contains(errOut, `unknown --edition "4.x"`) {
+		t.Fatalf("unknown edition: exit %d\n%s", code, errOut)
+	}
+	// The 3.x edition takes them; its users go through the management API.
+	fake3 := huaweifake.NewEdition(huaweifake.Edition3x)
+	t.Cleanup(fake3.Close)
+	t.Setenv("WARREN_ENDPOINT", fake3.URL)
+	t.Setenv("WARREN_HUAWEI_EDITION", "3.x")
+	if code, out, errOut := warren(t, "apply", "--yes", defs); code != exitOK || !strings.Contains(out, `+ binding "front" → exchange "back"`) {
+		t.Fatalf("apply on 3.x: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := warren(t, "diff", defs); code != exitOK {
+		t.Fatalf("diff after apply: exit %d\n%s", code, out)
+	}
+	if len(fake3.Bindings("shop")) != 2 || len(fake3.Queues("shop")) != 1 || fake3.Calls["ListUser"] != 0 {
+		t.Errorf("on the instance: %v %v, calls %v", fake3.Bindings("shop"), fake3.Queues("shop"), fake3.Calls)
+	}
+	withUser := writeTemp(t, "user.yaml", e2e+"users:\n  - {name: inventory_app, password: {env: INVENTORY_SK}}\n")
+	if code, out, _ := warren(t, "validate", withUser); code != exitError || !strings.Contains(out, "management API") {
+		t.Fatalf("a user on 3.x: exit %d\n%s", code, out)
+	}
+	// A changed queue is replaced only with --replace.
+	changed := writeTemp(t, "changed.yaml", strings.Replace(e2e, "5000", "6000", 1))
+	if code, _, errOut := warren(t, "apply", "--yes", changed); code != exitError || !strings.Contains(errOut, "--replace") {
+		t.Fatalf("a replacement without --replace: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := warren(t, "apply", "--yes", "--replace", changed); code != exitOK || !strings.Contains(out, `± queue "work"`) {
+		t.Fatalf("with --replace: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestHuaweiExample: the example applies to a fresh instance, and the
+// diff after it is empty.
+func TestHuaweiExample(t *testing.T) {
+	fake := useHuawei(t)
+	t.Setenv("INVENTORY_SECRET_KEY", "Inventory-Key-1")
+	t.Setenv("REPORTING_SECRET_KEY", "Reporting-Key-1")
+	dir := filepath.Join(examplesDir(t), "targets", "huaweicloud-rabbitmq")
+	if code, out, errOut := warren(t, "apply", "--yes", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := warren(t, "diff", dir); code != exitOK {
+		t.Fatalf("diff after apply: exit %d\n%s", code, out)
+	}
+	if len(fake.Queues("inventory")) != 2 || len(fake.Bindings("inventory")) != 2 || len(fake.Users()) != 2 {
+		t.Errorf("on the instance: %v %v %v", fake.Queues("inventory"), fake.Bindings("inventory"), fake.Users())
+	}
+}
+
+// TestHuaweiWatchEdition: warren watch checks the files against the
+// edition it is given, as diff and apply do: on 3.x an internal exchange
+// is applied, not refused.
+func TestHuaweiWatchEdition(t *testing.T) {
+	useHuawei(t)
+	fake3 := huaweifake.NewEdition(huaweifake.Edition3x)
+	t.Cleanup(fake3.Close)
+	t.Setenv("WARREN_ENDPOINT", fake3.URL)
+	t.Setenv("WARREN_HUAWEI_EDITION", "3.x")
+	files := writeTemp(t, "watched.yaml", "vhosts: [{name: /}]\nexchanges:\n  - {vhost: /, name: hidden, type: direct, internal: true}\n")
+	w := startWatch(t, "--interval", "300ms", "--apply", "--name", "dms", files)
+	w.waitMetric("in sync", 20*time.Second, inSync("dms", 1))
+	if x := fake3.Exchanges("/"); len(x) != 8 || x[7].Name != "hidden" || !x[7].Internal {
+		t.Errorf("exchanges: %+v", x)
 	}
 }

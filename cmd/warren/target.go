@@ -1,6 +1,13 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"github.com/warren-tool/warren/definitions"
+)
 
 // cloudFlags say where a cloud target's API is and which broker it
 // manages. The cloud APIs (Amazon MQ for ActiveMQ, Huawei Cloud DMS) never
@@ -13,10 +20,33 @@ func cloudFlags(apply bool) []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "amazonmq-activemq: the AWS region (default: AWS_REGION or the shared config)"},
 		&cli.StringFlag{Name: "project-id", EnvVars: []string{"WARREN_PROJECT_ID"}, Usage: "huaweicloud-rabbitmq: the project (credentials: HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or HUAWEICLOUD_TOKEN)"},
 		&cli.StringFlag{Name: "instance-id", EnvVars: []string{"WARREN_INSTANCE_ID"}, Usage: "huaweicloud-rabbitmq: the DMS instance"},
+		editionFlag(),
 		&cli.BoolFlag{Name: "update-passwords", Usage: "cloud targets: set every user's password again (the APIs never return passwords, so they are otherwise set on creation only)"},
 	}
 	if apply {
 		flags = append(flags, &cli.BoolFlag{Name: "reboot", Usage: "amazonmq-activemq: reboot the broker after the apply, which applies the changes now instead of in the maintenance window"})
 	}
 	return flags
+}
+
+// editionFlag names a Huawei Cloud DMS instance's edition, whose rules
+// validate, diff and apply follow (docs/targets.md).
+func editionFlag() cli.Flag {
+	return &cli.StringFlag{Name: "edition", EnvVars: []string{"WARREN_HUAWEI_EDITION"},
+		Usage: "huaweicloud-rabbitmq: the DMS instance's edition, " + strings.Join(definitions.HuaweiEditions, " or ") + " (default " + definitions.HuaweiAMQP + ")"}
+}
+
+// edition reads --edition: one of definitions.HuaweiEditions, and only
+// with --target huaweicloud-rabbitmq.
+func edition(c *cli.Context, target definitions.TargetName) (string, error) {
+	e := c.String("edition")
+	switch {
+	case e == "":
+		return "", nil
+	case !slices.Contains(definitions.HuaweiEditions, e):
+		return "", fmt.Errorf("unknown --edition %q: use %s", e, strings.Join(definitions.HuaweiEditions, " or "))
+	case target != definitions.TargetHuaweiCloudRabbitMQ:
+		return "", fmt.Errorf("--edition is for --target %s only", definitions.TargetHuaweiCloudRabbitMQ)
+	}
+	return e, nil
 }

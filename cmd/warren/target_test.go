@@ -27,7 +27,7 @@ func TestUnsupportedFlagsRefused(t *testing.T) {
 		{"huawei reboot", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"apply", "--yes", "--reboot"}, "--reboot cannot be used with --target huaweicloud-rabbitmq: DMS applies changes at once"},
 		{"huawei amqp-url", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"apply", "--yes", "--amqp-url", "amqps://127.0.0.1:5671"}, "--amqp-url cannot be used with --target huaweicloud-rabbitmq"},
 		{"activemq amqp-url", func(t *testing.T) { useFake(t) }, activeMQDefs, []string{"diff", "--amqp-url", "amqps://127.0.0.1:5671"}, "--amqp-url cannot be used with --target amazonmq-activemq"},
-		{"huawei destroy-messages", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"apply", "--yes", "--destroy-messages"}, "--destroy-messages cannot be used with --target huaweicloud-rabbitmq"},
+		{"huawei keep-guest", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"apply", "--yes", "--keep-guest"}, "--keep-guest cannot be used with --target huaweicloud-rabbitmq"},
 		{"huawei against", func(t *testing.T) { useHuawei(t) }, huaweiDefs, []string{"diff", "--against", "/dev/null"}, "--against cannot be used with --target huaweicloud-rabbitmq"},
 		{"rabbitmq update-passwords", func(t *testing.T) { t.Setenv("WARREN_URL", "http://127.0.0.1:1") }, "vhosts: [{name: v}]\n", []string{"apply", "--yes", "--update-passwords"}, "--update-passwords cannot be used with --target rabbitmq: RabbitMQ's API returns password hashes"},
 		{"rabbitmq reboot", func(t *testing.T) { t.Setenv("WARREN_URL", "http://127.0.0.1:1") }, "vhosts: [{name: v}]\n", []string{"apply", "--yes", "--reboot"}, "--reboot cannot be used with --target rabbitmq"},

@@ -19,6 +19,7 @@ func validateCommand() *cli.Command {
 			"standard input), merges them, and reports every problem at once, sorted, one per line:\n\n" +
 			"   file:line:col: /json/pointer: message [CODE]\n\n" +
 			"Codes are explained in docs/diagnostics.md. --target adds a broker target's rules.\n" +
+			"--edition names a Huawei Cloud DMS instance's edition (amqp-0-9-1 or 3.x; docs/targets.md).\n" +
 			"--rabbitmq-version applies that RabbitMQ version's rules (docs/rabbitmq-versions.md): what it refuses is\n" +
 			"an error. Without it, what every supported version refuses is an error and what only some refuse is a\n" +
 			"warning naming them.\n\n" +
@@ -28,6 +29,7 @@ func validateCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text or json"},
 			targetFlag(),
 			rabbitmqVersionFlag(),
+			editionFlag(),
 			maxSizeFlag(),
 		},
 		Action: runValidate,
@@ -47,6 +49,10 @@ func runValidate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	ed, err := edition(c, target)
+	if err != nil {
+		return err
+	}
 	files, err := filesOf(c)
 	if err != nil {
 		return err
@@ -56,7 +62,7 @@ func runValidate(c *cli.Context) error {
 		return err
 	}
 	if doc != nil {
-		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...)
+		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version, Edition: ed})...)
 		if layers != nil {
 			diags = layers.Remap(diags)
 		}

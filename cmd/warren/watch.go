@@ -77,10 +77,15 @@ func runWatch(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	ed, err := edition(c, name)
+	if err != nil {
+		return err
+	}
 	b := operation.WatchBroker{
 		Name:    c.String("name"),
 		Files:   operation.Files{Paths: c.Args().Slice(), MaxSize: size},
 		Target:  name,
+		Edition: ed,
 		Options: planOptionsOf(c, name),
 		Given:   givenOptions(c),
 		Open: func(ctx context.Context, ui operation.UI) (seeders.Target, error) {

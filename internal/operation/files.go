@@ -56,13 +56,19 @@ func Load(f Files) (*definitions.Document, *definitions.Layers, schema.Diagnosti
 // (checkBrokerVersion): a vhost's protection is not "ignored before 4.0.6"
 // to a 4.3 broker.
 func LoadValid(ui UI, f Files, target definitions.TargetName, brokerDecides bool) (Desired, error) {
+	return LoadValidWith(ui, f, definitions.CheckOptions{Target: target}, brokerDecides)
+}
+
+// LoadValidWith is LoadValid with the check's options (the target, and
+// its edition for Huawei Cloud DMS).
+func LoadValidWith(ui UI, f Files, check definitions.CheckOptions, brokerDecides bool) (Desired, error) {
 	doc, layers, diags, err := Load(f)
 	if err != nil {
 		return Desired{}, err
 	}
 	d := Desired{Doc: doc, Layers: layers}
 	if doc != nil {
-		diags = d.remap(append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...))
+		diags = d.remap(append(diags, definitions.Check(doc, check)...))
 	}
 	if diags.HasErrors() || doc == nil {
 		ui.Diagnostics(diags)

@@ -29,6 +29,7 @@ type Cloud struct {
 	Region     string // Amazon MQ for ActiveMQ
 	ProjectID  string // Huawei Cloud DMS
 	InstanceID string // Huawei Cloud DMS
+	Edition    string // Huawei Cloud DMS: amqp-0-9-1 ("" too) or 3.x
 }
 
 // TargetRequest names a target and how to reach it.
@@ -52,7 +53,7 @@ func Open(ctx context.Context, ui UI, req TargetRequest) (seeders.Target, error)
 		return amazonmqactivemq.NewTarget(client), nil
 	case definitions.TargetHuaweiCloudRabbitMQ:
 		WarnClearText(ui, []string{req.Cloud.Endpoint}, "the X-Auth-Token or the request signature, and users' secret keys")
-		client, err := huaweicloud.New(huaweicloud.Config{Endpoint: req.Cloud.Endpoint, ProjectID: req.Cloud.ProjectID, InstanceID: req.Cloud.InstanceID,
+		client, err := huaweicloud.New(huaweicloud.Config{Endpoint: req.Cloud.Endpoint, ProjectID: req.Cloud.ProjectID, InstanceID: req.Cloud.InstanceID, Edition: req.Cloud.Edition,
 			AK: os.Getenv("HUAWEICLOUD_SDK_AK"), SK: os.Getenv("HUAWEICLOUD_SDK_SK"), Token: os.Getenv("HUAWEICLOUD_TOKEN")})
 		if err != nil {
 			return nil, err

@@ -42,9 +42,12 @@ const (
 type WatchBroker struct {
 	// Name names the broker in the log and the metrics (never a URL with
 	// its credentials).
-	Name    string
-	Files   Files
-	Target  definitions.TargetName
+	Name   string
+	Files  Files
+	Target definitions.TargetName
+	// Edition is a Huawei Cloud DMS instance's edition, whose rules the
+	// files are checked against.
+	Edition string
 	Options plan.Options
 	Given   map[seeders.Option]bool
 	// Open connects to the broker; it is called again after a failure.
@@ -248,7 +251,7 @@ func (w *watcher) check(ctx context.Context) (res watchResult) {
 	// changed: nothing is compared, let alone applied, while they are
 	// invalid.
 	if fp := w.fingerprint(); fp != w.files {
-		desired, err := LoadValid(ui, w.b.Files, w.b.Target, true)
+		desired, err := LoadValidWith(ui, w.b.Files, definitions.CheckOptions{Target: w.b.Target, Edition: w.b.Edition}, true)
 		if err != nil {
 			w.desired, w.files, w.tag, w.filesErr = nil, fp, "", watchError(err, &out)
 			return failed(WatchBadFiles, "files", err)

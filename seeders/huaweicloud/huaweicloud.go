@@ -1,7 +1,8 @@
-// Package huaweicloud is warren's seeder for Huawei Cloud DMS for RabbitMQ
-// (the AMQP-0-9-1 edition with ACL on): users (access key and secret key)
-// with per-vhost configure/write/read patterns, and vhosts, through the DMS
-// API, signed with AK/SK (SDK-HMAC-SHA256) or an IAM token.
+// Package huaweicloud is warren's seeder for Huawei Cloud DMS for RabbitMQ:
+// users (access key and secret key) with per-vhost configure/write/read
+// patterns (the AMQP-0-9-1 edition with ACL on), vhosts, and exchanges,
+// queues and bindings (both editions; topology.go), through the DMS API,
+// signed with AK/SK (SDK-HMAC-SHA256) or an IAM token.
 //
 // The mapping: a warren user is a DMS user (name = access_key, password =
 // secret_key); the user's permissions are the DMS user's "vhosts" list
@@ -38,6 +39,9 @@ type Config struct {
 	// AK and SK sign requests; Token (an IAM token) replaces them.
 	AK, SK, Token string
 	Timeout       time.Duration
+	// Edition is the instance's edition: EditionAMQP ("" too) or
+	// Edition3x, whose users DMS does not manage.
+	Edition string
 }
 
 // Client talks to one DMS instance.
@@ -58,6 +62,13 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("huaweicloud: set --project-id and --instance-id")
 	case cfg.Token == "" && (cfg.AK == "" || cfg.SK == ""):
 		return nil, errors.New("huaweicloud: no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_TOKEN)")
+	}
+	switch cfg.Edition {
+	case "":
+		cfg.Edition = EditionAMQP
+	case EditionAMQP, Edition3x:
+	default:
+		return nil, fmt.Errorf("huaweicloud: unknown edition %q: use %s or %s", cfg.Edition, EditionAMQP, Edition3x)
 	}
 	u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
 	if err != nil || u.Host == "" {
@@ -116,13 +127,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 func (c *Client) once(ctx context.Context, method, path string, query url.Values, data []byte, out any) (retry bool, err error) {
-	for _, seg := range strings.Split(path, "/") {
-		if definitions.DotSegment(seg) {
-			return false, fmt.Errorf("huaweicloud: refusing to send %s %s: the name %q is a dot segment, which the server would resolve to another object", method, path, seg)
+	// path is escaped: each name in it went through seg.
+	for _, s := range strings.Split(path, "/") {
+		if name, err := url.PathUnescape(s); err != nil || definitions.DotSegment(name) {
+			return false, fmt.Errorf("huaweicloud: refusing to send %s %s: the name %q is a dot segment, which the server would resolve to another object", method, path, name)
 		}
 	}
 	u := *c.base
-	u.Path = c.base.Path + path
+	u.RawPath = c.base.EscapedPath() + path
+	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
+		return false, err
+	}
 	u.RawQuery = query.Encode()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(data))
 	if err != nil {
@@ -187,12 +202,26 @@ type userPerm struct {
 
 const pageSize = 50 // the API's maximum
 
-// Read lists the instance's users and vhosts, page by page, as a
-// definitions document (users without secret keys, which DMS never
-// returns).
+// Read lists the instance's users (on the AMQP-0-9-1 edition), vhosts,
+// exchanges, queues and bindings, page by page, as a definitions document
+// (users without secret keys, which DMS never returns).
 func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
-	doc := &definitions.Document{Users: []*definitions.User{}, Vhosts: []*definitions.Vhost{}, Permissions: []*definitions.Permission{}}
-	for offset := 0; ; {
+	return c.ReadKinds(ctx, nil)
+}
+
+// ReadKinds is Read of the kinds asked for (nil: all): vhosts always,
+// users with users or permissions, exchanges with exchanges or bindings
+// (which are listed per exchange), queues with queues.
+func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
+	wants := func(ks ...definitions.Kind) bool {
+		return kinds == nil || slices.ContainsFunc(ks, func(k definitions.Kind) bool { return slices.Contains(kinds, k) })
+	}
+	doc := &definitions.Document{Vhosts: []*definitions.Vhost{}}
+	readUsers := c.cfg.Edition != Edition3x && wants(definitions.KindUser, definitions.KindPermission)
+	if readUsers {
+		doc.Users, doc.Permissions = []*definitions.User{}, []*definitions.Permission{}
+	}
+	for offset := 0; readUsers; {
 		var page struct {
 			Users []amqpUser `json:"users"`
 			Total int        `json:"total"`
@@ -212,32 +241,30 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 			break
 		}
 	}
-	for offset := 0; ; {
-		var page struct {
-			Items []struct {
-				Name string `json:"name"`
-			} `json:"items"`
-			Total int `json:"total"`
-		}
-		// GET /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts
-		if err := c.do(ctx, http.MethodGet, c.vhostsPath(), url.Values{"offset": {fmt.Sprint(offset)}, "limit": {fmt.Sprint(pageSize)}}, nil, &page); err != nil {
-			return nil, err
-		}
-		for _, v := range page.Items {
-			doc.Vhosts = append(doc.Vhosts, &definitions.Vhost{Name: v.Name})
-		}
-		offset += len(page.Items)
-		if len(page.Items) == 0 || offset >= page.Total {
-			break
-		}
+	// GET /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts
+	vhosts, err := list[struct {
+		Name string `json:"name"`
+	}](ctx, c, c.vhostsPath())
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vhosts {
+		doc.Vhosts = append(doc.Vhosts, &definitions.Vhost{Name: v.Name})
+	}
+	if err := c.readTopology(ctx, doc, wants(definitions.KindExchange, definitions.KindBinding), wants(definitions.KindQueue)); err != nil {
+		return nil, err
 	}
 	return doc, nil
 }
 
-// Apply carries out a plan: vhosts created first, then each user created
-// or replaced whole (its secret key and all its permissions) when it or
-// any of its permissions changes, then users deleted, then vhosts deleted
-// in one batch. It stops at the first failure with a
+// Apply carries out a plan. First, before anything changes, it refuses
+// replacements without opts.Replace and the loss of messages without
+// opts.DestroyMessages. Then: vhosts created; exchanges, queues and
+// bindings created or replaced, in plan order; each user created or
+// replaced whole (its secret key and all its permissions) when it or any
+// of its permissions changes; bindings deleted one by one and exchanges
+// and queues in one batch per vhost, in plan order; users deleted; vhosts
+// deleted in one batch. It stops at the first failure with a
 // *plan.ApplyError.
 func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOptions) error {
 	var done []plan.Change
@@ -274,13 +301,6 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 		}
 		return out
 	}
-	for _, ch := range byKind(definitions.KindVhost, plan.Create) {
-		// PUT /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts creates one
-		err := c.do(ctx, http.MethodPut, c.vhostsPath(), nil, map[string]string{"name": ch.After.(*definitions.Vhost).Name}, nil)
-		if err := step(err, ch); err != nil {
-			return err
-		}
-	}
 	// Users to write whole (StepWriteUser), with the changes that make
 	// them; deleting a user takes its permissions with it.
 	touched := map[string][]plan.Change{}
@@ -288,6 +308,7 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 	created := map[string]bool{}
 	var names []string
 	deleted := map[string][]plan.Change{}
+	var topology, topologyDeletes []plan.Change
 	for _, ch := range p.Changes {
 		switch {
 		case ch.Step == plan.StepWriteUser:
@@ -303,8 +324,47 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 			deleted[user] = append(deleted[user], ch)
 		case ch.Step == plan.StepDelete && (ch.Kind == definitions.KindUser || ch.Kind == definitions.KindVhost),
 			ch.Step == plan.StepCreate && ch.Kind == definitions.KindVhost:
+		case topologyKind(ch.Kind) && ch.Step == plan.StepDelete:
+			topologyDeletes = append(topologyDeletes, ch)
+		case topologyKind(ch.Kind) && (ch.Step == plan.StepCreate || ch.Step == plan.StepReplace || ch.Step == plan.StepRebind):
+			topology = append(topology, ch)
 		default:
 			return &plan.ApplyError{Remaining: p.Changes, Err: fmt.Errorf("huaweicloud: %s: DMS has no way to carry out step %q", ch.Addr, ch.Step)}
+		}
+	}
+	if err := c.checkMessages(ctx, p, opts.Replace, opts.DestroyMessages); err != nil {
+		return &plan.ApplyError{Remaining: p.Changes, Err: err}
+	}
+	for _, ch := range byKind(definitions.KindVhost, plan.Create) {
+		// PUT /v2/rabbitmq/{project_id}/instances/{instance_id}/vhosts creates one
+		err := c.do(ctx, http.MethodPut, c.vhostsPath(), nil, map[string]string{"name": ch.After.(*definitions.Vhost).Name}, nil)
+		if err := step(err, ch); err != nil {
+			return err
+		}
+	}
+	for _, ch := range topology {
+		var err error
+		if ch.Action == plan.Replace {
+			// Deleting it takes its bindings; the plan binds it again.
+			switch o := ch.Before.(type) {
+			case *definitions.Exchange:
+				err = c.batchDelete(ctx, o.Vhost, "exchanges", []string{o.Name})
+			case *definitions.Queue:
+				err = c.batchDelete(ctx, o.Vhost, "queues", []string{o.Name})
+			}
+		}
+		if err == nil {
+			switch o := ch.After.(type) {
+			case *definitions.Exchange:
+				err = c.createExchange(ctx, o)
+			case *definitions.Queue:
+				err = c.createQueue(ctx, o)
+			case *definitions.Binding:
+				err = c.createBinding(ctx, o)
+			}
+		}
+		if err := step(err, ch); err != nil {
+			return err
 		}
 	}
 	slices.Sort(names)
@@ -314,11 +374,52 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 			return err
 		}
 	}
+	// Deletions in plan order (bindings, then queues, then exchanges): a
+	// run of queues or exchanges goes in one request per vhost.
+	for i := 0; i < len(topologyDeletes); {
+		ch := topologyDeletes[i]
+		if b, ok := ch.Before.(*definitions.Binding); ok {
+			if err := step(c.deleteBinding(ctx, b), ch); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(topologyDeletes) && topologyDeletes[j].Kind == ch.Kind {
+			j++
+		}
+		run := topologyDeletes[i:j]
+		collection := map[definitions.Kind]string{definitions.KindQueue: "queues", definitions.KindExchange: "exchanges"}[ch.Kind]
+		var vhosts []string
+		byVhost := map[string][]plan.Change{}
+		for _, d := range run {
+			v := d.Before.VhostName()
+			if _, ok := byVhost[v]; !ok {
+				vhosts = append(vhosts, v)
+			}
+			byVhost[v] = append(byVhost[v], d)
+		}
+		for _, v := range vhosts {
+			var names []string
+			for _, d := range byVhost[v] {
+				switch o := d.Before.(type) {
+				case *definitions.Queue:
+					names = append(names, o.Name)
+				case *definitions.Exchange:
+					names = append(names, o.Name)
+				}
+			}
+			if err := step(c.batchDelete(ctx, v, collection, names), byVhost[v]...); err != nil {
+				return err
+			}
+		}
+		i = j
+	}
 	for _, ch := range byKind(definitions.KindUser, plan.Delete) {
 		// DELETE /v2/{project_id}/instances/{instance_id}/users/{user_name}
-		err := c.do(ctx, http.MethodDelete, c.usersPath()+"/"+ch.Before.(*definitions.User).Name, nil, nil, nil)
-		var ae *APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		err := c.do(ctx, http.MethodDelete, c.usersPath()+"/"+seg(ch.Before.(*definitions.User).Name), nil, nil, nil)
+		if gone(err) {
 			err = nil
 		}
 		if err := step(err, append([]plan.Change{ch}, deleted[ch.Before.(*definitions.User).Name]...)...); err != nil {
@@ -360,5 +461,5 @@ func (c *Client) writeUser(ctx context.Context, w *plan.WholeUser, create bool) 
 		return c.do(ctx, http.MethodPost, c.usersPath(), nil, u, nil)
 	}
 	// PUT /v2/{project_id}/instances/{instance_id}/users/{user_name}
-	return c.do(ctx, http.MethodPut, c.usersPath()+"/"+name, nil, u, nil)
+	return c.do(ctx, http.MethodPut, c.usersPath()+"/"+seg(name), nil, u, nil)
 }

@@ -114,3 +114,32 @@ func TestErrorTextMasksSecretKey(t *testing.T) {
 		t.Errorf("the error shows the secret key or a control character: %v", err)
 	}
 }
+
+// An exchange or queue named as a dot segment, or one in a vhost so
+// named, never goes into a path: DMS's name rules allow "..", and the
+// server would resolve it to another collection.
+func TestTopologyDotSegmentRefused(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	c, err := huaweicloud.New(huaweicloud.Config{Endpoint: srv.URL, ProjectID: "p", InstanceID: "i", Token: "t", Timeout: 5 * time.Second, Edition: huaweicloud.Edition3x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []definitions.Object{
+		&definitions.Queue{Vhost: "v", Name: ".."},
+		&definitions.Exchange{Vhost: "..", Name: "orders", Type: "direct"},
+		&definitions.Binding{Vhost: "v", Source: ".", Destination: "q", DestinationType: "queue"},
+	} {
+		p := &plan.Plan{Changes: []plan.Change{{Action: plan.Delete, Step: plan.StepDelete, Kind: plan.AddrOf(o).Kind, Addr: plan.AddrOf(o), Before: o}}}
+		// The queue's name would go into the path of its details, read to
+		// count its messages before it is deleted.
+		err = c.Apply(context.Background(), p, seeders.ApplyOptions{})
+		if err == nil || !strings.Contains(err.Error(), "dot segment") {
+			t.Errorf("%s: got %v, want a refusal", plan.AddrOf(o), err)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the server received %d requests", hits.Load())
+	}
+}

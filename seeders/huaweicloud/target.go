@@ -9,7 +9,8 @@ import (
 )
 
 // Target is Huawei Cloud DMS for RabbitMQ as a seeders.Target: users
-// (access key, secret key) with their permissions, and vhosts by name.
+// (access key, secret key) with their permissions on the AMQP-0-9-1
+// edition, vhosts by name, and exchanges, queues and bindings.
 type Target struct{ c *Client }
 
 var (
@@ -29,10 +30,11 @@ func (t *Target) Identity(context.Context) (plan.BrokerID, error) {
 		Cluster: map[string]string{"project_id": t.c.cfg.ProjectID, "instance_id": t.c.cfg.InstanceID}}, nil
 }
 
-// Read reads the instance's users, permissions and vhosts (every kind DMS
-// has).
-func (t *Target) Read(ctx context.Context, _ []definitions.Kind) (*definitions.Document, error) {
-	return t.c.Read(ctx)
+// Read reads the instance's vhosts, and of the kinds asked for (nil: every
+// kind DMS has) its users and permissions (AMQP-0-9-1 edition),
+// exchanges, queues and bindings.
+func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
+	return t.c.ReadKinds(ctx, kinds)
 }
 
 // DiffOptions compare as DMS holds things (see DiffOptions).
@@ -42,7 +44,9 @@ func (t *Target) DiffOptions(_ context.Context, opts plan.Options) []plan.DiffOp
 
 // DiffOptions: a user is its access key and secret key, which DMS never
 // returns (set on creation, and on update only with updatePasswords, then
-// every time); a vhost is its name; a user is written whole.
+// every time); a vhost is its name; a user is written whole. Exchanges,
+// queues and bindings compare as RabbitMQ's do: a change of an exchange or
+// a queue is a replacement, which DMS makes as a deletion and a creation.
 func DiffOptions(updatePasswords bool) []plan.DiffOption {
 	return []plan.DiffOption{plan.WithUsersWrittenWhole(), plan.WithCompare(func(d, _ definitions.Object) (plan.Fields, bool) {
 		switch d := d.(type) {
@@ -58,18 +62,15 @@ func DiffOptions(updatePasswords bool) []plan.DiffOption {
 	})}
 }
 
-// Unsupported: DMS has no guest, no queues to replace or messages warren
-// deletes, no lock, no health check and no reboot.
+// Unsupported: DMS has no guest, no lock, no health check and no reboot.
 func (t *Target) Unsupported() map[seeders.Option]string {
 	return map[seeders.Option]string{
 		seeders.OptionCloseConnections: "the DMS API closes no client connections",
 		seeders.OptionKeepGuest:        "Huawei Cloud DMS has no guest user warren manages",
-		seeders.OptionReplace:          "warren manages users and vhosts on Huawei Cloud DMS: nothing is replaced",
-		seeders.OptionDestroyMessages:  "a vhost deletion through DMS does not list what it takes; warren does not ask",
 		seeders.OptionBreakLock:        "the DMS API has no lock warren takes",
 		seeders.OptionWait:             "the DMS API has no health check warren waits for",
 		seeders.OptionReboot:           "DMS applies changes at once",
-		seeders.OptionAMQPURL:          "warren counts no messages on DMS: no vhost deletion through its API takes them",
+		seeders.OptionAMQPURL:          "warren counts messages on DMS through its API (a queue's details)",
 	}
 }
 

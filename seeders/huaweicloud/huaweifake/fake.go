@@ -1,6 +1,6 @@
 // Package huaweifake is a local stand-in for the Huawei Cloud DMS for
-// RabbitMQ API (users and vhosts), for tests. It follows
-// docs/cloud-apis.md §3: paths (vhosts under /v2/rabbitmq/…), methods
+// RabbitMQ API (users, vhosts, exchanges, queues and bindings), for tests.
+// It follows docs/cloud-apis.md §3 and §6 (topology.go): paths (vhosts under /v2/rabbitmq/…), methods
 // and status codes (DeleteUser 204, CreateVhost 200, BatchDeleteVhosts 204),
 // offset/limit paging (limit at most 50, default 10), the secret key and
 // access key rules, masked secret keys in answers, {"error_code",
@@ -49,20 +49,43 @@ type Perm struct {
 	Read  string `json:"read"`
 }
 
+// The instance's edition (§6.5).
+const (
+	EditionAMQP = "amqp-0-9-1" // users through the DMS API; no internal exchanges, no exchange-to-exchange bindings
+	Edition3x   = "3.x"        // RabbitMQ 3.8/3.12: users through the management API, not DMS's
+)
+
 // Server is a fake DMS API for one instance.
 type Server struct {
 	*httptest.Server
-	mu     sync.Mutex
-	users  map[string]*User
-	vhosts []string
-	faults map[string][]int
-	Calls  map[string]int
-	seq    int
+	mu      sync.Mutex
+	edition string
+	users   map[string]*User
+	vhosts  []string
+	// topology is each vhost's exchanges, queues and bindings (topology.go).
+	topology map[string]*vhostTopology
+	faults   map[string][]int
+	Calls    map[string]int
+	seq      int
+	// UnknownStatus is the status of an answer about an exchange, queue,
+	// binding or vhost that does not exist: 404 by default, 400 when set
+	// (§6.6: which one DMS sends is unverified).
+	UnknownStatus int
 }
 
-// New starts a fake instance with the vhost "default".
-func New() *Server {
-	s := &Server{users: map[string]*User{}, vhosts: []string{"default"}, faults: map[string][]int{}, Calls: map[string]int{}}
+// New starts a fake AMQP-0-9-1 instance with the vhost "default".
+func New() *Server { return NewEdition(EditionAMQP) }
+
+// NewEdition starts a fake instance of the edition: AMQP-0-9-1 with the
+// vhost "default", or 3.x with the vhost "/" and its built-in exchanges.
+func NewEdition(edition string) *Server {
+	s := &Server{edition: edition, users: map[string]*User{}, topology: map[string]*vhostTopology{}, faults: map[string][]int{},
+		Calls: map[string]int{}, UnknownStatus: http.StatusNotFound}
+	first := "default"
+	if edition == Edition3x {
+		first = "/"
+	}
+	s.addVhost(first)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -121,7 +144,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	op, user := "", ""
 	var project, instance string
-	if m := usersRoute.FindStringSubmatch(r.URL.Path); m != nil {
+	var tr *topologyRoute
+	if t, ok := parseTopologyRoute(r); ok {
+		tr, project, instance = t, t.project, t.instance
+		op = t.op
+	} else if m := usersRoute.FindStringSubmatch(r.URL.Path); m != nil {
 		project, instance, user = m[1], m[2], m[3]
 		op = map[string]string{"GET": "ListUser", "POST": "CreateUser", "PUT": "UpdateUser", "DELETE": "DeleteUser"}[r.Method]
 		if (user == "") != (op == "ListUser" || op == "CreateUser") {
@@ -161,6 +188,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, f[0], "DMS.00500000", "Internal service error.")
 			return
 		}
+	}
+	if tr != nil {
+		s.serveTopology(w, tr, body)
+		return
+	}
+	if s.edition == Edition3x && usersRoute.MatchString(r.URL.Path) {
+		// The user APIs are for the AMQP-0-9-1 edition only (§3.1); the
+		// error DMS sends on 3.x is unverified.
+		s.fail(w, http.StatusBadRequest, "DMS.00400060", "The operation is supported only by RabbitMQ AMQP-0-9-1 instances.")
+		return
 	}
 	switch op {
 	case "ListUser", "ListVhosts":
@@ -205,10 +242,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, http.StatusBadRequest, "DMS.00400500", "The vhost already exists.")
 			return
 		}
-		s.vhosts = append(s.vhosts, in.Name)
+		s.addVhost(in.Name)
 	case "BatchDeleteVhosts":
 		var in struct{ Name []string }
 		json.Unmarshal(body, &in)
+		// The vhost created with the instance cannot be deleted (§6.5).
+		if slices.Contains(in.Name, s.vhosts[0]) {
+			s.fail(w, http.StatusBadRequest, "DMS.00400502", fmt.Sprintf("The vhost %s cannot be deleted.", s.vhosts[0]))
+			return
+		}
+		// Deleting a vhost deletes its exchanges, queues and bindings.
+		for _, v := range in.Name {
+			delete(s.topology, v)
+		}
 		s.vhosts = slices.DeleteFunc(s.vhosts, func(v string) bool { return slices.Contains(in.Name, v) })
 		w.WriteHeader(http.StatusNoContent)
 	case "CreateUser", "UpdateUser":
