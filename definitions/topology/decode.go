@@ -136,11 +136,24 @@ type Stream struct {
 	Resources []*Resource
 }
 
-var detectRE = regexp.MustCompile(`(?m)(^|[{,\s])["']?apiVersion["']?\s*:\s*["']?rabbitmq\.com/`)
+var (
+	detectRE       = regexp.MustCompile(`(?m)(^|[{,\s])["']?apiVersion["']?\s*:\s*["']?rabbitmq\.com/`)
+	detectSecretRE = regexp.MustCompile(`(?m)(^|[{,\s])["']?kind["']?\s*:\s*["']?Secret\b`)
+	detectV1RE     = regexp.MustCompile(`(?m)(^|[{,\s])["']?apiVersion["']?\s*:\s*["']?v1\b`)
+)
+
+// detectSize is how much of a file Detect looks at.
+const detectSize = 64 << 10
 
 // Detect reports whether data holds Topology Operator resources: a
-// document whose apiVersion is in the rabbitmq.com group.
-func Detect(data []byte) bool { return detectRE.Match(data) }
+// document whose apiVersion is in the rabbitmq.com group, or v1 Secrets
+// (which a file of resources may keep apart), within its first 64 KiB.
+func Detect(data []byte) bool {
+	if len(data) > detectSize {
+		data = data[:detectSize]
+	}
+	return detectRE.Match(data) || detectSecretRE.Match(data) && detectV1RE.Match(data)
+}
 
 // Decode reads a multi-document YAML stream of resources and checks each
 // document on its own: kind, names, fields, types, enums, required fields
