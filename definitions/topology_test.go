@@ -198,3 +198,142 @@ func samePassword(ch plan.Change) bool {
 	y, _ := topoResolve(b.Password)
 	return x == y
 }
+
+// TestTopologyDefaults reads resources that leave every defaulted field
+// out: the model has the CRDs' defaults (vhost /, exchange type direct and
+// not durable, queue durable, applyTo all for policies and queues for
+// operator policies, priority 0, a binding to an exchange, a SuperStream's
+// exchange, streams and bindings, federation's reconnect-delay 0).
+func TestTopologyDefaults(t *testing.T) {
+	const res = `apiVersion: rabbitmq.com/v1beta1
+kind: Queue
+metadata: {name: q}
+spec: {name: q, rabbitmqClusterReference: {name: r}}
+---
+apiVersion: rabbitmq.com/v1beta1
+kind: Exchange
+metadata: {name: e}
+spec: {name: e, rabbitmqClusterReference: {name: r}}
+---
+apiVersion: rabbitmq.com/v1beta1
+kind: Binding
+metadata: {name: b}
+spec: {source: e, destination: e2, rabbitmqClusterReference: {name: r}}
+---
+apiVersion: rabbitmq.com/v1beta1
+kind: Policy
+metadata: {name: p}
+spec: {name: p, pattern: x, definition: {max-length: 1}, rabbitmqClusterReference: {name: r}}
+---
+apiVersion: rabbitmq.com/v1beta1
+kind: OperatorPolicy
+metadata: {name: op}
+spec: {name: op, pattern: x, definition: {max-length: 2}, rabbitmqClusterReference: {name: r}}
+---
+apiVersion: rabbitmq.com/v1alpha1
+kind: SuperStream
+metadata: {name: inv}
+spec: {name: ignored, partitions: 2, rabbitmqClusterReference: {name: r}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: up, labels: {rabbitmq.com/topology-operator: "true"}}
+stringData: {uri: "amqp://a,amqp://b"}
+---
+apiVersion: rabbitmq.com/v1beta1
+kind: Federation
+metadata: {name: f}
+spec: {name: f, uriSecret: {name: up}, rabbitmqClusterReference: {name: r}}
+`
+	doc, diags := definitions.Parse("res.yaml", []byte(res))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	doc.Sort()
+	got := string(doc.EncodeYAML(""))
+	want := `parameters:
+  - vhost: /
+    component: federation-upstream
+    name: f
+    value:
+      reconnect-delay: 0
+      trust-user-id: false
+      uri:
+        - amqp://a
+        - amqp://b
+  - vhost: /
+    component: operator_policy
+    name: op
+    value:
+      apply-to: queues
+      definition:
+        max-length: 2
+      pattern: x
+      priority: 0
+policies:
+  - name: p
+    vhost: /
+    pattern: x
+    apply-to: all
+    priority: 0
+    definition:
+      max-length: 1
+queues:
+  - name: inv-0
+    vhost: /
+    durable: true
+    auto_delete: false
+    arguments:
+      x-queue-type: stream
+  - name: inv-1
+    vhost: /
+    durable: true
+    auto_delete: false
+    arguments:
+      x-queue-type: stream
+  - name: q
+    vhost: /
+    durable: true
+    auto_delete: false
+    arguments: {}
+exchanges:
+  - name: e
+    vhost: /
+    type: direct
+    durable: false
+    auto_delete: false
+    internal: false
+    arguments: {}
+  - name: inv
+    vhost: /
+    type: direct
+    durable: true
+    auto_delete: false
+    internal: false
+    arguments: {}
+bindings:
+  - vhost: /
+    source: e
+    destination_type: exchange
+    destination: e2
+    routing_key: ""
+    arguments: {}
+  - vhost: /
+    source: inv
+    destination_type: queue
+    destination: inv-0
+    routing_key: "0"
+    arguments:
+      x-stream-partition-order: 0
+  - vhost: /
+    source: inv
+    destination_type: queue
+    destination: inv-1
+    routing_key: "1"
+    arguments:
+      x-stream-partition-order: 1
+`
+	if got != want {
+		t.Errorf("defaults:\n%s\nwant:\n%s", got, want)
+	}
+}
