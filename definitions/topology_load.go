@@ -93,6 +93,14 @@ func (t *topoFile) pointer(ptr string) string {
 // Secrets) rather than a definitions document.
 func (f *File) Topology() bool { return f.topo != nil }
 
+// fromTopology reports whether o was read from a file of resources, whose
+// passwords are in Secrets: the operator's only way, so W102 does not
+// apply.
+func fromTopology(o Object) bool {
+	f := o.meta().Origin.File
+	return f != nil && f.topo != nil
+}
+
 // parseTopology decodes a file of resources; linkTopology builds the
 // model from it.
 func parseTopology(f *File) (*Document, schema.Diagnostics) {
