@@ -71,16 +71,18 @@ func runFmt(c *cli.Context) error {
 	failed, unformatted := false, false
 	for _, p := range paths {
 		doc, diags := definitions.Load([]string{p}, definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
+		if doc != nil && doc.Files()[0].Topology() {
+			// Checked alone, its Secrets may be in another file: validate
+			// reports on resources, fmt only says it has nothing to do.
+			fmt.Fprintf(c.App.ErrWriter, "warren: %s holds Topology Operator resources, not a definitions document: left as it is\n", doc.Files()[0].Name)
+			continue
+		}
 		if diags.HasErrors() || doc == nil {
 			printDiagnostics(c.App.ErrWriter, diags)
 			failed = true
 			continue
 		}
 		f := doc.Files()[0]
-		if f.Topology() {
-			fmt.Fprintf(c.App.ErrWriter, "warren: %s holds Topology Operator resources, not a definitions document: left as it is\n", f.Name)
-			continue
-		}
 		if f.InteriorComments() && !c.Bool("drop-comments") {
 			fmt.Fprintf(c.App.ErrWriter, "warren: %s has comments inside the document; formatting would drop them (only the header comment is kept). Move them to the header, or use --drop-comments\n", f.Name)
 			failed = true
