@@ -379,7 +379,8 @@ func (v *validator) value(n *yaml.Node, t reflect.Type, ptr string, tags fieldTa
 			k, val := n.Content[i], n.Content[i+1]
 			p := ptr + "/" + schema.EscapePointerToken(k.Value)
 			if !isStr(val) {
-				v.add(val, p, schema.EType, fmt.Sprintf("%s must be a string, not %s", k.Value, describe(val)))
+				// A Secret's value is not shown: it may be a password.
+				v.add(val, p, schema.EType, fmt.Sprintf("%s must be a string, not %s (quote it)", k.Value, kindOf(val)))
 				continue
 			}
 			if tags.base64 {
@@ -550,6 +551,25 @@ func describe(n *yaml.Node) string {
 		return "null"
 	}
 	return n.Tag + " " + n.Value
+}
+
+// kindOf names a value's type without its value.
+func kindOf(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "an object"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	switch n.Tag {
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "null"
+	}
+	return "a " + strings.TrimPrefix(n.Tag, "!!")
 }
 
 func last(ptr string) string {

@@ -229,6 +229,14 @@ func (ss Secrets) Lookup(r *Resource, name string) *Secret { return ss[[2]string
 func Check(streams ...*Stream) schema.Diagnostics {
 	var diags schema.Diagnostics
 	secrets := SecretsOf(streams...)
+	secretAt := map[[2]string]*Resource{}
+	for _, s := range streams {
+		for _, r := range s.Resources {
+			if _, ok := r.Object.(*Secret); ok {
+				secretAt[[2]string{r.Namespace(), r.Name()}] = r
+			}
+		}
+	}
 	type id struct{ kind, ns, name string }
 	first := map[id]*Resource{}
 	for _, s := range streams {
@@ -253,6 +261,9 @@ func Check(streams ...*Stream) schema.Diagnostics {
 				if sec == nil {
 					diag(fmt.Sprintf("Secret %q is not in the files (the operator refuses a resource whose Secret does not exist)", u.name))
 					continue
+				}
+				if at := secretAt[[2]string{r.Namespace(), u.name}]; at != nil && at.File == r.File && at.Index > r.Index {
+					diag(fmt.Sprintf("Secret %q comes after the resource in the file: applied in order, the operator refuses the resource (its Secret does not exist yet); move the Secret up", u.name))
 				}
 				if sec.Metadata.Labels[SecretLabel] != "true" {
 					diag(fmt.Sprintf("Secret %q lacks the label %s: \"true\" (the operator refuses it)", u.name, SecretLabel))

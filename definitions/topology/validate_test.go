@@ -91,6 +91,7 @@ func TestMutations(t *testing.T) {
 		{"secret unlabelled", "metadata: {name: upstream-uri, labels: {rabbitmq.com/topology-operator: \"true\"}}", "metadata: {name: upstream-uri}", "upstream-uri}, rabbitmqCluster", schema.ETopoSecret},
 		{"secret key missing", "{srcUri: \"amqp://mover:pw@old-host/orders\", ", "{", "move-uris}, srcQueue", schema.ETopoSecret},
 		{"user secret without password", "stringData: {username: app, password: change-me}", "stringData: {username: app}", "app-user-creds}, rabbitmqCluster", schema.ETopoSecret},
+		{"secret value not a string", "stringData: {username: app, password: change-me}", "stringData: {username: app, password: 123456}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: app-user-creds, labels: {rabbitmq.com/topology-operator: \"true\"}}\nstringData: {username: app, password: \"x\"}", "123456", schema.EType},
 		{"duplicate key", "spec: {name: orders, rabbitmqClusterReference", "spec: {name: orders, name: x, rabbitmqClusterReference", "name: x", schema.EDuplicateKey},
 		{"duplicate metadata.name", "spec: {name: orders, rabbitmqClusterReference: {name: my-rabbit}}\n", "spec: {name: orders, rabbitmqClusterReference: {name: my-rabbit}}\n---\napiVersion: rabbitmq.com/v1beta1\nkind: Vhost\nmetadata: {name: orders-vhost}\nspec: {name: other, rabbitmqClusterReference: {name: my-rabbit}}\n", "orders-vhost}\nspec: {name: other", schema.EDuplicate},
 	}
@@ -102,6 +103,9 @@ func TestMutations(t *testing.T) {
 			text := strings.Replace(base, tt.old, tt.new, 1)
 			want := posOf(t, text, tt.at)
 			diags := Validate("x.yaml", []byte(text))
+			if strings.Contains(diags.Error(), "123456") {
+				t.Errorf("a Secret's value is shown: %s", diags)
+			}
 			for _, d := range diags {
 				if d.Code == tt.code && d.Pos == want {
 					if d.File != "x.yaml" || d.Severity != schema.Error {
@@ -112,5 +116,21 @@ func TestMutations(t *testing.T) {
 			}
 			t.Errorf("want %s at %d:%d, got:\n%s", tt.code, want.Line, want.Col, diags)
 		})
+	}
+}
+
+// TestSecretAfterItsUser: a Secret written after the resource that
+// references it, in the same file, is refused at that reference.
+func TestSecretAfterItsUser(t *testing.T) {
+	base := readExamples(t)
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: app-user-creds, labels: {rabbitmq.com/topology-operator: \"true\"}}\ntype: Opaque\nstringData: {username: app, password: change-me}\n---\n"
+	if !strings.Contains(base, secret) {
+		t.Fatal("the examples changed")
+	}
+	text := strings.Replace(base, secret, "", 1) + "---\n" + strings.TrimSuffix(secret, "---\n")
+	want := posOf(t, text, "app-user-creds}, rabbitmqCluster")
+	diags := Validate("x.yaml", []byte(text))
+	if len(diags) != 1 || diags[0].Code != schema.ETopoSecret || diags[0].Pos != want || !strings.Contains(diags[0].Message, "comes after the resource") {
+		t.Errorf("want one E136 about the order at %v, got:\n%s", want, diags)
 	}
 }
