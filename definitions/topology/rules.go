@@ -7,12 +7,18 @@ import (
 	"strings"
 
 	"github.com/warren-tool/warren/schema"
+	"gopkg.in/yaml.v3"
 )
 
 var (
 	dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	dns1123Label     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 )
+
+var labelValue = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`)
+
+// IsLabelValue reports whether s is a valid Kubernetes label value.
+func IsLabelValue(s string) bool { return len(s) <= 63 && labelValue.MatchString(s) }
 
 // IsDNS1123Subdomain reports whether s is a valid metadata.name.
 func IsDNS1123Subdomain(s string) bool { return len(s) <= 253 && dns1123Subdomain.MatchString(s) }
@@ -52,7 +58,14 @@ func (v *validator) rules(obj any) {
 			v.addAt(na, p, schema.ETopoRule, "give exactly one of user and userReference")
 		}
 	}
-	_ = n
+	if labels := lookup(n, "metadata", "labels"); labels != nil && labels.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(labels.Content); i += 2 {
+			if val := labels.Content[i+1]; !IsLabelValue(val.Value) {
+				v.add(val, "/metadata/labels/"+schema.EscapePointerToken(labels.Content[i].Value), schema.ETopoName,
+					fmt.Sprintf("label value %q is not valid: at most 63 of A-Z, a-z, 0-9, -, _ and ., starting and ending with a letter or digit", val.Value))
+			}
+		}
+	}
 	switch o := obj.(type) {
 	case *Vhost:
 		cluster(o.Spec.RabbitmqClusterReference)
@@ -120,6 +133,12 @@ func (v *validator) rules(obj any) {
 		if o.Spec.RoutingKeys != nil && int64(len(o.Spec.RoutingKeys)) != parts {
 			na, p := at("/spec/routingKeys")
 			v.addAt(na, p, schema.ETopoRule, fmt.Sprintf("routingKeys has %d keys for %d partitions: give one per partition", len(o.Spec.RoutingKeys), parts))
+		}
+		for i, k := range o.Spec.RoutingKeys {
+			if !IsLabelValue(k) {
+				na, p := at(fmt.Sprintf("/spec/routingKeys/%d", i))
+				v.addAt(na, p, schema.ETopoName, fmt.Sprintf("routing key %q is copied into a label value: at most 63 of A-Z, a-z, 0-9, -, _ and ., starting and ending with a letter or digit", k))
+			}
 		}
 		if len(v.r.Name()) > 63 {
 			na, p := at("/metadata/name")

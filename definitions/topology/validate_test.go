@@ -92,6 +92,8 @@ func TestMutations(t *testing.T) {
 		{"secret key missing", "{srcUri: \"amqp://mover:pw@old-host/orders\", ", "{", "move-uris}, srcQueue", schema.ETopoSecret},
 		{"user secret without password", "stringData: {username: app, password: change-me}", "stringData: {username: app}", "app-user-creds}, rabbitmqCluster", schema.ETopoSecret},
 		{"secret value not a string", "stringData: {username: app, password: change-me}", "stringData: {username: app, password: 123456}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: app-user-creds, labels: {rabbitmq.com/topology-operator: \"true\"}}\nstringData: {username: app, password: \"x\"}", "123456", schema.EType},
+		{"super stream routing key not a label value", "partitions: 3,", "partitions: 2, routingKeys: [eu, \"us/west\"],", "\"us/west\"", schema.ETopoName},
+		{"label value", "metadata: {name: orders-vhost}", "metadata: {name: orders-vhost, labels: {team: \"orders team\"}}", "\"orders team\"", schema.ETopoName},
 		{"duplicate key", "spec: {name: orders, rabbitmqClusterReference", "spec: {name: orders, name: x, rabbitmqClusterReference", "name: x", schema.EDuplicateKey},
 		{"duplicate metadata.name", "spec: {name: orders, rabbitmqClusterReference: {name: my-rabbit}}\n", "spec: {name: orders, rabbitmqClusterReference: {name: my-rabbit}}\n---\napiVersion: rabbitmq.com/v1beta1\nkind: Vhost\nmetadata: {name: orders-vhost}\nspec: {name: other, rabbitmqClusterReference: {name: my-rabbit}}\n", "orders-vhost}\nspec: {name: other", schema.EDuplicate},
 	}
