@@ -303,7 +303,7 @@ func (c *checker) user(u *User) {
 	if u.Password != nil && u.PasswordHash != nil {
 		c.errorf(u, "password", schema.EPasswordAndHash, "user %q has both password and password_hash; RabbitMQ refuses that, keep one", u.Name)
 	}
-	if u.Password != nil && u.Password.Literal != nil {
+	if u.Password != nil && u.Password.Literal != nil && !fromTopology(u) {
 		c.warnf(u, "password", schema.WLiteralPassword, `user %q has a password written in the file; use {"env": "NAME"} or {"file": "PATH"}`, u.Name)
 	}
 	if u.PasswordHash != nil && *u.PasswordHash != "" {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/warren-tool/warren/definitions/topology"
 	"github.com/warren-tool/warren/internal/decode"
 
 	"github.com/warren-tool/warren/schema"
@@ -36,6 +37,9 @@ type File struct {
 	rabbitVersion string
 	yroot         *yaml.Node
 	lines         *decode.LineIndex
+	// topo is set for a file of Topology Operator resources
+	// (topology_load.go).
+	topo *topoFile
 }
 
 // Data returns the file's bytes as read, or nil when a large file has
@@ -62,6 +66,8 @@ func (f *File) bytes() []byte {
 func (f *File) positions(ptrs []string) map[string]schema.Pos {
 	out := make(map[string]schema.Pos, len(ptrs))
 	switch {
+	case f.topo != nil:
+		return f.topo.positions(ptrs)
 	case f.yroot != nil:
 		return decode.LocateYAML(f.yroot, ptrs)
 	case f.Format == "json":
@@ -113,6 +119,7 @@ func Load(paths []string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	if len(docs) == 0 {
 		return nil, diags
 	}
+	diags = append(diags, linkTopology(docs)...)
 	doc := docs[0]
 	if len(docs) > 1 {
 		doc = Merge(docs...)
@@ -225,7 +232,7 @@ func loadOne(path string, opts LoadOptions) (*Document, schema.Diagnostics) {
 	if int64(len(data)) > limit {
 		return nil, schema.Diagnostics{tooLarge(name, -1, limit)}
 	}
-	return Parse(name, data)
+	return parse(&File{Name: name, Format: formatOf(name, data), data: data}, nil)
 }
 
 // tooLarge is the diagnostic for a file over the limit; size is the
@@ -289,13 +296,20 @@ func parseMapped(name, path string, m *mapping) (doc *Document, diags schema.Dia
 // file's name and their line and column. The document keeps data (to
 // place diagnostics found later): the caller must not modify it afterwards.
 func Parse(name string, data []byte) (*Document, schema.Diagnostics) {
-	return parse(&File{Name: name, Format: formatOf(name, data), data: data}, nil)
+	doc, diags := parse(&File{Name: name, Format: formatOf(name, data), data: data}, nil)
+	if doc != nil {
+		diags = append(diags, linkTopology([]*Document{doc})...)
+	}
+	return doc, diags
 }
 
 // parse decodes and converts f.data; consumed, when set, is told which
 // bytes the decoder is done with.
 func parse(f *File, consumed func(off int)) (*Document, schema.Diagnostics) {
 	name, data := f.Name, f.data
+	if topology.Detect(data) {
+		return parseTopology(f)
+	}
 	var diags schema.Diagnostics
 	c := newConverter(f, &diags)
 	var (
@@ -390,9 +404,15 @@ func (f *File) resolve(diags schema.Diagnostics) {
 		d := &diags[i]
 		if d.File == f.Name && d.Pos.Line == 0 {
 			d.Pos = pos[d.Pointer]
+			if f.topo != nil {
+				d.Pointer = f.topo.pointer(d.Pointer)
+			}
 		}
 		if a := d.Also; a != nil && a.File == f.Name && a.Pos.Line == 0 {
 			a.Pos = pos[a.Pointer]
+			if f.topo != nil {
+				a.Pointer = f.topo.pointer(a.Pointer)
+			}
 		}
 	}
 }

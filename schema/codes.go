@@ -137,6 +137,19 @@ const (
 	WAccessConfigureAMQ Code = "W207"
 )
 
+// Messaging Topology Operator resources: what the strict validator refuses
+// in a file of them, and what the operator cannot express on export.
+const (
+	ETopoKind         Code = "E130"
+	ETopoName         Code = "E131"
+	ETopoUnknownField Code = "E132"
+	ETopoCluster      Code = "E133"
+	ETopoRule         Code = "E134"
+	ETopoCredential   Code = "E135"
+	ETopoSecret       Code = "E136"
+	WTopoNotExpressed Code = "W180"
+)
+
 // Info describes a Code for docs/diagnostics.md.
 type Info struct {
 	Code     Code
@@ -249,6 +262,14 @@ var Codes = []Info{
 	{ETargetExchange, Error, "exchange DMS cannot express", "Huawei Cloud DMS creates direct, fanout, topic and headers exchanges. On the AMQP-0-9-1 edition every exchange is durable and none is internal. The default exchange and the amq.* exchanges are the broker's own."},
 	{ETargetBinding, Error, "binding DMS cannot express", "Huawei Cloud DMS bindings have no arguments, a routing key of at most 128 characters without + ~ or Chinese characters, and a source other than the default exchange. On the AMQP-0-9-1 edition a binding's destination is a queue."},
 	{ETargetName, Error, "name not allowed by DMS", "Huawei Cloud DMS exchange names are 3-128 characters, queue names 2-128 (3.x edition) or 2-64 where . % | and / count as 3 (AMQP-0-9-1 edition), both of letters, digits and . % | - _ /."},
+	{ETopoKind, Error, "not a Topology Operator kind", "A document of a Topology Operator file has a kind the operator does not have, or its kind at the wrong apiVersion. The kinds are Vhost, User, Permission, TopicPermission, Policy, OperatorPolicy, Queue, Exchange, Binding, Federation, Shovel and SchemaReplication (rabbitmq.com/v1beta1), SuperStream (rabbitmq.com/v1alpha1), and the v1 Secrets they reference."},
+	{ETopoName, Error, "invalid Kubernetes name", "metadata.name must be a DNS-1123 subdomain (1-253 characters of a-z, 0-9, - and ., each dot-separated part starting and ending with a letter or digit) and a namespace a DNS-1123 label (1-63, no dots); a label value at most 63 characters of A-Z, a-z, 0-9, -, _ and ., starting and ending with a letter or digit; a SuperStream's name is at most 63 characters and its routing keys valid label values (both are copied into labels). The API server refuses the resource otherwise. The RabbitMQ name goes in spec.name, which takes any string."},
+	{ETopoUnknownField, Error, "unknown field in a resource", "The operator's CRD has no such field. The API server drops unknown fields silently, so what it meant would never reach RabbitMQ; warren refuses the file. Free-form objects (arguments, definition, a shovel's *Args and *Properties) take any key."},
+	{ETopoCluster, Error, "rabbitmqClusterReference", "Every resource needs spec.rabbitmqClusterReference with exactly one of name (a RabbitmqCluster) and connectionSecret (a Secret with uri, username, password). A SuperStream must use name."},
+	{ETopoRule, Error, "refused by the operator's webhook", "A rule the operator checks when a resource is created: exactly one of user and userReference (Permission, TopicPermission), a quorum Queue is durable, a Shovel with srcProtocol or destProtocol amqp10 names srcAddress or destAddress, a SchemaReplication has upstreamSecret or secretBackend.vault (with secretPath and endpoints), a SuperStream's routingKeys has one key per partition."},
+	{ETopoCredential, Error, "credential written in a resource", "A password, password hash, username or URI with credentials is written in a resource. The operator reads credentials only from Secrets: a User's importCredentialsSecret (username, passwordHash or password), a Federation's or Shovel's uriSecret (uri; srcUri and destUri), a SchemaReplication's upstreamSecret, a connectionSecret."},
+	{ETopoSecret, Error, "Secret reference", "A resource names a Secret that is not in the files, that lacks the label rabbitmq.com/topology-operator: \"true\", or that lacks a key the operator reads (a User's username, and passwordHash or password; uri; srcUri and destUri; username and password). The operator refuses such a resource when it is created."},
+	{WTopoNotExpressed, Warning, "not expressible as operator resources", "warren export --format topology-operator (and fmt --to topology-operator) met something the Topology Operator has no field or kind for: a user tag outside management, policymaker, monitoring and administrator, a password hash that is not SHA-512, an exchange's internal flag, a vhost's description or protection, a parameter component other than federation-upstream, shovel and operator_policy, a federation or shovel key the CRD lacks. The message names the object and what is lost; the rest is written."},
 }
 
 // Lookup returns the Info of a code.

@@ -32,12 +32,15 @@ func exportCommand() *cli.Command {
 			"--password-refs writes password: {env: WARREN_PASSWORD_<NAME>} references instead (NAME is the user\n" +
 			"name in upper case, every character but A-Z and 0-9 turned into _, and names that clash get a suffix\n" +
 			"from their own name's SHA-256; the variables are listed).\n" +
-			"A file that holds users or URIs with credentials is written 0600.\n\n" +
+			"A file that holds users or URIs with credentials is written 0600.\n" +
+			"--format topology-operator writes RabbitMQ Messaging Topology Operator resources instead (one per object, --cluster\n" +
+			"names the RabbitmqCluster; see docs/kubernetes.md); what the operator cannot express is a warning (W180), and\n" +
+			"credentials go only into Secrets, written with --secrets beside -o FILE (0600).\n\n" +
 			"Trims (--trim adds, --no-trim removes; both take comma-separated names):\n" + strings.Join(trims, "\n") +
 			"\n\nExit codes: 0 success, 1 error.",
-		Flags: append(append(connectionFlags(), cloudFlags(false)...),
+		Flags: append(append(append(connectionFlags(), cloudFlags(false)...),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file (.json, .yaml or .yml)"},
-			&cli.StringFlag{Name: "format", Usage: "json or yaml (default: by -o's extension, else json)"},
+			&cli.StringFlag{Name: "format", Usage: "json, yaml or topology-operator (default: by -o's extension, else json)"},
 			&cli.StringSliceFlag{Name: "trim", Usage: "apply these trims too"},
 			&cli.StringSliceFlag{Name: "no-trim", Usage: "do not apply these default trims"},
 			&cli.StringSliceFlag{Name: "vhost", Usage: "export only this vhost and what lives in it (repeat for more)"},
@@ -45,7 +48,7 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "only", Usage: "export only these kinds (users,vhosts,permissions,…)"},
 			&cli.BoolFlag{Name: "password-refs", Usage: "write password: {env: WARREN_PASSWORD_<NAME>} for every user instead of a hash (for seed files; the names are listed on standard error)"},
 			targetFlag(),
-		),
+		), topologyFlags()...),
 		Action: runExport,
 	}
 }
@@ -98,8 +101,20 @@ func runExport(c *cli.Context) error {
 			format = "yaml"
 		}
 	}
-	if format != "json" && format != "yaml" {
-		return fmt.Errorf("unknown --format %q: use json or yaml", format)
+	var topo *topologyRequest
+	switch {
+	case format == formatTopology:
+		if topo, err = parseTopologyFlags(c, out); err != nil {
+			return err
+		}
+		if topo.opts.Secrets {
+			// The hashes go into the Secrets, written 0600 only when asked.
+			req.Trims = slices.DeleteFunc(req.Trims, func(t string) bool { return t == "hashes" })
+		}
+	case format != "json" && format != "yaml":
+		return fmt.Errorf("unknown --format %q: use json, yaml or %s", format, formatTopology)
+	case anyTopologyFlag(c):
+		return fmt.Errorf("--cluster, --namespace and --secrets go with --format %s", formatTopology)
 	}
 	name, err := operation.ParseTarget(c.String("target"))
 	if err != nil {
@@ -112,6 +127,9 @@ func runExport(c *cli.Context) error {
 	doc, err := operation.Export(c.Context, ui, req)
 	if err != nil {
 		return err
+	}
+	if topo != nil {
+		return writeTopology(c, doc, topo)
 	}
 	data := doc.EncodeJSON()
 	if format == "yaml" {

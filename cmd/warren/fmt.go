@@ -23,25 +23,28 @@ func fmtCommand() *cli.Command {
 			"only real changes, and prints the names of the files it changed. A directory's .json, .yaml and .yml\n" +
 			"files are formatted one by one; - reads standard input and writes standard output.\n" +
 			"--to converts between JSON and YAML; it writes to standard output (or -o FILE), never in place.\n" +
+			"--to topology-operator converts all the files given (merged) to RabbitMQ Messaging Topology Operator\n" +
+			"resources (--cluster names the RabbitmqCluster; --secrets writes the Secrets beside -o FILE, 0600; see\n" +
+			"docs/kubernetes.md). Files of operator resources are not formatted (fmt names them and leaves them alone).\n" +
 			"A file with errors is left alone and its errors are printed. A YAML file keeps its header comment;\n" +
 			"one with comments further in is refused unless --drop-comments.\n\n" +
 			"Exit codes: 0 success, 1 errors, or with --check files that are not canonical.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "check", Usage: "change nothing; list files that are not canonical and exit 1 if there are any"},
 			&cli.BoolFlag{Name: "diff", Usage: "print what formatting changes, as a line diff"},
 			&cli.StringFlag{Name: "to", Usage: "output format: json or yaml (default: the input's)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead (one input only)"},
 			&cli.BoolFlag{Name: "drop-comments", Usage: "format YAML files even though comments inside them will be lost"},
 			maxSizeFlag(),
-		},
+		}, topologyFlags()...),
 		Action: runFmt,
 	}
 }
 
 func runFmt(c *cli.Context) error {
 	to := c.String("to")
-	if to != "" && to != "json" && to != "yaml" {
-		return fmt.Errorf("unknown --to %q: use json or yaml", to)
+	if to != "" && to != "json" && to != "yaml" && to != formatTopology {
+		return fmt.Errorf("unknown --to %q: use json, yaml or %s", to, formatTopology)
 	}
 	if c.NArg() == 0 {
 		return fmt.Errorf("no files given: name definitions files or directories, or - for standard input")
@@ -49,6 +52,12 @@ func runFmt(c *cli.Context) error {
 	size, err := parseSize(c.String("max-size"))
 	if err != nil {
 		return err
+	}
+	if to == formatTopology {
+		return fmtTopology(c, size)
+	}
+	if anyTopologyFlag(c) {
+		return fmt.Errorf("--cluster, --namespace and --secrets go with --to %s", formatTopology)
 	}
 	paths, diags := definitions.Expand(c.Args().Slice())
 	if len(diags) > 0 {
@@ -62,6 +71,12 @@ func runFmt(c *cli.Context) error {
 	failed, unformatted := false, false
 	for _, p := range paths {
 		doc, diags := definitions.Load([]string{p}, definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
+		if doc != nil && doc.Files()[0].Topology() {
+			// Checked alone, its Secrets may be in another file: validate
+			// reports on resources, fmt only says it has nothing to do.
+			fmt.Fprintf(c.App.ErrWriter, "warren: %s holds Topology Operator resources, not a definitions document: left as it is\n", doc.Files()[0].Name)
+			continue
+		}
 		if diags.HasErrors() || doc == nil {
 			printDiagnostics(c.App.ErrWriter, diags)
 			failed = true
@@ -156,4 +171,19 @@ func writeDiff(w io.Writer, name, before, after string) {
 			}
 		}
 	}
+}
+
+// fmtTopology converts every file given, merged, to operator resources.
+func fmtTopology(c *cli.Context, size int64) error {
+	r, err := parseTopologyFlags(c, c.String("output"))
+	if err != nil {
+		return err
+	}
+	doc, diags := definitions.Load(c.Args().Slice(), definitions.LoadOptions{MaxSize: size, Stdin: c.App.Reader})
+	if diags.HasErrors() || doc == nil {
+		printDiagnostics(c.App.ErrWriter, diags)
+		return exitCodeError{exitError}
+	}
+	printDiagnostics(c.App.ErrWriter, diags)
+	return writeTopology(c, doc, r)
 }
