@@ -26,10 +26,16 @@ import (
 // protected (which RabbitMQ honours from 4.2 only).
 const SystemUser = "monitoring-AWS-OWNED-DO-NOT-DELETE"
 
+// OperatorPolicy is the operator policy Amazon MQ keeps in every vhost
+// (pattern .*, apply-to classic_queues; queue-version 2 on 4.x, with
+// ha-mode and ha-sync-mode on 3.x).
+const OperatorPolicy = "default_operator_policy_AWS_managed"
+
 // Owned says why a live object belongs to Amazon MQ, or "". Amazon MQ
-// creates policies named AWS-DEFAULT-POLICY-* (and, on RabbitMQ 3 clusters,
-// ha-all-AWS-OWNED-DO-NOT-DELETE), sets vhost limits on the default vhost
-// /, and has its system user (SystemUser) with its permissions. They are
+// creates policies named AWS-DEFAULT-* (and, on RabbitMQ 3 clusters,
+// ha-all-AWS-OWNED-DO-NOT-DELETE), the operator policy OperatorPolicy in
+// every vhost, sets vhost limits on the default vhost /, and has its
+// system user (SystemUser) with its permissions. They are
 // neither drift nor pruned, and the files cannot change them, nor create
 // them where they are missing.
 func Owned(o definitions.Object) string {
@@ -55,6 +61,9 @@ func Owned(o definitions.Object) string {
 		if o.Component == "vhost-limits" && o.Vhost == "/" {
 			return "owned by Amazon MQ (it sets the limits of the default vhost /)"
 		}
+		if o.Component == definitions.ComponentOperatorPolicy && o.Name == OperatorPolicy {
+			return "owned by Amazon MQ (its operator policy in every vhost is left alone)"
+		}
 	}
 	return ""
 }
@@ -64,8 +73,8 @@ func DiffOptions() []plan.DiffOption {
 	return []plan.DiffOption{plan.WithOwned(Owned)}
 }
 
-// DropOwned removes what Amazon MQ owns from an export: its policies and
-// the default vhost's limits (an export filter).
+// DropOwned removes what Amazon MQ owns from an export: its policies, its
+// operator policies and the default vhost's limits (an export filter).
 func DropOwned(d *definitions.Document) {
 	d.Policies = slices.DeleteFunc(d.Policies, func(p *definitions.Policy) bool { return Owned(p) != "" })
 	d.Parameters = slices.DeleteFunc(d.Parameters, func(p *definitions.Parameter) bool { return Owned(p) != "" })
