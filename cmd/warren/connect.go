@@ -111,7 +111,8 @@ func openTarget(c *cli.Context, ui operation.UI, name definitions.TargetName, ur
 		Connection: connectionOf(c, urls...),
 		Cloud: operation.Cloud{Endpoint: c.String("endpoint"), BrokerID: c.String("broker-id"), Region: c.String("region"),
 			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id")},
-		Workers: workers(),
+		AmazonMQ: operation.AmazonMQ{InstanceType: c.String("instance-type"), DeploymentMode: c.String("deployment-mode")},
+		Workers:  workers(),
 	})
 }
 

@@ -56,7 +56,7 @@ func runValidate(c *cli.Context) error {
 		return err
 	}
 	if doc != nil {
-		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...)
+		diags = append(diags, operation.CheckForTarget(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version})...)
 		if layers != nil {
 			diags = layers.Remap(diags)
 		}

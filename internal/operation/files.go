@@ -62,7 +62,7 @@ func LoadValid(ui UI, f Files, target definitions.TargetName, brokerDecides bool
 	}
 	d := Desired{Doc: doc, Layers: layers}
 	if doc != nil {
-		diags = d.remap(append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target})...))
+		diags = d.remap(append(diags, CheckForTarget(doc, definitions.CheckOptions{Target: target})...))
 	}
 	if diags.HasErrors() || doc == nil {
 		ui.Diagnostics(diags)
