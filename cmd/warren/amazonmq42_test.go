@@ -56,7 +56,8 @@ func amazonMQ42Node(t *testing.T, series string) *rabbitmqtest.Node {
 		t.Fatal(err)
 	}
 	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Series: series, NoAdmin: true,
-		Files: map[string]string{"definitions.json": file},
+		Plugins: []string{"rabbitmq_federation", "rabbitmq_federation_management"}, // Amazon MQ has federation
+		Files:   map[string]string{"definitions.json": file},
 		Config: []string{
 			"definitions.import_backend = local_filesystem",
 			"definitions.local.path = {{dir}}/definitions.json",
@@ -222,5 +223,151 @@ func TestAmazonMQ42(t *testing.T) {
 	// A single instance of that size holds 500.
 	if code, out, errOut := warren(t, "diff", "--target", "amazonmq-rabbitmq", "--instance-type", "mq.m7g.medium", big); code != exitDrift {
 		t.Errorf("diff within the limit: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// amazonMQ313Defs make a 3.10 node look like an Amazon MQ for RabbitMQ
+// 3.13 cluster: its system user, its default policy with the mirroring
+// it adds on clusters, the ha-all fallback, the limits of /, and a
+// customer's mirrored-queue policy in a vhost of its own.
+const amazonMQ313Defs = `{
+  "users": [{"name": "monitoring-AWS-OWNED-DO-NOT-DELETE", "password_hash": "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR", "tags": "monitoring,protected"},
+            {"name": "orders-app", "password_hash": "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR", "tags": ""}],
+  "vhosts": [{"name": "/"}, {"name": "shop"}],
+  "permissions": [{"user": "monitoring-AWS-OWNED-DO-NOT-DELETE", "vhost": "/", "configure": "", "write": "", "read": ".*"},
+                  {"user": "orders-app", "vhost": "shop", "configure": ".*", "write": ".*", "read": ".*"}],
+  "policies": [
+    {"vhost": "/", "name": "AWS-DEFAULT-POLICY-CLUSTER-MULTI-AZ", "pattern": ".*", "apply-to": "all", "priority": 1,
+     "definition": {"queue-mode": "lazy", "ha-mode": "all", "ha-sync-mode": "automatic"}},
+    {"vhost": "/", "name": "ha-all-AWS-OWNED-DO-NOT-DELETE", "pattern": ".*", "apply-to": "all", "priority": 0,
+     "definition": {"ha-mode": "all", "ha-sync-mode": "automatic"}},
+    {"vhost": "shop", "name": "jobs-ha", "pattern": "^jobs", "apply-to": "queues", "priority": 5,
+     "definition": {"ha-mode": "exactly", "ha-params": 2, "message-ttl": 60000}}
+  ],
+  "parameters": [{"vhost": "/", "component": "vhost-limits", "name": "limits", "value": {"max-connections": 1000, "max-queues": 4000}}],
+  "queues": [
+    {"vhost": "/", "name": "orders", "durable": true, "auto_delete": false, "arguments": {}},
+    {"vhost": "shop", "name": "jobs", "durable": true, "auto_delete": false, "arguments": {}}
+  ]
+}`
+
+// TestMigrateIntoAmazonMQ42 is a blue-green move from an Amazon MQ 3.13
+// broker (a 3.10.8 node set up as one) into an Amazon MQ 4.2 broker (a
+// 4.3.6 node configured as one, amazonMQ42Node), both sides named as
+// Amazon MQ: nothing Amazon MQ owns is moved or changed, mirroring
+// policies lose their ha-* keys (or go) as migrate does for any 3.x
+// cluster, and the mirrored queues land as quorum queues, the new
+// broker's default type, in sync with the plan.
+func TestMigrateIntoAmazonMQ42(t *testing.T) {
+	if err := rabbitmqtest.AvailableSeries("3.10"); err != nil {
+		rabbitmqtest.Unavailable(t, err)
+	}
+	old, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Series: "3.10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Stop() })
+	nw := amazonMQ42Node(t, "4.3")
+	ctx := context.Background()
+	if err := old.PostDefinitions(ctx, []byte(amazonMQ313Defs)); err != nil {
+		t.Fatal(err)
+	}
+	var before []struct {
+		Name         string
+		PasswordHash string `json:"password_hash"`
+	}
+	nw.Do(ctx, "GET", "/api/users", nil, &before)
+	t.Setenv("WARREN_FROM_URL", old.URL)
+	t.Setenv("WARREN_FROM_USERNAME", old.Admin)
+	t.Setenv("WARREN_FROM_PASSWORD", old.AdminPassword)
+	t.Setenv("WARREN_TO_URL", nw.URL)
+	t.Setenv("WARREN_TO_USERNAME", nw.Admin)
+	t.Setenv("WARREN_TO_PASSWORD", nw.AdminPassword)
+	t.Setenv("OLD_URI_DEFAULT", amqpURL(old))
+	t.Setenv("OLD_URI_SHOP", strings.TrimSuffix(amqpURL(old), "%2F")+"shop")
+	args := []string{"--from-target", "amazonmq-rabbitmq", "--to-target", "amazonmq-rabbitmq", "--upstream-uri", "env:OLD_URI_{vhost}"}
+	planFile := filepath.Join(t.TempDir(), "migrate.json")
+
+	code, out, errOut := warren(t, append([]string{"migrate", "plan", "-o", planFile}, args...)...)
+	if code != exitOK {
+		t.Fatalf("migrate plan: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("migrate plan:\n%s", out)
+	for _, want := range []string{
+		`user "monitoring-AWS-OWNED-DO-NOT-DELETE": not moved (owned by Amazon MQ`,
+		`permission "monitoring-AWS-OWNED-DO-NOT-DELETE" on vhost "/": not moved (owned by Amazon MQ`,
+		`policy "AWS-DEFAULT-POLICY-CLUSTER-MULTI-AZ" on vhost "/": not moved (owned by Amazon MQ`,
+		`policy "ha-all-AWS-OWNED-DO-NOT-DELETE" on vhost "/": not moved (owned by Amazon MQ`,
+		`parameter vhost-limits "limits" on vhost "/": not moved (owned by Amazon MQ`,
+		`queue "orders" on vhost "/": classic → quorum`,
+		`queue "jobs" on vhost "shop": classic → quorum`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("migrate plan does not say %q", want)
+		}
+	}
+	newPlan := out[strings.Index(out, "New cluster ("):]
+	// The federation's policy for orders beats the new broker's default
+	// policies (priority 0, or 1 on a cluster).
+	fed := newPlan[strings.Index(newPlan, `+ policy "warren-migrate" on vhost "/"`)+1:]
+	if fed = fed[:strings.Index(fed, "+ ")]; !strings.Contains(fed, "priority: 2\n") {
+		t.Errorf("the federation's policy on / is not at priority 2:\n%s", fed)
+	}
+	for _, never := range []string{"monitoring-AWS-OWNED", "AWS-DEFAULT", "operator_policy", "vhost-limits", "ha-mode"} {
+		if strings.Contains(newPlan, never) {
+			t.Errorf("the new cluster's plan holds %q", never)
+		}
+	}
+
+	code, out, errOut = warren(t, append([]string{"migrate", "apply", "--yes", planFile}, args...)...)
+	if code != exitOK || !strings.Contains(errOut, "The broker matches the files.") {
+		t.Fatalf("migrate apply: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, q := range [][2]string{{"/", "orders"}, {"shop", "jobs"}} {
+		if got := queueType(t, nw, q[0], q[1]); got != "quorum" {
+			t.Errorf("queue %s on vhost %s is %s on the new broker, want quorum", q[1], q[0], got)
+		}
+	}
+	// Amazon MQ's objects on the new broker are as they were: its system
+	// user (same hash), its policy and operator policy, and nothing of the
+	// old broker's.
+	var after []struct {
+		Name         string
+		PasswordHash string `json:"password_hash"`
+	}
+	nw.Do(ctx, "GET", "/api/users", nil, &after)
+	for _, u := range after {
+		for _, b := range before {
+			if u.Name == b.Name && u.PasswordHash != b.PasswordHash {
+				t.Errorf("user %s changed on the new broker", u.Name)
+			}
+		}
+	}
+	var policies []struct{ Name, Vhost string }
+	nw.Do(ctx, "GET", "/api/policies", nil, &policies)
+	for _, p := range policies {
+		if strings.Contains(p.Name, "AWS") && p.Name != "AWS-DEFAULT-POLICY-SINGLE-INSTANCE" {
+			t.Errorf("policy %s on vhost %s moved to the new broker", p.Name, p.Vhost)
+		}
+	}
+	var ops []struct{ Name string }
+	nw.Do(ctx, "GET", "/api/operator-policies", nil, &ops)
+	if len(ops) != 1 {
+		t.Errorf("operator policies on the new broker: %+v", ops)
+	}
+	var shop struct{ Definition map[string]any }
+	nw.Do(ctx, "GET", "/api/policies/shop/jobs-ha", nil, &shop)
+	if len(shop.Definition) != 1 || fmt.Sprint(shop.Definition["message-ttl"]) != "60000" {
+		t.Errorf("jobs-ha on the new broker: %v, want message-ttl alone", shop.Definition)
+	}
+	var limits []any
+	nw.Do(ctx, "GET", "/api/vhost-limits", nil, &limits)
+	if len(limits) != 0 {
+		t.Errorf("vhost limits on the new broker: %v", limits)
+	}
+	// Applying again changes nothing.
+	code, out, errOut = warren(t, append([]string{"migrate", "plan"}, args...)...)
+	if code != exitOK || !strings.Contains(out, "Plan: no changes.") {
+		t.Errorf("migrate plan after the apply: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -78,8 +78,7 @@ func rabbitTarget(client *rabbitmq.Client, name definitions.TargetName, workers 
 		rt.Workers = workers
 		return rt, nil
 	}
-	rt := rabbitmq.NewTarget(client, name, rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...),
-		rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned))
+	rt := rabbitmq.NewTarget(client, name, targetRules(name)...)
 	rt.Workers = workers
 	t := &amazonMQTarget{Target: rt}
 	if amq.InstanceType != "" || amq.DeploymentMode != "" {
@@ -93,6 +92,16 @@ func rabbitTarget(client *rabbitmq.Client, name definitions.TargetName, workers 
 		t.limits = &l
 	}
 	return t, nil
+}
+
+// targetRules are the rules RabbitMQ's target takes for the platform
+// name: Amazon MQ's diff options and export filter for amazonmq-rabbitmq.
+func targetRules(name definitions.TargetName) []rabbitmq.TargetOption {
+	if name != definitions.TargetAmazonMQRabbitMQ {
+		return nil
+	}
+	return []rabbitmq.TargetOption{rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...),
+		rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned)}
 }
 
 // refuseUnsupported refuses an option the target cannot honour, given on

@@ -31,6 +31,11 @@ const SystemUser = "monitoring-AWS-OWNED-DO-NOT-DELETE"
 // ha-mode and ha-sync-mode on 3.x).
 const OperatorPolicy = "default_operator_policy_AWS_managed"
 
+// DefaultPolicyPriority is the highest priority of Amazon MQ's default
+// policies (1 on clusters, 0 on a single instance): a policy of the
+// files needs more to apply instead.
+const DefaultPolicyPriority = 1
+
 // Owned says why a live object belongs to Amazon MQ, or "". Amazon MQ
 // creates policies named AWS-DEFAULT-* (and, on RabbitMQ 3 clusters,
 // ha-all-AWS-OWNED-DO-NOT-DELETE), the operator policy OperatorPolicy in
