@@ -50,6 +50,12 @@ func amazonMQ42Node(t *testing.T, series string) *rabbitmqtest.Node {
 		"parameters": []any{map[string]any{"vhost": "/", "component": "operator_policy", "name": "default_operator_policy_AWS_managed",
 			"value": map[string]any{"pattern": ".*", "priority": 0, "apply-to": "classic_queues", "definition": map[string]any{"queue-version": 2}}}},
 	}
+	// Amazon MQ's medium cluster's queue limit; RabbitMQ 4.0 has no such
+	// key.
+	var queueLimit []string
+	if series != "4.0" {
+		queueLimit = []string{"cluster_queue_limit = 100"}
+	}
 	data, _ := json.Marshal(defs)
 	file := filepath.Join(t.TempDir(), "definitions.json")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
@@ -58,13 +64,12 @@ func amazonMQ42Node(t *testing.T, series string) *rabbitmqtest.Node {
 	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Series: series, NoAdmin: true,
 		Plugins: []string{"rabbitmq_federation", "rabbitmq_federation_management"}, // Amazon MQ has federation
 		Files:   map[string]string{"definitions.json": file},
-		Config: []string{
+		Config: append([]string{
 			"definitions.import_backend = local_filesystem",
 			"definitions.local.path = {{dir}}/definitions.json",
 			"management.restrictions.operator_policy_changes.disabled = true",
 			"default_queue_type = quorum",
-			"cluster_queue_limit = 100",
-		}})
+		}, queueLimit...)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,4 +375,56 @@ func TestMigrateIntoAmazonMQ42(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "Plan: no changes.") {
 		t.Errorf("migrate plan after the apply: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// TestAmazonMQ40 is TestAmazonMQ42's comparison and lock on a RabbitMQ
+// 4.0.5 node configured the same way (quorum as the node's default queue
+// type, operator policies locked): what Amazon MQ owns is left alone,
+// untyped queues are compared as quorum, and an operator policy in the
+// files is refused.
+func TestAmazonMQ40(t *testing.T) {
+	n := amazonMQ42Node(t, "4.0")
+	useNode(t, n)
+	ctx := context.Background()
+	defs := writeTemp(t, "defs.yaml", amazonMQ42Defs)
+	if code, out, errOut := warren(t, "apply", "--yes", "--prune", "--target", "amazonmq-rabbitmq", defs); code != exitOK || strings.Contains(out, "~ vhost") {
+		t.Fatalf("apply: exit %d%s\n%s%s", code, n.Mismatch(), out, errOut)
+	}
+	for q, want := range map[string]string{"orders": "quorum", "scratch": "classic"} {
+		if got := queueType(t, n, "app", q); got != want {
+			t.Errorf("queue %s is %s, want %s%s", q, got, want, n.Mismatch())
+		}
+	}
+	var ops []struct{ Name string }
+	n.Do(ctx, "GET", "/api/operator-policies", nil, &ops)
+	if len(ops) != 1 {
+		t.Errorf("operator policies: %+v", ops)
+	}
+	mustInSync(t, "--prune", "--target", "amazonmq-rabbitmq", defs)
+	withOp := writeTemp(t, "op.yaml", strings.Replace(amazonMQ42Defs, "parameters: []\n",
+		"parameters:\n  - {component: operator_policy, vhost: app, name: cap, value: {pattern: \".*\", priority: 1, apply-to: queues, definition: {max-length: 1000}}}\n", 1))
+	if code, out, errOut := warren(t, "apply", "--yes", "--target", "amazonmq-rabbitmq", withOp); code != exitError || !strings.Contains(out+errOut, "[E180]") {
+		t.Errorf("apply with an operator policy: exit %d%s\n%s%s", code, n.Mismatch(), out, errOut)
+	}
+}
+
+// TestAmazonMQ310OperatorPolicy: RabbitMQ 3.10.8 has no setting that
+// locks operator policies (its management plugin's schema has no
+// management.restrictions): asked, it answers 404 for an unknown operator
+// policy, and the files' operator policy is applied.
+func TestAmazonMQ310OperatorPolicy(t *testing.T) {
+	if err := rabbitmqtest.AvailableSeries("3.10"); err != nil {
+		rabbitmqtest.Unavailable(t, err)
+	}
+	n, err := rabbitmqtest.Start(context.Background(), rabbitmqtest.Options{Series: "3.10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	useNode(t, n)
+	files := writeTemp(t, "op.yaml", "parameters:\n  - {component: operator_policy, vhost: /, name: cap, value: {pattern: \".*\", priority: 1, apply-to: queues, definition: {max-length: 1000}}}\n")
+	if code, out, errOut := warren(t, "apply", "--yes", "--target", "amazonmq-rabbitmq", files); code != exitOK {
+		t.Errorf("apply: exit %d%s\n%s%s", code, n.Mismatch(), out, errOut)
+	}
+	mustInSync(t, "--target", "amazonmq-rabbitmq", files)
 }

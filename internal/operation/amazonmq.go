@@ -3,6 +3,7 @@ package operation
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
@@ -51,6 +52,9 @@ func (t *amazonMQTarget) CheckProfile(ctx context.Context, desired *definitions.
 		}
 	}
 	diags := amazonmqrabbitmq.CheckBroker(desired, b)
+	if t.limits != nil && strings.HasPrefix(b.Version, "3.") {
+		return nil, fmt.Errorf("--instance-type: the broker runs RabbitMQ %s, and Amazon MQ's RabbitMQ 3 brokers have their limits fixed at the maximum; the default limits warren knows are those of RabbitMQ 4", b.Version)
+	}
 	if t.limits != nil {
 		var kinds []definitions.Kind
 		for _, k := range []definitions.Kind{definitions.KindQueue, definitions.KindExchange, definitions.KindVhost, definitions.KindParameter} {
