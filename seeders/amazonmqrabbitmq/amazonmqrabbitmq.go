@@ -9,9 +9,15 @@
 //
 // Validation refuses a guest user and tags other than administrator,
 // management and monitoring (definitions.Check with
-// TargetAmazonMQRabbitMQ); diff and apply never touch what Amazon MQ owns
-// (Owned), and, as for every target, never remove the last administrator,
-// whose password Amazon MQ cannot recover.
+// TargetAmazonMQRabbitMQ), and streams and x-local-random exchanges
+// (Check); diff and apply never touch what Amazon MQ owns (Owned), and,
+// as for every target, never remove the last administrator, whose
+// password Amazon MQ cannot recover. Before a plan, what the broker says
+// of itself decides the rest: operator policies where it locks them
+// (CheckBroker), counts past an instance type's limits on RabbitMQ 4
+// (LimitsOf, CheckLimits); where targets are opened, these run against
+// the broker. A queue the files give no type is compared with the node's
+// default type as for every RabbitMQ target (quorum on Amazon MQ 4.x).
 package amazonmqrabbitmq
 
 import (
@@ -19,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/migrate"
 	"github.com/warren-tool/warren/definitions/plan"
 )
 
@@ -59,7 +66,9 @@ func Owned(o definitions.Object) string {
 			return system
 		}
 	case *definitions.Policy:
-		if strings.HasPrefix(o.Name, "AWS-DEFAULT-") || strings.Contains(o.Name, "AWS-OWNED") {
+		// warren migrate's federation policies are named after the policy
+		// they shadow (warren-migrate.NAME) and are warren's.
+		if (strings.HasPrefix(o.Name, "AWS-DEFAULT-") || strings.Contains(o.Name, "AWS-OWNED")) && !strings.HasPrefix(o.Name, migrate.PolicyPrefix) {
 			return "owned by Amazon MQ (its default policies are left alone)"
 		}
 	case *definitions.Parameter:

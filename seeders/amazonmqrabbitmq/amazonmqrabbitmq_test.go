@@ -16,6 +16,7 @@ func TestOwned(t *testing.T) {
 		{&definitions.Policy{Name: "AWS-DEFAULT-POLICY-CLUSTER-MULTI-AZ", Vhost: "/"}, true},
 		{&definitions.Policy{Name: "ha-all-AWS-OWNED-DO-NOT-DELETE", Vhost: "/"}, true},
 		{&definitions.Policy{Name: "my-policy", Vhost: "/"}, false},
+		{&definitions.Policy{Name: "warren-migrate.ha-all-AWS-OWNED-DO-NOT-DELETE", Vhost: "/"}, false},
 		{&definitions.Parameter{Component: "vhost-limits", Vhost: "/", Name: "limits"}, true},
 		{&definitions.Parameter{Component: "vhost-limits", Vhost: "orders", Name: "limits"}, false},
 		{&definitions.User{Name: "AWS-DEFAULT-user"}, false},
