@@ -7,8 +7,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
@@ -277,6 +279,14 @@ func TestMigrateIntoAmazonMQ42(t *testing.T) {
 	if err := old.PostDefinitions(ctx, []byte(amazonMQ313Defs)); err != nil {
 		t.Fatal(err)
 	}
+	// The new broker's quorum-queue default policy, as on an Amazon MQ
+	// cluster, at priority 1: the federation's policy must beat it.
+	if err := nw.Do(ctx, "PUT", "/api/policies/%2F/AWS-DEFAULT-QUORUM-QUEUES-POLICY-CLUSTER-MULTI-AZ", map[string]any{"pattern": ".*", "apply-to": "quorum_queues",
+		"priority": 1, "definition": map[string]any{"max-length": 100000, "overflow": "reject-publish"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waiting := []string{"o-1", "o-2", "o-3", "o-4", "o-5"}
+	publishAMQP(t, old, "orders", waiting)
 	var before []struct {
 		Name         string
 		PasswordHash string `json:"password_hash"`
@@ -351,7 +361,7 @@ func TestMigrateIntoAmazonMQ42(t *testing.T) {
 	var policies []struct{ Name, Vhost string }
 	nw.Do(ctx, "GET", "/api/policies", nil, &policies)
 	for _, p := range policies {
-		if strings.Contains(p.Name, "AWS") && p.Name != "AWS-DEFAULT-POLICY-SINGLE-INSTANCE" {
+		if strings.Contains(p.Name, "AWS") && p.Name != "AWS-DEFAULT-POLICY-SINGLE-INSTANCE" && p.Name != "AWS-DEFAULT-QUORUM-QUEUES-POLICY-CLUSTER-MULTI-AZ" {
 			t.Errorf("policy %s on vhost %s moved to the new broker", p.Name, p.Vhost)
 		}
 	}
@@ -369,6 +379,20 @@ func TestMigrateIntoAmazonMQ42(t *testing.T) {
 	nw.Do(ctx, "GET", "/api/vhost-limits", nil, &limits)
 	if len(limits) != 0 {
 		t.Errorf("vhost limits on the new broker: %v", limits)
+	}
+	// The federation's policy, not Amazon MQ's default policies, applies
+	// to orders on the new broker, and its messages move over.
+	var orders struct{ Policy string }
+	for deadline := time.Now().Add(20 * time.Second); orders.Policy == "" && time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		nw.Do(ctx, "GET", "/api/queues/%2F/orders", nil, &orders)
+	}
+	if orders.Policy != "warren-migrate" {
+		t.Errorf("the policy of orders on the new broker is %q, want warren-migrate", orders.Policy)
+	}
+	got := consume(t, nw, "orders", len(waiting), 90*time.Second)
+	slices.Sort(got)
+	if !slices.Equal(got, waiting) {
+		t.Errorf("orders on the new broker: received %q, want %q", got, waiting)
 	}
 	// Applying again changes nothing.
 	code, out, errOut = warren(t, append([]string{"migrate", "plan"}, args...)...)
