@@ -12,8 +12,9 @@ import (
 // which Amazon MQ sets by default): it then answers every method on
 // /api/operator-policies/{vhost}/{name}, GET included, with 405 "Broker
 // settings disallow editing of operator policies", before it looks at
-// the vhost or the name (3.10.8 and 4.3.6 do). An unlocked broker
-// answers 404 for a name that does not exist.
+// the vhost or the name (4.0.5 and 4.3.6 do). An unlocked broker answers
+// 404 for a name that does not exist, as does 3.10.8, which has no such
+// setting.
 // GET /api/operator-policies/%2F/{name}
 func (c *Client) OperatorPoliciesLocked(ctx context.Context) (bool, error) {
 	var out json.RawMessage
