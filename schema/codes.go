@@ -124,6 +124,14 @@ const (
 	EOwnedByOther  Code = "E115"
 )
 
+// Amazon MQ for RabbitMQ: what its brokers lock, do not support, or limit,
+// found before anything changes.
+const (
+	EOperatorPoliciesLocked Code = "E180"
+	ETargetUnsupported      Code = "E181"
+	ETargetLimit            Code = "E182"
+)
+
 // warren access --audit: least-privilege findings in users, permissions
 // and topic permissions.
 const (
@@ -250,6 +258,9 @@ var Codes = []Info{
 	{EMissingOnBroker, Error, "missing on the broker", "diff and apply: an object names a vhost, user, exchange or queue that neither the files nor the live broker have, and the broker's version refuses it (no_such_vhost, no_such_user, resources_missing for a binding on RabbitMQ 3.13.6 and later). Nothing was changed. Define it in the files, create it first, or drop the reference."},
 	{WDroppedByBroker, Warning, "binding the broker will drop", "diff and apply: a binding names a source exchange or destination that neither the files nor the live broker have; this broker's version (before 3.13.6) accepts the import and drops the binding silently, so a diff after the apply still shows it. Define the exchange or queue, or drop the binding."},
 	{WDeprecatedFeature, Warning, "permitted by default, refused where a node denies the deprecated feature", "The RabbitMQ version checked accepts this by default, and a node configured with deprecated_features.permit.NAME = false (NAME in the message) refuses it, for example a non-durable classic queue (transient_nonexcl_queues). diff and apply read what the broker's node permits (GET /api/deprecated-features, RabbitMQ 4.2 and later) and report an error there instead when it denies the feature."},
+	{EOperatorPoliciesLocked, Error, "operator policies locked by the broker", "diff and apply with --target amazonmq-rabbitmq: the files define an operator policy, and the broker locks operator policies (management.restrictions.operator_policy_changes.disabled, true by default on Amazon MQ: every method on /api/operator-policies/{vhost}/{name} answers 405). Nothing was changed. Leave operator policies out of the files, or set the key to false in the broker's Amazon MQ configuration and reboot it."},
+	{ETargetUnsupported, Error, "not supported by the target", "--target amazonmq-rabbitmq: a stream (x-queue-type stream; Amazon MQ says creating one results in data loss) or an x-local-random exchange (not supported on Amazon MQ's RabbitMQ 4 brokers). Use a quorum or classic queue, or another exchange type."},
+	{ETargetLimit, Error, "past the instance's resource limit", "diff and apply with --target amazonmq-rabbitmq and --instance-type: after the plan the broker would hold more queues, exchanges, vhosts or shovels than the instance type's default limit allows (Amazon MQ's sizing table for RabbitMQ 4; --deployment-mode picks the single-instance or cluster column). The broker would refuse the objects past the limit, leaving a part-applied import; nothing was changed. Remove objects or pick a larger instance type; a broker whose configuration raised its limits is checked without --instance-type."},
 	{WAccessUnanchored, Warning, "unanchored permission pattern", "warren access --audit: a permission or topic permission pattern that does not start with ^ matches the names that contain it anywhere, not only those that start with it: RabbitMQ matches patterns unanchored, so orders grants xorders-archive too. Anchor it (^orders$ for one name, ^orders\\. for a prefix). .* and '' (nothing) are not reported."},
 	{WAccessFullAccess, Warning, "full access in several vhosts", "warren access --audit: a user has .* for configure, write and read in more than one vhost: it can declare, delete, publish to and read everything in each. Give applications patterns for their own queues and exchanges, one vhost each; the message names the vhosts."},
 	{WAccessAdmins, Warning, "more administrators than allowed", "warren access --audit --max-admins N: more users are tagged administrator than N. Each can change every user, permission and definition on the broker. Reported at each administrator."},

@@ -14,7 +14,7 @@
 //
 //	cmd/warren (opens targets: composes a platform's rules with the target that talks to it)
 //	  → seeders/rabbitmq, seeders/huaweicloud, seeders/amazonmqactivemq   (network: each its own API client)
-//	  → seeders/amazonmqrabbitmq   (Amazon MQ for RabbitMQ's facts: Owned, DiffOptions, DropOwned; no client)
+//	  → seeders/amazonmqrabbitmq   (Amazon MQ for RabbitMQ's facts: Owned, DiffOptions, DropOwned, Check, CheckBroker, CheckLimits; no client)
 //	  → seeders/rabbitmq/boot      (what a blank node imports at boot: offline, no HTTP client)
 //	seeders/rabbitmq → seeders/rabbitmq/boot (ImportVhost)
 //	every network target → seeders/internal/httpapi (retry loop, redirects, Printable, masked secrets)

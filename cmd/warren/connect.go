@@ -116,7 +116,8 @@ func targetRequest(c *cli.Context, name definitions.TargetName, urls ...string) 
 		Connection: connectionOf(c, urls...),
 		Cloud: operation.Cloud{Endpoint: c.String("endpoint"), BrokerID: c.String("broker-id"), Region: c.String("region"),
 			ProjectID: c.String("project-id"), InstanceID: c.String("instance-id"), Edition: c.String("edition")},
-		Workers: workers(),
+		AmazonMQ: operation.AmazonMQ{InstanceType: c.String("instance-type"), DeploymentMode: c.String("deployment-mode")},
+		Workers:  workers(),
 	}
 }
 

@@ -159,7 +159,7 @@ func hasFlag(c *cli.Context, name string) bool {
 }
 
 // cloudOnly are the cloud targets' flags, which a fleet refuses.
-var cloudOnly = []string{"endpoint", "broker-id", "region", "project-id", "instance-id"}
+var cloudOnly = []string{"endpoint", "broker-id", "region", "project-id", "instance-id", "instance-type", "deployment-mode"}
 
 func runFleet(c *cli.Context, command string, inv *inventory.Inventory) error {
 	format := c.String("format")

@@ -59,6 +59,8 @@ func migrateFlags(upstream bool) []cli.Flag {
 		&cli.StringFlag{Name: "to", EnvVars: []string{"WARREN_TO_URL"}, Usage: "the new cluster's management URL, or a broker's name in --inventory"},
 		&cli.StringFlag{Name: "to-username", EnvVars: []string{"WARREN_TO_USERNAME"}, Usage: "user on the new cluster (default: --username)"},
 		&cli.StringFlag{Name: "to-password-file", EnvVars: []string{"WARREN_TO_PASSWORD_FILE"}, Usage: "its password's file (or WARREN_TO_PASSWORD; default: as --password-file)"},
+		&cli.StringFlag{Name: "from-target", EnvVars: []string{"WARREN_FROM_TARGET"}, Value: "rabbitmq", Usage: "what the old cluster is: rabbitmq, or amazonmq-rabbitmq (Amazon MQ's system user, policies, operator policies and limits of / are not moved)"},
+		&cli.StringFlag{Name: "to-target", EnvVars: []string{"WARREN_TO_TARGET"}, Value: "rabbitmq", Usage: "what the new cluster is: rabbitmq, or amazonmq-rabbitmq (Amazon MQ's objects are left alone, its rules checked as apply --target amazonmq-rabbitmq does)"},
 	)
 	if upstream {
 		flags = append(flags,
@@ -169,6 +171,19 @@ func migrateRequest(c *cli.Context, from, file, upstream, to string) (operation.
 		return operation.MigrateRequest{}, err
 	}
 	req := operation.MigrateRequest{To: toConn, ToName: to, FromName: from, FromFile: file, Upstream: upstream, Workers: workers()}
+	for _, side := range []struct {
+		flag string
+		to   *definitions.TargetName
+	}{{"from-target", &req.FromTarget}, {"to-target", &req.ToTarget}} {
+		name, err := operation.ParseTarget(c.String(side.flag))
+		if err != nil {
+			return req, fmt.Errorf("--%s: %w", side.flag, err)
+		}
+		if name != definitions.TargetRabbitMQ && name != definitions.TargetAmazonMQRabbitMQ {
+			return req, fmt.Errorf("--%s %s: warren migrate moves between RabbitMQ clusters (rabbitmq or amazonmq-rabbitmq)", side.flag, name)
+		}
+		*side.to = name
+	}
 	if hasFlag(c, "owner") {
 		req.Owner = c.String("owner")
 	}

@@ -21,6 +21,8 @@ func cloudFlags(apply bool) []cli.Flag {
 		&cli.StringFlag{Name: "project-id", EnvVars: []string{"WARREN_PROJECT_ID"}, Usage: "huaweicloud-rabbitmq: the project (credentials: HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or HUAWEICLOUD_TOKEN)"},
 		&cli.StringFlag{Name: "instance-id", EnvVars: []string{"WARREN_INSTANCE_ID"}, Usage: "huaweicloud-rabbitmq: the DMS instance"},
 		editionFlag(),
+		&cli.StringFlag{Name: "instance-type", EnvVars: []string{"WARREN_INSTANCE_TYPE"}, Usage: "amazonmq-rabbitmq: the broker's host instance type (mq.m7g.medium, mq.m7g.large, mq.m7g.xlarge): diff and apply refuse files that would take its queues, exchanges, vhosts or shovels past the type's default limits"},
+		&cli.StringFlag{Name: "deployment-mode", EnvVars: []string{"WARREN_DEPLOYMENT_MODE"}, Usage: "amazonmq-rabbitmq, with --instance-type: SINGLE_INSTANCE (default) or CLUSTER_MULTI_AZ"},
 		&cli.BoolFlag{Name: "update-passwords", Usage: "cloud targets: set every user's password again (the APIs never return passwords, so they are otherwise set on creation only)"},
 	}
 	if apply {

@@ -62,7 +62,7 @@ func runValidate(c *cli.Context) error {
 		return err
 	}
 	if doc != nil {
-		diags = append(diags, definitions.Check(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version, Edition: ed})...)
+		diags = append(diags, operation.CheckForTarget(doc, definitions.CheckOptions{Target: target, RabbitMQVersion: version, Edition: ed})...)
 		if layers != nil {
 			diags = layers.Remap(diags)
 		}

@@ -34,6 +34,14 @@ type Options struct {
 	// password hash would lock warren out half-way), and the new
 	// cluster's stays as it is.
 	ActingUser string
+	// NotMoved, when set, says why an object of the old cluster stays
+	// there ("" moves it): a platform's own (Amazon MQ's system user and
+	// policies). A policy not moved still decides which queues were
+	// mirrored; the federation does not shadow it.
+	NotMoved func(definitions.Object) string
+	// MinPriority is the least priority of the federation's policies:
+	// above the new cluster's own policies (Amazon MQ's are at 0 or 1).
+	MinPriority int64
 }
 
 // Change is one thing Transform changed, on the object it names.
@@ -135,6 +143,18 @@ func (t *transformer) problem(o definitions.Object, field string, code schema.Co
 		Severity: schema.Error, Code: code, Message: msg})
 }
 
+// stays reports whether o is not moved (Options.NotMoved), and says so.
+func (t *transformer) stays(o definitions.Object) bool {
+	if t.opts.NotMoved == nil {
+		return false
+	}
+	why := t.opts.NotMoved(o)
+	if why != "" {
+		t.change(o, "", "not moved", "%s", why)
+	}
+	return why != ""
+}
+
 func (t *transformer) run(old *definitions.Document) {
 	nd := &definitions.Document{
 		Users: copyAll(old.Users, func(u definitions.User) *definitions.User {
@@ -180,6 +200,9 @@ func (t *transformer) run(old *definitions.Document) {
 	})
 	nd.Permissions = slices.DeleteFunc(nd.Permissions, func(p *definitions.Permission) bool { return notMoved[p.User] })
 	nd.TopicPermissions = slices.DeleteFunc(nd.TopicPermissions, func(p *definitions.TopicPermission) bool { return notMoved[p.User] })
+	nd.Users = slices.DeleteFunc(nd.Users, func(u *definitions.User) bool { return t.stays(u) })
+	nd.Permissions = slices.DeleteFunc(nd.Permissions, func(p *definitions.Permission) bool { return t.stays(p) })
+	nd.TopicPermissions = slices.DeleteFunc(nd.TopicPermissions, func(p *definitions.TopicPermission) bool { return t.stays(p) })
 	t.res.Federation = &definitions.Document{Parameters: []*definitions.Parameter{}, Policies: []*definitions.Policy{}}
 
 	userPolicies, operatorPolicies := t.policies(old)
@@ -262,6 +285,9 @@ func (t *transformer) run(old *definitions.Document) {
 		nd.Policies = []*definitions.Policy{}
 	}
 	for _, p := range old.Policies {
+		if t.stays(p) {
+			continue
+		}
 		np := *p
 		np.Meta = fresh(p.Meta)
 		var dropped []string
@@ -275,6 +301,9 @@ func (t *transformer) run(old *definitions.Document) {
 		nd.Parameters = []*definitions.Parameter{}
 	}
 	for _, p := range old.Parameters {
+		if t.stays(p) {
+			continue
+		}
 		np := *p
 		np.Meta = fresh(p.Meta)
 		if v, ok := p.Value.(map[string]any); ok && p.Component == definitions.ComponentOperatorPolicy {
@@ -484,7 +513,7 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 		up := &definitions.Parameter{Vhost: vhost, Component: definitions.ComponentFederationUpstream, Name: UpstreamName,
 			Value: map[string]any{"uri": t.opts.Upstream.For(vhost), "ack-mode": "on-confirm"}}
 		t.res.Federation.Parameters = append(t.res.Federation.Parameters, up)
-		top := int64(0)
+		top := max(0, t.opts.MinPriority-1)
 		for _, p := range policies {
 			if p.vhost == vhost {
 				top = max(top, p.priority)

@@ -112,3 +112,59 @@ permissions:
 		t.Errorf("changes: %v", res.Changes)
 	}
 }
+
+// What NotMoved names stays on the old cluster, and a policy not moved
+// still says which queues were mirrored; the federation's policies are
+// at MinPriority at least.
+func TestTransformNotMoved(t *testing.T) {
+	old, diags := definitions.Parse("old.yaml", []byte(`users:
+  - {name: platform, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: [monitoring]}
+  - {name: app, password_hash: kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR, tags: []}
+permissions:
+  - {user: platform, vhost: /, configure: "", write: "", read: ".*"}
+  - {user: app, vhost: /, configure: ".*", write: ".*", read: ".*"}
+policies:
+  - {name: platform-ha, vhost: /, pattern: ".*", priority: 0, definition: {ha-mode: all, max-length: 10}}
+queues:
+  - {name: q, vhost: /, durable: true, auto_delete: false}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	platform := func(o definitions.Object) string {
+		switch o := o.(type) {
+		case *definitions.User:
+			if o.Name == "platform" {
+				return "the platform's"
+			}
+		case *definitions.Permission:
+			if o.User == "platform" {
+				return "the platform's"
+			}
+		case *definitions.Policy:
+			if o.Name == "platform-ha" {
+				return "the platform's"
+			}
+		}
+		return ""
+	}
+	res := migrate.Transform(old, migrate.Options{Version: "4.0", NotMoved: platform, MinPriority: 2, Upstream: migrate.URITemplate{Literal: "amqp://old"}})
+	if len(res.Definitions.Users) != 1 || len(res.Definitions.Permissions) != 1 || len(res.Definitions.Policies) != 0 {
+		t.Errorf("moved: users %v, permissions %v, policies %v", res.Definitions.Users, res.Definitions.Permissions, res.Definitions.Policies)
+	}
+	if len(res.Definitions.Queues) != 1 || res.Definitions.Queues[0].Type != "quorum" {
+		t.Errorf("queues: %v, want q as a quorum queue (platform-ha mirrored it)", res.Definitions.Queues)
+	}
+	if len(res.Federation.Policies) != 1 || *res.Federation.Policies[0].Priority != 2 || res.Federation.Policies[0].Name != migrate.PolicyPrefix {
+		t.Errorf("federation policies: %+v, want one %s at priority 2 shadowing nothing", res.Federation.Policies, migrate.PolicyPrefix)
+	}
+	var notMoved int
+	for _, c := range res.Changes {
+		if c.What == "not moved" && c.Reason == "the platform's" {
+			notMoved++
+		}
+	}
+	if notMoved != 3 {
+		t.Errorf("changes: %v, want 3 not moved", res.Changes)
+	}
+}

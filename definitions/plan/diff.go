@@ -33,6 +33,8 @@ type diffConfig struct {
 	ignore    func(definitions.Object) bool
 	forget    func(definitions.Object) bool
 	scope     []string
+	// nodeQueueType is the node's default queue type (WithNodeQueueType).
+	nodeQueueType string
 }
 
 // WithPrune makes Diff delete live objects of the kinds the files manage
@@ -99,6 +101,38 @@ func (c diffConfig) protectedTag() bool {
 	return !definitions.Rule(definitions.RuleProtectedTag).AppliesTo(c.version)
 }
 
+// WithNodeQueueType names the node's default queue type (GET
+// /api/overview's default_queue_type; rabbitmq.conf's default_queue_type,
+// quorum on Amazon MQ's 4.x brokers): a vhost the files give no default
+// queue type has the node's, as the broker reads it back, and so do the
+// queues the files give no type in it. "" and "classic" change nothing.
+func WithNodeQueueType(t string) DiffOption { return func(c *diffConfig) { c.nodeQueueType = t } }
+
+// withNodeQueueType is d with the node's default queue type given to the
+// vhosts that say none (d itself is not changed), and fallback (the live
+// vhosts' types) with it for the vhosts whose type is unset.
+func (c diffConfig) withNodeQueueType(d *definitions.Document, fallback map[string]string) *definitions.Document {
+	if c.nodeQueueType == "" || c.nodeQueueType == "classic" {
+		return d
+	}
+	for v, t := range fallback {
+		if t == "" {
+			fallback[v] = c.nodeQueueType
+		}
+	}
+	out := *d
+	out.Vhosts = slices.Clone(d.Vhosts)
+	for i, v := range out.Vhosts {
+		if _, ok := v.Metadata["default_queue_type"]; ok || v.DefaultQueueType != "" {
+			continue
+		}
+		cp := *v
+		cp.DefaultQueueType = c.nodeQueueType
+		out.Vhosts[i] = &cp
+	}
+	return &out
+}
+
 // WithVhostContents tells Diff how to learn what lives in a vhost it
 // deletes (read from the broker only then): each deletion carries what it
 // takes with it.
@@ -126,7 +160,8 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	// compared as the vhost-limits parameters they stand for (the kind is
 	// not managed for that: nothing else is pruned).
 	nl := definitions.Normalize(live)
-	nd := definitions.NormalizeAgainst(desired, definitions.VhostQueueTypes(live))
+	fallback := definitions.VhostQueueTypes(live)
+	nd := definitions.NormalizeAgainst(cfg.withNodeQueueType(desired, fallback), fallback)
 	nd.Parameters = append(nd.Parameters, definitions.VhostLimitParameters(desired)...)
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.FillVhost(desired.OriginalVhostName)

@@ -68,7 +68,7 @@ func LoadValidWith(ui UI, f Files, check definitions.CheckOptions, brokerDecides
 	}
 	d := Desired{Doc: doc, Layers: layers}
 	if doc != nil {
-		diags = d.remap(append(diags, definitions.Check(doc, check)...))
+		diags = d.remap(append(diags, CheckForTarget(doc, check)...))
 	}
 	if diags.HasErrors() || doc == nil {
 		ui.Diagnostics(diags)

@@ -14,6 +14,8 @@ import (
 	"github.com/warren-tool/warren/definitions/migrate"
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/internal/atomicfile"
+	"github.com/warren-tool/warren/seeders"
+	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq"
 )
 
@@ -38,12 +40,34 @@ type MigrateRequest struct {
 	Workers  int
 	// Owner, when set, records the new cluster's objects as that owner's.
 	Owner string
+	// FromTarget and ToTarget say what each cluster is: RabbitMQ ("") or
+	// Amazon MQ for RabbitMQ, whose own objects are not moved from the
+	// old cluster and left alone on the new one.
+	FromTarget, ToTarget definitions.TargetName
+}
+
+// toTarget is the new cluster's target name.
+func (req MigrateRequest) toTarget() definitions.TargetName {
+	if req.ToTarget == "" {
+		return definitions.TargetRabbitMQ
+	}
+	return req.ToTarget
+}
+
+// target is the new cluster as its target: t, with Amazon MQ's checks
+// (amazonMQTarget) when it is Amazon MQ's.
+func (req MigrateRequest) target(t *rabbitmq.Target) seeders.Target {
+	if req.toTarget() == definitions.TargetAmazonMQRabbitMQ {
+		return &amazonMQTarget{Target: t}
+	}
+	return t
 }
 
 // options are the migration's plan options.
 func (req MigrateRequest) options() plan.Options {
 	o := migrateOptions
 	o.Owner = req.Owner
+	o.Target = string(req.toTarget())
 	return o
 }
 
@@ -57,7 +81,12 @@ func newCluster(ctx context.Context, ui UI, req MigrateRequest) (*rabbitmq.Targe
 	if err != nil {
 		return nil, "", err
 	}
-	t := rabbitmq.NewTarget(client, definitions.TargetRabbitMQ)
+	switch req.toTarget() {
+	case definitions.TargetRabbitMQ, definitions.TargetAmazonMQRabbitMQ:
+	default:
+		return nil, "", fmt.Errorf("--to-target %s: warren migrate moves to a RabbitMQ cluster (rabbitmq or amazonmq-rabbitmq)", req.ToTarget)
+	}
+	t := rabbitmq.NewTarget(client, req.toTarget(), targetRules(req.toTarget())...)
 	t.Workers = req.Workers
 	version, err := t.Version(ctx)
 	if err != nil {
@@ -130,7 +159,16 @@ func transform(ctx context.Context, ui UI, req MigrateRequest, version string, t
 	if err != nil {
 		return nil, src, err
 	}
-	res := migrate.Transform(old, migrate.Options{Version: version, Upstream: tmpl, ActingUser: to.ActingUser})
+	opts := migrate.Options{Version: version, Upstream: tmpl, ActingUser: to.ActingUser}
+	if req.FromTarget == definitions.TargetAmazonMQRabbitMQ {
+		// Amazon MQ's objects stay with the old broker (its mirroring
+		// policies still say which queues become quorum queues).
+		opts.NotMoved = amazonmqrabbitmq.Owned
+	}
+	if req.toTarget() == definitions.TargetAmazonMQRabbitMQ {
+		opts.MinPriority = amazonmqrabbitmq.DefaultPolicyPriority + 1
+	}
+	res := migrate.Transform(old, opts)
 	if !quiet || len(res.Problems) > 0 {
 		res.Report(ui.Out())
 	}
@@ -166,15 +204,18 @@ func MigratePlan(ctx context.Context, ui UI, req MigratePlanRequest) error {
 		return err
 	}
 	desired := Desired{Doc: res.Desired()}
-	v, err := checkBrokerVersion(ctx, ui, t, desired, definitions.TargetRabbitMQ)
+	v, err := checkBrokerVersion(ctx, ui, t, desired, req.toTarget())
 	if err != nil {
+		return err
+	}
+	if err := checkProfile(ctx, ui, req.target(t), desired); err != nil {
 		return err
 	}
 	doc := desired.Doc
 	if v != "" {
 		doc = definitions.KeepAsImported(doc, v)
 	}
-	pl, err := withSettings(ctx, ui, planner{t: t, opts: req.options()}, Desired{Doc: doc})
+	pl, err := withSettings(ctx, ui, planner{t: req.target(t), opts: req.options()}, Desired{Doc: doc})
 	if err != nil {
 		return err
 	}
@@ -261,7 +302,7 @@ func MigrateApply(ctx context.Context, ui UI, req MigrateApplyRequest) (*ApplyRe
 		logf(ui, "warren: the old cluster's definitions changed since %s was made; nothing was applied.\nRun warren migrate plan --out again and review the new plan.", req.SavedName)
 		return nil, &ReportedError{Summary: fmt.Sprintf("the old cluster's definitions changed since %s was made; nothing was applied.", req.SavedName)}
 	}
-	return Apply(ctx, ui, ApplyRequest{Target: t, Desired: Desired{Doc: res.Desired()}, Options: req.options(),
+	return Apply(ctx, ui, ApplyRequest{Target: req.target(t), Desired: Desired{Doc: res.Desired()}, Options: req.options(),
 		Saved: saved, SavedName: req.SavedName, Remake: "warren migrate plan --out",
 		Yes: req.Yes, DryRun: req.DryRun, BreakLock: req.BreakLock})
 }
@@ -432,9 +473,10 @@ func MigrateFinish(ctx context.Context, ui UI, req MigrateFinishRequest) error {
 		fmt.Fprintln(ui.Out(), "No federation left: the migration is finished.")
 		return nil
 	}
-	opts := migrateOptions
+	opts := req.options()
+	opts.Owner = ""
 	opts.Prune = true
-	_, err = Apply(ctx, ui, ApplyRequest{Target: t, Desired: Desired{Doc: desired}, Options: opts,
+	_, err = Apply(ctx, ui, ApplyRequest{Target: req.target(t), Desired: Desired{Doc: desired}, Options: opts,
 		Remake: "warren migrate finish", Yes: req.Yes, DryRun: req.DryRun, BreakLock: req.BreakLock})
 	return err
 }

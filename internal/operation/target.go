@@ -39,6 +39,8 @@ type TargetRequest struct {
 	Cloud      Cloud      // the cloud targets
 	// Workers is how many deletions run at once (0: the target's default).
 	Workers int
+	// AmazonMQ sizes an amazonmq-rabbitmq broker.
+	AmazonMQ AmazonMQ
 }
 
 // Open connects to the target the request names.
@@ -64,19 +66,43 @@ func Open(ctx context.Context, ui UI, req TargetRequest) (seeders.Target, error)
 	if err != nil {
 		return nil, err
 	}
-	return rabbitTarget(client, req.Name, req.Workers), nil
+	if req.Name != definitions.TargetAmazonMQRabbitMQ && req.AmazonMQ != (AmazonMQ{}) {
+		return nil, fmt.Errorf("--instance-type and --deployment-mode size an amazonmq-rabbitmq broker; the target is %s", req.Name)
+	}
+	return rabbitTarget(client, req.Name, req.Workers, req.AmazonMQ)
 }
 
 // rabbitTarget is a RabbitMQ target (self-run or Amazon MQ's) on client.
-func rabbitTarget(client *rabbitmq.Client, name definitions.TargetName, workers int) seeders.Target {
-	var rules []rabbitmq.TargetOption
-	if name == definitions.TargetAmazonMQRabbitMQ {
-		rules = append(rules, rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...),
-			rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned))
+func rabbitTarget(client *rabbitmq.Client, name definitions.TargetName, workers int, amq AmazonMQ) (seeders.Target, error) {
+	if name != definitions.TargetAmazonMQRabbitMQ {
+		rt := rabbitmq.NewTarget(client, name)
+		rt.Workers = workers
+		return rt, nil
 	}
-	rt := rabbitmq.NewTarget(client, name, rules...)
+	rt := rabbitmq.NewTarget(client, name, targetRules(name)...)
 	rt.Workers = workers
-	return rt
+	t := &amazonMQTarget{Target: rt}
+	if amq.InstanceType != "" || amq.DeploymentMode != "" {
+		if amq.InstanceType == "" {
+			return nil, fmt.Errorf("--deployment-mode needs --instance-type")
+		}
+		l, err := amazonmqrabbitmq.LimitsOf(amq.InstanceType, amq.DeploymentMode)
+		if err != nil {
+			return nil, err
+		}
+		t.limits = &l
+	}
+	return t, nil
+}
+
+// targetRules are the rules RabbitMQ's target takes for the platform
+// name: Amazon MQ's diff options and export filter for amazonmq-rabbitmq.
+func targetRules(name definitions.TargetName) []rabbitmq.TargetOption {
+	if name != definitions.TargetAmazonMQRabbitMQ {
+		return nil
+	}
+	return []rabbitmq.TargetOption{rabbitmq.WithDiffOptions(amazonmqrabbitmq.DiffOptions()...),
+		rabbitmq.WithExportFilter(amazonmqrabbitmq.DropOwned)}
 }
 
 // refuseUnsupported refuses an option the target cannot honour, given on

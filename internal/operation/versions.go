@@ -145,6 +145,9 @@ func preflight(ctx context.Context, ui UI, t seeders.Target, name definitions.Ta
 	if err := checkReferences(ctx, ui, t, d.Doc); err != nil {
 		return plan.BrokerID{}, nil, pl, err
 	}
+	if err := checkProfile(ctx, ui, t, d); err != nil {
+		return plan.BrokerID{}, nil, pl, err
+	}
 	if pl, err = withSettings(ctx, ui, pl, d); err != nil {
 		return plan.BrokerID{}, nil, pl, err
 	}

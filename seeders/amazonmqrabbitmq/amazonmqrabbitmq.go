@@ -9,9 +9,15 @@
 //
 // Validation refuses a guest user and tags other than administrator,
 // management and monitoring (definitions.Check with
-// TargetAmazonMQRabbitMQ); diff and apply never touch what Amazon MQ owns
-// (Owned), and, as for every target, never remove the last administrator,
-// whose password Amazon MQ cannot recover.
+// TargetAmazonMQRabbitMQ), and streams and x-local-random exchanges
+// (Check); diff and apply never touch what Amazon MQ owns (Owned), and,
+// as for every target, never remove the last administrator, whose
+// password Amazon MQ cannot recover. Before a plan, what the broker says
+// of itself decides the rest: operator policies where it locks them
+// (CheckBroker), counts past an instance type's limits on RabbitMQ 4
+// (LimitsOf, CheckLimits); where targets are opened, these run against
+// the broker. A queue the files give no type is compared with the node's
+// default type as for every RabbitMQ target (quorum on Amazon MQ 4.x).
 package amazonmqrabbitmq
 
 import (
@@ -19,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/migrate"
 	"github.com/warren-tool/warren/definitions/plan"
 )
 
@@ -26,10 +33,21 @@ import (
 // protected (which RabbitMQ honours from 4.2 only).
 const SystemUser = "monitoring-AWS-OWNED-DO-NOT-DELETE"
 
+// OperatorPolicy is the operator policy Amazon MQ keeps in every vhost
+// (pattern .*, apply-to classic_queues; queue-version 2 on 4.x, with
+// ha-mode and ha-sync-mode on 3.x).
+const OperatorPolicy = "default_operator_policy_AWS_managed"
+
+// DefaultPolicyPriority is the highest priority of Amazon MQ's default
+// policies (1 on clusters, 0 on a single instance): a policy of the
+// files needs more to apply instead.
+const DefaultPolicyPriority = 1
+
 // Owned says why a live object belongs to Amazon MQ, or "". Amazon MQ
-// creates policies named AWS-DEFAULT-POLICY-* (and, on RabbitMQ 3 clusters,
-// ha-all-AWS-OWNED-DO-NOT-DELETE), sets vhost limits on the default vhost
-// /, and has its system user (SystemUser) with its permissions. They are
+// creates policies named AWS-DEFAULT-* (and, on RabbitMQ 3 clusters,
+// ha-all-AWS-OWNED-DO-NOT-DELETE), the operator policy OperatorPolicy in
+// every vhost, sets vhost limits on the default vhost /, and has its
+// system user (SystemUser) with its permissions. They are
 // neither drift nor pruned, and the files cannot change them, nor create
 // them where they are missing.
 func Owned(o definitions.Object) string {
@@ -48,12 +66,17 @@ func Owned(o definitions.Object) string {
 			return system
 		}
 	case *definitions.Policy:
-		if strings.HasPrefix(o.Name, "AWS-DEFAULT-") || strings.Contains(o.Name, "AWS-OWNED") {
+		// warren migrate's federation policies are named after the policy
+		// they shadow (warren-migrate.NAME) and are warren's.
+		if (strings.HasPrefix(o.Name, "AWS-DEFAULT-") || strings.Contains(o.Name, "AWS-OWNED")) && !strings.HasPrefix(o.Name, migrate.PolicyPrefix) {
 			return "owned by Amazon MQ (its default policies are left alone)"
 		}
 	case *definitions.Parameter:
 		if o.Component == "vhost-limits" && o.Vhost == "/" {
 			return "owned by Amazon MQ (it sets the limits of the default vhost /)"
+		}
+		if o.Component == definitions.ComponentOperatorPolicy && o.Name == OperatorPolicy {
+			return "owned by Amazon MQ (its operator policy in every vhost is left alone)"
 		}
 	}
 	return ""
@@ -64,8 +87,8 @@ func DiffOptions() []plan.DiffOption {
 	return []plan.DiffOption{plan.WithOwned(Owned)}
 }
 
-// DropOwned removes what Amazon MQ owns from an export: its policies and
-// the default vhost's limits (an export filter).
+// DropOwned removes what Amazon MQ owns from an export: its policies, its
+// operator policies and the default vhost's limits (an export filter).
 func DropOwned(d *definitions.Document) {
 	d.Policies = slices.DeleteFunc(d.Policies, func(p *definitions.Policy) bool { return Owned(p) != "" })
 	d.Parameters = slices.DeleteFunc(d.Parameters, func(p *definitions.Parameter) bool { return Owned(p) != "" })

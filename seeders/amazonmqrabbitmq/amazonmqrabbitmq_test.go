@@ -16,9 +16,14 @@ func TestOwned(t *testing.T) {
 		{&definitions.Policy{Name: "AWS-DEFAULT-POLICY-CLUSTER-MULTI-AZ", Vhost: "/"}, true},
 		{&definitions.Policy{Name: "ha-all-AWS-OWNED-DO-NOT-DELETE", Vhost: "/"}, true},
 		{&definitions.Policy{Name: "my-policy", Vhost: "/"}, false},
+		{&definitions.Policy{Name: "warren-migrate.ha-all-AWS-OWNED-DO-NOT-DELETE", Vhost: "/"}, false},
 		{&definitions.Parameter{Component: "vhost-limits", Vhost: "/", Name: "limits"}, true},
 		{&definitions.Parameter{Component: "vhost-limits", Vhost: "orders", Name: "limits"}, false},
 		{&definitions.User{Name: "AWS-DEFAULT-user"}, false},
+		{&definitions.Policy{Name: "AWS-DEFAULT-QUORUM-QUEUES-POLICY-CLUSTER-MULTI-AZ", Vhost: "/"}, true},
+		{&definitions.Parameter{Component: "operator_policy", Vhost: "orders", Name: "default_operator_policy_AWS_managed"}, true},
+		{&definitions.Parameter{Component: "operator_policy", Vhost: "orders", Name: "mine"}, false},
+		{&definitions.Parameter{Component: "shovel", Vhost: "orders", Name: "default_operator_policy_AWS_managed"}, false},
 	}
 	for _, tt := range tests {
 		if got := Owned(tt.o) != ""; got != tt.want {
@@ -74,6 +79,7 @@ func TestDropOwned(t *testing.T) {
 	d := &definitions.Document{
 		Policies: []*definitions.Policy{{Name: "AWS-DEFAULT-POLICY-SINGLE-INSTANCE", Vhost: "/"}, {Name: "mine", Vhost: "/"}},
 		Parameters: []*definitions.Parameter{{Component: "vhost-limits", Vhost: "/", Name: "limits"},
+			{Component: "operator_policy", Vhost: "orders", Name: "default_operator_policy_AWS_managed"},
 			{Component: "vhost-limits", Vhost: "orders", Name: "limits"}},
 	}
 	DropOwned(d)

@@ -450,6 +450,8 @@ type Overview struct {
 	ProductName       string `json:"product_name"`
 	ClusterName       string `json:"cluster_name"`
 	Node              string `json:"node"`
+	// DefaultQueueType is the node's (4.x; 3.x says none).
+	DefaultQueueType string `json:"default_queue_type"`
 }
 
 // Overview describes the broker.

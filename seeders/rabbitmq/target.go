@@ -233,10 +233,14 @@ func (t *Target) addActing(ctx context.Context, kinds []definitions.Kind, live *
 // DiffOptions: the acting user (never deleted, its password changed last),
 // what lives in a vhost the plan deletes, read only then, and the broker's
 // version (which protections it honours; when it cannot be read, every
-// protection is taken as honoured).
+// protection is taken as honoured) and the node's default queue type.
 func (t *Target) DiffOptions(ctx context.Context, _ plan.Options) []plan.DiffOption {
 	version, _ := t.Version(ctx)
-	return append(slices.Clone(t.extra), plan.WithActingUser(t.acting), plan.WithRabbitMQVersion(version),
+	var queueType string
+	if t.overview != nil {
+		queueType = t.overview.DefaultQueueType
+	}
+	return append(slices.Clone(t.extra), plan.WithActingUser(t.acting), plan.WithRabbitMQVersion(version), plan.WithNodeQueueType(queueType),
 		plan.WithVhostContents(func(v string) (*plan.VhostContents, error) { return t.c.VhostContents(ctx, v) }))
 }
 
