@@ -349,6 +349,20 @@ func (m *Model) Resources(vhost string) []Resource {
 // Can says whether user may do op on r. key is the routing key (publish)
 // or binding key (bind-source); nil when not given.
 func (m *Model) Can(user string, op Operation, r Resource, key *string) Verdict {
+	return m.can(user, op, r, key, true)
+}
+
+// Result is Can's Result alone: it makes none of the reasons, which took
+// half of a plan's access section (the verdicts of 412 users' changed
+// permissions on 11,000 queues and exchanges spent 0.5 s formatting
+// reasons no one read).
+func (m *Model) Result(user string, op Operation, r Resource, key *string) Result {
+	return m.can(user, op, r, key, false).Result
+}
+
+// can is Can, with the checks' reasons (Why, Brief) made only when
+// explain is set.
+func (m *Model) can(user string, op Operation, r Resource, key *string, explain bool) Verdict {
 	v := Verdict{User: user, Operation: op, Resource: r, RoutingKey: key, Result: Allowed}
 	add := func(c Check) bool {
 		if c.Brief == "" {
@@ -374,7 +388,7 @@ func (m *Model) Can(user string, op Operation, r Resource, key *string) Verdict 
 		add(Check{Permission: Reserved, Resource: r, Subject: r.Name, Result: Denied, Why: reason})
 		return v
 	}
-	need := func(perm Permission, res Resource) bool { return add(m.check(p, perm, res)) }
+	need := func(perm Permission, res Resource) bool { return add(m.check(p, perm, res, explain)) }
 	switch op {
 	case Declare:
 		// Declaring what exists (a resource the model defines) needs
@@ -385,7 +399,7 @@ func (m *Model) Can(user string, op Operation, r Resource, key *string) Verdict 
 		if !need(Configure, r) {
 			return v
 		}
-		if !m.defined(r) {
+		if explain && !m.defined(r) {
 			v.Checks[len(v.Checks)-1].Why += "; creating it with x-dead-letter-exchange or alternate-exchange also needs read on it and write on that exchange"
 		}
 	case Delete:
@@ -394,11 +408,11 @@ func (m *Model) Can(user string, op Operation, r Resource, key *string) Verdict 
 		need(Write, r)
 	case BindSource:
 		if need(Read, r) {
-			m.topic(&v, add, TopicRead, key)
+			m.topic(&v, add, TopicRead, key, explain)
 		}
 	case Publish:
 		if need(Write, r) {
-			m.topic(&v, add, TopicWrite, key)
+			m.topic(&v, add, TopicWrite, key, explain)
 		}
 	case Consume, Get, Purge:
 		need(Read, r)
@@ -426,7 +440,7 @@ func reserved(op Operation, r Resource, m *Model) string {
 }
 
 // check matches res's name against p's pattern for perm.
-func (m *Model) check(p *definitions.Permission, perm Permission, res Resource) Check {
+func (m *Model) check(p *definitions.Permission, perm Permission, res Resource, explain bool) Check {
 	pat := p.Read
 	switch perm {
 	case Configure:
@@ -439,14 +453,18 @@ func (m *Model) check(p *definitions.Permission, perm Permission, res Resource) 
 		subject = "amq.default"
 	}
 	c := Check{Permission: perm, Resource: res, Subject: subject, Pattern: pat, Expanded: pat, By: p}
-	m.match(&c, fmt.Sprintf("%s on %s", perm, res), p.Addr())
+	if !explain {
+		m.match(&c, nil)
+		return c
+	}
+	m.match(&c, func() (string, string) { return fmt.Sprintf("%s on %s", perm, res), p.Addr() })
 	return c
 }
 
 // topic makes the topic check of a publish or a bind from the verdict's
 // exchange, when it is a topic exchange and the user has a topic
 // permission on it.
-func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *string) {
+func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *string, explain bool) {
 	r := v.Resource
 	tp := m.topics[[3]string{r.Vhost, v.User, r.Name}]
 	if tp == nil {
@@ -471,16 +489,26 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 	exp = strings.ReplaceAll(exp, "{vhost}", r.Vhost)
 	c := Check{Permission: perm, Resource: r, Pattern: pat, Expanded: exp, By: tp}
 	if key == nil {
-		c.Result, c.Brief = Depends, fmt.Sprintf("only routing keys matching %s", quotePattern(exp))
+		c.Result = Depends
 		if exp == ".*" {
 			c.Result, c.Brief = Allowed, "any routing key"
 		}
-		c.Why = fmt.Sprintf("%s on %s: %s (%s)", perm, r, c.Brief, tp.Addr())
+		if explain {
+			if c.Result == Depends {
+				c.Brief = fmt.Sprintf("only routing keys matching %s", quotePattern(exp))
+			}
+			c.Why = fmt.Sprintf("%s on %s: %s (%s)", perm, r, c.Brief, tp.Addr())
+		}
 		add(c)
 		return
 	}
 	c.Subject = *key
-	what := fmt.Sprintf("%s on %s with routing key %s", perm, r, Quote(*key))
+	what := func() (string, string) {
+		return fmt.Sprintf("%s on %s with routing key %s", perm, r, Quote(*key)), tp.Addr()
+	}
+	if !explain {
+		what = nil
+	}
 	if pat == "" {
 		switch emptyTopicPattern(m.opts.Version) {
 		case Allowed:
@@ -490,11 +518,14 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 		default:
 			c.Result, c.Brief = Unknown, `pattern "" allows no routing key on RabbitMQ 4.0 and before, and every routing key on 4.3; give the RabbitMQ version`
 		}
-		c.Why = fmt.Sprintf("%s: %s (%s)", what, c.Brief, tp.Addr())
+		if what != nil {
+			w, by := what()
+			c.Why = fmt.Sprintf("%s: %s (%s)", w, c.Brief, by)
+		}
 		add(c)
 		return
 	}
-	m.match(&c, what, tp.Addr())
+	m.match(&c, what)
 	add(c)
 }
 
@@ -519,8 +550,19 @@ func emptyTopicPattern(v string) Result {
 
 // match matches c.Subject against c.Expanded as Erlang's re:run would,
 // and fills c.Result and c.Why.
-func (m *Model) match(c *Check, what, by string) {
+func (m *Model) match(c *Check, what func() (what, by string)) {
 	ok, why := m.Match(c.Expanded, c.Subject)
+	if what == nil {
+		switch {
+		case why != "":
+			c.Result = Unknown
+		case ok:
+			c.Result = Allowed
+		default:
+			c.Result = Denied
+		}
+		return
+	}
 	switch {
 	case why != "":
 		c.Result, c.Brief = Unknown, why
@@ -529,7 +571,8 @@ func (m *Model) match(c *Check, what, by string) {
 	default:
 		c.Result, c.Brief = Denied, fmt.Sprintf("%s does not match %s", expanded(*c), Quote(c.Subject))
 	}
-	c.Why = fmt.Sprintf("%s: %s (%s)", what, c.Brief, by)
+	w, by := what()
+	c.Why = fmt.Sprintf("%s: %s (%s)", w, c.Brief, by)
 }
 
 // expanded is the check's pattern, and what it expands to when that

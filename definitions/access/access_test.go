@@ -194,3 +194,37 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestResultIsCans: Result, which makes no reasons, gives Can's result for
+// every user, operation and resource of the test document (and some it
+// does not define), with and without a routing key, on a version where an
+// empty topic pattern's meaning is known and on one where it is not.
+func TestResultIsCans(t *testing.T) {
+	d, diags := definitions.Parse("defs.yaml", []byte(testDoc))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	key := "alice.x"
+	for _, version := range []string{"4.0.5", "4.3.6", ""} {
+		m := access.New(d, access.Options{Version: version})
+		resources := append(m.Resources("v"), m.Resources("w")...)
+		resources = append(resources, access.Resource{Kind: access.Queue, Vhost: "v", Name: "undefined"},
+			access.Resource{Kind: access.Exchange, Vhost: "v", Name: ""}, access.Resource{Kind: access.Exchange, Vhost: "v", Name: "amq.topic"})
+		n := 0
+		for _, u := range []string{"app", "reader", "nobody", "empty", "alice", "loose", "stranger"} {
+			for _, r := range resources {
+				for _, op := range access.Operations {
+					for _, k := range []*string{nil, &key} {
+						if got, want := m.Result(u, op, r, k), m.Can(u, op, r, k).Result; got != want {
+							t.Errorf("version %q: %s %s %s (key %v): Result %s, Can %s", version, u, op, r, k != nil, got, want)
+						}
+						n++
+					}
+				}
+			}
+		}
+		if n < 500 {
+			t.Fatalf("only %d verdicts compared", n)
+		}
+	}
+}

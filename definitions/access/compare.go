@@ -111,9 +111,9 @@ func Compare(before, after *Model) []Change {
 				if !op.AppliesTo(r.Kind) {
 					continue
 				}
-				vb, va := before.Can(k.user, op, r, nil), after.Can(k.user, op, r, nil)
-				if vb.Result != va.Result {
-					out = append(out, Change{User: k.user, Vhost: k.vhost, Operation: op, Resource: r, Before: vb.Result, After: va.Result})
+				vb, va := before.Result(k.user, op, r, nil), after.Result(k.user, op, r, nil)
+				if vb != va {
+					out = append(out, Change{User: k.user, Vhost: k.vhost, Operation: op, Resource: r, Before: vb, After: va})
 				}
 			}
 		}
