@@ -261,21 +261,8 @@ func TestTargetReadChoosesByVersion(t *testing.T) {
 	if err := n.PostDefinitions(ctx, []byte(richDefinitions)); err != nil {
 		t.Fatal(err)
 	}
-	target, err := url.Parse(n.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var paths []string
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		paths = append(paths, r.URL.Path)
-		mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := New(Config{URLs: []string{srv.URL}, Username: n.Admin, Password: n.AdminPassword, Timeout: time.Minute})
+	rec := recordPaths(t, n)
+	c, err := New(Config{URLs: []string{rec.url}, Username: n.Admin, Password: n.AdminPassword, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,18 +275,14 @@ func TestTargetReadChoosesByVersion(t *testing.T) {
 		{[]definitions.Kind{definitions.KindBinding}, whole},
 		{[]definitions.Kind{definitions.KindUser, definitions.KindPermission, definitions.KindVhost}, false},
 	} {
-		mu.Lock()
-		paths = nil
-		mu.Unlock()
+		rec.reset()
 		live, err := NewTarget(c, "").Read(ctx, tc.kinds)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		got := slices.Contains(paths, "/api/definitions")
-		mu.Unlock()
+		got := rec.count("/api/definitions") > 0
 		if got != tc.whole {
-			t.Errorf("RabbitMQ %s, reading %v: through GET /api/definitions %v, want %v (%v)", n.Version, tc.kinds, got, tc.whole, paths)
+			t.Errorf("RabbitMQ %s, reading %v: through GET /api/definitions %v, want %v (%v)", n.Version, tc.kinds, got, tc.whole, rec.paths())
 		}
 		want, err := c.ReadKinds(ctx, tc.kinds)
 		if err != nil {
@@ -361,32 +344,9 @@ func TestPrefetch(t *testing.T) {
 	if err := n.PostDefinitions(ctx, []byte(richDefinitions)); err != nil {
 		t.Fatal(err)
 	}
-	target, err := url.Parse(n.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var paths []string
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		paths = append(paths, r.URL.Path)
-		mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	exports := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, p := range paths {
-			if p == "/api/definitions" {
-				n++
-			}
-		}
-		return n
-	}
-	c, err := New(Config{URLs: []string{srv.URL}, Username: n.Admin, Password: n.AdminPassword, Timeout: time.Minute})
+	rec := recordPaths(t, n)
+	exports := func() int { return rec.count("/api/definitions") }
+	c, err := New(Config{URLs: []string{rec.url}, Username: n.Admin, Password: n.AdminPassword, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,4 +393,53 @@ func TestPrefetch(t *testing.T) {
 	if tg.early != nil {
 		t.Error("ReadIn left the prefetched read waiting")
 	}
+}
+
+// pathRecorder is a proxy to a node that records the path of every request.
+type pathRecorder struct {
+	url  string
+	mu   sync.Mutex
+	seen []string
+}
+
+func recordPaths(t *testing.T, n *rabbitmqtest.Node) *pathRecorder {
+	t.Helper()
+	target, err := url.Parse(n.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &pathRecorder{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.seen = append(rec.seen, r.URL.Path)
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rec.url = srv.URL
+	return rec
+}
+
+func (r *pathRecorder) paths() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
+
+func (r *pathRecorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = nil
+}
+
+// count is how many requests went to path.
+func (r *pathRecorder) count(path string) int {
+	n := 0
+	for _, p := range r.paths() {
+		if p == path {
+			n++
+		}
+	}
+	return n
 }
