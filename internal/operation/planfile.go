@@ -29,9 +29,14 @@ func NewSavedPlan(id plan.BrokerID, opts plan.Options, p *plan.Plan) *plan.Saved
 
 // ReadSavedPlan returns the saved plan when args are one file that is
 // one. A file that says it is a plan and does not read as one is an
-// error; anything else is nil, to be loaded as definitions.
+// error; anything else is nil, to be loaded as definitions. Only a
+// regular file can be a plan: the definitions a pipe gives can be read
+// only once, by the loader.
 func ReadSavedPlan(args []string) (*plan.SavedPlan, error) {
 	if len(args) != 1 || !strings.HasSuffix(args[0], ".json") {
+		return nil, nil
+	}
+	if fi, err := os.Stat(args[0]); err != nil || !fi.Mode().IsRegular() {
 		return nil, nil
 	}
 	data, err := os.ReadFile(args[0])
