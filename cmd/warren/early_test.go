@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warren-tool/warren/seeders/rabbitmq"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
@@ -137,5 +142,144 @@ func TestDiffReadsWhileFilesLoad(t *testing.T) {
 	code, _, errOut = warren(t, "diff", "--keep-guest", file)
 	if code != exitError || strings.Count(errOut, "connection refused") != 1 {
 		t.Errorf("diff against a closed port: exit %d, want the refusal said once:\n%s", code, errOut)
+	}
+}
+
+// TestApplyLocksWhileFilesLoad: apply --yes on RabbitMQ 4.3 writes the
+// broker's lock and starts its read under it while the files load. The
+// lock keeps another apply out meanwhile; a bad file gets its own error
+// alone and gives the lock back, as does an apply interrupted while its
+// files load; a lock another apply holds is said once the files are
+// valid. Before 4.3 nothing is locked before the files are loaded.
+func TestApplyLocksWhileFilesLoad(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	applyEnv(t, n)
+	ctx := t.Context()
+	whole := !strings.HasPrefix(n.Version, "3.") && !strings.HasPrefix(n.Version, "4.0")
+	t.Cleanup(func() {
+		n.Do(context.Background(), "DELETE", "/api/vhosts/early-lock", nil, nil)
+		n.Do(context.Background(), "DELETE", "/api/global-parameters/warren-lock", nil, nil)
+	})
+	good := `{"vhosts": [{"name": "/"}, {"name": "early-lock"}]}`
+	held := func() bool {
+		_, h, err := mustClient(t, n).ReadLock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	// start runs apply --yes on files given through a pipe, and returns
+	// once the broker has been asked for its version, and, on 4.3, the lock
+	// is written.
+	start := func(args ...string) (*exec.Cmd, *bytes.Buffer, string) {
+		t.Helper()
+		fifo := filepath.Join(t.TempDir(), "defs.json")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(warrenBinary(t), append(append([]string{"apply", "--yes", "--keep-guest"}, args...), fifo)...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		deadline := time.Now().Add(time.Minute)
+		for whole && !held() {
+			if time.Now().After(deadline) {
+				cmd.Process.Signal(syscall.SIGQUIT)
+				time.Sleep(time.Second)
+				t.Fatalf("RabbitMQ %s: no lock while the files load:\n%s", n.Version, out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !whole {
+			time.Sleep(time.Second)
+			if held() {
+				t.Fatalf("RabbitMQ %s: the lock is written before the files are loaded", n.Version)
+			}
+		}
+		return cmd, &out, fifo
+	}
+	feed := func(fifo, content string) {
+		t.Helper()
+		if err := os.WriteFile(fifo, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exit := func(cmd *exec.Cmd) int {
+		t.Helper()
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &ee):
+			return ee.ExitCode()
+		}
+		t.Fatal(err)
+		return -1
+	}
+
+	// A good file: another apply meanwhile finds the lock (4.3).
+	cmd, out, fifo := start()
+	other := writeTemp(t, "other.json", good)
+	code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", other)
+	if whole && (code != exitError || !strings.Contains(errOut, "another warren apply holds the broker's lock")) {
+		t.Errorf("RabbitMQ %s: an apply while another's files load: exit %d\n%s", n.Version, code, errOut)
+	}
+	if !whole && code != exitOK {
+		t.Errorf("RabbitMQ %s: an apply while another's files load: exit %d\n%s", n.Version, code, errOut)
+	}
+	n.Do(ctx, "DELETE", "/api/vhosts/early-lock", nil, nil)
+	feed(fifo, good)
+	if code := exit(cmd); code != exitOK || !strings.Contains(out.String(), `+ vhost "early-lock"`) {
+		t.Fatalf("RabbitMQ %s: apply of files through a pipe: exit %d\n%s", n.Version, code, out)
+	}
+	if held() {
+		t.Error("the apply left its lock")
+	}
+	mustInSync(t, "--keep-guest", other)
+
+	// A bad file: its error alone, and the lock given back.
+	n.Do(ctx, "DELETE", "/api/vhosts/early-lock", nil, nil)
+	cmd, out, fifo = start()
+	feed(fifo, `{"vhosts": [{"name": "early-lock", "tags": 7}]}`)
+	if code := exit(cmd); code != exitError || !strings.Contains(out.String(), "defs.json:1:") || strings.Contains(out.String(), "lock") {
+		t.Errorf("RabbitMQ %s: apply of a bad file: exit %d\n%s", n.Version, code, out)
+	}
+	if held() {
+		t.Error("the apply of a bad file left its lock")
+	}
+	if err := n.Do(ctx, "GET", "/api/vhosts/early-lock", nil, nil); err == nil {
+		t.Error("the apply of a bad file created its vhost")
+	}
+
+	// Interrupted while the files load: the lock is given back.
+	cmd, out, _ = start()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := exit(cmd); code != exitError {
+		t.Errorf("RabbitMQ %s: an apply interrupted while its files load: exit %d\n%s", n.Version, code, out)
+	}
+	if held() {
+		t.Errorf("RabbitMQ %s: an apply interrupted while its files load left its lock:\n%s", n.Version, out)
+	}
+
+	// Another's lock: said once the files are valid, and left alone.
+	theirs := map[string]any{"value": rabbitmq.LockInfo{Holder: "someone", Host: "elsewhere", PID: 1, Since: time.Now(), Renewed: time.Now(), Token: "theirs"}}
+	if err := n.Do(ctx, "PUT", "/api/global-parameters/warren-lock", theirs, nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := writeTemp(t, "bad.json", `{"vhosts": [{"name": "early-lock", "tags": 7}]}`)
+	if code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", bad); code != exitError || strings.Contains(errOut, "lock") {
+		t.Errorf("a bad file while another apply holds the lock: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := warren(t, "apply", "--yes", "--keep-guest", other); code != exitError || !strings.Contains(errOut, `user "someone" on host "elsewhere"`) {
+		t.Errorf("a good file while another apply holds the lock: exit %d\n%s", code, errOut)
+	}
+	if l, h, _ := mustClient(t, n).ReadLock(ctx); !h || l.Token != "theirs" {
+		t.Errorf("another apply's lock was not left alone: %v %v", h, l)
 	}
 }

@@ -39,6 +39,9 @@ type ApplyRequest struct {
 	BreakLock bool
 	// Reboot asks the target to apply now (Amazon MQ for ActiveMQ).
 	Reboot bool
+	// LockedEarly: the target was opened by OpenEarlyLocked, which wrote
+	// the apply lock (Early.Locked); Apply confirms it.
+	LockedEarly bool
 }
 
 // ApplyResult is an apply's outcome.
@@ -82,7 +85,8 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 		applyCtx, stop, release = onInterrupt(ctx, ui.Log())
 		defer release()
 		unlock, err := lw.LockWhile(applyCtx, req.BreakLock, ui.Log(), func(ctx context.Context) error {
-			if BeforeApplyHook != nil {
+			if BeforeApplyHook != nil && !req.LockedEarly { // OpenEarlyLocked ran it
+				BeforeApplyHook()
 				BeforeApplyHook()
 			}
 			var err error

@@ -24,12 +24,42 @@ type Early struct {
 	t      seeders.Target
 	err    error
 	log    bytes.Buffer
+	// locked: the open also wrote the apply lock, and the read is under
+	// it (OpenEarlyLocked).
+	locked bool
 }
 
 // OpenEarly opens a RabbitMQ target in the background; nil for the cloud
 // targets and where the connection waits for the broker (--wait), which
 // must not come before the files' errors.
 func OpenEarly(ctx context.Context, req TargetRequest) *Early {
+	return openEarly(ctx, req, nil)
+}
+
+// EarlyLock asks OpenEarlyLocked for the apply lock.
+type EarlyLock struct {
+	// Break takes the lock even when another apply holds it.
+	Break bool
+}
+
+// OpenEarlyLocked is OpenEarly for an apply that nobody reviews (--yes):
+// on a broker where the plan reads one whole export (RabbitMQ 4.3), the
+// apply lock is written first and the read started under it, so that the
+// plan is read under the lock while the files load. Apply confirms the
+// lock (ApplyRequest.LockedEarly); Stop gives back a lock Apply did not
+// take. Elsewhere it is OpenEarly.
+func OpenEarlyLocked(ctx context.Context, req TargetRequest, lock EarlyLock) *Early {
+	return openEarly(ctx, req, &lock)
+}
+
+// earlyLocker writes the apply lock before the files are loaded
+// (rabbitmq.Target.LockEarly) and gives it back when no apply took it.
+type earlyLocker interface {
+	LockEarly(ctx context.Context, breakLock bool, warn io.Writer) (bool, error)
+	ReleaseEarly() error
+}
+
+func openEarly(ctx context.Context, req TargetRequest, lock *EarlyLock) *Early {
 	if req.Name == definitions.TargetAmazonMQActiveMQ || req.Name == definitions.TargetHuaweiCloudRabbitMQ || req.Connection.Wait > 0 {
 		return nil
 	}
@@ -42,10 +72,20 @@ func OpenEarly(ctx context.Context, req TargetRequest) *Early {
 			e.err = err
 			return
 		}
+		e.t = t
+		if l, ok := t.(earlyLocker); ok && lock != nil {
+			tried, err := l.LockEarly(ctx, lock.Break, &e.log)
+			if tried && err != nil {
+				e.locked = true // Apply's lock says why
+				return
+			}
+			if e.locked = tried; tried && BeforeApplyHook != nil {
+				BeforeApplyHook() // the lock is written; the read begins
+			}
+		}
 		if p, ok := t.(seeders.Prefetcher); ok {
 			p.Prefetch(ctx)
 		}
-		e.t = t
 	}()
 	return e
 }
@@ -65,6 +105,17 @@ func (e *Early) Target(ui UI) (seeders.Target, error) {
 	return e.t, e.err
 }
 
+// Locked says whether the early open wrote the apply lock (or tried to):
+// Apply then confirms that lock rather than taking one
+// (ApplyRequest.LockedEarly).
+func (e *Early) Locked() bool {
+	if e == nil {
+		return false
+	}
+	<-e.done
+	return e.locked
+}
+
 // Stop cancels what the early open still does (a read no one took) and
 // waits for the open to end.
 func (e *Early) Stop() {
@@ -73,6 +124,12 @@ func (e *Early) Stop() {
 	}
 	e.cancel()
 	<-e.done
+	if l, ok := e.t.(earlyLocker); ok {
+		// A lock no apply took. When it cannot be given back, it expires
+		// (rabbitmq.LockTTL), or the next apply on this host finds its
+		// process gone.
+		l.ReleaseEarly()
+	}
 }
 
 // errNoPrompt is why an early open cannot ask for a password.

@@ -162,6 +162,25 @@ type Held struct {
 // Lock takes the broker's apply lock, or says who holds it.
 // GET, PUT /api/global-parameters/warren-lock
 func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
+	p, err := c.beginLock(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.finish(ctx, opts.While)
+}
+
+// pendingLock is a lock written and not yet confirmed: another apply may
+// have written its own at the same moment (Lock).
+type pendingLock struct {
+	c    *Client
+	h    *Held
+	wait <-chan time.Time
+}
+
+// beginLock reads the lock, writes this process's, and starts renewing
+// it: what is read from now on is read under it, if finish confirms it.
+// GET, PUT /api/global-parameters/warren-lock
+func (c *Client) beginLock(ctx context.Context, opts LockOptions) (*pendingLock, error) {
 	if opts.Warn == nil {
 		opts.Warn = io.Discard
 	}
@@ -190,31 +209,40 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 		return nil, fmt.Errorf("taking the broker's lock: %w", err)
 	}
 	// Two applies that both found no lock both wrote one: the last write
-	// wins, and the other sees it here.
-	wait := time.After(200 * time.Millisecond)
-	// Renewed from now on: While may read for longer than the lock lives
-	// unrenewed.
-	h := &Held{c: c, info: me, stop: make(chan struct{}), done: make(chan struct{})}
-	go h.renew()
+	// wins, and the other sees it in finish.
+	p := &pendingLock{c: c, wait: time.After(200 * time.Millisecond)}
+	// Renewed from now on: what runs before finish may read for longer
+	// than the lock lives unrenewed.
+	p.h = &Held{c: c, info: me, stop: make(chan struct{}), done: make(chan struct{})}
+	go p.h.renew()
+	return p, nil
+}
+
+// finish runs while (when set) and confirms the lock once the moment to
+// see a concurrent taker's write is over: the lock is this process's, or
+// while's work is thrown away with a LockedError. When while fails, the
+// lock is given back and its error returned.
+// GET /api/global-parameters/warren-lock
+func (p *pendingLock) finish(ctx context.Context, while func(context.Context) error) (*Held, error) {
 	var whileErr error
-	if opts.While != nil {
-		whileErr = opts.While(ctx)
+	if while != nil {
+		whileErr = while(ctx)
 	}
-	<-wait
-	now2, found, err := c.readLock(ctx)
+	<-p.wait
+	now, found, err := p.c.readLock(ctx)
 	if err != nil {
-		h.abandon()
+		p.h.abandon()
 		return nil, err
 	}
-	if !found || now2.Token != me.Token {
-		h.abandon()
-		return nil, &LockedError{Held: now2}
+	if !found || now.Token != p.h.info.Token {
+		p.h.abandon()
+		return nil, &LockedError{Held: now}
 	}
 	if whileErr != nil {
-		h.Release()
+		p.h.Release()
 		return nil, whileErr
 	}
-	return h, nil
+	return p.h, nil
 }
 
 // Use makes the lock renewed and released through c from now on: an apply

@@ -38,6 +38,10 @@ type Target struct {
 	// Read that reads through it; stopEarly cancels it.
 	early     <-chan readResult
 	stopEarly context.CancelFunc
+	// pending is the apply lock LockEarly wrote, for the next LockWhile
+	// (pendingErr why it could not: LockWhile says it).
+	pending    *pendingLock
+	pendingErr error
 }
 
 type readResult struct {
@@ -164,7 +168,7 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 // read; ReadIn, which reads less, cancels it.
 func (t *Target) Prefetch(ctx context.Context) {
 	version, err := t.Version(ctx)
-	if err != nil || version == "" || !versionAtLeast(version, 4, 3) {
+	if err != nil || !readsWhole(version) {
 		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -203,8 +207,12 @@ func (t *Target) wholeFaster(ctx context.Context, kinds []definitions.Kind) bool
 		return false
 	}
 	version, err := t.Version(ctx)
-	return err == nil && version != "" && versionAtLeast(version, 4, 3)
+	return err == nil && readsWhole(version)
 }
+
+// readsWhole says whether a plan reads the broker through one whole
+// export on this version (wholeFaster): RabbitMQ 4.3 and later.
+func readsWhole(version string) bool { return version != "" && versionAtLeast(version, 4, 3) }
 
 var _ seeders.ScopedReader = (*Target)(nil)
 
@@ -279,9 +287,29 @@ func (t *Target) Apply(ctx context.Context, p *plan.Plan, opts seeders.ApplyOpti
 		}})
 }
 
-// Lock takes the broker's apply lock (Client.Lock).
+// Lock takes the broker's apply lock (Client.Lock), or confirms the one
+// LockEarly wrote.
 func (t *Target) Lock(ctx context.Context, breakLock bool, warn io.Writer) (func() error, error) {
-	held, err := t.c.Lock(ctx, LockOptions{Break: breakLock, Warn: warn})
+	return t.LockWhile(ctx, breakLock, warn, nil)
+}
+
+// LockWhile takes the broker's apply lock as Lock does, running while
+// once the lock is written (LockOptions.While): an apply with nothing to
+// review reads its plan under the lock, at the cost of none of Lock's
+// wait and without reading the broker a second time. After LockEarly it
+// takes the lock LockEarly wrote (or returns why it could not be).
+func (t *Target) LockWhile(ctx context.Context, breakLock bool, warn io.Writer, while func(context.Context) error) (func() error, error) {
+	var held *Held
+	var err error
+	if p, perr := t.pending, t.pendingErr; p != nil || perr != nil {
+		t.pending, t.pendingErr = nil, nil
+		if perr != nil {
+			return nil, perr
+		}
+		held, err = p.finish(ctx, while)
+	} else {
+		held, err = t.c.Lock(ctx, LockOptions{Break: breakLock, Warn: warn, While: while})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -289,17 +317,34 @@ func (t *Target) Lock(ctx context.Context, breakLock bool, warn io.Writer) (func
 	return held.Release, nil
 }
 
-// LockWhile takes the broker's apply lock as Lock does, running while
-// once the lock is written (LockOptions.While): an apply with nothing to
-// review reads its plan under the lock, at the cost of none of Lock's
-// wait and without reading the broker a second time.
-func (t *Target) LockWhile(ctx context.Context, breakLock bool, warn io.Writer, while func(context.Context) error) (func() error, error) {
-	held, err := t.c.Lock(ctx, LockOptions{Break: breakLock, Warn: warn, While: while})
-	if err != nil {
-		return nil, err
+// LockEarly writes the broker's apply lock before the files are loaded,
+// on a broker whose plans read one whole export (RabbitMQ 4.3 and later,
+// wholeFaster): a read Prefetch starts next is a read under the lock, as
+// LockWhile's is, and an apply that nobody reviews (--yes) reads its plan
+// while its files load. On the make bench node (41,200 objects, 4.3.6)
+// loading them took 0.15 s of a 0.6 s apply with nothing to do. It
+// reports whether it tried: the next LockWhile (or Lock) confirms the
+// lock, or says why it could not be taken (err, also returned here). A
+// lock no LockWhile takes is given back by ReleaseEarly.
+// GET, PUT /api/global-parameters/warren-lock
+func (t *Target) LockEarly(ctx context.Context, breakLock bool, warn io.Writer) (bool, error) {
+	version, err := t.Version(ctx)
+	if err != nil || !readsWhole(version) {
+		return false, nil
 	}
-	t.held = held
-	return held.Release, nil
+	t.pending, t.pendingErr = t.c.beginLock(ctx, LockOptions{Break: breakLock, Warn: warn})
+	return true, t.pendingErr
+}
+
+// ReleaseEarly gives back the lock LockEarly wrote, when no LockWhile took
+// it (the files were not valid, or the apply stopped before locking).
+func (t *Target) ReleaseEarly() error {
+	p := t.pending
+	t.pending, t.pendingErr = nil, nil
+	if p == nil {
+		return nil
+	}
+	return p.h.Release()
 }
 
 // Version is the RabbitMQ version the broker runs (readOverview).
