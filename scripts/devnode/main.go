@@ -11,18 +11,20 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
 func main() {
 	dir := flag.String("dir", "", "data directory (default: a temporary one, removed on exit)")
+	name := flag.String("name", "", "node name before @localhost (default: a new one; give a kept -dir's node its name again, such as make bench-scale's warren-bench-x10)")
 	conf := flag.String("conf", "", "extra rabbitmq.conf lines, separated by ;")
 	confFile := flag.String("conf-file", "", "a rabbitmq.conf fragment to add (such as warren boot's)")
 	noAdmin := flag.Bool("no-admin", false, "do not create an administrator (for nodes that import definitions at boot)")
 	envFile := flag.String("env", "", "write the node's URL and admin credentials to this file, as shell variables")
 	flag.Parse()
-	opts := rabbitmqtest.Options{Dir: *dir, NoAdmin: *noAdmin}
+	opts := rabbitmqtest.Options{Dir: *dir, Name: *name, NoAdmin: *noAdmin, StartTimeout: 15 * time.Minute}
 	if *conf != "" {
 		opts.Config = strings.Split(*conf, ";")
 	}
