@@ -3,9 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
-	"sync"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"github.com/warren-tool/warren/definitions/plan"
@@ -77,14 +74,15 @@ func runApply(c *cli.Context) error {
 	ui := newView(c, "text")
 	// Nobody reviews the plan of apply --yes: it is read under the lock,
 	// and on RabbitMQ 4.3 that read starts, under a lock written early,
-	// while the files load (operation.OpenEarlyLocked).
+	// while the files load (operation.OpenEarlyLocked). A lock to break is
+	// broken once the files are valid.
 	var early *operation.Early
-	stopCatching := func() {}
-	if c.Bool("yes") && !c.Bool("dry-run") && saved == nil && len(opts.Vhosts) == 0 {
-		early = operation.OpenEarlyLocked(c.Context, targetRequest(c, name), operation.EarlyLock{Break: c.Bool("break-lock")})
+	if c.Bool("yes") && !c.Bool("dry-run") && !c.Bool("break-lock") && saved == nil && len(opts.Vhosts) == 0 {
+		early = operation.OpenEarlyLocked(c.Context, targetRequest(c, name), operation.EarlyLock{Interrupted: func(s os.Signal) {
+			fmt.Fprintf(c.App.ErrWriter, "warren: %v: stopped before changing anything\n", s)
+			os.Exit(exitError)
+		}})
 		defer early.Stop()
-		stopCatching = releaseOnInterrupt(c, early)
-		defer stopCatching()
 	}
 	desired, err := loadValid(c, ui, name, true, paths...)
 	if err != nil {
@@ -97,38 +95,11 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stopCatching() // Apply catches them
 	_, err = operation.Apply(c.Context, ui, operation.ApplyRequest{Target: t, Desired: desired, Options: opts, Given: givenOptions(c),
 		Saved: saved, SavedName: c.Args().First(), Remake: "warren diff -o",
 		Yes: c.Bool("yes"), DryRun: c.Bool("dry-run"), BreakLock: c.Bool("break-lock"), Reboot: c.Bool("reboot"),
-		LockedEarly: early.Locked()})
+		Early: early})
 	return err
-}
-
-// releaseOnInterrupt gives back the lock an early open wrote when warren
-// is interrupted (SIGINT, SIGTERM) before the apply begins, which catches
-// the signals itself from then on: the returned function stops catching
-// them.
-func releaseOnInterrupt(c *cli.Context, early *operation.Early) func() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-sigs:
-			early.Stop()
-			fmt.Fprintf(c.App.ErrWriter, "warren: %v: stopped before changing anything\n", s)
-			os.Exit(exitError)
-		case <-done:
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			signal.Stop(sigs)
-			close(done)
-		})
-	}
 }
 
 // overrideOptions is a saved plan's options with those the command line

@@ -39,9 +39,10 @@ type ApplyRequest struct {
 	BreakLock bool
 	// Reboot asks the target to apply now (Amazon MQ for ActiveMQ).
 	Reboot bool
-	// LockedEarly: the target was opened by OpenEarlyLocked, which wrote
-	// the apply lock (Early.Locked); Apply confirms it.
-	LockedEarly bool
+	// Early, when set, opened the target (OpenEarlyLocked) and may have
+	// written the apply lock, which Apply then confirms; Apply catches
+	// interrupts from its start, in its stead.
+	Early *Early
 }
 
 // ApplyResult is an apply's outcome.
@@ -63,9 +64,21 @@ var BeforeApplyHook func()
 // a second signal abandons the step.
 func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	t := req.Target
+	applyCtx, stop := ctx, (<-chan struct{})(nil)
+	lw, ok := t.(lockWhiler)
+	yesLock := ok && req.Yes && !req.DryRun
+	if yesLock {
+		// The lock may be held already (OpenEarlyLocked): interrupts are
+		// caught from here on, and Early's catcher hands over.
+		var release func()
+		applyCtx, stop, release = onInterrupt(ctx, ui.Log())
+		defer release()
+	}
+	req.Early.handOff()
+	lockedEarly := req.Early.Locked()
 	// Waiting for the broker (or a cluster's nodes) happened in Connect:
 	// they are waited for before warren decides which of them to trust.
-	id, desired, pl, err := preflight(ctx, ui, t, t.Name(), req.Desired, req.Options, req.Given)
+	id, desired, pl, err := preflight(applyCtx, ui, t, t.Name(), req.Desired, req.Options, req.Given)
 	if err != nil {
 		return nil, err
 	}
@@ -77,16 +90,16 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	// locked and read again. The read runs while the lock waits to see off
 	// a concurrent taker, so it costs an apply with nothing to do two small
 	// requests, and it spares one with changes a whole read.
-	applyCtx, stop := ctx, (<-chan struct{})(nil)
 	var p *plan.Plan
 	locked := false
-	if lw, ok := t.(lockWhiler); ok && req.Yes && !req.DryRun {
-		var release func()
-		applyCtx, stop, release = onInterrupt(ctx, ui.Log())
-		defer release()
+	if yesLock {
+		select {
+		case <-stop: // before the lock (an early one is given back)
+			return nil, errors.New("interrupted: nothing was changed")
+		default:
+		}
 		unlock, err := lw.LockWhile(applyCtx, req.BreakLock, ui.Log(), func(ctx context.Context) error {
-			if BeforeApplyHook != nil && !req.LockedEarly { // OpenEarlyLocked ran it
-				BeforeApplyHook()
+			if BeforeApplyHook != nil && !lockedEarly { // OpenEarlyLocked ran it
 				BeforeApplyHook()
 			}
 			var err error

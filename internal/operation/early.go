@@ -5,6 +5,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
@@ -27,6 +32,13 @@ type Early struct {
 	// locked: the open also wrote the apply lock, and the read is under
 	// it (OpenEarlyLocked).
 	locked bool
+	// The interrupts caught until Apply catches them (OpenEarlyLocked):
+	// handed closes when Apply does, caught when the catcher is done.
+	sigs     chan os.Signal
+	handed   chan struct{}
+	caught   chan struct{}
+	handOnce sync.Once
+	stopOnce sync.Once
 }
 
 // OpenEarly opens a RabbitMQ target in the background; nil for the cloud
@@ -38,24 +50,56 @@ func OpenEarly(ctx context.Context, req TargetRequest) *Early {
 
 // EarlyLock asks OpenEarlyLocked for the apply lock.
 type EarlyLock struct {
-	// Break takes the lock even when another apply holds it.
-	Break bool
+	// Interrupted runs when SIGINT or SIGTERM comes before Apply catches
+	// them itself, once the lock is given back; it ends the process.
+	Interrupted func(os.Signal)
 }
 
 // OpenEarlyLocked is OpenEarly for an apply that nobody reviews (--yes):
 // on a broker where the plan reads one whole export (RabbitMQ 4.3), the
-// apply lock is written first and the read started under it, so that the
-// plan is read under the lock while the files load. Apply confirms the
-// lock (ApplyRequest.LockedEarly); Stop gives back a lock Apply did not
-// take. Elsewhere it is OpenEarly.
+// apply lock is written first, when no lock is there (a lock to wait for
+// or to break is Apply's business, once the files are valid), and the
+// read started under it, so that the plan is read under the lock while the
+// files load. Apply confirms the lock (ApplyRequest.Early); Stop gives
+// back a lock Apply did not take, as an interrupt does until Apply
+// catches interrupts itself. Elsewhere it is OpenEarly.
 func OpenEarlyLocked(ctx context.Context, req TargetRequest, lock EarlyLock) *Early {
-	return openEarly(ctx, req, &lock)
+	e := openEarly(ctx, req, &lock)
+	if e == nil {
+		return nil
+	}
+	e.sigs, e.handed, e.caught = make(chan os.Signal, 1), make(chan struct{}), make(chan struct{})
+	signal.Notify(e.sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-e.sigs:
+			signal.Stop(e.sigs) // a second one ends warren at once
+			e.stop()
+			lock.Interrupted(s)
+		case <-e.handed:
+		}
+		close(e.caught)
+	}()
+	return e
+}
+
+// handOff stops catching interrupts (Apply catches them from now on), or,
+// when one was caught, waits for its end.
+func (e *Early) handOff() {
+	if e == nil || e.sigs == nil {
+		return
+	}
+	e.handOnce.Do(func() {
+		signal.Stop(e.sigs)
+		close(e.handed)
+		<-e.caught
+	})
 }
 
 // earlyLocker writes the apply lock before the files are loaded
 // (rabbitmq.Target.LockEarly) and gives it back when no apply took it.
 type earlyLocker interface {
-	LockEarly(ctx context.Context, breakLock bool, warn io.Writer) (bool, error)
+	LockEarly(ctx context.Context, warn io.Writer) (bool, error)
 	ReleaseEarly() error
 }
 
@@ -74,7 +118,11 @@ func openEarly(ctx context.Context, req TargetRequest, lock *EarlyLock) *Early {
 		}
 		e.t = t
 		if l, ok := t.(earlyLocker); ok && lock != nil {
-			tried, err := l.LockEarly(ctx, lock.Break, &e.log)
+			// Not cancelled by Stop: a lock written must be known, to be
+			// given back.
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			tried, err := l.LockEarly(lctx, &e.log)
+			cancel()
 			if tried && err != nil {
 				e.locked = true // Apply's lock says why
 				return
@@ -106,8 +154,7 @@ func (e *Early) Target(ui UI) (seeders.Target, error) {
 }
 
 // Locked says whether the early open wrote the apply lock (or tried to):
-// Apply then confirms that lock rather than taking one
-// (ApplyRequest.LockedEarly).
+// Apply then confirms that lock rather than taking one.
 func (e *Early) Locked() bool {
 	if e == nil {
 		return false
@@ -116,20 +163,26 @@ func (e *Early) Locked() bool {
 	return e.locked
 }
 
-// Stop cancels what the early open still does (a read no one took) and
-// waits for the open to end.
+// Stop cancels what the early open still does (a read no one took),
+// waits for the open to end, and gives back a lock no apply took.
 func (e *Early) Stop() {
 	if e == nil {
 		return
 	}
-	e.cancel()
-	<-e.done
-	if l, ok := e.t.(earlyLocker); ok {
-		// A lock no apply took. When it cannot be given back, it expires
-		// (rabbitmq.LockTTL), or the next apply on this host finds its
-		// process gone.
-		l.ReleaseEarly()
-	}
+	e.handOff()
+	e.stop()
+}
+
+func (e *Early) stop() {
+	e.stopOnce.Do(func() {
+		e.cancel()
+		<-e.done
+		if l, ok := e.t.(earlyLocker); ok {
+			// When it cannot be given back, it expires (rabbitmq.LockTTL),
+			// or the next apply on this host finds its process gone.
+			l.ReleaseEarly()
+		}
+	})
 }
 
 // errNoPrompt is why an early open cannot ask for a password.

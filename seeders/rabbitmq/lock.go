@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -139,6 +140,9 @@ type LockOptions struct {
 	Break bool
 	// Warn hears what Lock has to say (a stale or broken lock).
 	Warn io.Writer
+	// IfFree writes the lock only where there is none, not even a stale
+	// one (errLockPresent).
+	IfFree bool
 	// While, when set, runs once the lock is written and while Lock waits
 	// to see whether another apply wrote it at the same moment: what it
 	// reads is read under the lock (it began after the lock was written),
@@ -169,6 +173,9 @@ func (c *Client) Lock(ctx context.Context, opts LockOptions) (*Held, error) {
 	return p.finish(ctx, opts.While)
 }
 
+// errLockPresent is why LockOptions.IfFree took no lock.
+var errLockPresent = errors.New("the broker's lock is there")
+
 // pendingLock is a lock written and not yet confirmed: another apply may
 // have written its own at the same moment (Lock).
 type pendingLock struct {
@@ -194,6 +201,9 @@ func (c *Client) beginLock(ctx context.Context, opts LockOptions) (*pendingLock,
 	rand.Read(token)
 	me := LockInfo{Holder: c.cfg.Username, Host: host, PID: os.Getpid(), Since: now, Renewed: now, Token: hex.EncodeToString(token)}
 	me.BootID, me.PIDNS = processIdentity()
+	if found && opts.IfFree {
+		return nil, errLockPresent
+	}
 	if found {
 		why := held.stale(now, me)
 		switch {

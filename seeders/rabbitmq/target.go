@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -319,21 +320,27 @@ func (t *Target) LockWhile(ctx context.Context, breakLock bool, warn io.Writer, 
 
 // LockEarly writes the broker's apply lock before the files are loaded,
 // on a broker whose plans read one whole export (RabbitMQ 4.3 and later,
-// wholeFaster): a read Prefetch starts next is a read under the lock, as
-// LockWhile's is, and an apply that nobody reviews (--yes) reads its plan
-// while its files load. On the make bench node (41,200 objects, 4.3.6)
-// loading them took 0.15 s of a 0.6 s apply with nothing to do. It
-// reports whether it tried: the next LockWhile (or Lock) confirms the
-// lock, or says why it could not be taken (err, also returned here). A
-// lock no LockWhile takes is given back by ReleaseEarly.
+// wholeFaster), and only when no lock is there, stale or not (a lock to
+// wait for or to break is LockWhile's, once the files are valid): a read
+// Prefetch starts next is a read under the lock, as LockWhile's is, and an
+// apply that nobody reviews (--yes) reads its plan while its files load.
+// On the make bench node (41,200 objects, 4.3.6) loading them took 0.15 s
+// of a 0.6 s apply with nothing to do. It reports whether it wrote the
+// lock (or tried to, and failed with err): the next LockWhile (or Lock)
+// confirms it, or returns err. A lock no LockWhile takes is given back by
+// ReleaseEarly.
 // GET, PUT /api/global-parameters/warren-lock
-func (t *Target) LockEarly(ctx context.Context, breakLock bool, warn io.Writer) (bool, error) {
+func (t *Target) LockEarly(ctx context.Context, warn io.Writer) (bool, error) {
 	version, err := t.Version(ctx)
 	if err != nil || !readsWhole(version) {
 		return false, nil
 	}
-	t.pending, t.pendingErr = t.c.beginLock(ctx, LockOptions{Break: breakLock, Warn: warn})
-	return true, t.pendingErr
+	p, err := t.c.beginLock(ctx, LockOptions{IfFree: true, Warn: warn})
+	if errors.Is(err, errLockPresent) {
+		return false, nil
+	}
+	t.pending, t.pendingErr = p, err
+	return true, err
 }
 
 // ReleaseEarly gives back the lock LockEarly wrote, when no LockWhile took
