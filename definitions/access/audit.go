@@ -59,7 +59,7 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
 			}
 		}
-		if e := m.exchanges[[2]string{p.Vhost, p.Exchange}]; e != nil && e.Type != "topic" {
+		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type != "topic" {
 			warn(p, schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
 		} else if e == nil && Builtin[p.Exchange] != "" && Builtin[p.Exchange] != "topic" {
 			warn(p, schema.WAccessTopicNoop, "%s is on the built-in %s exchange %s: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), Builtin[p.Exchange], Quote(p.Exchange))

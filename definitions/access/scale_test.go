@@ -1,0 +1,100 @@
+package access_test
+
+import (
+	"testing"
+
+	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/definitions/access"
+	"github.com/warren-tool/warren/internal/defgen"
+)
+
+// questionAllocs are the allocations of the questions warren access asks
+// about one user (each vhost, every resource there) and about one queue
+// (every user's verdict on it), each on a new model of a document of the
+// shape: v vhosts, and 100 users, 10 queues and 2 exchanges in each.
+func questionAllocs(t *testing.T, v int) (user, resource float64) {
+	t.Helper()
+	shape := defgen.Shape{Vhosts: v, Users: 100 * v, Queues: 10 * v, Exchanges: 2 * v}
+	d, diags := definitions.Parse("defs.json", shape.Broker())
+	if diags.HasErrors() {
+		t.Fatalf("generated document: %v", diags)
+	}
+	user = testing.AllocsPerRun(5, func() {
+		m := access.New(d, access.Options{Version: "4.3.6"})
+		for _, v := range d.Vhosts {
+			if m.Permission("user-5", v.Name) == nil {
+				continue
+			}
+			for _, r := range m.Resources(v.Name) {
+				for _, op := range access.Operations {
+					if op.AppliesTo(r.Kind) {
+						m.Can("user-5", op, r, nil)
+					}
+				}
+			}
+		}
+	})
+	q := access.Resource{Kind: access.Queue, Vhost: "vhost-5", Name: "queue-5"}
+	resource = testing.AllocsPerRun(5, func() {
+		m := access.New(d, access.Options{Version: "4.3.6"})
+		for _, u := range d.Users {
+			if m.Permission(u.Name, q.Vhost) != nil {
+				m.Can(u.Name, access.Consume, q, nil)
+			}
+		}
+	})
+	return user, resource
+}
+
+// TestQuestionsIndexWhatTheyRead: a question about one user indexes that
+// user's permission entries and the resources of the vhosts it reads; a
+// question about a queue indexes the entries of the queue's vhost. With
+// as many users, queues and exchanges in each vhost, ten times as many
+// vhosts (so users) make no more allocations.
+func TestQuestionsIndexWhatTheyRead(t *testing.T) {
+	smallUser, smallRes := questionAllocs(t, 10)
+	bigUser, bigRes := questionAllocs(t, 100)
+	if bigUser > smallUser {
+		t.Errorf("a user's access: %.0f allocations with 10,000 users, %.0f with 1,000", bigUser, smallUser)
+	}
+	if bigRes > smallRes {
+		t.Errorf("a queue's users: %.0f allocations with 10,000 users, %.0f with 1,000", bigRes, smallRes)
+	}
+}
+
+// TestPermissionIndexes: whatever order the questions come in (one user
+// across vhosts, one vhost across users, then any), Permission answers as
+// a lookup in the document's entries does.
+func TestPermissionIndexes(t *testing.T) {
+	d, diags := definitions.Parse("defs.json", defgen.Shape{Vhosts: 7, Users: 60}.Broker())
+	if diags.HasErrors() {
+		t.Fatalf("generated document: %v", diags)
+	}
+	want := func(user, vhost string) *definitions.Permission {
+		for _, p := range d.Permissions {
+			if p.User == user && p.Vhost == vhost {
+				return p
+			}
+		}
+		return nil
+	}
+	m := access.New(d, access.Options{})
+	ask := func(user, vhost string) {
+		t.Helper()
+		if got := m.Permission(user, vhost); got != want(user, vhost) {
+			t.Errorf("Permission(%q, %q) = %v, want %v", user, vhost, got, want(user, vhost))
+		}
+	}
+	for _, v := range d.Vhosts {
+		ask("user-3", v.Name)
+	}
+	for _, u := range d.Users {
+		ask(u.Name, "vhost-3")
+	}
+	for _, u := range d.Users {
+		for _, v := range d.Vhosts {
+			ask(u.Name, v.Name)
+		}
+	}
+	ask("nobody", "nowhere")
+}
