@@ -71,6 +71,9 @@ func (f *File) positions(ptrs []string) map[string]schema.Pos {
 	case f.yroot != nil:
 		return decode.LocateYAML(f.yroot, ptrs)
 	case f.Format == "json":
+		if pos, ok := f.placeReleased(ptrs); ok {
+			return pos
+		}
 		data := f.bytes()
 		if data == nil {
 			return out
@@ -86,7 +89,12 @@ func (f *File) positions(ptrs []string) map[string]schema.Pos {
 // placeJSON finds pointers in a JSON file's data, in the order of the
 // file: lines.Pos counts each line's characters once.
 func placeJSON(data []byte, lines *decode.LineIndex, ptrs []string) map[string]schema.Pos {
-	offs := decode.LocateJSON(data, ptrs)
+	return placeOffsets(decode.LocateJSON(data, ptrs), lines)
+}
+
+// placeOffsets turns the offsets of pointers into positions, in the order
+// of the file.
+func placeOffsets(offs map[string]int, lines *decode.LineIndex) map[string]schema.Pos {
 	out := make(map[string]schema.Pos, len(offs))
 	for _, p := range slices.SortedFunc(maps.Keys(offs), func(a, b string) int { return cmp.Compare(offs[a], offs[b]) }) {
 		out[p] = lines.Pos(offs[p])

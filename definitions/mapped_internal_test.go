@@ -82,6 +82,9 @@ func TestLoadLargeFileMapped(t *testing.T) {
 	if placed != 2 {
 		t.Errorf("want the unknown field and the unknown user reported, got %v", diags)
 	}
+	if f.data != nil {
+		t.Error("placing the diagnostics read the file's bytes onto the heap again")
+	}
 	if !bytes.Equal(f.Data(), data) {
 		t.Error("Data does not give the file's bytes back")
 	}
