@@ -117,19 +117,22 @@ func unanchored(pat string) bool {
 // defined in its vhost, nor a built-in exchange. A vhost whose files
 // define none is not checked.
 func (m *Model) unused(p *definitions.Permission, fields []struct{ name, pat string }, warn func(definitions.Object, schema.Code, string, ...any)) {
-	names, ok := m.names[p.Vhost]
-	if !ok {
-		for _, r := range m.Resources(p.Vhost) {
-			names = append(names, r.Name)
+	if m.names == nil {
+		// The names alone, by vhost, in one pass: the audit looks at
+		// every vhost, and indexing their queues and exchanges (Resources)
+		// took 2.3 MB for make bench's file to match names.
+		m.names = map[string][]string{}
+		for _, e := range m.doc.Exchanges {
+			m.names[e.Vhost] = append(m.names[e.Vhost], e.Name)
 		}
-		if len(names) > 0 {
-			names = append(names, builtinNames...)
+		for _, q := range m.doc.Queues {
+			m.names[q.Vhost] = append(m.names[q.Vhost], q.Name)
 		}
-		if m.names == nil {
-			m.names = map[string][]string{}
+		for v, names := range m.names {
+			m.names[v] = append(names, builtinNames...)
 		}
-		m.names[p.Vhost] = names
 	}
+	names := m.names[p.Vhost]
 	if len(names) == 0 {
 		return
 	}
