@@ -244,8 +244,13 @@ type Diagnoser struct {
 
 // Add is Diagnose, positioned later (Diagnostics).
 func (g *Diagnoser) Add(o Object, sev schema.Severity, code schema.Code, format string, args ...any) {
+	g.AddMessage(o, sev, code, fmt.Sprintf(format, args...))
+}
+
+// AddMessage is Add with the message made already.
+func (g *Diagnoser) AddMessage(o Object, sev schema.Severity, code schema.Code, msg string) {
 	loc := Location(o)
-	g.diags = append(g.diags, schema.Diagnostic{File: loc.File, Pos: loc.Pos, Pointer: loc.Pointer, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+	g.diags = append(g.diags, schema.Diagnostic{File: loc.File, Pos: loc.Pos, Pointer: loc.Pointer, Severity: sev, Code: code, Message: msg})
 	if f := o.meta().Origin.File; f != nil && loc.Pos.Line == 0 {
 		if g.files == nil {
 			g.files = map[*File]bool{}

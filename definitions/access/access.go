@@ -237,8 +237,6 @@ type Model struct {
 	vhosts    map[string]*vhostIndex
 	allVhosts bool
 	re        map[string]*compiled
-	// names are, by vhost, the names the audit matches patterns against.
-	names map[string][]string
 }
 
 // permScans is how many users or vhosts Permission indexes alone, each
@@ -738,6 +736,13 @@ func (m *Model) compile(pattern string) *compiled {
 	if c, ok := m.re[pattern]; ok {
 		return c
 	}
+	c := compilePattern(pattern)
+	m.re[pattern] = c
+	return c
+}
+
+// compilePattern makes pattern ready to match.
+func compilePattern(pattern string) *compiled {
 	c := &compiled{pattern: pattern}
 	lp := pattern
 	if lp == "" {
@@ -751,7 +756,6 @@ func (m *Model) compile(pattern string) *compiled {
 	} else if c.re, c.err = regexp2.Compile(pattern, regexp2.None); c.re != nil {
 		c.re.MatchTimeout = matchTimeout
 	}
-	m.re[pattern] = c
 	return c
 }
 

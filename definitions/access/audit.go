@@ -2,8 +2,10 @@ package access
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/schema"
@@ -28,29 +30,39 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 	warn := func(o definitions.Object, code schema.Code, format string, args ...any) {
 		found.Add(o, schema.Warning, code, format, args...)
 	}
+	// What each permission says about itself is found by GOMAXPROCS
+	// workers, each over a run of the permissions (formatting 10,000
+	// findings took most of the audit's time), and added in the
+	// permissions' order.
+	perms := d.Permissions
+	names := m.auditNames()
+	found1 := make([][]finding, len(perms))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(perms)/auditRun)
+	per := (len(perms) + workers - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(perms); lo += per {
+		hi := min(lo+per, len(perms))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cache := patternCache{}
+			for i := lo; i < hi; i++ {
+				found1[i] = permissionFindings(perms[i], names, cache)
+			}
+		}()
+	}
+	wg.Wait()
 	has := map[string]bool{}
 	full := map[string][]*definitions.Permission{}
-	for _, p := range d.Permissions {
+	for i, p := range perms {
 		has[p.User] = true
-		fields := []struct{ name, pat string }{{"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
-		for _, f := range fields {
-			if unanchored(f.pat) {
-				warn(p, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
-					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
-			}
-		}
 		if p.Configure == ".*" && p.Write == ".*" && p.Read == ".*" {
 			full[p.User] = append(full[p.User], p)
 		}
-		if strings.Contains(strings.ToLower(p.Configure), "amq") {
-			for _, name := range builtinNames[1:] { // not amq.default: the default exchange cannot be declared
-				if ok, why := m.Match(p.Configure, name); ok && why == "" {
-					warn(p, schema.WAccessConfigureAMQ, "configure pattern %s of %s matches the built-in exchange %s (and so may others)", Quote(p.Configure), p.Addr(), Quote(name))
-					break
-				}
-			}
+		for _, f := range found1[i] {
+			found.AddMessage(p, schema.Warning, f.code, f.msg)
 		}
-		m.unused(p, fields, warn)
+		found1[i] = nil
 	}
 	for _, p := range d.TopicPermissions {
 		for _, f := range []struct{ name, pat string }{{"write", p.Write}, {"read", p.Read}} {
@@ -113,58 +125,95 @@ func unanchored(pat string) bool {
 	return !strings.HasPrefix(pat, "^") && !strings.HasPrefix(pat, ".*") && !strings.HasPrefix(pat, "(?")
 }
 
-// unused reports the patterns of p that match no queue or exchange
-// defined in its vhost, nor a built-in exchange. A vhost whose files
-// define none is not checked.
-func (m *Model) unused(p *definitions.Permission, fields []struct{ name, pat string }, warn func(definitions.Object, schema.Code, string, ...any)) {
-	if m.names == nil {
-		// The names alone, by vhost, in one pass: the audit looks at
-		// every vhost, and indexing their queues and exchanges (Resources)
-		// took 2.3 MB for make bench's file to match names.
-		m.names = map[string][]string{}
-		for _, e := range m.doc.Exchanges {
-			m.names[e.Vhost] = append(m.names[e.Vhost], e.Name)
-		}
-		for _, q := range m.doc.Queues {
-			m.names[q.Vhost] = append(m.names[q.Vhost], q.Name)
-		}
-		for v, names := range m.names {
-			m.names[v] = append(names, builtinNames...)
+// auditRun is how many permissions make a worker's run at least: fewer
+// are not worth a goroutine.
+const auditRun = 512
+
+// finding is a warning about an object, its message made.
+type finding struct {
+	code schema.Code
+	msg  string
+}
+
+// patternCache holds one worker's compiled regexps; literal patterns,
+// most often a permission's own (^user-12\.), are parsed again rather
+// than kept.
+type patternCache map[string]*compiled
+
+func (pc patternCache) get(pat string) *compiled {
+	if c, ok := pc[pat]; ok {
+		return c
+	}
+	c := compilePattern(pat)
+	if c.lit == nil {
+		pc[pat] = c
+	}
+	return c
+}
+
+// permissionFindings are the findings about p alone: unanchored patterns,
+// configure on amq.*, and patterns that match no queue or exchange
+// defined in its vhost nor a built-in exchange (names are the vhosts'
+// names; a vhost whose files define none is not checked). In that order.
+func permissionFindings(p *definitions.Permission, names map[string][]string, cache patternCache) []finding {
+	var out []finding
+	fields := []struct{ name, pat string }{{"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
+	for _, f := range fields {
+		if unanchored(f.pat) {
+			out = append(out, finding{schema.WAccessUnanchored, fmt.Sprintf("%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
+				f.name, Quote(f.pat), p.Addr(), Quote(f.pat))})
 		}
 	}
-	names := m.names[p.Vhost]
-	if len(names) == 0 {
-		return
+	if strings.Contains(strings.ToLower(p.Configure), "amq") {
+		c := cache.get(p.Configure)
+		for _, name := range builtinNames[1:] { // not amq.default: the default exchange cannot be declared
+			if ok, why := c.match(name); ok && why == "" {
+				out = append(out, finding{schema.WAccessConfigureAMQ, fmt.Sprintf("configure pattern %s of %s matches the built-in exchange %s (and so may others)",
+					Quote(p.Configure), p.Addr(), Quote(name))})
+				break
+			}
+		}
+	}
+	vnames := names[p.Vhost]
+	if len(vnames) == 0 {
+		return out
 	}
 	for _, f := range fields {
 		if f.pat == "" || f.pat == ".*" || f.pat == "^$" {
 			continue
 		}
-		c := m.compileAudit(f.pat)
+		c := cache.get(f.pat)
 		matched := false
-		for _, n := range names {
+		for _, n := range vnames {
 			if ok, why := c.match(n); ok || why != "" { // a pattern warren cannot evaluate is not reported
 				matched = true
 				break
 			}
 		}
 		if !matched {
-			warn(p, schema.WAccessUnused, "%s pattern %s of %s matches no queue or exchange defined in vhost %s", f.name, Quote(f.pat), p.Addr(), Quote(p.Vhost))
+			out = append(out, finding{schema.WAccessUnused, fmt.Sprintf("%s pattern %s of %s matches no queue or exchange defined in vhost %s",
+				f.name, Quote(f.pat), p.Addr(), Quote(p.Vhost))})
 		}
 	}
+	return out
 }
 
-// compileAudit is compile, without keeping a literal pattern: most
-// permissions have one of their own (^user-12\.), so keeping each held the
-// audit's memory as it went through 10,000 of them, to be matched once.
-func (m *Model) compileAudit(pat string) *compiled {
-	if c, ok := m.re[pat]; ok {
-		return c
+// auditNames are, by vhost, the names of its queues and exchanges and the
+// built-in exchanges', for vhosts that define any: the names alone, in one
+// pass (indexing every vhost's queues and exchanges, as Resources does,
+// took 2.3 MB of make bench's file to match names).
+func (m *Model) auditNames() map[string][]string {
+	names := map[string][]string{}
+	for _, e := range m.doc.Exchanges {
+		names[e.Vhost] = append(names[e.Vhost], e.Name)
 	}
-	if l, ok := parseLiteral(pat); ok && pat != "" {
-		return &compiled{pattern: pat, lit: &l}
+	for _, q := range m.doc.Queues {
+		names[q.Vhost] = append(names[q.Vhost], q.Name)
 	}
-	return m.compile(pat)
+	for v, ns := range names {
+		names[v] = append(ns, builtinNames...)
+	}
+	return names
 }
 
 // builtinNames are the names the built-in exchanges are checked as
