@@ -3,6 +3,7 @@ package definitions
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/warren-tool/warren/schema"
@@ -246,6 +247,10 @@ type Diagnoser struct {
 func (g *Diagnoser) Add(o Object, sev schema.Severity, code schema.Code, format string, args ...any) {
 	g.AddMessage(o, sev, code, fmt.Sprintf(format, args...))
 }
+
+// Grow makes room for n more diagnostics, when their number is known
+// beforehand.
+func (g *Diagnoser) Grow(n int) { g.diags = slices.Grow(g.diags, n) }
 
 // AddMessage is Add with the message made already.
 func (g *Diagnoser) AddMessage(o Object, sev schema.Severity, code schema.Code, msg string) {

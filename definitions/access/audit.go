@@ -52,6 +52,11 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 		}()
 	}
 	wg.Wait()
+	n := 0
+	for _, fs := range found1 {
+		n += len(fs)
+	}
+	found.Grow(n)
 	has := map[string]bool{}
 	full := map[string][]*definitions.Permission{}
 	for i, p := range perms {
