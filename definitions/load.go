@@ -31,7 +31,11 @@ type File struct {
 	// be parsed and is read again (see reread) only to place diagnostics.
 	data   []byte
 	reread *reread
-	mu     sync.Mutex
+	// mappedOnce is set once diagnostics were placed in the released file
+	// from a mapping (placeReleased): placing more reads it onto the heap
+	// and keeps it, as a second pass suggests a third.
+	mappedOnce bool
+	mu         sync.Mutex
 	// rabbitVersion is the file's own rabbit_version, which decides how
 	// RabbitMQ reads hashes without hashing_algorithm.
 	rabbitVersion string

@@ -80,16 +80,20 @@ func faultGuard(onFault func()) func() {
 // onto the heap again (4.8 MB for make bench's file, for the position of
 // one permission): the file is mapped, checked against the checksum of
 // what was parsed a megabyte at a time, each released once checked, and
-// read only up to the last pointer. ok is false when f was not released or
-// cannot be mapped: bytes reads it then. A file changed since it was
-// parsed places nothing, as bytes does.
+// read only up to the last pointer. It does so once: a caller that places
+// diagnostics one at a time (a hundred mappings and checksums of that file
+// took a second) has bytes read the file and keep it. ok is false when f
+// was not released, was placed from a mapping already, or cannot be
+// mapped: bytes reads it then. A file changed since it was parsed places
+// nothing, as bytes does.
 func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.reread
-	if f.data != nil || r == nil {
+	if f.data != nil || r == nil || f.mappedOnce {
 		return nil, false
 	}
+	f.mappedOnce = true
 	file, err := os.Open(r.path)
 	if err != nil {
 		return nil, false
