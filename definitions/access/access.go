@@ -32,7 +32,7 @@ func (r Resource) String() string {
 	if r.Kind == Exchange && r.Name == "" {
 		return fmt.Sprintf("the default exchange on vhost %q", r.Vhost)
 	}
-	return fmt.Sprintf("%s %q on vhost %q", r.Kind, r.Name, r.Vhost)
+	return string(r.Kind) + " " + strconv.Quote(r.Name) + " on vhost " + strconv.Quote(r.Vhost)
 }
 
 // Ref is the resource as ParseResource reads it: queue:VHOST/NAME, the
@@ -572,7 +572,7 @@ func (m *Model) check(p *definitions.Permission, perm Permission, res Resource, 
 		m.match(&c, nil)
 		return c
 	}
-	m.match(&c, func() (string, string) { return fmt.Sprintf("%s on %s", perm, res), p.Addr() })
+	m.match(&c, func() (string, string) { return string(perm) + " on " + res.String(), p.Addr() })
 	return c
 }
 
@@ -682,12 +682,12 @@ func (m *Model) match(c *Check, what func() (what, by string)) {
 	case why != "":
 		c.Result, c.Brief = Unknown, why
 	case ok:
-		c.Result, c.Brief = Allowed, fmt.Sprintf("%s matches %s", expanded(*c), Quote(c.Subject))
+		c.Result, c.Brief = Allowed, expanded(*c)+" matches "+Quote(c.Subject)
 	default:
-		c.Result, c.Brief = Denied, fmt.Sprintf("%s does not match %s", expanded(*c), Quote(c.Subject))
+		c.Result, c.Brief = Denied, expanded(*c)+" does not match "+Quote(c.Subject)
 	}
 	w, by := what()
-	c.Why = fmt.Sprintf("%s: %s (%s)", w, c.Brief, by)
+	c.Why = w + ": " + c.Brief + " (" + by + ")"
 }
 
 // expanded is the check's pattern, and what it expands to when that
