@@ -82,6 +82,9 @@ func TestLoadLargeFileMapped(t *testing.T) {
 	if placed != 2 {
 		t.Errorf("want the unknown field and the unknown user reported, got %v", diags)
 	}
+	if f.data != nil {
+		t.Error("placing the diagnostics read the file's bytes onto the heap again")
+	}
 	if !bytes.Equal(f.Data(), data) {
 		t.Error("Data does not give the file's bytes back")
 	}
@@ -223,4 +226,28 @@ func TestLayerOverChangedLargeBase(t *testing.T) {
 		}
 	}
 	t.Error("queue q-0 is gone")
+}
+
+// TestReleasedFilePlacedOneAtATime: diagnostics placed one at a time in a
+// released file are placed from a mapping the first time only; the
+// second reads the file and keeps it, so that a hundred placements are
+// not a hundred mappings and checksums of the whole file.
+func TestReleasedFilePlacedOneAtATime(t *testing.T) {
+	needMapping(t)
+	path, data := largeFile(t)
+	doc, diags := Load([]string{path}, LoadOptions{})
+	if doc == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	want, _ := Parse(path, data)
+	f := doc.Files()[0]
+	for i, p := range doc.Permissions[:3] {
+		got, exp := Diagnose(p, 0, "", ""), Diagnose(want.Permissions[i], 0, "", "")
+		if got.Pos != exp.Pos || got.Pos.Line == 0 {
+			t.Errorf("%s placed at %v, want %v", p.Addr(), got.Pos, exp.Pos)
+		}
+		if held := f.data != nil; held != (i > 0) {
+			t.Errorf("after %d placements, the file's bytes held: %v", i+1, held)
+		}
+	}
 }

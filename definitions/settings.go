@@ -3,6 +3,7 @@ package definitions
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/warren-tool/warren/schema"
@@ -244,8 +245,17 @@ type Diagnoser struct {
 
 // Add is Diagnose, positioned later (Diagnostics).
 func (g *Diagnoser) Add(o Object, sev schema.Severity, code schema.Code, format string, args ...any) {
+	g.AddMessage(o, sev, code, fmt.Sprintf(format, args...))
+}
+
+// Grow makes room for n more diagnostics, when their number is known
+// beforehand.
+func (g *Diagnoser) Grow(n int) { g.diags = slices.Grow(g.diags, n) }
+
+// AddMessage is Add with the message made already.
+func (g *Diagnoser) AddMessage(o Object, sev schema.Severity, code schema.Code, msg string) {
 	loc := Location(o)
-	g.diags = append(g.diags, schema.Diagnostic{File: loc.File, Pos: loc.Pos, Pointer: loc.Pointer, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+	g.diags = append(g.diags, schema.Diagnostic{File: loc.File, Pos: loc.Pos, Pointer: loc.Pointer, Severity: sev, Code: code, Message: msg})
 	if f := o.meta().Origin.File; f != nil && loc.Pos.Line == 0 {
 		if g.files == nil {
 			g.files = map[*File]bool{}

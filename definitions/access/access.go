@@ -32,7 +32,7 @@ func (r Resource) String() string {
 	if r.Kind == Exchange && r.Name == "" {
 		return fmt.Sprintf("the default exchange on vhost %q", r.Vhost)
 	}
-	return fmt.Sprintf("%s %q on vhost %q", r.Kind, r.Name, r.Vhost)
+	return string(r.Kind) + " " + strconv.Quote(r.Name) + " on vhost " + strconv.Quote(r.Vhost)
 }
 
 // Ref is the resource as ParseResource reads it: queue:VHOST/NAME, the
@@ -216,20 +216,39 @@ func (v Verdict) reason(say func(Check) string) string {
 }
 
 // Model is a document's permissions, topic permissions, queues and
-// exchanges, indexed for checks. It is not safe for concurrent use (it
-// caches compiled patterns).
+// exchanges, indexed for checks as questions need them: a question about
+// one user or one resource reads the document's lists once and indexes
+// only the entries of that user or vhost, not every user's. It is not
+// safe for concurrent use (it caches indexes and compiled patterns).
 type Model struct {
-	perms     map[[2]string]*definitions.Permission        // by vhost, user
-	topics    map[[3]string]*definitions.TopicPermission   // by vhost, user, exchange
+	doc  *definitions.Document
+	opts Options
+	// perms is every permission entry by vhost and user, made once
+	// permScans users or vhosts were indexed alone; before, permsOf and
+	// permsIn hold the entries of the users and the vhosts asked about.
+	perms     map[[2]string]*definitions.Permission
+	permsOf   map[string]map[string]*definitions.Permission // by user, then vhost
+	permsIn   map[string]map[string]*definitions.Permission // by vhost, then user
+	permScans int
+	topics    map[[3]string]*definitions.TopicPermission   // by vhost, user, exchange; made on first use
 	topicsOf  map[[2]string][]*definitions.TopicPermission // by vhost, user
-	queues    map[[2]string]*definitions.Queue             // by vhost, name
-	exchanges map[[2]string]*definitions.Exchange          // by vhost, name
-	doc       *definitions.Document
-	opts      Options
-	byVhost   map[string][]Resource // Resources, made on first use
+	// vhosts are the queues and exchanges of the vhosts asked about (all
+	// of them from the second: see vhost).
+	vhosts    map[string]*vhostIndex
+	allVhosts bool
 	re        map[string]*compiled
-	// names are, by vhost, the names the audit matches patterns against.
-	names map[string][]string
+}
+
+// permScans is how many users or vhosts Permission indexes alone, each
+// with one pass over the document's permissions, before it indexes them
+// all.
+const permScans = 4
+
+// vhostIndex is a vhost's queues and exchanges.
+type vhostIndex struct {
+	queues    map[string]*definitions.Queue
+	exchanges map[string]*definitions.Exchange
+	resources []Resource // sorted: exchanges first, then by name
 }
 
 type compiled struct {
@@ -249,26 +268,10 @@ type Options struct {
 	Version string
 }
 
-// New indexes d. Later objects of the same key win, as they do in a merge.
+// New makes a model of d. Later objects of the same key win, as they do in
+// a merge. It indexes nothing yet: each question indexes what it reads.
 func New(d *definitions.Document, opts Options) *Model {
-	m := &Model{doc: d, opts: opts, perms: map[[2]string]*definitions.Permission{}, topics: map[[3]string]*definitions.TopicPermission{},
-		topicsOf: map[[2]string][]*definitions.TopicPermission{}, queues: map[[2]string]*definitions.Queue{},
-		exchanges: map[[2]string]*definitions.Exchange{}, re: map[string]*compiled{}}
-	for _, p := range d.Permissions {
-		m.perms[[2]string{p.Vhost, p.User}] = p
-	}
-	for _, p := range d.TopicPermissions {
-		m.topics[[3]string{p.Vhost, p.User, p.Exchange}] = p
-		k := [2]string{p.Vhost, p.User}
-		m.topicsOf[k] = append(m.topicsOf[k], p)
-	}
-	for _, q := range d.Queues {
-		m.queues[[2]string{q.Vhost, q.Name}] = q
-	}
-	for _, e := range d.Exchanges {
-		m.exchanges[[2]string{e.Vhost, e.Name}] = e
-	}
-	return m
+	return &Model{doc: d, opts: opts, re: map[string]*compiled{}}
 }
 
 // Document is the document the model was made from.
@@ -277,12 +280,90 @@ func (m *Model) Document() *definitions.Document { return m.doc }
 // Permission is the user's permission entry on the vhost, nil when it has
 // none (and so cannot connect).
 func (m *Model) Permission(user, vhost string) *definitions.Permission {
-	return m.perms[[2]string{vhost, user}]
+	if m.perms != nil {
+		return m.perms[[2]string{vhost, user}]
+	}
+	if byVhost, ok := m.permsOf[user]; ok {
+		return byVhost[vhost]
+	}
+	if byUser, ok := m.permsIn[vhost]; ok {
+		return byUser[user]
+	}
+	if m.permScans == permScans {
+		// Questions about many users and vhosts: index every entry.
+		m.indexPerms()
+		return m.perms[[2]string{vhost, user}]
+	}
+	// The first pass indexes the user's entries: a question about a user
+	// asks about each vhost in turn. A question that then names another
+	// user is about the users of a vhost: the next pass indexes those.
+	m.permScans++
+	byUser := len(m.permsOf) == 0
+	found := map[string]*definitions.Permission{}
+	for _, p := range m.doc.Permissions {
+		switch {
+		case byUser && p.User == user:
+			found[p.Vhost] = p
+		case !byUser && p.Vhost == vhost:
+			found[p.User] = p
+		}
+	}
+	if m.permsOf == nil {
+		m.permsOf, m.permsIn = map[string]map[string]*definitions.Permission{}, map[string]map[string]*definitions.Permission{}
+	}
+	if byUser {
+		m.permsOf[user] = found
+		return found[vhost]
+	}
+	m.permsIn[vhost] = found
+	return found[user]
+}
+
+// indexPerms indexes every permission entry.
+func (m *Model) indexPerms() {
+	if m.perms != nil {
+		return
+	}
+	m.perms = make(map[[2]string]*definitions.Permission, len(m.doc.Permissions))
+	for _, p := range m.doc.Permissions {
+		m.perms[[2]string{p.Vhost, p.User}] = p
+	}
+	m.permsOf, m.permsIn = nil, nil
+}
+
+// indexAll indexes everything, for questions about the whole document.
+func (m *Model) indexAll() {
+	m.indexPerms()
+	m.indexTopics()
+	if !m.allVhosts {
+		m.indexVhosts("", true)
+	}
 }
 
 // TopicPermissions are the user's topic permissions on the vhost.
 func (m *Model) TopicPermissions(user, vhost string) []*definitions.TopicPermission {
+	m.indexTopics()
 	return m.topicsOf[[2]string{vhost, user}]
+}
+
+// topic is the user's topic permission on the exchange, nil when it has
+// none.
+func (m *Model) topicPermission(vhost, user, exchange string) *definitions.TopicPermission {
+	m.indexTopics()
+	return m.topics[[3]string{vhost, user, exchange}]
+}
+
+// indexTopics indexes the topic permissions, once: there are few.
+func (m *Model) indexTopics() {
+	if m.topics != nil {
+		return
+	}
+	m.topics, m.topicsOf = map[[3]string]*definitions.TopicPermission{}, map[[2]string][]*definitions.TopicPermission{}
+	for _, p := range m.doc.TopicPermissions {
+		m.topics[[3]string{p.Vhost, p.User, p.Exchange}] = p
+		k := [2]string{p.Vhost, p.User}
+		m.topicsOf[k] = append(m.topicsOf[k], p)
+	}
 }
 
 // Builtin are the exchanges every vhost has, by name, with their types.
@@ -294,15 +375,20 @@ var Builtin = map[string]string{
 // defined says whether the model has r (built-in exchanges included).
 func (m *Model) defined(r Resource) bool {
 	if r.Kind == Queue {
-		return m.queues[[2]string{r.Vhost, r.Name}] != nil
+		return m.vhost(r.Vhost).queues[r.Name] != nil
 	}
 	return m.ExchangeType(r.Vhost, r.Name) != ""
+}
+
+// exchange is the exchange the document defines, nil when it does not.
+func (m *Model) exchange(vhost, name string) *definitions.Exchange {
+	return m.vhost(vhost).exchanges[name]
 }
 
 // ExchangeType is the type of an exchange the model knows (defined, or
 // built in); "" when it does not.
 func (m *Model) ExchangeType(vhost, name string) string {
-	if e := m.exchanges[[2]string{vhost, name}]; e != nil {
+	if e := m.exchange(vhost, name); e != nil {
 		return e.Type
 	}
 	return Builtin[name]
@@ -310,40 +396,69 @@ func (m *Model) ExchangeType(vhost, name string) string {
 
 // Resources are the queues and exchanges defined in the vhost (exchanges
 // first), sorted by name; the built-in exchanges are not among them.
-func (m *Model) Resources(vhost string) []Resource {
-	if rs, ok := m.byVhost[vhost]; ok {
-		return rs
+func (m *Model) Resources(vhost string) []Resource { return m.vhost(vhost).resources }
+
+// vhost is the vhost's index. The first vhost asked is indexed alone (most
+// questions are about one); a second indexes them all, so that asking
+// about every vhost reads the lists once.
+func (m *Model) vhost(name string) *vhostIndex {
+	if x, ok := m.vhosts[name]; ok {
+		return x
 	}
-	// The first vhost asked is indexed alone (most questions are about
-	// one); a second indexes them all, so that asking about every vhost
-	// reads the lists once.
-	all := m.byVhost != nil
-	by := map[string][]Resource{vhost: nil}
+	if !m.allVhosts {
+		m.indexVhosts(name, m.vhosts != nil)
+		if x, ok := m.vhosts[name]; ok {
+			return x
+		}
+	}
+	return &vhostIndex{} // nothing defined in it
+}
+
+// indexVhosts indexes the queues and exchanges of every vhost (all), or of
+// one.
+func (m *Model) indexVhosts(name string, all bool) {
+	by := map[string]*vhostIndex{}
+	if !all {
+		by[name] = &vhostIndex{}
+	}
+	at := func(v string) *vhostIndex {
+		x := by[v]
+		if x == nil {
+			x = &vhostIndex{}
+			by[v] = x
+		}
+		return x
+	}
 	for _, e := range m.doc.Exchanges {
-		if all || e.Vhost == vhost {
-			by[e.Vhost] = append(by[e.Vhost], Resource{Exchange, e.Vhost, e.Name})
+		if all || e.Vhost == name {
+			x := at(e.Vhost)
+			if x.exchanges == nil {
+				x.exchanges = map[string]*definitions.Exchange{}
+			}
+			x.exchanges[e.Name] = e
+			x.resources = append(x.resources, Resource{Exchange, e.Vhost, e.Name})
 		}
 	}
 	for _, q := range m.doc.Queues {
-		if all || q.Vhost == vhost {
-			by[q.Vhost] = append(by[q.Vhost], Resource{Queue, q.Vhost, q.Name})
+		if all || q.Vhost == name {
+			x := at(q.Vhost)
+			if x.queues == nil {
+				x.queues = map[string]*definitions.Queue{}
+			}
+			x.queues[q.Name] = q
+			x.resources = append(x.resources, Resource{Queue, q.Vhost, q.Name})
 		}
 	}
-	for v, rs := range by {
-		slices.SortFunc(rs, func(a, b Resource) int {
+	for _, x := range by {
+		slices.SortFunc(x.resources, func(a, b Resource) int {
 			if a.Kind != b.Kind {
 				return strings.Compare(string(a.Kind), string(b.Kind)) // exchange before queue
 			}
 			return strings.Compare(a.Name, b.Name)
 		})
-		by[v] = slices.CompactFunc(rs, func(a, b Resource) bool { return a == b })
+		x.resources = slices.CompactFunc(x.resources, func(a, b Resource) bool { return a == b })
 	}
-	if all {
-		m.byVhost = by
-	} else {
-		m.byVhost = map[string][]Resource{vhost: by[vhost]}
-	}
-	return m.byVhost[vhost]
+	m.vhosts, m.allVhosts = by, all
 }
 
 // Can says whether user may do op on r. key is the routing key (publish)
@@ -432,7 +547,7 @@ func reserved(op Operation, r Resource, m *Model) string {
 	case op == Delete && r.Kind == Exchange && strings.HasPrefix(r.Name, "amq.") && Builtin[r.Name] != "":
 		return fmt.Sprintf("%s is built in: the broker refuses to delete it whatever the permissions", r)
 	case op == Publish:
-		if e := m.exchanges[[2]string{r.Vhost, r.Name}]; e != nil && e.Internal != nil && *e.Internal {
+		if e := m.exchange(r.Vhost, r.Name); e != nil && e.Internal != nil && *e.Internal {
 			return fmt.Sprintf("%s is internal: clients cannot publish to it, whatever the permissions", r)
 		}
 	}
@@ -457,7 +572,7 @@ func (m *Model) check(p *definitions.Permission, perm Permission, res Resource, 
 		m.match(&c, nil)
 		return c
 	}
-	m.match(&c, func() (string, string) { return fmt.Sprintf("%s on %s", perm, res), p.Addr() })
+	m.match(&c, func() (string, string) { return string(perm) + " on " + res.String(), p.Addr() })
 	return c
 }
 
@@ -466,7 +581,7 @@ func (m *Model) check(p *definitions.Permission, perm Permission, res Resource, 
 // permission on it.
 func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *string, explain bool) {
 	r := v.Resource
-	tp := m.topics[[3]string{r.Vhost, v.User, r.Name}]
+	tp := m.topicPermission(r.Vhost, v.User, r.Name)
 	if tp == nil {
 		return // no topic permission on the exchange: no topic check
 	}
@@ -567,12 +682,12 @@ func (m *Model) match(c *Check, what func() (what, by string)) {
 	case why != "":
 		c.Result, c.Brief = Unknown, why
 	case ok:
-		c.Result, c.Brief = Allowed, fmt.Sprintf("%s matches %s", expanded(*c), Quote(c.Subject))
+		c.Result, c.Brief = Allowed, expanded(*c)+" matches "+Quote(c.Subject)
 	default:
-		c.Result, c.Brief = Denied, fmt.Sprintf("%s does not match %s", expanded(*c), Quote(c.Subject))
+		c.Result, c.Brief = Denied, expanded(*c)+" does not match "+Quote(c.Subject)
 	}
 	w, by := what()
-	c.Why = fmt.Sprintf("%s: %s (%s)", w, c.Brief, by)
+	c.Why = w + ": " + c.Brief + " (" + by + ")"
 }
 
 // expanded is the check's pattern, and what it expands to when that
@@ -621,6 +736,13 @@ func (m *Model) compile(pattern string) *compiled {
 	if c, ok := m.re[pattern]; ok {
 		return c
 	}
+	c := compilePattern(pattern)
+	m.re[pattern] = c
+	return c
+}
+
+// compilePattern makes pattern ready to match.
+func compilePattern(pattern string) *compiled {
 	c := &compiled{pattern: pattern}
 	lp := pattern
 	if lp == "" {
@@ -634,7 +756,6 @@ func (m *Model) compile(pattern string) *compiled {
 	} else if c.re, c.err = regexp2.Compile(pattern, regexp2.None); c.re != nil {
 		c.re.MatchTimeout = matchTimeout
 	}
-	m.re[pattern] = c
 	return c
 }
 

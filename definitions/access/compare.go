@@ -64,6 +64,8 @@ func (c Change) Gained() bool { return rank[c.After] < rank[c.Before] }
 func Compare(before, after *Model) []Change {
 	type uv struct{ user, vhost string }
 	changed := map[uv]bool{}
+	before.indexAll()
+	after.indexAll()
 	for _, pair := range [][2]*Model{{before, after}, {after, before}} {
 		a, b := pair[0], pair[1]
 		for k, p := range a.perms {
@@ -80,10 +82,13 @@ func Compare(before, after *Model) []Change {
 			}
 		}
 		// An exchange that becomes internal, or stops being so.
-		for k, e := range a.exchanges {
-			if f := b.exchanges[k]; f != nil && internal(e) != internal(f) {
+		for v, x := range a.vhosts {
+			for name, e := range x.exchanges {
+				if f := b.exchange(v, name); f == nil || internal(e) == internal(f) {
+					continue
+				}
 				for pk := range a.perms {
-					if pk[0] == k[0] {
+					if pk[0] == v {
 						changed[uv{pk[1], pk[0]}] = true
 					}
 				}

@@ -18,11 +18,17 @@ import (
 type ptrTrie struct {
 	want     bool // a pointer ends here
 	children map[string]*ptrTrie
+	// seen is set, and off is where the node is, once it is found.
+	seen   bool
+	off    int
+	parent *ptrTrie
 }
 
-func newPtrTrie(ptrs []string) *ptrTrie {
-	root := &ptrTrie{}
-	for _, p := range ptrs {
+// newPtrTrie makes the trie of ptrs, and the node where each ends.
+func newPtrTrie(ptrs []string) (root *ptrTrie, ends []*ptrTrie) {
+	root = &ptrTrie{}
+	ends = make([]*ptrTrie, len(ptrs))
+	for i, p := range ptrs {
 		n := root
 		for _, tok := range schema.SplitPointer(p) {
 			if n.children == nil {
@@ -30,14 +36,15 @@ func newPtrTrie(ptrs []string) *ptrTrie {
 			}
 			c := n.children[tok]
 			if c == nil {
-				c = &ptrTrie{}
+				c = &ptrTrie{parent: n}
 				n.children[tok] = c
 			}
 			n = c
 		}
 		n.want = true
+		ends[i] = n
 	}
-	return root
+	return root, ends
 }
 
 // LocateJSON finds the byte offsets of pointers in a JSON document. A
@@ -48,34 +55,26 @@ func newPtrTrie(ptrs []string) *ptrTrie {
 // found.
 func LocateJSON(data []byte, ptrs []string) map[string]int {
 	out := make(map[string]int, len(ptrs))
-	trie := newPtrTrie(ptrs)
+	trie, ends := newPtrTrie(ptrs)
 	d := &jsonDecoder{data: data}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3
 	}
 	d.skipSpace()
-	found := map[*ptrTrie]int{}
 	if trie.want {
-		found[trie] = d.pos
+		trie.off = d.pos
 	}
-	l := locator{d: d, found: found, left: trie.size()}
+	l := locator{d: d, left: trie.size()}
 	l.locate(trie)
-	// Map every requested pointer to its offset, falling back to parents.
-	for _, p := range ptrs {
-		toks := schema.SplitPointer(p)
-		n, off := trie, found[trie]
-		for _, t := range toks {
-			c := n.children[t]
-			if c == nil {
-				break
-			}
-			o, ok := found[c]
-			if !ok {
-				break
-			}
-			n, off = c, o
+	// Map every requested pointer to its offset, falling back to the
+	// deepest parent found (a node is looked into only once found, so
+	// its parents are).
+	for i, p := range ptrs {
+		n := ends[i]
+		for n != trie && !n.seen {
+			n = n.parent
 		}
-		out[p] = off
+		out[p] = n.off
 	}
 	return out
 }
@@ -89,21 +88,21 @@ func (n *ptrTrie) size() int {
 	return total
 }
 
-// locator finds a trie's nodes in a JSON document, and stops reading once
-// it has found them all (left is how many it has not).
+// locator finds a trie's nodes in a JSON document (each records where it
+// is), and stops reading once it has found them all (left is how many it
+// has not).
 type locator struct {
-	d     *jsonDecoder
-	found map[*ptrTrie]int
-	left  int
+	d    *jsonDecoder
+	left int
 }
 
 // saw records where node c is, the first time; with the last node found,
 // nothing more is read.
 func (l *locator) saw(c *ptrTrie, off int) {
-	if _, seen := l.found[c]; seen { // a duplicate key: the first wins
+	if c.seen { // a duplicate key: the first wins
 		return
 	}
-	l.found[c] = off
+	c.seen, c.off = true, off
 	if l.left--; l.left == 0 {
 		l.d.pos = len(l.d.data)
 	}
@@ -138,7 +137,7 @@ func (l *locator) locate(n *ptrTrie) {
 			d.skipSpace()
 			d.pos++ // :
 			if c := n.children[k]; c != nil {
-				_, seen := l.found[c]
+				seen := c.seen
 				l.saw(c, keyOff)
 				if !seen {
 					l.locate(c)
@@ -157,6 +156,7 @@ func (l *locator) locate(n *ptrTrie) {
 		}
 	case '[':
 		d.pos++
+		var index [20]byte // the element's index as a key, not allocated
 		for i := 0; ; i++ {
 			d.skipSpace()
 			if d.pos >= len(d.data) || d.data[d.pos] == ']' {
@@ -164,7 +164,7 @@ func (l *locator) locate(n *ptrTrie) {
 				return
 			}
 			start := d.pos
-			if c := n.children[strconv.Itoa(i)]; c != nil {
+			if c := n.children[string(strconv.AppendInt(index[:0], int64(i), 10))]; c != nil {
 				l.saw(c, d.pos)
 				l.locate(c)
 			} else {

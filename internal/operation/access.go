@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
+	"runtime/debug"
 	"slices"
 
 	"github.com/warren-tool/warren/definitions"
@@ -39,6 +39,9 @@ type AccessRequest struct {
 	// Audit asks for the least-privilege findings instead (Findings).
 	Audit     bool
 	AuditOpts access.AuditOptions
+	// Where asks, with User, for the places in the files of the user's
+	// permissions and topic permissions (AccessResult.Where).
+	Where bool
 }
 
 // AccessResult answers an AccessRequest. Exactly one of Can, Vhosts and
@@ -61,6 +64,9 @@ type AccessResult struct {
 	// resource.
 	NoEntry      []string
 	NoEntryVhost string
+	// Where are, when asked (AccessRequest.Where), the places of the
+	// permissions and topic permissions in Vhosts that came from files.
+	Where map[definitions.Object]schema.Location
 }
 
 // Matrix is users by resources in one vhost. Each cell is three
@@ -115,9 +121,12 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 	if req.Version == "" {
 		req.Version = doc.RabbitMQVersion
 	}
-	// What loading the files left to collect goes first: the model's
-	// indexes would otherwise grow the heap past what validate needs.
-	runtime.GC()
+	// What loading and checking the files left to collect goes first, and
+	// its pages back to the system: the answer's allocations then start
+	// from the document alone, and the peak stays the checks' (runtime.GC
+	// kept the freed pages, and --user on make bench's file peaked 2 MB
+	// above validate).
+	debug.FreeOSMemory()
 	m := access.New(doc, access.Options{Version: req.Version})
 	res := &AccessResult{Model: m}
 	switch {
@@ -146,16 +155,37 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 			if req.Vhost != "" && v != req.Vhost {
 				continue
 			}
-			uv := UserInVhost{Vhost: v, Permission: m.Permission(req.User, v), Topic: m.TopicPermissions(req.User, v)}
-			if uv.Permission != nil {
-				for _, r := range m.Resources(v) {
-					uv.Verdicts = append(uv.Verdicts, verdicts(m, req.User, r, req.RoutingKey)...)
-				}
-			}
-			res.Vhosts = append(res.Vhosts, uv)
+			res.Vhosts = append(res.Vhosts, UserInVhost{Vhost: v, Permission: m.Permission(req.User, v), Topic: m.TopicPermissions(req.User, v)})
 		}
 		if req.Vhost != "" && len(res.Vhosts) == 0 {
 			res.Vhosts = append(res.Vhosts, UserInVhost{Vhost: req.Vhost, Permission: m.Permission(req.User, req.Vhost)})
+		}
+		var where chan map[definitions.Object]schema.Location
+		if req.Where {
+			// Placing the permissions reads the files again: on another
+			// core while the verdicts are made, and once for them all.
+			var objs []definitions.Object
+			for _, uv := range res.Vhosts {
+				if uv.Permission != nil {
+					objs = append(objs, uv.Permission)
+				}
+				for _, tp := range uv.Topic {
+					objs = append(objs, tp)
+				}
+			}
+			where = make(chan map[definitions.Object]schema.Location, 1)
+			go func() { where <- places(objs) }()
+		}
+		for i := range res.Vhosts {
+			uv := &res.Vhosts[i]
+			if uv.Permission != nil {
+				for _, r := range m.Resources(uv.Vhost) {
+					uv.Verdicts = append(uv.Verdicts, verdicts(m, req.User, r, req.RoutingKey)...)
+				}
+			}
+		}
+		if where != nil {
+			res.Where = <-where
 		}
 	case req.Vhost != "":
 		mx := &Matrix{Vhost: req.Vhost, Resources: m.Resources(req.Vhost)}
@@ -179,6 +209,21 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 		return nil, errors.New("ask --user U, --resource queue:VHOST/NAME, --vhost V, or --user U --can OPERATION RESOURCE")
 	}
 	return res, nil
+}
+
+// places are where objects are in the files, found in one pass over each
+// file.
+func places(objs []definitions.Object) map[definitions.Object]schema.Location {
+	var g definitions.Diagnoser
+	g.Grow(len(objs))
+	for _, o := range objs {
+		g.AddMessage(o, 0, "", "")
+	}
+	out := make(map[definitions.Object]schema.Location, len(objs))
+	for i, d := range g.Diagnostics() {
+		out[objs[i]] = schema.Location{File: d.File, Pos: d.Pos, Pointer: d.Pointer}
+	}
+	return out
 }
 
 // cell is a Matrix cell: configure, write and read of user on r.
@@ -219,7 +264,7 @@ func verdicts(m *access.Model, user string, r access.Resource, key *string) []ac
 // AccessUsers are the users the document defines or gives permissions,
 // sorted.
 func AccessUsers(d *definitions.Document) []string {
-	var out []string
+	out := make([]string, 0, len(d.Users)+len(d.Permissions))
 	for _, u := range d.Users {
 		out = append(out, u.Name)
 	}
@@ -231,17 +276,25 @@ func AccessUsers(d *definitions.Document) []string {
 }
 
 // AccessVhosts are the vhosts the document defines or gives permissions
-// on, sorted.
+// on, sorted. Each permission names its vhost: a set keeps the few names
+// rather than a list of one per permission (10,000 in make bench's file).
 func AccessVhosts(d *definitions.Document) []string {
-	var out []string
+	seen := make(map[string]bool, len(d.Vhosts))
+	out := make([]string, 0, len(d.Vhosts))
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
 	for _, v := range d.Vhosts {
-		out = append(out, v.Name)
+		add(v.Name)
 	}
 	for _, p := range d.Permissions {
-		out = append(out, p.Vhost)
+		add(p.Vhost)
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
 
 // AccessChanges is what a plan changes in users' access (access.Compare):

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
+	"github.com/warren-tool/warren/schema"
 )
 
 // TestAccessChanges: a plan that widens a permission, adds one, and
@@ -47,5 +48,46 @@ func TestAccessChanges(t *testing.T) {
 	}
 	if got := AccessChanges(live, &plan.Plan{}, ""); len(got) != 0 {
 		t.Errorf("an empty plan changes access: %v", got)
+	}
+}
+
+// TestAccessWhere: asked Where, a user's question places its permissions
+// and topic permissions, all at once, where definitions.Diagnose places
+// each; not asked, it places none.
+func TestAccessWhere(t *testing.T) {
+	doc, diags := definitions.Parse("defs.json", []byte(`{
+	  "users": [{"name": "multi", "tags": ""}, {"name": "other", "tags": ""}],
+	  "vhosts": [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}],
+	  "permissions": [
+	    {"user": "other", "vhost": "a", "configure": "", "write": "", "read": ""},
+	    {"user": "multi", "vhost": "a", "configure": "^m\\.", "write": "", "read": ""},
+	    {"user": "multi", "vhost": "c", "configure": "", "write": ".*", "read": ""},
+	    {"user": "multi", "vhost": "b", "configure": "", "write": "", "read": ".*"}],
+	  "topic_permissions": [{"user": "multi", "vhost": "b", "exchange": "amq.topic", "write": "^x", "read": "^y"}],
+	  "queues": [{"name": "m.q", "vhost": "a", "durable": true}]}`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res, err := Access(t.Context(), nil, AccessRequest{Desired: doc, User: "multi", Where: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[definitions.Object]schema.Location{}
+	for _, o := range []definitions.Object{doc.Permissions[1], doc.Permissions[2], doc.Permissions[3], doc.TopicPermissions[0]} {
+		d := definitions.Diagnose(o, 0, "", "")
+		if d.Pos.Line == 0 {
+			t.Fatalf("%s is not placed by Diagnose", o.Addr())
+		}
+		want[o] = schema.Location{File: d.File, Pos: d.Pos, Pointer: d.Pointer}
+	}
+	if diff := cmp.Diff(want, res.Where); diff != "" {
+		t.Errorf("Where (-want +got):\n%s", diff)
+	}
+	res, err = Access(t.Context(), nil, AccessRequest{Desired: doc, User: "multi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Where != nil {
+		t.Errorf("Where not asked, got %v", res.Where)
 	}
 }
