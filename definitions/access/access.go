@@ -346,8 +346,8 @@ func (m *Model) TopicPermissions(user, vhost string) []*definitions.TopicPermiss
 	return m.topicsOf[[2]string{vhost, user}]
 }
 
-// topic is the user's topic permission on the exchange, nil when it has
-// none.
+// topicPermission is the user's topic permission on the exchange, nil
+// when it has none.
 func (m *Model) topicPermission(vhost, user, exchange string) *definitions.TopicPermission {
 	m.indexTopics()
 	return m.topics[[3]string{vhost, user, exchange}]
