@@ -102,8 +102,10 @@ From CPU and heap profiles (`PROFILE=DIR make bench`), `GODEBUG=gctrace=1`, runt
 - An apply with 1% changed on RabbitMQ 4.3 (412 permissions) is three of the broker's own steps back to back,
   each after the one before: the read under the lock (one export), the import of the 412 permissions (Khepri
   commits them one by one: 0.4 to 0.7 s, about the time of the export itself), and the check that reads the
-  permissions again (0.13 to 0.3 s); warren's own part between them is the plan and its access section. The
-  import and the read alone are about 1.7 times one export, above the goal of 1.5.
+  permissions again (0.13 to 0.3 s); warren's own part between them is the plan and its access section (the
+  access of 412 changed permissions compared in 75 ms: only the operations whose pattern or resource changed
+  are asked of both models). The import and the read alone are about 1.7 times one export, above the goal of
+  1.5.
 - An apply from scratch is the broker's import and about 1.2 s more (on 3.10.8, from a trace of its requests):
   start-up and loading, the apply lock settling (it keeps two applies apart), making the plan's import, taking
   back the permissions the import gives the acting user on every new vhost, and, the most of it, reading the
@@ -116,17 +118,33 @@ From CPU and heap profiles (`PROFILE=DIR make bench`), `GODEBUG=gctrace=1`, runt
   map takes 336 and 48), the decoder decodes into the maps the model copied out of, short strings a file repeats
   (keys, vhosts' names, types) are stored once, and objects hold their origin. Then what the checks add at the
   end, when the model is at its largest: a hash of each key to find duplicates (8 bytes an object, not the keys
-  themselves), and the sets of users, vhosts, queues and exchanges that references are checked against (about a
-  fifth of the model). Then the binary's own pages (`warren version`: 13 MB), which is why the smallest file has
-  the highest ratio. Go's collector takes 2% to 4% of the CPU time and little memory: the model only grows, so
-  the heap holds little garbage whatever GOGC says (GOGC=50 or 200 moved the peak of 1,500,000 objects by 2% or less).
+  themselves), and, for the references between objects, a hash and the place of each user's, vhost's, queue's
+  and exchange's key, sorted (16 bytes a key, where maps of the keys took 40 to 80: 4 MB at 150,000 objects).
+  Then the binary's own pages (`warren version`: 17 MB), which is why the smallest file has the highest ratio.
+  Go's collector takes 2% to 4% of the CPU time and little memory: the model only grows, so the heap holds little
+  garbage whatever GOGC says (GOGC=50 or 200 moved the peak of 1,500,000 objects by 2% or less).
 - validate's time is linear in the file: per object, 1,500,000 objects take as many allocations as 500,000
   (`TestValidateAllocatesLinearly` compares 20,000 with 200,000 without a clock). Most of it is decoding
-  (two thirds, a third of that the strings), then the checks (a sixth: lookups in sets of 450,000 names).
+  (two thirds, a third of that the strings), then the checks (a sixth: lookups among 450,000 names).
 - diff: of about 47 MB, 11 MB are the binary's pages and 4 MB the Go runtime's own; the heap peaks near 30 MB at
   the plan: the files' model (10 MB for 41,200 objects), the broker's (5 MB), the normalized copies (4 MB), the
   plan's indexes, and what decoding left to collect. The digest and the import write objects straight into
   compact JSON, without a tree of each.
+- access: `--user` and `--resource` load and check the files as validate does, give the checks' memory back
+  (`debug.FreeOSMemory`), then index only what the question reads (one user's permissions, or one vhost's users
+  and resources), and place the permissions they name in the file in one pass, on the other core while the
+  verdicts are made. What they cost above validate is that answer, about 9 ms of CPU of 130 (30 CPU profiles).
+  `--audit` reads every permission: GOMAXPROCS workers make the findings, kept in the permissions' order. Its
+  memory above validate's is the 10,000 findings (about 3 MB), the placing of them in the file (2.3 MB and up
+  to 2.4 MB of the mapped file) and the lines printed.
+- At ten times the objects (412,000, RabbitMQ 4.3.6), a diff is the broker's export, warren's own CPU, and the
+  two sharing 2 cores. One profiled diff: warren spent 5.5 s of CPU (loading the 50 MB file 1.5 s, decoding the
+  streamed export 1.7 s, the plan 0.9 s, the digest 0.4 s on the other core, the collector most of the rest);
+  the broker, by its process's CPU time, 5.2 to 12.3 s for one export that took 4.2 to 10.9 s alone (its
+  schedulers spin when the cores are busy). Loading and decoding overlap the export; the plan begins when the
+  export ends. Its peak memory is the heap the collector lets grow to twice what was live at its last cycle
+  (about 160 MB live at the plan: both models, and the copies normalizing makes of the broker's users, which
+  have no limits, and queues, whose type is not an argument), and 17 MB of the binary's pages.
 - A fleet diff's time goes to the brokers: when they share the machine's cores with warren (one diff's parallel
   listings already keep two cores busy), the fleet's time goal needs brokers on machines of their own.
 
