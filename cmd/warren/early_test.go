@@ -224,14 +224,13 @@ func TestApplyLocksWhileFilesLoad(t *testing.T) {
 	mustNoLock(t, n, "the apply after another's lock")
 }
 
-// TestApplyEarlyLockSlowBroker: the early lock is given back when the
-// files turn out bad while its PUT is still on its way, and when warren is
-// interrupted after the files are loaded, before the apply has begun.
+// TestApplyEarlyLockSlowBroker: the early lock (RabbitMQ 4.3) is given
+// back when the files turn out bad while its PUT is still on its way; and
+// on every version, warren interrupted after the files are loaded, before
+// the apply has begun, leaves no lock and changes nothing.
 func TestApplyEarlyLockSlowBroker(t *testing.T) {
 	n := rabbitmqtest.Shared(t)
-	if strings.HasPrefix(n.Version, "3.") || strings.HasPrefix(n.Version, "4.0") {
-		t.Skipf("RabbitMQ %s: nothing is locked before the files are loaded (TestApplyLocksWhileFilesLoad)", n.Version)
-	}
+	whole := !strings.HasPrefix(n.Version, "3.") && !strings.HasPrefix(n.Version, "4.0")
 	applyEnv(t, n)
 	ctx := t.Context()
 	cleanEarlyLock(t, n)
@@ -275,10 +274,13 @@ func TestApplyEarlyLockSlowBroker(t *testing.T) {
 		}
 	}
 
-	// A bad file while the lock's PUT is on its way.
+	// A bad file while the lock's PUT is on its way (4.3; before, no lock
+	// is written while the files load).
 	hold("PUT", "/api/global-parameters/warren-lock")
 	a := startPiped(t, n, false, srv.URL)
-	waitSeen("PUT of the lock")
+	if whole {
+		waitSeen("PUT of the lock")
+	}
 	if code := a.feed(`{"vhosts": [{"name": "early-lock", "tags": 7}]}`); code != exitError {
 		t.Errorf("apply of a bad file: exit %d\n%s", code, a.out)
 	}
@@ -287,7 +289,7 @@ func TestApplyEarlyLockSlowBroker(t *testing.T) {
 	// Interrupted after the files are loaded, while the apply checks the
 	// broker, before it has changed anything.
 	hold("GET", "/api/whoami")
-	a = startPiped(t, n, true, srv.URL)
+	a = startPiped(t, n, whole, srv.URL)
 	a.feedOnly(`{"vhosts": [{"name": "/"}, {"name": "early-lock"}]}`)
 	waitSeen("GET /api/whoami")
 	if code := a.interrupt(); code != exitError || !strings.Contains(a.out.String(), "interrupted") {
