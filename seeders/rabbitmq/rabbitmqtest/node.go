@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -261,16 +262,20 @@ func (in install) command(ctx context.Context, env []string, prog string, args .
 	return exec.CommandContext(ctx, "chroot", append([]string{in.root, "/bin/sh"}, argv...)...)
 }
 
-// handedOut are the ports freePorts gave this process: the kernel may
-// offer a released port again, and two nodes started at once (a cluster,
+// handedOut are the ports freePorts gave this process: a random pick
+// may come again, and two nodes started at once (a cluster,
 // a fleet, a migration's pair) must not both take it.
 var (
 	handedOutMu sync.Mutex
 	handedOut   = map[int]bool{}
 )
 
-// freePorts asks the kernel for n distinct free TCP ports on loopback that
-// this process has not handed out before.
+// freePorts finds n distinct free TCP ports on loopback that this process
+// has not handed out before. It picks them below the kernel's ephemeral
+// range: a port the kernel offers for bind(0) is one it also gives to
+// outgoing connections, and the HTTP clients and Erlang distribution links
+// of the test binaries running beside this one took a node's port that
+// way before it could bind it.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -280,21 +285,40 @@ func freePorts(n int) ([]int, error) {
 	}()
 	handedOutMu.Lock()
 	defer handedOutMu.Unlock()
+	lo, hi := portRange()
 	var out []int
-	for len(out) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
+	for tries := 0; len(out) < n; tries++ {
+		if tries == 10000 {
+			return nil, fmt.Errorf("no free port between %d and %d", lo, hi)
 		}
-		ls = append(ls, l) // held until the end: the kernel offers another
-		port := l.Addr().(*net.TCPAddr).Port
+		port := lo + mrand.IntN(hi-lo)
 		if handedOut[port] {
 			continue
 		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		ls = append(ls, l) // held until the end, so n distinct ports come back
 		handedOut[port] = true
 		out = append(out, port)
 	}
 	return out, nil
+}
+
+// portRange is where freePorts looks: from 10000 up to the start of the
+// kernel's ephemeral range (32768 where it cannot be read).
+func portRange() (lo, hi int) {
+	lo, hi = 10000, 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return lo, hi
+	}
+	var elo, ehi int
+	if _, err := fmt.Sscan(string(b), &elo, &ehi); err == nil && elo > lo+1000 {
+		hi = elo
+	}
+	return lo, hi
 }
 
 func randomHex(n int) string {
@@ -305,17 +329,32 @@ func randomHex(n int) string {
 
 // Start starts a node and waits until its management API answers. A node
 // that lost one of its ports to another process between freePorts and its
-// boot (eaddrinuse) is started again on other ports, twice at most.
+// boot is started again on other ports, twice at most. Other test binaries
+// run beside this one and ask the kernel for ports too, so a port this
+// process found free can be taken before the node binds it.
 func Start(ctx context.Context, opts Options) (*Node, error) {
 	if short() {
 		return nil, ErrShort
 	}
 	for attempt := 1; ; attempt++ {
 		n, err := start(ctx, opts)
-		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "eaddrinuse") {
+		if err == nil || attempt == 3 || !portTaken(err) {
 			return n, err
 		}
 	}
+}
+
+// portTaken tells whether a node failed to start because one of its ports
+// was in use: a listener's eaddrinuse, or the distribution port, which
+// the prelaunch phase reports in words of its own.
+func portTaken(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"eaddrinuse", "dist_port_already_used", "could not bind to distribution port"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func start(ctx context.Context, opts Options) (*Node, error) {

@@ -72,7 +72,10 @@ func TestNodeOfEachSeries(t *testing.T) {
 // freePorts never hands out a port twice in one process: nodes started at
 // once (a cluster, a fleet) each bind theirs only later, and a port
 // handed to two of them stopped one with eaddrinuse.
+// They lie below the kernel's ephemeral range, which outgoing connections
+// of other processes draw from.
 func TestFreePortsNeverTwice(t *testing.T) {
+	_, hi := portRange()
 	seen := map[int]bool{}
 	for range 300 {
 		ports, err := freePorts(1)
@@ -82,7 +85,25 @@ func TestFreePortsNeverTwice(t *testing.T) {
 		if seen[ports[0]] {
 			t.Fatalf("port %d handed out twice", ports[0])
 		}
+		if ports[0] >= hi {
+			t.Fatalf("port %d is in the ephemeral range, from %d", ports[0], hi)
+		}
 		seen[ports[0]] = true
+	}
+}
+
+// A node whose distribution port was taken is started again: 4.0.5 says so
+// in its prelaunch error, not with eaddrinuse.
+func TestPortTaken(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"ERROR: could not bind to distribution port 39391 on host localhost": true,
+		"{dist_port_already_used,39391,not_erlang,\"localhost\"}":            true,
+		"{listen_error,eaddrinuse}":                                          true,
+		"the node exited: exit status 1":                                     false,
+	} {
+		if got := portTaken(errors.New(msg)); got != want {
+			t.Errorf("portTaken(%q) = %v, want %v", msg, got, want)
+		}
 	}
 }
 
