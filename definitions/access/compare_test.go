@@ -63,3 +63,23 @@ exchanges: [{name: events, vhost: v, type: topic, durable: true}]
 		t.Errorf("reversed: %v", rev)
 	}
 }
+
+// A topic permission given to a user with no permission entry on its vhost
+// changes nothing: the user cannot connect before or after (it made
+// Compare dereference the missing entry).
+func TestCompareTopicPermissionWithoutEntry(t *testing.T) {
+	before := parse(t, `
+exchanges: [{name: events, vhost: v, type: topic, durable: true}]
+`)
+	after := parse(t, `
+topic_permissions:
+  - {user: nobody, vhost: v, exchange: events, write: '.*', read: '.*'}
+exchanges: [{name: events, vhost: v, type: topic, durable: true}]
+`)
+	if got := access.Compare(before, after); len(got) != 0 {
+		t.Errorf("no change expected, got %v", got)
+	}
+	if got := access.Compare(after, before); len(got) != 0 {
+		t.Errorf("no change expected the other way, got %v", got)
+	}
+}
