@@ -503,6 +503,9 @@ func printReport(paths []string) error {
 		goal    float64
 		value   func(r *Results) (ratio float64, detail string, ok bool)
 	}
+	// noBroker says whether a row is measured without a broker (-access):
+	// such rows print even when no broker's results are given.
+	noBroker := func(rw row) bool { return strings.HasSuffix(rw.measure, "(no broker)") }
 	ratio := func(a, b string, unit string) func(r *Results) (float64, string, bool) {
 		return func(r *Results) (float64, string, bool) {
 			x, okx := r.Values[a]
@@ -585,6 +588,27 @@ func printReport(paths []string) error {
 				fmt.Printf(" **%.2fx** %s (%s) |", v, mark, detail)
 			}
 			fmt.Println()
+		}
+	}
+	if len(brokers) == 0 && validate != nil {
+		header := false
+		for _, rw := range rows {
+			if !noBroker(rw) {
+				continue
+			}
+			v, detail, ok := rw.value(nil)
+			if !ok {
+				continue
+			}
+			if !header {
+				fmt.Print("\n| measure | goal | no broker |\n|---|---:|---|\n")
+				header = true
+			}
+			mark := "met"
+			if v > rw.goal {
+				mark = "NOT met"
+			}
+			fmt.Printf("| %s | ≤ %gx | **%.2fx** %s (%s) |\n", rw.measure, rw.goal, v, mark, detail)
 		}
 	}
 	printValidate(validate)
