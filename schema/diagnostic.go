@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -66,25 +67,32 @@ func (l Location) String() string {
 }
 
 // String formats d as "file:line:col: /pointer: message [CODE]".
-func (d Diagnostic) String() string {
-	var b strings.Builder
+func (d Diagnostic) String() string { return string(d.AppendText(nil)) }
+
+// AppendText appends the diagnostic as String writes it to b: a caller
+// printing many reuses one buffer rather than making a string of each.
+func (d Diagnostic) AppendText(b []byte) []byte {
 	if d.File != "" {
-		b.WriteString(d.File)
+		b = append(b, d.File...)
 		if d.Pos.Line > 0 {
-			fmt.Fprintf(&b, ":%d:%d", d.Pos.Line, d.Pos.Col)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(d.Pos.Line), 10)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(d.Pos.Col), 10)
 		}
-		b.WriteString(": ")
+		b = append(b, ": "...)
 	}
 	if d.Pointer != "" {
-		b.WriteString(d.Pointer)
-		b.WriteString(": ")
+		b = append(b, d.Pointer...)
+		b = append(b, ": "...)
 	}
-	b.WriteString(d.Message)
+	b = append(b, d.Message...)
 	if d.Also != nil {
-		fmt.Fprintf(&b, " (also at %s)", d.Also)
+		b = fmt.Appendf(b, " (also at %s)", d.Also)
 	}
-	fmt.Fprintf(&b, " [%s]", d.Code)
-	return b.String()
+	b = append(b, " ["...)
+	b = append(b, d.Code...)
+	return append(b, ']')
 }
 
 // Diagnostics is a list of problems, usually from several files.

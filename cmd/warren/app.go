@@ -131,8 +131,10 @@ func parseSize(s string) (int64, error) {
 // printDiagnostics writes diagnostics one per line, sorted.
 func printDiagnostics(w io.Writer, diags schema.Diagnostics) {
 	diags.Sort()
+	var line []byte
 	for _, d := range diags {
-		fmt.Fprintln(w, d.String())
+		line = append(d.AppendText(line[:0]), '\n')
+		w.Write(line)
 	}
 }
 
