@@ -66,6 +66,14 @@ func runApply(c *cli.Context) error {
 		if name, err = operation.ParseTarget(opts.Target); err != nil {
 			return err
 		}
+		// The plan's edition and sizing are the target's, as if given:
+		// its files are checked, its broker read and limited, as the
+		// diff that saved it did.
+		for flag, v := range map[string]string{"edition": opts.Edition, "instance-type": opts.InstanceType, "deployment-mode": opts.DeploymentMode} {
+			if v != "" && c.String(flag) == "" {
+				c.Set(flag, v)
+			}
+		}
 		paths = operation.SavedPaths(saved)
 		if !c.IsSet("url") { // --url (or WARREN_URL) says where to go
 			urls = saved.Broker.URLs
@@ -116,6 +124,16 @@ func overrideOptions(c *cli.Context, o plan.Options) plan.Options {
 	}
 	if c.IsSet("vhost") {
 		o.Vhosts = c.StringSlice("vhost")
+	}
+	// An empty value (WARREN_HUAWEI_EDITION= exported, say) gives none.
+	if e := c.String("edition"); e != "" {
+		o.Edition = savedEdition(e)
+	}
+	if t := c.String("instance-type"); t != "" {
+		o.InstanceType = t
+	}
+	if m := c.String("deployment-mode"); m != "" {
+		o.DeploymentMode = savedDeploymentMode(m)
 	}
 	for name, p := range set {
 		if c.IsSet(name) {

@@ -8,6 +8,7 @@ import (
 	"github.com/warren-tool/warren/definitions/plan"
 	"github.com/warren-tool/warren/internal/operation"
 	"github.com/warren-tool/warren/seeders"
+	"github.com/warren-tool/warren/seeders/amazonmqrabbitmq"
 )
 
 func diffCommand() *cli.Command {
@@ -124,7 +125,25 @@ func planOptionsOf(c *cli.Context, t definitions.TargetName) plan.Options {
 	return plan.Options{Target: string(t), Prune: c.Bool("prune"), KeepGuest: c.Bool("keep-guest"),
 		Replace: c.Bool("replace"), DestroyMessages: c.Bool("destroy-messages"), UpdatePasswords: c.Bool("update-passwords"),
 		Owner: c.String("owner"), TakeOver: c.Bool("take-over"), Vhosts: c.StringSlice("vhost"),
-		CloseConnections: c.Bool("close-connections")}
+		CloseConnections: c.Bool("close-connections"),
+		Edition:          savedEdition(c.String("edition")), InstanceType: c.String("instance-type"),
+		DeploymentMode: savedDeploymentMode(c.String("deployment-mode"))}
+}
+
+// savedEdition and savedDeploymentMode are the values options record:
+// "" for the default, so that naming it or not makes the same plan.
+func savedEdition(e string) string {
+	if e == definitions.HuaweiAMQP {
+		return ""
+	}
+	return e
+}
+
+func savedDeploymentMode(m string) string {
+	if m == amazonmqrabbitmq.SingleInstance {
+		return ""
+	}
+	return m
 }
 
 // closeConnectionsFlag is apply's --close-connections, and diff's, which

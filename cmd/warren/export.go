@@ -35,10 +35,12 @@ func exportCommand() *cli.Command {
 			"A file that holds users or URIs with credentials is written 0600.\n" +
 			"--format topology-operator writes RabbitMQ Messaging Topology Operator resources instead (one per object, --cluster\n" +
 			"names the RabbitmqCluster; see docs/kubernetes.md); what the operator cannot express is a warning (W180), and\n" +
-			"credentials go only into Secrets, written with --secrets beside -o FILE (0600).\n\n" +
+			"credentials go only into Secrets, written with --secrets beside -o FILE (0600).\n" +
+			"--instance-type, --deployment-mode and --update-passwords are diff's and apply's: export refuses them\n" +
+			"(it checks no limits and writes no passwords) and ignores WARREN_INSTANCE_TYPE and WARREN_DEPLOYMENT_MODE.\n\n" +
 			"Trims (--trim adds, --no-trim removes; both take comma-separated names):\n" + strings.Join(trims, "\n") +
 			"\n\nExit codes: 0 success, 1 error.",
-		Flags: append(append(append(connectionFlags(), cloudFlags(false)...),
+		Flags: append(append(append(append(connectionFlags(), withoutFlags(cloudFlags(false), notForExport...)...), notForExportFlags()...),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file (.json, .yaml or .yml)"},
 			&cli.StringFlag{Name: "format", Usage: "json, yaml or topology-operator (default: by -o's extension, else json)"},
 			&cli.StringSliceFlag{Name: "trim", Usage: "apply these trims too"},
@@ -51,6 +53,41 @@ func exportCommand() *cli.Command {
 		), topologyFlags()...),
 		Action: runExport,
 	}
+}
+
+// notForExport are the flags of diff and apply that export has no use for:
+// the instance type and deployment mode size an Amazon MQ broker for the
+// limits check of diff and apply, and export writes passwords never.
+var notForExport = []string{"instance-type", "deployment-mode", "update-passwords"}
+
+// notForExportFlags are notForExport as export takes them: refused when
+// given (runExport), and without their environment variables, which a
+// pipeline sets for the diff and apply beside its export.
+func notForExportFlags() []cli.Flag {
+	var out []cli.Flag
+	for _, n := range notForExport {
+		if n == "update-passwords" {
+			out = append(out, &cli.BoolFlag{Name: n, Hidden: true})
+			continue
+		}
+		out = append(out, &cli.StringFlag{Name: n, Hidden: true})
+	}
+	return out
+}
+
+// refuseNotForExport refuses the flags export has no use for: accepted,
+// they would be ignored.
+func refuseNotForExport(c *cli.Context) error {
+	for _, n := range notForExport {
+		if !c.IsSet(n) {
+			continue
+		}
+		if n == "update-passwords" {
+			return fmt.Errorf("--update-passwords cannot be used with export: it sets passwords on apply; export writes none")
+		}
+		return fmt.Errorf("--%s cannot be used with export: --instance-type and --deployment-mode size an Amazon MQ broker for the limits check of diff and apply, and export writes what the broker holds without checking limits", n)
+	}
+	return nil
 }
 
 // exportTrims works out the trims from the defaults, --trim and --no-trim.
@@ -83,6 +120,9 @@ func splitList(values []string) []string {
 }
 
 func runExport(c *cli.Context) error {
+	if err := refuseNotForExport(c); err != nil {
+		return err
+	}
 	trims, err := exportTrims(c)
 	if err != nil {
 		return err

@@ -133,6 +133,11 @@ func useBroker(c *cli.Context, b *inventory.Broker) error {
 		set("owner", b.Owner)
 	}
 	set("target", b.Target)
+	switch c.Command.Name {
+	case "diff", "apply", "watch": // the limits they check; export refuses the flags
+		set("instance-type", b.InstanceType)
+		set("deployment-mode", b.DeploymentMode)
+	}
 	set("ca-cert", b.TLS.CA)
 	set("client-cert", b.TLS.ClientCert)
 	set("client-key", b.TLS.ClientKey)
@@ -159,7 +164,9 @@ func hasFlag(c *cli.Context, name string) bool {
 }
 
 // cloudOnly are the cloud targets' flags, which a fleet refuses.
-var cloudOnly = []string{"endpoint", "broker-id", "region", "project-id", "instance-id", "instance-type", "deployment-mode"}
+// An entry gives its own instance type and deployment mode (an inventory
+// holds amazonmq-rabbitmq brokers, of sizes of their own).
+var cloudOnly = []string{"endpoint", "broker-id", "region", "project-id", "instance-id", "edition", "instance-type", "deployment-mode"}
 
 func runFleet(c *cli.Context, command string, inv *inventory.Inventory) error {
 	format := c.String("format")

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/warren-tool/warren/definitions"
+	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
 )
 
 // TestUnsupportedFlagsRefused: a flag a target cannot honour is refused
@@ -118,6 +119,33 @@ func TestAgainstAnExportWithoutHashes(t *testing.T) {
 		code, out, errOut := warren(t, "diff", "--keep-guest", "--against", export, desired)
 		if code != want || strings.Contains(out+errOut, "not compared") {
 			t.Errorf("against an export with the hash of %q: exit %d, want %d\n%s%s", pw, code, want, out, errOut)
+		}
+	}
+}
+
+// TestExportRefusesSizing: export checks no limits, so --instance-type and
+// --deployment-mode (and --update-passwords, which export has no use for)
+// are refused rather than accepted and ignored; WARREN_INSTANCE_TYPE, set
+// for a pipeline's diff and apply, does not stop its export.
+func TestExportRefusesSizing(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	for _, args := range [][]string{
+		{"--target", "amazonmq-rabbitmq", "--instance-type", "mq.m7g.large"},
+		{"--target", "amazonmq-rabbitmq", "--instance-type", "mq.m7g.large", "--deployment-mode", "CLUSTER_MULTI_AZ"},
+		{"--target", "amazonmq-rabbitmq", "--deployment-mode", "CLUSTER_MULTI_AZ"},
+		{"--update-passwords"},
+	} {
+		code, out, errOut := warren(t, append([]string{"export"}, args...)...)
+		if code != exitError || !strings.Contains(errOut, "cannot be used with export") || out != "" {
+			t.Errorf("export %v: exit %d, want %d and a refusal\n%s%s", args, code, exitError, out, errOut)
+		}
+	}
+	t.Setenv("WARREN_INSTANCE_TYPE", "mq.m7g.large")
+	for _, target := range []string{"rabbitmq", "amazonmq-rabbitmq"} {
+		code, out, errOut := warren(t, "export", "--target", target, "--only", "vhosts")
+		if code != exitOK || !strings.Contains(out, `"vhosts"`) {
+			t.Errorf("export --target %s with WARREN_INSTANCE_TYPE set: exit %d\n%s%s", target, code, out, errOut)
 		}
 	}
 }

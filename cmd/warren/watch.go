@@ -127,6 +127,8 @@ func runWatchInventory(c *cli.Context, inv *inventory.Inventory) error {
 		if opts.Owner == "" {
 			opts.Owner = e.Owner
 		}
+		opts.InstanceType, opts.DeploymentMode = e.InstanceType, savedDeploymentMode(e.DeploymentMode)
+		sizing := operation.EntryAmazonMQ(e)
 		ws = append(ws, operation.WatchBroker{
 			Name:    e.Name,
 			Files:   operation.Files{Paths: e.Files, Overlays: e.Overlays, Layered: true, MaxSize: size},
@@ -134,7 +136,7 @@ func runWatchInventory(c *cli.Context, inv *inventory.Inventory) error {
 			Options: opts,
 			Given:   givenOptions(c),
 			Open: func(ctx context.Context, ui operation.UI) (seeders.Target, error) {
-				return operation.Open(ctx, ui, operation.TargetRequest{Name: name, Connection: conn, Workers: workers()})
+				return operation.Open(ctx, ui, operation.TargetRequest{Name: name, Connection: conn, Workers: workers(), AmazonMQ: sizing})
 			},
 		})
 	}

@@ -42,6 +42,12 @@ type Options struct {
 	// MinPriority is the least priority of the federation's policies:
 	// above the new cluster's own policies (Amazon MQ's are at 0 or 1).
 	MinPriority int64
+	// LivePolicies are the policies the new cluster holds now. Those the
+	// migration does not overwrite (its own, a platform's) stay, and one
+	// that matches a drained queue at the federation policy's priority or
+	// above would take the queue from the federation: the federation's
+	// policies go above the highest of them.
+	LivePolicies []*definitions.Policy
 }
 
 // Change is one thing Transform changed, on the object it names.
@@ -508,6 +514,7 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 		}
 		bySlug[ref] = vhost
 	}
+	staying := t.staying(nd)
 	for _, vhost := range vhosts {
 		queues := byVhost[vhost]
 		up := &definitions.Parameter{Vhost: vhost, Component: definitions.ComponentFederationUpstream, Name: UpstreamName,
@@ -516,6 +523,14 @@ func (t *transformer) federation(nd *definitions.Document, policies []*policy) {
 		top := max(0, t.opts.MinPriority-1)
 		for _, p := range policies {
 			if p.vhost == vhost {
+				top = max(top, p.priority)
+			}
+		}
+		for _, p := range staying[vhost] {
+			if p.pattern == nil || slices.ContainsFunc(queues, func(q Queue) bool {
+				ok, _ := p.pattern.MatchString(q.Name)
+				return ok && definitions.PolicyReachesQueue(p.applyTo, q.NewType)
+			}) {
 				top = max(top, p.priority)
 			}
 		}
@@ -575,6 +590,26 @@ func (t *transformer) validate() {
 			t.res.Problems = append(t.res.Problems, d)
 		}
 	}
+}
+
+// staying are the new cluster's live policies that the migration leaves
+// as they are, by vhost: not the old cluster's (which overwrite them), not
+// the federation's own. A pattern that does not compile here has a nil
+// pattern: it may match any queue.
+func (t *transformer) staying(nd *definitions.Document) map[string][]*policy {
+	moved := map[string]bool{}
+	for _, d := range nd.Policies {
+		moved[d.Key()] = true
+	}
+	out := map[string][]*policy{}
+	for _, p := range t.opts.LivePolicies {
+		if p.Name == PolicyPrefix || strings.HasPrefix(p.Name, PolicyPrefix+".") || moved[p.Key()] {
+			continue
+		}
+		re, _ := regexp2.Compile(p.Pattern, regexp2.None)
+		out[p.Vhost] = append(out[p.Vhost], &policy{obj: p, vhost: p.Vhost, name: p.Name, applyTo: p.ApplyTo, priority: deref(p.Priority), pattern: re, definition: p.Definition})
+	}
+	return out
 }
 
 // policies reads d's user policies and operator policies for matching.

@@ -168,3 +168,41 @@ queues:
 		t.Errorf("changes: %v, want 3 not moved", res.Changes)
 	}
 }
+
+// TestTransformAboveLivePolicies: the federation's policy goes above the
+// new cluster's own policies that match a queue it drains (one of them
+// would otherwise take the queue from the federation), and only those: not
+// one of another vhost, of another pattern or apply-to, one the migration
+// overwrites with the old cluster's, or the federation's own from an
+// earlier apply (the plan would change after every apply).
+func TestTransformAboveLivePolicies(t *testing.T) {
+	old, diags := definitions.Parse("old.yaml", []byte(`vhosts:
+  - {name: v}
+policies:
+  - {name: capped, vhost: v, pattern: "^orders$", apply-to: queues, priority: 2, definition: {max-length: 10}}
+queues:
+  - {name: orders, vhost: v, durable: true, auto_delete: false}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	live, diags := definitions.Parse("live.yaml", []byte(`policies:
+  - {name: own, vhost: v, pattern: "^ord", apply-to: queues, priority: 7, definition: {max-length: 5}}
+  - {name: all, vhost: v, pattern: ".*", apply-to: all, priority: 4, definition: {max-length: 5}}
+  - {name: others, vhost: v, pattern: "^invoices", apply-to: queues, priority: 50, definition: {max-length: 5}}
+  - {name: exchanges, vhost: v, pattern: "orders", apply-to: exchanges, priority: 40, definition: {alternate-exchange: x}}
+  - {name: own, vhost: w, pattern: ".*", apply-to: queues, priority: 60, definition: {max-length: 5}}
+  - {name: capped, vhost: v, pattern: ".*", apply-to: queues, priority: 100, definition: {max-length: 5}}
+  - {name: warren-migrate.capped, vhost: v, pattern: "^(orders)$", apply-to: queues, priority: 30, definition: {federation-upstream: warren-migrate}}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res := migrate.Transform(old, migrate.Options{Version: "4.0", Upstream: migrate.URITemplate{Literal: "amqp://old"}, LivePolicies: live.Policies})
+	if len(res.Problems) > 0 {
+		t.Fatal(res.Problems)
+	}
+	if len(res.Federation.Policies) != 1 || res.Federation.Policies[0].Name != "warren-migrate.capped" || *res.Federation.Policies[0].Priority != 8 {
+		t.Errorf("federation policies: %+v, want warren-migrate.capped at priority 8, above the new cluster's own (7)", res.Federation.Policies)
+	}
+}

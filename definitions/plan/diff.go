@@ -20,7 +20,9 @@ type diffConfig struct {
 	keepGuest  bool
 	resolve    func(*definitions.Secret) (string, error)
 	owned      func(definitions.Object) string
-	contents   func(vhost string) (*VhostContents, error)
+	// undeletable: see WithUndeletable.
+	undeletable func(definitions.Object) string
+	contents    func(vhost string) (*VhostContents, error)
 	// version is the broker's RabbitMQ version ("" when unknown: every
 	// protection is taken as honoured).
 	version string
@@ -82,6 +84,15 @@ func WithResolver(f func(*definitions.Secret) (string, error)) DiffOption {
 // drift nor pruned.
 func WithOwned(owned func(definitions.Object) string) DiffOption {
 	return func(c *diffConfig) { c.owned = owned }
+}
+
+// WithUndeletable marks live objects the target refuses to delete
+// (Huawei Cloud DMS's first vhost, made with the instance): undeletable
+// returns why, or "". A prune leaves them alone and says why in
+// Plan.Skipped, as it does for a vhost protected from deletion; the files
+// may still name them.
+func WithUndeletable(undeletable func(definitions.Object) string) DiffOption {
+	return func(c *diffConfig) { c.undeletable = undeletable }
 }
 
 // WithRabbitMQVersion names the broker's RabbitMQ version: vhost deletion
@@ -723,6 +734,11 @@ func brokerSkips(d *definitions.Document, o definitions.Object) string {
 
 // protected says why a live object must not be deleted, or "".
 func protected(o definitions.Object, cfg diffConfig) string {
+	if cfg.undeletable != nil {
+		if why := cfg.undeletable(o); why != "" {
+			return why
+		}
+	}
 	switch o := o.(type) {
 	case *definitions.User:
 		if cfg.acting != "" && o.Name == cfg.acting {

@@ -64,6 +64,14 @@ type Options struct {
 	// whose password changed, who were deleted, or whose permissions may
 	// allow less (Disconnects).
 	CloseConnections bool `json:"close_connections,omitempty"`
+	// Edition is a Huawei Cloud DMS instance's edition (--edition; "" is
+	// the default, amqp-0-9-1), whose rules the files are checked by and
+	// whose objects are read. InstanceType and DeploymentMode size an
+	// Amazon MQ for RabbitMQ broker (--instance-type, --deployment-mode;
+	// "" is SINGLE_INSTANCE), whose limits diff and apply check.
+	Edition        string `json:"edition,omitempty"`
+	InstanceType   string `json:"instance_type,omitempty"`
+	DeploymentMode string `json:"deployment_mode,omitempty"`
 }
 
 // ReadSavedPlan reads data as a saved plan. It returns nil, nil when data

@@ -238,7 +238,8 @@ func fleetOne(ctx context.Context, ui UI, req FleetRequest, b *inventory.Broker)
 	if err != nil {
 		return nil, err
 	}
-	t, err := Open(ctx, ui, TargetRequest{Name: name, Connection: conn, Workers: req.Workers})
+	opts.InstanceType, opts.DeploymentMode = b.InstanceType, b.DeploymentMode
+	t, err := Open(ctx, ui, TargetRequest{Name: name, Connection: conn, Workers: req.Workers, AmazonMQ: EntryAmazonMQ(b)})
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +277,13 @@ func EntryConnection(base Connection, b *inventory.Broker) (definitions.TargetNa
 	}
 	conn.TLS = TLS{CACert: b.TLS.CA, ClientCert: b.TLS.ClientCert, ClientKey: b.TLS.ClientKey, Insecure: b.TLS.Insecure}
 	return name, conn, nil
+}
+
+// EntryAmazonMQ is an inventory entry's sizing of an Amazon MQ broker
+// (instance_type, deployment_mode), as --instance-type and
+// --deployment-mode give it.
+func EntryAmazonMQ(b *inventory.Broker) AmazonMQ {
+	return AmazonMQ{InstanceType: b.InstanceType, DeploymentMode: b.DeploymentMode}
 }
 
 // ParseTarget reads a target's name.

@@ -147,7 +147,9 @@ func sameCluster(a, b map[string]string) bool {
 
 // transform reads the old cluster and makes the new cluster's
 // definitions; what cannot be migrated is shown and stops the operation.
-func transform(ctx context.Context, ui UI, req MigrateRequest, version string, to plan.BrokerID, quiet bool) (*migrate.Result, plan.MigrationSource, error) {
+// The new cluster's policies are read too: the federation's go above
+// those of its own that match the queues to drain.
+func transform(ctx context.Context, ui UI, req MigrateRequest, t *rabbitmq.Target, version string, to plan.BrokerID, quiet bool) (*migrate.Result, plan.MigrationSource, error) {
 	if req.Upstream == "" {
 		return nil, plan.MigrationSource{}, errors.New("no --upstream-uri: say how the new cluster reaches the old one over AMQP (env:NAME, file:PATH, or a URI without a password)")
 	}
@@ -159,7 +161,11 @@ func transform(ctx context.Context, ui UI, req MigrateRequest, version string, t
 	if err != nil {
 		return nil, src, err
 	}
-	opts := migrate.Options{Version: version, Upstream: tmpl, ActingUser: to.ActingUser}
+	live, err := t.Read(ctx, []definitions.Kind{definitions.KindPolicy})
+	if err != nil {
+		return nil, src, fmt.Errorf("reading the new cluster's policies: %w", err)
+	}
+	opts := migrate.Options{Version: version, Upstream: tmpl, ActingUser: to.ActingUser, LivePolicies: live.Policies}
 	if req.FromTarget == definitions.TargetAmazonMQRabbitMQ {
 		// Amazon MQ's objects stay with the old broker (its mirroring
 		// policies still say which queues become quorum queues).
@@ -199,7 +205,7 @@ func MigratePlan(ctx context.Context, ui UI, req MigratePlanRequest) error {
 	if err != nil {
 		return err
 	}
-	res, src, err := transform(ctx, ui, req.MigrateRequest, version, id, false)
+	res, src, err := transform(ctx, ui, req.MigrateRequest, t, version, id, false)
 	if err != nil {
 		return err
 	}
@@ -294,7 +300,7 @@ func MigrateApply(ctx context.Context, ui UI, req MigrateApplyRequest) (*ApplyRe
 	if err != nil {
 		return nil, err
 	}
-	res, src, err := transform(ctx, ui, req.MigrateRequest, version, id, true)
+	res, src, err := transform(ctx, ui, req.MigrateRequest, t, version, id, true)
 	if err != nil {
 		return nil, err
 	}

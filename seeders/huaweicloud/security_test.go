@@ -102,7 +102,7 @@ func TestErrorTextMasksSecretKey(t *testing.T) {
 	perm := &definitions.Permission{User: "app", Vhost: "v", Read: ".*"}
 	desired := &definitions.Document{Users: []*definitions.User{u}, Vhosts: []*definitions.Vhost{{Name: "v"}}, Permissions: []*definitions.Permission{perm}}
 	live := &definitions.Document{Vhosts: []*definitions.Vhost{{Name: "v"}}}
-	p, err := plan.Diff(desired, live, huaweicloud.DiffOptions(false)...)
+	p, err := plan.Diff(desired, live, huaweicloud.DiffOptions(false, huaweicloud.EditionAMQP)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package huaweicloud
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
@@ -39,16 +40,25 @@ func (t *Target) Read(ctx context.Context, kinds []definitions.Kind) (*definitio
 
 // DiffOptions compare as DMS holds things (see DiffOptions).
 func (t *Target) DiffOptions(_ context.Context, opts plan.Options) []plan.DiffOption {
-	return DiffOptions(opts.UpdatePasswords)
+	return DiffOptions(opts.UpdatePasswords, t.c.cfg.Edition)
 }
 
 // DiffOptions: a user is its access key and secret key, which DMS never
 // returns (set on creation, and on update only with updatePasswords, then
-// every time); a vhost is its name; a user is written whole. Exchanges,
-// queues and bindings compare as RabbitMQ's do: a change of an exchange or
-// a queue is a replacement, which DMS makes as a deletion and a creation.
-func DiffOptions(updatePasswords bool) []plan.DiffOption {
-	return []plan.DiffOption{plan.WithUsersWrittenWhole(), plan.WithCompare(func(d, _ definitions.Object) (plan.Fields, bool) {
+// every time); a vhost is its name; a user is written whole; the vhost
+// made with the instance (FirstVhost of the edition) is never pruned.
+// Exchanges, queues and bindings compare as RabbitMQ's do: a change of an
+// exchange or a queue is a replacement, which DMS makes as a deletion and
+// a creation.
+func DiffOptions(updatePasswords bool, edition string) []plan.DiffOption {
+	first := FirstVhost(edition)
+	undeletable := func(o definitions.Object) string {
+		if v, ok := o.(*definitions.Vhost); ok && v.Name == first {
+			return fmt.Sprintf("made with the DMS instance (its first vhost on the %s edition), which DMS refuses to delete: left alone", editionName(edition))
+		}
+		return ""
+	}
+	return []plan.DiffOption{plan.WithUsersWrittenWhole(), plan.WithUndeletable(undeletable), plan.WithCompare(func(d, _ definitions.Object) (plan.Fields, bool) {
 		switch d := d.(type) {
 		case *definitions.User:
 			if updatePasswords && d.Password != nil {
@@ -60,6 +70,23 @@ func DiffOptions(updatePasswords bool) []plan.DiffOption {
 		}
 		return nil, false
 	})}
+}
+
+// FirstVhost is the vhost DMS makes with an instance of the edition and
+// refuses to delete: "default" on the AMQP-0-9-1 edition ("" too), "/" on
+// the 3.x edition (docs/cloud-apis.md §3.3, §6.5).
+func FirstVhost(edition string) string {
+	if edition == Edition3x {
+		return "/"
+	}
+	return "default"
+}
+
+func editionName(edition string) string {
+	if edition == "" {
+		return EditionAMQP
+	}
+	return edition
 }
 
 // Unsupported: DMS has no guest, no lock, no health check and no reboot.

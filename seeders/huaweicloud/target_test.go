@@ -30,7 +30,7 @@ permissions:
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	p, err := plan.Diff(desired, live, append(huaweicloud.DiffOptions(false), plan.WithPrune(true))...)
+	p, err := plan.Diff(desired, live, append(huaweicloud.DiffOptions(false, huaweicloud.EditionAMQP), plan.WithPrune(true))...)
 	if err != nil {
 		t.Fatal(err)
 	}

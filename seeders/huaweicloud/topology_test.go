@@ -278,3 +278,59 @@ func TestPruneAfterConcurrentDelete(t *testing.T) {
 		t.Errorf("queues left: %v, %d batch requests", qs, fake.Calls["BatchDeleteQueues"])
 	}
 }
+
+// TestPruneKeepsFirstVhost: DMS refuses to delete the vhost made with the
+// instance ("default" on AMQP-0-9-1, "/" on 3.x). A prune whose files do
+// not name it leaves it alone and says why, instead of failing at DMS; a
+// plan that deletes it anyway (made without the target's options) fails
+// there, as the contract says.
+func TestPruneKeepsFirstVhost(t *testing.T) {
+	for _, edition := range []string{huaweifake.EditionAMQP, huaweifake.Edition3x} {
+		t.Run(edition, func(t *testing.T) {
+			fake, tg := topologyTarget(t, edition)
+			first := huaweicloud.FirstVhost(edition)
+			if got := fake.Vhosts(); !cmp.Equal(got, []string{first}) {
+				t.Fatalf("a new instance's vhosts: %v, want [%s]", got, first)
+			}
+			apply(t, tg, parse(t, "vhosts:\n  - name: orders\n  - name: old\n", edition), plan.Options{})
+			desired := parse(t, "vhosts:\n  - name: orders\n", edition)
+			p := apply(t, tg, desired, plan.Options{Prune: true})
+			if got := addrs(p); !cmp.Equal(got, []string{`- vhost "old"`}) {
+				t.Errorf("plan: %v, want only the deletion of old", got)
+			}
+			var why string
+			for _, s := range p.Skipped {
+				if s.Addr.String() == fmt.Sprintf("vhost %q", first) {
+					why = s.Reason
+				}
+			}
+			if !strings.Contains(why, "refuses to delete") {
+				t.Errorf("the plan does not say why vhost %q stays: skipped %+v", first, p.Skipped)
+			}
+			if got := fake.Vhosts(); !cmp.Equal(got, []string{first, "orders"}) {
+				t.Errorf("vhosts after the prune: %v", got)
+			}
+
+			// Without the target's options, the plan deletes it, and DMS
+			// refuses.
+			live, err := tg.Read(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forced, err := plan.Diff(desired, live, plan.WithPrune(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := addrs(forced); !cmp.Equal(got, []string{fmt.Sprintf("- vhost %q", first)}) {
+				t.Fatalf("plan without DMS's options: %v", got)
+			}
+			err = tg.Apply(context.Background(), forced, seeders.ApplyOptions{Options: plan.Options{Prune: true}})
+			if err == nil || !strings.Contains(err.Error(), "DMS.00400502") {
+				t.Errorf("deleting vhost %q: %v, want DMS's refusal", first, err)
+			}
+			if got := fake.Vhosts(); !cmp.Equal(got, []string{first, "orders"}) {
+				t.Errorf("vhosts after the refused deletion: %v", got)
+			}
+		})
+	}
+}

@@ -46,7 +46,10 @@ type Broker struct {
 	Overlays                  []string
 	Labels                    map[string]string
 	Owner                     string // the files' owner, as --owner
-	TLS                       TLS
+	// InstanceType and DeploymentMode size an amazonmq-rabbitmq broker,
+	// as --instance-type and --deployment-mode.
+	InstanceType, DeploymentMode string
+	TLS                          TLS
 	// At is where the entry is in the inventory.
 	At schema.Location
 }
@@ -161,6 +164,7 @@ func Parse(path string, data []byte) (*Inventory, schema.Diagnostics) {
 	for i, item := range list {
 		m, _ := item.(map[string]any)
 		b := &Broker{Name: str(m, "name"), Username: str(m, "username"), Target: str(m, "target"), Owner: str(m, "owner"),
+			InstanceType: str(m, "instance_type"), DeploymentMode: str(m, "deployment_mode"),
 			URLs: strs(m["urls"]), Files: paths(dir, m["files"]), Overlays: paths(dir, m["overlays"]),
 			Labels: map[string]string{}, At: schema.Location{File: path, Pointer: fmt.Sprintf("/brokers/%d", i)}}
 		if b.Target == "" {
@@ -183,6 +187,18 @@ func Parse(path string, data []byte) (*Inventory, schema.Diagnostics) {
 			b.TLS = TLS{CA: relOrEmpty(dir, str(tls, "ca")), ClientCert: relOrEmpty(dir, str(tls, "client_cert")),
 				ClientKey: relOrEmpty(dir, str(tls, "client_key"))}
 			b.TLS.Insecure, _ = tls["insecure"].(bool)
+		}
+		switch {
+		case (b.InstanceType != "" || b.DeploymentMode != "") && b.Target != string(definitions.TargetAmazonMQRabbitMQ):
+			field := "instance_type"
+			if b.InstanceType == "" {
+				field = "deployment_mode"
+			}
+			diags = append(diags, schema.Diagnostic{Pointer: b.At.Pointer + "/" + field, Severity: schema.Error, Code: schema.EValue,
+				Message: fmt.Sprintf("%s sizes an Amazon MQ broker: give it with target: %s (this entry's target is %s)", field, definitions.TargetAmazonMQRabbitMQ, b.Target)})
+		case b.DeploymentMode != "" && b.InstanceType == "":
+			diags = append(diags, schema.Diagnostic{Pointer: b.At.Pointer + "/deployment_mode", Severity: schema.Error, Code: schema.EValue,
+				Message: "deployment_mode needs instance_type (the limits checked are the instance type's)"})
 		}
 		if j, dup := first[b.Name]; dup && b.Name != "" {
 			diags = append(diags, schema.Diagnostic{Pointer: b.At.Pointer + "/name", Severity: schema.Error, Code: schema.EInventoryDuplicate,

@@ -43,7 +43,9 @@ type Options struct {
 	// Name is the node's short name; "" picks one.
 	Name string
 	// Dir holds the node's data; "" makes a temporary directory that Stop
-	// removes.
+	// removes. A temporary directory that a killed test binary left
+	// behind is removed when a node is next started (RemoveLeftovers); a
+	// Dir given here is never removed.
 	Dir string
 	// Config adds lines to rabbitmq.conf (TLS listeners, boot-time
 	// definitions, …). {{dir}} is replaced by the node's directory as the
@@ -557,15 +559,18 @@ func (n *Node) Restart(ctx context.Context, timeout time.Duration) error {
 }
 
 // nodeDir makes (or takes) the node's directory: inside the chroot when the
-// installation has one. It returns the directory as this process sees it
+// installation has one. Before it makes a temporary one, it removes the
+// leftovers of killed test binaries, once per process. It returns the directory as this process sees it
 // and as the node does.
 func nodeDir(inst install, dir string) (host, node string, temp bool, err error) {
 	if dir == "" {
-		base := ""
-		if inst.root != "" {
-			base = filepath.Join(inst.root, "tmp")
+		base := tempBase(inst)
+		removeLeftoversOnce(base, inst.root)
+		if dir, err = os.MkdirTemp(base, tempPrefix); err != nil {
+			return "", "", false, err
 		}
-		if dir, err = os.MkdirTemp(base, "warren-rabbitmq-"); err != nil {
+		if err := writeOwner(dir); err != nil {
+			os.RemoveAll(dir)
 			return "", "", false, err
 		}
 		temp = true
