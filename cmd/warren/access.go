@@ -36,7 +36,8 @@ func accessCommand() *cli.Command {
 			"Operations: declare, delete, bind-source, bind-destination, publish (exchanges), consume, get, purge (queues).\n\n" +
 			"Exit codes: 0 answered (--can: allowed), 1 error (--can: denied, unknown, or depends on a routing key not given;\n" +
 			"the reason is on standard error).",
-		Flags: append(withoutFlags(append(connectionFlags(), cloudFlags(false)...), "amqp-url", "import-timeout", "update-passwords"),
+		Flags: append(append(withoutFlags(append(connectionFlags(), cloudFlags(false)...), append([]string{"amqp-url", "import-timeout"}, notForExport...)...),
+			refusedFlags(sizingFlags...)...),
 			&cli.StringFlag{Name: "against", Usage: "read this export file instead of a live broker (offline)"},
 			&cli.StringFlag{Name: "user", Usage: "the user whose access to show (with --can: the user asking)"},
 			&cli.StringFlag{Name: "vhost", Usage: "with --user: only this vhost; alone: every user by every queue and exchange of this vhost"},
@@ -67,6 +68,9 @@ func withoutFlags(flags []cli.Flag, names ...string) []cli.Flag {
 }
 
 func runAccess(c *cli.Context) error {
+	if err := refuseFlags(c, "access", sizingFlags...); err != nil {
+		return err
+	}
 	format := c.String("format")
 	if format != "text" && format != "json" && format != "markdown" {
 		return fmt.Errorf("unknown --format %q: use text, json or markdown", format)

@@ -40,7 +40,7 @@ func exportCommand() *cli.Command {
 			"(it checks no limits and writes no passwords) and ignores WARREN_INSTANCE_TYPE and WARREN_DEPLOYMENT_MODE.\n\n" +
 			"Trims (--trim adds, --no-trim removes; both take comma-separated names):\n" + strings.Join(trims, "\n") +
 			"\n\nExit codes: 0 success, 1 error.",
-		Flags: append(append(append(append(connectionFlags(), withoutFlags(cloudFlags(false), notForExport...)...), notForExportFlags()...),
+		Flags: append(append(append(append(connectionFlags(), withoutFlags(cloudFlags(false), notForExport...)...), refusedFlags(notForExport...)...),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file (.json, .yaml or .yml)"},
 			&cli.StringFlag{Name: "format", Usage: "json, yaml or topology-operator (default: by -o's extension, else json)"},
 			&cli.StringSliceFlag{Name: "trim", Usage: "apply these trims too"},
@@ -58,14 +58,18 @@ func exportCommand() *cli.Command {
 // notForExport are the flags of diff and apply that export has no use for:
 // the instance type and deployment mode size an Amazon MQ broker for the
 // limits check of diff and apply, and export writes passwords never.
-var notForExport = []string{"instance-type", "deployment-mode", "update-passwords"}
+var notForExport = append(slices.Clone(sizingFlags), "update-passwords")
 
-// notForExportFlags are notForExport as export takes them: refused when
-// given (runExport), and without their environment variables, which a
-// pipeline sets for the diff and apply beside its export.
-func notForExportFlags() []cli.Flag {
+// sizingFlags size an Amazon MQ broker for the limits check of diff and
+// apply.
+var sizingFlags = []string{"instance-type", "deployment-mode"}
+
+// refusedFlags are names as a command that has no use for them takes them:
+// refused when given (refuseFlags), and without their environment
+// variables, which a pipeline sets for the diff and apply beside it.
+func refusedFlags(names ...string) []cli.Flag {
 	var out []cli.Flag
-	for _, n := range notForExport {
+	for _, n := range names {
 		if n == "update-passwords" {
 			out = append(out, &cli.BoolFlag{Name: n, Hidden: true})
 			continue
@@ -75,17 +79,17 @@ func notForExportFlags() []cli.Flag {
 	return out
 }
 
-// refuseNotForExport refuses the flags export has no use for: accepted,
-// they would be ignored.
-func refuseNotForExport(c *cli.Context) error {
-	for _, n := range notForExport {
+// refuseFlags refuses the flags of names given to command, which has no
+// use for them: accepted, they would be ignored.
+func refuseFlags(c *cli.Context, command string, names ...string) error {
+	for _, n := range names {
 		if !c.IsSet(n) {
 			continue
 		}
 		if n == "update-passwords" {
-			return fmt.Errorf("--update-passwords cannot be used with export: it sets passwords on apply; export writes none")
+			return fmt.Errorf("--update-passwords cannot be used with %s: it sets passwords on apply; %s writes none", command, command)
 		}
-		return fmt.Errorf("--%s cannot be used with export: --instance-type and --deployment-mode size an Amazon MQ broker for the limits check of diff and apply, and export writes what the broker holds without checking limits", n)
+		return fmt.Errorf("--%s cannot be used with %s: --instance-type and --deployment-mode size an Amazon MQ broker for the limits check of diff and apply, and %s checks no limits", n, command, command)
 	}
 	return nil
 }
@@ -120,7 +124,7 @@ func splitList(values []string) []string {
 }
 
 func runExport(c *cli.Context) error {
-	if err := refuseNotForExport(c); err != nil {
+	if err := refuseFlags(c, "export", notForExport...); err != nil {
 		return err
 	}
 	trims, err := exportTrims(c)

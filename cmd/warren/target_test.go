@@ -149,3 +149,27 @@ func TestExportRefusesSizing(t *testing.T) {
 		}
 	}
 }
+
+// access, which checks no limits either, refuses the sizing flags, and a
+// pipeline's WARREN_INSTANCE_TYPE neither stops it nor makes it fail on a
+// --target rabbitmq broker (Open refused the sizing for that target).
+func TestAccessRefusesSizing(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	for _, args := range [][]string{
+		{"--target", "amazonmq-rabbitmq", "--instance-type", "mq.m7g.large"},
+		{"--target", "amazonmq-rabbitmq", "--deployment-mode", "CLUSTER_MULTI_AZ"},
+	} {
+		code, out, errOut := warren(t, append([]string{"access", "--user", "nobody"}, args...)...)
+		if code != exitError || !strings.Contains(errOut, "cannot be used with access") || out != "" {
+			t.Errorf("access %v: exit %d, want %d and a refusal\n%s%s", args, code, exitError, out, errOut)
+		}
+	}
+	t.Setenv("WARREN_INSTANCE_TYPE", "mq.m7g.large")
+	for _, target := range []string{"rabbitmq", "amazonmq-rabbitmq"} {
+		code, out, errOut := warren(t, "access", "--target", target, "--user", n.Admin)
+		if code != exitOK || !strings.Contains(out, "vhost \"/\"") {
+			t.Errorf("access --target %s with WARREN_INSTANCE_TYPE set: exit %d\n%s%s", target, code, out, errOut)
+		}
+	}
+}
