@@ -536,22 +536,36 @@ func (m *Model) can(user string, op Operation, r Resource, key *string, explain 
 }
 
 // reserved is why the broker refuses op on r whatever the permissions:
-// amq.* names cannot be declared, the default exchange cannot be declared,
-// deleted or bound, an internal exchange cannot be published to.
+// a queue whose name starts with amq. cannot be declared (the broker
+// checks the name before it looks for the queue, so a server-named
+// amq.gen-… queue that exists cannot be declared again either), nor can an
+// exchange that does not exist; the default exchange cannot be declared,
+// deleted or bound; an internal exchange (amq.rabbitmq.trace among the
+// built-in ones) cannot be published to.
 func reserved(op Operation, r Resource, m *Model) string {
 	switch {
 	case r.Kind == Exchange && r.Name == "" && op != Publish:
 		return "the default exchange cannot be declared, deleted or bound (ACCESS_REFUSED whatever the permissions)"
-	case op == Declare && strings.HasPrefix(r.Name, "amq.") && !m.defined(r):
+	case op == Declare && strings.HasPrefix(r.Name, "amq.") && (r.Kind == Queue || !m.defined(r)):
 		return fmt.Sprintf("names starting with amq. are reserved: the broker refuses to declare %s whatever the permissions", r)
 	case op == Delete && r.Kind == Exchange && strings.HasPrefix(r.Name, "amq.") && Builtin[r.Name] != "":
 		return fmt.Sprintf("%s is built in: the broker refuses to delete it whatever the permissions", r)
-	case op == Publish:
-		if e := m.exchange(r.Vhost, r.Name); e != nil && e.Internal != nil && *e.Internal {
-			return fmt.Sprintf("%s is internal: clients cannot publish to it, whatever the permissions", r)
-		}
+	case op == Publish && m.internal(r.Vhost, r.Name):
+		return fmt.Sprintf("%s is internal: clients cannot publish to it, whatever the permissions", r)
 	}
 	return ""
+}
+
+// builtinInternal are the built-in exchanges that are internal.
+var builtinInternal = map[string]bool{"amq.rabbitmq.trace": true}
+
+// internal says whether the exchange is internal: as the document defines
+// it, or as the broker makes it when built in.
+func (m *Model) internal(vhost, name string) bool {
+	if e := m.exchange(vhost, name); e != nil {
+		return e.Internal != nil && *e.Internal
+	}
+	return builtinInternal[name]
 }
 
 // check matches res's name against p's pattern for perm.

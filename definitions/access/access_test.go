@@ -31,6 +31,7 @@ queues:
   - {name: app.q, vhost: v, durable: true}
   - {name: app.dl, vhost: v, durable: true, arguments: {x-dead-letter-exchange: dlx}}
   - {name: orders, vhost: v, durable: true}
+  - {name: amq.gen-abc, vhost: v, durable: true}
 exchanges:
   - {name: events, vhost: v, type: topic, durable: true}
   - {name: app.direct, vhost: v, type: direct, durable: true}
@@ -69,6 +70,10 @@ func TestCan(t *testing.T) {
 		{"app", access.Declare, "queue:v/amq.q", nil, access.Denied, "reserved"},
 		{"alice", access.Declare, "exchange:v/amq.topic", nil, access.Allowed, "configure"},
 		{"alice", access.Declare, "exchange:v/amq.new", nil, access.Denied, "reserved"},
+		// The broker checks a queue's name before it looks for the queue:
+		// a server-named queue that exists cannot be declared again.
+		{"alice", access.Declare, "queue:v/amq.gen-abc", nil, access.Denied, "reserved"},
+		{"alice", access.Delete, "queue:v/amq.gen-abc", nil, access.Allowed, "configure"},
 		{"app", access.Delete, "queue:v/app.q", nil, access.Allowed, "configure"},
 		{"app", access.Delete, "exchange:v/amq.topic", nil, access.Denied, "built in"},
 		{"app", access.BindDestination, "queue:v/app.q", nil, access.Allowed, "write on queue"},
@@ -78,6 +83,9 @@ func TestCan(t *testing.T) {
 		{"app", access.Publish, "exchange:v/", nil, access.Allowed, `matches "amq.default"`},
 		{"reader", access.Publish, "exchange:v/", nil, access.Denied, `pattern "" (no access) does not match "amq.default"`},
 		{"app", access.Publish, "exchange:v/app.int", nil, access.Denied, "internal"},
+		// amq.rabbitmq.trace is built in and internal.
+		{"alice", access.Publish, "exchange:v/amq.rabbitmq.trace", key("k"), access.Denied, "internal"},
+		{"alice", access.BindSource, "exchange:v/amq.rabbitmq.trace", key("k"), access.Allowed, "read"},
 		{"reader", access.Consume, "queue:v/orders", nil, access.Allowed, "read on queue"},
 		{"reader", access.Get, "queue:v/orders.archive", nil, access.Allowed, "read"}, // unanchored
 		{"reader", access.Purge, "queue:v/app.q", nil, access.Denied, "read on queue"},
