@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -612,15 +613,27 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 	if perm == TopicRead {
 		pat = tp.Read
 	}
-	// The broker replaces {username} and {vhost} as text, without
-	// escaping, before matching.
-	exp := strings.ReplaceAll(pat, "{username}", v.User)
-	exp = strings.ReplaceAll(exp, "{vhost}", r.Vhost)
+	exp, unsure := expandTopic(pat, v.User, r.Vhost, m.opts.Version)
 	c := Check{Permission: perm, Resource: r, Pattern: pat, Expanded: exp, By: tp}
+	if key != nil {
+		c.Subject = *key
+	}
+	if unsure != "" {
+		c.Result, c.Brief = Unknown, unsure
+		if explain {
+			c.Why = fmt.Sprintf("%s on %s: %s (%s)", perm, r, unsure, tp.Addr())
+		}
+		add(c)
+		return
+	}
 	if key == nil {
 		c.Result = Depends
 		if exp == ".*" {
 			c.Result, c.Brief = Allowed, "any routing key"
+		}
+		if pat == "" {
+			// No key is needed to tell: all or none, by the version.
+			c.Result, c.Brief = emptyTopic(m.opts.Version)
 		}
 		if explain {
 			if c.Result == Depends {
@@ -631,7 +644,6 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 		add(c)
 		return
 	}
-	c.Subject = *key
 	what := func() (string, string) {
 		return fmt.Sprintf("%s on %s with routing key %s", perm, r, Quote(*key)), tp.Addr()
 	}
@@ -639,14 +651,7 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 		what = nil
 	}
 	if pat == "" {
-		switch emptyTopicPattern(m.opts.Version) {
-		case Allowed:
-			c.Result, c.Brief = Allowed, fmt.Sprintf(`pattern "" allows every routing key on RabbitMQ %s`, m.opts.Version)
-		case Denied:
-			c.Result, c.Brief = Denied, fmt.Sprintf(`pattern "" allows no routing key on RabbitMQ %s`, m.opts.Version)
-		default:
-			c.Result, c.Brief = Unknown, `pattern "" allows no routing key on RabbitMQ 4.0 and before, and every routing key on 4.3; give the RabbitMQ version`
-		}
+		c.Result, c.Brief = emptyTopic(m.opts.Version)
 		if what != nil {
 			w, by := what()
 			c.Why = fmt.Sprintf("%s: %s (%s)", w, c.Brief, by)
@@ -656,6 +661,41 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 	}
 	m.match(&c, what)
 	add(c)
+}
+
+// expandTopic replaces {username} and {vhost} in a topic permission's
+// pattern, in that order, as RabbitMQ version v does: as text up to 4.0,
+// the names' regular expression metacharacters escaped from 4.3 (seen on
+// 3.10.8 and 4.0.5, where the user a.b's ^{username}$ matches axb, and on
+// 4.3.6, where it matches a.b alone). unsure says why it cannot be told:
+// a name has a metacharacter and v is 4.1, 4.2 or not known.
+func expandTopic(pat, user, vhost, v string) (exp, unsure string) {
+	escape := func(s string) string { return s }
+	switch emptyTopicPattern(v) {
+	case Allowed:
+		escape = regexp.QuoteMeta
+	case Unknown:
+		for _, x := range [][2]string{{"{username}", user}, {"{vhost}", vhost}} {
+			if strings.Contains(pat, x[0]) && regexp.QuoteMeta(x[1]) != x[1] {
+				return pat, fmt.Sprintf("%s is %s: RabbitMQ 4.0 and before put it in pattern %s as it is, 4.3 escapes its metacharacters; give the RabbitMQ version",
+					x[0], Quote(x[1]), Quote(pat))
+			}
+		}
+	}
+	exp = strings.ReplaceAll(pat, "{username}", escape(user))
+	return strings.ReplaceAll(exp, "{vhost}", escape(vhost)), ""
+}
+
+// emptyTopic is the result and the reason of an empty topic permission
+// pattern on RabbitMQ version v, whatever the routing key.
+func emptyTopic(v string) (Result, string) {
+	switch emptyTopicPattern(v) {
+	case Allowed:
+		return Allowed, fmt.Sprintf(`pattern "" allows every routing key on RabbitMQ %s`, v)
+	case Denied:
+		return Denied, fmt.Sprintf(`pattern "" allows no routing key on RabbitMQ %s`, v)
+	}
+	return Unknown, `pattern "" allows no routing key on RabbitMQ 4.0 and before, and every routing key on 4.3; give the RabbitMQ version`
 }
 
 // emptyTopicPattern is what an empty topic permission pattern does on
