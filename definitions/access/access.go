@@ -790,13 +790,14 @@ func (m *Model) compile(pattern string) *compiled {
 	if c, ok := m.re[pattern]; ok {
 		return c
 	}
-	c := compilePattern(pattern)
+	c := compilePattern(pattern, m.opts.Version)
 	m.re[pattern] = c
 	return c
 }
 
-// compilePattern makes pattern ready to match.
-func compilePattern(pattern string) *compiled {
+// compilePattern makes pattern ready to match as RabbitMQ version version
+// would ("" when not known).
+func compilePattern(pattern, version string) *compiled {
 	c := &compiled{pattern: pattern}
 	lp := pattern
 	if lp == "" {
@@ -807,7 +808,9 @@ func compilePattern(pattern string) *compiled {
 		c.lit = &l
 	} else if !ascii(pattern) {
 		c.err = fmt.Errorf("not ASCII; RabbitMQ matches bytes, the engine characters")
-	} else if c.re, c.err = regexp2.Compile(pattern, regexp2.None); c.re != nil {
+	} else if ep, err := forEngine(pattern, version); err != nil {
+		c.err = err
+	} else if c.re, c.err = regexp2.Compile(ep, regexp2.None); c.re != nil {
 		c.re.MatchTimeout = matchTimeout
 	}
 	return c

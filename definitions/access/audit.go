@@ -149,7 +149,7 @@ func (pc patternCache) get(pat string) *compiled {
 	if c, ok := pc[pat]; ok {
 		return c
 	}
-	c := compilePattern(pat)
+	c := compilePattern(pat, "")
 	if c.lit == nil {
 		pc[pat] = c
 	}

@@ -1,0 +1,61 @@
+package access
+
+import "testing"
+
+// Patterns that compile in PCRE and in regexp2 (.NET syntax) with
+// different meanings are matched as PCRE matches them (the POSIX classes
+// and a class's [ on real nodes: TestAccessAgreesWithBrokerOnNames), and
+// {,n}, which changed meaning with PCRE2, as the version's PCRE does or
+// not at all.
+func TestMatchPCREOnly(t *testing.T) {
+	const unknown = "unknown"
+	for _, tc := range []struct {
+		version, pattern, name string
+		want                   string // "true", "false" or unknown
+	}{
+		{"4.3.6", `^[[:alpha:]]+$`, "abc", "true"},
+		{"4.3.6", `^[[:alpha:]]+$`, "ab1", "false"},
+		{"4.3.6", `^[[:alpha:]]+$`, "[:a]", "false"},
+		{"3.10.8", `^[[:digit:][:upper:]_]+$`, "AB_12", "true"},
+		{"3.10.8", `^[[:digit:][:upper:]_]+$`, "ab", "false"},
+		{"", `^[^[:alnum:]]$`, "-", "true"},
+		{"", `^[^[:alnum:]]$`, "x", "false"},
+		{"", `^[[:^digit:]]+$`, "abc", "true"},
+		{"", `^[[:^digit:]]+$`, "a1", "false"},
+		{"", `^[[:punct:]]$`, ".", "true"},
+		{"", `^[[:punct:]]$`, "a", "false"},
+		{"", `^[[:space:]]$`, "\v", "true"},
+		{"", `^[[:word:]]+$`, "a_1", "true"},
+		{"", `^[[:xdigit:]]+$`, "09afAF", "true"},
+		{"", `^[[:xdigit:]]+$`, "g", "false"},
+		{"", `^[[:nope:]]$`, "a", unknown},
+		// [ in a class is text to PCRE; .NET subtracts -[…].
+		{"", `^[a-z-[aeiou]]$`, "b]", "true"},
+		{"", `^[a-z-[aeiou]]$`, "b", "false"},
+		{"", `^[]a]$`, "]", "true"},
+		{"", `^[^]a]$`, "b", "true"},
+		{"", `^[\]]$`, "]", "true"},
+		{"", `(?#[)^a$`, "a", "true"},
+		// {,3}: text up to 4.0 (OTP 27 and before), not known after.
+		{"4.0.5", `^a{,3}$`, "a{,3}", "true"},
+		{"4.0.5", `^a{,3}$`, "aa", "false"},
+		{"4.3.6", `^a{,3}$`, "aa", unknown},
+		{"", `^a{ 1, 3 }$`, "aa", unknown},
+		{"4.3.6", `^a{1,3}$`, "aa", "true"},
+		{"4.3.6", `^a{,}$`, "a{,}", "true"},
+		{"4.3.6", `^a\{,3}$`, "a{,3}", "true"},
+	} {
+		m := New(nil, Options{Version: tc.version})
+		ok, why := m.Match(tc.pattern, tc.name)
+		got := "false"
+		switch {
+		case why != "":
+			got = unknown
+		case ok:
+			got = "true"
+		}
+		if got != tc.want {
+			t.Errorf("RabbitMQ %q: %s against %q: %s (%s), want %s", tc.version, tc.pattern, tc.name, got, why, tc.want)
+		}
+	}
+}
