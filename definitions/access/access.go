@@ -262,10 +262,10 @@ type compiled struct {
 // Options are what the rules depend on besides the definitions.
 type Options struct {
 	// Version is the broker's RabbitMQ version ("4.3.6", "4.0"); "" when
-	// not known. An empty topic permission pattern means no routing key
-	// on RabbitMQ 4.0 and before, and every routing key on 4.3 (checked
-	// on 3.10.8, 4.0.5 and 4.3.6); elsewhere, and without a version, a
-	// check that reads one is Unknown.
+	// not known. {username} and {vhost} go into topic patterns as text up
+	// to RabbitMQ 4.0 and escaped from 4.3, and {,n} is text in patterns
+	// up to 4.0 (checked on 3.10.8, 4.0.5 and 4.3.6); elsewhere, and
+	// without a version, a check that depends on either is Unknown.
 	Version string
 }
 
@@ -631,10 +631,6 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 		if exp == ".*" {
 			c.Result, c.Brief = Allowed, "any routing key"
 		}
-		if pat == "" {
-			// No key is needed to tell: all or none, by the version.
-			c.Result, c.Brief = emptyTopic(m.opts.Version)
-		}
 		if explain {
 			if c.Result == Depends {
 				c.Brief = fmt.Sprintf("only routing keys matching %s", quotePattern(exp))
@@ -650,15 +646,6 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 	if !explain {
 		what = nil
 	}
-	if pat == "" {
-		c.Result, c.Brief = emptyTopic(m.opts.Version)
-		if what != nil {
-			w, by := what()
-			c.Why = fmt.Sprintf("%s: %s (%s)", w, c.Brief, by)
-		}
-		add(c)
-		return
-	}
 	m.match(&c, what)
 	add(c)
 }
@@ -671,7 +658,7 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 // a name has a metacharacter and v is 4.1, 4.2 or not known.
 func expandTopic(pat, user, vhost, v string) (exp, unsure string) {
 	escape := func(s string) string { return s }
-	switch emptyTopicPattern(v) {
+	switch since43(v) {
 	case Allowed:
 		escape = regexp.QuoteMeta
 	case Unknown:
@@ -686,24 +673,10 @@ func expandTopic(pat, user, vhost, v string) (exp, unsure string) {
 	return strings.ReplaceAll(exp, "{vhost}", escape(vhost)), ""
 }
 
-// emptyTopic is the result and the reason of an empty topic permission
-// pattern on RabbitMQ version v, whatever the routing key.
-func emptyTopic(v string) (Result, string) {
-	switch emptyTopicPattern(v) {
-	case Allowed:
-		return Allowed, fmt.Sprintf(`pattern "" allows every routing key on RabbitMQ %s`, v)
-	case Denied:
-		return Denied, fmt.Sprintf(`pattern "" allows no routing key on RabbitMQ %s`, v)
-	}
-	return Unknown, `pattern "" allows no routing key on RabbitMQ 4.0 and before, and every routing key on 4.3; give the RabbitMQ version`
-}
-
-// emptyTopicPattern is what an empty topic permission pattern does on
-// RabbitMQ version v: Denied (it is ^$) up to 4.0, Allowed (it restricts
-// nothing) from 4.3, Unknown in between and when v is not known. Seen on
-// real nodes: 3.10.8 and 4.0.5 refuse every routing key, 4.3.6 takes every
-// one.
-func emptyTopicPattern(v string) Result {
+// since43 says whether RabbitMQ version v is 4.3 or later: Denied up to
+// 4.0, Allowed from 4.3, Unknown in between (not checked) and when v is not
+// known.
+func since43(v string) Result {
 	var major, minor int
 	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
 		return Unknown

@@ -52,7 +52,7 @@ func forEngine(pat, v string) (string, error) {
 				i++
 			}
 		case !inClass && c == '{':
-			if q, ok := shortQuantifier(pat[i:]); ok && emptyTopicPattern(v) != Denied {
+			if q, ok := shortQuantifier(pat[i:]); ok && since43(v) != Denied {
 				return "", fmt.Errorf("%s is text to RabbitMQ on Erlang/OTP 27 and before (RabbitMQ 4.0 and before), and a repetition on OTP 28 and later; give the RabbitMQ version, or write {0,n}", q)
 			}
 			b.WriteByte(c)
