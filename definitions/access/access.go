@@ -257,6 +257,10 @@ type compiled struct {
 	lit     *literal // a literal pattern, matched without the engine
 	re      *regexp2.Regexp
 	err     error
+	// slow is the name a match of the pattern ran too long on: later
+	// names are not tried (each would take matchTimeout, and a question
+	// about thousands of resources as many tenths of a second).
+	slow *string
 }
 
 // Options are what the rules depend on besides the definitions.
@@ -799,8 +803,12 @@ func (c *compiled) match(s string) (ok bool, why string) {
 	case !ascii(s):
 		return false, fmt.Sprintf("name %s is not ASCII; RabbitMQ matches bytes, warren's engine characters, so it cannot tell what pattern %s does", Quote(s), Quote(c.pattern))
 	}
+	if c.slow != nil {
+		return false, fmt.Sprintf("pattern %s took too long to match %s, and is not tried again", Quote(c.pattern), Quote(*c.slow))
+	}
 	ok, err := c.re.MatchString(s)
 	if err != nil {
+		c.slow = &s
 		return false, fmt.Sprintf("pattern %s took too long to match %s", Quote(c.pattern), Quote(s))
 	}
 	return ok, ""

@@ -1,6 +1,11 @@
 package access
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
 
 // Patterns that compile in PCRE and in regexp2 (.NET syntax) with
 // different meanings are matched as PCRE matches them (the POSIX classes
@@ -57,5 +62,26 @@ func TestMatchPCREOnly(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("RabbitMQ %q: %s against %q: %s (%s), want %s", tc.version, tc.pattern, tc.name, got, why, tc.want)
 		}
+	}
+}
+
+// A pattern whose match runs too long on one name is not tried on the
+// next: asking about many resources costs one timeout, not one each.
+func TestSlowPatternTriedOnce(t *testing.T) {
+	m := New(nil, Options{})
+	const pat = `(a+)+$`
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		name := strings.Repeat("a", 40) + "b" + strconv.Itoa(i)
+		ok, why := m.Match(pat, name)
+		if ok || !strings.Contains(why, "took too long") {
+			t.Fatalf("%s against %s: %v, %q; want unknown (too long)", pat, name, ok, why)
+		}
+		if i > 0 && !strings.Contains(why, "not tried again") {
+			t.Errorf("%s against %s: %q; want it not tried again", pat, name, why)
+		}
+	}
+	if d := time.Since(start); d > 10*matchTimeout {
+		t.Errorf("20 names took %s (a match times out after %s)", d, matchTimeout)
 	}
 }
