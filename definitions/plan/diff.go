@@ -352,10 +352,10 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		deletes = append(deletes, dels)
 	}
 	plan.Changes = append(plan.Changes, rebindAfterReplace(plan.Changes, nd, nl)...)
-	plan.Changes = regrantAfterReplace(plan.Changes, nd, nl, cfg.version)
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
+	plan.Changes = regrantAfterReplace(plan.Changes, nd, nl, cfg.version)
 	plan.Changes = append(plan.Changes, leftovers...)
 	plan.Changes = ungrant(plan.Changes, nd, cfg.acting)
 	borrowAccess(plan, nl, cfg.acting)

@@ -26,6 +26,7 @@ topic_permissions:
   - {user: change, vhost: v, exchange: t, write: '^k$', read: '^k$'}
   - {user: hand, vhost: v, exchange: t, write: '^k$', read: '^k$'}
   - {user: other, vhost: v, exchange: u, write: '^k$', read: '^k$'}
+  - {user: pruned, vhost: v, exchange: t, write: '^k$', read: '^k$'}
 `)
 	desired := parse(`
 exchanges: [{name: t, vhost: v, type: topic, durable: false}, {name: u, vhost: v, type: topic, durable: true}]
@@ -34,13 +35,19 @@ topic_permissions:
   - {user: change, vhost: v, exchange: t, write: '^j$', read: '^k$'}
   - {user: other, vhost: v, exchange: u, write: '^k$', read: '^k$'}
 `)
-	for version, want := range map[string]string{
-		"4.0.5":  "update change",
-		"3.10.8": "update change",
-		"4.3.6":  "rebind change, rebind hand, rebind keep",
-		"":       "rebind change, rebind hand, rebind keep",
+	for _, tc := range []struct {
+		version string
+		prune   bool
+		want    string
+	}{
+		{"4.0.5", false, "update change"},
+		{"3.10.8", true, "update change"},
+		{"4.3.6", false, "rebind change, rebind hand, rebind keep, rebind pruned"},
+		{"", false, "rebind change, rebind hand, rebind keep, rebind pruned"},
+		// Pruned, hand's and pruned's are deleted, not written again.
+		{"4.3.6", true, "rebind change, rebind keep"},
 	} {
-		p, err := plan.Diff(desired, live, plan.WithRabbitMQVersion(version))
+		p, err := plan.Diff(desired, live, plan.WithRabbitMQVersion(tc.version), plan.WithPrune(tc.prune))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,8 +60,8 @@ topic_permissions:
 				got += string(c.Step) + " " + tp.User
 			}
 		}
-		if got != want {
-			t.Errorf("RabbitMQ %q: topic permission changes %q, want %q", version, got, want)
+		if got != tc.want {
+			t.Errorf("RabbitMQ %q, prune %v: topic permission changes %q, want %q", tc.version, tc.prune, got, tc.want)
 		}
 	}
 }
