@@ -33,7 +33,8 @@ func warrenCan(t *testing.T, user, op, resource string, key *string) (result, re
 // TestAccessAgreesWithBrokerOnNames: warren access's verdicts equal a real
 // AMQP 0-9-1 client's answers where names and patterns are unusual: a
 // server-named queue declared again, the built-in internal exchange
-// amq.rabbitmq.trace, POSIX classes and a [ inside a class, {,n}, and
+// amq.rabbitmq.trace, POSIX classes and a [ inside a class, {,n}, \Q…\E
+// and \_, and
 // {username} and {vhost} expanded with regular expression metacharacters
 // in the names. warren may say unknown only where the broker's answer
 // depends on what it cannot know (its Erlang's PCRE for {,n} after 4.0; a
@@ -61,6 +62,7 @@ func TestAccessAgreesWithBrokerOnNames(t *testing.T) {
 	perm(vh, "names-all", ".*", ".*", ".*")
 	perm(vh, "posix", `^[[:alpha:]]+$`, "", `^[[:digit:]]+$`)
 	perm(vh, "subtract", `^[a-z-[aeiou]]+$`, "", `^a{,3}$`)
+	perm(vh, "quote", `^\Qa{,3}\E$`, "", `^\_?a\E`)
 	queues := []string{"abc", "aa", "a{,3}", "123", "b]", "b"}
 	for _, q := range queues {
 		do("PUT", "/api/queues/"+url.PathEscape(vh)+"/"+url.PathEscape(q), map[string]any{"durable": true})
@@ -119,7 +121,7 @@ func TestAccessAgreesWithBrokerOnNames(t *testing.T) {
 	}
 
 	brace := n.Version < "4.1" // {,n} is text on RabbitMQ 4.0 and before (Erlang/OTP 27 and before)
-	for _, user := range []string{"posix", "subtract"} {
+	for _, user := range []string{"posix", "subtract", "quote"} {
 		conn := dial(user, vh)
 		for _, q := range queues {
 			agree(conn, user, "declare", "queue:"+vh+"/"+q, nil, false, func(ch *amqp.Channel) error {

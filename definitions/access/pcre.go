@@ -7,7 +7,8 @@ import (
 
 // forEngine rewrites a PCRE pattern so that regexp2, which reads .NET's
 // syntax, matches ASCII names as Erlang's re does on RabbitMQ version v.
-// Three constructs compile in both and mean different things:
+// \Q…\E quotes text to PCRE and is an error to .NET, as is \_: they are
+// rewritten. Three constructs compile in both and mean different things:
 //
 //   - POSIX classes: [[:alpha:]] is a letter to PCRE, and to .NET the
 //     class of [ : a l p h followed by a literal ]. They become ranges.
@@ -25,6 +26,26 @@ func forEngine(pat, v string) (string, error) {
 	for i := 0; i < len(pat); i++ {
 		c := pat[i]
 		switch {
+		case strings.HasPrefix(pat[i:], `\Q`):
+			// Text up to \E (or the end), in a class or not: each
+			// character that is not a letter or a digit as \xHH.
+			end := strings.Index(pat[i+2:], `\E`)
+			if end < 0 {
+				end = len(pat) - i - 2
+			}
+			for _, q := range []byte(pat[i+2 : i+2+end]) {
+				if isAlpha(q) || isDigit(q) {
+					b.WriteByte(q)
+				} else {
+					fmt.Fprintf(&b, `\x%02X`, q)
+				}
+			}
+			i += 2 + end + 1 // past \E
+		case strings.HasPrefix(pat[i:], `\E`):
+			i++ // an \E without \Q: PCRE ignores it
+		case strings.HasPrefix(pat[i:], `\_`):
+			b.WriteByte('_') // .NET refuses \_; PCRE reads _
+			i++
 		case c == '\\':
 			if i+1 < len(pat) {
 				b.WriteString(pat[i : i+2])

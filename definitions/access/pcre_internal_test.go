@@ -41,6 +41,15 @@ func TestMatchPCREOnly(t *testing.T) {
 		{"", `^[^]a]$`, "b", "true"},
 		{"", `^[\]]$`, "]", "true"},
 		{"", `(?#[)^a$`, "a", "true"},
+		// \Q…\E quotes; \_ is _; a lone \E is nothing.
+		{"4.3.6", `^\Qa{,3}\E$`, "a{,3}", "true"},
+		{"4.3.6", `^\Qa{,3}\E$`, "aa", "false"},
+		{"", `^\Qa.b\E+$`, "a.bb", "true"},
+		{"", `^\Qa.b\E$`, "axb", "false"},
+		{"", `^[\Q]^\E]+$`, "]^", "true"},
+		{"", `^\Qa.b`, "a.b", "true"},
+		{"", `^\\Q$`, `\Q`, "true"},
+		{"", `^\_?a\E$`, "_a", "true"},
 		// {,3}: text up to 4.0 (OTP 27 and before), not known after.
 		{"4.0.5", `^a{,3}$`, "a{,3}", "true"},
 		{"4.0.5", `^a{,3}$`, "aa", "false"},
