@@ -279,6 +279,10 @@ func q(s string) string { return access.Quote(s) }
 const matrixLegend = "c configure (declare, delete), w write (publish to an exchange, bind to a queue), r read (consume from a queue, bind from an exchange); " +
 	"- denied, k by routing key, ? unknown"
 
+// mdText escapes a name for a markdown table cell: a | would end the
+// cell, and * _ ` < \ would format what follows.
+var mdText = strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", "\n", " ", "\r", " ")
+
 // matrixTable prints users by resources, as text or a markdown table.
 func matrixTable(w io.Writer, mx *operation.Matrix, markdown bool) {
 	head := []string{"user"}
@@ -296,7 +300,11 @@ func matrixTable(w io.Writer, mx *operation.Matrix, markdown bool) {
 	if markdown {
 		fmt.Fprintf(w, "### vhost `%s`\n\n", mx.Vhost)
 		for i, row := range rows {
-			fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+			cells := make([]string, len(row))
+			for j, c := range row {
+				cells[j] = mdText.Replace(c)
+			}
+			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 			if i == 0 {
 				fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(row)))
 			}
@@ -343,7 +351,7 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 	cell := func(v access.Verdict) string {
 		s := mark(v.Result)
 		if v.Result != access.Allowed {
-			s += " — " + strings.ReplaceAll(v.Brief(), "|", `\|`)
+			s += " — " + mdText.Replace(v.Brief())
 		}
 		return s
 	}
@@ -359,6 +367,9 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 		fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---|", n))
 	}
 	code := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+	// In a table cell a | ends the cell, in a code span too, unless
+	// escaped (GitHub shows \| there as |).
+	cellCode := func(s string) string { return strings.ReplaceAll(code(s), "|", `\|`) }
 	switch {
 	case r.Matrix != nil:
 		matrixTable(w, r.Matrix, true)
@@ -379,7 +390,7 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 		}
 		header(r.Users[0].Verdicts[0].Resource.Kind, "user")
 		for _, u := range r.Users {
-			fmt.Fprintf(w, "| %s |", code(u.User))
+			fmt.Fprintf(w, "| %s |", cellCode(u.User))
 			for _, v := range u.Verdicts {
 				fmt.Fprintf(w, " %s |", cell(v))
 			}
@@ -413,7 +424,7 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 							fmt.Fprintln(w)
 						}
 						last = v.Resource
-						fmt.Fprintf(w, "| %s |", code(v.Resource.Name))
+						fmt.Fprintf(w, "| %s |", cellCode(v.Resource.Name))
 					}
 					fmt.Fprintf(w, " %s |", cell(v))
 				}
