@@ -143,6 +143,7 @@ const (
 	WAccessTopicNoop    Code = "W205"
 	WAccessGuest        Code = "W206"
 	WAccessConfigureAMQ Code = "W207"
+	WAccessTopicAutoDel Code = "W208"
 )
 
 // Messaging Topology Operator resources: what the strict validator refuses
@@ -269,6 +270,7 @@ var Codes = []Info{
 	{WAccessTopicNoop, Warning, "topic permission on a non-topic exchange", "warren access --audit: a topic permission names an exchange the files define with a type other than topic. RabbitMQ checks topic permissions only on topic exchanges, so it restricts nothing."},
 	{WAccessGuest, Warning, "guest present", "warren access --audit: the files define the user guest, whose default password is guest and which RabbitMQ creates on a blank node. Give applications users of their own, and leave guest out (warren diff --prune deletes it unless --keep-guest)."},
 	{WAccessConfigureAMQ, Warning, "configure on amq.*", "warren access --audit: a configure pattern that names amq matches RabbitMQ's built-in exchanges (amq.direct, amq.topic, …). Configure is the right to declare and delete; the broker refuses to delete built-in exchanges, and a grant on them is usually a pattern meant for something else."},
+	{WAccessTopicAutoDel, Warning, "topic permission on an auto-delete exchange", "warren access --audit: a topic permission names a topic exchange the files define with auto_delete. RabbitMQ 4.3 deletes the topic permissions on an exchange with the exchange (3.10 and 4.0 keep them), and an auto-delete exchange is deleted when its last binding goes: when an application declares it again, the user's routing keys are no longer restricted. Make the exchange durable and not auto-delete, or apply the topic permission again after each re-declaration."},
 	{ETargetQueue, Error, "queue DMS cannot express", "Huawei Cloud DMS creates classic queues with dead-lettering (x-dead-letter-exchange, x-dead-letter-routing-key), a message TTL (x-message-ttl) and, on the 3.x edition, lazy mode (x-queue-mode: lazy) only: no quorum or stream queues, no max-length, priority, expiry or single active consumer. On the AMQP-0-9-1 edition every queue is durable and lazy mode does not apply."},
 	{ETargetExchange, Error, "exchange DMS cannot express", "Huawei Cloud DMS creates direct, fanout, topic and headers exchanges. On the AMQP-0-9-1 edition every exchange is durable and none is internal. The default exchange and the amq.* exchanges are the broker's own."},
 	{ETargetBinding, Error, "binding DMS cannot express", "Huawei Cloud DMS bindings have no arguments, a routing key of at most 128 characters without + ~ or Chinese characters, and a source other than the default exchange. On the AMQP-0-9-1 edition a binding's destination is a queue."},

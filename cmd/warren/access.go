@@ -43,7 +43,7 @@ func accessCommand() *cli.Command {
 			&cli.StringFlag{Name: "resource", Usage: "queue:VHOST/NAME or exchange:VHOST/NAME: who can do what to it"},
 			&cli.StringFlag{Name: "can", Usage: "with --user and a resource (argument or --resource): may the user do this operation? exit 0 yes, 1 no"},
 			&cli.StringFlag{Name: "routing-key", Usage: "the routing key of a publish, or the binding key of a bind from a topic exchange"},
-			&cli.BoolFlag{Name: "audit", Usage: "report least-privilege findings (codes W200-W207, docs/diagnostics.md) as warnings at their place in the files"},
+			&cli.BoolFlag{Name: "audit", Usage: "report least-privilege findings (codes W200-W208, docs/diagnostics.md) as warnings at their place in the files"},
 			&cli.BoolFlag{Name: "strict", Usage: "with --audit: treat every finding as an error (exit 1), for CI"},
 			&cli.IntFlag{Name: "max-admins", Usage: "with --audit: report the administrators when more users than this are tagged administrator"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or markdown (--audit: text or json)"},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -82,5 +83,64 @@ topic_permissions:
 			t.Errorf("RabbitMQ %s: %s may publish to t with the key x after the apply", n.Version, user)
 		}
 		conn.Close()
+	}
+}
+
+// TestAuditTopicPermissionOnAutoDeleteExchange: warren access --audit
+// reports a topic permission on an auto-delete topic exchange (W208) at
+// its place in the file; and on a real node, what W208 says: when the
+// exchange's last binding goes, RabbitMQ 4.3 deletes the exchange and the
+// topic permission with it, and the user may then publish with any
+// routing key to the exchange declared again (3.10.8 and 4.0.5 keep the
+// topic permission, and refuse the key).
+func TestAuditTopicPermissionOnAutoDeleteExchange(t *testing.T) {
+	defs := writeTemp(t, "defs.yaml", `vhosts: [{name: ad}]
+users: [{name: ad-user, password: {env: TR_PASSWORD}, tags: []}]
+permissions: [{user: ad-user, vhost: ad, configure: ".*", write: ".*", read: ".*"}]
+exchanges: [{name: ax, vhost: ad, type: topic, durable: true, auto_delete: true}]
+topic_permissions:
+  - {user: ad-user, vhost: ad, exchange: ax, write: "^k$", read: ".*"}
+`)
+	t.Setenv("TR_PASSWORD", "tr-password-1")
+	code, out, errOut := warren(t, "access", defs, "--audit")
+	if code != exitOK || !strings.Contains(out, `defs.yaml:6:5: /topic_permissions/0: topic permission "ad-user" on vhost "ad" exchange "ax" is on the auto-delete exchange "ax"`) || !strings.Contains(out, "[W208]") {
+		t.Errorf("warren access --audit: exit %d\n%s%s", code, out, errOut)
+	}
+
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	ctx := context.Background()
+	t.Cleanup(func() {
+		n.Do(ctx, "DELETE", "/api/users/ad-user", nil, nil)
+		n.Do(ctx, "DELETE", "/api/vhosts/ad", nil, nil)
+	})
+	if code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", defs); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	conn, err := amqp.Dial(fmt.Sprintf("amqp://ad-user:tr-password-1@127.0.0.1:%d/ad", n.AMQPPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ch.QueueDeclare("", false, true, true, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueBind(q.Name, "k", "ax", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueUnbind(q.Name, "k", "ax", nil); err != nil { // the last binding: the exchange goes
+		t.Fatal(err)
+	}
+	if err := ch.ExchangeDeclare("ax", "topic", true, true, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[bool]string{true: "allowed", false: "denied"}[n.Version >= "4.3"]
+	if got := brokerSays(t, conn, "publishing with key x", func(ch *amqp.Channel) error { return publishConfirmed(ch, "ax", "x") }); got != want {
+		t.Errorf("RabbitMQ %s: publishing to the auto-delete exchange declared again with a key its topic permission refused: %s, want %s%s", n.Version, got, want, n.Mismatch())
 	}
 }

@@ -22,8 +22,8 @@ type AuditOptions struct {
 // the object it is about (its place in the files, when it came from one):
 // unanchored patterns, full access in several vhosts, more administrators
 // than allowed, users with no permission, grants that match nothing
-// defined, topic permissions on exchanges that are not topic exchanges,
-// guest, and configure on amq.*.
+// defined, topic permissions on exchanges that are not topic exchanges or
+// are auto-delete, guest, and configure on amq.*.
 func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 	d := m.doc
 	var found definitions.Diagnoser // positioned at the end, in one pass over each file
@@ -75,6 +75,10 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 				warn(p, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every routing key that contains %s anywhere; start it with ^",
 					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
 			}
+		}
+		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type == "topic" && e.AutoDelete != nil && *e.AutoDelete {
+			warn(p, schema.WAccessTopicAutoDel, "%s is on the auto-delete exchange %s: RabbitMQ 4.3 deletes it with the exchange, and once an application declares the exchange again the user's routing keys are not restricted",
+				p.Addr(), Quote(p.Exchange))
 		}
 		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type != "topic" {
 			warn(p, schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
