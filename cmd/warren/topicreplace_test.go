@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/warren-tool/warren/seeders/rabbitmq/rabbitmqtest"
@@ -50,12 +51,50 @@ topic_permissions:
 	if err := n.Do(ctx, "PUT", "/api/topic-permissions/tr/tr-hand", map[string]any{"exchange": "t", "write": "^k$", "read": "^k$"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// --close-connections closes the connections of the user whose topic
+	// permission narrows, not of those written again as they were.
+	open := map[string]chan *amqp.Error{}
+	for _, user := range []string{"tr-keep", "tr-change", "tr-hand"} {
+		conn, err := amqp.Dial(fmt.Sprintf("amqp://%s:tr-password-1@127.0.0.1:%d/tr", user, n.AMQPPort))
+		if err != nil {
+			t.Fatalf("%s: %v", user, err)
+		}
+		defer conn.Close()
+		open[user] = conn.NotifyClose(make(chan *amqp.Error, 1))
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			var list []map[string]any
+			if err := n.Do(ctx, "GET", "/api/connections/username/"+user, nil, &list); err != nil {
+				t.Fatal(err)
+			}
+			if len(list) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the broker does not track the connection of %s", user)
+			}
+		}
+	}
 	after := files("false", "^j$")
-	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--replace", after)
+	code, out, errOut := warren(t, "apply", "--yes", "--keep-guest", "--replace", "--close-connections", after)
 	if code != exitOK {
 		t.Fatalf("apply --replace: exit %d\n%s%s", code, out, errOut)
 	}
 	t.Logf("apply --replace on RabbitMQ %s:\n%s", n.Version, out)
+	if want := `Closed 1 connection: user "tr-change" 1.`; !strings.Contains(out+errOut, want) {
+		t.Errorf("RabbitMQ %s: the apply does not say %q:\n%s%s", n.Version, want, out, errOut)
+	}
+	for user, closed := range open {
+		select {
+		case e := <-closed:
+			if user != "tr-change" {
+				t.Errorf("RabbitMQ %s: the connection of %s was closed (%v); its topic permission did not change", n.Version, user, e)
+			}
+		case <-time.After(2 * time.Second):
+			if user == "tr-change" {
+				t.Errorf("RabbitMQ %s: the connection of tr-change is still open; its topic permission narrowed", n.Version)
+			}
+		}
+	}
 	if code, out, errOut := warren(t, "diff", "--keep-guest", after); code != exitOK {
 		t.Errorf("RabbitMQ %s: a diff after the apply is not empty: exit %d\n%s%s", n.Version, code, out, errOut)
 	}

@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/warren-tool/warren/definitions"
@@ -62,6 +63,15 @@ topic_permissions:
 		}
 		if got != tc.want {
 			t.Errorf("RabbitMQ %q, prune %v: topic permission changes %q, want %q", tc.version, tc.prune, got, tc.want)
+		}
+		// Written again as they were, keep's and hand's close no
+		// connections; change's update narrows (^k$ to ^j$).
+		var closes []string
+		for _, d := range plan.Disconnects(p) {
+			closes = append(closes, d.User)
+		}
+		if want := []string{"change"}; !slices.Equal(closes, want) {
+			t.Errorf("RabbitMQ %q, prune %v: --close-connections closes the connections of %v, want %v", tc.version, tc.prune, closes, want)
 		}
 	}
 }
