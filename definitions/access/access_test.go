@@ -280,3 +280,27 @@ func TestResultIsCans(t *testing.T) {
 		}
 	}
 }
+
+// A grant for server-named queues (^amq\.gen-) grants what applications
+// declare: it is not reported as matching nothing (W204); a grant that
+// matches nothing defined is.
+func TestAuditServerNamedQueues(t *testing.T) {
+	d, diags := definitions.Parse("defs.yaml", []byte(`
+vhosts: [{name: v}]
+users: [{name: app, tags: []}]
+permissions: [{user: app, vhost: v, configure: '^amq\.gen-.*', write: '^app\.', read: '^nothing$'}]
+queues: [{name: app.q, vhost: v, durable: true}]
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var got []string
+	for _, f := range access.New(d, access.Options{}).Audit(access.AuditOptions{}) {
+		if f.Code == "W204" {
+			got = append(got, f.Message)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], `read pattern "^nothing$"`) {
+		t.Errorf("W204 findings: %q; want the read pattern's alone", got)
+	}
+}

@@ -162,8 +162,9 @@ func (pc patternCache) get(pat string) *compiled {
 
 // permissionFindings are the findings about p alone: unanchored patterns,
 // configure on amq.*, and patterns that match no queue or exchange
-// defined in its vhost nor a built-in exchange (names are the vhosts'
-// names; a vhost whose files define none is not checked). In that order.
+// defined in its vhost, nor a built-in exchange, nor a server-named queue
+// (names are the vhosts' names; a vhost whose files define none is not
+// checked). In that order.
 func permissionFindings(p *definitions.Permission, names map[string][]string, cache patternCache) []finding {
 	var out []finding
 	fields := []struct{ name, pat string }{{"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
@@ -220,10 +221,15 @@ func (m *Model) auditNames() map[string][]string {
 		names[q.Vhost] = append(names[q.Vhost], q.Name)
 	}
 	for v, ns := range names {
-		names[v] = append(ns, builtinNames...)
+		names[v] = append(append(ns, builtinNames...), serverNamed)
 	}
 	return names
 }
+
+// serverNamed is a name of the form the broker gives a queue declared
+// without one (amq.gen- and 22 characters of base64): grants meant for
+// them (^amq\.gen-) grant what applications declare, not nothing.
+const serverNamed = "amq.gen-JzTY20BRgKO-HjmUJj0wLg"
 
 // builtinNames are the names the built-in exchanges are checked as
 // (amq.default for the default exchange), sorted: amq.default first.
