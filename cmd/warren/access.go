@@ -110,6 +110,9 @@ func runAccess(c *cli.Context) error {
 		return errors.New("--audit looks at every user: it cannot be used with --user, --resource or --can")
 	case !req.Audit && (c.IsSet("strict") || c.IsSet("max-admins")):
 		return errors.New("--strict and --max-admins go with --audit")
+	case c.IsSet("max-admins") && c.Int("max-admins") < 1:
+		// 0 would read as no limit: say so rather than audit nothing.
+		return fmt.Errorf("--max-admins %d: give 1 or more (a broker needs an administrator)", c.Int("max-admins"))
 	case req.Audit && format == "markdown":
 		return errors.New("--audit prints diagnostics: use --format text or json")
 	case !req.Audit && req.User == "" && req.Resource == nil && req.Vhost == "":
