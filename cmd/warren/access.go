@@ -44,7 +44,7 @@ func accessCommand() *cli.Command {
 			&cli.StringFlag{Name: "resource", Usage: "queue:VHOST/NAME or exchange:VHOST/NAME: who can do what to it"},
 			&cli.StringFlag{Name: "can", Usage: "with --user and a resource (argument or --resource): may the user do this operation? exit 0 yes, 1 no"},
 			&cli.StringFlag{Name: "routing-key", Usage: "the routing key of a publish, or the binding key of a bind from a topic exchange"},
-			&cli.BoolFlag{Name: "audit", Usage: "report least-privilege findings (codes W200-W207, docs/diagnostics.md) as warnings at their place in the files"},
+			&cli.BoolFlag{Name: "audit", Usage: "report least-privilege findings (codes W200-W208, docs/diagnostics.md) as warnings at their place in the files"},
 			&cli.BoolFlag{Name: "strict", Usage: "with --audit: treat every finding as an error (exit 1), for CI"},
 			&cli.IntFlag{Name: "max-admins", Usage: "with --audit: report the administrators when more users than this are tagged administrator"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or markdown (--audit: text or json)"},
@@ -114,6 +114,9 @@ func runAccess(c *cli.Context) error {
 		return errors.New("--audit looks at every user: it cannot be used with --user, --resource or --can")
 	case !req.Audit && (c.IsSet("strict") || c.IsSet("max-admins")):
 		return errors.New("--strict and --max-admins go with --audit")
+	case c.IsSet("max-admins") && c.Int("max-admins") < 1:
+		// 0 would read as no limit: say so rather than audit nothing.
+		return fmt.Errorf("--max-admins %d: give 1 or more (a broker needs an administrator)", c.Int("max-admins"))
 	case req.Audit && format == "markdown":
 		return errors.New("--audit prints diagnostics: use --format text or json")
 	case !req.Audit && req.User == "" && req.Resource == nil && req.Vhost == "":
@@ -283,6 +286,10 @@ func q(s string) string { return access.Quote(s) }
 const matrixLegend = "c configure (declare, delete), w write (publish to an exchange, bind to a queue), r read (consume from a queue, bind from an exchange); " +
 	"- denied, k by routing key, ? unknown"
 
+// mdText escapes a name for a markdown table cell: a | would end the
+// cell, and * _ ` < \ would format what follows.
+var mdText = strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", "\n", " ", "\r", " ")
+
 // matrixTable prints users by resources, as text or a markdown table.
 func matrixTable(w io.Writer, mx *operation.Matrix, markdown bool) {
 	head := []string{"user"}
@@ -300,7 +307,11 @@ func matrixTable(w io.Writer, mx *operation.Matrix, markdown bool) {
 	if markdown {
 		fmt.Fprintf(w, "### vhost `%s`\n\n", mx.Vhost)
 		for i, row := range rows {
-			fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+			cells := make([]string, len(row))
+			for j, c := range row {
+				cells[j] = mdText.Replace(c)
+			}
+			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 			if i == 0 {
 				fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(row)))
 			}
@@ -347,7 +358,7 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 	cell := func(v access.Verdict) string {
 		s := mark(v.Result)
 		if v.Result != access.Allowed {
-			s += " — " + strings.ReplaceAll(v.Brief(), "|", `\|`)
+			s += " — " + mdText.Replace(v.Brief())
 		}
 		return s
 	}
@@ -363,6 +374,9 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 		fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---|", n))
 	}
 	code := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+	// In a table cell a | ends the cell, in a code span too, unless
+	// escaped (GitHub shows \| there as |).
+	cellCode := func(s string) string { return strings.ReplaceAll(code(s), "|", `\|`) }
 	switch {
 	case r.Matrix != nil:
 		matrixTable(w, r.Matrix, true)
@@ -383,7 +397,7 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 		}
 		header(r.Users[0].Verdicts[0].Resource.Kind, "user")
 		for _, u := range r.Users {
-			fmt.Fprintf(w, "| %s |", code(u.User))
+			fmt.Fprintf(w, "| %s |", cellCode(u.User))
 			for _, v := range u.Verdicts {
 				fmt.Fprintf(w, " %s |", cell(v))
 			}
@@ -417,7 +431,7 @@ func accessMarkdown(w io.Writer, r *operation.AccessResult) {
 							fmt.Fprintln(w)
 						}
 						last = v.Resource
-						fmt.Fprintf(w, "| %s |", code(v.Resource.Name))
+						fmt.Fprintf(w, "| %s |", cellCode(v.Resource.Name))
 					}
 					fmt.Fprintf(w, " %s |", cell(v))
 				}

@@ -85,14 +85,41 @@ func accessSetup(t *testing.T, n *rabbitmqtest.Node) []string {
 	}
 	// RabbitMQ 4.3 refuses a topic permission on an exchange that does not
 	// exist (no_such_exchange): the exchanges come first.
-	topic := func(user, exchange, write, read string) {
-		do("PUT", "/api/topic-permissions/"+v+"/"+user, map[string]any{"exchange": exchange, "write": write, "read": read})
+	for _, tp := range accessTopics {
+		accessCreateTopic(t, n, tp)
 	}
-	topic("alice", "events", `^{username}\.`, `^{vhost}\.`)
-	topic("alice", "app.direct", `^nothing$`, `^nothing$`) // not a topic exchange: does nothing
-	topic("bob", "amq.topic", `^{vhost}\.{username}$`, `^bob\.`)
-	topic("bob", "bob-x", "", "")
 	return users
+}
+
+// accessTopic is a topic permission of the agreement test.
+type accessTopic struct{ user, exchange, write, read string }
+
+var accessTopics = []accessTopic{
+	{"alice", "events", `^{username}\.`, `^{vhost}\.`},
+	{"alice", "app.direct", `^nothing$`, `^nothing$`}, // not a topic exchange: does nothing
+	{"bob", "amq.topic", `^{vhost}\.{username}$`, `^bob\.`},
+	{"bob", "bob-x", "", ""},
+}
+
+func accessCreateTopic(t *testing.T, n *rabbitmqtest.Node, tp accessTopic) {
+	t.Helper()
+	body := map[string]any{"exchange": tp.exchange, "write": tp.write, "read": tp.read}
+	if err := n.Do(context.Background(), "PUT", "/api/topic-permissions/"+url.PathEscape(accessVhost)+"/"+tp.user, body, nil); err != nil {
+		t.Fatalf("creating the topic permission of %s on %s: %v", tp.user, tp.exchange, err)
+	}
+}
+
+// accessRecreateExchange makes an exchange a test deleted again, with the
+// topic permissions on it: RabbitMQ 4.3 deletes those with the exchange
+// (3.10.8 and 4.0.5 keep them).
+func accessRecreateExchange(t *testing.T, n *rabbitmqtest.Node, e accessExchange) {
+	t.Helper()
+	accessCreateExchange(t, n, e)
+	for _, tp := range accessTopics {
+		if tp.exchange == e.name {
+			accessCreateTopic(t, n, tp)
+		}
+	}
 }
 
 func accessCreateQueue(t *testing.T, n *rabbitmqtest.Node, q accessQueue) {
@@ -327,7 +354,7 @@ func TestAccessAgreesWithBroker(t *testing.T) {
 			got := says("delete", func(ch *amqp.Channel) error { return ch.ExchangeDelete(e.name, false, false) })
 			agree(user, fmt.Sprintf("delete exchange %q", e.name), v["delete"], got)
 			if got == "allowed" {
-				accessCreateExchange(t, n, e)
+				accessRecreateExchange(t, n, e)
 			}
 		}
 		// Declares that create: a name starting amq. is refused whatever

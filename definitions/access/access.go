@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -256,15 +257,19 @@ type compiled struct {
 	lit     *literal // a literal pattern, matched without the engine
 	re      *regexp2.Regexp
 	err     error
+	// slow is the name a match of the pattern ran too long on: later
+	// names are not tried (each would take matchTimeout, and a question
+	// about thousands of resources as many tenths of a second).
+	slow *string
 }
 
 // Options are what the rules depend on besides the definitions.
 type Options struct {
 	// Version is the broker's RabbitMQ version ("4.3.6", "4.0"); "" when
-	// not known. An empty topic permission pattern means no routing key
-	// on RabbitMQ 4.0 and before, and every routing key on 4.3 (checked
-	// on 3.10.8, 4.0.5 and 4.3.6); elsewhere, and without a version, a
-	// check that reads one is Unknown.
+	// not known. {username} and {vhost} go into topic patterns as text up
+	// to RabbitMQ 4.0 and escaped from 4.3, and {,n} is text in patterns
+	// up to 4.0 (checked on 3.10.8, 4.0.5 and 4.3.6); elsewhere, and
+	// without a version, a check that depends on either is Unknown.
 	Version string
 }
 
@@ -536,22 +541,36 @@ func (m *Model) can(user string, op Operation, r Resource, key *string, explain 
 }
 
 // reserved is why the broker refuses op on r whatever the permissions:
-// amq.* names cannot be declared, the default exchange cannot be declared,
-// deleted or bound, an internal exchange cannot be published to.
+// a queue whose name starts with amq. cannot be declared (the broker
+// checks the name before it looks for the queue, so a server-named
+// amq.gen-… queue that exists cannot be declared again either), nor can an
+// exchange that does not exist; the default exchange cannot be declared,
+// deleted or bound; an internal exchange (amq.rabbitmq.trace among the
+// built-in ones) cannot be published to.
 func reserved(op Operation, r Resource, m *Model) string {
 	switch {
 	case r.Kind == Exchange && r.Name == "" && op != Publish:
 		return "the default exchange cannot be declared, deleted or bound (ACCESS_REFUSED whatever the permissions)"
-	case op == Declare && strings.HasPrefix(r.Name, "amq.") && !m.defined(r):
+	case op == Declare && strings.HasPrefix(r.Name, "amq.") && (r.Kind == Queue || !m.defined(r)):
 		return fmt.Sprintf("names starting with amq. are reserved: the broker refuses to declare %s whatever the permissions", r)
 	case op == Delete && r.Kind == Exchange && strings.HasPrefix(r.Name, "amq.") && Builtin[r.Name] != "":
 		return fmt.Sprintf("%s is built in: the broker refuses to delete it whatever the permissions", r)
-	case op == Publish:
-		if e := m.exchange(r.Vhost, r.Name); e != nil && e.Internal != nil && *e.Internal {
-			return fmt.Sprintf("%s is internal: clients cannot publish to it, whatever the permissions", r)
-		}
+	case op == Publish && m.internal(r.Vhost, r.Name):
+		return fmt.Sprintf("%s is internal: clients cannot publish to it, whatever the permissions", r)
 	}
 	return ""
+}
+
+// builtinInternal are the built-in exchanges that are internal.
+var builtinInternal = map[string]bool{"amq.rabbitmq.trace": true}
+
+// internal says whether the exchange is internal: as the document defines
+// it, or as the broker makes it when built in.
+func (m *Model) internal(vhost, name string) bool {
+	if e := m.exchange(vhost, name); e != nil {
+		return e.Internal != nil && *e.Internal
+	}
+	return builtinInternal[name]
 }
 
 // check matches res's name against p's pattern for perm.
@@ -598,11 +617,19 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 	if perm == TopicRead {
 		pat = tp.Read
 	}
-	// The broker replaces {username} and {vhost} as text, without
-	// escaping, before matching.
-	exp := strings.ReplaceAll(pat, "{username}", v.User)
-	exp = strings.ReplaceAll(exp, "{vhost}", r.Vhost)
+	exp, unsure := expandTopic(pat, v.User, r.Vhost, m.opts.Version)
 	c := Check{Permission: perm, Resource: r, Pattern: pat, Expanded: exp, By: tp}
+	if key != nil {
+		c.Subject = *key
+	}
+	if unsure != "" {
+		c.Result, c.Brief = Unknown, unsure
+		if explain {
+			c.Why = fmt.Sprintf("%s on %s: %s (%s)", perm, r, unsure, tp.Addr())
+		}
+		add(c)
+		return
+	}
 	if key == nil {
 		c.Result = Depends
 		if exp == ".*" {
@@ -617,39 +644,43 @@ func (m *Model) topic(v *Verdict, add func(Check) bool, perm Permission, key *st
 		add(c)
 		return
 	}
-	c.Subject = *key
 	what := func() (string, string) {
 		return fmt.Sprintf("%s on %s with routing key %s", perm, r, Quote(*key)), tp.Addr()
 	}
 	if !explain {
 		what = nil
 	}
-	if pat == "" {
-		switch emptyTopicPattern(m.opts.Version) {
-		case Allowed:
-			c.Result, c.Brief = Allowed, fmt.Sprintf(`pattern "" allows every routing key on RabbitMQ %s`, m.opts.Version)
-		case Denied:
-			c.Result, c.Brief = Denied, fmt.Sprintf(`pattern "" allows no routing key on RabbitMQ %s`, m.opts.Version)
-		default:
-			c.Result, c.Brief = Unknown, `pattern "" allows no routing key on RabbitMQ 4.0 and before, and every routing key on 4.3; give the RabbitMQ version`
-		}
-		if what != nil {
-			w, by := what()
-			c.Why = fmt.Sprintf("%s: %s (%s)", w, c.Brief, by)
-		}
-		add(c)
-		return
-	}
 	m.match(&c, what)
 	add(c)
 }
 
-// emptyTopicPattern is what an empty topic permission pattern does on
-// RabbitMQ version v: Denied (it is ^$) up to 4.0, Allowed (it restricts
-// nothing) from 4.3, Unknown in between and when v is not known. Seen on
-// real nodes: 3.10.8 and 4.0.5 refuse every routing key, 4.3.6 takes every
-// one.
-func emptyTopicPattern(v string) Result {
+// expandTopic replaces {username} and {vhost} in a topic permission's
+// pattern, in that order, as RabbitMQ version v does: as text up to 4.0,
+// the names' regular expression metacharacters escaped from 4.3 (seen on
+// 3.10.8 and 4.0.5, where the user a.b's ^{username}$ matches axb, and on
+// 4.3.6, where it matches a.b alone). unsure says why it cannot be told:
+// a name has a metacharacter and v is 4.1, 4.2 or not known.
+func expandTopic(pat, user, vhost, v string) (exp, unsure string) {
+	escape := func(s string) string { return s }
+	switch since43(v) {
+	case Allowed:
+		escape = regexp.QuoteMeta
+	case Unknown:
+		for _, x := range [][2]string{{"{username}", user}, {"{vhost}", vhost}} {
+			if strings.Contains(pat, x[0]) && regexp.QuoteMeta(x[1]) != x[1] {
+				return pat, fmt.Sprintf("%s is %s: RabbitMQ 4.0 and before put it in pattern %s as it is, 4.3 escapes its metacharacters; give the RabbitMQ version",
+					x[0], Quote(x[1]), Quote(pat))
+			}
+		}
+	}
+	exp = strings.ReplaceAll(pat, "{username}", escape(user))
+	return strings.ReplaceAll(exp, "{vhost}", escape(vhost)), ""
+}
+
+// since43 says whether RabbitMQ version v is 4.3 or later: Denied up to
+// 4.0, Allowed from 4.3, Unknown in between (not checked) and when v is not
+// known.
+func since43(v string) Result {
 	var major, minor int
 	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
 		return Unknown
@@ -736,13 +767,14 @@ func (m *Model) compile(pattern string) *compiled {
 	if c, ok := m.re[pattern]; ok {
 		return c
 	}
-	c := compilePattern(pattern)
+	c := compilePattern(pattern, m.opts.Version)
 	m.re[pattern] = c
 	return c
 }
 
-// compilePattern makes pattern ready to match.
-func compilePattern(pattern string) *compiled {
+// compilePattern makes pattern ready to match as RabbitMQ version version
+// would ("" when not known).
+func compilePattern(pattern, version string) *compiled {
 	c := &compiled{pattern: pattern}
 	lp := pattern
 	if lp == "" {
@@ -753,7 +785,9 @@ func compilePattern(pattern string) *compiled {
 		c.lit = &l
 	} else if !ascii(pattern) {
 		c.err = fmt.Errorf("not ASCII; RabbitMQ matches bytes, the engine characters")
-	} else if c.re, c.err = regexp2.Compile(pattern, regexp2.None); c.re != nil {
+	} else if ep, err := forEngine(pattern, version); err != nil {
+		c.err = err
+	} else if c.re, c.err = regexp2.Compile(ep, regexp2.None); c.re != nil {
 		c.re.MatchTimeout = matchTimeout
 	}
 	return c
@@ -769,8 +803,12 @@ func (c *compiled) match(s string) (ok bool, why string) {
 	case !ascii(s):
 		return false, fmt.Sprintf("name %s is not ASCII; RabbitMQ matches bytes, warren's engine characters, so it cannot tell what pattern %s does", Quote(s), Quote(c.pattern))
 	}
+	if c.slow != nil {
+		return false, fmt.Sprintf("pattern %s took too long to match %s, and is not tried again", Quote(c.pattern), Quote(*c.slow))
+	}
 	ok, err := c.re.MatchString(s)
 	if err != nil {
+		c.slow = &s
 		return false, fmt.Sprintf("pattern %s took too long to match %s", Quote(c.pattern), Quote(s))
 	}
 	return ok, ""

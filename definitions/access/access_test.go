@@ -31,6 +31,7 @@ queues:
   - {name: app.q, vhost: v, durable: true}
   - {name: app.dl, vhost: v, durable: true, arguments: {x-dead-letter-exchange: dlx}}
   - {name: orders, vhost: v, durable: true}
+  - {name: amq.gen-abc, vhost: v, durable: true}
 exchanges:
   - {name: events, vhost: v, type: topic, durable: true}
   - {name: app.direct, vhost: v, type: direct, durable: true}
@@ -69,6 +70,10 @@ func TestCan(t *testing.T) {
 		{"app", access.Declare, "queue:v/amq.q", nil, access.Denied, "reserved"},
 		{"alice", access.Declare, "exchange:v/amq.topic", nil, access.Allowed, "configure"},
 		{"alice", access.Declare, "exchange:v/amq.new", nil, access.Denied, "reserved"},
+		// The broker checks a queue's name before it looks for the queue:
+		// a server-named queue that exists cannot be declared again.
+		{"alice", access.Declare, "queue:v/amq.gen-abc", nil, access.Denied, "reserved"},
+		{"alice", access.Delete, "queue:v/amq.gen-abc", nil, access.Allowed, "configure"},
 		{"app", access.Delete, "queue:v/app.q", nil, access.Allowed, "configure"},
 		{"app", access.Delete, "exchange:v/amq.topic", nil, access.Denied, "built in"},
 		{"app", access.BindDestination, "queue:v/app.q", nil, access.Allowed, "write on queue"},
@@ -78,6 +83,9 @@ func TestCan(t *testing.T) {
 		{"app", access.Publish, "exchange:v/", nil, access.Allowed, `matches "amq.default"`},
 		{"reader", access.Publish, "exchange:v/", nil, access.Denied, `pattern "" (no access) does not match "amq.default"`},
 		{"app", access.Publish, "exchange:v/app.int", nil, access.Denied, "internal"},
+		// amq.rabbitmq.trace is built in and internal.
+		{"alice", access.Publish, "exchange:v/amq.rabbitmq.trace", key("k"), access.Denied, "internal"},
+		{"alice", access.BindSource, "exchange:v/amq.rabbitmq.trace", key("k"), access.Allowed, "read"},
 		{"reader", access.Consume, "queue:v/orders", nil, access.Allowed, "read on queue"},
 		{"reader", access.Get, "queue:v/orders.archive", nil, access.Allowed, "read"}, // unanchored
 		{"reader", access.Purge, "queue:v/app.q", nil, access.Denied, "read on queue"},
@@ -121,8 +129,9 @@ func TestCan(t *testing.T) {
 	}
 }
 
-// An empty topic permission pattern allows no routing key up to RabbitMQ
-// 4.0 and every one on 4.3; between, and without a version, it is not known.
+// An empty topic permission pattern is ^$, as other empty patterns, on
+// every version: it allows the empty routing key alone (3.10.8, 4.0.5 and
+// 4.3.6 refuse a key; TestAccessAgreesWithBroker).
 func TestEmptyTopicPattern(t *testing.T) {
 	d, diags := definitions.Parse("defs.yaml", []byte(`
 permissions: [{user: u, vhost: v, configure: '', write: '.*', read: '.*'}]
@@ -132,17 +141,60 @@ topic_permissions: [{user: u, vhost: v, exchange: t, write: '', read: ''}]
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	key := "k"
 	r := access.Resource{Kind: access.Exchange, Vhost: "v", Name: "t"}
-	for version, want := range map[string]access.Result{
-		"3.10.8": access.Denied, "4.0.5": access.Denied, "4.0": access.Denied, "4.3.6": access.Allowed, "4.4": access.Allowed,
-		"4.1.2": access.Unknown, "": access.Unknown,
-	} {
+	for _, version := range []string{"3.10.8", "4.0.5", "4.3.6", "4.1.2", ""} {
 		m := access.New(d, access.Options{Version: version})
-		for _, op := range []access.Operation{access.Publish, access.BindSource} {
-			if v := m.Can("u", op, r, &key); v.Result != want {
-				t.Errorf("RabbitMQ %q, %s: %s (%s), want %s", version, op, v.Result, v.Reason(), want)
+		for key, want := range map[string]access.Result{"k": access.Denied, "": access.Allowed} {
+			for _, op := range []access.Operation{access.Publish, access.BindSource} {
+				if v := m.Can("u", op, r, &key); v.Result != want {
+					t.Errorf("RabbitMQ %q, %s with key %q: %s (%s), want %s", version, op, key, v.Result, v.Reason(), want)
+				}
 			}
+		}
+	}
+}
+
+// {username} and {vhost} go into a topic pattern as text up to RabbitMQ
+// 4.0, and with their metacharacters escaped from 4.3 (seen on real
+// nodes: TestAccessAgreesWithBrokerOnNames).
+func TestTopicVariables(t *testing.T) {
+	d, diags := definitions.Parse("defs.yaml", []byte(`
+permissions:
+  - {user: a.b, vhost: v.x, configure: '', write: '.*', read: '.*'}
+  - {user: a(b, vhost: v.x, configure: '', write: '.*', read: '.*'}
+  - {user: plain, vhost: v.x, configure: '', write: '.*', read: '.*'}
+exchanges: [{name: t, vhost: v.x, type: topic, durable: true}]
+topic_permissions:
+  - {user: a.b, vhost: v.x, exchange: t, write: '^{username}$', read: '^{vhost}$'}
+  - {user: a(b, vhost: v.x, exchange: t, write: '^{username}$', read: '^{vhost}$'}
+  - {user: plain, vhost: v.x, exchange: t, write: '^{username}$', read: '^p$'}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	r := access.Resource{Kind: access.Exchange, Vhost: "v.x", Name: "t"}
+	for _, tc := range []struct {
+		version, user string
+		op            access.Operation
+		key           string
+		want          access.Result
+	}{
+		{"4.0.5", "a.b", access.Publish, "axb", access.Allowed},
+		{"4.0.5", "a.b", access.BindSource, "vxx", access.Allowed},
+		{"3.10.8", "a(b", access.Publish, "a(b", access.Unknown}, // ^a(b$ does not compile: the broker fails the channel
+		{"4.3.6", "a.b", access.Publish, "axb", access.Denied},
+		{"4.3.6", "a.b", access.Publish, "a.b", access.Allowed},
+		{"4.3.6", "a.b", access.BindSource, "vxx", access.Denied},
+		{"4.3.6", "a.b", access.BindSource, "v.x", access.Allowed},
+		{"4.3.6", "a(b", access.Publish, "a(b", access.Allowed},
+		{"4.3.6", "a(b", access.Publish, "axb", access.Denied},
+		{"", "a.b", access.Publish, "a.b", access.Unknown},
+		{"4.1.0", "a.b", access.BindSource, "v.x", access.Unknown},
+		{"", "plain", access.Publish, "plain", access.Allowed}, // nothing to escape
+	} {
+		m := access.New(d, access.Options{Version: tc.version})
+		if v := m.Can(tc.user, tc.op, r, &tc.key); v.Result != tc.want {
+			t.Errorf("RabbitMQ %q: %s %s with key %q: %s (%s), want %s", tc.version, tc.user, tc.op, tc.key, v.Result, v.Reason(), tc.want)
 		}
 	}
 }
@@ -226,5 +278,29 @@ func TestResultIsCans(t *testing.T) {
 		if n < 500 {
 			t.Fatalf("only %d verdicts compared", n)
 		}
+	}
+}
+
+// A grant for server-named queues (^amq\.gen-) grants what applications
+// declare: it is not reported as matching nothing (W204); a grant that
+// matches nothing defined is.
+func TestAuditServerNamedQueues(t *testing.T) {
+	d, diags := definitions.Parse("defs.yaml", []byte(`
+vhosts: [{name: v}]
+users: [{name: app, tags: []}]
+permissions: [{user: app, vhost: v, configure: '^amq\.gen-.*', write: '^app\.', read: '^nothing$'}]
+queues: [{name: app.q, vhost: v, durable: true}]
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var got []string
+	for _, f := range access.New(d, access.Options{}).Audit(access.AuditOptions{}) {
+		if f.Code == "W204" {
+			got = append(got, f.Message)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], `read pattern "^nothing$"`) {
+		t.Errorf("W204 findings: %q; want the read pattern's alone", got)
 	}
 }

@@ -22,8 +22,8 @@ type AuditOptions struct {
 // the object it is about (its place in the files, when it came from one):
 // unanchored patterns, full access in several vhosts, more administrators
 // than allowed, users with no permission, grants that match nothing
-// defined, topic permissions on exchanges that are not topic exchanges,
-// guest, and configure on amq.*.
+// defined, topic permissions on exchanges that are not topic exchanges or
+// are auto-delete, guest, and configure on amq.*.
 func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 	d := m.doc
 	var found definitions.Diagnoser // positioned at the end, in one pass over each file
@@ -75,6 +75,10 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 				warn(p, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every routing key that contains %s anywhere; start it with ^",
 					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
 			}
+		}
+		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type == "topic" && e.AutoDelete != nil && *e.AutoDelete {
+			warn(p, schema.WAccessTopicAutoDel, "%s is on the auto-delete exchange %s: RabbitMQ 4.3 deletes it with the exchange, and once an application declares the exchange again the user's routing keys are not restricted",
+				p.Addr(), Quote(p.Exchange))
 		}
 		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type != "topic" {
 			warn(p, schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
@@ -149,7 +153,7 @@ func (pc patternCache) get(pat string) *compiled {
 	if c, ok := pc[pat]; ok {
 		return c
 	}
-	c := compilePattern(pat)
+	c := compilePattern(pat, "")
 	if c.lit == nil {
 		pc[pat] = c
 	}
@@ -158,8 +162,9 @@ func (pc patternCache) get(pat string) *compiled {
 
 // permissionFindings are the findings about p alone: unanchored patterns,
 // configure on amq.*, and patterns that match no queue or exchange
-// defined in its vhost nor a built-in exchange (names are the vhosts'
-// names; a vhost whose files define none is not checked). In that order.
+// defined in its vhost, nor a built-in exchange, nor a server-named queue
+// (names are the vhosts' names; a vhost whose files define none is not
+// checked). In that order.
 func permissionFindings(p *definitions.Permission, names map[string][]string, cache patternCache) []finding {
 	var out []finding
 	fields := []struct{ name, pat string }{{"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
@@ -216,10 +221,15 @@ func (m *Model) auditNames() map[string][]string {
 		names[q.Vhost] = append(names[q.Vhost], q.Name)
 	}
 	for v, ns := range names {
-		names[v] = append(ns, builtinNames...)
+		names[v] = append(append(ns, builtinNames...), serverNamed)
 	}
 	return names
 }
+
+// serverNamed is a name of the form the broker gives a queue declared
+// without one (amq.gen- and 22 characters of base64): grants meant for
+// them (^amq\.gen-) grant what applications declare, not nothing.
+const serverNamed = "amq.gen-JzTY20BRgKO-HjmUJj0wLg"
 
 // builtinNames are the names the built-in exchanges are checked as
 // (amq.default for the default exchange), sorted: amq.default first.

@@ -17,18 +17,22 @@
 //     routing key against the user's topic permission on that exchange,
 //     when it has one, after expanding {username} and {vhost} in its
 //     pattern (permission patterns are not expanded: the broker matches
-//     them as written); an empty topic pattern means no routing key up to
-//     RabbitMQ 4.0 and every routing key on 4.3 (Options.Version);
+//     them as written); on RabbitMQ 4.3 the names go in with their
+//     metacharacters escaped, up to 4.0 as text (Options.Version); an
+//     empty topic pattern is ^$, as other empty patterns;
 //   - the default exchange cannot be declared, deleted or bound, built-in
 //     exchanges cannot be deleted, internal exchanges cannot be published
-//     to, and a declare that creates a resource named amq.* is refused.
+//     to (amq.rabbitmq.trace is), a declare that creates an exchange
+//     named amq.* is refused, and so is any declare of a queue named
+//     amq.* (the broker checks the name first).
 //
 // Every rule was checked against real nodes (3.10.8, 4.0.5, 4.3.6) by a
 // test that has an AMQP client try each operation (cmd/warren,
 // TestAccessAgreesWithBroker). Audit reports least-privilege findings;
 // Compare lists the access changes between two sets of definitions.
 //
-// Patterns are evaluated with a PCRE-compatible engine (regexp2); a pattern
+// Patterns are evaluated with a PCRE-compatible engine (regexp2), after
+// rewriting what it reads differently (POSIX classes, [ in a class); a pattern
 // it cannot compile, a name or pattern outside ASCII (Erlang's re reads
 // bytes, the engine runes) or a match that runs too long gives an Unknown
 // verdict, never a guess.

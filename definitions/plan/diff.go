@@ -366,6 +366,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	for i := len(deletes) - 1; i >= 0; i-- {
 		plan.Changes = append(plan.Changes, deletes[i]...)
 	}
+	plan.Changes = regrantAfterReplace(plan.Changes, nd, nl, cfg.version)
 	plan.Changes = append(plan.Changes, leftovers...)
 	plan.Changes = ungrant(plan.Changes, nd, cfg.acting)
 	borrowAccess(plan, nl, cfg.acting)
@@ -468,6 +469,61 @@ func rebindAfterReplace(changes []Change, desired, liveDoc *definitions.Document
 		}
 	}
 	return out
+}
+
+// regrantReason is why a topic permission is written after its exchange
+// is replaced.
+const regrantReason = "re-created: RabbitMQ 4.3 deletes the topic permissions on an exchange with the exchange"
+
+// regrantAfterReplace writes the topic permissions on a replaced exchange
+// after the replacement: RabbitMQ 4.3 deletes them with the exchange
+// (4.0.5 and 3.10.8 keep them), and a user whose topic permission is gone
+// may publish with every routing key. The plan's own creations and updates
+// of them run after the replacement instead of before it, and those it
+// leaves as they are, the files' or (not in the files, not pruned) the
+// broker's, are written again. Not on a broker known to be 4.0 or older.
+func regrantAfterReplace(changes []Change, desired, liveDoc *definitions.Document, version string) []Change {
+	if version != "" && definitions.CompareVersions(version, "4.1.0") < 0 {
+		return changes
+	}
+	type ref struct{ vhost, name string }
+	replaced := map[ref]bool{}
+	for _, c := range changes {
+		if x, ok := c.After.(*definitions.Exchange); ok && c.Action == Replace {
+			replaced[ref{x.Vhost, x.Name}] = true
+		}
+	}
+	if len(replaced) == 0 {
+		return changes
+	}
+	on := func(o definitions.Object) bool {
+		tp, ok := o.(*definitions.TopicPermission)
+		return ok && replaced[ref{tp.Vhost, tp.Exchange}]
+	}
+	changed := map[string]bool{}
+	for i := range changes {
+		c := &changes[i]
+		if !on(c.After) && !on(c.Before) {
+			continue
+		}
+		changed[c.Addr.Key] = true
+		if c.Action == Create || c.Action == Update {
+			c.Step, c.Reason = StepRebind, "written after its exchange is replaced: RabbitMQ 4.3 deletes the topic permissions on an exchange with the exchange"
+		}
+	}
+	wanted := index(desired.ObjectsOf(definitions.KindTopicPermission))
+	for _, o := range sortedObjects(liveDoc.ObjectsOf(definitions.KindTopicPermission)) {
+		if !on(o) || changed[o.Key()] {
+			continue
+		}
+		after := o
+		if d, ok := wanted[o.Key()]; ok {
+			after = d
+		}
+		changes = append(changes, Change{Action: Create, Kind: definitions.KindTopicPermission, Addr: AddrOf(after), After: after,
+			Step: StepRebind, Reason: regrantReason})
+	}
+	return changes
 }
 
 // ungrant removes what RabbitMQ grants on its own: the user that creates a

@@ -77,6 +77,9 @@ func Disconnects(p *Plan) []Disconnect {
 				add(before.User, before.Vhost, "permissions reduced")
 			}
 		case definitions.KindTopicPermission:
+			if ch.Step == StepRebind && ch.Reason == regrantReason {
+				continue // written again as it was, after its exchange's replacement
+			}
 			before, _ := ch.Before.(*definitions.TopicPermission)
 			after, _ := ch.After.(*definitions.TopicPermission)
 			var reduced bool

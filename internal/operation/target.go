@@ -176,12 +176,18 @@ func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*pla
 }
 
 // access works out what p changes of who can do what (Plan.Access), for
-// a RabbitMQ broker whose version warren knows, when p changes users,
-// vhosts, permissions, topic permissions, queues or exchanges. What the
-// plan did not read of those kinds is read whole now (a kind read for
-// the plan's acting user alone, permissions, is read again).
+// a RabbitMQ broker whose version warren knows (a live broker's, or an
+// export's rabbitmq_version, as warren access --against reads it), when p
+// changes users, vhosts, permissions, topic permissions, queues or
+// exchanges. What the plan did not read of those kinds is read whole now
+// (a kind read for the plan's acting user alone, permissions, is read
+// again).
 func (pl planner) access(ctx context.Context, desired, live *definitions.Document, p *plan.Plan) error {
-	if pl.version == "" || !slices.ContainsFunc(p.Changes, func(ch plan.Change) bool { return slices.Contains(AccessKinds, ch.Kind) }) {
+	version := pl.version
+	if version == "" {
+		version = live.RabbitMQVersion
+	}
+	if version == "" || !slices.ContainsFunc(p.Changes, func(ch plan.Change) bool { return slices.Contains(AccessKinds, ch.Kind) }) {
 		return nil
 	}
 	read := liveKinds(desired, pl.opts.Prune)
@@ -217,7 +223,7 @@ func (pl planner) access(ctx context.Context, desired, live *definitions.Documen
 		doc = &cp
 	}
 	p.Access = nil
-	for _, c := range AccessChanges(doc, p, pl.version) {
+	for _, c := range AccessChanges(doc, p, version) {
 		p.Access = append(p.Access, plan.AccessChange{Text: c.String(), Gained: c.Gained()})
 	}
 	return nil
