@@ -309,9 +309,9 @@ func (a *applier) changeActing(ctx context.Context, last []plan.Change) error {
 // importChanges sends creations and updates as partial definitions
 // documents; notYet are reported done later (their limits follow). One
 // document when it fits in ImportChunk bytes, else several, sent in the
-// order the broker imports kinds (users, vhosts, permissions, …, queues,
-// exchanges, bindings), so each one's objects find what they need already
-// there. A broker refuses a body over its management.http.max_body_size
+// order of importRank (users, vhosts, permissions, …, queues, exchanges,
+// topic permissions, bindings), so each one's objects find what they need
+// already there. A broker refuses a body over its management.http.max_body_size
 // (20,000,000 bytes by default) before importing anything (tooLargeBody):
 // that request is split in two and sent again.
 func (a *applier) importChanges(ctx context.Context, changes, notYet []plan.Change) error {
@@ -425,7 +425,12 @@ func (a *applier) imported(changes []plan.Change) int {
 	return n
 }
 
-// importRank is the place of an object's kind in the broker's import.
+// importRank is the place of an object's kind among the imports of a
+// split apply: each after what it needs. Topic permissions come after the
+// exchanges they name: RabbitMQ 4.3.2 and later refuse one on an exchange
+// that does not exist (no_such_exchange), and import exchanges first
+// within one document (4.0.5 imported topic permissions first, and kept
+// one whatever the exchange).
 func importRank(o definitions.Object) int {
 	switch o.(type) {
 	case *definitions.User:
@@ -434,8 +439,6 @@ func importRank(o definitions.Object) int {
 		return 1
 	case *definitions.Permission:
 		return 2
-	case *definitions.TopicPermission:
-		return 3
 	case *definitions.Parameter:
 		return 4
 	case *definitions.GlobalParameter:
@@ -446,10 +449,12 @@ func importRank(o definitions.Object) int {
 		return 7
 	case *definitions.Exchange:
 		return 8
-	case *definitions.Binding:
+	case *definitions.TopicPermission:
 		return 9
+	case *definitions.Binding:
+		return 10
 	}
-	return 10
+	return 11
 }
 
 type applier struct {

@@ -26,8 +26,10 @@ import (
 //     3.10.8 takes it whole) and the apply sends it again in halves until
 //     each fits;
 //   - with an ImportChunk of 20,000 bytes, it sends imports of at most
-//     that size, in the broker's order of kinds (bindings after their
-//     queues and exchanges), and the broker refuses none.
+//     that size, each kind after what it needs (bindings after their
+//     queues and exchanges, topic permissions after their exchanges, which
+//     RabbitMQ 4.3.2 and later refuse otherwise), and the broker refuses
+//     none.
 //
 // Either way a diff afterwards is empty, and a second apply has nothing
 // to do.
@@ -56,7 +58,7 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			vhost := strings.NewReplacer(" ", "-", ",", "").Replace(tc.name)
 			var b strings.Builder
-			fmt.Fprintf(&b, `{"vhosts": [{"name": "/"}, {"name": %q}], "queues": [`, vhost)
+			fmt.Fprintf(&b, `{"vhosts": [{"name": "/"}, {"name": %q}], "users": [{"name": "split-user", "password_hash": "", "tags": []}], "queues": [`, vhost)
 			const count = 400
 			for i := range count {
 				fmt.Fprintf(&b, `%s{"name": "split-queue-%04d", "vhost": %q, "durable": true, "auto_delete": false, "arguments": {"x-max-length": %d}}`, comma(i), i, vhost, 1000+i)
@@ -65,13 +67,20 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 			for i := range count {
 				fmt.Fprintf(&b, `%s{"name": "split-exchange-%04d", "vhost": %q, "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}`, comma(i), i, vhost)
 			}
+			b.WriteString(`], "topic_permissions": [`)
+			for i := range count {
+				fmt.Fprintf(&b, `%s{"user": "split-user", "vhost": %q, "exchange": "split-exchange-%04d", "write": "^orders\\.%d\\.", "read": ".*"}`, comma(i), vhost, i, i)
+			}
 			b.WriteString(`], "bindings": [`)
 			for i := range count {
 				fmt.Fprintf(&b, `%s{"source": "split-exchange-%04d", "vhost": %q, "destination": "split-queue-%04d", "destination_type": "queue", "routing_key": "orders.%d.#", "arguments": {}}`, comma(i), i, vhost, i, i)
 			}
 			b.WriteString(`]}`)
 			desired := parse(t, "defs.json", []byte(b.String()))
-			t.Cleanup(func() { n.Do(context.Background(), "DELETE", "/api/vhosts/"+url.PathEscape(vhost), nil, nil) })
+			t.Cleanup(func() {
+				n.Do(context.Background(), "DELETE", "/api/vhosts/"+url.PathEscape(vhost), nil, nil)
+				n.Do(context.Background(), "DELETE", "/api/users/split-user", nil, nil)
+			})
 
 			proxy := bodyRecorder(t, n)
 			c, err := rabbitmq.New(rabbitmq.Config{URLs: []string{proxy.url}, Username: n.Admin, Password: n.AdminPassword,
