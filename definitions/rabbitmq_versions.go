@@ -98,30 +98,31 @@ type Probe struct {
 
 // Rule IDs Check refers to.
 const (
-	RuleCMQRemoved          = "cmq-removed"
-	RuleOperatorCMQ         = "operator-policy-cmq"
-	RuleOperatorCMQSync     = "operator-policy-cmq-sync"
-	RuleMissingBindingEnd   = "binding-missing-end-refused"
-	RuleApplyToQueueType    = "apply-to-queue-type"
-	RuleConsumerTimeout     = "policy-consumer-timeout"
-	RuleTargetGroupSize     = "policy-target-group-size"
-	RuleStreamFilterSize    = "policy-stream-filter-size-bytes"
-	RuleOperatorOverflowQV  = "operator-policy-overflow-queue-version"
-	RuleOperatorMasterLoc   = "operator-policy-queue-master-locator"
-	RuleMasterLocator       = "queue-master-locator-denied"
-	RuleMasterLocatorArg    = "x-queue-master-locator-dropped"
-	RuleDisconnectTimeout   = "policy-consumer-disconnected-timeout"
-	RuleDelayedRetry        = "policy-delayed-retry"
-	RuleQuorumArgs43        = "quorum-queue-arguments-4.3"
-	RuleClassicLeaderLoc    = "classic-queue-leader-locator"
-	RuleLocalRandom         = "exchange-x-local-random"
-	RuleQueueVersion1       = "x-queue-version-1-removed"
-	RuleNegDeliveryLimit    = "policy-negative-delivery-limit"
-	RuleMasterLocatorLeader = "policy-queue-master-locator-leader-values"
-	RuleTransientNonExcl    = "transient-non-exclusive-queues"
-	RuleVhostProtected      = "vhost-protected-from-deletion"
-	RuleProtectedTag        = "user-tag-protected"
-	RuleVhostMetadataWins   = "vhost-metadata-description-tags-win"
+	RuleCMQRemoved           = "cmq-removed"
+	RuleOperatorCMQ          = "operator-policy-cmq"
+	RuleOperatorCMQSync      = "operator-policy-cmq-sync"
+	RuleMissingBindingEnd    = "binding-missing-end-refused"
+	RuleTopicMissingExchange = "topic-permission-missing-exchange-refused"
+	RuleApplyToQueueType     = "apply-to-queue-type"
+	RuleConsumerTimeout      = "policy-consumer-timeout"
+	RuleTargetGroupSize      = "policy-target-group-size"
+	RuleStreamFilterSize     = "policy-stream-filter-size-bytes"
+	RuleOperatorOverflowQV   = "operator-policy-overflow-queue-version"
+	RuleOperatorMasterLoc    = "operator-policy-queue-master-locator"
+	RuleMasterLocator        = "queue-master-locator-denied"
+	RuleMasterLocatorArg     = "x-queue-master-locator-dropped"
+	RuleDisconnectTimeout    = "policy-consumer-disconnected-timeout"
+	RuleDelayedRetry         = "policy-delayed-retry"
+	RuleQuorumArgs43         = "quorum-queue-arguments-4.3"
+	RuleClassicLeaderLoc     = "classic-queue-leader-locator"
+	RuleLocalRandom          = "exchange-x-local-random"
+	RuleQueueVersion1        = "x-queue-version-1-removed"
+	RuleNegDeliveryLimit     = "policy-negative-delivery-limit"
+	RuleMasterLocatorLeader  = "policy-queue-master-locator-leader-values"
+	RuleTransientNonExcl     = "transient-non-exclusive-queues"
+	RuleVhostProtected       = "vhost-protected-from-deletion"
+	RuleProtectedTag         = "user-tag-protected"
+	RuleVhostMetadataWins    = "vhost-metadata-description-tags-win"
 	// Not a refusal: when the import gives an untyped queue its vhost's
 	// default queue type (and checks its arguments for that type).
 	RuleImportVhostQueueType = "import-untyped-queue-vhost-default-type"
@@ -178,6 +179,12 @@ var VersionRules = []VersionRule{
 		Source:  "commit f1be7bacc2 \"Handle database failures when adding/removing bindings\" (first in v3.13.6): deps/rabbit/src/rabbit_definitions.erl add_binding_int throws rabbit_binding:add's error",
 		Example: `{"queues": [{"vhost": "/", "name": "q", "durable": true, "auto_delete": false, "arguments": {}}], "bindings": [{"vhost": "/", "source": "missing", "destination": "q", "destination_type": "queue", "routing_key": "", "arguments": {}}]}`,
 		Probe:   Probe{Path: "/api/bindings/%2F/e/missing/q/q"}},
+	{ID: RuleTopicMissingExchange, What: "a topic permission on an exchange that does not exist",
+		From: "4.3.2", Effect: Refused,
+		Fix:     "define the exchange (in the files or on the broker) or drop the topic permission; older versions keep such a permission",
+		Source:  "release-notes/4.3.2.md \"rabbitmqctl set_topic_permissions now validates target user and exchange for existence\" (commit bfe1ba206e: deps/rabbit/src/rabbit_auth_backend_internal.erl set_topic_permissions throws no_such_exchange, which the import and the HTTP API call too)",
+		Example: `{"users": [{"name": "rule-topic-user", "password_hash": "", "tags": []}], "topic_permissions": [{"user": "rule-topic-user", "vhost": "/", "exchange": "missing", "write": ".*", "read": ".*"}]}`,
+		Probe:   Probe{Path: "/api/topic-permissions/%2F/rule-topic-user"}},
 	{ID: RuleApplyToQueueType, What: "policy apply-to classic_queues, quorum_queues or streams",
 		Until: "3.12.0", Effect: Refused,
 		Fix:     "use apply-to: queues",

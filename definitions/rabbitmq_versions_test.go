@@ -74,9 +74,10 @@ func TestNearest(t *testing.T) {
 // (TestVersionRules in seeders/rabbitmq checks the table against real
 // nodes). A rule tied to a deprecated feature follows the node's state.
 func TestVersionRuleExamples(t *testing.T) {
-	// Check cannot know that the broker lacks the binding's exchange: it
-	// warns (W103), and the broker decides.
-	brokerDecides := map[string]bool{RuleMissingBindingEnd: true}
+	// Check cannot know that the broker lacks the binding's exchange (it
+	// warns, W103) or the topic permission's: the broker decides, and
+	// LiveReferences checks against it.
+	brokerDecides := map[string]bool{RuleMissingBindingEnd: true, RuleTopicMissingExchange: true}
 	verdict := func(diags schema.Diagnostics) Effect {
 		switch {
 		case diags.HasErrors():

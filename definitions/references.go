@@ -24,7 +24,7 @@ func (d *Document) ReferencedKinds() []Kind {
 	if len(r.users) > 0 {
 		out = append(out, KindUser)
 	}
-	if len(r.sources) > 0 || len(r.exchanges) > 0 {
+	if len(r.sources) > 0 || len(r.exchanges) > 0 || len(r.topics) > 0 {
 		out = append(out, KindExchange)
 	}
 	if len(r.queues) > 0 {
@@ -40,7 +40,10 @@ func (d *Document) ReferencedKinds() []Kind {
 // no_such_user). A binding's source or destination that neither has is
 // E112 where the version refuses it (RuleMissingBindingEnd: 3.13.6 and
 // later answer resources_missing) and W170 where it drops the binding
-// silently (3.10.8 answers 204 and has no binding). Names the live
+// silently (3.10.8 answers 204 and has no binding). A topic permission's
+// exchange that neither has is E112 where the version refuses it
+// (RuleTopicMissingExchange: 4.3.2 and later answer no_such_exchange);
+// older versions keep the permission. Names the live
 // listing cannot tell (exchanges named amq.*, the default exchange) are
 // taken as present. The diagnostics are positioned in d's files.
 func (d *Document) LiveReferences(live *Document, version string) schema.Diagnostics {
@@ -50,6 +53,7 @@ func (d *Document) LiveReferences(live *Document, version string) schema.Diagnos
 	exchanges := keySet(live.Exchanges, func(e *Exchange) inVhost { return inVhost{e.Vhost, e.Name} })
 	queues := keySet(live.Queues, func(q *Queue) inVhost { return inVhost{q.Vhost, q.Name} })
 	refuses := Rule(RuleMissingBindingEnd).AppliesTo(version)
+	refusesTopic := Rule(RuleTopicMissingExchange).AppliesTo(version)
 	var diags schema.Diagnostics
 	add := func(o Object, field string, code schema.Code, format string, args ...any) {
 		loc := Location(o)
@@ -99,6 +103,12 @@ func (d *Document) LiveReferences(live *Document, version string) schema.Diagnos
 	for _, b := range r.queues {
 		end(b, "destination", "destination queue", b.Destination, has(queues, inVhost{d.vhostOf(b), b.Destination}))
 	}
+	for _, tp := range r.topics {
+		v := d.vhostOf(tp)
+		if refusesTopic && !missingVhost[v] && !has(exchanges, inVhost{v, tp.Exchange}) {
+			add(tp, "exchange", schema.EMissingOnBroker, "%s: exchange %q is neither in the files nor on the broker; RabbitMQ %s refuses the topic permission (no_such_exchange) [%s]", tp.Addr(), tp.Exchange, version, RuleTopicMissingExchange)
+		}
+	}
 	d.resolve(diags)
 	diags.Sort()
 	return diags
@@ -106,11 +116,12 @@ func (d *Document) LiveReferences(live *Document, version string) schema.Diagnos
 
 // references are the objects that name what no file defines.
 type references struct {
-	vhosts    []Object   // objects whose vhost no file defines
-	users     []Object   // permissions and topic permissions whose user no file defines
-	sources   []*Binding // bindings whose source exchange no file defines
-	exchanges []*Binding // bindings to an exchange no file defines
-	queues    []*Binding // bindings to a queue no file defines
+	vhosts    []Object           // objects whose vhost no file defines
+	users     []Object           // permissions and topic permissions whose user no file defines
+	sources   []*Binding         // bindings whose source exchange no file defines
+	exchanges []*Binding         // bindings to an exchange no file defines
+	queues    []*Binding         // bindings to a queue no file defines
+	topics    []*TopicPermission // topic permissions on an exchange no file defines
 }
 
 func (d *Document) dangling() references {
@@ -128,6 +139,11 @@ func (d *Document) dangling() references {
 		}
 		if u := permissionUser(o); u != "" && !has(users, u) {
 			r.users = append(r.users, o)
+		}
+	}
+	for _, tp := range d.TopicPermissions {
+		if v := d.vhostOf(tp); v != "" && !unlisted(tp.Exchange) && !has(exchanges, inVhost{v, tp.Exchange}) {
+			r.topics = append(r.topics, tp)
 		}
 	}
 	for _, b := range d.Bindings {

@@ -142,3 +142,65 @@ queues:
 		}
 	}
 }
+
+// TestTopicPermissionExchangeCheckedAgainstBroker: a topic permission on
+// an exchange that neither the files nor the broker have is an error
+// (E112) at its exchange, before anything changes, where the broker
+// refuses it (RabbitMQ 4.3.2 and later: no_such_exchange); older versions
+// keep such a permission, and the apply makes it. Exchanges the files
+// define, one made by hand and amq.topic are no diagnostic.
+func TestTopicPermissionExchangeCheckedAgainstBroker(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	useNode(t, n)
+	ctx := context.Background()
+	t.Cleanup(func() {
+		n.Do(ctx, "DELETE", "/api/users/ref-topic-user", nil, nil)
+		n.Do(ctx, "DELETE", "/api/vhosts/ref-topic", nil, nil)
+	})
+	if err := n.Do(ctx, "PUT", "/api/vhosts/ref-topic", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/permissions/ref-topic/"+n.Admin, map[string]any{"configure": ".*", "write": ".*", "read": ".*"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(ctx, "PUT", "/api/exchanges/ref-topic/by-hand", map[string]any{"type": "topic", "durable": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	refuses := definitions.Rule(definitions.RuleTopicMissingExchange).AppliesTo(n.Version)
+	t.Setenv("REF_TOPIC_PASSWORD", "ref-topic-password-1")
+	files := writeTemp(t, "topics.yaml", `users: [{name: ref-topic-user, password: {env: REF_TOPIC_PASSWORD}, tags: []}]
+permissions: [{user: ref-topic-user, vhost: ref-topic, configure: "", write: ".*", read: ".*"}]
+exchanges: [{name: defined, vhost: ref-topic, type: topic, durable: true}]
+topic_permissions:
+  - {user: ref-topic-user, vhost: ref-topic, exchange: by-hand, write: "^a", read: "^a"}
+  - {user: ref-topic-user, vhost: ref-topic, exchange: amq.topic, write: "^a", read: "^a"}
+  - {user: ref-topic-user, vhost: ref-topic, exchange: defined, write: "^a", read: "^a"}
+  - {user: ref-topic-user, vhost: ref-topic, exchange: missing-t, write: "^a", read: "^a"}
+`)
+	want := `topics.yaml:8:46: /topic_permissions/3/exchange: topic permission "ref-topic-user" on vhost "ref-topic" exchange "missing-t": exchange "missing-t" is neither in the files nor on the broker; RabbitMQ ` + n.Version + ` refuses the topic permission (no_such_exchange)`
+	for _, args := range [][]string{{"diff", files}, {"apply", "--yes", "--keep-guest", files}} {
+		code, out, errOut := warren(t, args...)
+		switch {
+		case refuses:
+			if code != exitError || !strings.Contains(errOut, want) || !strings.Contains(errOut, "[E112]") {
+				t.Errorf("%v on %s: exit %d, want E112 at the topic permission's exchange\n%s%s", args, n.Version, code, out, errOut)
+			}
+		case args[0] == "apply":
+			if code != exitOK || strings.Contains(errOut, "E112") {
+				t.Errorf("%v on %s: exit %d, want the apply to make the topic permissions\n%s%s", args, n.Version, code, out, errOut)
+			}
+		default:
+			if strings.Contains(errOut, "E112") {
+				t.Errorf("%v on %s: E112 where the broker keeps the topic permission\n%s%s", args, n.Version, out, errOut)
+			}
+		}
+	}
+	var tps []map[string]any
+	n.Do(ctx, "GET", "/api/users/ref-topic-user/topic-permissions", nil, &tps)
+	switch {
+	case refuses && n.Do(ctx, "GET", "/api/users/ref-topic-user", nil, nil) == nil:
+		t.Errorf("RabbitMQ %s: apply created the user of a plan it should have refused", n.Version)
+	case !refuses && len(tps) != 4:
+		t.Errorf("RabbitMQ %s keeps a topic permission on a missing exchange: want 4 topic permissions, got %v", n.Version, tps)
+	}
+}
