@@ -106,6 +106,9 @@ func Check(d *Document, opts CheckOptions) schema.Diagnostics {
 		c.reference(p, users, vhosts, p.User, p.Vhost)
 		c.pattern(p, "write", p.Write)
 		c.pattern(p, "read", p.Read)
+		if !unlisted(p.Exchange) && !has(exchanges, inVhost{p.Vhost, p.Exchange}) {
+			c.topicExchange(p)
+		}
 	}
 	for _, p := range d.Parameters {
 		c.vhostRef(p, vhosts, p.Vhost, true)
@@ -472,6 +475,19 @@ func (c *checker) versionName() string {
 
 // missingEnd says what the checked versions do with a binding whose end is
 // missing on the broker.
+// topicExchange warns of a topic permission on an exchange no file
+// defines, where the versions checked (all, when none is given) include
+// one that refuses it unless the broker has the exchange.
+func (c *checker) topicExchange(p *TopicPermission) {
+	r := Rule(RuleTopicMissingExchange)
+	switch r.covers(c.versions) {
+	case coversAll:
+		c.warnf(p, "exchange", schema.WUndefinedTopicExchange, "exchange %q is not defined in the files; it must exist on the broker, or RabbitMQ %s refuses the topic permission (no_such_exchange)", p.Exchange, c.versionName())
+	case coversSome:
+		c.warnf(p, "exchange", schema.WUndefinedTopicExchange, "exchange %q is not defined in the files; it must exist on the broker, or RabbitMQ %s refuse the topic permission (no_such_exchange; older versions keep it)", p.Exchange, r.Versions())
+	}
+}
+
 func (c *checker) missingEnd() string {
 	r := Rule(RuleMissingBindingEnd)
 	switch r.covers(c.versions) {

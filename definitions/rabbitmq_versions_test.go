@@ -2,6 +2,8 @@ package definitions
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/warren-tool/warren/internal/golden"
@@ -141,6 +143,41 @@ func TestCompareVersions(t *testing.T) {
 		}
 		if got := CompareVersions(tt.b, tt.a); got != -tt.want {
 			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.b, tt.a, got, -tt.want)
+		}
+	}
+}
+
+// A topic permission on an exchange no file defines is W110 where the
+// versions checked include one that refuses it without the exchange on
+// the broker (4.3.2 and later), and nothing on older versions; amq.* and
+// the files' own exchanges are never a warning.
+func TestTopicPermissionExchangeWarning(t *testing.T) {
+	doc, diags := Parse("defs.json", []byte(`{"users": [{"name": "u", "password_hash": "", "tags": []}], "vhosts": [{"name": "v"}],
+	  "exchanges": [{"name": "defined", "vhost": "v", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}],
+	  "topic_permissions": [
+	    {"user": "u", "vhost": "v", "exchange": "defined", "write": ".*", "read": ".*"},
+	    {"user": "u", "vhost": "v", "exchange": "amq.topic", "write": ".*", "read": ".*"},
+	    {"user": "u", "vhost": "v", "exchange": "elsewhere", "write": ".*", "read": ".*"}]}`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for version, want := range map[string]string{
+		"4.3.6": `/topic_permissions/2/exchange: exchange "elsewhere" is not defined in the files; it must exist on the broker, or RabbitMQ 4.3.6 refuses the topic permission (no_such_exchange) [W110]`,
+		"":      `/topic_permissions/2/exchange: exchange "elsewhere" is not defined in the files; it must exist on the broker, or RabbitMQ 4.3.2 and later refuse the topic permission (no_such_exchange; older versions keep it) [W110]`,
+		"4.0.5": "",
+		"4.3.1": "",
+	} {
+		var got []string
+		for _, d := range Check(doc, CheckOptions{RabbitMQVersion: version}) {
+			if d.Code == schema.WUndefinedTopicExchange {
+				got = append(got, strings.TrimPrefix(d.String(), d.File+":"+strconv.Itoa(d.Pos.Line)+":"+strconv.Itoa(d.Pos.Col)+": "))
+			}
+		}
+		switch {
+		case want == "" && len(got) > 0:
+			t.Errorf("version %q: want no W110, got %q", version, got)
+		case want != "" && (len(got) != 1 || got[0] != want):
+			t.Errorf("version %q: got %q, want %q", version, got, want)
 		}
 	}
 }
