@@ -25,11 +25,13 @@ import (
 //     (4.0.5 and 4.3.6 answer 400 "Exceeded HTTP request body size limit";
 //     3.10.8 takes it whole) and the apply sends it again in halves until
 //     each fits;
-//   - with an ImportChunk of 20,000 bytes, it sends imports of at most
-//     that size, each kind after what it needs (bindings after their
-//     queues and exchanges, topic permissions after their exchanges, which
-//     RabbitMQ 4.3.2 and later refuse otherwise), and the broker refuses
-//     none.
+//   - with an ImportChunk of 20,000 bytes, and topic permissions on the
+//     exchanges too, it sends imports of at most that size, each kind
+//     after what it needs (bindings after their queues and exchanges,
+//     topic permissions after their exchanges, which RabbitMQ 4.3.2 and
+//     later refuse otherwise), and the broker refuses none. (The first
+//     case keeps to its 190,000 bytes: a larger body over the limit made
+//     4.0.5 close the connection instead of answering 400 once.)
 //
 // Either way a diff afterwards is empty, and a second apply has nothing
 // to do.
@@ -51,9 +53,10 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 		name     string
 		chunk    int
 		refusals bool
+		topics   bool // with topic permissions on the exchanges
 	}{
-		{"default chunk, refused and halved", 0, enforced},
-		{"chunk of 20,000 bytes", 20000, false},
+		{"default chunk, refused and halved", 0, enforced, false},
+		{"chunk of 20,000 bytes", 20000, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vhost := strings.NewReplacer(" ", "-", ",", "").Replace(tc.name)
@@ -69,7 +72,9 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 			}
 			b.WriteString(`], "topic_permissions": [`)
 			for i := range count {
-				fmt.Fprintf(&b, `%s{"user": "split-user", "vhost": %q, "exchange": "split-exchange-%04d", "write": "^orders\\.%d\\.", "read": ".*"}`, comma(i), vhost, i, i)
+				if tc.topics {
+					fmt.Fprintf(&b, `%s{"user": "split-user", "vhost": %q, "exchange": "split-exchange-%04d", "write": "^orders\\.%d\\.", "read": ".*"}`, comma(i), vhost, i, i)
+				}
 			}
 			b.WriteString(`], "bindings": [`)
 			for i := range count {
