@@ -87,6 +87,11 @@ type Progress struct {
 	What        string // "import", "PUT vhost", "delete", "limits", "replace", "user", …
 	Changes     []plan.Change
 	Done, Total int // changes done so far, of all
+	// Confirmed says that the broker answered for each of Changes alone,
+	// after making it (a PUT of one object): the check after the apply
+	// need not read it again. An import's objects are not confirmed: the
+	// broker may skip one without saying.
+	Confirmed bool
 }
 
 // Optional abilities: cmd uses them where a target has them.

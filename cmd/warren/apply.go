@@ -16,9 +16,11 @@ func applyCommand() *cli.Command {
 		ArgsUsage: "FILE|DIR|- ... | PLAN.json",
 		Description: "Computes the same plan as warren diff, prints it, asks for confirmation (on a terminal; elsewhere\n" +
 			"--yes is required), and carries it out: every creation and update in one partial import (POST\n" +
-			"/api/definitions; a vhost whose default queue type changes is PUT first), then what an import cannot do\n" +
-			"object by object, deletions last. Afterwards warren reads the broker again and reports anything it did\n" +
-			"not take; after a failed step, it reads the broker again to report what was made.\n\n" +
+			"/api/definitions; a vhost whose default queue type changes is PUT first; up to 1,000 permissions and\n" +
+			"topic permissions are PUT one by one after it, 16 at a time), then what an import cannot do object by\n" +
+			"object, deletions last. Afterwards warren reads the broker again, for what the broker did not confirm\n" +
+			"object by object, and reports anything it did not take; after a failed step, it reads the broker again\n" +
+			"to report what was made.\n\n" +
 			"Nothing is deleted without --prune, and never the user warren logs in as (except guest, below), built-in\n" +
 			"objects or the last administrator. A queue or exchange whose properties cannot change in place is\n" +
 			"replaced only with --replace, and a queue only when it holds no messages (unless --destroy-messages). A\n" +

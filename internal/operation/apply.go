@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -188,7 +189,8 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 			return res, err
 		}
 	}
-	applyOpts.Progress, applyOpts.Stop = ui.Progress, stop
+	heard := &confirmations{}
+	applyOpts.Progress, applyOpts.Stop = heard.hear(ui.Progress), stop
 	err = t.Apply(applyCtx, p, applyOpts)
 	ui.ProgressDone()
 	if err != nil {
@@ -208,7 +210,39 @@ func Apply(ctx context.Context, ui UI, req ApplyRequest) (*ApplyResult, error) {
 	if err := closeConnections(ctx, ui, t, p.Disconnect, open); err != nil {
 		return res, err
 	}
-	return res, verify(ctx, ui, pl, desired, p)
+	return res, verify(ctx, ui, pl, desired, p, heard.set)
+}
+
+// confirmations are the changes the broker answered for one by one
+// (seeders.Progress.Confirmed), as an apply reports them.
+type confirmations struct {
+	mu  sync.Mutex
+	set map[changeKey]bool
+}
+
+type changeKey struct {
+	action plan.Action
+	step   plan.Step
+	addr   plan.Addr
+}
+
+func keyOf(ch plan.Change) changeKey { return changeKey{ch.Action, ch.Step, ch.Addr} }
+
+// hear passes every report on to next, keeping the confirmed changes.
+func (c *confirmations) hear(next func(seeders.Progress)) func(seeders.Progress) {
+	return func(pr seeders.Progress) {
+		if pr.Confirmed {
+			c.mu.Lock()
+			if c.set == nil {
+				c.set = map[changeKey]bool{}
+			}
+			for _, ch := range pr.Changes {
+				c.set[keyOf(ch)] = true
+			}
+			c.mu.Unlock()
+		}
+		next(pr)
+	}
 }
 
 // closerOf is the target's ConnectionCloser; a target without one lists
@@ -316,8 +350,10 @@ func onInterrupt(parent context.Context, w io.Writer) (context.Context, <-chan s
 // verify reads the broker again after an apply: it must now match the
 // files. When the apply removed the user warren logged in as (guest), the
 // target already acts as the administrator apply checked with. Passwords
-// a cloud API never returns are not compared again.
-func verify(ctx context.Context, ui UI, pl planner, desired *definitions.Document, applied *plan.Plan) error {
+// a cloud API never returns are not compared again. What the broker
+// confirmed change by change (a PUT of one permission, answered after it
+// was made) is not read again: only the kinds of the other changes are.
+func verify(ctx context.Context, ui UI, pl planner, desired *definitions.Document, applied *plan.Plan, confirmed map[changeKey]bool) error {
 	t := pl.t
 	counts := applied.Counts()
 	logf(ui, "Applied: %d created, %d updated, %d replaced, %d deleted.",
@@ -329,9 +365,19 @@ func verify(ctx context.Context, ui UI, pl planner, desired *definitions.Documen
 	if err != nil {
 		return reported(ui, "cannot check the result: %v", err)
 	}
-	// Only what the plan changed is read again: the rest matched moments ago.
+	// Only what the plan changed is read again: the rest matched moments
+	// ago, and what the broker confirmed it made is made.
+	unconfirmed := &plan.Plan{}
+	for _, ch := range applied.Changes {
+		if !confirmed[keyOf(ch)] {
+			unconfirmed.Changes = append(unconfirmed.Changes, ch)
+		}
+	}
+	if len(unconfirmed.Changes) == 0 {
+		return matches(ui, applied.LeftDiffering())
+	}
 	pl.opts.UpdatePasswords = false
-	after, err := pl.plan(ctx, changedKinds(desired, applied))
+	after, err := pl.plan(ctx, changedKinds(desired, unconfirmed))
 	if err != nil {
 		return fmt.Errorf("reading the broker after the apply: %w", err)
 	}
@@ -340,7 +386,13 @@ func verify(ctx context.Context, ui UI, pl planner, desired *definitions.Documen
 		renderLog(ui, after)
 		return &ReportedError{Summary: "the broker did not take everything; it still differs from the files"}
 	}
-	if n := after.LeftDiffering(); n > 0 {
+	return matches(ui, after.LeftDiffering())
+}
+
+// matches says the broker matches the files, but for n objects the plan
+// left alone.
+func matches(ui UI, n int) error {
+	if n > 0 {
 		logf(ui, "The broker matches the files, but for %s left alone (see the plan).", Plural(n, "object"))
 		return nil
 	}
@@ -403,21 +455,57 @@ func recheckFailed(applyCtx context.Context, ui UI, pl planner, desired *definit
 	})
 }
 
-// changedKinds is desired cut down to the kinds a plan changed.
+// changedKinds is desired cut down to the kinds a plan changed, and those
+// its deletions and replacements may change on the broker besides
+// (sideKinds).
 func changedKinds(desired *definitions.Document, p *plan.Plan) *definitions.Document {
 	var kinds []definitions.Kind
-	for _, ch := range p.Changes {
-		if !slices.Contains(kinds, ch.Kind) {
-			kinds = append(kinds, ch.Kind)
+	add := func(k definitions.Kind) {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
 		}
+	}
+	for _, ch := range p.Changes {
+		add(ch.Kind)
 		// A vhost-limits parameter may come from limits inside a vhost.
-		if ch.Kind == definitions.KindParameter && !slices.Contains(kinds, definitions.KindVhost) {
-			kinds = append(kinds, definitions.KindVhost)
+		if ch.Kind == definitions.KindParameter {
+			add(definitions.KindVhost)
+		}
+		if ch.Action == plan.Delete || ch.Action == plan.Replace {
+			for _, k := range sideKinds(ch.Kind) {
+				add(k)
+			}
 		}
 	}
 	cut := *desired
 	definitions.Select(&cut, "", kinds)
 	return &cut
+}
+
+// sideKinds are the kinds the broker changes too when it deletes an object
+// of kind k (a replacement deletes it first): an exchange's bindings, and
+// on RabbitMQ 4.3 its topic permissions; a queue's bindings; a user's
+// permissions and topic permissions; everything in a vhost. The check after
+// an apply reads them again, so that what went with a deleted object and
+// should not have is seen.
+func sideKinds(k definitions.Kind) []definitions.Kind {
+	switch k {
+	case definitions.KindExchange:
+		return []definitions.Kind{definitions.KindBinding, definitions.KindTopicPermission}
+	case definitions.KindQueue:
+		return []definitions.Kind{definitions.KindBinding}
+	case definitions.KindUser:
+		return []definitions.Kind{definitions.KindPermission, definitions.KindTopicPermission}
+	case definitions.KindVhost:
+		var in []definitions.Kind
+		for _, k := range definitions.Kinds {
+			if k != definitions.KindUser && k != definitions.KindVhost && k != definitions.KindGlobalParameter {
+				in = append(in, k)
+			}
+		}
+		return in
+	}
+	return nil
 }
 
 func removedUser(p *plan.Plan, name string) bool {

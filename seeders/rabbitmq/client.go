@@ -141,7 +141,7 @@ func New(cfg Config) (*Client, error) {
 	c.tls = tlsConf
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConf
-	transport.MaxIdleConnsPerHost = 8
+	transport.MaxIdleConnsPerHost = putWorkers // the most requests an apply has in flight
 	// Redirects are never followed: a 307 would send the body (with every
 	// user's password, on an import) and the credentials to another place.
 	c.http = &http.Client{Transport: transport, Timeout: cfg.Timeout,

@@ -25,11 +25,12 @@ import (
 //     (4.0.5 and 4.3.6 answer 400 "Exceeded HTTP request body size limit";
 //     3.10.8 takes it whole) and the apply sends it again in halves until
 //     each fits;
-//   - with an ImportChunk of 20,000 bytes, and topic permissions on the
-//     exchanges too, it sends imports of at most that size, each kind
-//     after what it needs (bindings after their queues and exchanges,
-//     topic permissions after their exchanges, which RabbitMQ 4.3.2 and
-//     later refuse otherwise), and the broker refuses none. (The first
+//   - with an ImportChunk of 20,000 bytes, and 1,200 topic permissions on
+//     the exchanges too (more than an apply PUTs one by one), it sends
+//     imports of at most that size, each kind after what it needs
+//     (bindings after their queues and exchanges, topic permissions after
+//     their exchanges, which RabbitMQ 4.3.2 and later refuse otherwise),
+//     and the broker refuses none. (The first
 //     case keeps to its 190,000 bytes: a larger body over the limit made
 //     4.0.5 close the connection instead of answering 400 once.)
 //
@@ -61,7 +62,11 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			vhost := strings.NewReplacer(" ", "-", ",", "").Replace(tc.name)
 			var b strings.Builder
-			fmt.Fprintf(&b, `{"vhosts": [{"name": "/"}, {"name": %q}], "users": [{"name": "split-user", "password_hash": "", "tags": []}], "queues": [`, vhost)
+			fmt.Fprintf(&b, `{"vhosts": [{"name": "/"}, {"name": %q}], "users": [`, vhost)
+			for i, u := range splitUsers {
+				fmt.Fprintf(&b, `%s{"name": %q, "password_hash": "", "tags": []}`, comma(i), u)
+			}
+			b.WriteString(`], "queues": [`)
 			const count = 400
 			for i := range count {
 				fmt.Fprintf(&b, `%s{"name": "split-queue-%04d", "vhost": %q, "durable": true, "auto_delete": false, "arguments": {"x-max-length": %d}}`, comma(i), i, vhost, 1000+i)
@@ -71,9 +76,11 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 				fmt.Fprintf(&b, `%s{"name": "split-exchange-%04d", "vhost": %q, "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}`, comma(i), i, vhost)
 			}
 			b.WriteString(`], "topic_permissions": [`)
-			for i := range count {
-				if tc.topics {
-					fmt.Fprintf(&b, `%s{"user": "split-user", "vhost": %q, "exchange": "split-exchange-%04d", "write": "^orders\\.%d\\.", "read": ".*"}`, comma(i), vhost, i, i)
+			for j, u := range splitUsers {
+				for i := range count {
+					if tc.topics {
+						fmt.Fprintf(&b, `%s{"user": %q, "vhost": %q, "exchange": "split-exchange-%04d", "write": "^orders\\.%d\\.", "read": ".*"}`, comma(j*count+i), u, vhost, i, i)
+					}
 				}
 			}
 			b.WriteString(`], "bindings": [`)
@@ -84,7 +91,9 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 			desired := parse(t, "defs.json", []byte(b.String()))
 			t.Cleanup(func() {
 				n.Do(context.Background(), "DELETE", "/api/vhosts/"+url.PathEscape(vhost), nil, nil)
-				n.Do(context.Background(), "DELETE", "/api/users/split-user", nil, nil)
+				for _, u := range splitUsers {
+					n.Do(context.Background(), "DELETE", "/api/users/"+u, nil, nil)
+				}
 			})
 
 			proxy := bodyRecorder(t, n)
@@ -120,6 +129,12 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 			if total < 3*maxBody {
 				t.Fatalf("the test's document is too small to need splitting: %d bytes imported", total)
 			}
+			proxy.mu.Lock()
+			puts := proxy.puts
+			proxy.mu.Unlock()
+			if puts > 0 {
+				t.Errorf("%d topic permissions were PUT one by one: the test wants them imported", puts)
+			}
 			if tc.refusals != (refused > 0) {
 				t.Errorf("refused imports: %d, want some: %v", refused, tc.refusals)
 			}
@@ -129,6 +144,9 @@ func TestImportSplitsLargeBodies(t *testing.T) {
 		})
 	}
 }
+
+// splitUsers hold the topic permissions of TestImportSplitsLargeBodies.
+var splitUsers = []string{"split-user", "split-user-b", "split-user-c"}
 
 func comma(i int) string {
 	if i == 0 {
@@ -140,9 +158,10 @@ func comma(i int) string {
 type post struct{ size, status int }
 
 type bodyProxy struct {
-	url string
-	mu  sync.Mutex
-	log []post
+	url  string
+	mu   sync.Mutex
+	log  []post
+	puts int // PUTs of one topic permission
 }
 
 func (p *bodyProxy) posts() []post {
@@ -161,6 +180,11 @@ func bodyRecorder(t *testing.T, n *rabbitmqtest.Node) *bodyProxy {
 	p := &bodyProxy{}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPut && strings.HasPrefix(req.URL.Path, "/api/topic-permissions/") {
+			p.mu.Lock()
+			p.puts++
+			p.mu.Unlock()
+		}
 		if req.Method != http.MethodPost || req.URL.Path != "/api/definitions" {
 			rp.ServeHTTP(w, req)
 			return
