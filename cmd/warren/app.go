@@ -38,6 +38,7 @@ func (e exitCodeError) Error() string { return "exit " + strconv.Itoa(e.code) }
 // exit code. It never calls os.Exit, so tests run it in-process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
+	unsetEmptyEnv(app)
 	err := app.RunContext(context.Background(), flagsFirst(app, args))
 	var ec exitCodeError
 	switch {
@@ -50,6 +51,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "warren: %v\n", err)
 	return exitError
+}
+
+// unsetEmptyEnv removes the environment variables of app's flags that are
+// set to nothing (or blanks): urfave/cli counts such a variable as the flag
+// given, with an empty value, so a pipeline's WARREN_TARGET= or
+// WARREN_MAX_SIZE= was refused as a value, and WARREN_INSTANCE_TYPE= as a
+// flag export does not take. Empty is not given.
+func unsetEmptyEnv(app *cli.App) {
+	var walk func(flags []cli.Flag, cmds []*cli.Command)
+	walk = func(flags []cli.Flag, cmds []*cli.Command) {
+		for _, f := range flags {
+			if e, ok := f.(interface{ GetEnvVars() []string }); ok {
+				for _, name := range e.GetEnvVars() {
+					if v, set := os.LookupEnv(name); set && strings.TrimSpace(v) == "" {
+						os.Unsetenv(name)
+					}
+				}
+			}
+		}
+		for _, c := range cmds {
+			walk(c.Flags, c.Subcommands)
+		}
+	}
+	walk(app.Flags, app.Commands)
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {

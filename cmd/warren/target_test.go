@@ -173,3 +173,23 @@ func TestAccessRefusesSizing(t *testing.T) {
 		}
 	}
 }
+
+// An environment variable set to nothing is not the flag given: a
+// pipeline's empty WARREN_TARGET, WARREN_MAX_SIZE or WARREN_INSTANCE_TYPE
+// changes nothing (urfave/cli took each as given with an empty value, and
+// refused it).
+func TestEmptyEnvIsNotGiven(t *testing.T) {
+	file := writeTemp(t, "defs.json", `{"vhosts": [{"name": "orders"}]}`)
+	t.Setenv("WARREN_TARGET", "")
+	t.Setenv("WARREN_MAX_SIZE", " ")
+	t.Setenv("WARREN_INSTANCE_TYPE", "")
+	t.Setenv("WARREN_RABBITMQ_VERSION", "")
+	code, out, errOut := warren(t, "validate", file)
+	if code != exitOK || !strings.Contains(errOut+out, "0 errors") {
+		t.Errorf("validate with empty WARREN_* variables: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = warren(t, "access", "--user", "nobody", file)
+	if code == exitError && strings.Contains(errOut, "cannot be used with") {
+		t.Errorf("access with an empty WARREN_INSTANCE_TYPE: exit %d\n%s%s", code, out, errOut)
+	}
+}
