@@ -271,7 +271,9 @@ func (c *checker) pattern(o Object, field, pat string) {
 	err, done := c.re[pat]
 	if !done {
 		if _, rerr := syntax.Parse(pat, syntax.Perl); rerr != nil {
-			_, err = regexp2.Compile(pat, regexp2.None)
+			if err = pcreRefuses(pat); err == nil {
+				_, err = regexp2.Compile(pat, regexp2.None)
+			}
 		}
 		c.re[pat] = err
 	}
@@ -280,6 +282,30 @@ func (c *checker) pattern(o Object, field, pat string) {
 		msg = strings.TrimPrefix(msg, "error parsing regexp: ")
 		c.errorf(o, field, schema.EPattern, "pattern %q does not compile: %s", pat, msg)
 	}
+}
+
+// pcreRefuses finds the escapes regexp2 reads (as .NET does) and PCRE, and
+// so the broker, refuses: \u0041 compiles to regexp2 and is invalid_regexp
+// to RabbitMQ. The error is PCRE's own.
+func pcreRefuses(pat string) error {
+	for i := 0; i+1 < len(pat); i++ {
+		if pat[i] != '\\' {
+			continue
+		}
+		switch next := pat[i+1]; {
+		case next == 'Q': // quoted up to \E
+			end := strings.Index(pat[i+2:], `\E`)
+			if end < 0 {
+				return nil
+			}
+			i += 2 + end
+			continue
+		case next == 'u' || next == 'U' || next == 'l' || next == 'L' || next == 'N' && strings.HasPrefix(pat[i+2:], "{"):
+			return fmt.Errorf("PCRE does not support \\L, \\l, \\N{name}, \\U, or \\u (at offset %d)", i+2)
+		}
+		i++ // the escaped character
+	}
+	return nil
 }
 
 // plainPattern reports, without parsing, that pat is one of the patterns

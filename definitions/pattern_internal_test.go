@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"regexp/syntax"
+	"strings"
 	"testing"
 
 	"github.com/dlclark/regexp2"
@@ -52,6 +53,28 @@ func TestPlainPatternCompiles(t *testing.T) {
 	for _, p := range []string{"(", "a**", "*", "^*", `\d+`, "a{2}", "[a-", `a\`, "x|y", "{user}"} {
 		if plainPattern(p) {
 			t.Errorf("plainPattern(%q) = true, want it parsed", p)
+		}
+	}
+}
+
+// TestPatternsThePCRERefuses: escapes regexp2 reads as .NET does and
+// PCRE refuses (RabbitMQ 4.3.6 answered 400 invalid_regexp for ^\u0041$,
+// ^\l$ and ^\N{U+41}$, and took ^\Q\u\E$ and ^\\u$) are errors at the
+// pattern, with PCRE's words; the others are not.
+func TestPatternsThePCRERefuses(t *testing.T) {
+	for pat, refused := range map[string]bool{
+		`^\u0041$`: true, `^\l$`: true, `^\L$`: true, `^\U$`: true, `^\N{U+41}$`: true, `[\u0041]`: true,
+		`^\Q\u\E$`: false, `^\\u$`: false, `^(?<=a)b$`: false, `^a\d+$`: false,
+	} {
+		c := &checker{re: map[string]error{}}
+		perm := &Permission{User: "u", Vhost: "v", Configure: pat}
+		c.pattern(perm, "configure", pat)
+		got := len(c.diags) > 0
+		if got != refused {
+			t.Errorf("%q: an error %v, want %v: %v", pat, got, refused, c.diags)
+		}
+		if got && !strings.Contains(c.diags[0].Message, "PCRE does not support") {
+			t.Errorf("%q: %s", pat, c.diags[0].Message)
 		}
 	}
 }
