@@ -556,6 +556,17 @@ func versionTableMarkdown() string {
 	b.WriteString("4.0.5 lists each feature's phase in the release only, 3.10.8 has no such endpoint).\n\n")
 	fmt.Fprintf(&b, "`warren watch` checks an unchanged broker with one conditional request where GET /api/definitions carries an\n"+
 		"ETag: %s and later (rabbitmq-server #16724, #17121; seen on 4.3.6, absent on 4.0.5 and 3.10.8: `TestWatch`).\n\n", DefinitionsTagSince)
+	b.WriteString("Two changes in what a topic permission does, which no import shows (both seen on 4.3.6, and not on 4.0.5 and 3.10.8;\n" +
+		"4.1 and 4.2 were not run here):\n\n" +
+		"- **Topic permissions go with their exchange** on 4.3: deleting an exchange (an auto-delete one losing its last\n" +
+		"  binding too) deletes the topic permissions on it, and a user without one may publish with any routing key.\n" +
+		"  4.0 and before keep them. A plan that replaces an exchange writes them again after it on every version from\n" +
+		"  4.1, and `warren access --audit` warns (W208) of one on an auto-delete exchange\n" +
+		"  (`TestAuditTopicPermissionOnAutoDeleteExchange`, `TestApplyReplaceExchangeKeepsTopicPermissions`).\n" +
+		"- **{username} and {vhost} are escaped** on 4.3: a topic permission's pattern gets the names with their\n" +
+		"  regular-expression metacharacters escaped (user a.b's `^{username}$` matches `a.b` alone); 4.0 and before put\n" +
+		"  them in as text (it matches `axb` too). For 4.1 and 4.2, `warren access` says it cannot tell where a name has\n" +
+		"  a metacharacter (`TestAccessAgreesWithBrokerOnNames`).\n\n")
 	fmt.Fprintf(&b, "The last column is what the tests see when they post each rule's example to a real node of %s\n", strings.Join(TestedReleases, ", "))
 	b.WriteString("(`TestVersionRules` in seeders/rabbitmq): refused (4xx), ignored (accepted, the setting has no effect), dropped\n")
 	b.WriteString("(accepted, the object is not created) or accepted.\n\n")
