@@ -22,6 +22,10 @@ type Change struct {
 	Operation     Operation
 	Resource      Resource
 	Before, After Result
+	// Keys, when set, are the routing-key patterns of the user's topic
+	// permission on Resource before and after: the verdict depends on the
+	// routing key in both, and which keys it allows changes.
+	Keys *[2]string
 }
 
 // String says the change as a reviewer reads it: user "app" can now
@@ -34,6 +38,9 @@ func (c Change) String() string {
 		return fmt.Sprintf("user %s can no longer connect to vhost %s", Quote(c.User), Quote(c.Vhost))
 	}
 	what := fmt.Sprintf(phrase[c.Operation], c.Resource)
+	if c.Keys != nil {
+		return fmt.Sprintf("user %s can %s with the routing keys of %s, no longer %s", Quote(c.User), what, quotePattern(c.Keys[1]), quotePattern(c.Keys[0]))
+	}
 	switch {
 	case c.Before == Denied && c.After == Allowed:
 		return fmt.Sprintf("user %s can now %s", Quote(c.User), what)
@@ -140,6 +147,8 @@ func compare(before, after *Model, skip bool) []Change {
 				vb, va := before.Result(k.user, op, r, nil), after.Result(k.user, op, r, nil)
 				if vb != va {
 					out = append(out, Change{User: k.user, Vhost: k.vhost, Operation: op, Resource: r, Before: vb, After: va})
+				} else if keys := topicKeys(before, after, k.user, op, r); vb == Depends && keys != nil {
+					out = append(out, Change{User: k.user, Vhost: k.vhost, Operation: op, Resource: r, Before: vb, After: va, Keys: keys})
 				}
 			}
 		}
@@ -150,6 +159,27 @@ func compare(before, after *Model, skip bool) []Change {
 			cmp.Compare(opIndex(a.Operation), opIndex(b.Operation)))
 	})
 	return out
+}
+
+// topicKeys are the routing-key patterns op on exchange r reads of the
+// user's topic permission in each model (write to publish, read to bind
+// from), when both have one and the pattern differs; else nil.
+func topicKeys(before, after *Model, user string, op Operation, r Resource) *[2]string {
+	if r.Kind != Exchange || op != Publish && op != BindSource {
+		return nil
+	}
+	tb, ta := before.topicPermission(r.Vhost, user, r.Name), after.topicPermission(r.Vhost, user, r.Name)
+	if tb == nil || ta == nil {
+		return nil
+	}
+	keys := [2]string{tb.Write, ta.Write}
+	if op == BindSource {
+		keys = [2]string{tb.Read, ta.Read}
+	}
+	if keys[0] == keys[1] {
+		return nil
+	}
+	return &keys
 }
 
 func internal(e *definitions.Exchange) bool { return e.Internal != nil && *e.Internal }

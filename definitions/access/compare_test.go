@@ -83,3 +83,37 @@ exchanges: [{name: events, vhost: v, type: topic, durable: true}]
 		t.Errorf("no change expected the other way, got %v", got)
 	}
 }
+
+// A topic permission whose pattern changes changes which routing keys the
+// user may publish with (write) or bind from the exchange with (read),
+// though both verdicts depend on the routing key: the change says both
+// patterns. A pattern that stays says nothing.
+func TestCompareTopicPatternChange(t *testing.T) {
+	src := func(write, read string) string {
+		return `
+permissions: [{user: app, vhost: v, configure: '', write: '.*', read: '.*'}]
+topic_permissions: [{user: app, vhost: v, exchange: events, write: '` + write + `', read: '` + read + `'}]
+exchanges: [{name: events, vhost: v, type: topic, durable: true}]
+`
+	}
+	before, after := parse(t, src(`^orders\.eu\.`, `^orders\.`)), parse(t, src(`^orders\.`, `^orders\.`))
+	var got []string
+	for _, c := range access.Compare(before, after) {
+		got = append(got, c.String())
+		if c.Gained() {
+			t.Errorf("%s: a change of routing keys is not counted as gained: whether it gives more is the patterns'", c)
+		}
+	}
+	want := []string{`user "app" can publish to exchange "events" on vhost "v" with the routing keys of pattern "^orders\.", no longer pattern "^orders\.eu\."`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("write pattern changed (-want +got):\n%s", diff)
+	}
+	got = nil
+	for _, c := range access.Compare(parse(t, src(`^a$`, `^a$`)), parse(t, src(`^a$`, ``))) {
+		got = append(got, c.String())
+	}
+	want = []string{`user "app" can bind from exchange "events" on vhost "v" with the routing keys of pattern "" (no access), no longer pattern "^a$"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("read pattern changed (-want +got):\n%s", diff)
+	}
+}
