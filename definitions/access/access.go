@@ -806,12 +806,27 @@ func (c *compiled) match(s string) (ok bool, why string) {
 	if c.slow != nil {
 		return false, fmt.Sprintf("pattern %s took too long to match %s, and is not tried again", Quote(c.pattern), Quote(*c.slow))
 	}
-	ok, err := c.re.MatchString(s)
+	ok, err := timedMatch(func() (bool, error) { return c.re.MatchString(s) })
 	if err != nil {
 		c.slow = &s
 		return false, fmt.Sprintf("pattern %s took too long to match %s", Quote(c.pattern), Quote(s))
 	}
 	return ok, ""
+}
+
+// timedMatch runs match, again when it timed out before matchTimeout had
+// really passed: regexp2 reads the time from a clock a goroutine of its
+// own keeps, which lags on a busy machine, and a match can then end at
+// once as timed out (an audit under load found patterns such as .*
+// "too long to match"). Only a match that ran its time is slow.
+func timedMatch(match func() (bool, error)) (bool, error) {
+	for tries := 0; ; tries++ {
+		start := time.Now()
+		ok, err := match()
+		if err == nil || time.Since(start) >= matchTimeout || tries == 3 {
+			return ok, err
+		}
+	}
 }
 
 func ascii(s string) bool {

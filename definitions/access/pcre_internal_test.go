@@ -1,6 +1,7 @@
 package access
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,5 +93,35 @@ func TestSlowPatternTriedOnce(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*matchTimeout {
 		t.Errorf("20 names took %s (a match times out after %s)", d, matchTimeout)
+	}
+}
+
+// A match that timed out at once (regexp2's clock lagging on a busy
+// machine) is run again; one that ran its time is slow, and is not.
+func TestTimedMatchRetriesEarlyTimeouts(t *testing.T) {
+	timeout := errors.New("match timeout")
+	calls := 0
+	ok, err := timedMatch(func() (bool, error) {
+		calls++
+		if calls == 1 {
+			return false, timeout
+		}
+		return true, nil
+	})
+	if !ok || err != nil || calls != 2 {
+		t.Errorf("an early timeout: %v, %v after %d calls; want a match after 2", ok, err, calls)
+	}
+	calls = 0
+	_, err = timedMatch(func() (bool, error) {
+		calls++
+		time.Sleep(matchTimeout)
+		return false, timeout
+	})
+	if err == nil || calls != 1 {
+		t.Errorf("a match that ran its time: %v after %d calls; want the timeout after 1", err, calls)
+	}
+	calls = 0
+	if _, err = timedMatch(func() (bool, error) { calls++; return false, timeout }); err == nil || calls != 4 {
+		t.Errorf("early timeouts every time: %v after %d calls; want the timeout after 4", err, calls)
 	}
 }
