@@ -264,6 +264,14 @@ func (g *Diagnoser) AddMessage(o Object, sev schema.Severity, code schema.Code, 
 	}
 }
 
+// AddField is AddMessage at one of o's fields (its value's place).
+func (g *Diagnoser) AddField(o Object, field string, sev schema.Severity, code schema.Code, msg string) {
+	g.AddMessage(o, sev, code, msg)
+	if d := &g.diags[len(g.diags)-1]; d.File != "" && field != "" {
+		d.Pointer += "/" + field
+	}
+}
+
 // Diagnostics are those added, in order, positioned.
 func (g *Diagnoser) Diagnostics() schema.Diagnostics {
 	for f := range g.files {

@@ -142,7 +142,7 @@ topic_permissions:
 `)
 	t.Setenv("TR_PASSWORD", "tr-password-1")
 	code, out, errOut := warren(t, "access", defs, "--audit")
-	if code != exitOK || !strings.Contains(out, `defs.yaml:6:5: /topic_permissions/0: topic permission "ad-user" on vhost "ad" exchange "ax" is on the auto-delete exchange "ax"`) || !strings.Contains(out, "[W208]") {
+	if code != exitOK || !strings.Contains(out, `defs.yaml:6:32: /topic_permissions/0/exchange: topic permission "ad-user" on vhost "ad" exchange "ax" is on the auto-delete exchange "ax"`) || !strings.Contains(out, "[W208]") {
 		t.Errorf("warren access --audit: exit %d\n%s%s", code, out, errOut)
 	}
 

@@ -19,7 +19,8 @@ type AuditOptions struct {
 }
 
 // Audit reports the model's least-privilege findings as warnings, each at
-// the object it is about (its place in the files, when it came from one):
+// the object it is about (its place in the files, when it came from one),
+// or at the pattern or the exchange of a permission it is about:
 // unanchored patterns, full access in several vhosts, more administrators
 // than allowed, users with no permission, grants that match nothing
 // defined, topic permissions on exchanges that are not topic exchanges or
@@ -29,6 +30,11 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 	var found definitions.Diagnoser // positioned at the end, in one pass over each file
 	warn := func(o definitions.Object, code schema.Code, format string, args ...any) {
 		found.Add(o, schema.Warning, code, format, args...)
+	}
+	// warnAt is warn at one of o's fields: the pattern or the exchange a
+	// finding is about.
+	warnAt := func(o definitions.Object, field string, code schema.Code, format string, args ...any) {
+		found.AddField(o, field, schema.Warning, code, fmt.Sprintf(format, args...))
 	}
 	// What each permission says about itself is found by GOMAXPROCS
 	// workers, each over a run of the permissions (formatting 10,000
@@ -65,25 +71,25 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 			full[p.User] = append(full[p.User], p)
 		}
 		for _, f := range found1[i] {
-			found.AddMessage(p, schema.Warning, f.code, f.msg)
+			found.AddField(p, f.field, schema.Warning, f.code, f.msg)
 		}
 		found1[i] = nil
 	}
 	for _, p := range d.TopicPermissions {
 		for _, f := range []struct{ name, pat string }{{"write", p.Write}, {"read", p.Read}} {
 			if unanchored(f.pat) {
-				warn(p, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every routing key that contains %s anywhere; start it with ^",
+				warnAt(p, f.name, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every routing key that contains %s anywhere; start it with ^",
 					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
 			}
 		}
 		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type == "topic" && e.AutoDelete != nil && *e.AutoDelete {
-			warn(p, schema.WAccessTopicAutoDel, "%s is on the auto-delete exchange %s: RabbitMQ 4.3 deletes it with the exchange, and once an application declares the exchange again the user's routing keys are not restricted",
+			warnAt(p, "exchange", schema.WAccessTopicAutoDel, "%s is on the auto-delete exchange %s: RabbitMQ 4.3 deletes it with the exchange, and once an application declares the exchange again the user's routing keys are not restricted",
 				p.Addr(), Quote(p.Exchange))
 		}
 		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type != "topic" {
-			warn(p, schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
+			warnAt(p, "exchange", schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
 		} else if e == nil && Builtin[p.Exchange] != "" && Builtin[p.Exchange] != "topic" {
-			warn(p, schema.WAccessTopicNoop, "%s is on the built-in %s exchange %s: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), Builtin[p.Exchange], Quote(p.Exchange))
+			warnAt(p, "exchange", schema.WAccessTopicNoop, "%s is on the built-in %s exchange %s: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), Builtin[p.Exchange], Quote(p.Exchange))
 		}
 	}
 	for _, ps := range full {
@@ -138,10 +144,12 @@ func unanchored(pat string) bool {
 // are not worth a goroutine.
 const auditRun = 512
 
-// finding is a warning about an object, its message made.
+// finding is a warning about an object, at one of its fields, its
+// message made.
 type finding struct {
-	code schema.Code
-	msg  string
+	field string
+	code  schema.Code
+	msg   string
 }
 
 // patternCache holds one worker's compiled regexps; literal patterns,
@@ -170,7 +178,7 @@ func permissionFindings(p *definitions.Permission, names map[string][]string, ca
 	fields := []struct{ name, pat string }{{"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
 	for _, f := range fields {
 		if unanchored(f.pat) {
-			out = append(out, finding{schema.WAccessUnanchored, fmt.Sprintf("%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
+			out = append(out, finding{f.name, schema.WAccessUnanchored, fmt.Sprintf("%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
 				f.name, Quote(f.pat), p.Addr(), Quote(f.pat))})
 		}
 	}
@@ -178,7 +186,7 @@ func permissionFindings(p *definitions.Permission, names map[string][]string, ca
 		c := cache.get(p.Configure)
 		for _, name := range builtinNames[1:] { // not amq.default: the default exchange cannot be declared
 			if ok, why := c.match(name); ok && why == "" {
-				out = append(out, finding{schema.WAccessConfigureAMQ, fmt.Sprintf("configure pattern %s of %s matches the built-in exchange %s (and so may others)",
+				out = append(out, finding{"configure", schema.WAccessConfigureAMQ, fmt.Sprintf("configure pattern %s of %s matches the built-in exchange %s (and so may others)",
 					Quote(p.Configure), p.Addr(), Quote(name))})
 				break
 			}
@@ -201,7 +209,7 @@ func permissionFindings(p *definitions.Permission, names map[string][]string, ca
 			}
 		}
 		if !matched {
-			out = append(out, finding{schema.WAccessUnused, fmt.Sprintf("%s pattern %s of %s matches no queue or exchange defined in vhost %s",
+			out = append(out, finding{f.name, schema.WAccessUnused, fmt.Sprintf("%s pattern %s of %s matches no queue or exchange defined in vhost %s",
 				f.name, Quote(f.pat), p.Addr(), Quote(p.Vhost))})
 		}
 	}
