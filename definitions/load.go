@@ -81,6 +81,11 @@ func (f *File) positions(ptrs []string) map[string]schema.Pos {
 		if data == nil {
 			return out
 		}
+		// The line index is made once and remembers its last answer:
+		// one placing at a time (warren access places the user's
+		// permissions while the checks place their diagnostics).
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		if f.lines == nil {
 			f.lines = decode.NewLineIndex(data)
 		}

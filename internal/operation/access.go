@@ -121,11 +121,12 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 	if req.Version == "" {
 		req.Version = doc.RabbitMQVersion
 	}
-	// What loading and checking the files left to collect goes first, and
-	// its pages back to the system: the answer's allocations then start
-	// from the document alone, and the peak stays the checks' (runtime.GC
-	// kept the freed pages, and --user on make bench's file peaked 2 MB
-	// above validate).
+	// What loading left to collect goes first, and its pages back to the
+	// system: the answer's allocations then start from the document
+	// alone, and the peak stays the load's (runtime.GC kept the freed
+	// pages, and --user on make bench's file peaked 2 MB above validate).
+	// On files, this runs while the checks do (LoadValidWhile), on the
+	// other core.
 	debug.FreeOSMemory()
 	m := access.New(doc, access.Options{Version: req.Version})
 	res := &AccessResult{Model: m}
@@ -160,10 +161,10 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 		if req.Vhost != "" && len(res.Vhosts) == 0 {
 			res.Vhosts = append(res.Vhosts, UserInVhost{Vhost: req.Vhost, Permission: m.Permission(req.User, req.Vhost)})
 		}
-		var where chan map[definitions.Object]schema.Location
 		if req.Where {
-			// Placing the permissions reads the files again: on another
-			// core while the verdicts are made, and once for them all.
+			// The places first, from one mapping of each file, unmapped
+			// before the verdicts are made: the file's pages and the
+			// verdicts are not in memory at once.
 			var objs []definitions.Object
 			for _, uv := range res.Vhosts {
 				if uv.Permission != nil {
@@ -173,8 +174,7 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 					objs = append(objs, tp)
 				}
 			}
-			where = make(chan map[definitions.Object]schema.Location, 1)
-			go func() { where <- places(objs) }()
+			res.Where = places(objs)
 		}
 		for i := range res.Vhosts {
 			uv := &res.Vhosts[i]
@@ -183,9 +183,6 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 					uv.Verdicts = append(uv.Verdicts, verdicts(m, req.User, r, req.RoutingKey)...)
 				}
 			}
-		}
-		if where != nil {
-			res.Where = <-where
 		}
 	case req.Vhost != "":
 		mx := &Matrix{Vhost: req.Vhost, Resources: m.Resources(req.Vhost)}
