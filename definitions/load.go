@@ -314,7 +314,7 @@ func parseMapped(name, path string, m *mapping) (doc *Document, diags schema.Dia
 	sum := m.finish()
 	f.mu.Lock()
 	// The line index reads the bytes too.
-	f.data, f.lines, f.reread = nil, nil, &reread{path: path, size: len(m.data), sum: sum}
+	f.data, f.lines, f.reread = nil, nil, &reread{path: path, size: len(m.data), sum: sum, marks: m.marks}
 	f.mu.Unlock()
 	return doc, diags
 }

@@ -27,6 +27,16 @@ type mapping struct {
 	data []byte
 	done int    // bytes before done are checksummed and released
 	sum  uint32 // CRC-32C of data[:done]
+	// marks are the checksums of data[:done] at each done reached while
+	// parsing: placing objects near the file's start then checks the
+	// bytes up to them, not the whole file.
+	marks []mark
+}
+
+// mark is the CRC-32C of a file's first off bytes.
+type mark struct {
+	off int
+	sum uint32
 }
 
 // consumed is told that the decoder is done with the bytes before off.
@@ -39,6 +49,7 @@ func (m *mapping) consumed(off int) {
 	m.sum = crc32.Update(m.sum, castagnoli, m.data[m.done:end])
 	drop(m.data[m.done:end])
 	m.done = end
+	m.marks = append(m.marks, mark{end, m.sum})
 }
 
 // finish checksums and releases the rest, and returns the whole file's
@@ -54,9 +65,10 @@ func (m *mapping) finish() uint32 {
 // and checksum as parsed, so that a file changed since is not used to place
 // diagnostics.
 type reread struct {
-	path string
-	size int
-	sum  uint32
+	path  string
+	size  int
+	sum   uint32
+	marks []mark // of the mapping it was parsed from
 }
 
 // faultGuard turns a fault reading a mapped file (the file truncated while
@@ -78,14 +90,18 @@ func faultGuard(onFault func()) func() {
 
 // placeReleased places pointers in a released JSON file without reading it
 // onto the heap again (4.8 MB for make bench's file, for the position of
-// one permission): the file is mapped, checked against the checksum of
-// what was parsed a megabyte at a time, each released once checked, and
-// read only up to the last pointer. It does so once: a caller that places
-// diagnostics one at a time (a hundred mappings and checksums of that file
-// took a second) has bytes read the file and keep it. ok is false when f
-// was not released, was placed from a mapping already, or cannot be
-// mapped: bytes reads it then. A file changed since it was parsed places
-// nothing, as bytes does.
+// one permission): the file is mapped and read up to the last pointer, and
+// what was read is checked against the checksum of the first mark past it
+// (the whole file's when none is), the bytes between the two a megabyte at
+// a time, each released once checked. Positions depend on the bytes before
+// them alone: the rest of the file is not read (checksumming all of make
+// bench's file was half of placing a permission near its start). It does
+// so once: a caller that places diagnostics one at a time (a hundred
+// mappings of that file took a second) has bytes read the file and keep
+// it. ok is false when f was not released, was placed from a mapping
+// already, or cannot be mapped: bytes reads it then. A file changed since
+// it was parsed (in its size, or up to the pointers) places nothing, as
+// bytes does.
 func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -109,21 +125,32 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 	}
 	defer m.unmap()
 	defer faultGuard(func() { pos, ok = map[string]schema.Pos{}, true })()
-	var sum uint32
-	for off := 0; off < len(m.data); off += dropEvery {
-		chunk := m.data[off:min(off+dropEvery, len(m.data))]
-		sum = crc32.Update(sum, castagnoli, chunk)
-		drop(chunk)
-	}
-	if sum != r.sum {
-		f.reread = nil
-		return map[string]schema.Pos{}, true
-	}
-	offs := decode.LocateJSON(m.data, ptrs)
+	offs, read := decode.LocateJSONPrefix(m.data, ptrs)
 	last := 0
 	for _, o := range offs {
 		last = max(last, o)
 	}
 	// Lines and columns are counted up to the last pointer only.
-	return placeOffsets(offs, decode.NewLineIndex(m.data[:min(last+1, len(m.data))])), true
+	pos = placeOffsets(offs, decode.NewLineIndex(m.data[:min(last+1, len(m.data))]))
+	upTo, want := len(m.data), r.sum
+	for _, k := range r.marks {
+		if k.off >= read {
+			upTo, want = k.off, k.sum
+			break
+		}
+	}
+	read = min(read, upTo)
+	sum := crc32.Update(0, castagnoli, m.data[:read]) // read already: resident
+	page := os.Getpagesize()
+	for off := read; off < upTo; {
+		end := min(off/page*page+dropEvery, upTo)
+		sum = crc32.Update(sum, castagnoli, m.data[off:end])
+		drop(m.data[off/page*page : end])
+		off = end
+	}
+	if sum != want {
+		f.reread = nil
+		return map[string]schema.Pos{}, true
+	}
+	return pos, true
 }

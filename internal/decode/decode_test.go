@@ -1,8 +1,10 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -284,5 +286,28 @@ func TestLineIndexReused(t *testing.T) {
 		if got, want := li.Pos(off), NewLineIndex(data).Pos(off); got != want {
 			t.Errorf("at %d: %v after other answers, %v fresh", off, got, want)
 		}
+	}
+}
+
+// TestLocateJSONPrefix: the offsets LocateJSONPrefix finds depend on the
+// prefix it reports alone: whatever follows it, they are the same; a
+// pointer it does not find makes the prefix the whole document.
+func TestLocateJSONPrefix(t *testing.T) {
+	data := []byte(`{"users": [{"name": "a"}, {"name": "b"}], "permissions": [{"user": "a"}, {"user": "b"}], "queues": [{"name": "q"}]}`)
+	for _, ptrs := range [][]string{{"/users/1"}, {"/users/0/name", "/permissions/0"}, {"/permissions/1/user"}, {"/queues/0"}} {
+		want, prefix := LocateJSONPrefix(data, ptrs)
+		if prefix >= len(data) {
+			t.Errorf("%v: prefix %d, the whole document", ptrs, prefix)
+		}
+		for i := prefix; i < len(data); i++ {
+			changed := bytes.Clone(data)
+			changed[i] = '"'
+			if got, _ := LocateJSONPrefix(changed, ptrs); !maps.Equal(got, want) {
+				t.Fatalf("%v: byte %d past the prefix %d changed, offsets %v, want %v", ptrs, i, prefix, got, want)
+			}
+		}
+	}
+	if _, prefix := LocateJSONPrefix(data, []string{"/users/0", "/users/7"}); prefix != len(data) {
+		t.Errorf("a pointer not found: prefix %d, want the whole document (%d)", prefix, len(data))
 	}
 }

@@ -54,6 +54,15 @@ func newPtrTrie(ptrs []string) (root *ptrTrie, ends []*ptrTrie) {
 // is located in one that did not): past what is malformed, nothing is
 // found.
 func LocateJSON(data []byte, ptrs []string) map[string]int {
+	out, _ := LocateJSONPrefix(data, ptrs)
+	return out
+}
+
+// LocateJSONPrefix is LocateJSON, and the length of the prefix of data the
+// offsets depend on: what it read before it found the last pointer
+// (len(data) when it did not find them all). A file that is the same up
+// to there gives the same offsets.
+func LocateJSONPrefix(data []byte, ptrs []string) (offsets map[string]int, prefix int) {
 	out := make(map[string]int, len(ptrs))
 	trie, ends := newPtrTrie(ptrs)
 	d := &jsonDecoder{data: data}
@@ -64,7 +73,7 @@ func LocateJSON(data []byte, ptrs []string) map[string]int {
 	if trie.want {
 		trie.off = d.pos
 	}
-	l := locator{d: d, left: trie.size()}
+	l := locator{d: d, left: trie.size(), read: len(data)}
 	l.locate(trie)
 	// Map every requested pointer to its offset, falling back to the
 	// deepest parent found (a node is looked into only once found, so
@@ -76,7 +85,7 @@ func LocateJSON(data []byte, ptrs []string) map[string]int {
 		}
 		out[p] = n.off
 	}
-	return out
+	return out, l.read
 }
 
 // size counts the nodes under n.
@@ -94,6 +103,7 @@ func (n *ptrTrie) size() int {
 type locator struct {
 	d    *jsonDecoder
 	left int
+	read int // how far it read when it found the last node
 }
 
 // saw records where node c is, the first time; with the last node found,
@@ -104,6 +114,7 @@ func (l *locator) saw(c *ptrTrie, off int) {
 	}
 	c.seen, c.off = true, off
 	if l.left--; l.left == 0 {
+		l.read = min(l.d.pos, len(l.d.data))
 		l.d.pos = len(l.d.data)
 	}
 }
