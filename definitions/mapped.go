@@ -1,9 +1,11 @@
 package definitions
 
 import (
+	"cmp"
 	"hash/crc32"
 	"os"
 	"runtime/debug"
+	"slices"
 
 	"github.com/warren-tool/warren/internal/decode"
 	"github.com/warren-tool/warren/schema"
@@ -16,6 +18,11 @@ const mapMin = 1 << 20
 // dropEvery is how far the decoder moves on before the pages behind it are
 // released.
 const dropEvery = 1 << 20
+
+// placeEvery is how far placing in a released file moves on before the
+// pages behind it are released: it reads the file while the answer to a
+// question is made (warren access), not, as parsing does, before.
+const placeEvery = 256 << 10
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -90,10 +97,9 @@ func faultGuard(onFault func()) func() {
 
 // placeReleased places pointers in a released JSON file without reading it
 // onto the heap again (4.8 MB for make bench's file, for the position of
-// one permission): the file is mapped and read up to the last pointer, and
-// what was read is checked against the checksum of the first mark past it
-// (the whole file's when none is), the bytes between the two a megabyte at
-// a time, each released once checked. Positions depend on the bytes before
+// one permission): the file is mapped and read up to the last pointer, the
+// pages behind released as it goes, and what was read is checked against
+// the checksum of the first mark past it (the whole file's when none is). Positions depend on the bytes before
 // them alone: the rest of the file is not read (checksumming all of make
 // bench's file was half of placing a permission near its start). It does
 // so once: a caller that places diagnostics one at a time (a hundred
@@ -125,13 +131,18 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 	}
 	defer m.unmap()
 	defer faultGuard(func() { pos, ok = map[string]schema.Pos{}, true })()
-	offs, read := decode.LocateJSONPrefix(m.data, ptrs)
-	last := 0
-	for _, o := range offs {
-		last = max(last, o)
-	}
-	// Lines and columns are counted up to the last pointer only.
-	pos = placeOffsets(offs, decode.NewLineIndex(m.data[:min(last+1, len(m.data))]))
+	// The pointers are located, then their lines and columns counted, each
+	// in one pass that releases the pages behind it: the bytes up to the
+	// last pointer are not resident at once.
+	page := os.Getpagesize()
+	offs, read := decode.LocateJSONReleasing(m.data, ptrs, func(off int) {
+		if end := off / page * page; end-m.done >= placeEvery {
+			m.sum = crc32.Update(m.sum, castagnoli, m.data[m.done:end])
+			drop(m.data[m.done:end])
+			m.done = end
+		}
+	})
+	pos = placeSwept(m.data, offs)
 	upTo, want := len(m.data), r.sum
 	for _, k := range r.marks {
 		if k.off >= read {
@@ -139,11 +150,11 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 			break
 		}
 	}
-	read = min(read, upTo)
-	sum := crc32.Update(0, castagnoli, m.data[:read]) // read already: resident
-	page := os.Getpagesize()
-	for off := read; off < upTo; {
-		end := min(off/page*page+dropEvery, upTo)
+	// What was located and not yet checksummed (m.done on) is checked up
+	// to the mark.
+	sum := m.sum
+	for off := m.done; off < upTo; {
+		end := min(off/page*page+placeEvery, upTo)
 		sum = crc32.Update(sum, castagnoli, m.data[off:end])
 		drop(m.data[off/page*page : end])
 		off = end
@@ -153,4 +164,34 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 		return map[string]schema.Pos{}, true
 	}
 	return pos, true
+}
+
+// placeSwept turns the offsets of pointers into positions in a mapped
+// file, in one pass over it that releases the pages behind.
+func placeSwept(data []byte, offs map[string]int) map[string]schema.Pos {
+	type placed struct {
+		ptr string
+		off int
+	}
+	list := make([]placed, 0, len(offs))
+	for p, off := range offs {
+		list = append(list, placed{p, off})
+	}
+	slices.SortFunc(list, func(a, b placed) int { return cmp.Compare(a.off, b.off) })
+	sorted := make([]int, len(list))
+	for i, x := range list {
+		sorted[i] = x.off
+	}
+	page, dropped := os.Getpagesize(), 0
+	positions := decode.Positions(data, sorted, func(off int) {
+		if end := off / page * page; end-dropped >= placeEvery {
+			drop(data[dropped:end])
+			dropped = end
+		}
+	})
+	out := make(map[string]schema.Pos, len(list))
+	for i, x := range list {
+		out[x.ptr] = positions[i]
+	}
+	return out
 }
