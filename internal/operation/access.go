@@ -141,15 +141,23 @@ func Access(ctx context.Context, ui UI, req AccessRequest) (*AccessResult, error
 		res.Can = &v
 	case req.Resource != nil:
 		res.Users, res.NoEntryVhost = []UserOnResource{}, req.Resource.Vhost
-		for _, u := range AccessUsers(doc) {
+		// The users who cannot connect are kept in the list of users
+		// itself, in its order, as the loop reads past them: no second
+		// list of (on make bench's file) 9,900 of its 10,000 names.
+		users := AccessUsers(doc)
+		noEntry := users[:0]
+		for _, u := range users {
 			if req.User != "" && u != req.User {
 				continue
 			}
 			if req.User == "" && m.Permission(u, req.Resource.Vhost) == nil {
-				res.NoEntry = append(res.NoEntry, u)
+				noEntry = append(noEntry, u)
 				continue
 			}
 			res.Users = append(res.Users, UserOnResource{User: u, Verdicts: verdicts(m, u, *req.Resource, req.RoutingKey)})
+		}
+		if len(noEntry) > 0 {
+			res.NoEntry = noEntry
 		}
 	case req.User != "":
 		for _, v := range AccessVhosts(doc) {
@@ -259,17 +267,30 @@ func verdicts(m *access.Model, user string, r access.Resource, key *string) []ac
 }
 
 // AccessUsers are the users the document defines or gives permissions,
-// sorted.
+// sorted. The users' names are sorted (a copy: a file's are most often in
+// order already) and a permission's user looked up among them: only those
+// of permissions for users no file defines are added, not a name for
+// every permission, and sorted again.
 func AccessUsers(d *definitions.Document) []string {
-	out := make([]string, 0, len(d.Users)+len(d.Permissions))
-	for _, u := range d.Users {
-		out = append(out, u.Name)
+	out := make([]string, len(d.Users))
+	for i, u := range d.Users {
+		out[i] = u.Name
 	}
+	if !slices.IsSorted(out) {
+		slices.Sort(out)
+	}
+	out = slices.Compact(out)
+	defined := len(out)
 	for _, p := range d.Permissions {
-		out = append(out, p.User)
+		if _, ok := slices.BinarySearch(out[:defined], p.User); !ok {
+			out = append(out, p.User)
+		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	if len(out) > defined {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
 }
 
 // AccessVhosts are the vhosts the document defines or gives permissions
