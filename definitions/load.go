@@ -81,6 +81,11 @@ func (f *File) positions(ptrs []string) map[string]schema.Pos {
 		if data == nil {
 			return out
 		}
+		// The line index is made once and remembers its last answer:
+		// one placing at a time (warren access places the user's
+		// permissions while the checks place their diagnostics).
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		if f.lines == nil {
 			f.lines = decode.NewLineIndex(data)
 		}
@@ -309,7 +314,7 @@ func parseMapped(name, path string, m *mapping) (doc *Document, diags schema.Dia
 	sum := m.finish()
 	f.mu.Lock()
 	// The line index reads the bytes too.
-	f.data, f.lines, f.reread = nil, nil, &reread{path: path, size: len(m.data), sum: sum}
+	f.data, f.lines, f.reread = nil, nil, &reread{path: path, size: len(m.data), sum: sum, marks: m.marks}
 	f.mu.Unlock()
 	return doc, diags
 }

@@ -1,9 +1,11 @@
 package definitions
 
 import (
+	"cmp"
 	"hash/crc32"
 	"os"
 	"runtime/debug"
+	"slices"
 
 	"github.com/warren-tool/warren/internal/decode"
 	"github.com/warren-tool/warren/schema"
@@ -17,6 +19,11 @@ const mapMin = 1 << 20
 // released.
 const dropEvery = 1 << 20
 
+// placeEvery is how far placing in a released file moves on before the
+// pages behind it are released: it reads the file while the answer to a
+// question is made (warren access), not, as parsing does, before.
+const placeEvery = 256 << 10
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // mapping is a file mapped for parsing. While the decoder moves on, the
@@ -27,6 +34,16 @@ type mapping struct {
 	data []byte
 	done int    // bytes before done are checksummed and released
 	sum  uint32 // CRC-32C of data[:done]
+	// marks are the checksums of data[:done] at each done reached while
+	// parsing: placing objects near the file's start then checks the
+	// bytes up to them, not the whole file.
+	marks []mark
+}
+
+// mark is the CRC-32C of a file's first off bytes.
+type mark struct {
+	off int
+	sum uint32
 }
 
 // consumed is told that the decoder is done with the bytes before off.
@@ -39,6 +56,7 @@ func (m *mapping) consumed(off int) {
 	m.sum = crc32.Update(m.sum, castagnoli, m.data[m.done:end])
 	drop(m.data[m.done:end])
 	m.done = end
+	m.marks = append(m.marks, mark{end, m.sum})
 }
 
 // finish checksums and releases the rest, and returns the whole file's
@@ -54,9 +72,10 @@ func (m *mapping) finish() uint32 {
 // and checksum as parsed, so that a file changed since is not used to place
 // diagnostics.
 type reread struct {
-	path string
-	size int
-	sum  uint32
+	path  string
+	size  int
+	sum   uint32
+	marks []mark // of the mapping it was parsed from
 }
 
 // faultGuard turns a fault reading a mapped file (the file truncated while
@@ -78,14 +97,17 @@ func faultGuard(onFault func()) func() {
 
 // placeReleased places pointers in a released JSON file without reading it
 // onto the heap again (4.8 MB for make bench's file, for the position of
-// one permission): the file is mapped, checked against the checksum of
-// what was parsed a megabyte at a time, each released once checked, and
-// read only up to the last pointer. It does so once: a caller that places
-// diagnostics one at a time (a hundred mappings and checksums of that file
-// took a second) has bytes read the file and keep it. ok is false when f
-// was not released, was placed from a mapping already, or cannot be
-// mapped: bytes reads it then. A file changed since it was parsed places
-// nothing, as bytes does.
+// one permission): the file is mapped and read up to the last pointer, the
+// pages behind released as it goes, and what was read is checked against
+// the checksum of the first mark past it (the whole file's when none is). Positions depend on the bytes before
+// them alone: the rest of the file is not read (checksumming all of make
+// bench's file was half of placing a permission near its start). It does
+// so once: a caller that places diagnostics one at a time (a hundred
+// mappings of that file took a second) has bytes read the file and keep
+// it. ok is false when f was not released, was placed from a mapping
+// already, or cannot be mapped: bytes reads it then. A file changed since
+// it was parsed (in its size, or up to the pointers) places nothing, as
+// bytes does.
 func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -109,21 +131,67 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 	}
 	defer m.unmap()
 	defer faultGuard(func() { pos, ok = map[string]schema.Pos{}, true })()
-	var sum uint32
-	for off := 0; off < len(m.data); off += dropEvery {
-		chunk := m.data[off:min(off+dropEvery, len(m.data))]
-		sum = crc32.Update(sum, castagnoli, chunk)
-		drop(chunk)
+	// The pointers are located, then their lines and columns counted, each
+	// in one pass that releases the pages behind it: the bytes up to the
+	// last pointer are not resident at once.
+	page := os.Getpagesize()
+	offs, read := decode.LocateJSONReleasing(m.data, ptrs, func(off int) {
+		if end := off / page * page; end-m.done >= placeEvery {
+			m.sum = crc32.Update(m.sum, castagnoli, m.data[m.done:end])
+			drop(m.data[m.done:end])
+			m.done = end
+		}
+	})
+	pos = placeSwept(m.data, offs)
+	upTo, want := len(m.data), r.sum
+	for _, k := range r.marks {
+		if k.off >= read {
+			upTo, want = k.off, k.sum
+			break
+		}
 	}
-	if sum != r.sum {
+	// What was located and not yet checksummed (m.done on) is checked up
+	// to the mark.
+	sum := m.sum
+	for off := m.done; off < upTo; {
+		end := min(off/page*page+placeEvery, upTo)
+		sum = crc32.Update(sum, castagnoli, m.data[off:end])
+		drop(m.data[off/page*page : end])
+		off = end
+	}
+	if sum != want {
 		f.reread = nil
 		return map[string]schema.Pos{}, true
 	}
-	offs := decode.LocateJSON(m.data, ptrs)
-	last := 0
-	for _, o := range offs {
-		last = max(last, o)
+	return pos, true
+}
+
+// placeSwept turns the offsets of pointers into positions in a mapped
+// file, in one pass over it that releases the pages behind.
+func placeSwept(data []byte, offs map[string]int) map[string]schema.Pos {
+	type placed struct {
+		ptr string
+		off int
 	}
-	// Lines and columns are counted up to the last pointer only.
-	return placeOffsets(offs, decode.NewLineIndex(m.data[:min(last+1, len(m.data))])), true
+	list := make([]placed, 0, len(offs))
+	for p, off := range offs {
+		list = append(list, placed{p, off})
+	}
+	slices.SortFunc(list, func(a, b placed) int { return cmp.Compare(a.off, b.off) })
+	sorted := make([]int, len(list))
+	for i, x := range list {
+		sorted[i] = x.off
+	}
+	page, dropped := os.Getpagesize(), 0
+	positions := decode.Positions(data, sorted, func(off int) {
+		if end := off / page * page; end-dropped >= placeEvery {
+			drop(data[dropped:end])
+			dropped = end
+		}
+	})
+	out := make(map[string]schema.Pos, len(list))
+	for i, x := range list {
+		out[x.ptr] = positions[i]
+	}
+	return out
 }

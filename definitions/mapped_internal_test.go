@@ -251,3 +251,30 @@ func TestReleasedFilePlacedOneAtATime(t *testing.T) {
 		}
 	}
 }
+
+// TestReleasedFilePlacedFromItsStart: placing an object near a released
+// file's start checks the file up to the first checksum mark past it, not
+// to its end: a file changed only past that mark still places it (where
+// its bytes say), and the end of the file is not read.
+func TestReleasedFilePlacedFromItsStart(t *testing.T) {
+	needMapping(t)
+	path, data := largeFile(t)
+	doc, diags := Load([]string{path}, LoadOptions{})
+	if doc == nil {
+		t.Fatalf("Load: %v", diags)
+	}
+	f := doc.Files()[0]
+	if f.reread == nil || len(f.reread.marks) == 0 || f.reread.marks[0].off >= len(data)-1 {
+		t.Fatalf("no checksum marks before the file's end: %+v", f.reread)
+	}
+	changed := bytes.Clone(data)
+	changed[len(changed)-2] = ' ' // the last object's closing ] becomes a space: past every mark
+	if err := os.WriteFile(path, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Parse(path, data)
+	got, exp := Diagnose(doc.Users[0], 0, "", ""), Diagnose(want.Users[0], 0, "", "")
+	if got.Pos != exp.Pos || got.Pos.Line == 0 {
+		t.Errorf("%s placed at %v in a file changed only at its end, want %v", doc.Users[0].Addr(), got.Pos, exp.Pos)
+	}
+}

@@ -127,16 +127,26 @@ func runAccess(c *cli.Context) error {
 		return err
 	}
 	ui := newView(c, format)
+	var result *operation.AccessResult
 	switch {
 	case len(args) > 0:
 		if c.IsSet("against") {
 			return errors.New("give files or --against, not both")
 		}
-		desired, err := loadValid(c, ui, name, false, args...)
-		if err != nil {
+		// The question is answered while the files are checked, and the
+		// answer shown only when they hold no error.
+		var aerr error
+		during := func(doc *definitions.Document) {
+			r := req
+			r.Desired = doc
+			result, aerr = operation.Access(c.Context, ui, r)
+		}
+		if _, err := loadValidWhile(c, ui, name, false, during, args...); err != nil {
 			return err
 		}
-		req.Desired = desired.Doc
+		if aerr != nil {
+			return aerr
+		}
 	case c.IsSet("against"):
 		t, err := operation.OpenExportFile(ui, name, c.String("against"))
 		if err != nil {
@@ -150,9 +160,10 @@ func runAccess(c *cli.Context) error {
 		}
 		req.Target = t
 	}
-	result, err := operation.Access(c.Context, ui, req)
-	if err != nil {
-		return err
+	if result == nil {
+		if result, err = operation.Access(c.Context, ui, req); err != nil {
+			return err
+		}
 	}
 	if req.Audit {
 		return printAudit(c, result, format)

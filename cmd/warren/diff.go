@@ -109,6 +109,12 @@ func filesOf(c *cli.Context, paths ...string) (operation.Files, error) {
 
 // loadValid loads the command's files (or paths) and checks them.
 func loadValid(c *cli.Context, ui operation.UI, name definitions.TargetName, brokerDecides bool, paths ...string) (operation.Desired, error) {
+	return loadValidWhile(c, ui, name, brokerDecides, nil, paths...)
+}
+
+// loadValidWhile is loadValid that runs during on the loaded document
+// while the checks run (operation.LoadValidWhile).
+func loadValidWhile(c *cli.Context, ui operation.UI, name definitions.TargetName, brokerDecides bool, during func(*definitions.Document), paths ...string) (operation.Desired, error) {
 	f, err := filesOf(c, paths...)
 	if err != nil {
 		return operation.Desired{}, err
@@ -117,7 +123,7 @@ func loadValid(c *cli.Context, ui operation.UI, name definitions.TargetName, bro
 	if err != nil {
 		return operation.Desired{}, err
 	}
-	return operation.LoadValidWith(ui, f, definitions.CheckOptions{Target: name, Edition: ed}, brokerDecides)
+	return operation.LoadValidWhile(ui, f, definitions.CheckOptions{Target: name, Edition: ed}, brokerDecides, during)
 }
 
 // planOptionsOf reads the plan options from the command line.

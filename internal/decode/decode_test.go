@@ -1,8 +1,10 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -283,6 +285,99 @@ func TestLineIndexReused(t *testing.T) {
 	for _, off := range offs {
 		if got, want := li.Pos(off), NewLineIndex(data).Pos(off); got != want {
 			t.Errorf("at %d: %v after other answers, %v fresh", off, got, want)
+		}
+	}
+}
+
+// TestLocateJSONPrefix: the offsets LocateJSONPrefix finds depend on the
+// prefix it reports alone: whatever follows it, they are the same; a
+// pointer it does not find makes the prefix the whole document.
+func TestLocateJSONPrefix(t *testing.T) {
+	data := []byte(`{"users": [{"name": "a"}, {"name": "b"}], "permissions": [{"user": "a"}, {"user": "b"}], "queues": [{"name": "q"}]}`)
+	for _, ptrs := range [][]string{{"/users/1"}, {"/users/0/name", "/permissions/0"}, {"/permissions/1/user"}, {"/queues/0"}} {
+		want, prefix := LocateJSONPrefix(data, ptrs)
+		if prefix >= len(data) {
+			t.Errorf("%v: prefix %d, the whole document", ptrs, prefix)
+		}
+		for i := prefix; i < len(data); i++ {
+			changed := bytes.Clone(data)
+			changed[i] = '"'
+			if got, _ := LocateJSONPrefix(changed, ptrs); !maps.Equal(got, want) {
+				t.Fatalf("%v: byte %d past the prefix %d changed, offsets %v, want %v", ptrs, i, prefix, got, want)
+			}
+		}
+	}
+	if _, prefix := LocateJSONPrefix(data, []string{"/users/0", "/users/7"}); prefix != len(data) {
+		t.Errorf("a pointer not found: prefix %d, want the whole document (%d)", prefix, len(data))
+	}
+}
+
+// TestPositionsAsLineIndex: Positions, one pass released as it goes, gives
+// what LineIndex.Pos gives, for data with every kind of line break,
+// characters of several bytes, bytes that are none and a byte order mark,
+// its lines longer than its 64 KiB steps or not; and it is told how far it
+// got in increasing order, never past an offset asked.
+func TestPositionsAsLineIndex(t *testing.T) {
+	pieces := []string{"a", "\n", "\r", "\r\n", "é", "€", "𝄞", "\xff", "\x80", "\xe2\x82", "{\"k\": 1}", strings.Repeat("x", 70<<10)}
+	rnd := uint64(1)
+	next := func(n int) int {
+		rnd = rnd*6364136223846793005 + 1442695040888963407
+		return int(rnd>>33) % n
+	}
+	for round := range 300 {
+		var b []byte
+		if round%3 == 0 {
+			b = append(b, "\ufeff"...)
+		}
+		for range 1 + next(40) {
+			p := pieces[next(len(pieces))]
+			if len(p) > 1000 && next(4) != 0 {
+				continue
+			}
+			b = append(b, p...)
+		}
+		var offs []int
+		for range next(12) {
+			offs = append(offs, next(len(b)+1))
+		}
+		slices.Sort(offs)
+		li := NewLineIndex(b)
+		last := 0
+		got := Positions(b, offs, func(off int) {
+			if off < last || len(offs) > 0 && off > offs[len(offs)-1] {
+				t.Fatalf("released to %d after %d (offsets %v)", off, last, offs)
+			}
+			last = off
+		})
+		for i, off := range offs {
+			if want := li.Pos(off); got[i] != want {
+				t.Fatalf("data %q offset %d: %v, LineIndex says %v", b[:min(len(b), 200)], off, got[i], want)
+			}
+		}
+	}
+}
+
+// TestLocateJSONReleasing: LocateJSONReleasing finds what LocateJSON
+// finds, in well-formed and malformed documents alike, and is told how far
+// it got in increasing order, never past what it read.
+func TestLocateJSONReleasing(t *testing.T) {
+	docs := []string{
+		`{"users": [{"name": "a"}, {"name": "b"}], "permissions": [[1, [2, 3]], {"user": "b"}], "queues": [{"name": "q"}]}`,
+		`{"a": [1 : 2], "b": 1}`, `{"a": [{"x": 1}, : ]}`, `{"a": [,,,`, `{"a": {"b" 1, "c": 2}}`, `[`, `{"a": [1 } ], "b": 2}`, `{"a": [1, 2`,
+	}
+	for _, in := range docs {
+		for _, ptrs := range [][]string{{"/permissions/1"}, {"/queues/0/name", "/users/1"}, {"/a/1", "/b"}, {"/nothing"}} {
+			want := LocateJSON([]byte(in), ptrs)
+			last := 0
+			got, prefix := LocateJSONReleasing([]byte(in), ptrs, func(off int) {
+				if off < last {
+					t.Fatalf("%s %v: released to %d after %d", in, ptrs, off, last)
+				}
+				last = off
+			})
+			if !maps.Equal(got, want) || last > prefix {
+				t.Errorf("%s %v: %v (released to %d, prefix %d), LocateJSON finds %v", in, ptrs, got, last, prefix, want)
+			}
 		}
 	}
 }

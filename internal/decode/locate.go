@@ -54,6 +54,24 @@ func newPtrTrie(ptrs []string) (root *ptrTrie, ends []*ptrTrie) {
 // is located in one that did not): past what is malformed, nothing is
 // found.
 func LocateJSON(data []byte, ptrs []string) map[string]int {
+	out, _ := LocateJSONPrefix(data, ptrs)
+	return out
+}
+
+// LocateJSONPrefix is LocateJSON, and the length of the prefix of data the
+// offsets depend on: what it read before it found the last pointer
+// (len(data) when it did not find them all). A file that is the same up
+// to there gives the same offsets.
+func LocateJSONPrefix(data []byte, ptrs []string) (offsets map[string]int, prefix int) {
+	return LocateJSONReleasing(data, ptrs, nil)
+}
+
+// LocateJSONReleasing is LocateJSONPrefix that tells release, as it moves
+// on from one array element or object member to the next, the offset
+// before which it will not read data again (containers it skips are
+// passed element by element): a caller that mapped data can release the
+// pages behind.
+func LocateJSONReleasing(data []byte, ptrs []string, release func(off int)) (offsets map[string]int, prefix int) {
 	out := make(map[string]int, len(ptrs))
 	trie, ends := newPtrTrie(ptrs)
 	d := &jsonDecoder{data: data}
@@ -64,7 +82,7 @@ func LocateJSON(data []byte, ptrs []string) map[string]int {
 	if trie.want {
 		trie.off = d.pos
 	}
-	l := locator{d: d, left: trie.size()}
+	l := locator{d: d, left: trie.size(), read: len(data), release: release}
 	l.locate(trie)
 	// Map every requested pointer to its offset, falling back to the
 	// deepest parent found (a node is looked into only once found, so
@@ -76,7 +94,7 @@ func LocateJSON(data []byte, ptrs []string) map[string]int {
 		}
 		out[p] = n.off
 	}
-	return out
+	return out, l.read
 }
 
 // size counts the nodes under n.
@@ -94,6 +112,45 @@ func (n *ptrTrie) size() int {
 type locator struct {
 	d    *jsonDecoder
 	left int
+	read int // how far it read when it found the last node
+	// release, when set, is told how far the locator got after each
+	// element or member (LocateJSONReleasing).
+	release func(off int)
+}
+
+// moved tells release how far the locator got, while it reads on.
+func (l *locator) moved() {
+	if l.release != nil && l.left > 0 {
+		l.release(min(l.d.pos, len(l.d.data)))
+	}
+}
+
+// pass skips the value at d.pos: with release set, an array element by
+// element, telling release as it goes (an object is skipped whole).
+func (l *locator) pass() {
+	d := l.d
+	if l.release == nil || d.pos >= len(d.data) || d.data[d.pos] != '[' {
+		d.skip()
+		return
+	}
+	d.pos++
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] == ']' {
+			d.pos++
+			return
+		}
+		start := d.pos
+		l.pass()
+		d.skipSpace()
+		if d.pos < len(d.data) && d.data[d.pos] == ',' {
+			d.pos++
+		}
+		l.moved()
+		if d.pos == start {
+			return // malformed: nothing moves past it
+		}
+	}
 }
 
 // saw records where node c is, the first time; with the last node found,
@@ -104,6 +161,7 @@ func (l *locator) saw(c *ptrTrie, off int) {
 	}
 	c.seen, c.off = true, off
 	if l.left--; l.left == 0 {
+		l.read = min(l.d.pos, len(l.d.data))
 		l.d.pos = len(l.d.data)
 	}
 }
@@ -143,16 +201,17 @@ func (l *locator) locate(n *ptrTrie) {
 					l.locate(c)
 				} else {
 					d.skipSpace()
-					d.skip()
+					l.pass()
 				}
 			} else {
 				d.skipSpace()
-				d.skip()
+				l.pass()
 			}
 			d.skipSpace()
 			if d.pos < len(d.data) && d.data[d.pos] == ',' {
 				d.pos++
 			}
+			l.moved()
 		}
 	case '[':
 		d.pos++
@@ -168,12 +227,13 @@ func (l *locator) locate(n *ptrTrie) {
 				l.saw(c, d.pos)
 				l.locate(c)
 			} else {
-				d.skip()
+				l.pass()
 			}
 			d.skipSpace()
 			if d.pos < len(d.data) && d.data[d.pos] == ',' {
 				d.pos++
 			}
+			l.moved()
 			if d.pos == start {
 				return // malformed (a ':' or '}' where a value goes): nothing moves past it
 			}
@@ -263,6 +323,58 @@ func (li *LineIndex) Pos(off int) schema.Pos {
 		li.last.line, li.last.off, li.last.col = line, off, col
 	}
 	return schema.Pos{Line: line + 1, Col: col}
+}
+
+// Positions are the positions of offs, in increasing order, in data, as
+// LineIndex.Pos gives them, found in one pass over data up to the last
+// offset, 64 KiB at a time: release, when set, is told after each how far
+// the pass got, before which it reads nothing again, so that a caller that
+// mapped data can release the pages behind.
+func Positions(data []byte, offs []int, release func(off int)) []schema.Pos {
+	out := make([]schema.Pos, len(offs))
+	const step = 64 << 10
+	line, lineStart := 0, 0
+	// colPos is how far the current line's characters are counted, col
+	// the column there; on the first line a byte order mark is none.
+	colPos, col := 0, 1
+	if bytes.HasPrefix(data, []byte("\ufeff")) {
+		colPos = 3
+	}
+	scanned := 0 // line breaks before it are counted
+	for i, off := range offs {
+		if off < 0 {
+			continue
+		}
+		off = min(off, len(data))
+		for scanned < off {
+			end := min(off, scanned+step)
+			for j := scanned; j < end; j++ {
+				if c := data[j]; c == '\n' || c == '\r' && (j+1 == len(data) || data[j+1] != '\n') {
+					line, lineStart, colPos, col = line+1, j+1, j+1, 1
+				}
+			}
+			scanned = end
+			// Count on to a character's start: counting on from inside
+			// one would count it twice.
+			cut := end
+			for cut > colPos && cut < len(data) && !utf8.RuneStart(data[cut]) {
+				cut--
+			}
+			if cut > colPos {
+				col += utf8.RuneCount(data[colPos:cut])
+				colPos = cut
+			}
+			if release != nil {
+				release(min(colPos, scanned))
+			}
+		}
+		if off < colPos { // before a byte order mark's end
+			out[i] = schema.Pos{Line: line + 1, Col: 1 + utf8.RuneCount(data[lineStart:off])}
+			continue
+		}
+		out[i] = schema.Pos{Line: line + 1, Col: col + utf8.RuneCount(data[colPos:off])}
+	}
+	return out
 }
 
 // LocateYAML finds the position of pointers in a decoded YAML tree. A member

@@ -62,13 +62,35 @@ func LoadValid(ui UI, f Files, target definitions.TargetName, brokerDecides bool
 // LoadValidWith is LoadValid with the check's options (the target, and
 // its edition for Huawei Cloud DMS).
 func LoadValidWith(ui UI, f Files, check definitions.CheckOptions, brokerDecides bool) (Desired, error) {
+	return LoadValidWhile(ui, f, check, brokerDecides, nil)
+}
+
+// LoadValidWhile is LoadValidWith that also runs during on the loaded
+// document, on another goroutine while the checks run, and returns when
+// both are done: a question about the files is answered on the second core
+// in the time the checks take, not after them. during must only read the
+// document; what it finds is for the caller to use only when
+// LoadValidWhile returns no error. It is not run when loading found an
+// error.
+func LoadValidWhile(ui UI, f Files, check definitions.CheckOptions, brokerDecides bool, during func(*definitions.Document)) (Desired, error) {
 	doc, layers, diags, err := Load(f)
 	if err != nil {
 		return Desired{}, err
 	}
 	d := Desired{Doc: doc, Layers: layers}
 	if doc != nil {
+		var done chan struct{}
+		if during != nil && !diags.HasErrors() {
+			done = make(chan struct{})
+			go func() {
+				defer close(done)
+				during(doc)
+			}()
+		}
 		diags = d.remap(append(diags, CheckForTarget(doc, check)...))
+		if done != nil {
+			<-done
+		}
 	}
 	if diags.HasErrors() || doc == nil {
 		ui.Diagnostics(diags)
