@@ -193,6 +193,7 @@ func startTime(pid int) string {
 
 // process is a running process's command line and environment.
 type process struct {
+	pid  int
 	data []byte
 }
 
@@ -211,7 +212,8 @@ func processes(root string) []process {
 	entries, _ := os.ReadDir("/proc")
 	var out []process
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		dir := filepath.Join("/proc", e.Name())
@@ -220,7 +222,7 @@ func processes(root string) []process {
 		}
 		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 		environ, _ := os.ReadFile(filepath.Join(dir, "environ"))
-		out = append(out, process{data: append(append(cmdline, 0), environ...)})
+		out = append(out, process{pid: pid, data: append(append(cmdline, 0), environ...)})
 	}
 	return out
 }
