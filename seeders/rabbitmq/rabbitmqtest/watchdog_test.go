@@ -34,7 +34,7 @@ type orphan struct {
 
 // orphanChild starts nodes and dies without stopping them. "sigkill" (one
 // node), "cluster" (a two-node cluster) and "kept" (one node in a kept
-// directory, as scripts/devnode -dir starts) wait for the parent's
+// directory, as scripts/devnode -dir starts, killed and restarted) wait for the parent's
 // SIGKILL; "panic" panics in a timer's goroutine, as go test's -timeout
 // does.
 func orphanChild(how string) {
@@ -47,8 +47,14 @@ func orphanChild(how string) {
 		n, err = Start(ctx, Options{})
 		nodes = append(nodes, n)
 	case "kept":
+		// Killed and started again first: the watchdog stops the node's
+		// current process group.
 		var n *Node
-		n, err = Start(ctx, Options{Dir: os.Getenv(orphanDirEnv)})
+		if n, err = Start(ctx, Options{Dir: os.Getenv(orphanDirEnv)}); err == nil {
+			if err = n.Kill(); err == nil {
+				err = n.Restart(ctx, 0)
+			}
+		}
 		nodes = append(nodes, n)
 	case "cluster":
 		var cl *Cluster
