@@ -215,23 +215,23 @@ func (o orphan) left() string {
 }
 
 // remove kills what is left of the orphan's node, as a person would by
-// hand, so that a failing test leaves nothing running.
+// hand, so that a failing test leaves nothing running. It kills again
+// until nothing is left: a node's helper processes (erl_child_setup and
+// its ports run in sessions of their own) may still start one, such as an
+// epmd, as they go.
 func (o orphan) remove(t *testing.T) {
-	if o.left() == "" {
-		return
-	}
-	syscall.Kill(-o.Group, syscall.SIGKILL)
-	for _, p := range processes(o.Root) {
-		if mentions(p.data, o.NodeDir) { // its epmd too: it has the node's HOME
-			syscall.Kill(p.pid, syscall.SIGKILL)
-		}
-	}
-	if !o.Kept {
-		os.RemoveAll(o.Dir)
-	}
 	for range 50 {
 		if o.left() == "" {
 			return
+		}
+		syscall.Kill(-o.Group, syscall.SIGKILL)
+		for _, p := range processes(o.Root) {
+			if mentions(p.data, o.NodeDir) { // its epmd too: it has the node's HOME
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+		if !o.Kept {
+			os.RemoveAll(o.Dir)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
