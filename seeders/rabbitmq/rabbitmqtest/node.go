@@ -43,9 +43,10 @@ type Options struct {
 	// Name is the node's short name; "" picks one.
 	Name string
 	// Dir holds the node's data; "" makes a temporary directory that Stop
-	// removes. A temporary directory that a killed test binary left
-	// behind is removed when a node is next started (RemoveLeftovers); a
-	// Dir given here is never removed.
+	// removes, or the node's watchdog when this process dies before Stop
+	// (the node stops then, whatever its Dir). A temporary directory left
+	// behind all the same is removed, its node stopped, when a node is
+	// next started (RemoveLeftovers); a Dir given here is never removed.
 	Dir string
 	// Config adds lines to rabbitmq.conf (TLS listeners, boot-time
 	// definitions, …). {{dir}} is replaced by the node's directory as the
