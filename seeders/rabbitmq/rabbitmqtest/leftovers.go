@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -54,13 +55,21 @@ func tempBase(inst install) string {
 // RemoveLeftovers removes the temporary node directories under base that
 // a test binary killed mid-run (a timeout, an interrupt) left behind, and
 // returns the ones it removed. root is the chroot the nodes of base run
-// in ("" for the host). A directory stays when it is not a temporary
-// one (a kept Options.Dir, such as make bench-scale's warren-bench-x10),
-// when the process that made it is still running (it may be copying files
-// or booting the node, or own a node it killed to restart), when any
-// process of that root still names it in its command line or environment
-// (its node, the node's epmd, a node whose test binary died but which runs
-// on), or when it has no owner file and it or its log was written less than
+// in ("" for the host).
+//
+// A node whose maker is gone (its owner file names a process that no
+// longer runs) is stopped first, with SIGKILL to every process that has
+// the node's environment (the shell script, the Erlang VM, its helpers, its
+// epmd): its watchdog should have stopped it, and this is the fallback for
+// a watchdog that was killed too, or a node of a harness without one.
+//
+// A directory stays when it is not a temporary one (a kept Options.Dir,
+// such as make bench-scale's warren-bench-x10), when the process that made
+// it is still running (it may be copying files or booting the node, or own
+// a node it killed to restart), when any process of that root still names
+// it in its command line or environment (a node that would not die, a node
+// of a directory without an owner file, someone reading its log), or when
+// it has no owner file and it or its log was written less than
 // leftoverGrace ago.
 func RemoveLeftovers(base, root string) []string {
 	entries, err := os.ReadDir(base)
@@ -76,15 +85,28 @@ func RemoveLeftovers(base, root string) []string {
 	if len(candidates) == 0 {
 		return nil
 	}
+	// nodePath is a directory as its node sees it: nodeDir makes it
+	// ROOT/tmp/NAME in a chroot.
+	nodePath := func(name string) string {
+		if root != "" {
+			return "/tmp/" + name
+		}
+		return filepath.Join(base, name)
+	}
 	procs := processes(root)
+	var orphans []string
+	for _, name := range candidates {
+		if ownerGone(filepath.Join(base, name)) && killNode(nodePath(name), procs) {
+			orphans = append(orphans, nodePath(name))
+		}
+	}
+	if len(orphans) > 0 {
+		procs = waitNodesGone(root, orphans, 5*time.Second)
+	}
 	var removed []string
 	for _, name := range candidates {
 		dir := filepath.Join(base, name)
-		nodePath := dir // as the node sees it: nodeDir makes it ROOT/tmp/NAME in a chroot
-		if root != "" {
-			nodePath = "/tmp/" + name
-		}
-		if !isLeftover(dir, nodePath, procs) {
+		if !isLeftover(dir, nodePath(name), procs) {
 			continue
 		}
 		if os.RemoveAll(dir) == nil {
@@ -107,6 +129,53 @@ func isTempName(name string) bool {
 		}
 	}
 	return true
+}
+
+// ownerGone tells whether dir has an owner file that names a process
+// that no longer runs.
+func ownerGone(dir string) bool {
+	owner, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	return err == nil && !ownerAlive(strings.TrimSpace(string(owner)))
+}
+
+// isNodeProcess tells whether p has the environment the harness gives the
+// node of directory nodePath (HOME is the node's directory), which every
+// process of the node inherits: the rabbitmq-server script, the Erlang VM,
+// erl_child_setup and its ports, the epmd the VM started.
+func isNodeProcess(p process, nodePath string) bool {
+	return bytes.Contains(p.data, []byte("\x00HOME="+nodePath+"\x00")) && bytes.Contains(p.data, []byte("\x00RABBITMQ_NODENAME="))
+}
+
+// killNode sends SIGKILL to the processes of the node of directory
+// nodePath, and reports whether there were any.
+func killNode(nodePath string, procs []process) bool {
+	found := false
+	for _, p := range procs {
+		if isNodeProcess(p, nodePath) {
+			syscall.Kill(p.pid, syscall.SIGKILL)
+			found = true
+		}
+	}
+	return found
+}
+
+// waitNodesGone waits until no process of root is one of the nodes of
+// nodePaths, or timeout passes, and returns root's processes then.
+func waitNodesGone(root string, nodePaths []string, timeout time.Duration) []process {
+	deadline := time.Now().Add(timeout)
+	for {
+		procs := processes(root)
+		left := false
+		for _, p := range procs {
+			for _, np := range nodePaths {
+				left = left || isNodeProcess(p, np)
+			}
+		}
+		if !left || time.Now().After(deadline) {
+			return procs
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // isLeftover decides for one directory; nodePath is the directory as its
@@ -193,6 +262,7 @@ func startTime(pid int) string {
 
 // process is a running process's command line and environment.
 type process struct {
+	pid  int
 	data []byte
 }
 
@@ -211,7 +281,8 @@ func processes(root string) []process {
 	entries, _ := os.ReadDir("/proc")
 	var out []process
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		dir := filepath.Join("/proc", e.Name())
@@ -220,7 +291,7 @@ func processes(root string) []process {
 		}
 		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 		environ, _ := os.ReadFile(filepath.Join(dir, "environ"))
-		out = append(out, process{data: append(append(cmdline, 0), environ...)})
+		out = append(out, process{pid: pid, data: append(append(cmdline, 0), environ...)})
 	}
 	return out
 }

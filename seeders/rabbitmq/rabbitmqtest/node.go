@@ -43,9 +43,10 @@ type Options struct {
 	// Name is the node's short name; "" picks one.
 	Name string
 	// Dir holds the node's data; "" makes a temporary directory that Stop
-	// removes. A temporary directory that a killed test binary left
-	// behind is removed when a node is next started (RemoveLeftovers); a
-	// Dir given here is never removed.
+	// removes, or the node's watchdog when this process dies before Stop
+	// (the node stops then, whatever its Dir). A temporary directory left
+	// behind all the same is removed, its node stopped, when a node is
+	// next started (RemoveLeftovers); a Dir given here is never removed.
 	Dir string
 	// Config adds lines to rabbitmq.conf (TLS listeners, boot-time
 	// definitions, …). {{dir}} is replaced by the node's directory as the
@@ -122,6 +123,7 @@ type Node struct {
 	nodeDir    string   // Dir as the node sees it
 	env        []string // the node's environment, as the node sees paths
 	cmd        *exec.Cmd
+	watch      *watchdog // stops the node if this process dies
 	exited     chan struct{}
 	waitErr    error
 	stopped    sync.Once
@@ -491,8 +493,16 @@ func start(ctx context.Context, opts Options) (*Node, error) {
 
 // launch starts rabbitmq-server, in a process group of its own: the
 // script starts the Erlang VM as a child, and a stop that has to kill (or
-// Kill) must kill both.
+// Kill) must kill both. The node's watchdog, started with its first
+// launch, stops it if this process dies before Stop.
 func (n *Node) launch() error {
+	if n.watch == nil {
+		wd, err := startWatchdog(n.watchedDir(), n.stopEpmdCommand())
+		if err != nil {
+			return err
+		}
+		n.watch = wd
+	}
 	n.exited = make(chan struct{})
 	n.waitErr = nil
 	n.cmd = n.inst.command(context.Background(), n.env, n.inst.bin+"/rabbitmq-server")
@@ -504,12 +514,22 @@ func (n *Node) launch() error {
 	if err := n.cmd.Start(); err != nil {
 		return err
 	}
+	n.watch.tell("node %d", n.cmd.Process.Pid)
 	exited := n.exited
 	go func() {
 		n.waitErr = n.cmd.Wait()
+		n.watch.tell("exited")
 		close(exited)
 	}()
 	return nil
+}
+
+// watchedDir is the directory the watchdog removes: a temporary one.
+func (n *Node) watchedDir() string {
+	if n.tempDir {
+		return n.Dir
+	}
+	return ""
 }
 
 // Kill kills the node at once (SIGKILL to its process group, as a crash
@@ -843,6 +863,9 @@ func (n *Node) Stop() error {
 		if n.tempDir {
 			err = os.RemoveAll(n.Dir)
 		}
+		if n.watch != nil {
+			n.watch.dismiss()
+		}
 	})
 	return err
 }
@@ -852,6 +875,17 @@ func (n *Node) stopEpmd(ctx context.Context) {
 	if epmd, err := findEpmd(n.inst.root); err == nil {
 		n.inst.command(ctx, n.env, epmd, "-port", fmt.Sprint(n.EpmdPort), "-kill").Run()
 	}
+}
+
+// stopEpmdCommand is the command that stops the epmd the node registers
+// with (epmd -kill, which an epmd with other nodes registered refuses),
+// nil when there is no epmd to be found.
+func (n *Node) stopEpmdCommand() *exec.Cmd {
+	epmd, err := findEpmd(n.inst.root)
+	if err != nil {
+		return nil
+	}
+	return n.inst.command(context.Background(), n.env, epmd, "-port", fmt.Sprint(n.EpmdPort), "-kill")
 }
 
 // findEpmd finds the installation's epmd, as the node sees its path.

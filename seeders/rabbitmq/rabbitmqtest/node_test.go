@@ -9,12 +9,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 )
 
-func TestMain(m *testing.M) { Main(m) }
+func TestMain(m *testing.M) {
+	if how := os.Getenv(orphanEnv); how != "" {
+		orphanChild(how) // TestNodeStopsWithItsProcess's child
+	}
+	Main(m)
+}
 
 func TestSharedNodeResets(t *testing.T) {
 	n := Shared(t)
