@@ -170,9 +170,11 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	// vhost, else the broker's. Limits written inside the files' vhosts are
 	// compared as the vhost-limits parameters they stand for (the kind is
 	// not managed for that: nothing else is pruned).
-	nl := definitions.Normalize(live)
+	// Both sides share what they can with desired and live
+	// (NormalizeShared): what goes into the plan is Filled.
+	nl := definitions.NormalizeShared(live, nil)
 	fallback := definitions.VhostQueueTypes(live)
-	nd := definitions.NormalizeAgainst(cfg.withNodeQueueType(desired, fallback), fallback)
+	nd := definitions.NormalizeShared(cfg.withNodeQueueType(desired, fallback), fallback)
 	nd.Parameters = append(nd.Parameters, definitions.VhostLimitParameters(desired)...)
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.FillVhost(desired.OriginalVhostName)
@@ -275,7 +277,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				record.add(k, key)
 			}
 			if !ok {
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d}})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: definitions.Filled(d)}})
 				continue
 			}
 			if failed != nil && byRankAndKey(keyed[error]{rank, key, nil}, *failed) > 0 {
@@ -288,9 +290,9 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 			}
 			switch {
 			case replace != "":
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields, Reason: replace}})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: definitions.Filled(l), After: definitions.Filled(d), Fields: fields, Reason: replace}})
 			case len(fields) > 0:
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields}})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: definitions.Filled(l), After: definitions.Filled(d), Fields: fields}})
 			}
 		}
 		if failed != nil {
@@ -350,7 +352,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
 				continue
 			}
-			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l}
+			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: definitions.Filled(l)}
 			if v, ok := l.(*definitions.Vhost); ok && cfg.contents != nil {
 				takes, err := cfg.contents(v.Name)
 				if err != nil {
@@ -425,7 +427,7 @@ func wholeUser(desired *definitions.Document, name string) *WholeUser {
 	w := &WholeUser{name: name}
 	for _, u := range desired.Users {
 		if u.Name == name {
-			w.User = u
+			w.User = definitions.Filled(u).(*definitions.User)
 		}
 	}
 	for _, p := range desired.Permissions {
@@ -712,7 +714,7 @@ func removeGuest(plan *Plan, desired, live *definitions.Document, cfg diffConfig
 	if !cfg.prune && plan.Unmanaged[definitions.KindUser] > 0 {
 		plan.Unmanaged[definitions.KindUser]-- // counted there as not in the files
 	}
-	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: definitions.KindUser, Addr: AddrOf(guest), Before: guest,
+	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: definitions.KindUser, Addr: AddrOf(guest), Before: definitions.Filled(guest),
 		Step: StepRemoveGuest, Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
 }
 
@@ -883,7 +885,7 @@ func isAdmin(u *definitions.User) bool { return slices.Contains(u.Tags, adminTag
 // cannot change them in place, why the object must be replaced.
 func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, error) {
 	if cfg.compare != nil {
-		if f, ok := cfg.compare(d, l); ok {
+		if f, ok := cfg.compare(definitions.Filled(d), definitions.Filled(l)); ok {
 			return f, "", nil
 		}
 	}
@@ -892,7 +894,7 @@ func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, er
 	case *definitions.User:
 		l := l.(*definitions.User)
 		f.sets("tags", d.Tags, l.Tags)
-		f.value("limits", d.Limits, l.Limits)
+		f.value("limits", definitions.UserLimits(d), definitions.UserLimits(l))
 		if err := comparePassword(&f, d, l, cfg); err != nil {
 			return nil, "", err
 		}
