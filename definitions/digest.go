@@ -31,9 +31,9 @@ func DigestNormalized(n *Document) string {
 					o = &user
 				}
 			case *Queue:
-				if v.Type != "" {
+				if args, typed := n.queueArguments(v); v.Type != "" || !typed {
 					queue = *v
-					queue.Type = ""
+					queue.Type, queue.Arguments = "", args
 					o = &queue
 				}
 			}

@@ -69,6 +69,8 @@ type Document struct {
 	files []*File
 	// mergeDiags are what merging the files found (two owners).
 	mergeDiags schema.Diagnostics
+	// queueTypes types the queues NormalizeShared left without a type.
+	queueTypes *queueTyping
 }
 
 // PerVhost reports whether d is a per-vhost export.

@@ -277,22 +277,22 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				record.add(k, key)
 			}
 			if !ok {
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: definitions.Filled(d)}})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: nd.Filled(d)}})
 				continue
 			}
 			if failed != nil && byRankAndKey(keyed[error]{rank, key, nil}, *failed) > 0 {
 				continue // sorted, it would not have been reached: its secrets are not read
 			}
-			fields, replace, err := compare(d, l, cfg)
+			fields, replace, err := compare(d, l, nd, nl, cfg)
 			if err != nil {
 				failed = &keyed[error]{rank, key, err}
 				continue
 			}
 			switch {
 			case replace != "":
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: definitions.Filled(l), After: definitions.Filled(d), Fields: fields, Reason: replace}})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields, Reason: replace}})
 			case len(fields) > 0:
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: definitions.Filled(l), After: definitions.Filled(d), Fields: fields}})
+				changes = append(changes, keyed[Change]{rank, key, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields}})
 			}
 		}
 		if failed != nil {
@@ -352,7 +352,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
 				continue
 			}
-			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: definitions.Filled(l)}
+			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: nl.Filled(l)}
 			if v, ok := l.(*definitions.Vhost); ok && cfg.contents != nil {
 				takes, err := cfg.contents(v.Name)
 				if err != nil {
@@ -427,7 +427,7 @@ func wholeUser(desired *definitions.Document, name string) *WholeUser {
 	w := &WholeUser{name: name}
 	for _, u := range desired.Users {
 		if u.Name == name {
-			w.User = definitions.Filled(u).(*definitions.User)
+			w.User = desired.Filled(u).(*definitions.User)
 		}
 	}
 	for _, p := range desired.Permissions {
@@ -714,7 +714,7 @@ func removeGuest(plan *Plan, desired, live *definitions.Document, cfg diffConfig
 	if !cfg.prune && plan.Unmanaged[definitions.KindUser] > 0 {
 		plan.Unmanaged[definitions.KindUser]-- // counted there as not in the files
 	}
-	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: definitions.KindUser, Addr: AddrOf(guest), Before: definitions.Filled(guest),
+	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: definitions.KindUser, Addr: AddrOf(guest), Before: live.Filled(guest),
 		Step: StepRemoveGuest, Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
 }
 
@@ -883,9 +883,9 @@ func isAdmin(u *definitions.User) bool { return slices.Contains(u.Tags, adminTag
 // compare returns the fields that differ between a desired and a live
 // object of the same identity (both normalized), and, when the broker
 // cannot change them in place, why the object must be replaced.
-func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, error) {
+func compare(d, l definitions.Object, nd, nl *definitions.Document, cfg diffConfig) ([]FieldChange, string, error) {
 	if cfg.compare != nil {
-		if f, ok := cfg.compare(definitions.Filled(d), definitions.Filled(l)); ok {
+		if f, ok := cfg.compare(nd.Filled(d), nl.Filled(l)); ok {
 			return f, "", nil
 		}
 	}
@@ -934,7 +934,7 @@ func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, er
 		l := l.(*definitions.Queue)
 		f.value("durable", *d.Durable, *l.Durable)
 		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
-		f.value("arguments", d.Arguments, l.Arguments)
+		f.value("arguments", nd.QueueArguments(d), nl.QueueArguments(l))
 		if len(f) > 0 {
 			return f, "a queue's durability, auto-delete and arguments cannot change in place", nil
 		}
