@@ -225,6 +225,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	}
 	var deletes [][]Change
 	var leftovers []Change
+	var buf []byte
 	for _, k := range definitions.Kinds {
 		managed := desired.Has(k)
 		// Each object's key is made once: a key is a new string. A live
@@ -248,23 +249,25 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		var skips []keyed[Skip]
 		var failed *keyed[error] // the first by key, as if gone through sorted
 		for d := range nd.All(k) {
-			key, rank := d.Key(), limitsRank(d)
+			// The key is made a string only where it is kept.
+			buf = definitions.AppendKey(buf[:0], d)
+			rank := limitsRank(d)
 			if why := brokerSkips(nd, d); why != "" {
-				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: why}})
+				skips = append(skips, keyed[Skip]{rank, string(buf), Skip{Addr: AddrOf(d), Reason: why}})
 				continue
 			}
 			var l definitions.Object
-			i, ok := have[key]
+			i, ok := have[string(buf)]
 			if ok {
 				l, wanted[i] = liveObjs[i], true
 			}
 			if ok && cfg.owned != nil && cfg.owned(l) != "" {
-				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)}})
+				skips = append(skips, keyed[Skip]{rank, string(buf), Skip{Addr: AddrOf(d), Reason: cfg.owned(l)}})
 				continue
 			}
 			if !ok && cfg.owned != nil && cfg.owned(d) != "" {
 				// The platform's own object, missing: the files do not make it.
-				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(d)}})
+				skips = append(skips, keyed[Skip]{rank, string(buf), Skip{Addr: AddrOf(d), Reason: cfg.owned(d)}})
 				continue
 			}
 			if own != nil {
@@ -274,25 +277,25 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 					}
 					plan.TakeOvers = append(plan.TakeOvers, TakeOver{Addr: AddrOf(d), From: other})
 				}
-				record.add(k, key)
+				record.add(k, string(buf))
 			}
 			if !ok {
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: nd.Filled(d)}})
+				changes = append(changes, keyed[Change]{rank, string(buf), Change{Action: Create, Kind: k, Addr: AddrOf(d), After: nd.Filled(d)}})
 				continue
 			}
-			if failed != nil && byRankAndKey(keyed[error]{rank, key, nil}, *failed) > 0 {
+			if failed != nil && byRankAndKey(keyed[error]{rank, string(buf), nil}, *failed) > 0 {
 				continue // sorted, it would not have been reached: its secrets are not read
 			}
 			fields, replace, err := compare(d, l, nd, nl, cfg)
 			if err != nil {
-				failed = &keyed[error]{rank, key, err}
+				failed = &keyed[error]{rank, string(buf), err}
 				continue
 			}
 			switch {
 			case replace != "":
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields, Reason: replace}})
+				changes = append(changes, keyed[Change]{rank, string(buf), Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields, Reason: replace}})
 			case len(fields) > 0:
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields}})
+				changes = append(changes, keyed[Change]{rank, string(buf), Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields}})
 			}
 		}
 		if failed != nil {
