@@ -226,18 +226,33 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	var deletes [][]Change
 	var leftovers []Change
 	var buf []byte
+	// The index of the live objects of one kind, and what goes with it,
+	// serve the next kind again (emptied): a new map of 100,000 keys a kind
+	// was garbage made on top of both documents.
+	var (
+		have     map[string]int
+		haveSize int
+		liveKeys []string
+		wanted   []bool
+	)
 	for _, k := range definitions.Kinds {
 		managed := desired.Has(k)
 		// Each object's key is made once: a key is a new string. A live
 		// key the files name is wanted (at the index have gives it).
 		liveObjs := nl.ObjectsOf(k)
-		liveKeys := make([]string, len(liveObjs))
-		have := make(map[string]int, len(liveObjs))
+		if have == nil || len(liveObjs) > haveSize {
+			have, haveSize = make(map[string]int, len(liveObjs)), len(liveObjs)
+		} else {
+			clear(have)
+		}
+		clear(liveKeys[:cap(liveKeys)]) // the last kind's keys are not held
+		liveKeys = slices.Grow(liveKeys[:0], len(liveObjs))[:len(liveObjs)]
 		for i, l := range liveObjs {
 			liveKeys[i] = l.Key()
 			have[liveKeys[i]] = i
 		}
-		wanted := make([]bool, len(liveObjs))
+		wanted = slices.Grow(wanted[:0], len(liveObjs))[:len(liveObjs)]
+		clear(wanted)
 		if own != nil && managed {
 			record.dropGone(k, have, cfg.scope)
 		}
@@ -903,22 +918,22 @@ func compare(d, l definitions.Object, nd, nl *definitions.Document, cfg diffConf
 		}
 	case *definitions.Vhost:
 		l := l.(*definitions.Vhost)
-		f.value("description", deref(d.Description), deref(l.Description))
+		f.text("description", deref(d.Description), deref(l.Description))
 		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
-		f.value("default_queue_type", d.DefaultQueueType, l.DefaultQueueType)
+		f.text("default_queue_type", d.DefaultQueueType, l.DefaultQueueType)
 		f.value("tracing", d.Tracing != nil && *d.Tracing, l.Tracing != nil && *l.Tracing)
 		if d.Protected != nil && cfg.vhostProtection() {
 			f.value("protected_from_deletion", *d.Protected, l.Protected != nil && *l.Protected)
 		}
 	case *definitions.Permission:
 		l := l.(*definitions.Permission)
-		f.value("configure", d.Configure, l.Configure)
-		f.value("write", d.Write, l.Write)
-		f.value("read", d.Read, l.Read)
+		f.text("configure", d.Configure, l.Configure)
+		f.text("write", d.Write, l.Write)
+		f.text("read", d.Read, l.Read)
 	case *definitions.TopicPermission:
 		l := l.(*definitions.TopicPermission)
-		f.value("write", d.Write, l.Write)
-		f.value("read", d.Read, l.Read)
+		f.text("write", d.Write, l.Write)
+		f.text("read", d.Read, l.Read)
 	case *definitions.Parameter:
 		if err := f.compareValue("value", d.Value, l.(*definitions.Parameter).Value, cfg); err != nil {
 			return nil, "", &definitions.SecretError{Object: d, Field: "value", Err: err}
@@ -929,25 +944,25 @@ func compare(d, l definitions.Object, nd, nl *definitions.Document, cfg diffConf
 		}
 	case *definitions.Policy:
 		l := l.(*definitions.Policy)
-		f.value("pattern", d.Pattern, l.Pattern)
-		f.value("apply-to", d.ApplyTo, l.ApplyTo)
+		f.text("pattern", d.Pattern, l.Pattern)
+		f.text("apply-to", d.ApplyTo, l.ApplyTo)
 		f.value("priority", *d.Priority, *l.Priority)
 		f.value("definition", d.Definition, l.Definition)
 	case *definitions.Queue:
 		l := l.(*definitions.Queue)
 		f.value("durable", *d.Durable, *l.Durable)
 		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
-		f.value("arguments", nd.QueueArguments(d), nl.QueueArguments(l))
+		f.table("arguments", nd.QueueArguments(d), nl.QueueArguments(l))
 		if len(f) > 0 {
 			return f, "a queue's durability, auto-delete and arguments cannot change in place", nil
 		}
 	case *definitions.Exchange:
 		l := l.(*definitions.Exchange)
-		f.value("type", d.Type, l.Type)
+		f.text("type", d.Type, l.Type)
 		f.value("durable", *d.Durable, *l.Durable)
 		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
 		f.value("internal", *d.Internal, *l.Internal)
-		f.value("arguments", d.Arguments, l.Arguments)
+		f.table("arguments", d.Arguments, l.Arguments)
 		if len(f) > 0 {
 			return f, "an exchange's type, durability, auto-delete, internal flag and arguments cannot change in place", nil
 		}
@@ -1012,6 +1027,35 @@ func (f *Fields) value(name string, d, l any) {
 	if definitions.CanonicalJSON(d) != definitions.CanonicalJSON(l) {
 		*f = append(*f, FieldChange{Field: name, Before: l, After: d})
 	}
+}
+
+// text is value for two strings, made values only when they differ (a
+// diff in sync compares 100,000s).
+func (f *Fields) text(name, d, l string) {
+	if d != l {
+		f.value(name, d, l)
+	}
+}
+
+// table is value for two Tables, made values only when they may differ.
+func (f *Fields) table(name string, d, l definitions.Table) {
+	if !sameTable(d, l) {
+		f.value(name, d, l)
+	}
+}
+
+// sameTable reports whether two Tables are surely the same (value would
+// find no change): the same names, each with the same value.
+func sameTable(a, b definitions.Table) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !equal(a[i].Value, b[i].Value) {
+			return false
+		}
+	}
+	return true
 }
 
 // equal is a fast path: true only for values that are surely the same
