@@ -181,6 +181,10 @@ func (c *compactWriter) tags(k string, v []string) {
 }
 func (c *compactWriter) limits(k string, v map[string]int64) {
 	c.key(k)
+	if len(v) == 0 { // most users: no list of no names
+		c.b.WriteString("{}")
+		return
+	}
 	c.b.WriteByte('{')
 	for i, n := range slices.Sorted(maps.Keys(v)) {
 		if i > 0 {

@@ -56,24 +56,30 @@ func appendKeep[T any](dst, src []T) []T {
 // FillVhost sets the vhost of objects that name none: those of a per-vhost
 // export, which take the vhost it was made from.
 func (d *Document) FillVhost(vhost string) {
-	fillVhost(d.Queues, func(o *Queue) *string { return &o.Vhost }, vhost)
-	fillVhost(d.Exchanges, func(o *Exchange) *string { return &o.Vhost }, vhost)
-	fillVhost(d.Bindings, func(o *Binding) *string { return &o.Vhost }, vhost)
-	fillVhost(d.Policies, func(o *Policy) *string { return &o.Vhost }, vhost)
-	fillVhost(d.Parameters, func(o *Parameter) *string { return &o.Vhost }, vhost)
+	d.Queues = fillVhost(d.Queues, func(o *Queue) *string { return &o.Vhost }, vhost)
+	d.Exchanges = fillVhost(d.Exchanges, func(o *Exchange) *string { return &o.Vhost }, vhost)
+	d.Bindings = fillVhost(d.Bindings, func(o *Binding) *string { return &o.Vhost }, vhost)
+	d.Policies = fillVhost(d.Policies, func(o *Policy) *string { return &o.Vhost }, vhost)
+	d.Parameters = fillVhost(d.Parameters, func(o *Parameter) *string { return &o.Vhost }, vhost)
 }
 
 // fillVhost gives the objects without a vhost this one. It changes
-// copies, not the objects: a normalized document shares its objects with
-// the one it was made from.
-func fillVhost[T any](objs []*T, field func(*T) *string, vhost string) {
+// copies, not the objects, in a copy of the list: a normalized document
+// shares its objects, and may share its lists (NormalizeShared), with the
+// one it was made from.
+func fillVhost[T any](objs []*T, field func(*T) *string, vhost string) []*T {
+	copied := false
 	for i, o := range objs {
 		if *field(o) == "" && vhost != "" {
+			if !copied {
+				objs, copied = slices.Clone(objs), true
+			}
 			c := *o
 			*field(&c) = vhost
 			objs[i] = &c
 		}
 	}
+	return objs
 }
 
 // Pointer returns the JSON pointer of an object in the file it came from,

@@ -69,6 +69,8 @@ type Document struct {
 	files []*File
 	// mergeDiags are what merging the files found (two owners).
 	mergeDiags schema.Diagnostics
+	// queueTypes types the queues NormalizeShared left without a type.
+	queueTypes *queueTyping
 }
 
 // PerVhost reports whether d is a per-vhost export.
@@ -296,6 +298,41 @@ func writeKey(h *maphash.Hash, o Object) {
 	default:
 		h.WriteString(o.Key())
 	}
+}
+
+// AppendKey appends o's Key to dst without making it a string: a diff
+// looks 100,000s of keys up (m[string(b)] makes no string).
+func AppendKey(dst []byte, o Object) []byte {
+	switch o := o.(type) {
+	case *Permission:
+		return appendParts(dst, o.Vhost, o.User)
+	case *TopicPermission:
+		return appendParts(dst, o.Vhost, o.User, o.Exchange)
+	case *Parameter:
+		return appendParts(dst, o.Vhost, o.Component, o.Name)
+	case *Policy:
+		return appendParts(dst, o.Vhost, o.Name)
+	case *Queue:
+		return appendParts(dst, o.Vhost, o.Name)
+	case *Exchange:
+		return appendParts(dst, o.Vhost, o.Name)
+	case *Binding:
+		if len(o.Arguments) == 0 {
+			return appendParts(dst, o.Vhost, o.Source, o.DestinationType, o.Destination, o.RoutingKey, "")
+		}
+	}
+	return append(dst, o.Key()...)
+}
+
+// appendParts appends what key(ps...) holds.
+func appendParts(dst []byte, ps ...string) []byte {
+	for i, p := range ps {
+		if i > 0 {
+			dst = append(dst, 0)
+		}
+		dst = append(dst, p...)
+	}
+	return dst
 }
 
 // writeParts writes what key(ps...) holds.

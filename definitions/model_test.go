@@ -189,6 +189,9 @@ func TestWriteKey(t *testing.T) {
 		if got, want := h.Sum64(), maphash.String(seed, o.Key()); got != want {
 			t.Errorf("%s: writeKey hashes to %x, its Key to %x", o.Addr(), got, want)
 		}
+		if got := string(AppendKey([]byte("pre"), o)); got != "pre"+o.Key() {
+			t.Errorf("%s: AppendKey appends %q, its Key is %q", o.Addr(), got, o.Key())
+		}
 	}
 	for _, k := range Kinds {
 		if !seen[k] {

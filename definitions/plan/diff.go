@@ -170,9 +170,11 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	// vhost, else the broker's. Limits written inside the files' vhosts are
 	// compared as the vhost-limits parameters they stand for (the kind is
 	// not managed for that: nothing else is pruned).
-	nl := definitions.Normalize(live)
+	// Both sides share what they can with desired and live
+	// (NormalizeShared): what goes into the plan is Filled.
+	nl := definitions.NormalizeShared(live, nil)
 	fallback := definitions.VhostQueueTypes(live)
-	nd := definitions.NormalizeAgainst(cfg.withNodeQueueType(desired, fallback), fallback)
+	nd := definitions.NormalizeShared(cfg.withNodeQueueType(desired, fallback), fallback)
 	nd.Parameters = append(nd.Parameters, definitions.VhostLimitParameters(desired)...)
 	if desired.PerVhost() && desired.OriginalVhostName != "" {
 		nd.FillVhost(desired.OriginalVhostName)
@@ -223,18 +225,34 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 	}
 	var deletes [][]Change
 	var leftovers []Change
+	var buf []byte
+	// The index of the live objects of one kind, and what goes with it,
+	// serve the next kind again (emptied): a new map of 100,000 keys a kind
+	// was garbage made on top of both documents.
+	var (
+		have     map[string]int
+		haveSize int
+		liveKeys []string
+		wanted   []bool
+	)
 	for _, k := range definitions.Kinds {
 		managed := desired.Has(k)
 		// Each object's key is made once: a key is a new string. A live
 		// key the files name is wanted (at the index have gives it).
 		liveObjs := nl.ObjectsOf(k)
-		liveKeys := make([]string, len(liveObjs))
-		have := make(map[string]int, len(liveObjs))
+		if have == nil || len(liveObjs) > haveSize {
+			have, haveSize = make(map[string]int, len(liveObjs)), len(liveObjs)
+		} else {
+			clear(have)
+		}
+		clear(liveKeys[:cap(liveKeys)]) // the last kind's keys are not held
+		liveKeys = slices.Grow(liveKeys[:0], len(liveObjs))[:len(liveObjs)]
 		for i, l := range liveObjs {
 			liveKeys[i] = l.Key()
 			have[liveKeys[i]] = i
 		}
-		wanted := make([]bool, len(liveObjs))
+		wanted = slices.Grow(wanted[:0], len(liveObjs))[:len(liveObjs)]
+		clear(wanted)
 		if own != nil && managed {
 			record.dropGone(k, have, cfg.scope)
 		}
@@ -246,23 +264,25 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 		var skips []keyed[Skip]
 		var failed *keyed[error] // the first by key, as if gone through sorted
 		for d := range nd.All(k) {
-			key, rank := d.Key(), limitsRank(d)
+			// The key is made a string only where it is kept.
+			buf = definitions.AppendKey(buf[:0], d)
+			rank := limitsRank(d)
 			if why := brokerSkips(nd, d); why != "" {
-				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: why}})
+				skips = append(skips, keyed[Skip]{rank, string(buf), Skip{Addr: AddrOf(d), Reason: why}})
 				continue
 			}
 			var l definitions.Object
-			i, ok := have[key]
+			i, ok := have[string(buf)]
 			if ok {
 				l, wanted[i] = liveObjs[i], true
 			}
 			if ok && cfg.owned != nil && cfg.owned(l) != "" {
-				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(l)}})
+				skips = append(skips, keyed[Skip]{rank, string(buf), Skip{Addr: AddrOf(d), Reason: cfg.owned(l)}})
 				continue
 			}
 			if !ok && cfg.owned != nil && cfg.owned(d) != "" {
 				// The platform's own object, missing: the files do not make it.
-				skips = append(skips, keyed[Skip]{rank, key, Skip{Addr: AddrOf(d), Reason: cfg.owned(d)}})
+				skips = append(skips, keyed[Skip]{rank, string(buf), Skip{Addr: AddrOf(d), Reason: cfg.owned(d)}})
 				continue
 			}
 			if own != nil {
@@ -272,25 +292,25 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 					}
 					plan.TakeOvers = append(plan.TakeOvers, TakeOver{Addr: AddrOf(d), From: other})
 				}
-				record.add(k, key)
+				record.add(k, string(buf))
 			}
 			if !ok {
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Create, Kind: k, Addr: AddrOf(d), After: d}})
+				changes = append(changes, keyed[Change]{rank, string(buf), Change{Action: Create, Kind: k, Addr: AddrOf(d), After: nd.Filled(d)}})
 				continue
 			}
-			if failed != nil && byRankAndKey(keyed[error]{rank, key, nil}, *failed) > 0 {
+			if failed != nil && byRankAndKey(keyed[error]{rank, string(buf), nil}, *failed) > 0 {
 				continue // sorted, it would not have been reached: its secrets are not read
 			}
-			fields, replace, err := compare(d, l, cfg)
+			fields, replace, err := compare(d, l, nd, nl, cfg)
 			if err != nil {
-				failed = &keyed[error]{rank, key, err}
+				failed = &keyed[error]{rank, string(buf), err}
 				continue
 			}
 			switch {
 			case replace != "":
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields, Reason: replace}})
+				changes = append(changes, keyed[Change]{rank, string(buf), Change{Action: Replace, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields, Reason: replace}})
 			case len(fields) > 0:
-				changes = append(changes, keyed[Change]{rank, key, Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: l, After: d, Fields: fields}})
+				changes = append(changes, keyed[Change]{rank, string(buf), Change{Action: Update, Kind: k, Addr: AddrOf(d), Before: nl.Filled(l), After: nd.Filled(d), Fields: fields}})
 			}
 		}
 		if failed != nil {
@@ -350,7 +370,7 @@ func Diff(desired, live *definitions.Document, opts ...DiffOption) (*Plan, error
 				plan.Skipped = append(plan.Skipped, Skip{Addr: AddrOf(l), Reason: why})
 				continue
 			}
-			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: l}
+			ch := Change{Action: Delete, Kind: k, Addr: AddrOf(l), Before: nl.Filled(l)}
 			if v, ok := l.(*definitions.Vhost); ok && cfg.contents != nil {
 				takes, err := cfg.contents(v.Name)
 				if err != nil {
@@ -425,7 +445,7 @@ func wholeUser(desired *definitions.Document, name string) *WholeUser {
 	w := &WholeUser{name: name}
 	for _, u := range desired.Users {
 		if u.Name == name {
-			w.User = u
+			w.User = desired.Filled(u).(*definitions.User)
 		}
 	}
 	for _, p := range desired.Permissions {
@@ -712,7 +732,7 @@ func removeGuest(plan *Plan, desired, live *definitions.Document, cfg diffConfig
 	if !cfg.prune && plan.Unmanaged[definitions.KindUser] > 0 {
 		plan.Unmanaged[definitions.KindUser]-- // counted there as not in the files
 	}
-	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: definitions.KindUser, Addr: AddrOf(guest), Before: guest,
+	plan.Changes = append(plan.Changes, Change{Action: Delete, Kind: definitions.KindUser, Addr: AddrOf(guest), Before: live.Filled(guest),
 		Step: StepRemoveGuest, Reason: "the default user with its default password, and the files define users but not guest; --keep-guest keeps it"})
 }
 
@@ -881,9 +901,9 @@ func isAdmin(u *definitions.User) bool { return slices.Contains(u.Tags, adminTag
 // compare returns the fields that differ between a desired and a live
 // object of the same identity (both normalized), and, when the broker
 // cannot change them in place, why the object must be replaced.
-func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, error) {
+func compare(d, l definitions.Object, nd, nl *definitions.Document, cfg diffConfig) ([]FieldChange, string, error) {
 	if cfg.compare != nil {
-		if f, ok := cfg.compare(d, l); ok {
+		if f, ok := cfg.compare(nd.Filled(d), nl.Filled(l)); ok {
 			return f, "", nil
 		}
 	}
@@ -892,28 +912,28 @@ func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, er
 	case *definitions.User:
 		l := l.(*definitions.User)
 		f.sets("tags", d.Tags, l.Tags)
-		f.value("limits", d.Limits, l.Limits)
+		f.value("limits", definitions.UserLimits(d), definitions.UserLimits(l))
 		if err := comparePassword(&f, d, l, cfg); err != nil {
 			return nil, "", err
 		}
 	case *definitions.Vhost:
 		l := l.(*definitions.Vhost)
-		f.value("description", deref(d.Description), deref(l.Description))
+		f.text("description", deref(d.Description), deref(l.Description))
 		f.sets("tags", orEmpty(d.Tags), orEmpty(l.Tags))
-		f.value("default_queue_type", d.DefaultQueueType, l.DefaultQueueType)
+		f.text("default_queue_type", d.DefaultQueueType, l.DefaultQueueType)
 		f.value("tracing", d.Tracing != nil && *d.Tracing, l.Tracing != nil && *l.Tracing)
 		if d.Protected != nil && cfg.vhostProtection() {
 			f.value("protected_from_deletion", *d.Protected, l.Protected != nil && *l.Protected)
 		}
 	case *definitions.Permission:
 		l := l.(*definitions.Permission)
-		f.value("configure", d.Configure, l.Configure)
-		f.value("write", d.Write, l.Write)
-		f.value("read", d.Read, l.Read)
+		f.text("configure", d.Configure, l.Configure)
+		f.text("write", d.Write, l.Write)
+		f.text("read", d.Read, l.Read)
 	case *definitions.TopicPermission:
 		l := l.(*definitions.TopicPermission)
-		f.value("write", d.Write, l.Write)
-		f.value("read", d.Read, l.Read)
+		f.text("write", d.Write, l.Write)
+		f.text("read", d.Read, l.Read)
 	case *definitions.Parameter:
 		if err := f.compareValue("value", d.Value, l.(*definitions.Parameter).Value, cfg); err != nil {
 			return nil, "", &definitions.SecretError{Object: d, Field: "value", Err: err}
@@ -924,25 +944,25 @@ func compare(d, l definitions.Object, cfg diffConfig) ([]FieldChange, string, er
 		}
 	case *definitions.Policy:
 		l := l.(*definitions.Policy)
-		f.value("pattern", d.Pattern, l.Pattern)
-		f.value("apply-to", d.ApplyTo, l.ApplyTo)
+		f.text("pattern", d.Pattern, l.Pattern)
+		f.text("apply-to", d.ApplyTo, l.ApplyTo)
 		f.value("priority", *d.Priority, *l.Priority)
 		f.value("definition", d.Definition, l.Definition)
 	case *definitions.Queue:
 		l := l.(*definitions.Queue)
 		f.value("durable", *d.Durable, *l.Durable)
 		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
-		f.value("arguments", d.Arguments, l.Arguments)
+		f.table("arguments", nd.QueueArguments(d), nl.QueueArguments(l))
 		if len(f) > 0 {
 			return f, "a queue's durability, auto-delete and arguments cannot change in place", nil
 		}
 	case *definitions.Exchange:
 		l := l.(*definitions.Exchange)
-		f.value("type", d.Type, l.Type)
+		f.text("type", d.Type, l.Type)
 		f.value("durable", *d.Durable, *l.Durable)
 		f.value("auto_delete", *d.AutoDelete, *l.AutoDelete)
 		f.value("internal", *d.Internal, *l.Internal)
-		f.value("arguments", d.Arguments, l.Arguments)
+		f.table("arguments", d.Arguments, l.Arguments)
 		if len(f) > 0 {
 			return f, "an exchange's type, durability, auto-delete, internal flag and arguments cannot change in place", nil
 		}
@@ -1007,6 +1027,35 @@ func (f *Fields) value(name string, d, l any) {
 	if definitions.CanonicalJSON(d) != definitions.CanonicalJSON(l) {
 		*f = append(*f, FieldChange{Field: name, Before: l, After: d})
 	}
+}
+
+// text is value for two strings, made values only when they differ (a
+// diff in sync compares 100,000s).
+func (f *Fields) text(name, d, l string) {
+	if d != l {
+		f.value(name, d, l)
+	}
+}
+
+// table is value for two Tables, made values only when they may differ.
+func (f *Fields) table(name string, d, l definitions.Table) {
+	if !sameTable(d, l) {
+		f.value(name, d, l)
+	}
+}
+
+// sameTable reports whether two Tables are surely the same (value would
+// find no change): the same names, each with the same value.
+func sameTable(a, b definitions.Table) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !equal(a[i].Value, b[i].Value) {
+			return false
+		}
+	}
+	return true
 }
 
 // equal is a fast path: true only for values that are surely the same
