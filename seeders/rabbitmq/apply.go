@@ -434,14 +434,34 @@ func (a *applier) putAll(ctx context.Context, puts []plan.Change) error {
 	if err := a.check(ctx); err != nil {
 		return a.fail(err)
 	}
-	errs := make([]error, len(puts))
-	sem := make(chan struct{}, putWorkers)
+	failed, errs, interrupted := a.each(puts, putWorkers, true, func(ch plan.Change) error {
+		if err := a.c.putObject(ctx, ch.After); err != nil {
+			return err
+		}
+		a.confirmed("PUT", ch)
+		return nil
+	})
+	if len(failed) > 0 {
+		return a.fail(errors.Join(errs...), failed...)
+	}
+	if interrupted {
+		return a.fail(ErrInterrupted)
+	}
+	return nil
+}
+
+// each runs do for the changes, workers at a time, in their order, until
+// the apply is asked to stop, or (firstFailure) one fails: those sent
+// finish. It returns the changes that failed, each error naming its
+// change, and whether it stopped before sending them all because asked to.
+func (a *applier) each(changes []plan.Change, workers int, firstFailure bool, do func(plan.Change) error) (failed []plan.Change, errs []error, interrupted bool) {
+	out := make([]error, len(changes))
+	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
-	var failed atomic.Bool
-	interrupted := false
-	for i, ch := range puts {
+	var anyFailed atomic.Bool
+	for i, ch := range changes {
 		sem <- struct{}{}
-		if failed.Load() {
+		if firstFailure && anyFailed.Load() {
 			break
 		}
 		if a.stopped() {
@@ -452,30 +472,20 @@ func (a *applier) putAll(ctx context.Context, puts []plan.Change) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := a.c.putObject(ctx, ch.After); err != nil {
-				errs[i] = fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
-				failed.Store(true)
-				return
+			if err := do(ch); err != nil {
+				out[i] = fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
+				anyFailed.Store(true)
 			}
-			a.confirmed("PUT", ch)
 		}()
 	}
 	wg.Wait()
-	var bad []plan.Change
-	var all []error
-	for i, err := range errs {
+	for i, err := range out {
 		if err != nil {
-			bad = append(bad, puts[i])
-			all = append(all, err)
+			failed = append(failed, changes[i])
+			errs = append(errs, err)
 		}
 	}
-	if len(bad) > 0 {
-		return a.fail(errors.Join(all...), bad...)
-	}
-	if interrupted {
-		return a.fail(ErrInterrupted)
-	}
-	return nil
+	return failed, errs, interrupted
 }
 
 // putObject writes one permission or topic permission.
@@ -807,45 +817,22 @@ func (a *applier) deleteAll(ctx context.Context, deletes []plan.Change) error {
 			kept = append(kept, ch)
 		}
 		run = kept
-		errs := make([]error, len(run))
-		sem := make(chan struct{}, a.opts.Workers)
-		var wg sync.WaitGroup
-		interrupted := false
-		for i, ch := range run {
-			sem <- struct{}{}
-			if a.stopped() {
-				interrupted = true
-				break
+		failed, errs, interrupted := a.each(run, a.opts.Workers, false, func(ch plan.Change) error {
+			err := a.deleteOne(ctx, ch)
+			if NotFound(err) {
+				err = nil // already gone: done
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				err := a.deleteOne(ctx, ch)
-				if NotFound(err) {
-					err = nil // already gone: done
-				}
-				if err != nil {
-					errs[i] = fmt.Errorf("%c %s: %w", ch.Action, ch.Addr, err)
-					return
-				}
-				a.done("delete", ch)
-				if u, ok := ch.Before.(*definitions.User); ok && u.Name == a.opts.Acting {
-					a.switchTo(a.checker)
-				}
-			}()
-		}
-		wg.Wait()
-		var failed []plan.Change
-		var all []error
-		for i, err := range errs {
 			if err != nil {
-				failed = append(failed, run[i])
-				all = append(all, err)
+				return err
 			}
-		}
+			a.done("delete", ch)
+			if u, ok := ch.Before.(*definitions.User); ok && u.Name == a.opts.Acting {
+				a.switchTo(a.checker)
+			}
+			return nil
+		})
 		if len(failed) > 0 {
-			return a.fail(errors.Join(all...), append(failed, refused...)...)
+			return a.fail(errors.Join(errs...), append(failed, refused...)...)
 		}
 		if interrupted || a.stopped() {
 			return a.fail(ErrInterrupted, refused...)
