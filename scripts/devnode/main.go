@@ -1,6 +1,6 @@
 // Command devnode starts a disposable RabbitMQ node for people (make node):
 // its own name, free ports and data directory, the management plugin on. It
-// prints how to reach it and stops it on Ctrl-C, or at once with -check.
+// prints how to reach it and stops it on Ctrl-C.
 // Killed any other way (even with SIGKILL), it does not leave the node
 // running: the node stops with it, and a -dir keeps its data.
 package main
