@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dlclark/regexp2"
@@ -134,7 +135,7 @@ const (
 // rank orders results for a verdict of several checks: one denial denies,
 // then an unknown check makes the verdict unknown, then a routing key it
 // depends on.
-var rank = map[Result]int{Allowed: 0, Depends: 1, Unknown: 2, Denied: 3}
+var rank = [...]int{Allowed: 0, Depends: 1, Unknown: 2, Denied: 3}
 
 func (r Result) String() string {
 	return [...]string{"denied", "allowed", "depends on the routing key", "unknown"}[r]
@@ -480,15 +481,17 @@ func (m *Model) Result(user string, op Operation, r Resource, key *string) Resul
 	return m.can(user, op, r, key, false).Result
 }
 
-// can is Can, with the checks' reasons (Why, Brief) made only when
-// explain is set.
+// can is Can, with the checks and their reasons (Why, Brief) made only
+// when explain is set: Result reads the verdict's Result alone.
 func (m *Model) can(user string, op Operation, r Resource, key *string, explain bool) Verdict {
 	v := Verdict{User: user, Operation: op, Resource: r, RoutingKey: key, Result: Allowed}
 	add := func(c Check) bool {
-		if c.Brief == "" {
-			c.Brief = c.Why
+		if explain {
+			if c.Brief == "" {
+				c.Brief = c.Why
+			}
+			v.Checks = append(v.Checks, c)
 		}
-		v.Checks = append(v.Checks, c)
 		if rank[c.Result] > rank[v.Result] {
 			v.Result = c.Result
 		}
@@ -681,8 +684,12 @@ func expandTopic(pat, user, vhost, v string) (exp, unsure string) {
 // 4.0, Allowed from 4.3, Unknown in between (not checked) and when v is not
 // known.
 func since43(v string) Result {
-	var major, minor int
-	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+	major, rest, ok := leadingInt(v)
+	if !ok || !strings.HasPrefix(rest, ".") {
+		return Unknown
+	}
+	minor, _, ok := leadingInt(rest[1:])
+	if !ok {
 		return Unknown
 	}
 	switch {
@@ -692,6 +699,17 @@ func since43(v string) Result {
 		return Allowed
 	}
 	return Unknown
+}
+
+// leadingInt reads the decimal number s starts with (as fmt's %d, which
+// allocated on every topic check), and what follows it.
+func leadingInt(s string) (n int, rest string, ok bool) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 9 {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	return n, s[i:], i > 0
 }
 
 // match matches c.Subject against c.Expanded as Erlang's re:run would,
@@ -806,12 +824,30 @@ func (c *compiled) match(s string) (ok bool, why string) {
 	if c.slow != nil {
 		return false, fmt.Sprintf("pattern %s took too long to match %s, and is not tried again", Quote(c.pattern), Quote(*c.slow))
 	}
-	ok, err := timedMatch(func() (bool, error) { return c.re.MatchString(s) })
+	ok, err := timedMatch(func() (bool, error) { return matchASCII(c.re, s) })
 	if err != nil {
-		c.slow = &s
+		slow := s // not &s: that would move every s matched to the heap
+		c.slow = &slow
 		return false, fmt.Sprintf("pattern %s took too long to match %s", Quote(c.pattern), Quote(s))
 	}
 	return ok, ""
+}
+
+// runes are the buffers matchASCII hands the engine names in.
+var runes = sync.Pool{New: func() any { return new([]rune) }}
+
+// matchASCII is re.MatchString(s) for an ASCII s, without the []rune the
+// engine would make of s on each call.
+func matchASCII(re *regexp2.Regexp, s string) (bool, error) {
+	buf := runes.Get().(*[]rune)
+	r := (*buf)[:0]
+	for i := 0; i < len(s); i++ {
+		r = append(r, rune(s[i]))
+	}
+	ok, err := re.MatchRunes(r)
+	*buf = r
+	runes.Put(buf)
+	return ok, err
 }
 
 // timedMatch runs match, and again when it timed out: up to three times
