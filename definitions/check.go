@@ -272,7 +272,10 @@ func (c *checker) pattern(o Object, field, pat string) {
 	if !done {
 		if _, rerr := syntax.Parse(pat, syntax.Perl); rerr != nil {
 			if err = pcreRefuses(pat); err == nil {
-				_, err = regexp2.Compile(pat, regexp2.None)
+				var ep string
+				if ep, err = anyButNewline(pat); err == nil {
+					_, err = regexp2.Compile(ep, regexp2.None)
+				}
 			}
 		}
 		c.re[pat] = err
@@ -300,12 +303,93 @@ func pcreRefuses(pat string) error {
 			}
 			i += 2 + end
 			continue
-		case next == 'u' || next == 'U' || next == 'l' || next == 'L' || next == 'N' && strings.HasPrefix(pat[i+2:], "{"):
+		case next == 'u' || next == 'U' || next == 'l' || next == 'L' || next == 'N' && namedChar(pat[i+2:]):
 			return fmt.Errorf("PCRE does not support \\L, \\l, \\N{name}, \\U, or \\u (at offset %d)", i+2)
 		}
 		i++ // the escaped character
 	}
 	return nil
+}
+
+// namedChar says whether what follows \N is a brace PCRE reads as a
+// character's name or code (\N{U+41}, refused without Unicode), not as a
+// repetition of \N (\N{2}, \N{2,}, \N{2,3}, \N{,3}: 4.3.6 took each).
+func namedChar(rest string) bool {
+	if !strings.HasPrefix(rest, "{") {
+		return false
+	}
+	end := strings.IndexByte(rest, '}')
+	if end < 0 {
+		return true
+	}
+	in := rest[1:end]
+	return in == "" || in == "," || strings.Trim(in, "0123456789,") != "" || strings.Count(in, ",") > 1
+}
+
+// anyButNewline writes PCRE's \N (any character but a newline) outside a
+// class as [^\n], which regexp2 reads; it has no \N. In a class PCRE
+// refuses \N, with the error here.
+func anyButNewline(pat string) (string, error) {
+	if !strings.Contains(pat, `\N`) {
+		return pat, nil
+	}
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(pat); i++ {
+		c := pat[i]
+		switch {
+		case strings.HasPrefix(pat[i:], `\Q`):
+			// Text up to \E, which regexp2 does not read: each character
+			// that is not a letter or a digit as \xHH.
+			end := strings.Index(pat[i+2:], `\E`)
+			if end < 0 {
+				end = len(pat) - i - 2
+			}
+			for _, q := range []byte(pat[i+2 : i+2+end]) {
+				if q >= 'a' && q <= 'z' || q >= 'A' && q <= 'Z' || q >= '0' && q <= '9' {
+					b.WriteByte(q)
+				} else {
+					fmt.Fprintf(&b, `\x%02X`, q)
+				}
+			}
+			i += 2 + end + 1 // past \E
+		case c == '\\' && i+1 < len(pat):
+			switch {
+			case pat[i+1] == 'N' && inClass:
+				return "", fmt.Errorf("\\N is not supported in a class (at offset %d)", i+2)
+			case pat[i+1] == 'N':
+				b.WriteString(`[^\n]`)
+			default:
+				b.WriteString(pat[i : i+2])
+			}
+			i++
+		case !inClass && c == '[':
+			inClass = true
+			b.WriteByte(c)
+			if strings.HasPrefix(pat[i+1:], "^") {
+				b.WriteByte('^')
+				i++
+			}
+			if strings.HasPrefix(pat[i+1:], "]") { // a ] first is literal
+				b.WriteByte(']')
+				i++
+			}
+		case inClass && strings.HasPrefix(pat[i:], "[:"):
+			end := strings.Index(pat[i:], ":]")
+			if end < 0 {
+				b.WriteByte(c)
+				continue
+			}
+			b.WriteString(pat[i : i+end+2])
+			i += end + 1
+		case inClass && c == ']':
+			inClass = false
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
 }
 
 // plainPattern reports, without parsing, that pat is one of the patterns

@@ -33,9 +33,8 @@ func warrenCan(t *testing.T, user, op, resource string, key *string) (result, re
 // TestAccessAgreesWithBrokerOnNames: warren access's verdicts equal a real
 // AMQP 0-9-1 client's answers where names and patterns are unusual: a
 // server-named queue declared again, the built-in internal exchange
-// amq.rabbitmq.trace, POSIX classes and a [ inside a class, {,n}, \Q…\E
-// and \_, and
-// {username} and {vhost} expanded with regular expression metacharacters
+// amq.rabbitmq.trace, POSIX classes and a [ inside a class, {,n}, \Q…\E,
+// \_ and \N, and {username} and {vhost} expanded with regular expression metacharacters
 // in the names. warren may say unknown only where the broker's answer
 // depends on what it cannot know (its Erlang's PCRE for {,n} after 4.0; a
 // topic pattern the expansion leaves invalid, which fails the channel on
@@ -63,6 +62,7 @@ func TestAccessAgreesWithBrokerOnNames(t *testing.T) {
 	perm(vh, "posix", `^[[:alpha:]]+$`, "", `^[[:digit:]]+$`)
 	perm(vh, "subtract", `^[a-z-[aeiou]]+$`, "", `^a{,3}$`)
 	perm(vh, "quote", `^\Qa{,3}\E$`, "", `^\_?a\E`)
+	perm(vh, "anychar", `^a\Nc$`, "", `^\N{2}$`) // PCRE's \N: any character but a newline
 	queues := []string{"abc", "aa", "a{,3}", "123", "b]", "b"}
 	for _, q := range queues {
 		do("PUT", "/api/queues/"+url.PathEscape(vh)+"/"+url.PathEscape(q), map[string]any{"durable": true})
@@ -121,7 +121,7 @@ func TestAccessAgreesWithBrokerOnNames(t *testing.T) {
 	}
 
 	brace := n.Version < "4.1" // {,n} is text on RabbitMQ 4.0 and before (Erlang/OTP 27 and before)
-	for _, user := range []string{"posix", "subtract", "quote"} {
+	for _, user := range []string{"posix", "subtract", "quote", "anychar"} {
 		conn := dial(user, vh)
 		for _, q := range queues {
 			agree(conn, user, "declare", "queue:"+vh+"/"+q, nil, false, func(ch *amqp.Channel) error {

@@ -46,6 +46,9 @@ func forEngine(pat, v string) (string, error) {
 		case strings.HasPrefix(pat[i:], `\_`):
 			b.WriteByte('_') // .NET refuses \_; PCRE reads _
 			i++
+		case !inClass && strings.HasPrefix(pat[i:], `\N`):
+			b.WriteString(`[^\n]`) // PCRE's any character but a newline; .NET has no \N
+			i++
 		case c == '\\':
 			if i+1 < len(pat) {
 				b.WriteString(pat[i : i+2])

@@ -35,6 +35,12 @@ func TestMatchPCREOnly(t *testing.T) {
 		{"", `^[[:xdigit:]]+$`, "09afAF", "true"},
 		{"", `^[[:xdigit:]]+$`, "g", "false"},
 		{"", `^[[:nope:]]$`, "a", unknown},
+		// \N is any character but a newline to PCRE; .NET has no \N.
+		{"4.3.6", `^a\Nb$`, "a.b", "true"},
+		{"4.3.6", `^a\Nb$`, "a\nb", "false"},
+		{"", `^\N{2}$`, "ab", "true"},
+		{"", `^\N{2}$`, "abc", "false"},
+		{"", `^[\]]\N$`, "]x", "true"},
 		// [ in a class is text to PCRE; .NET subtracts -[…].
 		{"", `^[a-z-[aeiou]]$`, "b]", "true"},
 		{"", `^[a-z-[aeiou]]$`, "b", "false"},
