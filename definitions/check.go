@@ -303,6 +303,8 @@ func pcreRefuses(pat string) error {
 			}
 			i += 2 + end
 			continue
+		case next == 'N' && shortRepeat(pat[i+2:]):
+			return fmt.Errorf("RabbitMQ 4.0 and before refuse \\N%s, which 4.3 reads as a repetition; write {0,n} (at offset %d)", pat[i+2:i+3+strings.IndexByte(pat[i+2:], '}')], i+2)
 		case next == 'u' || next == 'U' || next == 'l' || next == 'L' || next == 'N' && namedChar(pat[i+2:]):
 			return fmt.Errorf("PCRE does not support \\L, \\l, \\N{name}, \\U, or \\u (at offset %d)", i+2)
 		}
@@ -311,9 +313,11 @@ func pcreRefuses(pat string) error {
 	return nil
 }
 
-// namedChar says whether what follows \N is a brace PCRE reads as a
-// character's name or code (\N{U+41}, refused without Unicode), not as a
-// repetition of \N (\N{2}, \N{2,}, \N{2,3}, \N{,3}: 4.3.6 took each).
+// namedChar says whether what follows \N is a brace PCRE refuses: a
+// character's name or code (\N{U+41}, refused without Unicode), not a
+// repetition of \N. 3.10.8, 4.0.5 and 4.3.6 took \N{2}, \N{2,} and
+// \N{2,3}; 3.10.8 and 4.0.5 refused \N{,3} and \N{ 2}, which 4.3.6 reads
+// as repetitions (PCRE2 10.43): they are refused, {0,3} is the same.
 func namedChar(rest string) bool {
 	if !strings.HasPrefix(rest, "{") {
 		return false
@@ -322,8 +326,22 @@ func namedChar(rest string) bool {
 	if end < 0 {
 		return true
 	}
-	in := rest[1:end]
-	return in == "" || in == "," || strings.Trim(in, "0123456789,") != "" || strings.Count(in, ",") > 1
+	n, m, _ := strings.Cut(rest[1:end], ",")
+	digits := func(s string) bool { return strings.Trim(s, "0123456789") == "" }
+	return n == "" || !digits(n) || !digits(m)
+}
+
+// shortRepeat says whether what follows \N is a brace only PCRE2 10.43
+// (RabbitMQ 4.3) reads as a repetition: {,n}, or one with spaces.
+func shortRepeat(rest string) bool {
+	end := strings.IndexByte(rest, '}')
+	if !strings.HasPrefix(rest, "{") || end < 0 {
+		return false
+	}
+	in := strings.ReplaceAll(strings.ReplaceAll(rest[1:end], " ", ""), "\t", "")
+	n, m, comma := strings.Cut(in, ",")
+	digits := func(s string) bool { return strings.Trim(s, "0123456789") == "" }
+	return digits(n) && digits(m) && (n != "" || m != "") && (n == "" && comma || in != rest[1:end])
 }
 
 // anyButNewline writes PCRE's \N (any character but a newline) outside a
