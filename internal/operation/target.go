@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
@@ -138,6 +139,21 @@ type planner struct {
 // SecretError).
 func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*plan.Plan, error) {
 	t, opts := pl.t, pl.opts
+	// The owners' records are read while the definitions are: after
+	// them, a record of 41,200 objects added a tenth to a diff on
+	// RabbitMQ 3.10.
+	var (
+		own    *plan.Ownership
+		ownErr error
+		owned  sync.WaitGroup
+	)
+	if opts.Owner != "" {
+		owned.Add(1)
+		go func() {
+			defer owned.Done()
+			own, ownErr = ownership(ctx, t, opts)
+		}()
+	}
 	var live *definitions.Document
 	var err error
 	if sr, ok := t.(seeders.ScopedReader); ok && len(opts.Vhosts) > 0 {
@@ -145,15 +161,15 @@ func (pl planner) plan(ctx context.Context, desired *definitions.Document) (*pla
 	} else {
 		live, err = t.Read(ctx, liveKinds(desired, opts.Prune))
 	}
+	owned.Wait()
 	if err != nil {
 		return nil, err
 	}
 	diffOpts := append(t.DiffOptions(ctx, opts), plan.WithPrune(opts.Prune), plan.WithKeepGuest(opts.KeepGuest))
 	diffOpts = append(diffOpts, pl.extra...)
 	if opts.Owner != "" {
-		own, err := ownership(ctx, t, opts)
-		if err != nil {
-			return nil, err
+		if ownErr != nil {
+			return nil, ownErr
 		}
 		diffOpts = append(diffOpts, plan.WithOwnership(own))
 	}
