@@ -280,3 +280,69 @@ func (g *Diagnoser) Diagnostics() schema.Diagnostics {
 	g.files = nil
 	return g.diags
 }
+
+// FileName is the name of the file o was read from, "" for an object of
+// no file.
+func FileName(o Object) string {
+	if f := o.meta().Origin.File; f != nil {
+		return f.Name
+	}
+	return ""
+}
+
+// FieldPointer is the JSON pointer of o's field (of o itself when field
+// is ""), as a diagnostic at it shows it (Diagnoser.AddField): "" for an
+// object of no file.
+func FieldPointer(o Object, field string) string {
+	f := o.meta().Origin.File
+	if f == nil {
+		return ""
+	}
+	p := fieldPointer(o, field)
+	if f.topo != nil {
+		p = f.topo.pointer(p)
+	}
+	return p
+}
+
+// fieldPointer is the pointer of o's field in o's file, as it was read.
+func fieldPointer(o Object, field string) string {
+	p := Pointer(o)
+	if field != "" {
+		p += "/" + field
+	}
+	return p
+}
+
+// FieldPositions are the positions of n objects' fields (at gives the
+// i-th object and field, "" for the object itself), as a Diagnoser places
+// diagnostics at them, in one pass over each file: the positions alone,
+// for a caller that makes the diagnostics when it shows them. An object
+// of no file has none.
+func FieldPositions(n int, at func(i int) (Object, string)) []schema.Pos {
+	out := make([]schema.Pos, n)
+	var files []*File
+	byFile := map[*File][]int32{}
+	for i := range n {
+		o, _ := at(i)
+		if f := o.meta().Origin.File; f != nil {
+			if _, ok := byFile[f]; !ok {
+				files = append(files, f)
+			}
+			byFile[f] = append(byFile[f], int32(i))
+		}
+	}
+	for _, f := range files {
+		is := byFile[f]
+		ptrs := make([]string, len(is))
+		for j, i := range is {
+			ptrs[j] = fieldPointer(at(int(i)))
+		}
+		pos := f.positions(ptrs)
+		for j, i := range is {
+			out[i] = pos[ptrs[j]]
+		}
+		delete(byFile, f)
+	}
+	return out
+}

@@ -1,7 +1,9 @@
 package access
 
 import (
+	"cmp"
 	"fmt"
+	"iter"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,21 +27,30 @@ type AuditOptions struct {
 // than allowed, users with no permission, grants that match nothing
 // defined, topic permissions on exchanges that are not topic exchanges or
 // are auto-delete, guest, and configure on amq.*.
-func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
+//
+// The findings are held as what each is about and where, in the order
+// they are shown, and their text is made as they are read
+// (Findings.All): 10,000 findings' messages and pointers, held until
+// printed, were most of what an audit of make bench's file added to the
+// memory of checking it.
+func (m *Model) Audit(opts AuditOptions) *Findings {
 	d := m.doc
-	var found definitions.Diagnoser // positioned at the end, in one pass over each file
-	warn := func(o definitions.Object, code schema.Code, format string, args ...any) {
-		found.Add(o, schema.Warning, code, format, args...)
+	var (
+		found []finding
+		other []noted
+	)
+	// warnAt is a finding at one of o's fields: the pattern or the
+	// exchange it is about (atObject: o itself).
+	warnAt := func(o definitions.Object, field auditField, code schema.Code, format string, args ...any) {
+		found = append(found, finding{obj: o, field: field, other: int32(len(other))})
+		other = append(other, noted{code, fmt.Sprintf(format, args...)})
 	}
-	// warnAt is warn at one of o's fields: the pattern or the exchange a
-	// finding is about.
-	warnAt := func(o definitions.Object, field string, code schema.Code, format string, args ...any) {
-		found.AddField(o, field, schema.Warning, code, fmt.Sprintf(format, args...))
+	warn := func(o definitions.Object, code schema.Code, format string, args ...any) {
+		warnAt(o, atObject, code, format, args...)
 	}
 	// What each permission says about itself is found by GOMAXPROCS
-	// workers, each over a run of the permissions (formatting 10,000
-	// findings took most of the audit's time), and added in the
-	// permissions' order.
+	// workers, each over a run of the permissions, and added in the
+	// permissions' order. Their messages are made when read.
 	perms := d.Permissions
 	names := m.auditNames()
 	found1 := make([][]finding, len(perms))
@@ -62,7 +73,7 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 	for _, fs := range found1 {
 		n += len(fs)
 	}
-	found.Grow(n)
+	found = slices.Grow(found, n)
 	has := map[string]bool{}
 	full := map[string][]*definitions.Permission{}
 	for i, p := range perms {
@@ -70,26 +81,25 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 		if p.Configure == ".*" && p.Write == ".*" && p.Read == ".*" {
 			full[p.User] = append(full[p.User], p)
 		}
-		for _, f := range found1[i] {
-			found.AddField(p, f.field, schema.Warning, f.code, f.msg)
-		}
+		found = append(found, found1[i]...)
 		found1[i] = nil
 	}
+	found1 = nil
 	for _, p := range d.TopicPermissions {
 		for _, f := range []struct{ name, pat string }{{"write", p.Write}, {"read", p.Read}} {
 			if unanchored(f.pat) {
-				warnAt(p, f.name, schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every routing key that contains %s anywhere; start it with ^",
+				warnAt(p, fieldNamed(f.name), schema.WAccessUnanchored, "%s pattern %s of %s is not anchored: it matches every routing key that contains %s anywhere; start it with ^",
 					f.name, Quote(f.pat), p.Addr(), Quote(f.pat))
 			}
 		}
 		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type == "topic" && e.AutoDelete != nil && *e.AutoDelete {
-			warnAt(p, "exchange", schema.WAccessTopicAutoDel, "%s is on the auto-delete exchange %s: RabbitMQ 4.3 deletes it with the exchange, and once an application declares the exchange again the user's routing keys are not restricted",
+			warnAt(p, atExchange, schema.WAccessTopicAutoDel, "%s is on the auto-delete exchange %s: RabbitMQ 4.3 deletes it with the exchange, and once an application declares the exchange again the user's routing keys are not restricted",
 				p.Addr(), Quote(p.Exchange))
 		}
 		if e := m.exchange(p.Vhost, p.Exchange); e != nil && e.Type != "topic" {
-			warnAt(p, "exchange", schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
+			warnAt(p, atExchange, schema.WAccessTopicNoop, "%s is on a %s exchange: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), e.Type)
 		} else if e == nil && Builtin[p.Exchange] != "" && Builtin[p.Exchange] != "topic" {
-			warnAt(p, "exchange", schema.WAccessTopicNoop, "%s is on the built-in %s exchange %s: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), Builtin[p.Exchange], Quote(p.Exchange))
+			warnAt(p, atExchange, schema.WAccessTopicNoop, "%s is on the built-in %s exchange %s: RabbitMQ checks topic permissions on topic exchanges only, so it restricts nothing", p.Addr(), Builtin[p.Exchange], Quote(p.Exchange))
 		}
 	}
 	for _, ps := range full {
@@ -124,10 +134,57 @@ func (m *Model) Audit(opts AuditOptions) schema.Diagnostics {
 			warn(u, schema.WAccessAdmins, "user %s is one of %d administrators, more than --max-admins %d", Quote(u.Name), len(admins), opts.MaxAdmins)
 		}
 	}
-	diags := found.Diagnostics()
-	diags.Sort()
-	return diags
+	// Placed in one pass over each file, then put in the order
+	// schema.Diagnostics.Sort gives: file, position, pointer, code,
+	// message (pointers and messages made only to order findings at one
+	// place).
+	pos := definitions.FieldPositions(len(found), func(i int) (definitions.Object, string) { return found[i].obj, found[i].field.String() })
+	for i, p := range pos {
+		found[i].line, found[i].col = int32(p.Line), int32(p.Col)
+	}
+	pos = nil
+	slices.SortStableFunc(found, func(a, b finding) int {
+		if c := cmp.Or(cmp.Compare(a.file(), b.file()), cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col)); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.pointer(), b.pointer()), cmp.Compare(a.code(other), b.code(other)), cmp.Compare(a.message(other), b.message(other)))
+	})
+	return &Findings{list: found, other: other}
 }
+
+// Findings are an audit's findings, in the order schema.Diagnostics.Sort
+// gives them; each is made a Diagnostic when read.
+type Findings struct {
+	list  []finding
+	other []noted
+}
+
+// Len is how many findings there are.
+func (fs *Findings) Len() int { return len(fs.list) }
+
+// All yields the findings as warnings, in order, each made as it is
+// yielded.
+func (fs *Findings) All() iter.Seq[schema.Diagnostic] {
+	return func(yield func(schema.Diagnostic) bool) {
+		for i := range fs.list {
+			if !yield(fs.list[i].diagnostic(fs.other)) {
+				return
+			}
+		}
+	}
+}
+
+// Diagnostics are all the findings at once, as warnings.
+func (fs *Findings) Diagnostics() schema.Diagnostics {
+	out := make(schema.Diagnostics, 0, len(fs.list))
+	for d := range fs.All() {
+		out = append(out, d)
+	}
+	return out
+}
+
+// Error lists the findings, one per line.
+func (fs *Findings) Error() string { return fs.Diagnostics().Error() }
 
 // unanchored says whether a pattern matches names containing it anywhere
 // where its author likely meant a prefix or a name: it does not start
@@ -144,12 +201,118 @@ func unanchored(pat string) bool {
 // are not worth a goroutine.
 const auditRun = 512
 
-// finding is a warning about an object, at one of its fields, its
-// message made.
+// finding is a warning about an object, at one of its fields (or the
+// object itself), and where that is, in 32 bytes: a permission's own
+// findings hold what their message is made from (what, builtin) rather
+// than the message; other findings, few, hold the index of their code
+// and message in Findings.other.
 type finding struct {
-	field string
-	code  schema.Code
-	msg   string
+	obj       definitions.Object
+	line, col int32
+	other     int32 // in Findings.other, for what == notPermFinding
+	field     auditField
+	what      permFinding
+	// builtin is, for configure on amq.*, the index in builtinNames of
+	// the built-in exchange the pattern matches.
+	builtin uint8
+}
+
+// noted is the code and message of a finding that is not a permission's
+// own.
+type noted struct {
+	code schema.Code
+	msg  string
+}
+
+// auditField is the field a finding is at: none (the object itself), a
+// pattern, or a topic permission's exchange.
+type auditField uint8
+
+const (
+	atObject auditField = iota
+	atConfigure
+	atWrite
+	atRead
+	atExchange
+)
+
+var auditFields = [...]string{"", "configure", "write", "read", "exchange"}
+
+func (f auditField) String() string { return auditFields[f] }
+
+// fieldNamed is the auditField of a field's name.
+func fieldNamed(name string) auditField {
+	for i, n := range auditFields {
+		if n == name {
+			return auditField(i)
+		}
+	}
+	panic("access: no audit field " + name)
+}
+
+// permFinding is which of a permission's own findings one is.
+type permFinding uint8
+
+const (
+	notPermFinding permFinding = iota
+	permUnanchored
+	permConfigureAMQ
+	permUnused
+)
+
+var permCodes = [...]schema.Code{permUnanchored: schema.WAccessUnanchored, permConfigureAMQ: schema.WAccessConfigureAMQ, permUnused: schema.WAccessUnused}
+
+// code is the finding's code.
+func (f *finding) code(other []noted) schema.Code {
+	if f.what == notPermFinding {
+		return other[f.other].code
+	}
+	return permCodes[f.what]
+}
+
+// pos is where the finding is.
+func (f *finding) pos() schema.Pos { return schema.Pos{Line: int(f.line), Col: int(f.col)} }
+
+// file is the name of the file the finding is in, "" for an object of no
+// file.
+func (f *finding) file() string { return definitions.FileName(f.obj) }
+
+// pointer is the finding's JSON pointer, as a diagnostic shows it.
+func (f *finding) pointer() string { return definitions.FieldPointer(f.obj, f.field.String()) }
+
+// message is the finding's text.
+func (f *finding) message(other []noted) string {
+	p, _ := f.obj.(*definitions.Permission)
+	field := f.field.String()
+	switch f.what {
+	case permUnanchored:
+		pat := permPattern(p, field)
+		return fmt.Sprintf("%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
+			field, Quote(pat), p.Addr(), Quote(pat))
+	case permConfigureAMQ:
+		return fmt.Sprintf("configure pattern %s of %s matches the built-in exchange %s (and so may others)",
+			Quote(p.Configure), p.Addr(), Quote(builtinNames[f.builtin]))
+	case permUnused:
+		return fmt.Sprintf("%s pattern %s of %s matches no queue or exchange defined in vhost %s",
+			field, Quote(permPattern(p, field)), p.Addr(), Quote(p.Vhost))
+	}
+	return other[f.other].msg
+}
+
+// diagnostic is the finding as a warning.
+func (f *finding) diagnostic(other []noted) schema.Diagnostic {
+	return schema.Diagnostic{File: f.file(), Pos: f.pos(), Pointer: f.pointer(), Severity: schema.Warning, Code: f.code(other), Message: f.message(other)}
+}
+
+// permPattern is p's pattern for field: configure, write or read.
+func permPattern(p *definitions.Permission, field string) string {
+	switch field {
+	case "configure":
+		return p.Configure
+	case "write":
+		return p.Write
+	}
+	return p.Read
 }
 
 // patternCache holds one worker's compiled regexps; literal patterns,
@@ -175,19 +338,23 @@ func (pc patternCache) get(pat string) *compiled {
 // checked). In that order.
 func permissionFindings(p *definitions.Permission, names map[string][]string, cache patternCache) []finding {
 	var out []finding
-	fields := []struct{ name, pat string }{{"configure", p.Configure}, {"write", p.Write}, {"read", p.Read}}
+	fields := [...]struct {
+		at  auditField
+		pat string
+	}{{atConfigure, p.Configure}, {atWrite, p.Write}, {atRead, p.Read}}
 	for _, f := range fields {
 		if unanchored(f.pat) {
-			out = append(out, finding{f.name, schema.WAccessUnanchored, fmt.Sprintf("%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
-				f.name, Quote(f.pat), p.Addr(), Quote(f.pat))})
+			out = append(out, finding{obj: p, field: f.at, what: permUnanchored})
 		}
 	}
 	if strings.Contains(strings.ToLower(p.Configure), "amq") {
 		c := cache.get(p.Configure)
-		for _, name := range builtinNames[1:] { // not amq.default: the default exchange cannot be declared
+		for i, name := range builtinNames {
+			if i == 0 {
+				continue // amq.default: the default exchange cannot be declared
+			}
 			if ok, why := c.match(name); ok && why == "" {
-				out = append(out, finding{"configure", schema.WAccessConfigureAMQ, fmt.Sprintf("configure pattern %s of %s matches the built-in exchange %s (and so may others)",
-					Quote(p.Configure), p.Addr(), Quote(name))})
+				out = append(out, finding{obj: p, field: atConfigure, what: permConfigureAMQ, builtin: uint8(i)})
 				break
 			}
 		}
@@ -209,8 +376,7 @@ func permissionFindings(p *definitions.Permission, names map[string][]string, ca
 			}
 		}
 		if !matched {
-			out = append(out, finding{f.name, schema.WAccessUnused, fmt.Sprintf("%s pattern %s of %s matches no queue or exchange defined in vhost %s",
-				f.name, Quote(f.pat), p.Addr(), Quote(p.Vhost))})
+			out = append(out, finding{obj: p, field: f.at, what: permUnused})
 		}
 	}
 	return out
