@@ -103,22 +103,30 @@ func placeJSON(data []byte, lines *decode.LineIndex, ptrs []string) map[string]s
 // placeOffsets turns the offsets of pointers into positions, in the order
 // of the file.
 func placeOffsets(offs map[string]int, lines *decode.LineIndex) map[string]schema.Pos {
-	// Sorted as pairs: sorting the pointers by looking their offsets up
-	// took 13 ms of placing 10,000 findings.
-	type placed struct {
-		ptr string
-		off int
+	out := make(map[string]schema.Pos, len(offs))
+	for _, x := range byOffset(offs) {
+		out[x.ptr] = lines.Pos(x.off)
 	}
+	return out
+}
+
+// placed is a pointer and its offset in a file.
+type placed struct {
+	ptr string
+	off int
+}
+
+// byOffset are the pointers of offs and their offsets, in the order of
+// the file: placed in that order, positions are counted in one pass.
+// Sorted as pairs: sorting the pointers by looking their offsets up took
+// 13 ms of placing 10,000 findings.
+func byOffset(offs map[string]int) []placed {
 	list := make([]placed, 0, len(offs))
 	for p, off := range offs {
 		list = append(list, placed{p, off})
 	}
 	slices.SortFunc(list, func(a, b placed) int { return cmp.Compare(a.off, b.off) })
-	out := make(map[string]schema.Pos, len(offs))
-	for _, x := range list {
-		out[x.ptr] = lines.Pos(x.off)
-	}
-	return out
+	return list
 }
 
 // LoadOptions tune Load.

@@ -1,11 +1,9 @@
 package definitions
 
 import (
-	"cmp"
 	"hash/crc32"
 	"os"
 	"runtime/debug"
-	"slices"
 
 	"github.com/warren-tool/warren/internal/decode"
 	"github.com/warren-tool/warren/schema"
@@ -169,15 +167,7 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 // placeSwept turns the offsets of pointers into positions in a mapped
 // file, in one pass over it that releases the pages behind.
 func placeSwept(data []byte, offs map[string]int) map[string]schema.Pos {
-	type placed struct {
-		ptr string
-		off int
-	}
-	list := make([]placed, 0, len(offs))
-	for p, off := range offs {
-		list = append(list, placed{p, off})
-	}
-	slices.SortFunc(list, func(a, b placed) int { return cmp.Compare(a.off, b.off) })
+	list := byOffset(offs)
 	sorted := make([]int, len(list))
 	for i, x := range list {
 		sorted[i] = x.off
