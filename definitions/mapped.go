@@ -106,7 +106,9 @@ func faultGuard(onFault func()) func() {
 // already, or cannot be mapped: bytes reads it then. A file changed since
 // it was parsed (in its size, or up to the pointers) places nothing, as
 // bytes does.
-func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool) {
+//
+// The positions are in the order of ptrs.
+func (f *File) placeReleased(ptrs []string) (pos []schema.Pos, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.reread
@@ -121,14 +123,14 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 	defer file.Close()
 	if st, err := file.Stat(); err != nil || st.Size() != int64(r.size) {
 		f.reread = nil // changed: nothing is placed, now or later
-		return map[string]schema.Pos{}, true
+		return make([]schema.Pos, len(ptrs)), true
 	}
 	m, mapped := mapFile(file, int64(r.size))
 	if !mapped {
 		return nil, false
 	}
 	defer m.unmap()
-	defer faultGuard(func() { pos, ok = map[string]schema.Pos{}, true })()
+	defer faultGuard(func() { pos, ok = make([]schema.Pos, len(ptrs)), true })()
 	// The pointers are located, then their lines and columns counted, each
 	// in one pass that releases the pages behind it: the bytes up to the
 	// last pointer are not resident at once.
@@ -140,7 +142,8 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 			m.done = end
 		}
 	})
-	pos = placeSwept(m.data, offs)
+	pos = placeSwept(m.data, ptrs, offs)
+	offs = nil
 	upTo, want := len(m.data), r.sum
 	for _, k := range r.marks {
 		if k.off >= read {
@@ -159,19 +162,16 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 	}
 	if sum != want {
 		f.reread = nil
-		return map[string]schema.Pos{}, true
+		return make([]schema.Pos, len(ptrs)), true
 	}
 	return pos, true
 }
 
 // placeSwept turns the offsets of pointers into positions in a mapped
-// file, in one pass over it that releases the pages behind.
-func placeSwept(data []byte, offs map[string]int) map[string]schema.Pos {
-	list := byOffset(offs)
-	sorted := make([]int, len(list))
-	for i, x := range list {
-		sorted[i] = x.off
-	}
+// file, in the order of ptrs, in one pass over it that releases the pages
+// behind.
+func placeSwept(data []byte, ptrs []string, offs map[string]int) []schema.Pos {
+	order, sorted := inFileOrder(ptrs, offs)
 	page, dropped := os.Getpagesize(), 0
 	positions := decode.Positions(data, sorted, func(off int) {
 		if end := off / page * page; end-dropped >= placeEvery {
@@ -179,9 +179,9 @@ func placeSwept(data []byte, offs map[string]int) map[string]schema.Pos {
 			dropped = end
 		}
 	})
-	out := make(map[string]schema.Pos, len(list))
-	for i, x := range list {
-		out[x.ptr] = positions[i]
+	out := make([]schema.Pos, len(ptrs))
+	for k, i := range order {
+		out[i] = positions[k]
 	}
 	return out
 }

@@ -305,13 +305,35 @@ func FieldPointer(o Object, field string) string {
 	return p
 }
 
+// AppendFieldPointer appends FieldPointer(o, field) to b.
+func AppendFieldPointer(b []byte, o Object, field string) []byte {
+	f := o.meta().Origin.File
+	switch {
+	case f == nil:
+		return b
+	case f.topo != nil:
+		return append(b, FieldPointer(o, field)...)
+	}
+	return appendFieldPointer(b, o, field)
+}
+
 // fieldPointer is the pointer of o's field in o's file, as it was read.
 func fieldPointer(o Object, field string) string {
-	p := Pointer(o)
-	if field != "" {
-		p += "/" + field
+	if o.meta().Origin.File == nil {
+		return ""
 	}
-	return p
+	return string(appendFieldPointer(make([]byte, 0, 32), o, field))
+}
+
+// appendFieldPointer appends the pointer of o's field in o's file, as it
+// was read (Pointer, and the field): o must be of a file.
+func appendFieldPointer(b []byte, o Object, field string) []byte {
+	b = append(append(append(b, '/'), o.Kind()...), '/')
+	b = strconv.AppendInt(b, int64(o.meta().Origin.Index), 10)
+	if field != "" {
+		b = append(append(b, '/'), field...)
+	}
+	return b
 }
 
 // FieldPositions are the positions of n objects' fields (at gives the
@@ -338,9 +360,10 @@ func FieldPositions(n int, at func(i int) (Object, string)) []schema.Pos {
 		for j, i := range is {
 			ptrs[j] = fieldPointer(at(int(i)))
 		}
-		pos := f.positions(ptrs)
+		pos := f.positionsOf(ptrs)
+		ptrs = nil
 		for j, i := range is {
-			out[i] = pos[ptrs[j]]
+			out[i] = pos[j]
 		}
 		delete(byFile, f)
 	}

@@ -219,9 +219,11 @@ func printAudit(c *cli.Context, r *operation.AccessResult, format string) error 
 			return err
 		}
 	} else {
+		// Each line is written from the finding: no pointer or message
+		// string is made for it.
 		var line []byte
-		for d := range all {
-			line = append(d.AppendText(line[:0]), '\n')
+		for i := range n {
+			line = append(r.Findings.AppendText(line[:0], i), '\n')
 			out.Write(line)
 		}
 		fmt.Fprintln(out, operation.Plural(n, "finding"))

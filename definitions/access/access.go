@@ -750,6 +750,16 @@ func Quote(s string) string {
 	return `"` + s + `"`
 }
 
+// appendQuote appends Quote(s) to b.
+func appendQuote(b []byte, s string) []byte {
+	for _, r := range s {
+		if r == '"' || !strconv.IsPrint(r) {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
+}
+
 // matchTimeout bounds one match; a pattern that backtracks longer, twice
 // (timedMatch), is Unknown.
 const matchTimeout = 250 * time.Millisecond

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -53,38 +54,44 @@ func (m *Model) Audit(opts AuditOptions) *Findings {
 	// permissions' order. Their messages are made when read.
 	perms := d.Permissions
 	names := m.auditNames()
-	found1 := make([][]finding, len(perms))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(perms)/auditRun)
 	per := (len(perms) + workers - 1) / max(workers, 1)
-	var wg sync.WaitGroup
+	runs := make([][]finding, 0, workers) // each worker's, in the permissions' order
 	for lo := 0; lo < len(perms); lo += per {
+		runs = append(runs, nil)
+	}
+	var wg sync.WaitGroup
+	for w := range runs {
+		lo := w * per
 		hi := min(lo+per, len(perms))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cache := patternCache{}
-			for i := lo; i < hi; i++ {
-				found1[i] = permissionFindings(perms[i], names, cache)
+			cache := &patternCache{}
+			var out []finding
+			for _, p := range perms[lo:hi] {
+				out = permissionFindings(out, p, names, cache)
 			}
+			runs[w] = out
 		}()
 	}
 	wg.Wait()
-	n := 0
-	for _, fs := range found1 {
-		n += len(fs)
+	names = nil
+	if len(runs) > 0 {
+		found = runs[0]
+		for _, r := range runs[1:] {
+			found = append(found, r...)
+		}
 	}
-	found = slices.Grow(found, n)
+	runs = nil
 	has := map[string]bool{}
 	full := map[string][]*definitions.Permission{}
-	for i, p := range perms {
+	for _, p := range perms {
 		has[p.User] = true
 		if p.Configure == ".*" && p.Write == ".*" && p.Read == ".*" {
 			full[p.User] = append(full[p.User], p)
 		}
-		found = append(found, found1[i]...)
-		found1[i] = nil
 	}
-	found1 = nil
 	for _, p := range d.TopicPermissions {
 		for _, f := range []struct{ name, pat string }{{"write", p.Write}, {"read", p.Read}} {
 			if unanchored(f.pat) {
@@ -173,6 +180,12 @@ func (fs *Findings) All() iter.Seq[schema.Diagnostic] {
 		}
 	}
 }
+
+// AppendText appends the i-th finding's line to b, as
+// schema.Diagnostic.AppendText writes it (the severity is not in it):
+// what a caller that writes many lines uses, not to make a pointer and a
+// message for each.
+func (fs *Findings) AppendText(b []byte, i int) []byte { return fs.list[i].appendText(b, fs.other) }
 
 // Diagnostics are all the findings at once, as warnings.
 func (fs *Findings) Diagnostics() schema.Diagnostics {
@@ -282,26 +295,67 @@ func (f *finding) pointer() string { return definitions.FieldPointer(f.obj, f.fi
 
 // message is the finding's text.
 func (f *finding) message(other []noted) string {
+	if f.what == notPermFinding {
+		return other[f.other].msg
+	}
+	return string(f.appendMessage(nil, other))
+}
+
+// appendMessage appends the finding's text to b.
+func (f *finding) appendMessage(b []byte, other []noted) []byte {
 	p, _ := f.obj.(*definitions.Permission)
 	field := f.field.String()
+	// of appends " of permission "user" on vhost "vhost"" (p.Addr()).
+	of := func(b []byte) []byte {
+		b = append(b, " of permission "...)
+		b = strconv.AppendQuote(b, p.User)
+		b = append(b, " on vhost "...)
+		return strconv.AppendQuote(b, p.Vhost)
+	}
 	switch f.what {
 	case permUnanchored:
 		pat := permPattern(p, field)
-		return fmt.Sprintf("%s pattern %s of %s is not anchored: it matches every name that contains %s anywhere; start it with ^",
-			field, Quote(pat), p.Addr(), Quote(pat))
+		b = appendQuote(append(append(b, field...), " pattern "...), pat)
+		b = append(of(b), " is not anchored: it matches every name that contains "...)
+		return append(appendQuote(b, pat), " anywhere; start it with ^"...)
 	case permConfigureAMQ:
-		return fmt.Sprintf("configure pattern %s of %s matches the built-in exchange %s (and so may others)",
-			Quote(p.Configure), p.Addr(), Quote(builtinNames[f.builtin]))
+		b = appendQuote(append(b, "configure pattern "...), p.Configure)
+		b = append(of(b), " matches the built-in exchange "...)
+		return append(appendQuote(b, builtinNames[f.builtin]), " (and so may others)"...)
 	case permUnused:
-		return fmt.Sprintf("%s pattern %s of %s matches no queue or exchange defined in vhost %s",
-			field, Quote(permPattern(p, field)), p.Addr(), Quote(p.Vhost))
+		b = appendQuote(append(append(b, field...), " pattern "...), permPattern(p, field))
+		b = append(of(b), " matches no queue or exchange defined in vhost "...)
+		return appendQuote(b, p.Vhost)
 	}
-	return other[f.other].msg
+	return append(b, other[f.other].msg...)
 }
 
 // diagnostic is the finding as a warning.
 func (f *finding) diagnostic(other []noted) schema.Diagnostic {
 	return schema.Diagnostic{File: f.file(), Pos: f.pos(), Pointer: f.pointer(), Severity: schema.Warning, Code: f.code(other), Message: f.message(other)}
+}
+
+// appendText appends the finding's line as schema.Diagnostic.AppendText
+// writes it, without making its pointer and message strings.
+func (f *finding) appendText(b []byte, other []noted) []byte {
+	if file := f.file(); file != "" {
+		b = append(b, file...)
+		if f.line > 0 {
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(f.line), 10)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(f.col), 10)
+		}
+		b = append(b, ": "...)
+	}
+	n := len(b)
+	if b = definitions.AppendFieldPointer(b, f.obj, f.field.String()); len(b) > n {
+		b = append(b, ": "...)
+	}
+	b = f.appendMessage(b, other)
+	b = append(b, " ["...)
+	b = append(b, f.code(other)...)
+	return append(b, ']')
 }
 
 // permPattern is p's pattern for field: configure, write or read.
@@ -317,17 +371,34 @@ func permPattern(p *definitions.Permission, field string) string {
 
 // patternCache holds one worker's compiled regexps; literal patterns,
 // most often a permission's own (^user-12\.), are parsed again rather
-// than kept.
-type patternCache map[string]*compiled
+// than kept, into the cache's one literal: what get returns for one is
+// good until the next get.
+type patternCache struct {
+	re      map[string]*compiled
+	lit     literal
+	scratch compiled
+}
 
-func (pc patternCache) get(pat string) *compiled {
-	if c, ok := pc[pat]; ok {
+func (pc *patternCache) get(pat string) *compiled {
+	if c, ok := pc.re[pat]; ok {
 		return c
 	}
-	c := compilePattern(pat, "")
-	if c.lit == nil {
-		pc[pat] = c
+	lp := pat
+	if lp == "" {
+		lp = "^$"
 	}
+	if l, ok := parseLiteral(lp); ok {
+		// compilePattern's literal, without a compiled and a literal
+		// made for each permission.
+		pc.lit = l
+		pc.scratch = compiled{pattern: pat, lit: &pc.lit}
+		return &pc.scratch
+	}
+	c := compilePattern(pat, "")
+	if pc.re == nil {
+		pc.re = map[string]*compiled{}
+	}
+	pc.re[pat] = c
 	return c
 }
 
@@ -335,9 +406,8 @@ func (pc patternCache) get(pat string) *compiled {
 // configure on amq.*, and patterns that match no queue or exchange
 // defined in its vhost, nor a built-in exchange, nor a server-named queue
 // (names are the vhosts' names; a vhost whose files define none is not
-// checked). In that order.
-func permissionFindings(p *definitions.Permission, names map[string][]string, cache patternCache) []finding {
-	var out []finding
+// checked). In that order, appended to out.
+func permissionFindings(out []finding, p *definitions.Permission, names map[string][]string, cache *patternCache) []finding {
 	fields := [...]struct {
 		at  auditField
 		pat string
