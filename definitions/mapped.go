@@ -142,7 +142,7 @@ func (f *File) placeReleased(ptrs []string) (pos []schema.Pos, ok bool) {
 			m.done = end
 		}
 	})
-	pos = placeSwept(m.data, ptrs, offs)
+	pos = placeSwept(m.data, offs)
 	offs = nil
 	upTo, want := len(m.data), r.sum
 	for _, k := range r.marks {
@@ -167,11 +167,10 @@ func (f *File) placeReleased(ptrs []string) (pos []schema.Pos, ok bool) {
 	return pos, true
 }
 
-// placeSwept turns the offsets of pointers into positions in a mapped
-// file, in the order of ptrs, in one pass over it that releases the pages
-// behind.
-func placeSwept(data []byte, ptrs []string, offs map[string]int) []schema.Pos {
-	order, sorted := inFileOrder(ptrs, offs)
+// placeSwept turns offsets into positions in a mapped file, in the same
+// order, in one pass over it that releases the pages behind.
+func placeSwept(data []byte, offs []int) []schema.Pos {
+	order, sorted := inFileOrder(offs)
 	page, dropped := os.Getpagesize(), 0
 	positions := decode.Positions(data, sorted, func(off int) {
 		if end := off / page * page; end-dropped >= placeEvery {
@@ -179,7 +178,7 @@ func placeSwept(data []byte, ptrs []string, offs map[string]int) []schema.Pos {
 			dropped = end
 		}
 	})
-	out := make([]schema.Pos, len(ptrs))
+	out := make([]schema.Pos, len(offs))
 	for k, i := range order {
 		out[i] = positions[k]
 	}

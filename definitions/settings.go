@@ -336,36 +336,39 @@ func appendFieldPointer(b []byte, o Object, field string) []byte {
 	return b
 }
 
-// FieldPositions are the positions of n objects' fields (at gives the
-// i-th object and field, "" for the object itself), as a Diagnoser places
-// diagnostics at them, in one pass over each file: the positions alone,
-// for a caller that makes the diagnostics when it shows them. An object
-// of no file has none.
-func FieldPositions(n int, at func(i int) (Object, string)) []schema.Pos {
-	out := make([]schema.Pos, n)
+// PlaceFields places n objects' fields (at gives the i-th object and
+// field, "" for the object itself) as a Diagnoser places diagnostics at
+// them, in one pass over each file, and gives set each position: the
+// positions alone, for a caller that makes the diagnostics when it shows
+// them. An object of no file has none (set is not called).
+func PlaceFields(n int, at func(i int) (Object, string), set func(i int, pos schema.Pos)) {
 	var files []*File
-	byFile := map[*File][]int32{}
+	count := map[*File]int{}
 	for i := range n {
 		o, _ := at(i)
 		if f := o.meta().Origin.File; f != nil {
-			if _, ok := byFile[f]; !ok {
+			if count[f] == 0 {
 				files = append(files, f)
 			}
-			byFile[f] = append(byFile[f], int32(i))
+			count[f]++
 		}
 	}
+	in := func(i int, f *File) bool { o, _ := at(i); return o.meta().Origin.File == f }
 	for _, f := range files {
-		is := byFile[f]
-		ptrs := make([]string, len(is))
-		for j, i := range is {
-			ptrs[j] = fieldPointer(at(int(i)))
+		ptrs := make([]string, 0, count[f])
+		for i := range n {
+			if in(i, f) {
+				ptrs = append(ptrs, fieldPointer(at(i)))
+			}
 		}
 		pos := f.positionsOf(ptrs)
 		ptrs = nil
-		for j, i := range is {
-			out[i] = pos[j]
+		j := 0
+		for i := range n {
+			if in(i, f) {
+				set(i, pos[j])
+				j++
+			}
 		}
-		delete(byFile, f)
 	}
-	return out
 }

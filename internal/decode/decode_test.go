@@ -369,12 +369,16 @@ func TestLocateJSONReleasing(t *testing.T) {
 		for _, ptrs := range [][]string{{"/permissions/1"}, {"/queues/0/name", "/users/1"}, {"/a/1", "/b"}, {"/nothing"}} {
 			want := LocateJSON([]byte(in), ptrs)
 			last := 0
-			got, prefix := LocateJSONReleasing([]byte(in), ptrs, func(off int) {
+			offs, prefix := LocateJSONReleasing([]byte(in), ptrs, func(off int) {
 				if off < last {
 					t.Fatalf("%s %v: released to %d after %d", in, ptrs, off, last)
 				}
 				last = off
 			})
+			got := map[string]int{}
+			for i, p := range ptrs {
+				got[p] = offs[i]
+			}
 			if !maps.Equal(got, want) || last > prefix {
 				t.Errorf("%s %v: %v (released to %d, prefix %d), LocateJSON finds %v", in, ptrs, got, last, prefix, want)
 			}

@@ -62,8 +62,8 @@ func newPtrTrie(ptrs []string) (t *ptrTrie, ends []int32) {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int { return compareTokens(ptrs[a], ptrs[b]) })
-	// Twice, making the same nodes: to count each node's children, then
-	// to put them in place.
+	// Three times, making the same nodes: to count them, to count each
+	// one's children, then to put them in place.
 	build := func(add func(parent int32, tok string) int32, end func(i, n int32)) {
 		path := []int32{0} // the nodes of the pointer before, the root first
 		for k, i := range order {
@@ -86,22 +86,23 @@ func newPtrTrie(ptrs []string) (t *ptrTrie, ends []int32) {
 			end(i, path[len(path)-1])
 		}
 	}
-	kids := []int32{0}
+	count := int32(0)
+	build(func(int32, string) int32 { count++; return count }, func(int32, int32) {})
+	t = &ptrTrie{nodes: make([]ptrNode, 1+count), edges: make([]ptrEdge, count)}
+	made := int32(0)
 	build(func(parent int32, _ string) int32 {
-		kids[parent]++
-		kids = append(kids, 0)
-		return int32(len(kids) - 1)
+		made++
+		t.nodes[parent].kids++
+		return made
 	}, func(int32, int32) {})
-	t = &ptrTrie{nodes: make([]ptrNode, len(kids)), edges: make([]ptrEdge, len(kids)-1)}
 	next := int32(0)
-	for n, k := range kids {
-		t.nodes[n].first, t.nodes[n].kids = next, k
-		next += k
+	for n := range t.nodes {
+		t.nodes[n].first = next
+		next += t.nodes[n].kids
 	}
-	kids = nil
 	t.nodes[0].parent = -1
 	ends = make([]int32, len(ptrs))
-	made := int32(0)
+	made = 0
 	build(func(parent int32, tok string) int32 {
 		made++
 		t.nodes[made].parent = parent
@@ -202,16 +203,21 @@ func LocateJSON(data []byte, ptrs []string) map[string]int {
 // (len(data) when it did not find them all). A file that is the same up
 // to there gives the same offsets.
 func LocateJSONPrefix(data []byte, ptrs []string) (offsets map[string]int, prefix int) {
-	return LocateJSONReleasing(data, ptrs, nil)
+	offs, prefix := LocateJSONReleasing(data, ptrs, nil)
+	out := make(map[string]int, len(ptrs))
+	for i, p := range ptrs {
+		out[p] = offs[i]
+	}
+	return out, prefix
 }
 
-// LocateJSONReleasing is LocateJSONPrefix that tells release, as it moves
-// on from one array element or object member to the next, the offset
-// before which it will not read data again (containers it skips are
-// passed element by element): a caller that mapped data can release the
-// pages behind.
-func LocateJSONReleasing(data []byte, ptrs []string, release func(off int)) (offsets map[string]int, prefix int) {
-	out := make(map[string]int, len(ptrs))
+// LocateJSONReleasing is LocateJSONPrefix, with the offsets in the order
+// of ptrs (no map of many pointers), that tells release, as it moves on
+// from one array element or object member to the next, the offset before
+// which it will not read data again (containers it skips are passed
+// element by element): a caller that mapped data can release the pages
+// behind.
+func LocateJSONReleasing(data []byte, ptrs []string, release func(off int)) (offsets []int, prefix int) {
 	trie, ends := newPtrTrie(ptrs)
 	d := &jsonDecoder{data: data}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
@@ -223,15 +229,16 @@ func LocateJSONReleasing(data []byte, ptrs []string, release func(off int)) (off
 	}
 	l := locator{d: d, t: trie, left: len(trie.nodes) - 1, read: len(data), release: release}
 	l.locate(0)
-	// Map every requested pointer to its offset, falling back to the
-	// deepest parent found (a node is looked into only once found, so
-	// its parents are).
-	for i, p := range ptrs {
+	// Every requested pointer's offset, falling back to the deepest
+	// parent found (a node is looked into only once found, so its
+	// parents are). ends becomes the offsets.
+	out := make([]int, len(ptrs))
+	for i := range ptrs {
 		n := ends[i]
 		for n != 0 && !trie.nodes[n].seen {
 			n = trie.nodes[n].parent
 		}
-		out[p] = trie.nodes[n].off
+		out[i] = trie.nodes[n].off
 	}
 	return out, l.read
 }
