@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -211,6 +212,13 @@ func printAudit(c *cli.Context, r *operation.AccessResult, format string) error 
 		}
 	}
 	n := r.Findings.Len()
+	// The findings were made while the files were checked; they are
+	// placed in the files now that the checks are done, once what loading
+	// and checking left is collected and its pages returned: placing
+	// 10,000 findings allocates 2 MB, which on top of the checks' took the
+	// peak above validate's.
+	debug.FreeOSMemory()
+	r.Findings.Place()
 	// One write per 64 KiB, not per finding: 10,000 findings were as many
 	// system calls.
 	out := bufio.NewWriterSize(c.App.Writer, 64<<10)

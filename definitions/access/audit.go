@@ -151,26 +151,36 @@ func (m *Model) Audit(opts AuditOptions) *Findings {
 			warn(u, schema.WAccessAdmins, "user %s is one of %d administrators, more than --max-admins %d", Quote(u.Name), len(admins), opts.MaxAdmins)
 		}
 	}
-	// Placed in one pass over each file, then put in the order
-	// schema.Diagnostics.Sort gives: file, position, pointer, code,
-	// message (pointers and messages made only to order findings at one
-	// place).
-	definitions.PlaceFields(len(found), func(i int) (definitions.Object, string) { return found[i].obj, found[i].field.String() },
-		func(i int, p schema.Pos) { found[i].line, found[i].col = int32(p.Line), int32(p.Col) })
-	slices.SortStableFunc(found, func(a, b finding) int {
-		if c := cmp.Or(cmp.Compare(a.file(), b.file()), cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col)); c != 0 {
-			return c
-		}
-		return cmp.Or(cmp.Compare(a.pointer(), b.pointer()), cmp.Compare(a.code(other), b.code(other)), cmp.Compare(a.message(other), b.message(other)))
-	})
 	return &Findings{list: found, other: other}
 }
 
 // Findings are an audit's findings, in the order schema.Diagnostics.Sort
-// gives them; each is made a Diagnostic when read.
+// gives them; each is made a Diagnostic when read. They are placed in the
+// files (and so put in order) when first read, or by Place: a caller that
+// checks the files while the audit runs places them once the checks are
+// done, and their allocations are not at once.
 type Findings struct {
-	list  []finding
-	other []noted
+	list   []finding
+	other  []noted
+	placed sync.Once
+}
+
+// Place finds where the findings are in the files, in one pass over each
+// file, and puts them in the order schema.Diagnostics.Sort gives: file,
+// position, pointer, code, message (pointers and messages made only to
+// order findings at one place). Reading them places them first.
+func (fs *Findings) Place() {
+	fs.placed.Do(func() {
+		found, other := fs.list, fs.other
+		definitions.PlaceFields(len(found), func(i int) (definitions.Object, string) { return found[i].obj, found[i].field.String() },
+			func(i int, p schema.Pos) { found[i].line, found[i].col = int32(p.Line), int32(p.Col) })
+		slices.SortStableFunc(found, func(a, b finding) int {
+			if c := cmp.Or(cmp.Compare(a.file(), b.file()), cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col)); c != 0 {
+				return c
+			}
+			return cmp.Or(cmp.Compare(a.pointer(), b.pointer()), cmp.Compare(a.code(other), b.code(other)), cmp.Compare(a.message(other), b.message(other)))
+		})
+	})
 }
 
 // Len is how many findings there are.
@@ -180,6 +190,7 @@ func (fs *Findings) Len() int { return len(fs.list) }
 // yielded.
 func (fs *Findings) All() iter.Seq[schema.Diagnostic] {
 	return func(yield func(schema.Diagnostic) bool) {
+		fs.Place()
 		for i := range fs.list {
 			if !yield(fs.list[i].diagnostic(fs.other)) {
 				return
@@ -192,7 +203,10 @@ func (fs *Findings) All() iter.Seq[schema.Diagnostic] {
 // schema.Diagnostic.AppendText writes it (the severity is not in it):
 // what a caller that writes many lines uses, not to make a pointer and a
 // message for each.
-func (fs *Findings) AppendText(b []byte, i int) []byte { return fs.list[i].appendText(b, fs.other) }
+func (fs *Findings) AppendText(b []byte, i int) []byte {
+	fs.Place()
+	return fs.list[i].appendText(b, fs.other)
+}
 
 // Diagnostics are all the findings at once, as warnings.
 func (fs *Findings) Diagnostics() schema.Diagnostics {

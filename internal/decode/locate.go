@@ -16,109 +16,94 @@ import (
 // no offsets, and locating walks the file once for all the pointers that
 // diagnostics name.
 
-// ptrTrie holds the pointers to find, one level per reference token: its
-// nodes in one slice, and each node's children, sorted by token, in
-// another. (A node of its own with a map of its children took 450 bytes a
-// pointer: 4.5 MB to place 10,000 diagnostics; a map of all children, 2.5
-// MB.)
-type ptrTrie struct {
-	nodes []ptrNode // the root first
-	edges []ptrEdge // node n's children are edges[n.first : n.first+n.kids]
+// ptrSet is the pointers to find, sorted by their tokens: the pointers
+// that share their first d tokens are a run of the order, and the run's
+// pointers with more tokens are, by their next token, runs in turn. It is
+// a trie with no nodes of its own: a node is a run and its depth. (A node
+// of its own with a map of its children took 450 bytes a pointer: 4.5 MB
+// to place 10,000 diagnostics.) Where each pointer's deepest node found
+// is, is kept by pointer.
+type ptrSet struct {
+	ptrs  []string
+	order []int32 // indices in ptrs, sorted by tokens
+	// By place in order: how many tokens the pointer has, how many of
+	// them were found, and where the last found is.
+	ntok, depth []int32
+	off         []int
 }
 
-// ptrNode is one node of a ptrTrie.
-type ptrNode struct {
-	off         int // where the node is, once seen
-	parent      int32
-	first, kids int32
-	want        bool // a pointer ends here
-	seen        bool
-}
+// ptrNode is the node of the pointers order[lo:hi], which share their
+// first d tokens: the node those tokens lead to.
+type ptrNode struct{ lo, hi, d int32 }
 
-// ptrEdge leads to a child by its token.
-type ptrEdge struct {
-	tok   string
-	child int32
-}
-
-// child is n's child at tok, or -1.
-func (t *ptrTrie) child(n int32, tok string) int32 {
-	nd := &t.nodes[n]
-	es := t.edges[nd.first : nd.first+nd.kids]
-	i, ok := slices.BinarySearchFunc(es, tok, func(e ptrEdge, tok string) int { return strings.Compare(e.tok, tok) })
-	if !ok {
-		return -1
+// newPtrSet sorts ptrs by their tokens; a node's offset, until found, is
+// root's: the root's offset for pointers that name the document itself,
+// and 0 for others.
+func newPtrSet(ptrs []string) *ptrSet {
+	n := len(ptrs)
+	s := &ptrSet{ptrs: ptrs, order: make([]int32, n), ntok: make([]int32, n), depth: make([]int32, n), off: make([]int, n)}
+	for i := range s.order {
+		s.order[i] = int32(i)
 	}
-	return es[i].child
-}
-
-// newPtrTrie makes the trie of ptrs, and the node where each ends. The
-// pointers are put in the order of their tokens, so that each shares its
-// path with the one before as far as they agree, and each node's children
-// are made in order.
-func newPtrTrie(ptrs []string) (t *ptrTrie, ends []int32) {
-	order := make([]int32, len(ptrs))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return compareTokens(ptrs[a], ptrs[b]) })
-	// Three times, making the same nodes: to count them, to count each
-	// one's children, then to put them in place.
-	build := func(add func(parent int32, tok string) int32, end func(i, n int32)) {
-		path := []int32{0} // the nodes of the pointer before, the root first
-		for k, i := range order {
-			p := ptrs[i]
-			shared := 0
-			if k > 0 {
-				shared = sharedTokens(ptrs[order[k-1]], p)
+	slices.SortFunc(s.order, func(a, b int32) int { return compareTokens(ptrs[a], ptrs[b]) })
+	for k, i := range s.order {
+		r := newTokenReader(ptrs[i])
+		for {
+			if _, ok := r.next(); !ok {
+				break
 			}
-			path = path[:shared+1]
-			r := newTokenReader(p)
-			for j := 0; ; j++ {
-				tok, ok := r.next()
-				if !ok {
-					break
-				}
-				if j >= shared {
-					path = append(path, add(path[len(path)-1], tok))
-				}
-			}
-			end(i, path[len(path)-1])
+			s.ntok[k]++
 		}
 	}
-	count := int32(0)
-	build(func(int32, string) int32 { count++; return count }, func(int32, int32) {})
-	t = &ptrTrie{nodes: make([]ptrNode, 1+count), edges: make([]ptrEdge, count)}
-	made := int32(0)
-	build(func(parent int32, _ string) int32 {
-		made++
-		t.nodes[parent].kids++
-		return made
-	}, func(int32, int32) {})
-	next := int32(0)
-	for n := range t.nodes {
-		t.nodes[n].first = next
-		next += t.nodes[n].kids
+	return s
+}
+
+// nodes is how many nodes the pointers lead to, the root not counted.
+func (s *ptrSet) nodes() int {
+	total := 0
+	for k := range s.order {
+		total += int(s.ntok[k])
+		if k > 0 {
+			total -= sharedTokens(s.ptrs[s.order[k-1]], s.ptrs[s.order[k]])
+		}
 	}
-	t.nodes[0].parent = -1
-	ends = make([]int32, len(ptrs))
-	made = 0
-	build(func(parent int32, tok string) int32 {
-		made++
-		t.nodes[made].parent = parent
-		// first counts on while the children are put, and is set back
-		// below.
-		t.edges[t.nodes[parent].first] = ptrEdge{tok, made}
-		t.nodes[parent].first++
-		return made
-	}, func(i, n int32) {
-		t.nodes[n].want = true
-		ends[i] = n
-	})
-	for n := range t.nodes {
-		t.nodes[n].first -= t.nodes[n].kids
+	return total
+}
+
+// token is the d-th token (from 0) of the k-th pointer in order.
+func (s *ptrSet) token(k, d int32) string {
+	r := newTokenReader(s.ptrs[s.order[k]])
+	for range d {
+		r.next()
 	}
-	return t, ends
+	tok, _ := r.next()
+	return tok
+}
+
+// kids says whether n has children: whether its last pointer (the
+// longest sort last) has more tokens than n's.
+func (s *ptrSet) kids(n ptrNode) bool { return n.hi > n.lo && s.ntok[n.hi-1] > n.d }
+
+// child is n's child at tok.
+func (s *ptrSet) child(n ptrNode, tok string) (ptrNode, bool) {
+	// Those that end at n come first.
+	a := n.lo + int32(sort.Search(int(n.hi-n.lo), func(j int) bool { return s.ntok[n.lo+int32(j)] > n.d }))
+	first := a + int32(sort.Search(int(n.hi-a), func(j int) bool { return s.token(a+int32(j), n.d) >= tok }))
+	if first == n.hi || s.token(first, n.d) != tok {
+		return ptrNode{}, false
+	}
+	end := first + int32(sort.Search(int(n.hi-first), func(j int) bool { return s.token(first+int32(j), n.d) > tok }))
+	return ptrNode{first, end, n.d + 1}, true
+}
+
+// seen says whether n was found.
+func (s *ptrSet) seen(n ptrNode) bool { return s.depth[n.lo] >= n.d }
+
+// found records where n is: for each of its pointers, the deepest found.
+func (s *ptrSet) found(n ptrNode, off int) {
+	for k := n.lo; k < n.hi; k++ {
+		s.depth[k], s.off[k] = n.d, off
+	}
 }
 
 // tokenReader reads a pointer's reference tokens, unescaped, as
@@ -218,37 +203,34 @@ func LocateJSONPrefix(data []byte, ptrs []string) (offsets map[string]int, prefi
 // element by element): a caller that mapped data can release the pages
 // behind.
 func LocateJSONReleasing(data []byte, ptrs []string, release func(off int)) (offsets []int, prefix int) {
-	trie, ends := newPtrTrie(ptrs)
+	set := newPtrSet(ptrs)
 	d := &jsonDecoder{data: data}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3
 	}
 	d.skipSpace()
-	if trie.nodes[0].want {
-		trie.nodes[0].off = d.pos
+	root := ptrNode{0, int32(len(ptrs)), 0}
+	if len(ptrs) > 0 && set.ntok[0] == 0 { // a pointer to the document
+		set.found(root, d.pos)
 	}
-	l := locator{d: d, t: trie, left: len(trie.nodes) - 1, read: len(data), release: release}
-	l.locate(0)
-	// Every requested pointer's offset, falling back to the deepest
-	// parent found (a node is looked into only once found, so its
-	// parents are). ends becomes the offsets.
+	l := locator{d: d, s: set, left: set.nodes(), read: len(data), release: release}
+	l.locate(root)
+	// Every requested pointer's offset: its own, or its deepest parent
+	// found's (a node is looked into only once found, so its parents
+	// are).
 	out := make([]int, len(ptrs))
-	for i := range ptrs {
-		n := ends[i]
-		for n != 0 && !trie.nodes[n].seen {
-			n = trie.nodes[n].parent
-		}
-		out[i] = trie.nodes[n].off
+	for k, i := range set.order {
+		out[i] = set.off[k]
 	}
 	return out, l.read
 }
 
-// locator finds a trie's nodes in a JSON document (each records where it
+// locator finds a ptrSet's nodes in a JSON document (each records where it
 // is), and stops reading once it has found them all (left is how many it
 // has not).
 type locator struct {
 	d    *jsonDecoder
-	t    *ptrTrie
+	s    *ptrSet
 	left int
 	read int // how far it read when it found the last node
 	// release, when set, is told how far the locator got after each
@@ -293,27 +275,26 @@ func (l *locator) pass() {
 
 // saw records where node c is, the first time; with the last node found,
 // nothing more is read.
-func (l *locator) saw(c int32, off int) {
-	n := &l.t.nodes[c]
-	if n.seen { // a duplicate key: the first wins
+func (l *locator) saw(c ptrNode, off int) {
+	if l.s.seen(c) { // a duplicate key: the first wins
 		return
 	}
-	n.seen, n.off = true, off
+	l.s.found(c, off)
 	if l.left--; l.left == 0 {
 		l.read = min(l.d.pos, len(l.d.data))
 		l.d.pos = len(l.d.data)
 	}
 }
 
-// locate walks the value at d.pos, recording each trie child it meets,
+// locate walks the value at d.pos, recording each child of n it meets,
 // and skips everything else.
-func (l *locator) locate(n int32) {
+func (l *locator) locate(n ptrNode) {
 	d := l.d
 	d.skipSpace()
 	if d.pos >= len(d.data) {
 		return
 	}
-	if l.t.nodes[n].kids == 0 {
+	if !l.s.kids(n) {
 		d.skip()
 		return
 	}
@@ -333,8 +314,8 @@ func (l *locator) locate(n int32) {
 			}
 			d.skipSpace()
 			d.pos++ // :
-			if c := l.t.child(n, k); c >= 0 {
-				seen := l.t.nodes[c].seen
+			if c, ok := l.s.child(n, k); ok {
+				seen := l.s.seen(c)
 				l.saw(c, keyOff)
 				if !seen {
 					l.locate(c)
@@ -362,7 +343,7 @@ func (l *locator) locate(n int32) {
 				return
 			}
 			start := d.pos
-			if c := l.t.child(n, string(strconv.AppendInt(index[:0], int64(i), 10))); c >= 0 {
+			if c, ok := l.s.child(n, string(strconv.AppendInt(index[:0], int64(i), 10))); ok {
 				l.saw(c, d.pos)
 				l.locate(c)
 			} else {
