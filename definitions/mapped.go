@@ -107,30 +107,36 @@ func faultGuard(onFault func()) func() {
 // it was parsed (in its size, or up to the pointers) places nothing, as
 // bytes does.
 //
-// The positions are in the order of ptrs.
-func (f *File) placeReleased(ptrs []string) (pos []schema.Pos, ok bool) {
+// The positions are handed to set, the i-th pointer's as set(i, pos).
+func (f *File) placeReleased(ptrs []string, set func(i int, p schema.Pos)) (ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.reread
 	if f.data != nil || r == nil || f.mappedOnce {
-		return nil, false
+		return false
 	}
 	f.mappedOnce = true
 	file, err := os.Open(r.path)
 	if err != nil {
-		return nil, false
+		return false
 	}
 	defer file.Close()
 	if st, err := file.Stat(); err != nil || st.Size() != int64(r.size) {
 		f.reread = nil // changed: nothing is placed, now or later
-		return make([]schema.Pos, len(ptrs)), true
+		return true
 	}
 	m, mapped := mapFile(file, int64(r.size))
 	if !mapped {
-		return nil, false
+		return false
 	}
 	defer m.unmap()
-	defer faultGuard(func() { pos, ok = make([]schema.Pos, len(ptrs)), true })()
+	// What was placed before a fault or a change is found is taken back.
+	unplace := func() {
+		for i := range ptrs {
+			set(i, schema.Pos{})
+		}
+	}
+	defer faultGuard(func() { unplace(); ok = true })()
 	// The pointers are located, then their lines and columns counted, each
 	// in one pass that releases the pages behind it: the bytes up to the
 	// last pointer are not resident at once.
@@ -142,7 +148,7 @@ func (f *File) placeReleased(ptrs []string) (pos []schema.Pos, ok bool) {
 			m.done = end
 		}
 	})
-	pos = placeSwept(m.data, offs)
+	placeSwept(m.data, offs, set)
 	offs = nil
 	upTo, want := len(m.data), r.sum
 	for _, k := range r.marks {
@@ -162,25 +168,21 @@ func (f *File) placeReleased(ptrs []string) (pos []schema.Pos, ok bool) {
 	}
 	if sum != want {
 		f.reread = nil
-		return make([]schema.Pos, len(ptrs)), true
+		unplace()
 	}
-	return pos, true
+	return true
 }
 
-// placeSwept turns offsets into positions in a mapped file, in the same
-// order, in one pass over it that releases the pages behind.
-func placeSwept(data []byte, offs []int) []schema.Pos {
-	order, sorted := inFileOrder(offs)
+// placeSwept turns offsets into positions in a mapped file, in one pass
+// over it that releases the pages behind, and hands set the i-th offset's
+// as set(i, pos).
+func placeSwept(data []byte, offs []int, set func(i int, p schema.Pos)) {
+	order := inFileOrder(offs)
 	page, dropped := os.Getpagesize(), 0
-	positions := decode.Positions(data, sorted, func(off int) {
+	decode.PositionsEach(data, len(order), func(k int) int { return offs[order[k]] }, func(off int) {
 		if end := off / page * page; end-dropped >= placeEvery {
 			drop(data[dropped:end])
 			dropped = end
 		}
-	})
-	out := make([]schema.Pos, len(offs))
-	for k, i := range order {
-		out[i] = positions[k]
-	}
-	return out
+	}, func(k int, p schema.Pos) { set(int(order[k]), p) })
 }

@@ -340,7 +340,8 @@ func appendFieldPointer(b []byte, o Object, field string) []byte {
 // field, "" for the object itself) as a Diagnoser places diagnostics at
 // them, in one pass over each file, and gives set each position: the
 // positions alone, for a caller that makes the diagnostics when it shows
-// them. An object of no file has none (set is not called).
+// them. An object of no file, or one that cannot be placed, has none: set
+// may not be called for it.
 func PlaceFields(n int, at func(i int) (Object, string), set func(i int, pos schema.Pos)) {
 	var files []*File
 	count := map[*File]int{}
@@ -356,19 +357,20 @@ func PlaceFields(n int, at func(i int) (Object, string), set func(i int, pos sch
 	in := func(i int, f *File) bool { o, _ := at(i); return o.meta().Origin.File == f }
 	for _, f := range files {
 		ptrs := make([]string, 0, count[f])
+		var is []int32 // the objects' indices, when not all are f's
 		for i := range n {
 			if in(i, f) {
 				ptrs = append(ptrs, fieldPointer(at(i)))
+				if count[f] < n {
+					is = append(is, int32(i))
+				}
 			}
 		}
-		pos := f.positionsOf(ptrs)
-		ptrs = nil
-		j := 0
-		for i := range n {
-			if in(i, f) {
-				set(i, pos[j])
-				j++
+		f.placeEach(ptrs, func(j int, p schema.Pos) {
+			if is != nil {
+				j = int(is[j])
 			}
-		}
+			set(j, p)
+		})
 	}
 }

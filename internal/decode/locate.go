@@ -452,6 +452,13 @@ func (li *LineIndex) Pos(off int) schema.Pos {
 // mapped data can release the pages behind.
 func Positions(data []byte, offs []int, release func(off int)) []schema.Pos {
 	out := make([]schema.Pos, len(offs))
+	PositionsEach(data, len(offs), func(k int) int { return offs[k] }, release, func(k int, p schema.Pos) { out[k] = p })
+	return out
+}
+
+// PositionsEach is Positions of n offsets, the k-th offset(k), each
+// handed to set rather than put in a list.
+func PositionsEach(data []byte, n int, offset func(k int) int, release func(off int), set func(k int, p schema.Pos)) {
 	const step = 64 << 10
 	line, lineStart := 0, 0
 	// colPos is how far the current line's characters are counted, col
@@ -461,8 +468,10 @@ func Positions(data []byte, offs []int, release func(off int)) []schema.Pos {
 		colPos = 3
 	}
 	scanned := 0 // line breaks before it are counted
-	for i, off := range offs {
+	for i := range n {
+		off := offset(i)
 		if off < 0 {
+			set(i, schema.Pos{})
 			continue
 		}
 		off = min(off, len(data))
@@ -489,12 +498,11 @@ func Positions(data []byte, offs []int, release func(off int)) []schema.Pos {
 			}
 		}
 		if off < colPos { // before a byte order mark's end
-			out[i] = schema.Pos{Line: line + 1, Col: 1 + utf8.RuneCount(data[lineStart:off])}
+			set(i, schema.Pos{Line: line + 1, Col: 1 + utf8.RuneCount(data[lineStart:off])})
 			continue
 		}
-		out[i] = schema.Pos{Line: line + 1, Col: col + utf8.RuneCount(data[colPos:off])}
+		set(i, schema.Pos{Line: line + 1, Col: col + utf8.RuneCount(data[colPos:off])})
 	}
-	return out
 }
 
 // LocateYAML finds the position of pointers in a decoded YAML tree. A member
