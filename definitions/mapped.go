@@ -36,6 +36,9 @@ type mapping struct {
 	// parsing: placing objects near the file's start then checks the
 	// bytes up to them, not the whole file.
 	marks []mark
+	// misaligned is set when the file is mapped off huge pages'
+	// boundaries (mapFile).
+	misaligned bool
 }
 
 // mark is the CRC-32C of a file's first off bytes.
