@@ -1,11 +1,9 @@
 package definitions
 
 import (
-	"cmp"
 	"hash/crc32"
 	"os"
 	"runtime/debug"
-	"slices"
 
 	"github.com/warren-tool/warren/internal/decode"
 	"github.com/warren-tool/warren/schema"
@@ -38,6 +36,9 @@ type mapping struct {
 	// parsing: placing objects near the file's start then checks the
 	// bytes up to them, not the whole file.
 	marks []mark
+	// misaligned is set when the file is mapped off huge pages'
+	// boundaries (mapFile).
+	misaligned bool
 }
 
 // mark is the CRC-32C of a file's first off bytes.
@@ -108,29 +109,37 @@ func faultGuard(onFault func()) func() {
 // already, or cannot be mapped: bytes reads it then. A file changed since
 // it was parsed (in its size, or up to the pointers) places nothing, as
 // bytes does.
-func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool) {
+//
+// The positions are handed to set, the i-th pointer's as set(i, pos).
+func (f *File) placeReleased(ptrs []string, set func(i int, p schema.Pos)) (ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.reread
 	if f.data != nil || r == nil || f.mappedOnce {
-		return nil, false
+		return false
 	}
 	f.mappedOnce = true
 	file, err := os.Open(r.path)
 	if err != nil {
-		return nil, false
+		return false
 	}
 	defer file.Close()
 	if st, err := file.Stat(); err != nil || st.Size() != int64(r.size) {
 		f.reread = nil // changed: nothing is placed, now or later
-		return map[string]schema.Pos{}, true
+		return true
 	}
 	m, mapped := mapFile(file, int64(r.size))
 	if !mapped {
-		return nil, false
+		return false
 	}
 	defer m.unmap()
-	defer faultGuard(func() { pos, ok = map[string]schema.Pos{}, true })()
+	// What was placed before a fault or a change is found is taken back.
+	unplace := func() {
+		for i := range ptrs {
+			set(i, schema.Pos{})
+		}
+	}
+	defer faultGuard(func() { unplace(); ok = true })()
 	// The pointers are located, then their lines and columns counted, each
 	// in one pass that releases the pages behind it: the bytes up to the
 	// last pointer are not resident at once.
@@ -142,7 +151,8 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 			m.done = end
 		}
 	})
-	pos = placeSwept(m.data, offs)
+	placeSwept(m.data, offs, set)
+	offs = nil
 	upTo, want := len(m.data), r.sum
 	for _, k := range r.marks {
 		if k.off >= read {
@@ -161,37 +171,21 @@ func (f *File) placeReleased(ptrs []string) (pos map[string]schema.Pos, ok bool)
 	}
 	if sum != want {
 		f.reread = nil
-		return map[string]schema.Pos{}, true
+		unplace()
 	}
-	return pos, true
+	return true
 }
 
-// placeSwept turns the offsets of pointers into positions in a mapped
-// file, in one pass over it that releases the pages behind.
-func placeSwept(data []byte, offs map[string]int) map[string]schema.Pos {
-	type placed struct {
-		ptr string
-		off int
-	}
-	list := make([]placed, 0, len(offs))
-	for p, off := range offs {
-		list = append(list, placed{p, off})
-	}
-	slices.SortFunc(list, func(a, b placed) int { return cmp.Compare(a.off, b.off) })
-	sorted := make([]int, len(list))
-	for i, x := range list {
-		sorted[i] = x.off
-	}
+// placeSwept turns offsets into positions in a mapped file, in one pass
+// over it that releases the pages behind, and hands set the i-th offset's
+// as set(i, pos).
+func placeSwept(data []byte, offs []int, set func(i int, p schema.Pos)) {
+	order := inFileOrder(offs)
 	page, dropped := os.Getpagesize(), 0
-	positions := decode.Positions(data, sorted, func(off int) {
+	decode.PositionsEach(data, len(order), func(k int) int { return offs[order[k]] }, func(off int) {
 		if end := off / page * page; end-dropped >= placeEvery {
 			drop(data[dropped:end])
 			dropped = end
 		}
-	})
-	out := make(map[string]schema.Pos, len(list))
-	for i, x := range list {
-		out[x.ptr] = positions[i]
-	}
-	return out
+	}, func(k int, p schema.Pos) { set(int(order[k]), p) })
 }

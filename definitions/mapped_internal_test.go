@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/warren-tool/warren/internal/defgen"
 	"github.com/warren-tool/warren/schema"
@@ -276,5 +277,40 @@ func TestReleasedFilePlacedFromItsStart(t *testing.T) {
 	got, exp := Diagnose(doc.Users[0], 0, "", ""), Diagnose(want.Users[0], 0, "", "")
 	if got.Pos != exp.Pos || got.Pos.Line == 0 {
 		t.Errorf("%s placed at %v in a file changed only at its end, want %v", doc.Users[0].Addr(), got.Pos, exp.Pos)
+	}
+}
+
+// A mapped file starts one page past a huge page's boundary, so that no
+// huge page maps it (the page cache of a file just written may hold 2 MiB
+// folios, which a read would map whole past what is released), and reads
+// and unmaps as any mapping: its bytes are the file's, to its last.
+func TestMappedFileOffHugePages(t *testing.T) {
+	needMapping(t)
+	for _, size := range []int{mapMin, 5<<20 + 123} {
+		want := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		path := filepath.Join(t.TempDir(), "big.json")
+		if err := os.WriteFile(path, want, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, ok := mapFile(f, int64(size))
+		f.Close()
+		if !ok {
+			t.Fatalf("%d bytes: not mapped", size)
+		}
+		if at := uintptr(unsafe.Pointer(unsafe.SliceData(m.data))); at%hugeAlign != uintptr(os.Getpagesize()) {
+			t.Errorf("%d bytes mapped at %#x: %#x past a huge page's boundary, want one page", size, at, at%hugeAlign)
+		}
+		if !bytes.Equal(m.data, want) {
+			t.Errorf("%d bytes: the mapping is not the file", size)
+		}
+		drop(m.data[:os.Getpagesize()])
+		if m.data[0] != '0' || m.data[size-1] != want[size-1] {
+			t.Errorf("%d bytes: not read again after release", size)
+		}
+		m.unmap()
 	}
 }

@@ -280,3 +280,97 @@ func (g *Diagnoser) Diagnostics() schema.Diagnostics {
 	g.files = nil
 	return g.diags
 }
+
+// FileName is the name of the file o was read from, "" for an object of
+// no file.
+func FileName(o Object) string {
+	if f := o.meta().Origin.File; f != nil {
+		return f.Name
+	}
+	return ""
+}
+
+// FieldPointer is the JSON pointer of o's field (of o itself when field
+// is ""), as a diagnostic at it shows it (Diagnoser.AddField): "" for an
+// object of no file.
+func FieldPointer(o Object, field string) string {
+	f := o.meta().Origin.File
+	if f == nil {
+		return ""
+	}
+	p := fieldPointer(o, field)
+	if f.topo != nil {
+		p = f.topo.pointer(p)
+	}
+	return p
+}
+
+// AppendFieldPointer appends FieldPointer(o, field) to b.
+func AppendFieldPointer(b []byte, o Object, field string) []byte {
+	f := o.meta().Origin.File
+	switch {
+	case f == nil:
+		return b
+	case f.topo != nil:
+		return append(b, FieldPointer(o, field)...)
+	}
+	return appendFieldPointer(b, o, field)
+}
+
+// fieldPointer is the pointer of o's field in o's file, as it was read.
+func fieldPointer(o Object, field string) string {
+	if o.meta().Origin.File == nil {
+		return ""
+	}
+	return string(appendFieldPointer(make([]byte, 0, 32), o, field))
+}
+
+// appendFieldPointer appends the pointer of o's field in o's file, as it
+// was read (Pointer, and the field): o must be of a file.
+func appendFieldPointer(b []byte, o Object, field string) []byte {
+	b = append(append(append(b, '/'), o.Kind()...), '/')
+	b = strconv.AppendInt(b, int64(o.meta().Origin.Index), 10)
+	if field != "" {
+		b = append(append(b, '/'), field...)
+	}
+	return b
+}
+
+// PlaceFields places n objects' fields (at gives the i-th object and
+// field, "" for the object itself) as a Diagnoser places diagnostics at
+// them, in one pass over each file, and gives set each position: the
+// positions alone, for a caller that makes the diagnostics when it shows
+// them. An object of no file, or one that cannot be placed, has none: set
+// may not be called for it.
+func PlaceFields(n int, at func(i int) (Object, string), set func(i int, pos schema.Pos)) {
+	var files []*File
+	count := map[*File]int{}
+	for i := range n {
+		o, _ := at(i)
+		if f := o.meta().Origin.File; f != nil {
+			if count[f] == 0 {
+				files = append(files, f)
+			}
+			count[f]++
+		}
+	}
+	in := func(i int, f *File) bool { o, _ := at(i); return o.meta().Origin.File == f }
+	for _, f := range files {
+		ptrs := make([]string, 0, count[f])
+		var is []int32 // the objects' indices, when not all are f's
+		for i := range n {
+			if in(i, f) {
+				ptrs = append(ptrs, fieldPointer(at(i)))
+				if count[f] < n {
+					is = append(is, int32(i))
+				}
+			}
+		}
+		f.placeEach(ptrs, func(j int, p schema.Pos) {
+			if is != nil {
+				j = int(is[j])
+			}
+			set(j, p)
+		})
+	}
+}

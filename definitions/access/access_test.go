@@ -295,7 +295,7 @@ queues: [{name: app.q, vhost: v, durable: true}]
 		t.Fatal(diags)
 	}
 	var got []string
-	for _, f := range access.New(d, access.Options{}).Audit(access.AuditOptions{}) {
+	for f := range access.New(d, access.Options{}).Audit(access.AuditOptions{}).All() {
 		if f.Code == "W204" {
 			got = append(got, f.Message)
 		}

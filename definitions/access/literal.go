@@ -27,6 +27,7 @@ func parseLiteral(pat string) (l literal, ok bool) {
 		l.any, pat = true, pat[:len(pat)-2]
 	}
 	var b strings.Builder
+	b.Grow(len(pat)) // the text is no longer: one allocation
 	for i := 0; i < len(pat); i++ {
 		c := pat[i]
 		switch {

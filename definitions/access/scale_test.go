@@ -188,3 +188,52 @@ queues: [{name: a1, vhost: v, durable: true}]
 		}
 	}
 }
+
+// An audit holds its findings as what each is about and where, not as
+// text: the live heap it adds, once its findings are placed, is a few
+// dozen bytes a finding (each a permission's grant that matches nothing),
+// where the same findings as diagnostics, with their messages and
+// pointers, take several times that. Measured after a collection: live
+// bytes, no clock.
+func TestAuditHoldsNoTextPerFinding(t *testing.T) {
+	const n = 20000
+	var b strings.Builder
+	b.WriteString(`{"vhosts":[{"name":"v"}],"queues":[{"name":"q","vhost":"v","durable":true}],"permissions":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"user":"user-%d","vhost":"v","configure":"^user-%d\\.","write":".*","read":".*"}`, i, i)
+	}
+	b.WriteString(`]}`)
+	d, diags := definitions.Parse("defs.json", []byte(b.String()))
+	if diags.HasErrors() {
+		t.Fatalf("test document: %v", diags)
+	}
+	live := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	m := access.New(d, access.Options{})
+	before := live()
+	fs := m.Audit(access.AuditOptions{})
+	fs.Place()
+	held := float64(live()-before) / n
+	if fs.Len() != n {
+		t.Fatalf("%d findings, want one a permission (%d)", fs.Len(), n)
+	}
+	before = live()
+	ds := fs.Diagnostics()
+	asText := float64(live()-before) / n
+	runtime.KeepAlive(fs)
+	runtime.KeepAlive(ds)
+	t.Logf("%.0f bytes a finding held, %.0f as a diagnostic", held, asText)
+	if held > 64 {
+		t.Errorf("the audit holds %.0f bytes a finding; want at most 64 (as diagnostics: %.0f)", held, asText)
+	}
+	if asText < 3*held {
+		t.Errorf("a diagnostic takes %.0f bytes, a held finding %.0f: the bound no longer tells them apart", asText, held)
+	}
+}

@@ -369,15 +369,42 @@ func TestLocateJSONReleasing(t *testing.T) {
 		for _, ptrs := range [][]string{{"/permissions/1"}, {"/queues/0/name", "/users/1"}, {"/a/1", "/b"}, {"/nothing"}} {
 			want := LocateJSON([]byte(in), ptrs)
 			last := 0
-			got, prefix := LocateJSONReleasing([]byte(in), ptrs, func(off int) {
+			offs, prefix := LocateJSONReleasing([]byte(in), ptrs, func(off int) {
 				if off < last {
 					t.Fatalf("%s %v: released to %d after %d", in, ptrs, off, last)
 				}
 				last = off
 			})
+			got := map[string]int{}
+			for i, p := range ptrs {
+				got[p] = offs[i]
+			}
 			if !maps.Equal(got, want) || last > prefix {
 				t.Errorf("%s %v: %v (released to %d, prefix %d), LocateJSON finds %v", in, ptrs, got, last, prefix, want)
 			}
 		}
+	}
+}
+
+// Pointers located together are where each is located alone: pointers
+// that share tokens, that are prefixes of others, that sort between a
+// parent and its children (1-b between 1 and 1/x), escaped ones, the
+// root, repeated ones and ones that do not exist.
+func TestLocateJSONTogetherAsAlone(t *testing.T) {
+	data := []byte(`{"a": {"1": {"x": 1, "y": [5, 6]}, "1-b": 2, "10": {"x": 3}, "a/b": 4, "~": 5, "": 6},
+"l": [{"x": 0}, {"x": 1}, [7, 8], {"x": 3}, {}, {}, {}, {}, {}, {}, {"x": 10}, {"x": 11}]}`)
+	ptrs := []string{"", "/", "/a", "/a/1", "/a/1/x", "/a/1-b", "/a/10/x", "/a/1/y/1", "/a/a~1b", "/a/~0",
+		"/a/", "/l/1/x", "/l/10/x", "/l/11", "/l/2/0", "/l/1/x", "/missing/3", "/l/12", "/a/1/z", "/l/0"}
+	together := LocateJSON(data, ptrs)
+	for _, p := range ptrs {
+		if alone := LocateJSON(data, []string{p})[p]; together[p] != alone {
+			t.Errorf("%q: at %d with the others, at %d alone", p, together[p], alone)
+		}
+	}
+	if len(together) != len(slices.Compact(slices.Sorted(slices.Values(ptrs)))) {
+		t.Errorf("%d offsets for %d pointers", len(together), len(ptrs))
+	}
+	if off := together["/l/10/x"]; !bytes.HasPrefix(data[off:], []byte(`"x": 10`)) {
+		t.Errorf("/l/10/x at %q", data[off:off+8])
 	}
 }

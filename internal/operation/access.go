@@ -54,8 +54,9 @@ type AccessResult struct {
 	Vhosts []UserInVhost
 	// Users are who can do what to Resource, user by user.
 	Users []UserOnResource
-	// Findings are the audit's, sorted.
-	Findings schema.Diagnostics
+	// Findings are the audit's, in order, each made a diagnostic as it is
+	// read.
+	Findings *access.Findings
 	// Matrix is every user's access to every resource of Vhost (asked
 	// with Vhost alone).
 	Matrix *Matrix
