@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
@@ -87,6 +89,9 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	if err := errors.Join(verr, xerr); err != nil {
 		return nil, err
 	}
+	if err := c.completeAccess(ctx, doc, vhosts); err != nil {
+		return nil, err
+	}
 	info := map[string]VhostInfo{}
 	for _, v := range vhosts {
 		info[v.Name] = v
@@ -141,6 +146,99 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// incompleteExports counts exports that lacked what the broker holds and
+// were completed from the listings (tests read it).
+var incompleteExports atomic.Int64
+
+// accessWaits are the waits before reading the permissions again while the
+// broker lists none although some of its users have some.
+var accessWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
+
+// completeAccess completes an export that lacks the vhosts, users or
+// permissions the broker holds: RabbitMQ 4.x on Khepri reads the users and
+// the permissions of an export with a query whose failure it turns into an
+// empty list (rabbit_db_user:get_all and check_and_match_user_permissions
+// ('_', '_')), and the vhosts from a projection that it reads as empty
+// while the projection is not there, so an export taken while the store is
+// busy (just after a restart) can list none of them, while the next lists
+// them all. A diff of such an export would report every one of them as
+// missing. The check costs no request on an export that lists users,
+// vhosts and permissions:
+//   - no vhosts, while GET /api/vhosts (read beside the export) lists some:
+//     the vhosts are read again (GET /api/vhosts);
+//   - no users: the users are read again (GET /api/users); a broker whose
+//     users are all in another backend (LDAP, OAuth) has none;
+//   - no permissions, while there are users and vhosts: the permissions are
+//     read again (GET /api/permissions). When the listing has none either,
+//     GET /api/users/without-permissions says whether that is so (it checks
+//     each user in a transaction, which fails rather than answer empty);
+//     when some user has permissions after all, the listing is read again a
+//     few times (accessWaits) and Read fails, rather than report drift,
+//     when it still lists none.
+//
+// Topic permissions need no check: RabbitMQ reads them all in a
+// transaction, which fails the export (500, read again) rather than list
+// none. Policies and parameters come from projections that are there
+// before the management listener starts.
+func (c *Client) completeAccess(ctx context.Context, doc *definitions.Document, listed []VhostInfo) error {
+	if len(doc.Vhosts) == 0 && len(listed) > 0 {
+		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindVhost}, nil)
+		if err != nil {
+			return err
+		}
+		if len(got.Vhosts) > 0 {
+			incompleteExports.Add(1)
+			doc.Vhosts = got.Vhosts
+		}
+	}
+	if len(doc.Users) == 0 {
+		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil)
+		if err != nil {
+			return err
+		}
+		if len(got.Users) > 0 {
+			incompleteExports.Add(1)
+			doc.Users = got.Users
+		}
+	}
+	if len(doc.Permissions) > 0 || len(doc.Users) == 0 || len(doc.Vhosts) == 0 {
+		return nil
+	}
+	bare := 0 // users without permissions
+	for try := 0; ; try++ {
+		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindPermission}, nil)
+		if err != nil {
+			return err
+		}
+		if len(got.Permissions) > 0 {
+			incompleteExports.Add(1)
+			doc.Permissions = got.Permissions
+			return nil
+		}
+		if try == 0 {
+			var list []struct {
+				Name string `json:"name"`
+			}
+			if err := c.getJSON(ctx, "/api/users/without-permissions", &list); err != nil {
+				return err
+			}
+			if bare = len(list); bare >= len(doc.Users) {
+				return nil // no user has permissions
+			}
+		}
+		if try == len(accessWaits) {
+			return fmt.Errorf("rabbitmq: GET /api/definitions and GET /api/permissions list no permissions, "+
+				"but GET /api/users/without-permissions lists only %d of %d users: the broker is not ready, try again later",
+				bare, len(doc.Users))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(accessWaits[try]):
+		}
+	}
 }
 
 // readDefinitions reads GET /api/definitions into a Document as it
