@@ -17,8 +17,8 @@ import (
 )
 
 // TestRestartExportRepro looks for an export that lacks what the broker
-// holds right after a restart: it fills a node (WARREN_RESTART_REPRO users,
-// each with a permission, or the file WARREN_RESTART_FILE), stops it
+// holds right after a restart: it fills a node (the file WARREN_RESTART_FILE,
+// then WARREN_RESTART_REPRO users, each with a permission), stops it
 // (rabbitmqctl stop, or a kill with WARREN_RESTART_KILL=1), starts it again
 // in its directory and counts each kind of every GET /api/definitions from
 // the moment the API answers. It only reports, and is built only with the
@@ -39,19 +39,24 @@ func TestRestartExportRepro(t *testing.T) {
 	}
 	t.Cleanup(func() { n.Stop() })
 	t.Logf("node %s %s at %s", n.Name, n.Version, n.URL)
-	var data []byte
+	var files [][]byte
 	if file != "" {
-		if data, err = os.ReadFile(file); err != nil {
+		data, err := os.ReadFile(file)
+		if err != nil {
 			t.Fatal(err)
 		}
-	} else {
-		data = reproDefinitions(users)
+		files = append(files, data)
 	}
-	t0 := time.Now()
-	if err := n.PostDefinitions(ctx, data); err != nil {
-		t.Fatal(err)
+	if users > 0 {
+		files = append(files, reproDefinitions(users))
 	}
-	t.Logf("import: %s", time.Since(t0).Round(time.Millisecond))
+	for _, data := range files {
+		t0 := time.Now()
+		if err := n.PostDefinitions(ctx, data); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("import of %d bytes: %s", len(data), time.Since(t0).Round(time.Millisecond))
+	}
 	before := exportCounts(ctx, n)
 	t.Logf("before restart: %v", before)
 	for round := 1; round <= reproRounds(); round++ {
