@@ -239,8 +239,9 @@ func TestReadChecksAccessOnlyWhenEmpty(t *testing.T) {
 }
 
 // When the export and the listing keep listing no permissions though users
-// have some, Read fails: it never returns what a diff would take for
-// missing permissions.
+// have some, or no users though the broker holds the one warren logs in
+// as, Read fails: it never returns what a diff would take for missing
+// permissions or users. A listing that lists them on a later try is read.
 func TestReadRefusesAnExportWithoutPermissions(t *testing.T) {
 	n := rabbitmqtest.Shared(t)
 	ctx := context.Background()
@@ -257,6 +258,14 @@ func TestReadRefusesAnExportWithoutPermissions(t *testing.T) {
 	}
 	if k := p.count("/api/permissions"); k != len(accessWaits)+1 {
 		t.Errorf("%d requests to /api/permissions, want %d", k, len(accessWaits)+1)
+	}
+	p = newDropProxy(t, n, []string{"users", "permissions"}, map[string]int{"/api/definitions": -1, "/api/users": -1})
+	_, err = proxyClient(t, n, p.url).Read(ctx)
+	if err == nil || !strings.Contains(err.Error(), "list no users") {
+		t.Fatalf("Read: %v, want an error saying the broker lists no users", err)
+	}
+	if k := p.count("/api/users"); k != len(accessWaits)+1 {
+		t.Errorf("%d requests to /api/users, want %d", k, len(accessWaits)+1)
 	}
 	p = newDropProxy(t, n, []string{"permissions"}, map[string]int{"/api/definitions": -1, "/api/permissions": 2})
 	got, err := proxyClient(t, n, p.url).Read(ctx)

@@ -152,8 +152,8 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 // were completed from the listings (tests read it).
 var incompleteExports atomic.Int64
 
-// accessWaits are the waits before reading the permissions again while the
-// broker lists none although some of its users have some.
+// accessWaits are the waits before reading the users or the permissions
+// again while the broker lists none although it holds some.
 var accessWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
 
 // completeAccess completes an export that lacks the vhosts, users or
@@ -168,8 +168,13 @@ var accessWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond
 // vhosts and permissions:
 //   - no vhosts, while GET /api/vhosts (read beside the export) lists some:
 //     the vhosts are read again (GET /api/vhosts);
-//   - no users: the users are read again (GET /api/users); a broker whose
-//     users are all in another backend (LDAP, OAuth) has none;
+//   - no users: the users are read again (GET /api/users). When the listing
+//     has none either, GET /api/users/{name} of the user warren logs in as
+//     (a lookup in a projection, not the failing query) says whether the
+//     broker holds users: a broker whose users are all in another backend
+//     (LDAP, OAuth) has none; when it holds that user, the listing is read
+//     again a few times (accessWaits) and Read fails when it still lists
+//     none;
 //   - no permissions, while there are users and vhosts: the permissions are
 //     read again (GET /api/permissions). When the listing has none either,
 //     GET /api/users/without-permissions says whether that is so (it checks
@@ -194,13 +199,35 @@ func (c *Client) completeAccess(ctx context.Context, doc *definitions.Document, 
 		}
 	}
 	if len(doc.Users) == 0 {
-		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil)
-		if err != nil {
-			return err
-		}
-		if len(got.Users) > 0 {
-			incompleteExports.Add(1)
-			doc.Users = got.Users
+		for try := 0; ; try++ {
+			got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil)
+			if err != nil {
+				return err
+			}
+			if len(got.Users) > 0 {
+				incompleteExports.Add(1)
+				doc.Users = got.Users
+				break
+			}
+			if try == 0 {
+				// The user warren logs in as, looked up alone (a lookup
+				// that does not go through the failing query): when the
+				// broker does not hold it, its users are elsewhere.
+				if c.cfg.Username == "" {
+					break
+				}
+				err := c.getJSON(ctx, "/api/users/"+esc(c.cfg.Username), nil)
+				if NotFound(err) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if err := waitAccess(ctx, try, "rabbitmq: GET /api/definitions and GET /api/users list no users, "+
+				"but GET /api/users/{name} finds the user warren logs in as"); err != nil {
+				return err
+			}
 		}
 	}
 	if len(doc.Permissions) > 0 || len(doc.Users) == 0 || len(doc.Vhosts) == 0 {
@@ -228,16 +255,24 @@ func (c *Client) completeAccess(ctx context.Context, doc *definitions.Document, 
 				return nil // no user has permissions
 			}
 		}
-		if try == len(accessWaits) {
-			return fmt.Errorf("rabbitmq: GET /api/definitions and GET /api/permissions list no permissions, "+
-				"but GET /api/users/without-permissions lists only %d of %d users: the broker is not ready, try again later",
-				bare, len(doc.Users))
+		if err := waitAccess(ctx, try, fmt.Sprintf("rabbitmq: GET /api/definitions and GET /api/permissions list no permissions, "+
+			"but GET /api/users/without-permissions lists only %d of %d users", bare, len(doc.Users))); err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(accessWaits[try]):
-		}
+	}
+}
+
+// waitAccess waits before reading a listing again for the try'th time
+// (accessWaits), or says why the broker is not ready after the last.
+func waitAccess(ctx context.Context, try int, why string) error {
+	if try == len(accessWaits) {
+		return errors.New(why + ": the broker is not ready, try again later")
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(accessWaits[try]):
+		return nil
 	}
 }
 
