@@ -276,3 +276,41 @@ func TestReadRefusesAnExportWithoutPermissions(t *testing.T) {
 		t.Error("the permissions listed on the third try were not read")
 	}
 }
+
+// ReadKinds gives its users and permissions the same checks: a listing
+// that answers none the first time is read again.
+func TestReadKindsCompletesAnEmptyListing(t *testing.T) {
+	n := rabbitmqtest.Shared(t)
+	ctx := context.Background()
+	if err := n.PostDefinitions(ctx, []byte(accessDefinitions)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		kinds []definitions.Kind
+		drops map[string]int
+	}{
+		{"permissions", []definitions.Kind{definitions.KindUser, definitions.KindVhost, definitions.KindPermission}, map[string]int{"/api/permissions": 1}},
+		{"permissions alone", []definitions.Kind{definitions.KindPermission}, map[string]int{"/api/permissions": 1}},
+		{"users and permissions", []definitions.Kind{definitions.KindUser, definitions.KindPermission}, map[string]int{"/api/users": 1, "/api/permissions": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := proxyClient(t, n, n.URL).ReadKinds(ctx, tc.kinds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := newDropProxy(t, n, nil, tc.drops)
+			before := incompleteExports.Load()
+			got, err := proxyClient(t, n, p.url).ReadKinds(ctx, tc.kinds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if definitions.Digest(got) != definitions.Digest(want) {
+				t.Errorf("ReadKinds(%v) of listings answering none differs from the broker's:\n%s\n%s", tc.kinds, want.EncodeJSON(), got.EncodeJSON())
+			}
+			if d := incompleteExports.Load() - before; d != int64(len(tc.drops)) {
+				t.Errorf("%d listings counted as incomplete, want %d", d, len(tc.drops))
+			}
+		})
+	}
+}

@@ -198,43 +198,55 @@ func (c *Client) completeAccess(ctx context.Context, doc *definitions.Document, 
 			doc.Vhosts = got.Vhosts
 		}
 	}
-	if len(doc.Users) == 0 {
-		for try := 0; ; try++ {
-			got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil)
-			if err != nil {
-				return err
-			}
-			if len(got.Users) > 0 {
-				incompleteExports.Add(1)
-				doc.Users = got.Users
-				break
-			}
-			if try == 0 {
-				// The user warren logs in as, looked up alone (a lookup
-				// that does not go through the failing query): when the
-				// broker does not hold it, its users are elsewhere.
-				if c.cfg.Username == "" {
-					break
-				}
-				err := c.getJSON(ctx, "/api/users/"+esc(c.cfg.Username), nil)
-				if NotFound(err) {
-					break
-				}
-				if err != nil {
-					return err
-				}
-			}
-			if err := waitAccess(ctx, try, "rabbitmq: GET /api/definitions and GET /api/users list no users, "+
-				"but GET /api/users/{name} finds the user warren logs in as"); err != nil {
-				return err
-			}
-		}
+	if err := c.completeUsers(ctx, doc); err != nil {
+		return err
 	}
 	if len(doc.Permissions) > 0 || len(doc.Users) == 0 || len(doc.Vhosts) == 0 {
 		return nil
 	}
+	return c.completePermissions(ctx, doc, len(doc.Users))
+}
+
+// completeUsers reads the users again when doc has none (completeAccess).
+func (c *Client) completeUsers(ctx context.Context, doc *definitions.Document) error {
+	for try := 0; len(doc.Users) == 0; try++ {
+		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil)
+		if err != nil {
+			return err
+		}
+		if len(got.Users) > 0 {
+			incompleteExports.Add(1)
+			doc.Users = got.Users
+			return nil
+		}
+		if try == 0 {
+			// The user warren logs in as, looked up alone (a lookup
+			// that does not go through the failing query): when the
+			// broker does not hold it, its users are elsewhere.
+			if c.cfg.Username == "" {
+				return nil
+			}
+			err := c.getJSON(ctx, "/api/users/"+esc(c.cfg.Username), nil)
+			if NotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := waitAccess(ctx, try, "rabbitmq: GET /api/definitions and GET /api/users list no users, "+
+			"but GET /api/users/{name} finds the user warren logs in as"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// completePermissions reads the permissions again when doc has none
+// though the broker has users users (completeAccess).
+func (c *Client) completePermissions(ctx context.Context, doc *definitions.Document, users int) error {
 	bare := 0 // users without permissions
-	for try := 0; ; try++ {
+	for try := 0; len(doc.Permissions) == 0 && users > 0; try++ {
 		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindPermission}, nil)
 		if err != nil {
 			return err
@@ -251,15 +263,16 @@ func (c *Client) completeAccess(ctx context.Context, doc *definitions.Document, 
 			if err := c.getJSON(ctx, "/api/users/without-permissions", &list); err != nil {
 				return err
 			}
-			if bare = len(list); bare >= len(doc.Users) {
+			if bare = len(list); bare >= users {
 				return nil // no user has permissions
 			}
 		}
 		if err := waitAccess(ctx, try, fmt.Sprintf("rabbitmq: GET /api/definitions and GET /api/permissions list no permissions, "+
-			"but GET /api/users/without-permissions lists only %d of %d users", bare, len(doc.Users))); err != nil {
+			"but GET /api/users/without-permissions lists only %d of %d users", bare, users)); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // waitAccess waits before reading a listing again for the try'th time
@@ -441,8 +454,36 @@ var kindEndpoints = map[definitions.Kind]string{
 // exchanges, and the default exchange's implicit bindings. The objects of
 // one kind share equal strings and maps (a sharer): the caller copies a
 // map before changing it, as Normalize does.
+//
+// The users and the permissions get the checks Read gives them
+// (completeAccess): RabbitMQ 4.x lists them through the query whose
+// failure it answers as an empty list. They cost no request when the
+// listings are not empty.
 func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
-	return c.readKinds(ctx, kinds, nil)
+	doc, err := c.readKinds(ctx, kinds, nil)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(kinds, definitions.KindUser) {
+		if err := c.completeUsers(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
+	if slices.Contains(kinds, definitions.KindPermission) && len(doc.Permissions) == 0 {
+		users := doc
+		if !slices.Contains(kinds, definitions.KindUser) {
+			if users, err = c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil); err != nil {
+				return nil, err
+			}
+			if err := c.completeUsers(ctx, users); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.completePermissions(ctx, doc, len(users.Users)); err != nil {
+			return nil, err
+		}
+	}
+	return doc, nil
 }
 
 // ReadKindsIn is ReadKinds for what lives in these vhosts: the kinds a
