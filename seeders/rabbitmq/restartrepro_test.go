@@ -33,7 +33,8 @@ func TestRestartExportRepro(t *testing.T) {
 		t.Fatal("set WARREN_RESTART_REPRO=<users> or WARREN_RESTART_FILE")
 	}
 	ctx := context.Background()
-	n, err := rabbitmqtest.Start(ctx, rabbitmqtest.Options{})
+	// A generated file of 100,000 users is over the default 20 MB.
+	n, err := rabbitmqtest.Start(ctx, rabbitmqtest.Options{Config: []string{"management.http.max_body_size = 200000000"}})
 	if err != nil {
 		t.Fatal(err)
 	}
