@@ -157,14 +157,16 @@ var incompleteExports atomic.Int64
 var accessWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
 
 // completeAccess completes an export that lacks the vhosts, users or
-// permissions the broker holds: RabbitMQ 4.x on Khepri reads the users and
-// the permissions of an export with a query whose failure it turns into an
-// empty list (rabbit_db_user:get_all and check_and_match_user_permissions
-// ('_', '_')), and the vhosts from a projection that it reads as empty
-// while the projection is not there, so an export taken while the store is
-// busy (just after a restart) can list none of them, while the next lists
-// them all. A diff of such an export would report every one of them as
-// missing. The check costs no request on an export that lists users,
+// permissions the broker holds. RabbitMQ on Khepri (4.3) reads the users
+// and the permissions of an export with a store query whose failure it
+// turns into an empty list (rabbit_db_user:get_all and
+// check_and_match_user_permissions('_', '_')), so an export taken while
+// the store fails queries lists none of them while the next lists them
+// all; a diff of it would report every one as missing. The vhosts, policies and
+// parameters come from projections, read as empty while a projection is
+// missing: Khepri restores them when the store recovers, before the
+// broker's boot goes on, so only the vhosts, whose check is free, are
+// checked. The checks cost no request on an export that lists users,
 // vhosts and permissions:
 //   - no vhosts, while GET /api/vhosts (read beside the export) lists some:
 //     the vhosts are read again (GET /api/vhosts);
@@ -185,8 +187,7 @@ var accessWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond
 //
 // Topic permissions need no check: RabbitMQ reads them all in a
 // transaction, which fails the export (500, read again) rather than list
-// none. Policies and parameters come from projections that are there
-// before the management listener starts.
+// none.
 func (c *Client) completeAccess(ctx context.Context, doc *definitions.Document, listed []VhostInfo) error {
 	if len(doc.Vhosts) == 0 && len(listed) > 0 {
 		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindVhost}, nil)
