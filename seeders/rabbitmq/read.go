@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/warren-tool/warren/definitions"
 	"github.com/warren-tool/warren/definitions/plan"
@@ -87,6 +89,9 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 	if err := errors.Join(verr, xerr); err != nil {
 		return nil, err
 	}
+	if err := c.completeAccess(ctx, doc, vhosts); err != nil {
+		return nil, err
+	}
 	info := map[string]VhostInfo{}
 	for _, v := range vhosts {
 		info[v.Name] = v
@@ -141,6 +146,148 @@ func (c *Client) Read(ctx context.Context) (*definitions.Document, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// incompleteExports counts exports that lacked what the broker holds and
+// were completed from the listings (tests read it).
+var incompleteExports atomic.Int64
+
+// accessWaits are the waits before reading the users or the permissions
+// again while the broker lists none although it holds some.
+var accessWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
+
+// completeAccess completes an export that lacks the vhosts, users or
+// permissions the broker holds. RabbitMQ on Khepri (4.3) reads the users
+// and the permissions of an export with a store query whose failure it
+// turns into an empty list (rabbit_db_user:get_all and
+// check_and_match_user_permissions('_', '_')), so an export taken while
+// the store fails queries lists none of them while the next lists them
+// all; a diff of it would report every one as missing. The vhosts, policies and
+// parameters come from projections, read as empty while a projection is
+// missing: Khepri restores them when the store recovers, before the
+// broker's boot goes on, so only the vhosts, whose check is free, are
+// checked. The checks cost no request on an export that lists users,
+// vhosts and permissions:
+//   - no vhosts, while GET /api/vhosts (read beside the export) lists some:
+//     the vhosts are read again (GET /api/vhosts);
+//   - no users: the users are read again (GET /api/users). When the listing
+//     has none either, GET /api/users/{name} of the user warren logs in as
+//     (a lookup in a projection, not the failing query) says whether the
+//     broker holds users: a broker whose users are all in another backend
+//     (LDAP, OAuth) has none; when it holds that user, the listing is read
+//     again a few times (accessWaits) and Read fails when it still lists
+//     none;
+//   - no permissions, while there are users and vhosts: the permissions are
+//     read again (GET /api/permissions). When the listing has none either,
+//     GET /api/users/without-permissions says whether that is so (it checks
+//     each user in a transaction, which fails rather than answer empty);
+//     when some user has permissions after all, the listing is read again a
+//     few times (accessWaits) and Read fails, rather than report drift,
+//     when it still lists none.
+//
+// Topic permissions need no check: RabbitMQ reads them all in a
+// transaction, which fails the export (500, read again) rather than list
+// none.
+func (c *Client) completeAccess(ctx context.Context, doc *definitions.Document, listed []VhostInfo) error {
+	if len(doc.Vhosts) == 0 && len(listed) > 0 {
+		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindVhost}, nil)
+		if err != nil {
+			return err
+		}
+		if len(got.Vhosts) > 0 {
+			incompleteExports.Add(1)
+			doc.Vhosts = got.Vhosts
+		}
+	}
+	if err := c.completeUsers(ctx, doc); err != nil {
+		return err
+	}
+	if len(doc.Permissions) > 0 || len(doc.Users) == 0 || len(doc.Vhosts) == 0 {
+		return nil
+	}
+	return c.completePermissions(ctx, doc, len(doc.Users))
+}
+
+// completeUsers reads the users again when doc has none (completeAccess).
+func (c *Client) completeUsers(ctx context.Context, doc *definitions.Document) error {
+	for try := 0; len(doc.Users) == 0; try++ {
+		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil)
+		if err != nil {
+			return err
+		}
+		if len(got.Users) > 0 {
+			incompleteExports.Add(1)
+			doc.Users = got.Users
+			return nil
+		}
+		if try == 0 {
+			// The user warren logs in as, looked up alone (a lookup
+			// that does not go through the failing query): when the
+			// broker does not hold it, its users are elsewhere.
+			if c.cfg.Username == "" {
+				return nil
+			}
+			err := c.getJSON(ctx, "/api/users/"+esc(c.cfg.Username), nil)
+			if NotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := waitAccess(ctx, try, "rabbitmq: GET /api/definitions and GET /api/users list no users, "+
+			"but GET /api/users/{name} finds the user warren logs in as"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// completePermissions reads the permissions again when doc has none
+// though the broker has users users (completeAccess).
+func (c *Client) completePermissions(ctx context.Context, doc *definitions.Document, users int) error {
+	bare := 0 // users without permissions
+	for try := 0; len(doc.Permissions) == 0 && users > 0; try++ {
+		got, err := c.readKinds(ctx, []definitions.Kind{definitions.KindPermission}, nil)
+		if err != nil {
+			return err
+		}
+		if len(got.Permissions) > 0 {
+			incompleteExports.Add(1)
+			doc.Permissions = got.Permissions
+			return nil
+		}
+		if try == 0 {
+			var list []struct {
+				Name string `json:"name"`
+			}
+			if err := c.getJSON(ctx, "/api/users/without-permissions", &list); err != nil {
+				return err
+			}
+			if bare = len(list); bare >= users {
+				return nil // no user has permissions
+			}
+		}
+		if err := waitAccess(ctx, try, fmt.Sprintf("rabbitmq: GET /api/definitions and GET /api/permissions list no permissions, "+
+			"but GET /api/users/without-permissions lists only %d of %d users", bare, users)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitAccess waits before reading a listing again for the try'th time
+// (accessWaits), or says why the broker is not ready after the last.
+func waitAccess(ctx context.Context, try int, why string) error {
+	if try == len(accessWaits) {
+		return errors.New(why + ": the broker is not ready, try again later")
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(accessWaits[try]):
+		return nil
+	}
 }
 
 // readDefinitions reads GET /api/definitions into a Document as it
@@ -308,8 +455,36 @@ var kindEndpoints = map[definitions.Kind]string{
 // exchanges, and the default exchange's implicit bindings. The objects of
 // one kind share equal strings and maps (a sharer): the caller copies a
 // map before changing it, as Normalize does.
+//
+// The users and the permissions get the checks Read gives them
+// (completeAccess): RabbitMQ 4.x lists them through the query whose
+// failure it answers as an empty list. They cost no request when the
+// listings are not empty.
 func (c *Client) ReadKinds(ctx context.Context, kinds []definitions.Kind) (*definitions.Document, error) {
-	return c.readKinds(ctx, kinds, nil)
+	doc, err := c.readKinds(ctx, kinds, nil)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(kinds, definitions.KindUser) {
+		if err := c.completeUsers(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
+	if slices.Contains(kinds, definitions.KindPermission) && len(doc.Permissions) == 0 {
+		users := doc
+		if !slices.Contains(kinds, definitions.KindUser) {
+			if users, err = c.readKinds(ctx, []definitions.Kind{definitions.KindUser}, nil); err != nil {
+				return nil, err
+			}
+			if err := c.completeUsers(ctx, users); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.completePermissions(ctx, doc, len(users.Users)); err != nil {
+			return nil, err
+		}
+	}
+	return doc, nil
 }
 
 // ReadKindsIn is ReadKinds for what lives in these vhosts: the kinds a
