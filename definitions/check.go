@@ -357,20 +357,7 @@ func anyButNewline(pat string) (string, error) {
 		c := pat[i]
 		switch {
 		case strings.HasPrefix(pat[i:], `\Q`):
-			// Text up to \E, which regexp2 does not read: each character
-			// that is not a letter or a digit as \xHH.
-			end := strings.Index(pat[i+2:], `\E`)
-			if end < 0 {
-				end = len(pat) - i - 2
-			}
-			for _, q := range []byte(pat[i+2 : i+2+end]) {
-				if q >= 'a' && q <= 'z' || q >= 'A' && q <= 'Z' || q >= '0' && q <= '9' {
-					b.WriteByte(q)
-				} else {
-					fmt.Fprintf(&b, `\x%02X`, q)
-				}
-			}
-			i += 2 + end + 1 // past \E
+			i += QuoteLiteral(&b, pat[i:]) - 1
 		case c == '\\' && i+1 < len(pat):
 			switch {
 			case pat[i+1] == 'N' && inClass:
@@ -408,6 +395,25 @@ func anyButNewline(pat string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// QuoteLiteral writes the text of the PCRE \Q…\E that pat starts with (up
+// to \E, or the end) for regexp2, which reads .NET syntax and no \Q:
+// letters and digits as they are, every other byte as \xHH. n is how many
+// bytes of pat that was, \Q and \E included.
+func QuoteLiteral(b *strings.Builder, pat string) (n int) {
+	text, _, found := strings.Cut(pat[2:], `\E`)
+	for _, q := range []byte(text) {
+		if q >= 'a' && q <= 'z' || q >= 'A' && q <= 'Z' || q >= '0' && q <= '9' {
+			b.WriteByte(q)
+		} else {
+			fmt.Fprintf(b, `\x%02X`, q)
+		}
+	}
+	if !found {
+		return len(pat)
+	}
+	return 2 + len(text) + 2
 }
 
 // plainPattern reports, without parsing, that pat is one of the patterns

@@ -3,6 +3,8 @@ package access
 import (
 	"fmt"
 	"strings"
+
+	"github.com/warren-tool/warren/definitions"
 )
 
 // forEngine rewrites a PCRE pattern so that regexp2, which reads .NET's
@@ -27,20 +29,8 @@ func forEngine(pat, v string) (string, error) {
 		c := pat[i]
 		switch {
 		case strings.HasPrefix(pat[i:], `\Q`):
-			// Text up to \E (or the end), in a class or not: each
-			// character that is not a letter or a digit as \xHH.
-			end := strings.Index(pat[i+2:], `\E`)
-			if end < 0 {
-				end = len(pat) - i - 2
-			}
-			for _, q := range []byte(pat[i+2 : i+2+end]) {
-				if isAlpha(q) || isDigit(q) {
-					b.WriteByte(q)
-				} else {
-					fmt.Fprintf(&b, `\x%02X`, q)
-				}
-			}
-			i += 2 + end + 1 // past \E
+			// Text up to \E (or the end), in a class or not.
+			i += definitions.QuoteLiteral(&b, pat[i:]) - 1
 		case strings.HasPrefix(pat[i:], `\E`):
 			i++ // an \E without \Q: PCRE ignores it
 		case strings.HasPrefix(pat[i:], `\_`):
