@@ -55,12 +55,10 @@ func newDropProxy(t *testing.T, n *rabbitmqtest.Node, keys []string, drops map[s
 		t.Fatal(err)
 	}
 	p := &dropProxy{drops: drops, keys: keys}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding") // an answer to change is read plain
-	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Header.Del("Accept-Encoding") // an answer to change is read plain
+	}}
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		path := resp.Request.URL.Path
 		p.mu.Lock()
